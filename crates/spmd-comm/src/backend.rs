@@ -1,0 +1,31 @@
+//! The interface a communicator backend implements. Buffers travel as bytes with a [`ScalarKind`]
+//! tag so the trait stays object safe; [`crate::Comm`] offers the typed API on top.
+
+use crate::{ReduceOp, Result, ScalarKind};
+
+pub(crate) trait Backend: Send + Sync {
+    fn rank(&self) -> usize;
+    fn size(&self) -> usize;
+    fn is_mpi(&self) -> bool;
+
+    /// `recv = op over ranks of send`; both slices hold the same number of `kind` elements.
+    fn allreduce(&self, kind: ScalarKind, op: ReduceOp, send: &[u8], recv: &mut [u8])
+        -> Result<()>;
+
+    /// `recv` = this rank's inclusive-minus-own sum over lower ranks (zero on rank 0).
+    fn exclusive_scan_sum(&self, kind: ScalarKind, send: &[u8], recv: &mut [u8]) -> Result<()>;
+
+    /// Every rank receives `root`'s bytes.
+    fn broadcast(&self, root: usize, bytes: &mut [u8]) -> Result<()>;
+
+    /// `recv` holds every rank's `send` (all of the same length) in rank order.
+    fn allgather(&self, send: &[u8], recv: &mut [u8]) -> Result<()>;
+
+    /// Like `allgather`, with `counts[r]` bytes from rank `r`.
+    fn allgatherv(&self, send: &[u8], counts: &[usize], recv: &mut [u8]) -> Result<()>;
+
+    fn barrier(&self) -> Result<()>;
+
+    /// A new communicator of the ranks that passed the same `color`, ordered by `key`.
+    fn split(&self, color: u32, key: i32) -> Result<std::sync::Arc<dyn Backend>>;
+}

@@ -1,0 +1,216 @@
+use std::fmt;
+use std::sync::Arc;
+
+use crate::backend::Backend;
+use crate::single::SingleProcess;
+use crate::{Error, ReduceOp, Result, Scalar};
+
+/// A communicator: this process's view of the ranks that cooperate in one fit.
+///
+/// Cheap to clone (it holds an `Arc`). All collectives must be called by every rank of the
+/// communicator in the same order; estimators guarantee this by calling [`Comm::agree`] before any
+/// collective that a local failure could skip.
+#[derive(Clone)]
+pub struct Comm {
+    backend: Arc<dyn Backend>,
+}
+
+impl fmt::Debug for Comm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Comm")
+            .field("rank", &self.rank())
+            .field("size", &self.size())
+            .field("mpi", &self.is_mpi())
+            .finish()
+    }
+}
+
+impl Comm {
+    pub(crate) fn from_backend(backend: Arc<dyn Backend>) -> Self {
+        Self { backend }
+    }
+
+    /// A communicator of this process alone (rank 0 of 1), whatever the environment says.
+    pub fn single() -> Self {
+        Self::from_backend(Arc::new(SingleProcess))
+    }
+
+    /// Wraps a communicator the program created with rsmpi, so spmd-learn is not tied to
+    /// `MPI_COMM_WORLD`. MPI must stay initialised while the returned `Comm` is used.
+    #[cfg(feature = "mpi")]
+    pub fn from_mpi(comm: ::mpi::topology::SimpleCommunicator) -> Self {
+        Self::from_backend(Arc::new(crate::mpi::MpiComm::new(comm)))
+    }
+
+    /// This process's rank, `0..size`.
+    pub fn rank(&self) -> usize {
+        self.backend.rank()
+    }
+
+    /// Number of ranks.
+    pub fn size(&self) -> usize {
+        self.backend.size()
+    }
+
+    /// Whether this is rank 0, the rank that writes files and speaks in logs.
+    pub fn is_root(&self) -> bool {
+        self.rank() == 0
+    }
+
+    /// Whether collectives go through an MPI library.
+    pub fn is_mpi(&self) -> bool {
+        self.backend.is_mpi()
+    }
+
+    /// `recv[i] = op over all ranks of send[i]`.
+    pub fn allreduce<T: Scalar>(&self, send: &[T], recv: &mut [T], op: ReduceOp) -> Result<()> {
+        if send.len() != recv.len() {
+            return Err(Error::BufferSize {
+                op: "allreduce",
+                message: format!("send has {} elements, receive {}", send.len(), recv.len()),
+            });
+        }
+        self.backend.allreduce(
+            T::KIND,
+            op,
+            bytemuck::cast_slice(send),
+            bytemuck::cast_slice_mut(recv),
+        )
+    }
+
+    /// Allreduce into the same buffer (MPI's `MPI_IN_PLACE`; the send side is a copy).
+    pub fn allreduce_in_place<T: Scalar>(&self, buf: &mut [T], op: ReduceOp) -> Result<()> {
+        let send = buf.to_vec();
+        self.allreduce(&send, buf, op)
+    }
+
+    /// Allreduce of one value.
+    pub fn allreduce_scalar<T: Scalar>(&self, value: T, op: ReduceOp) -> Result<T> {
+        let mut out = [value];
+        self.allreduce(&[value], &mut out, op)?;
+        Ok(out[0])
+    }
+
+    /// Sum of `value` over the ranks below this one (zero on rank 0): the global offset of this
+    /// rank's first row when `value` is its row count.
+    pub fn exclusive_scan_sum<T: Scalar>(&self, value: T) -> Result<T> {
+        let mut out = [value];
+        self.backend.exclusive_scan_sum(
+            T::KIND,
+            bytemuck::cast_slice(&[value]),
+            bytemuck::cast_slice_mut(&mut out),
+        )?;
+        Ok(out[0])
+    }
+
+    /// Every rank's `buf` becomes `root`'s `buf`; all ranks pass buffers of the same length.
+    pub fn broadcast<T: Scalar>(&self, root: usize, buf: &mut [T]) -> Result<()> {
+        self.check_rank(root)?;
+        self.backend.broadcast(root, bytemuck::cast_slice_mut(buf))
+    }
+
+    /// Broadcast of a byte string whose length only `root` knows.
+    pub fn broadcast_bytes(&self, root: usize, bytes: Vec<u8>) -> Result<Vec<u8>> {
+        self.check_rank(root)?;
+        let mut len = [bytes.len() as u64];
+        self.broadcast(root, &mut len)?;
+        let mut buf = if self.rank() == root {
+            bytes
+        } else {
+            vec![0_u8; len[0] as usize]
+        };
+        self.backend.broadcast(root, &mut buf)?;
+        Ok(buf)
+    }
+
+    /// Every rank's `send` (same length on all ranks), concatenated in rank order.
+    pub fn allgather<T: Scalar>(&self, send: &[T]) -> Result<Vec<T>> {
+        let mut recv = vec![T::zeroed(); send.len() * self.size()];
+        self.backend.allgather(
+            bytemuck::cast_slice(send),
+            bytemuck::cast_slice_mut(&mut recv),
+        )?;
+        Ok(recv)
+    }
+
+    /// Every rank's `send` (any length), concatenated in rank order, with each rank's count.
+    pub fn allgatherv<T: Scalar>(&self, send: &[T]) -> Result<(Vec<T>, Vec<usize>)> {
+        let counts: Vec<usize> = self
+            .allgather(&[send.len() as u64])?
+            .into_iter()
+            .map(|c| c as usize)
+            .collect();
+        let total: usize = counts.iter().sum();
+        let mut recv = vec![T::zeroed(); total];
+        let size = std::mem::size_of::<T>();
+        let byte_counts: Vec<usize> = counts.iter().map(|c| c * size).collect();
+        self.backend.allgatherv(
+            bytemuck::cast_slice(send),
+            &byte_counts,
+            bytemuck::cast_slice_mut(&mut recv),
+        )?;
+        Ok((recv, counts))
+    }
+
+    /// Waits until every rank has reached the barrier.
+    pub fn barrier(&self) -> Result<()> {
+        self.backend.barrier()
+    }
+
+    /// Splits the ranks into communicators of equal `color`, ranked by `key` (ties by old rank).
+    /// Collective: every rank calls it.
+    pub fn split(&self, color: u32, key: i32) -> Result<Comm> {
+        Ok(Self::from_backend(self.backend.split(color, key)?))
+    }
+
+    fn check_rank(&self, rank: usize) -> Result<()> {
+        if rank < self.size() {
+            Ok(())
+        } else {
+            Err(Error::InvalidRank {
+                rank,
+                size: self.size(),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_process_collectives_are_identities() -> Result<()> {
+        let comm = Comm::single();
+        assert_eq!((comm.rank(), comm.size(), comm.is_root()), (0, 1, true));
+        let mut recv = [0.0_f32; 2];
+        comm.allreduce(&[1.5, -2.0], &mut recv, ReduceOp::Max)?;
+        assert_eq!(recv, [1.5, -2.0]);
+        assert_eq!(comm.allreduce_scalar(7_u64, ReduceOp::Sum)?, 7);
+        assert_eq!(comm.exclusive_scan_sum(5_i64)?, 0);
+        assert_eq!(comm.exclusive_scan_sum(2.5_f64)?, 0.0);
+        assert_eq!(comm.allgather(&[3_u32, 4])?, vec![3, 4]);
+        assert_eq!(
+            comm.allgatherv(&[1.0_f64, 2.0, 3.0])?,
+            (vec![1.0, 2.0, 3.0], vec![3])
+        );
+        assert_eq!(comm.broadcast_bytes(0, b"model".to_vec())?, b"model");
+        comm.barrier()?;
+        assert_eq!(comm.split(3, 0)?.size(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn mismatched_buffers_and_ranks_are_errors() {
+        let comm = Comm::single();
+        let mut recv = [0.0_f64; 1];
+        assert!(matches!(
+            comm.allreduce(&[1.0, 2.0], &mut recv, ReduceOp::Sum),
+            Err(Error::BufferSize { .. })
+        ));
+        assert!(matches!(
+            comm.broadcast(1, &mut recv),
+            Err(Error::InvalidRank { rank: 1, size: 1 })
+        ));
+    }
+}

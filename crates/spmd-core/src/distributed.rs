@@ -1,0 +1,115 @@
+//! The collective steps every estimator shares: agreeing on failures and on global shapes.
+
+use spmd_comm::{Comm, Disagreement, ReduceOp};
+
+use crate::{Error, Result};
+
+/// Turns this rank's result into the same outcome on every rank (see [`Comm::agree`]): a rank
+/// that failed returns its own error, the others [`Error::OnOtherRank`].
+pub fn agree<T>(comm: &Comm, local: Result<T>) -> Result<T> {
+    comm.agree(local).map_err(|d| match d {
+        Disagreement::Local(e) => e,
+        Disagreement::Remote { rank, message, .. } => Error::OnOtherRank { rank, message },
+        Disagreement::Comm(e) => Error::Comm(e),
+    })
+}
+
+/// Global facts of a distributed input, equal on every rank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GlobalShape {
+    /// Rows over all ranks.
+    pub rows: u64,
+    /// Index of this rank's first row among all rows.
+    pub row_offset: u64,
+    /// Columns of each block (equal on every rank that holds rows).
+    pub columns: [usize; 2],
+}
+
+/// Agrees on the column counts of `X` (and `y`) and the global row count.
+///
+/// Ranks with no rows may pass arrays with no columns; they adopt the others' counts. Any other
+/// difference is an error on every rank that lists each rank's count.
+pub fn global_shape(
+    comm: &Comm,
+    rows: usize,
+    columns: [usize; 2],
+    names: [&'static str; 2],
+) -> Result<GlobalShape> {
+    let gathered = comm.allgather(&[rows as u64, columns[0] as u64, columns[1] as u64])?;
+    let per_rank: Vec<[u64; 3]> = gathered
+        .chunks_exact(3)
+        .map(|c| [c[0], c[1], c[2]])
+        .collect();
+    let mut agreed = [None::<u64>; 2];
+    for (k, name) in names.iter().enumerate() {
+        let counts = per_rank
+            .iter()
+            .filter(|r| r[0] > 0 || r[k + 1] > 0)
+            .map(|r| r[k + 1]);
+        for count in counts {
+            match agreed[k] {
+                None => agreed[k] = Some(count),
+                Some(c) if c == count => {}
+                Some(_) => {
+                    let detail = per_rank
+                        .iter()
+                        .enumerate()
+                        .map(|(rank, r)| format!("rank {rank}: {}", r[k + 1]))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    return Err(Error::RankMismatch {
+                        what: if *name == "X" {
+                            "the number of features (columns of X)"
+                        } else {
+                            "the number of targets (columns of y)"
+                        },
+                        detail,
+                    });
+                }
+            }
+        }
+    }
+    let total: u64 = per_rank.iter().map(|r| r[0]).sum();
+    let offset: u64 = per_rank[..comm.rank()].iter().map(|r| r[0]).sum();
+    Ok(GlobalShape {
+        rows: total,
+        row_offset: offset,
+        columns: [
+            agreed[0].unwrap_or(0) as usize,
+            agreed[1].unwrap_or(0) as usize,
+        ],
+    })
+}
+
+/// Sum over ranks of `values`, in place.
+pub(crate) fn allreduce_sum(comm: &Comm, values: &mut [f64]) -> Result<()> {
+    comm.allreduce_in_place(values, ReduceOp::Sum)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_rank_shape() -> Result<()> {
+        let comm = Comm::single();
+        let shape = global_shape(&comm, 5, [3, 1], ["X", "y"])?;
+        assert_eq!(
+            shape,
+            GlobalShape {
+                rows: 5,
+                row_offset: 0,
+                columns: [3, 1]
+            }
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn local_error_comes_back_unchanged() {
+        let comm = Comm::single();
+        let r: Result<()> = Err(Error::Empty { what: "X" });
+        assert!(matches!(agree(&comm, r), Err(Error::Empty { what: "X" })));
+    }
+}

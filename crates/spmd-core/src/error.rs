@@ -1,0 +1,91 @@
+use thiserror::Error;
+
+/// Errors of the estimators. Each names what was wrong, what was expected and, where it matters,
+/// the rank it happened on.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// An array has the wrong shape.
+    #[error("{what}: expected {expected}, found {found}")]
+    Shape {
+        /// Which array.
+        what: String,
+        /// Expected shape.
+        expected: String,
+        /// Shape found.
+        found: String,
+    },
+
+    /// An input holds NaN or infinity.
+    #[error(
+        "{what} contains {value} at row {row}, column {column} (row index local to rank {rank})"
+    )]
+    NonFinite {
+        /// Which array (`X`, `y`).
+        what: &'static str,
+        /// `NaN`, `inf` or `-inf`.
+        value: String,
+        /// Row, counted within this rank's rows.
+        row: usize,
+        /// Column.
+        column: usize,
+        /// Rank holding the row.
+        rank: usize,
+    },
+
+    /// Finite inputs whose sums overflowed.
+    #[error("sums of {what} overflow on rank {rank}; rescale the data")]
+    Overflow {
+        /// Which array.
+        what: &'static str,
+        /// Rank.
+        rank: usize,
+    },
+
+    /// Ranks passed arrays that do not fit together.
+    #[error("ranks disagree on {what}: {detail}")]
+    RankMismatch {
+        /// The quantity (`the number of features`, ...).
+        what: &'static str,
+        /// Per-rank values.
+        detail: String,
+    },
+
+    /// No rank holds any row.
+    #[error("cannot fit on zero rows: every rank's {what} is empty")]
+    Empty {
+        /// Which array.
+        what: &'static str,
+    },
+
+    /// A parameter has a value the estimator cannot use.
+    #[error("invalid parameter {name}={value}: {expected}")]
+    InvalidParam {
+        /// scikit-learn's name of the parameter.
+        name: &'static str,
+        /// Value given.
+        value: String,
+        /// What is allowed.
+        expected: &'static str,
+    },
+
+    /// A linear system could not be solved.
+    #[error("{0}")]
+    Singular(String),
+
+    /// Another rank failed; every rank reports it.
+    #[error("rank {rank} failed: {message}")]
+    OnOtherRank {
+        /// Lowest failing rank.
+        rank: usize,
+        /// Its message.
+        message: String,
+    },
+
+    /// Communication failed.
+    #[error(transparent)]
+    Comm(#[from] spmd_comm::Error),
+
+    /// The GPU failed.
+    #[error(transparent)]
+    Gpu(#[from] spmd_gpu::Error),
+}

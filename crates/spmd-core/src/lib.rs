@@ -1,0 +1,33 @@
+//! scikit-learn-style estimators for SPMD execution.
+//!
+//! Every rank calls the same `fit` on its own rows; partial results are computed on the CPU or on
+//! the rank's GPU (pass `Some(&queue)`), combined with one or two allreduces, and every rank ends
+//! with the same fitted model: the model one process would fit on all the rows.
+//!
+//! ```
+//! use ndarray::{array, Array1};
+//! use spmd_core::linear::LinearRegression;
+//!
+//! let x = array![[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]];
+//! let y: Array1<f64> = x.rows().into_iter().map(|r| 1.0 + 2.0 * r[0] - r[1]).collect();
+//! let model = LinearRegression::new().fit(&x, &y, None)?; // None: the CPU
+//! assert!((model.coef()[[0, 0]] - 2.0).abs() < 1e-12);
+//! assert!((model.intercept()[0] - 1.0).abs() < 1e-12);
+//! # Ok::<(), spmd_core::Error>(())
+//! ```
+
+pub mod distributed;
+mod error;
+pub mod linalg;
+pub mod linear;
+mod logging;
+pub mod partials;
+mod validate;
+
+pub use error::Error;
+pub use logging::init_logging;
+pub use spmd_comm::Comm;
+pub use spmd_gpu::{HostFloat as Float, Queue};
+
+/// Result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,12 @@
+//! Linear models fitted from the normal equations: [`LinearRegression`] and [`Ridge`].
+
+mod fit;
+mod model;
+mod regression;
+mod ridge;
+mod targets;
+
+pub use model::LinearModel;
+pub use regression::{LinearRegression, LinearRegressionParams};
+pub use ridge::{Ridge, RidgeParams};
+pub use targets::Targets;

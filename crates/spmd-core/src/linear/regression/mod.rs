@@ -1,0 +1,90 @@
+//! Ordinary least squares.
+
+mod params;
+
+pub use params::LinearRegressionParams;
+
+use ndarray::{ArrayBase, Data, Ix2};
+use spmd_comm::Comm;
+use spmd_gpu::Queue;
+
+use super::fit::{fit_normal_equations, LinearProblem};
+use super::{LinearModel, Targets};
+use crate::{Float, Result};
+
+/// Ordinary least squares, scikit-learn's `LinearRegression`: minimises
+/// $\lVert y - X w - b \rVert^2$ over all ranks' rows.
+///
+/// Each rank forms the centred cross products of its rows (CPU, or GPU with a queue), one
+/// allreduce sums them, and every rank solves the $d \times d$ system. Collinear columns or fewer
+/// rows than features give scikit-learn's minimum-norm solution.
+///
+/// ```
+/// use ndarray::array;
+/// use spmd_core::linear::LinearRegression;
+///
+/// let x = array![[1.0_f64, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, 1.0]];
+/// let y = array![3.0, 2.0, 4.0, 6.0]; // 2 x0 + 1 x1 + 1
+/// let model = LinearRegression::new().fit(&x, &y, None)?;
+/// assert!((model.coef()[[0, 0]] - 2.0).abs() < 1e-12);
+/// assert!((model.coef()[[0, 1]] - 1.0).abs() < 1e-12);
+/// assert!((model.intercept()[0] - 1.0).abs() < 1e-12);
+/// assert!((model.score(&x, &y, None)? - 1.0).abs() < 1e-12);
+/// # Ok::<(), spmd_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct LinearRegression {
+    params: LinearRegressionParams,
+    comm: Option<Comm>,
+}
+
+impl LinearRegression {
+    /// scikit-learn's defaults (`fit_intercept=True`).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// From parameters (as read from a model file or the command line).
+    pub fn with_params(params: LinearRegressionParams) -> Self {
+        Self { params, comm: None }
+    }
+
+    /// Whether to fit an intercept (otherwise the data are taken as centred).
+    pub fn fit_intercept(mut self, fit_intercept: bool) -> Self {
+        self.params.fit_intercept = fit_intercept;
+        self
+    }
+
+    /// The ranks that fit together; `Comm::world()` by default.
+    pub fn comm(mut self, comm: Comm) -> Self {
+        self.comm = Some(comm);
+        self
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &LinearRegressionParams {
+        &self.params
+    }
+
+    /// Fits on this rank's rows `x` (`n x d`) and targets `y` (`n` or `n x t`); every rank of the
+    /// communicator calls it. `queue`: this rank's GPU, or `None` for the CPU.
+    pub fn fit<F: Float, S: Data<Elem = F>>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+        y: &impl Targets<F>,
+        queue: Option<&Queue>,
+    ) -> Result<LinearModel<F>> {
+        let comm = match &self.comm {
+            Some(c) => c.clone(),
+            None => Comm::world()?,
+        };
+        let problem = LinearProblem {
+            x: x.view(),
+            y: y.as_columns(),
+            single_target: y.is_single(),
+            fit_intercept: self.params.fit_intercept,
+            alpha: 0.0,
+        };
+        fit_normal_equations(&comm, problem, Ok(()), queue)
+    }
+}

@@ -1,0 +1,54 @@
+//! Per-rank partial results, computed on the CPU or on the rank's GPU, and their combination
+//! across ranks.
+//!
+//! An estimator never loops over rows itself: it asks for partials here, and the same call runs
+//! on either device.
+
+mod cpu_gram;
+mod global_gram;
+mod readback;
+
+pub use cpu_gram::shifted_gram_cpu;
+pub use global_gram::{global_gram, GlobalGram};
+pub(crate) use readback::readback_for as readback_for_queue;
+pub use spmd_gpu::kernels::gram::ShiftedGram;
+
+use ndarray::ArrayView2;
+use spmd_gpu::Queue;
+
+use crate::{Float, Result};
+
+/// [`ShiftedGram`] of `[parts...] - shift` on the GPU of `queue`, or on the CPU when `None`.
+/// The second value is the unit roundoff of the arithmetic used (f32's or f64's).
+pub fn shifted_gram<F: Float>(
+    parts: &[ArrayView2<'_, F>],
+    shift: &[f64],
+    queue: Option<&Queue>,
+) -> Result<(ShiftedGram, f64)> {
+    match queue {
+        None => Ok((shifted_gram_cpu(parts, shift), f64::EPSILON)),
+        Some(queue) => {
+            let readback = readback_for_queue(queue)?;
+            let gram = spmd_gpu::kernels::gram::shifted_gram(queue, parts, shift, readback)?;
+            let eps = match queue.precision_for::<F>() {
+                spmd_gpu::Precision::F32 => f64::from(f32::EPSILON),
+                spmd_gpu::Precision::F64 => f64::EPSILON,
+            };
+            Ok((gram, eps))
+        }
+    }
+}
+
+/// A shift close to the data's mean: the mean of the first rows. Subtracting it before forming
+/// cross products keeps them accurate when the mean is large relative to the spread.
+pub fn leading_mean<F: Float>(parts: &[ArrayView2<'_, F>]) -> Vec<f64> {
+    let rows = parts.first().map_or(0, |p| p.nrows()).min(256);
+    let mut shift = Vec::new();
+    for part in parts {
+        for column in part.columns() {
+            let sum: f64 = column.iter().take(rows).map(|v| v.as_f64()).sum();
+            shift.push(if rows == 0 { 0.0 } else { sum / rows as f64 });
+        }
+    }
+    shift
+}

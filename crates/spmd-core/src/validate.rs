@@ -1,0 +1,57 @@
+//! Local input checks.
+
+use ndarray::ArrayView2;
+
+use crate::{Error, Float, Result};
+
+/// First non-finite value of `a`, as an error naming where it is.
+pub(crate) fn find_non_finite<F: Float>(
+    what: &'static str,
+    a: ArrayView2<'_, F>,
+    rank: usize,
+) -> Option<Error> {
+    a.indexed_iter()
+        .find(|(_, v)| !v.is_finite())
+        .map(|((row, column), v)| Error::NonFinite {
+            what,
+            value: v.to_string(),
+            row,
+            column,
+            rank,
+        })
+}
+
+/// Errors unless every value of `a` is finite.
+pub(crate) fn check_finite<F: Float>(
+    what: &'static str,
+    a: ArrayView2<'_, F>,
+    rank: usize,
+) -> Result<()> {
+    find_non_finite(what, a, rank).map_or(Ok(()), Err)
+}
+
+/// Errors unless `x` and `y` have the same number of rows.
+pub(crate) fn check_same_rows(x_rows: usize, y_rows: usize) -> Result<()> {
+    if x_rows == y_rows {
+        Ok(())
+    } else {
+        Err(Error::Shape {
+            what: "y".into(),
+            expected: format!("{x_rows} rows, as X has"),
+            found: format!("{y_rows} rows"),
+        })
+    }
+}
+
+/// Errors unless `x` has the `expected` number of columns.
+pub(crate) fn check_features(expected: usize, found: usize) -> Result<()> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(Error::Shape {
+            what: "X".into(),
+            expected: format!("{expected} features, as in fit"),
+            found: format!("{found} features"),
+        })
+    }
+}

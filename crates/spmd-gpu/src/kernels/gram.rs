@@ -1,0 +1,192 @@
+//! One pass over row blocks giving the shifted Gram matrix and column sums.
+
+use ndarray::ArrayView2;
+
+use super::{input_buffer, record_dispatch, uniform_buffer};
+use crate::pack::pack_rows;
+use crate::readback::ResultBuffer;
+use crate::KernelFloat;
+use crate::{Error, HostFloat, Precision, Queue, Readback, Result};
+
+/// WGSL of the kernel.
+pub const SOURCE: &str = include_str!("../../../../shaders/gram.wgsl");
+
+const NAME: &str = "gram";
+/// Rows per streamed block unless the binding limit or the queue's options say fewer.
+const DEFAULT_BLOCK_ROWS: usize = 1 << 16;
+
+/// $\sum_i z_i$ and $\sum_i z_i z_i^\top$ over rows $z_i = [x_i, y_i] - s$ of this rank.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShiftedGram {
+    /// Rows summed.
+    pub rows: usize,
+    /// Length of $z$.
+    pub width: usize,
+    /// $\sum_i z_i$ (length `width`).
+    pub sums: Vec<f64>,
+    /// $\sum_i z_i z_i^\top$, `width` x `width`, row-major, symmetric.
+    pub gram: Vec<f64>,
+}
+
+/// Computes [`ShiftedGram`] of the horizontal concatenation of `parts` (all with the same number of
+/// rows) minus `shift` on the GPU. The rows are streamed through the device in blocks; each block's
+/// partials are added on the host in f64.
+///
+/// ```no_run
+/// use ndarray::array;
+/// use spmd_gpu::{kernels::gram::shifted_gram, Queue, Readback};
+///
+/// let queue = Queue::new()?;
+/// let x = array![[1.0_f64, 2.0], [3.0, 4.0]];
+/// let g = shifted_gram(&queue, &[x.view()], &[0.0, 0.0], Readback::Staged)?;
+/// assert_eq!(g.gram, [10.0, 14.0, 14.0, 20.0]);
+/// # Ok::<(), spmd_gpu::Error>(())
+/// ```
+pub fn shifted_gram<F: HostFloat>(
+    queue: &Queue,
+    parts: &[ArrayView2<'_, F>],
+    shift: &[f64],
+    readback: Readback,
+) -> Result<ShiftedGram> {
+    let rows = parts.first().map_or(0, |p| p.nrows());
+    let width: usize = parts.iter().map(|p| p.ncols()).sum();
+    if parts.iter().any(|p| p.nrows() != rows) || shift.len() != width {
+        return Err(Error::Shape {
+            kernel: NAME,
+            message: format!(
+                "parts have rows {:?} and {} columns in all; shift has {}",
+                parts.iter().map(|p| p.nrows()).collect::<Vec<_>>(),
+                width,
+                shift.len()
+            ),
+        });
+    }
+    match queue.precision_for::<F>() {
+        Precision::F32 => run::<F, f32>(queue, parts, shift, readback, rows, width),
+        Precision::F64 => run::<F, f64>(queue, parts, shift, readback, rows, width),
+    }
+}
+
+fn run<F: HostFloat, R: KernelFloat>(
+    queue: &Queue,
+    parts: &[ArrayView2<'_, F>],
+    shift: &[f64],
+    readback: Readback,
+    rows: usize,
+    width: usize,
+) -> Result<ShiftedGram> {
+    let precision = if std::mem::size_of::<R>() == 8 {
+        Precision::F64
+    } else {
+        Precision::F32
+    };
+    let mut sums = vec![0.0; width];
+    let w4 = width.div_ceil(4).max(1);
+    let padded = w4 * 4;
+    let mut gram = vec![0.0; padded * padded];
+    if rows == 0 || width == 0 {
+        return Ok(finish(rows, width, sums, &gram, padded));
+    }
+
+    let tiles: Vec<[u32; 2]> = (0..w4 as u32)
+        .flat_map(|i| (i..w4 as u32).map(move |j| [i, j]))
+        .collect();
+    let elem = std::mem::size_of::<R>();
+    let block_rows = queue
+        .block_rows(padded * elem, DEFAULT_BLOCK_ROWS)
+        .min(rows);
+    // Enough invocations to fill a device, few enough partials to read back cheaply.
+    let chunk_rows = (block_rows * tiles.len()).div_ceil(32_768).clamp(64, 1024);
+    let max_chunks = block_rows.div_ceil(chunk_rows);
+    let out_elems = max_chunks * tiles.len() * 16;
+
+    let pipeline = queue.pipeline(NAME, precision, SOURCE)?;
+    let z_buffer = input_buffer(queue, "gram rows", block_rows * padded * elem);
+    let tile_buffer = input_buffer(queue, "gram tiles", tiles.len() * 8);
+    queue
+        .queue
+        .write_buffer(&tile_buffer, 0, bytemuck::cast_slice(&tiles));
+    let result = ResultBuffer::new(queue, "gram partials", out_elems * elem, readback)?;
+    let mut host_rows = vec![R::default(); block_rows * padded];
+
+    for start in (0..rows).step_by(block_rows) {
+        let n = block_rows.min(rows - start);
+        pack_rows(
+            parts,
+            Some(shift),
+            start,
+            n,
+            padded,
+            &mut host_rows,
+            Some(&mut sums),
+        );
+        queue
+            .queue
+            .write_buffer(&z_buffer, 0, bytemuck::cast_slice(&host_rows[..n * padded]));
+        let chunks = n.div_ceil(chunk_rows);
+        let params = uniform_buffer(
+            queue,
+            "gram params",
+            &[
+                n as u32,
+                w4 as u32,
+                chunk_rows as u32,
+                tiles.len() as u32,
+                chunks as u32,
+                0,
+                0,
+                0,
+            ],
+        );
+        let invocations = chunks * tiles.len();
+        let bytes = invocations * 16 * elem;
+        let mut encoder = queue.device.create_command_encoder(&Default::default());
+        record_dispatch(
+            queue,
+            &mut encoder,
+            &pipeline,
+            &[&params, &z_buffer, &tile_buffer, result.binding()],
+            invocations,
+        );
+        result.record_copy(&mut encoder, bytes);
+        queue.submit_and_wait(encoder)?;
+        result.read::<R, _>(queue, bytes, |partials| {
+            for (k, tile) in partials.chunks_exact(16).enumerate() {
+                let [bi, bj] = tiles[k % tiles.len()];
+                let (r0, c0) = (4 * bi as usize, 4 * bj as usize);
+                for (i, row) in tile.chunks_exact(4).enumerate() {
+                    let dst = &mut gram[(r0 + i) * padded + c0..(r0 + i) * padded + c0 + 4];
+                    for (d, v) in dst.iter_mut().zip(row) {
+                        *d += v.to_f64();
+                    }
+                }
+            }
+        })?;
+    }
+    Ok(finish(rows, width, sums, &gram, padded))
+}
+
+/// Cuts the padded upper-tile accumulation to `width` x `width` and mirrors it.
+fn finish(
+    rows: usize,
+    width: usize,
+    sums: Vec<f64>,
+    padded_gram: &[f64],
+    padded: usize,
+) -> ShiftedGram {
+    let mut gram = vec![0.0; width * width];
+    for i in 0..width {
+        for j in i..width {
+            // Tiles hold blocks with bi <= bj, so entry (i, j) is stored when i/4 <= j/4.
+            let v = padded_gram[i * padded + j];
+            gram[i * width + j] = v;
+            gram[j * width + i] = v;
+        }
+    }
+    ShiftedGram {
+        rows,
+        width,
+        sums,
+        gram,
+    }
+}

@@ -1,0 +1,107 @@
+//! $Y = X W$ over row blocks, for predictions.
+
+use ndarray::{Array2, ArrayView2};
+
+use super::{input_buffer, record_dispatch, uniform_buffer};
+use crate::pack::pack_rows;
+use crate::readback::ResultBuffer;
+use crate::KernelFloat;
+use crate::{Error, HostFloat, Precision, Queue, Readback, Result};
+
+/// WGSL of the kernel.
+pub const SOURCE: &str = include_str!("../../../../shaders/matmul.wgsl");
+
+const NAME: &str = "matmul";
+const DEFAULT_BLOCK_ROWS: usize = 1 << 16;
+
+/// Returns $X W$ ($n \times t$) for $X$ ($n \times k$) on the host and $W$ ($k \times t$), computed
+/// on the GPU in row blocks.
+///
+/// ```no_run
+/// use ndarray::array;
+/// use spmd_gpu::{kernels::matmul::matmul, Queue, Readback};
+///
+/// let queue = Queue::new()?;
+/// let x = array![[1.0_f32, 2.0], [3.0, 4.0]];
+/// let w = array![[1.0], [0.5]];
+/// assert_eq!(matmul(&queue, x.view(), w.view(), Readback::Staged)?, array![[2.0], [5.0]]);
+/// # Ok::<(), spmd_gpu::Error>(())
+/// ```
+pub fn matmul<F: HostFloat>(
+    queue: &Queue,
+    x: ArrayView2<'_, F>,
+    w: ArrayView2<'_, f64>,
+    readback: Readback,
+) -> Result<Array2<f64>> {
+    if x.ncols() != w.nrows() {
+        return Err(Error::Shape {
+            kernel: NAME,
+            message: format!("x has {} columns but w has {} rows", x.ncols(), w.nrows()),
+        });
+    }
+    match queue.precision_for::<F>() {
+        Precision::F32 => run::<F, f32>(queue, x, w, readback, Precision::F32),
+        Precision::F64 => run::<F, f64>(queue, x, w, readback, Precision::F64),
+    }
+}
+
+fn run<F: HostFloat, R: KernelFloat>(
+    queue: &Queue,
+    x: ArrayView2<'_, F>,
+    w: ArrayView2<'_, f64>,
+    readback: Readback,
+    precision: Precision,
+) -> Result<Array2<f64>> {
+    let (rows, k, t) = (x.nrows(), x.ncols(), w.ncols());
+    let mut y = Array2::zeros((rows, t));
+    if rows == 0 || t == 0 {
+        return Ok(y);
+    }
+    let (k4, t4) = (k.div_ceil(4).max(1), t.div_ceil(4));
+    let elem = std::mem::size_of::<R>();
+    let block_rows = queue
+        .block_rows(k4 * 4 * elem, DEFAULT_BLOCK_ROWS)
+        .min(queue.block_rows(t4 * 4 * elem, DEFAULT_BLOCK_ROWS))
+        .min(rows);
+
+    let mut w_host = vec![R::default(); k4 * 4 * t4 * 4];
+    for ((i, j), v) in w.indexed_iter() {
+        w_host[i * t4 * 4 + j] = R::from_f64(*v);
+    }
+    let pipeline = queue.pipeline(NAME, precision, SOURCE)?;
+    let w_buffer = input_buffer(queue, "matmul w", w_host.len() * elem);
+    queue
+        .queue
+        .write_buffer(&w_buffer, 0, bytemuck::cast_slice(&w_host));
+    let x_buffer = input_buffer(queue, "matmul x", block_rows * k4 * 4 * elem);
+    let result = ResultBuffer::new(queue, "matmul y", block_rows * t4 * 4 * elem, readback)?;
+    let mut host_rows = vec![R::default(); block_rows * k4 * 4];
+
+    for start in (0..rows).step_by(block_rows) {
+        let n = block_rows.min(rows - start);
+        pack_rows(&[x], None, start, n, k4 * 4, &mut host_rows, None);
+        queue
+            .queue
+            .write_buffer(&x_buffer, 0, bytemuck::cast_slice(&host_rows[..n * k4 * 4]));
+        let params = uniform_buffer(queue, "matmul params", &[n as u32, k4 as u32, t4 as u32, 0]);
+        let bytes = n * t4 * 4 * elem;
+        let mut encoder = queue.device.create_command_encoder(&Default::default());
+        record_dispatch(
+            queue,
+            &mut encoder,
+            &pipeline,
+            &[&params, &x_buffer, &w_buffer, result.binding()],
+            n * t4,
+        );
+        result.record_copy(&mut encoder, bytes);
+        queue.submit_and_wait(encoder)?;
+        result.read::<R, _>(queue, bytes, |out| {
+            for (r, row) in out.chunks_exact(t4 * 4).enumerate() {
+                for (j, v) in row[..t].iter().enumerate() {
+                    y[[start + r, j]] = v.to_f64();
+                }
+            }
+        })?;
+    }
+    Ok(y)
+}

@@ -1,0 +1,86 @@
+//! The compute kernels. Each owns its WGSL (`shaders/<name>.wgsl`) and its pipelines.
+
+pub mod gram;
+pub mod matmul;
+
+/// Workgroup size every kernel declares.
+pub(crate) const WORKGROUP: u32 = 64;
+
+/// Workgroup counts `(x, y)` covering `invocations`, within the 65535-per-dimension limit.
+pub(crate) fn dispatch_size(invocations: usize, max_per_dim: u32) -> (u32, u32) {
+    let groups = invocations.div_ceil(WORKGROUP as usize).max(1);
+    let max = max_per_dim.max(1) as usize;
+    if groups <= max {
+        (groups as u32, 1)
+    } else {
+        (max as u32, groups.div_ceil(max) as u32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dispatch_covers_every_invocation() {
+        assert_eq!(dispatch_size(1, 65535), (1, 1));
+        assert_eq!(dispatch_size(64 * 65535 + 1, 65535), (65535, 2));
+        let (x, y) = dispatch_size(10_000_000, 65535);
+        assert!(x as usize * y as usize * 64 >= 10_000_000);
+    }
+}
+
+/// Records one dispatch of `pipeline` over `invocations`, binding `buffers` to bindings
+/// `0, 1, ...` of group 0.
+pub(crate) fn record_dispatch(
+    queue: &crate::Queue,
+    encoder: &mut wgpu::CommandEncoder,
+    pipeline: &wgpu::ComputePipeline,
+    buffers: &[&wgpu::Buffer],
+    invocations: usize,
+) {
+    let layout = pipeline.get_bind_group_layout(0);
+    let entries: Vec<wgpu::BindGroupEntry<'_>> = buffers
+        .iter()
+        .enumerate()
+        .map(|(binding, buffer)| wgpu::BindGroupEntry {
+            binding: binding as u32,
+            resource: buffer.as_entire_binding(),
+        })
+        .collect();
+    let bind_group = queue.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: None,
+        layout: &layout,
+        entries: &entries,
+    });
+    let (x, y) = dispatch_size(
+        invocations,
+        queue.limits.max_compute_workgroups_per_dimension,
+    );
+    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+    pass.set_pipeline(pipeline);
+    pass.set_bind_group(0, &bind_group, &[]);
+    pass.dispatch_workgroups(x, y, 1);
+}
+
+/// A uniform buffer holding `words`.
+pub(crate) fn uniform_buffer(queue: &crate::Queue, label: &str, words: &[u32]) -> wgpu::Buffer {
+    let buffer = queue.storage_buffer(
+        label,
+        std::mem::size_of_val(words),
+        wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+    );
+    queue
+        .queue
+        .write_buffer(&buffer, 0, bytemuck::cast_slice(words));
+    buffer
+}
+
+/// A storage buffer the host writes and kernels read.
+pub(crate) fn input_buffer(queue: &crate::Queue, label: &str, bytes: usize) -> wgpu::Buffer {
+    queue.storage_buffer(
+        label,
+        bytes,
+        wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+    )
+}

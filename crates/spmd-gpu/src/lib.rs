@@ -1,0 +1,40 @@
+//! GPU compute for spmd-learn through wgpu (Vulkan, Metal, DX12) and WGSL kernels.
+//!
+//! A [`Queue`] is one rank's GPU: adapter, device, queue and a cache of compute pipelines. The
+//! kernels turn blocks of rows into small partial results that the estimators combine across
+//! ranks:
+//! - [`kernels::gram::shifted_gram`]: one pass over the rows giving $\sum_i z_i z_i^\top$ and
+//!   $\sum_i z_i$ for $z_i = [x_i, y_i] - s$ (a shift that keeps f32 accurate);
+//! - [`kernels::matmul::matmul`]: $X W$ for predictions.
+//!
+//! Inputs larger than the device's storage-binding limit are streamed in row blocks through
+//! reused buffers. Kernels run in f64 where the adapter has `SHADER_F64`, otherwise in f32 with
+//! per-block partials combined in f64 on the host.
+//!
+//! This crate knows nothing of MPI or estimators.
+
+pub mod error;
+mod host_float;
+pub mod kernels;
+pub mod pack;
+mod precision;
+mod queue;
+mod readback;
+mod selection;
+mod testing;
+pub use testing::gpu_required;
+
+pub use error::Error;
+pub use host_float::HostFloat;
+pub use precision::{KernelFloat, Precision};
+pub use queue::{Queue, QueueInfo, QueueOptions};
+pub use readback::Readback;
+
+/// Result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The WGSL sources, by kernel name (each is `shaders/<name>.wgsl`).
+pub const SHADERS: &[(&str, &str)] = &[
+    ("gram", kernels::gram::SOURCE),
+    ("matmul", kernels::matmul::SOURCE),
+];

@@ -1,0 +1,259 @@
+//! [`Queue`]: one rank's GPU.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::selection::{index_from_env, local_rank_from_env, name_filter, pick_index, preference};
+use crate::{Error, HostFloat, Precision, Result};
+
+/// How [`Queue::with_options`] picks and uses an adapter.
+#[derive(Debug, Clone, Default)]
+pub struct QueueOptions {
+    /// Adapter index (in preference order: hardware before software). `None`: `local_rank`
+    /// modulo the number of adapters.
+    pub device_index: Option<usize>,
+    /// This process's rank on its node.
+    pub local_rank: usize,
+    /// Upper bound on rows per streamed block (the storage-binding limit also bounds it). Small
+    /// values exercise the streaming path on small data.
+    pub max_block_rows: Option<usize>,
+}
+
+impl QueueOptions {
+    /// Options from the environment: `SPMD_DEVICE` (adapter index), the launcher's local rank
+    /// (`OMPI_COMM_WORLD_LOCAL_RANK`, `MPI_LOCALRANKID`, `SLURM_LOCALID`, ...) and
+    /// `SPMD_GPU_BLOCK_ROWS`.
+    pub fn from_env() -> Result<Self> {
+        Ok(Self {
+            device_index: index_from_env("SPMD_DEVICE")?,
+            local_rank: local_rank_from_env(),
+            max_block_rows: index_from_env("SPMD_GPU_BLOCK_ROWS")?.filter(|&n| n > 0),
+        })
+    }
+}
+
+/// What a [`Queue`] runs on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueInfo {
+    /// Adapter name, e.g. `"llvmpipe (LLVM 15.0.6, 256 bits)"`.
+    pub name: String,
+    /// Graphics API (`Vulkan`, `Metal`, `Dx12`).
+    pub backend: String,
+    /// Discrete, integrated, virtual, software (`Cpu`) or other.
+    pub device_type: String,
+    /// Whether kernels can compute in f64.
+    pub supports_f64: bool,
+    /// Whether storage buffers can be mapped by the host (GPU-aware offload).
+    pub mappable_storage: bool,
+}
+
+impl fmt::Display for QueueInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ({}, {}, f64 {})",
+            self.name,
+            self.backend,
+            self.device_type,
+            if self.supports_f64 { "yes" } else { "no" }
+        )
+    }
+}
+
+type PipelineKey = (&'static str, Precision);
+
+/// One rank's GPU: adapter, device, queue and the compute pipelines built on it.
+///
+/// Pipelines are built on first use and cached, so a kernel call is buffer writes and a dispatch.
+///
+/// ```no_run
+/// let queue = spmd_gpu::Queue::new()?;
+/// println!("running on {}", queue.info());
+/// # Ok::<(), spmd_gpu::Error>(())
+/// ```
+pub struct Queue {
+    pub(crate) device: wgpu::Device,
+    pub(crate) queue: wgpu::Queue,
+    pub(crate) limits: wgpu::Limits,
+    info: QueueInfo,
+    max_block_rows: Option<usize>,
+    pipelines: Mutex<HashMap<PipelineKey, Arc<wgpu::ComputePipeline>>>,
+    staged_bytes: AtomicU64,
+}
+
+impl fmt::Debug for Queue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Queue").field("info", &self.info).finish()
+    }
+}
+
+impl Queue {
+    /// This rank's GPU, chosen by [`QueueOptions::from_env`] (and `WGPU_BACKEND`,
+    /// `WGPU_ADAPTER_NAME`).
+    pub fn new() -> Result<Self> {
+        Self::with_options(QueueOptions::from_env()?)
+    }
+
+    /// A queue on the adapter `options` pick.
+    pub fn with_options(options: QueueOptions) -> Result<Self> {
+        let descriptor = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+        let backends = descriptor.backends;
+        let instance = wgpu::Instance::new(descriptor);
+        let mut adapters = pollster::block_on(instance.enumerate_adapters(backends));
+        if let Some(wanted) = name_filter() {
+            adapters.retain(|a| a.get_info().name.to_lowercase().contains(&wanted));
+        }
+        adapters.sort_by_key(|a| preference(a.get_info().device_type));
+        if adapters
+            .first()
+            .is_some_and(|a| a.get_info().device_type != wgpu::DeviceType::Cpu)
+        {
+            adapters.retain(|a| a.get_info().device_type != wgpu::DeviceType::Cpu);
+        }
+        if adapters.is_empty() {
+            return Err(Error::NoAdapter(format!(
+                "backends {backends:?}{}",
+                name_filter()
+                    .map(|n| format!(", WGPU_ADAPTER_NAME={n:?}"))
+                    .unwrap_or_default()
+            )));
+        }
+        let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
+        let index = pick_index(options.device_index, options.local_rank, &names)?;
+        let adapter = adapters.swap_remove(index);
+        Self::open(&adapter, options.max_block_rows)
+    }
+
+    fn open(adapter: &wgpu::Adapter, max_block_rows: Option<usize>) -> Result<Self> {
+        let adapter_info = adapter.get_info();
+        let wanted = wgpu::Features::SHADER_F64 | wgpu::Features::MAPPABLE_PRIMARY_BUFFERS;
+        let features = adapter.features() & wanted;
+        let limits = adapter.limits();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("spmd-learn"),
+            required_features: features,
+            required_limits: limits.clone(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            ..Default::default()
+        }))
+        .map_err(|e| Error::RequestDevice {
+            adapter: adapter_info.name.clone(),
+            message: e.to_string(),
+        })?;
+        let info = QueueInfo {
+            name: adapter_info.name,
+            backend: format!("{:?}", adapter_info.backend),
+            device_type: format!("{:?}", adapter_info.device_type),
+            supports_f64: features.contains(wgpu::Features::SHADER_F64),
+            mappable_storage: features.contains(wgpu::Features::MAPPABLE_PRIMARY_BUFFERS),
+        };
+        tracing::debug!(adapter = %info, "opened GPU queue");
+        Ok(Self {
+            device,
+            queue,
+            limits,
+            info,
+            max_block_rows,
+            pipelines: Mutex::new(HashMap::new()),
+            staged_bytes: AtomicU64::new(0),
+        })
+    }
+
+    /// What this queue runs on.
+    pub fn info(&self) -> &QueueInfo {
+        &self.info
+    }
+
+    /// The precision kernels use for host data of type `F`: f64 where both the data and the
+    /// adapter have it, f32 otherwise.
+    pub fn precision_for<F: HostFloat>(&self) -> Precision {
+        if std::mem::size_of::<F>() == 8 && self.info.supports_f64 {
+            Precision::F64
+        } else {
+            Precision::F32
+        }
+    }
+
+    /// Bytes copied into host staging buffers since the queue was made (host-staging readback);
+    /// stays 0 when results are read straight from mapped device buffers.
+    pub fn staged_bytes(&self) -> u64 {
+        self.staged_bytes.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn add_staged_bytes(&self, bytes: u64) {
+        self.staged_bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// Rows per streamed block for rows of `row_bytes` bytes.
+    pub(crate) fn block_rows(&self, row_bytes: usize, default_rows: usize) -> usize {
+        let binding = self.limits.max_storage_buffer_binding_size as usize;
+        let by_limit = (binding / row_bytes.max(1)).max(1);
+        by_limit
+            .min(default_rows)
+            .min(self.max_block_rows.unwrap_or(usize::MAX))
+            .max(1)
+    }
+
+    /// The pipeline of `kernel` at `precision`, built from `source` on first use.
+    pub(crate) fn pipeline(
+        &self,
+        kernel: &'static str,
+        precision: Precision,
+        source: &str,
+    ) -> Result<Arc<wgpu::ComputePipeline>> {
+        let mut cache = self
+            .pipelines
+            .lock()
+            .map_err(|_| Error::Device("pipeline cache lock poisoned".into()))?;
+        if let Some(p) = cache.get(&(kernel, precision)) {
+            return Ok(p.clone());
+        }
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(kernel),
+                source: wgpu::ShaderSource::Wgsl(precision.specialise(source).into()),
+            });
+        let pipeline = Arc::new(self.device.create_compute_pipeline(
+            &wgpu::ComputePipelineDescriptor {
+                label: Some(kernel),
+                layout: None,
+                module: &module,
+                entry_point: Some("main"),
+                compilation_options: Default::default(),
+                cache: None,
+            },
+        ));
+        cache.insert((kernel, precision), pipeline.clone());
+        Ok(pipeline)
+    }
+
+    /// Storage buffer of `bytes` bytes (at least 16).
+    pub(crate) fn storage_buffer(
+        &self,
+        label: &str,
+        bytes: usize,
+        usage: wgpu::BufferUsages,
+    ) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: (bytes.max(16) as u64).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT),
+            usage,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// Submits `encoder` and waits for the device to finish it.
+    pub(crate) fn submit_and_wait(&self, encoder: wgpu::CommandEncoder) -> Result<()> {
+        let index = self.queue.submit([encoder.finish()]);
+        self.device
+            .poll(wgpu::PollType::Wait {
+                submission_index: Some(index),
+                timeout: None,
+            })
+            .map(|_| ())
+            .map_err(|e| Error::Device(e.to_string()))
+    }
+}

@@ -1,0 +1,163 @@
+//! GPU kernels against f64 CPU references (on lavapipe in CI; skipped without an adapter unless
+//! `SPMD_REQUIRE_GPU=1`).
+
+use ndarray::{Array2, ArrayView2};
+use spmd_gpu::kernels::{gram::shifted_gram, matmul::matmul};
+use spmd_gpu::{Queue, QueueOptions, Readback};
+
+/// Deterministic, well-spread test data (a small linear congruential generator).
+fn data(rows: usize, cols: usize, seed: u64, offset: f64) -> Array2<f64> {
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    Array2::from_shape_fn((rows, cols), |(_, j)| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        offset + j as f64 + ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+    })
+}
+
+fn reference_gram(z: ArrayView2<'_, f64>, shift: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let w = z.ncols();
+    let mut sums = vec![0.0; w];
+    let mut gram = vec![0.0; w * w];
+    for row in z.rows() {
+        for i in 0..w {
+            let a = row[i] - shift[i];
+            sums[i] += a;
+            for j in 0..w {
+                gram[i * w + j] += a * (row[j] - shift[j]);
+            }
+        }
+    }
+    (sums, gram)
+}
+
+fn max_rel_err(got: &[f64], want: &[f64]) -> f64 {
+    let scale = want.iter().fold(0.0_f64, |m, v| m.max(v.abs())).max(1e-300);
+    got.iter()
+        .zip(want)
+        .map(|(g, w)| (g - w).abs() / scale)
+        .fold(0.0, f64::max)
+}
+
+fn queues() -> Vec<Queue> {
+    // The default queue, and one with tiny blocks so every path streams.
+    let Some(q) = Queue::for_tests() else {
+        return vec![];
+    };
+    let options = QueueOptions {
+        max_block_rows: Some(37),
+        ..QueueOptions::from_env().expect("valid env")
+    };
+    vec![q, Queue::with_options(options).expect("adapter exists")]
+}
+
+#[test]
+fn gram_matches_f64_reference_in_f32_and_f64() {
+    for queue in queues() {
+        let x = data(1000, 7, 1, 3.0);
+        let y = data(1000, 2, 2, -5.0);
+        let z = ndarray::concatenate![ndarray::Axis(1), x, y];
+        let shift: Vec<f64> = (0..9).map(|j| j as f64 * 0.5).collect();
+        let (want_sums, want_gram) = reference_gram(z.view(), &shift);
+
+        let g64 = shifted_gram(&queue, &[x.view(), y.view()], &shift, Readback::Staged).unwrap();
+        assert_eq!((g64.rows, g64.width), (1000, 9));
+        let tol64 = if queue.info().supports_f64 {
+            1e-12
+        } else {
+            1e-6
+        };
+        assert!(
+            max_rel_err(&g64.gram, &want_gram) < tol64,
+            "{}",
+            queue.info()
+        );
+        assert!(max_rel_err(&g64.sums, &want_sums) < 1e-12);
+
+        let (x32, y32) = (x.mapv(|v| v as f32), y.mapv(|v| v as f32));
+        let z32 = ndarray::concatenate![ndarray::Axis(1), x32, y32].mapv(f64::from);
+        let (_, want32) = reference_gram(z32.view(), &shift);
+        let g32 =
+            shifted_gram(&queue, &[x32.view(), y32.view()], &shift, Readback::Staged).unwrap();
+        assert!(max_rel_err(&g32.gram, &want32) < 1e-5, "{}", queue.info());
+    }
+}
+
+#[test]
+fn gram_of_wide_and_empty_inputs() {
+    for queue in queues() {
+        let x = data(50, 33, 3, 0.0);
+        let shift = vec![0.0; 33];
+        let (_, want) = reference_gram(x.view(), &shift);
+        let g = shifted_gram(&queue, &[x.view()], &shift, Readback::Staged).unwrap();
+        assert!(max_rel_err(&g.gram, &want) < 1e-6);
+
+        let empty = Array2::<f64>::zeros((0, 4));
+        let g = shifted_gram(&queue, &[empty.view()], &[0.0; 4], Readback::Staged).unwrap();
+        assert_eq!((g.rows, g.gram), (0, vec![0.0; 16]));
+    }
+}
+
+#[test]
+fn mapped_readback_stages_nothing_and_agrees() {
+    let Some(queue) = Queue::for_tests() else {
+        return;
+    };
+    let x = data(300, 5, 4, 1.0);
+    let shift = vec![1.0; 5];
+    let staged = shifted_gram(&queue, &[x.view()], &shift, Readback::Staged).unwrap();
+    let after_staged = queue.staged_bytes();
+    assert!(after_staged > 0);
+    if queue.info().mappable_storage {
+        let mapped = shifted_gram(&queue, &[x.view()], &shift, Readback::Mapped).unwrap();
+        assert_eq!(queue.staged_bytes(), after_staged);
+        assert_eq!(mapped, staged);
+    } else {
+        let err = shifted_gram(&queue, &[x.view()], &shift, Readback::Mapped).unwrap_err();
+        assert!(err.to_string().contains("SPMD_OFFLOAD"), "{err}");
+    }
+}
+
+#[test]
+fn matmul_matches_f64_reference() {
+    for queue in queues() {
+        for (k, t) in [(5, 1), (8, 3), (13, 6)] {
+            let x = data(211, k, 5, 0.0);
+            let w = data(k, t, 6, 0.0);
+            let want = x.dot(&w);
+            let got = matmul(&queue, x.view(), w.view(), Readback::Staged).unwrap();
+            let tol = if queue.info().supports_f64 {
+                1e-12
+            } else {
+                1e-5
+            };
+            assert!(
+                max_rel_err(got.as_slice().unwrap(), want.as_slice().unwrap()) < tol,
+                "k={k} t={t} on {}",
+                queue.info()
+            );
+            let got32 = matmul(
+                &queue,
+                x.mapv(|v| v as f32).view(),
+                w.view(),
+                Readback::Staged,
+            )
+            .unwrap();
+            assert!(max_rel_err(got32.as_slice().unwrap(), want.as_slice().unwrap()) < 1e-5);
+        }
+    }
+}
+
+#[test]
+fn matmul_rejects_mismatched_shapes() {
+    let Some(queue) = Queue::shared_for_tests() else {
+        return;
+    };
+    let x = Array2::<f64>::zeros((3, 4));
+    let w = Array2::<f64>::zeros((5, 1));
+    let err = matmul(queue, x.view(), w.view(), Readback::Staged).unwrap_err();
+    assert!(err.to_string().contains("4 columns") && err.to_string().contains("5 rows"));
+}

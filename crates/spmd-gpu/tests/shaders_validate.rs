@@ -1,0 +1,37 @@
+//! Every WGSL file in `shaders/` parses and validates with naga, in f32 and f64, without a GPU.
+
+use naga::valid::{Capabilities, ValidationFlags, Validator};
+use spmd_gpu::Precision;
+
+fn validate(name: &str, source: &str) {
+    let module = naga::front::wgsl::parse_str(source)
+        .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(source)));
+    Validator::new(ValidationFlags::all(), Capabilities::FLOAT64)
+        .validate(&module)
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+}
+
+#[test]
+fn every_shader_validates_in_both_precisions() {
+    for (name, source) in spmd_gpu::SHADERS {
+        validate(name, &Precision::F32.specialise(source));
+        validate(name, &Precision::F64.specialise(source));
+    }
+}
+
+#[test]
+fn every_file_in_shaders_is_registered() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shaders");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("shaders/ exists")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|f| f.ends_with(".wgsl"))
+        .collect();
+    files.sort();
+    let mut registered: Vec<String> = spmd_gpu::SHADERS
+        .iter()
+        .map(|(n, _)| format!("{n}.wgsl"))
+        .collect();
+    registered.sort();
+    assert_eq!(files, registered);
+}
