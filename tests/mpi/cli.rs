@@ -1,1 +1,196 @@
-fn main() {}
+//! The command line under `mpirun`, in-process: ranks split one file by rows or read `{rank}`
+//! shards, and the model equals scikit-learn's fit of all the rows.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod harness;
+
+use common::{linear_cases, rel_err};
+use harness::{ensure, Harness};
+use ndarray::{s, ArrayD};
+use ndarray_npy::{ReadNpyExt, WriteNpyExt};
+use spmd_learn::comm::Comm;
+
+fn run(comm: &Comm, args: &[&str]) -> Result<(), String> {
+    let mut argv = vec!["spmd-learn"];
+    argv.extend_from_slice(args);
+    let cli = <spmd_cli::Cli as clap::Parser>::try_parse_from(argv).map_err(|e| e.to_string())?;
+    spmd_cli::run_parsed(comm, cli).map_err(|e| e.to_string())
+}
+
+fn main() {
+    let mut h = Harness::new("mpi_cli");
+    let dir = std::env::temp_dir().join(format!(
+        "spmd-learn-mpi-cli-{}",
+        std::env::var("OMPI_COMM_WORLD_SIZE").unwrap_or_default()
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let case = linear_cases()
+        .into_iter()
+        .find(|c| c.name == "ols_multi")
+        .expect("fixture");
+    let x_file = common::fixtures_dir().join("ols_multi_x.npy");
+    let y_file = common::fixtures_dir().join("ols_multi_y.npy");
+
+    h.run(
+        "ranks split one .npy by rows; fit and gathered predict match sklearn",
+        |c| {
+            let model = dir.join("split.json");
+            let pred = dir.join("split_pred.npy");
+            run(
+                c,
+                &[
+                    "fit",
+                    "linear-regression",
+                    "--x",
+                    x_file.to_str().unwrap(),
+                    "--y",
+                    y_file.to_str().unwrap(),
+                    "--out",
+                    model.to_str().unwrap(),
+                ],
+            )?;
+            run(
+                c,
+                &[
+                    "predict",
+                    "--model",
+                    model.to_str().unwrap(),
+                    "--x",
+                    x_file.to_str().unwrap(),
+                    "--out",
+                    pred.to_str().unwrap(),
+                ],
+            )?;
+            c.barrier().map_err(|e| e.to_string())?;
+            let json: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&model).map_err(|e| e.to_string())?)
+                    .map_err(|e| e.to_string())?;
+            let coef: Vec<f64> = json["coef_"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()))
+                .collect();
+            ensure(rel_err(&coef, case.coef.iter()) < 1e-9, || {
+                "coef_ differs from sklearn".into()
+            })?;
+            let got =
+                ArrayD::<f64>::read_npy(std::fs::File::open(&pred).map_err(|e| e.to_string())?)
+                    .map_err(|e| e.to_string())?;
+            ensure(rel_err(got.iter(), case.pred.iter()) < 1e-9, || {
+                "gathered predictions differ".into()
+            })
+        },
+    );
+
+    h.run(
+        "{rank} shards with an empty rank give the same model",
+        |c| {
+            // Rank r holds rows r*10.. of the first 10*(size-1) rows; the last rank the rest; rank 0
+            // none when there are several ranks.
+            let n = case.x.nrows();
+            let p = c.size();
+            let bounds: Vec<usize> = (0..=p)
+                .map(|r| {
+                    if r == 0 {
+                        0
+                    } else if r == p {
+                        n
+                    } else {
+                        (r - 1) * n / p.max(2)
+                    }
+                })
+                .collect();
+            let (a, b) = (bounds[c.rank()], bounds[c.rank() + 1].max(bounds[c.rank()]));
+            let xs = dir.join(format!("x_{}.npy", c.rank()));
+            let ys = dir.join(format!("y_{}.npy", c.rank()));
+            case.x
+                .slice(s![a..b, ..])
+                .to_owned()
+                .write_npy(std::fs::File::create(&xs).unwrap())
+                .map_err(|e| e.to_string())?;
+            case.y
+                .slice(s![a..b, ..])
+                .to_owned()
+                .write_npy(std::fs::File::create(&ys).unwrap())
+                .map_err(|e| e.to_string())?;
+            let model = dir.join("shards.json");
+            let xp = dir.join("x_{rank}.npy");
+            let yp = dir.join("y_{rank}.npy");
+            run(
+                c,
+                &[
+                    "fit",
+                    "ridge",
+                    "--param",
+                    "alpha=0",
+                    "--x",
+                    xp.to_str().unwrap(),
+                    "--y",
+                    yp.to_str().unwrap(),
+                    "--out",
+                    model.to_str().unwrap(),
+                ],
+            )?;
+            c.barrier().map_err(|e| e.to_string())?;
+            let json: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&model).map_err(|e| e.to_string())?)
+                    .map_err(|e| e.to_string())?;
+            let coef: Vec<f64> = json["coef_"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()))
+                .collect();
+            ensure(rel_err(&coef, case.coef.iter()) < 1e-9, || {
+                "coef_ differs from sklearn".into()
+            })
+        },
+    );
+
+    h.run(
+        "a bad shard on one rank fails every rank and writes no model",
+        |c| {
+            let model = dir.join("bad.json");
+            let _ = std::fs::remove_file(&model);
+            c.barrier().map_err(|e| e.to_string())?;
+            let xp = dir.join("bad_x_{rank}.npy");
+            let mine = dir.join(format!("bad_x_{}.npy", c.rank()));
+            let mut x = case.x.clone();
+            if c.rank() == c.size() - 1 {
+                x[[2, 2]] = f64::INFINITY;
+            }
+            x.write_npy(std::fs::File::create(&mine).unwrap())
+                .map_err(|e| e.to_string())?;
+            let yp = dir.join("bad_y_{rank}.npy");
+            case.y
+                .write_npy(
+                    std::fs::File::create(dir.join(format!("bad_y_{}.npy", c.rank()))).unwrap(),
+                )
+                .map_err(|e| e.to_string())?;
+            let result = run(
+                c,
+                &[
+                    "fit",
+                    "linear-regression",
+                    "--x",
+                    xp.to_str().unwrap(),
+                    "--y",
+                    yp.to_str().unwrap(),
+                    "--out",
+                    model.to_str().unwrap(),
+                ],
+            );
+            c.barrier().map_err(|e| e.to_string())?;
+            ensure(!model.exists(), || {
+                "model written despite the failure".into()
+            })?;
+            match result {
+                Err(e) if e.contains("inf") => Ok(()),
+                other => Err(format!("unexpected outcome {other:?}")),
+            }
+        },
+    );
+    h.finish();
+}

@@ -1,1 +1,25 @@
-fn main() {}
+//! The `spmd-learn` binary.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match spmd_cli::run(std::env::args_os()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(spmd_cli::CliError::Usage(e)) => {
+            let _ = e.print();
+            if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            // Every rank fails together; rank 0 and the rank that caused it say why.
+            let rank = spmd_comm::Comm::world().map(|c| c.rank()).unwrap_or(0);
+            if rank == 0 || !e.is_remote() {
+                eprintln!("error: {e}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

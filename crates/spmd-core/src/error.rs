@@ -68,6 +68,10 @@ pub enum Error {
         expected: &'static str,
     },
 
+    /// Input from outside the estimators (a file, a command line) is unusable.
+    #[error("{0}")]
+    Input(String),
+
     /// A linear system could not be solved.
     #[error("{0}")]
     Singular(String),

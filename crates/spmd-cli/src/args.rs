@@ -1,0 +1,64 @@
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// scikit-learn-style estimators over MPI ranks and GPUs.
+///
+/// Run under mpirun to use several ranks; each reads its own shard (`{rank}` in a path) or its
+/// share of the rows of one file.
+#[derive(Debug, Parser)]
+#[command(name = "spmd-learn", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Fit an estimator and write the model as JSON (rank 0 writes it).
+    Fit(FitArgs),
+    /// Predict with a fitted model; each rank writes its rows' predictions.
+    Predict(ApplyArgs),
+    /// Transform with a fitted model (estimators that transform).
+    Transform(ApplyArgs),
+    /// List the estimators.
+    Estimators,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FitArgs {
+    /// Estimator, kebab-case: linear-regression, ridge.
+    pub estimator: String,
+    /// Features: a .npy or .csv path; `{rank}` is replaced by the rank.
+    #[arg(long)]
+    pub x: String,
+    /// Targets, like --x.
+    #[arg(long)]
+    pub y: Option<String>,
+    /// A parameter under scikit-learn's name, e.g. `alpha=0.5` or `fit_intercept=false`.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub param: Vec<String>,
+    /// Compute on this rank's GPU instead of the CPU.
+    #[arg(long)]
+    pub gpu: bool,
+    /// Where to write the model (JSON).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ApplyArgs {
+    /// Model written by `spmd-learn fit`.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Features: a .npy or .csv path; `{rank}` is replaced by the rank.
+    #[arg(long)]
+    pub x: String,
+    /// Compute on this rank's GPU instead of the CPU.
+    #[arg(long)]
+    pub gpu: bool,
+    /// Output .npy: with `{rank}` each rank writes its own file, without it rank 0 writes all
+    /// rows in rank order.
+    #[arg(long)]
+    pub out: String,
+}

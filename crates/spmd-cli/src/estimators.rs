@@ -1,0 +1,248 @@
+//! The estimators the command line knows. Adding one is an entry in [`ESTIMATORS`].
+
+use ndarray::{Array2, Axis};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use spmd_core::linear::{
+    LinearModel, LinearRegression, LinearRegressionParams, Ridge, RidgeParams,
+};
+use spmd_core::{Comm, Queue};
+
+use crate::data::TargetData;
+use crate::{CliError, ModelFile};
+
+/// One estimator as the command line drives it.
+pub trait CliEstimator: Sync {
+    /// Kebab-case name (`linear-regression`).
+    fn name(&self) -> &'static str;
+    /// One line for `spmd-learn estimators`.
+    fn summary(&self) -> &'static str;
+    /// Fits on this rank's rows; every rank calls it and gets the same model file.
+    fn fit(
+        &self,
+        comm: &Comm,
+        params: Map<String, Value>,
+        x: &Array2<f64>,
+        y: Option<&TargetData>,
+        queue: Option<&Queue>,
+    ) -> Result<ModelFile, CliError>;
+    /// Predictions for this rank's rows.
+    fn predict(
+        &self,
+        model: &ModelFile,
+        x: &Array2<f64>,
+        queue: Option<&Queue>,
+    ) -> Result<Array2<f64>, CliError>;
+    /// Transformed rows; most estimators have none.
+    fn transform(
+        &self,
+        _model: &ModelFile,
+        _x: &Array2<f64>,
+        _queue: Option<&Queue>,
+    ) -> Result<Array2<f64>, CliError> {
+        Err(CliError::Unsupported {
+            estimator: self.name().into(),
+            operation: "transform",
+        })
+    }
+}
+
+/// Every estimator of the command line.
+pub static ESTIMATORS: &[&dyn CliEstimator] = &[&LinearRegressionCli, &RidgeCli];
+
+/// The estimator called `name`.
+pub(crate) fn find(name: &str) -> Result<&'static dyn CliEstimator, CliError> {
+    ESTIMATORS
+        .iter()
+        .copied()
+        .find(|e| e.name() == name)
+        .ok_or_else(|| CliError::UnknownEstimator {
+            name: name.into(),
+            known: ESTIMATORS
+                .iter()
+                .map(|e| e.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+/// `NAME=VALUE` pairs as a JSON object. Values are JSON where they parse (`0.5`, `false`,
+/// `[1, 2]`), Python's `True`/`False`/`None` are accepted, anything else is a string.
+pub(crate) fn params_from_pairs(pairs: &[String]) -> Result<Map<String, Value>, CliError> {
+    let mut map = Map::new();
+    for pair in pairs {
+        let (name, value) = pair
+            .split_once('=')
+            .filter(|(n, _)| !n.trim().is_empty())
+            .ok_or_else(|| CliError::Param(format!("`{pair}` is not NAME=VALUE")))?;
+        let value = match value.trim() {
+            "True" => Value::Bool(true),
+            "False" => Value::Bool(false),
+            "None" => Value::Null,
+            v => serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.into())),
+        };
+        if map.insert(name.trim().into(), value).is_some() {
+            return Err(CliError::Param(format!("`{}` is given twice", name.trim())));
+        }
+    }
+    Ok(map)
+}
+
+/// Parses an estimator's parameters, naming the estimator in errors (unknown names list the
+/// known ones).
+fn parse_params<P: DeserializeOwned>(
+    estimator: &str,
+    params: Map<String, Value>,
+) -> Result<P, CliError> {
+    serde_json::from_value(Value::Object(params))
+        .map_err(|e| CliError::Param(format!("{estimator}: {e}")))
+}
+
+fn need_targets<'a>(
+    estimator: &str,
+    y: Option<&'a TargetData>,
+) -> Result<&'a TargetData, CliError> {
+    y.ok_or_else(|| CliError::Param(format!("{estimator} needs targets: pass --y")))
+}
+
+fn linear_model_file(
+    name: &str,
+    params: Value,
+    model: &LinearModel<f64>,
+) -> Result<ModelFile, CliError> {
+    let fitted = serde_json::to_value(model).map_err(|e| CliError::Param(e.to_string()))?;
+    ModelFile::new(name, params, fitted)
+}
+
+fn linear_predict(
+    model: &ModelFile,
+    x: &Array2<f64>,
+    queue: Option<&Queue>,
+) -> Result<Array2<f64>, CliError> {
+    let fitted: LinearModel<f64> = serde_json::from_value(model.attributes())
+        .map_err(|e| CliError::Param(format!("model file: {e}")))?;
+    Ok(fitted.predict(x, queue)?)
+}
+
+struct LinearRegressionCli;
+
+impl CliEstimator for LinearRegressionCli {
+    fn name(&self) -> &'static str {
+        "linear-regression"
+    }
+    fn summary(&self) -> &'static str {
+        "ordinary least squares (params: fit_intercept)"
+    }
+    fn fit(
+        &self,
+        comm: &Comm,
+        params: Map<String, Value>,
+        x: &Array2<f64>,
+        y: Option<&TargetData>,
+        queue: Option<&Queue>,
+    ) -> Result<ModelFile, CliError> {
+        let params: LinearRegressionParams = parse_params(self.name(), params)?;
+        let y = need_targets(self.name(), y)?;
+        let estimator = LinearRegression::with_params(params.clone()).comm(comm.clone());
+        let model = if y.single {
+            estimator.fit(x, &y.values.index_axis(Axis(1), 0), queue)?
+        } else {
+            estimator.fit(x, &y.values, queue)?
+        };
+        linear_model_file(
+            self.name(),
+            serde_json::to_value(params).unwrap_or_default(),
+            &model,
+        )
+    }
+    fn predict(
+        &self,
+        model: &ModelFile,
+        x: &Array2<f64>,
+        queue: Option<&Queue>,
+    ) -> Result<Array2<f64>, CliError> {
+        linear_predict(model, x, queue)
+    }
+}
+
+struct RidgeCli;
+
+impl CliEstimator for RidgeCli {
+    fn name(&self) -> &'static str {
+        "ridge"
+    }
+    fn summary(&self) -> &'static str {
+        "least squares with an L2 penalty (params: alpha, fit_intercept)"
+    }
+    fn fit(
+        &self,
+        comm: &Comm,
+        params: Map<String, Value>,
+        x: &Array2<f64>,
+        y: Option<&TargetData>,
+        queue: Option<&Queue>,
+    ) -> Result<ModelFile, CliError> {
+        let params: RidgeParams = parse_params(self.name(), params)?;
+        let y = need_targets(self.name(), y)?;
+        let estimator = Ridge::with_params(params.clone()).comm(comm.clone());
+        let model = if y.single {
+            estimator.fit(x, &y.values.index_axis(Axis(1), 0), queue)?
+        } else {
+            estimator.fit(x, &y.values, queue)?
+        };
+        linear_model_file(
+            self.name(),
+            serde_json::to_value(params).unwrap_or_default(),
+            &model,
+        )
+    }
+    fn predict(
+        &self,
+        model: &ModelFile,
+        x: &Array2<f64>,
+        queue: Option<&Queue>,
+    ) -> Result<Array2<f64>, CliError> {
+        linear_predict(model, x, queue)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn param_values_parse_like_python() {
+        let pairs: Vec<String> = ["alpha=0.5", "fit_intercept=False", "init=k-means++", "n=3"]
+            .map(String::from)
+            .to_vec();
+        let map = params_from_pairs(&pairs).unwrap();
+        assert_eq!(map["alpha"], 0.5);
+        assert_eq!(map["fit_intercept"], false);
+        assert_eq!(map["init"], "k-means++");
+        assert_eq!(map["n"], 3);
+        assert!(params_from_pairs(&["alpha".into()]).is_err());
+        assert!(params_from_pairs(&["a=1".into(), "a=2".into()]).is_err());
+    }
+
+    #[test]
+    fn unknown_or_mistyped_params_name_the_problem() {
+        let bad = params_from_pairs(&["alpa=1".into()]).unwrap();
+        let err = parse_params::<RidgeParams>("ridge", bad)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unknown field `alpa`") && err.contains("alpha"),
+            "{err}"
+        );
+        let bad = params_from_pairs(&["alpha=big".into()]).unwrap();
+        let err = parse_params::<RidgeParams>("ridge", bad)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ridge") && err.contains("big"), "{err}");
+        let err = find("kmeans-typo")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("linear-regression, ridge"), "{err}");
+    }
+}

@@ -1,0 +1,84 @@
+//! The JSON model file: `estimator`, `params`, and the fitted attributes under scikit-learn's
+//! names at the top level.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::CliError;
+
+/// A fitted model as stored on disk.
+///
+/// ```json
+/// {"estimator": "ridge", "params": {"alpha": 0.5, "fit_intercept": true},
+///  "coef_": [1.0, 2.0], "intercept_": 0.25, "n_features_in_": 2, "spmd_learn_version": "0.1.0"}
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelFile {
+    /// Kebab-case estimator name, as on the command line.
+    pub estimator: String,
+    /// Parameters under scikit-learn's names.
+    pub params: Value,
+    /// Fitted attributes (`coef_`, `intercept_`, ...), and `spmd_learn_version`.
+    #[serde(flatten)]
+    pub attributes: Map<String, Value>,
+}
+
+impl ModelFile {
+    /// A model file for `estimator` with `params` and the serialised fitted model `fitted`.
+    pub fn new(estimator: &str, params: Value, fitted: Value) -> Result<Self, CliError> {
+        let Value::Object(mut attributes) = fitted else {
+            return Err(CliError::Param(
+                "fitted model did not serialise to an object".into(),
+            ));
+        };
+        attributes.insert(
+            "spmd_learn_version".into(),
+            Value::String(env!("CARGO_PKG_VERSION").into()),
+        );
+        Ok(Self {
+            estimator: estimator.into(),
+            params,
+            attributes,
+        })
+    }
+
+    /// The fitted attributes as one JSON object.
+    pub fn attributes(&self) -> Value {
+        Value::Object(self.attributes.clone())
+    }
+
+    /// Reads a model file.
+    pub fn read(path: &Path) -> Result<Self, CliError> {
+        let text = std::fs::read_to_string(path).map_err(|e| CliError::file(path, e))?;
+        serde_json::from_str(&text)
+            .map_err(|e| CliError::file(path, format!("not a spmd-learn model: {e}")))
+    }
+
+    /// Writes the file so that readers see the old file or the whole new one, never a part:
+    /// a temporary file beside it, flushed, then renamed over it.
+    pub fn write_atomically(&self, path: &Path) -> Result<(), CliError> {
+        let text = serde_json::to_string_pretty(self).map_err(|e| CliError::file(path, e))?;
+        let name = path
+            .file_name()
+            .ok_or_else(|| CliError::file(path, "not a file name"))?;
+        let tmp = path.with_file_name(format!(
+            ".{}.tmp{}",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        let write = || -> std::io::Result<()> {
+            let mut file = std::fs::File::create(&tmp)?;
+            file.write_all(text.as_bytes())?;
+            file.write_all(b"\n")?;
+            file.sync_all()?;
+            std::fs::rename(&tmp, path)
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            CliError::file(path, e)
+        })
+    }
+}

@@ -1,0 +1,256 @@
+//! The `spmd-learn` binary end to end on scikit-learn fixtures (one process).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ndarray::{Array1, ArrayD};
+use ndarray_npy::{ReadNpyExt, WriteNpyExt};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/linear")
+        .join(name)
+}
+
+fn npy(path: &Path) -> ArrayD<f64> {
+    ArrayD::<f64>::read_npy(std::fs::File::open(path).unwrap()).unwrap()
+}
+
+fn spmd_learn(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_spmd-learn"))
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("spmd-learn-cli-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn max_abs_diff(a: impl IntoIterator<Item = f64>, b: impl IntoIterator<Item = f64>) -> f64 {
+    a.into_iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn fit_and_predict_match_sklearn() {
+    let dir = scratch("fit");
+    for (case, estimator, params) in [
+        ("ols_basic", "linear-regression", vec![]),
+        ("ols_multi", "linear-regression", vec![]),
+        (
+            "ridge_no_intercept",
+            "ridge",
+            vec!["--param", "alpha=2.5", "--param", "fit_intercept=False"],
+        ),
+    ] {
+        let model_path = dir.join(format!("{case}.json"));
+        let x = fixture(&format!("{case}_x.npy"));
+        let y = fixture(&format!("{case}_y.npy"));
+        let mut args = vec![
+            "fit",
+            estimator,
+            "--x",
+            x.to_str().unwrap(),
+            "--y",
+            y.to_str().unwrap(),
+        ];
+        args.extend(params.iter().copied());
+        args.extend(["--out", model_path.to_str().unwrap()]);
+        let out = spmd_learn(&args);
+        assert!(
+            out.status.success(),
+            "{case}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&model_path).unwrap()).unwrap();
+        assert_eq!(json["estimator"], estimator);
+        let want_coef = npy(&fixture(&format!("{case}_coef.npy")));
+        let coef: Vec<f64> = match &json["coef_"] {
+            serde_json::Value::Array(rows) if rows[0].is_array() => rows
+                .iter()
+                .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()))
+                .collect(),
+            other => other
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect(),
+        };
+        assert!(
+            max_abs_diff(coef, want_coef.iter().copied()) < 1e-9,
+            "{case}: coef_"
+        );
+
+        let pred_path = dir.join(format!("{case}_pred.npy"));
+        let out = spmd_learn(&[
+            "predict",
+            "--model",
+            model_path.to_str().unwrap(),
+            "--x",
+            x.to_str().unwrap(),
+            "--out",
+            pred_path.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{case}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let want = npy(&fixture(&format!("{case}_pred.npy")));
+        let got = npy(&pred_path);
+        assert_eq!(
+            got.shape(),
+            want.shape(),
+            "{case}: 1-D targets give 1-D predictions"
+        );
+        assert!(
+            max_abs_diff(got.iter().copied(), want.iter().copied()) < 1e-9,
+            "{case}: predictions"
+        );
+    }
+}
+
+#[test]
+fn csv_input_with_header_works() {
+    let dir = scratch("csv");
+    let x = npy(&fixture("ols_basic_x.npy"));
+    let y = npy(&fixture("ols_basic_y.npy"));
+    let mut text = String::from("a,b,c,d,e\n");
+    for row in x.outer_iter() {
+        text += &row
+            .iter()
+            .map(|v| format!("{v:.17e}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        text.push('\n');
+    }
+    std::fs::write(dir.join("x.csv"), text).unwrap();
+    std::fs::write(
+        dir.join("y.csv"),
+        y.iter().map(|v| format!("{v:.17e}\n")).collect::<String>(),
+    )
+    .unwrap();
+    let model = dir.join("m.json");
+    let out = spmd_learn(&[
+        "fit",
+        "linear-regression",
+        "--x",
+        dir.join("x.csv").to_str().unwrap(),
+        "--y",
+        dir.join("y.csv").to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    let want = npy(&fixture("ols_basic_coef.npy"));
+    let coef = json["coef_"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap());
+    assert!(max_abs_diff(coef, want.iter().copied()) < 1e-9);
+    assert!(json["intercept_"].is_number());
+}
+
+#[test]
+fn bad_input_fails_clearly_and_writes_no_model() {
+    let dir = scratch("bad");
+    let model = dir.join("m.json");
+    let x = fixture("ols_basic_x.npy");
+    let y = fixture("ols_basic_y.npy");
+
+    let out = spmd_learn(&[
+        "fit",
+        "ridge",
+        "--x",
+        x.to_str().unwrap(),
+        "--y",
+        y.to_str().unwrap(),
+        "--param",
+        "alpa=1",
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("unknown field `alpa`"),
+        "{err}"
+    );
+
+    let out = spmd_learn(&[
+        "fit",
+        "lasso",
+        "--x",
+        x.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown estimator `lasso`"));
+
+    let mut bad_x = npy(&x);
+    bad_x[[4, 1]] = f64::NAN;
+    let bad_path = dir.join("nan.npy");
+    bad_x
+        .write_npy(std::fs::File::create(&bad_path).unwrap())
+        .unwrap();
+    let out = spmd_learn(&[
+        "fit",
+        "linear-regression",
+        "--x",
+        bad_path.to_str().unwrap(),
+        "--y",
+        y.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("NaN at row 4, column 1"),
+        "{err}"
+    );
+    assert!(!model.exists(), "a failed fit must not write a model");
+
+    let short = dir.join("short.npy");
+    Array1::<f64>::zeros(3)
+        .write_npy(std::fs::File::create(&short).unwrap())
+        .unwrap();
+    let out = spmd_learn(&[
+        "fit",
+        "linear-regression",
+        "--x",
+        x.to_str().unwrap(),
+        "--y",
+        short.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("40 rows"));
+
+    let out = spmd_learn(&[
+        "fit",
+        "linear-regression",
+        "--x",
+        dir.join("missing.npy").to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.npy"));
+    assert!(!model.exists());
+
+    let out = spmd_learn(&["fit"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs the multi-rank test programs (tests/mpi/*.rs) and the flagship example under mpirun with
+# 2 and 4 ranks. Expects `cargo test --workspace --features mpi` to have built them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+
+mpirun_cmd=(mpirun)
+[ -n "${SPMD_MPIRUN:-}" ] && read -r -a mpirun_cmd <<<"$SPMD_MPIRUN"
+
+# The executables cargo built for the mpi_* test targets and the example.
+listing=$(cargo test --workspace --features mpi --no-run --message-format=json 2>/dev/null)
+programs=$(grep -o '"executable":"[^"]*/mpi_[a-z_]*-[0-9a-f]*"' <<<"$listing" | cut -d'"' -f4 | sort -u)
+example=target/debug/examples/linreg_spmd
+if [ -z "$programs" ]; then
+    echo "no mpi_* test programs were built" >&2
+    exit 1
+fi
+
+status=0
+for ranks in 2 4; do
+    for program in $programs; do
+        echo "== mpirun -n $ranks $(basename "$program")"
+        SPMD_EXPECT_RANKS=$ranks timeout 600 "${mpirun_cmd[@]}" -n "$ranks" "$program" || status=1
+    done
+done
+echo "== mpirun -n 4 linreg_spmd (CPU and GPU)"
+timeout 600 "${mpirun_cmd[@]}" -n 4 "$example" --rows-per-rank 20000 --cpu || status=1
+timeout 600 "${mpirun_cmd[@]}" -n 4 "$example" --rows-per-rank 20000 || status=1
+exit $status
