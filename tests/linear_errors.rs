@@ -1,4 +1,5 @@
 //! Bad input gives an error that names the problem.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

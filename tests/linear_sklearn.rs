@@ -1,5 +1,6 @@
 //! LinearRegression and Ridge against scikit-learn's results (tests/fixtures/make_linear.py),
 //! on the CPU and on the GPU (lavapipe in CI).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The command line under `mpirun`, in-process: ranks split one file by rows or read `{rank}`
 //! shards, and the model equals scikit-learn's fit of all the rows.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../common/mod.rs"]
 mod common;

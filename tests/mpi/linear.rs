@@ -1,5 +1,6 @@
 //! LinearRegression and Ridge under `mpirun -n 2` and `-n 4` (and as a plain one-rank test):
 //! the SPMD fit equals the single-process fit of the concatenated rows.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../common/mod.rs"]
 mod common;

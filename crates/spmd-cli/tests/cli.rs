@@ -1,4 +1,5 @@
 //! The `spmd-learn` binary end to end on scikit-learn fixtures (one process).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

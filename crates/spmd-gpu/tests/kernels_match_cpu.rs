@@ -1,5 +1,6 @@
 //! GPU kernels against f64 CPU references (on lavapipe in CI; skipped without an adapter unless
 //! `SPMD_REQUIRE_GPU=1`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use ndarray::{Array2, ArrayView2};
 use spmd_gpu::kernels::{gram::shifted_gram, matmul::matmul};

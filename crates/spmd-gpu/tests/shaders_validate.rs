@@ -1,4 +1,5 @@
 //! Every WGSL file in `shaders/` parses and validates with naga, in f32 and f64, without a GPU.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use naga::valid::{Capabilities, ValidationFlags, Validator};
 use spmd_gpu::Precision;

@@ -17,19 +17,6 @@ pub(crate) fn dispatch_size(invocations: usize, max_per_dim: u32) -> (u32, u32) 
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dispatch_covers_every_invocation() {
-        assert_eq!(dispatch_size(1, 65535), (1, 1));
-        assert_eq!(dispatch_size(64 * 65535 + 1, 65535), (65535, 2));
-        let (x, y) = dispatch_size(10_000_000, 65535);
-        assert!(x as usize * y as usize * 64 >= 10_000_000);
-    }
-}
-
 /// Records one dispatch of `pipeline` over `invocations`, binding `buffers` to bindings
 /// `0, 1, ...` of group 0.
 pub(crate) fn record_dispatch(
@@ -83,4 +70,17 @@ pub(crate) fn input_buffer(queue: &crate::Queue, label: &str, bytes: usize) -> w
         bytes,
         wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dispatch_covers_every_invocation() {
+        assert_eq!(dispatch_size(1, 65535), (1, 1));
+        assert_eq!(dispatch_size(64 * 65535 + 1, 65535), (65535, 2));
+        let (x, y) = dispatch_size(10_000_000, 65535);
+        assert!(x as usize * y as usize * 64 >= 10_000_000);
+    }
 }
