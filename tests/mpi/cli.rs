@@ -19,6 +19,23 @@ fn run(comm: &Comm, args: &[&str]) -> Result<(), String> {
     spmd_cli::run_parsed(comm, cli).map_err(|e| e.to_string())
 }
 
+/// `coef_` of a model file with several targets, flattened.
+fn read_coef(model: &std::path::Path) -> Result<Vec<f64>, String> {
+    let text = std::fs::read_to_string(model).map_err(|e| e.to_string())?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    Ok(json["coef_"]
+        .as_array()
+        .ok_or("coef_ is not a list")?
+        .iter()
+        .flat_map(|r| {
+            r.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_f64())
+        })
+        .collect())
+}
+
 fn main() {
     let mut h = Harness::new("mpi_cli");
     let dir = std::env::temp_dir().join(format!(
@@ -64,15 +81,7 @@ fn main() {
                 ],
             )?;
             c.barrier().map_err(|e| e.to_string())?;
-            let json: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(&model).map_err(|e| e.to_string())?)
-                    .map_err(|e| e.to_string())?;
-            let coef: Vec<f64> = json["coef_"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()))
-                .collect();
+            let coef = read_coef(&model)?;
             ensure(rel_err(&coef, case.coef.iter()) < 1e-9, || {
                 "coef_ differs from sklearn".into()
             })?;
@@ -135,15 +144,7 @@ fn main() {
                 ],
             )?;
             c.barrier().map_err(|e| e.to_string())?;
-            let json: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(&model).map_err(|e| e.to_string())?)
-                    .map_err(|e| e.to_string())?;
-            let coef: Vec<f64> = json["coef_"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()))
-                .collect();
+            let coef = read_coef(&model)?;
             ensure(rel_err(&coef, case.coef.iter()) < 1e-9, || {
                 "coef_ differs from sklearn".into()
             })

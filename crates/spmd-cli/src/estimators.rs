@@ -3,9 +3,7 @@
 use ndarray::{Array2, Axis};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use spmd_core::linear::{
-    LinearModel, LinearRegression, LinearRegressionParams, Ridge, RidgeParams,
-};
+use spmd_core::linear::{LinearModel, LinearRegressionParams, Ridge, RidgeParams};
 use spmd_core::{Comm, Queue};
 
 use crate::data::TargetData;
@@ -105,12 +103,23 @@ fn need_targets<'a>(
     y.ok_or_else(|| CliError::Param(format!("{estimator} needs targets: pass --y")))
 }
 
-fn linear_model_file(
+/// Fits `estimator` (LinearRegression is Ridge with `alpha = 0`: the same normal equations)
+/// and packs the model file.
+fn fit_linear(
     name: &str,
     params: Value,
-    model: &LinearModel<f64>,
+    estimator: Ridge,
+    x: &Array2<f64>,
+    y: Option<&TargetData>,
+    queue: Option<&Queue>,
 ) -> Result<ModelFile, CliError> {
-    let fitted = serde_json::to_value(model).map_err(|e| CliError::Param(e.to_string()))?;
+    let y = need_targets(name, y)?;
+    let model = if y.single {
+        estimator.fit(x, &y.values.index_axis(Axis(1), 0), queue)?
+    } else {
+        estimator.fit(x, &y.values, queue)?
+    };
+    let fitted = serde_json::to_value(&model).map_err(|e| CliError::Param(e.to_string()))?;
     ModelFile::new(name, params, fitted)
 }
 
@@ -122,6 +131,10 @@ fn linear_predict(
     let fitted: LinearModel<f64> = serde_json::from_value(model.attributes())
         .map_err(|e| CliError::Param(format!("model file: {e}")))?;
     Ok(fitted.predict(x, queue)?)
+}
+
+fn as_json(params: &impl serde::Serialize) -> Value {
+    serde_json::to_value(params).unwrap_or_default()
 }
 
 struct LinearRegressionCli;
@@ -142,18 +155,11 @@ impl CliEstimator for LinearRegressionCli {
         queue: Option<&Queue>,
     ) -> Result<ModelFile, CliError> {
         let params: LinearRegressionParams = parse_params(self.name(), params)?;
-        let y = need_targets(self.name(), y)?;
-        let estimator = LinearRegression::with_params(params.clone()).comm(comm.clone());
-        let model = if y.single {
-            estimator.fit(x, &y.values.index_axis(Axis(1), 0), queue)?
-        } else {
-            estimator.fit(x, &y.values, queue)?
-        };
-        linear_model_file(
-            self.name(),
-            serde_json::to_value(params).unwrap_or_default(),
-            &model,
-        )
+        let estimator = Ridge::new()
+            .alpha(0.0)
+            .fit_intercept(params.fit_intercept)
+            .comm(comm.clone());
+        fit_linear(self.name(), as_json(&params), estimator, x, y, queue)
     }
     fn predict(
         &self,
@@ -183,18 +189,8 @@ impl CliEstimator for RidgeCli {
         queue: Option<&Queue>,
     ) -> Result<ModelFile, CliError> {
         let params: RidgeParams = parse_params(self.name(), params)?;
-        let y = need_targets(self.name(), y)?;
         let estimator = Ridge::with_params(params.clone()).comm(comm.clone());
-        let model = if y.single {
-            estimator.fit(x, &y.values.index_axis(Axis(1), 0), queue)?
-        } else {
-            estimator.fit(x, &y.values, queue)?
-        };
-        linear_model_file(
-            self.name(),
-            serde_json::to_value(params).unwrap_or_default(),
-            &model,
-        )
+        fit_linear(self.name(), as_json(&params), estimator, x, y, queue)
     }
     fn predict(
         &self,

@@ -1,26 +1,50 @@
 //! The fit shared by LinearRegression and Ridge: centred normal equations, summed over ranks and
 //! solved on every rank.
 
-use ndarray::{Array1, Array2, ArrayView2};
+use ndarray::{Array1, Array2, ArrayBase, ArrayView2, Data, Ix2};
 use spmd_comm::Comm;
 use spmd_gpu::Queue;
 
-use super::LinearModel;
+use super::{LinearModel, Targets};
 use crate::distributed::{agree, global_shape};
 use crate::linalg::solve_normal_equations;
 use crate::partials::global_gram;
 use crate::validate::check_same_rows;
 use crate::{Error, Float, Result};
 
-pub(crate) struct LinearProblem<'a, F> {
-    pub x: ArrayView2<'a, F>,
-    pub y: ArrayView2<'a, F>,
-    pub single_target: bool,
-    pub fit_intercept: bool,
-    pub alpha: f64,
+struct LinearProblem<'a, F> {
+    x: ArrayView2<'a, F>,
+    y: ArrayView2<'a, F>,
+    single_target: bool,
+    fit_intercept: bool,
+    alpha: f64,
 }
 
-pub(crate) fn fit_normal_equations<F: Float>(
+/// The whole fit of a normal-equations estimator on `comm` (or `Comm::world()`).
+pub(crate) fn fit_linear<F: Float, S: Data<Elem = F>>(
+    comm: Option<&Comm>,
+    x: &ArrayBase<S, Ix2>,
+    y: &impl Targets<F>,
+    fit_intercept: bool,
+    alpha: f64,
+    params_ok: Result<()>,
+    queue: Option<&Queue>,
+) -> Result<LinearModel<F>> {
+    let comm = match comm {
+        Some(c) => c.clone(),
+        None => Comm::world()?,
+    };
+    let problem = LinearProblem {
+        x: x.view(),
+        y: y.as_columns(),
+        single_target: y.is_single(),
+        fit_intercept,
+        alpha,
+    };
+    fit_normal_equations(&comm, problem, params_ok, queue)
+}
+
+fn fit_normal_equations<F: Float>(
     comm: &Comm,
     problem: LinearProblem<'_, F>,
     params_ok: Result<()>,

@@ -8,7 +8,7 @@ use ndarray::{ArrayBase, Data, Ix2};
 use spmd_comm::Comm;
 use spmd_gpu::Queue;
 
-use super::fit::{fit_normal_equations, LinearProblem};
+use super::fit::fit_linear;
 use super::{LinearModel, Targets};
 use crate::{Float, Result};
 
@@ -74,17 +74,14 @@ impl LinearRegression {
         y: &impl Targets<F>,
         queue: Option<&Queue>,
     ) -> Result<LinearModel<F>> {
-        let comm = match &self.comm {
-            Some(c) => c.clone(),
-            None => Comm::world()?,
-        };
-        let problem = LinearProblem {
-            x: x.view(),
-            y: y.as_columns(),
-            single_target: y.is_single(),
-            fit_intercept: self.params.fit_intercept,
-            alpha: 0.0,
-        };
-        fit_normal_equations(&comm, problem, Ok(()), queue)
+        fit_linear(
+            self.comm.as_ref(),
+            x,
+            y,
+            self.params.fit_intercept,
+            0.0,
+            Ok(()),
+            queue,
+        )
     }
 }
