@@ -16,6 +16,10 @@ const BLOCK_BYTES: usize = 256 * 1024;
 /// f64, into scratch (summing the columns as it goes) and adds the block's lower-triangular
 /// $Z_b^\top Z_b$ with faer; the threads' results are added at the end.
 ///
+/// f64 input whose columns are already near-centred (`|shift| <= 8 std` in the leading rows)
+/// skips the copy: faer multiplies the input rows in place, and the shift is applied exactly
+/// afterwards, which then costs at most a few bits.
+///
 /// ```
 /// use ndarray::array;
 /// let x = array![[1.0_f64, 2.0], [3.0, 4.0]];
@@ -31,12 +35,16 @@ pub fn shifted_gram_cpu<F: Float>(parts: &[ArrayView2<'_, F>], shift: &[f64]) ->
     let tasks = rows.div_ceil(block).min(threads).max(1);
     let per_task = rows.div_ceil(tasks).div_ceil(block) * block;
 
+    let direct = direct_f64_parts(parts, shift);
     let (sums, gram) = (0..tasks)
         .into_par_iter()
         .map(|task| {
             let start = (task * per_task).min(rows);
             let end = ((task + 1) * per_task).min(rows);
-            accumulate(parts, shift, start..end, block, width)
+            match &direct {
+                Some(direct) => accumulate_direct(direct, shift, start..end, block),
+                None => accumulate(parts, shift, start..end, block, width),
+            }
         })
         .reduce(
             || (vec![0.0; width], Mat::zeros(width, width)),
@@ -97,6 +105,127 @@ fn accumulate<F: Float>(
     (sums, gram)
 }
 
+/// Largest |shift| / std of a column for which the unshifted product keeps full accuracy: the
+/// rounding error of the raw sums grows like `1 + (mean / std)^2` relative to the centred ones.
+const DIRECT_MAX_OFFSET: f64 = 8.0;
+
+/// The f64 slices of `parts` when the direct (copy-free) path is accurate: every part f64 and in
+/// standard layout, the leading part at least 8 columns wide, and every column's shift within
+/// [`DIRECT_MAX_OFFSET`] standard deviations of zero, judged on the leading rows.
+fn direct_f64_parts<'a, F: Float>(
+    parts: &[ArrayView2<'a, F>],
+    shift: &[f64],
+) -> Option<Vec<(&'a [f64], usize)>> {
+    if std::mem::size_of::<F>() != 8 || parts.first().is_none_or(|p| p.ncols() < 8) {
+        return None;
+    }
+    let mut slices = Vec::with_capacity(parts.len());
+    let mut col = 0;
+    for part in parts {
+        let data: &'a [F] = part.to_slice()?;
+        // F is f64 here (HostFloat is implemented for f32 and f64 only).
+        let data: &'a [f64] = bytemuck::try_cast_slice(data).ok()?;
+        let rows = part.nrows().min(256);
+        for j in 0..part.ncols() {
+            let column = part.column(j);
+            let values = column.iter().take(rows).map(|v| v.as_f64());
+            let mean = values.clone().sum::<f64>() / rows.max(1) as f64;
+            let var = values.map(|v| (v - mean) * (v - mean)).sum::<f64>() / rows.max(1) as f64;
+            if shift[col + j].abs() > DIRECT_MAX_OFFSET * var.sqrt() {
+                return None;
+            }
+        }
+        col += part.ncols();
+        slices.push((data, part.ncols()));
+    }
+    Some(slices)
+}
+
+/// The copy-free path: per block, faer's lower-triangular $X_b^\top X_b$ on the input rows in
+/// place, and $[X_b, T_b]^\top [T_b, 1]$ for the tail parts $T_b$ (targets) and the column
+/// sums; then the shift is applied exactly.
+fn accumulate_direct(
+    parts: &[(&[f64], usize)],
+    shift: &[f64],
+    range: std::ops::Range<usize>,
+    block: usize,
+) -> (Vec<f64>, Mat<f64>) {
+    let lead = parts[0].1;
+    let width: usize = parts.iter().map(|p| p.1).sum();
+    let tail = width - lead;
+    let mut gram = Mat::<f64>::zeros(width, width);
+    // cross = [X, T]^T [T, 1]: the tail columns of the Gram and, in its last column, the sums.
+    let mut cross = Mat::<f64>::zeros(width, tail + 1);
+    let mut tail_block = Mat::<f64>::zeros(block, tail + 1);
+    for start in range.clone().step_by(block) {
+        let n = block.min(range.end - start);
+        let x =
+            MatRef::from_row_major_slice(&parts[0].0[start * lead..(start + n) * lead], n, lead);
+        matmul(
+            gram.as_mut().submatrix_mut(0, 0, lead, lead),
+            BlockStructure::TriangularLower,
+            Accum::Add,
+            x.transpose(),
+            BlockStructure::Rectangular,
+            x,
+            BlockStructure::Rectangular,
+            1.0,
+            Par::Seq,
+        );
+        let mut col = 0;
+        for &(data, cols) in &parts[1..] {
+            for i in 0..n {
+                for j in 0..cols {
+                    tail_block[(i, col + j)] = data[(start + i) * cols + j];
+                }
+            }
+            col += cols;
+        }
+        for i in 0..n {
+            tail_block[(i, tail)] = 1.0;
+        }
+        let t = tail_block.as_ref().subrows(0, n);
+        faer::linalg::matmul::matmul(
+            cross.as_mut().subrows_mut(0, lead),
+            Accum::Add,
+            x.transpose(),
+            t,
+            1.0,
+            Par::Seq,
+        );
+        if tail > 0 {
+            let targets = t.subcols(0, tail);
+            faer::linalg::matmul::matmul(
+                cross.as_mut().subrows_mut(lead, tail),
+                Accum::Add,
+                targets.transpose(),
+                t,
+                1.0,
+                Par::Seq,
+            );
+        }
+    }
+    for k in 0..tail {
+        for j in 0..width {
+            if j <= lead + k {
+                gram[(lead + k, j)] = cross[(j, k)];
+            }
+        }
+    }
+    // Raw sums S and raw Gram G give the shifted ones exactly:
+    // sum (z - s) = S - n s,  sum (z - s)(z - s)^T = G - s S^T - S s^T + n s s^T.
+    let n = range.len() as f64;
+    let raw_sums: Vec<f64> = (0..width).map(|j| cross[(j, tail)]).collect();
+    for i in 0..width {
+        for j in 0..=i {
+            gram[(i, j)] +=
+                -shift[i] * raw_sums[j] - raw_sums[i] * shift[j] + n * shift[i] * shift[j];
+        }
+    }
+    let sums = raw_sums.iter().zip(shift).map(|(s, m)| s - n * m).collect();
+    (sums, gram)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,6 +259,42 @@ mod tests {
         }
         for (g, w) in g.sums.iter().zip(&want_sums) {
             assert!((g - w).abs() <= 1e-9 * w.abs().max(1.0));
+        }
+    }
+
+    #[test]
+    fn direct_and_copy_paths_agree() {
+        // Centred data takes the copy-free path, offset data the shifted copy; both must match
+        // the naive sums.
+        for offset in [0.0, 1e4] {
+            let x = Array2::from_shape_fn((5_000, 9), |(i, j)| {
+                offset + ((i * 7 + j * 5) % 19) as f64 - 9.0
+            });
+            let y = Array2::from_shape_fn((5_000, 2), |(i, k)| ((i + 3 * k) % 11) as f64 - 5.0);
+            let shift: Vec<f64> = (0..11)
+                .map(|j| if j < 9 { offset + 0.5 } else { 0.25 })
+                .collect();
+            assert_eq!(
+                direct_f64_parts(&[x.view(), y.view()], &shift).is_some(),
+                offset == 0.0
+            );
+            let g = shifted_gram_cpu(&[x.view(), y.view()], &shift);
+            let z = |i: usize, c: usize| if c < 9 { x[[i, c]] } else { y[[i, c - 9]] } - shift[c];
+            for a in 0..11 {
+                let want_sum: f64 = (0..5_000).map(|i| z(i, a)).sum();
+                assert!(
+                    (g.sums[a] - want_sum).abs() <= 1e-9 * want_sum.abs().max(1.0),
+                    "offset {offset} sum {a}"
+                );
+                for b in 0..11 {
+                    let want: f64 = (0..5_000).map(|i| z(i, a) * z(i, b)).sum();
+                    let got = g.gram[a * 11 + b];
+                    assert!(
+                        (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+                        "offset {offset} ({a},{b}): {got} vs {want}"
+                    );
+                }
+            }
         }
     }
 
