@@ -10,3 +10,9 @@ if [ -z "${XDG_RUNTIME_DIR:-}" ] || [ ! -d "$XDG_RUNTIME_DIR" ]; then
 fi
 # Several ranks sharing two cores: one lavapipe thread each.
 export LP_NUM_THREADS="${LP_NUM_THREADS:-1}"
+# Which MPI rsmpi builds against (see README). The build does not notice a change: use another
+# CARGO_TARGET_DIR per MPI.
+case "${SPMD_MPI:-openmpi}" in
+    mpich) export MPI_PKG_CONFIG="${MPI_PKG_CONFIG:-mpich}" ;;
+    *) export MPI_PKG_CONFIG="${MPI_PKG_CONFIG:-ompi}" ;;
+esac

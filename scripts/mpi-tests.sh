@@ -11,7 +11,7 @@ mpirun_cmd=(mpirun)
 # The executables cargo built for the mpi_* test targets and the example.
 listing=$(cargo test --workspace --features mpi --no-run --message-format=json 2>/dev/null)
 programs=$(grep -o '"executable":"[^"]*/mpi_[a-z_]*-[0-9a-f]*"' <<<"$listing" | cut -d'"' -f4 | sort -u)
-example=target/debug/examples/linreg_spmd
+example="${CARGO_TARGET_DIR:-target}/debug/examples/linreg_spmd"
 if [ -z "$programs" ]; then
     echo "no mpi_* test programs were built" >&2
     exit 1

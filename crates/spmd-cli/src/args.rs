@@ -27,7 +27,8 @@ pub(crate) enum Command {
 
 #[derive(Debug, Args)]
 pub(crate) struct FitArgs {
-    /// Estimator, kebab-case: linear-regression, ridge.
+    /// Estimator, kebab-case: linear-regression, ridge, empirical-covariance, pca
+    /// (`spmd-learn estimators` lists them).
     pub estimator: String,
     /// Features: a .npy or .csv path; `{rank}` is replaced by the rank.
     #[arg(long)]

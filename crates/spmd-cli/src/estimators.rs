@@ -3,6 +3,8 @@
 use ndarray::{Array2, Axis};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use spmd_core::covariance::{EmpiricalCovariance, EmpiricalCovarianceParams};
+use spmd_core::decomposition::{FittedPca, Pca, PcaParams};
 use spmd_core::linear::{LinearModel, LinearRegressionParams, Ridge, RidgeParams};
 use spmd_core::{Comm, Queue};
 
@@ -46,7 +48,12 @@ pub trait CliEstimator: Sync {
 }
 
 /// Every estimator of the command line.
-pub static ESTIMATORS: &[&dyn CliEstimator] = &[&LinearRegressionCli, &RidgeCli];
+pub static ESTIMATORS: &[&dyn CliEstimator] = &[
+    &LinearRegressionCli,
+    &RidgeCli,
+    &EmpiricalCovarianceCli,
+    &PcaCli,
+];
 
 /// The estimator called `name`.
 pub(crate) fn find(name: &str) -> Result<&'static dyn CliEstimator, CliError> {
@@ -199,6 +206,98 @@ impl CliEstimator for RidgeCli {
         queue: Option<&Queue>,
     ) -> Result<Array2<f64>, CliError> {
         linear_predict(model, x, queue)
+    }
+}
+
+fn model_file(
+    name: &str,
+    params: &impl serde::Serialize,
+    fitted: &impl serde::Serialize,
+) -> Result<ModelFile, CliError> {
+    let fitted = serde_json::to_value(fitted).map_err(|e| CliError::Param(e.to_string()))?;
+    ModelFile::new(name, as_json(params), fitted)
+}
+
+fn unsupported(estimator: &str, operation: &'static str) -> CliError {
+    CliError::Unsupported {
+        estimator: estimator.into(),
+        operation,
+    }
+}
+
+struct EmpiricalCovarianceCli;
+
+impl CliEstimator for EmpiricalCovarianceCli {
+    fn name(&self) -> &'static str {
+        "empirical-covariance"
+    }
+    fn summary(&self) -> &'static str {
+        "maximum-likelihood covariance (params: assume_centered, store_precision)"
+    }
+    fn fit(
+        &self,
+        comm: &Comm,
+        params: Map<String, Value>,
+        x: &Array2<f64>,
+        _y: Option<&TargetData>,
+        queue: Option<&Queue>,
+    ) -> Result<ModelFile, CliError> {
+        let params: EmpiricalCovarianceParams = parse_params(self.name(), params)?;
+        let fitted = EmpiricalCovariance::with_params(params.clone())
+            .comm(comm.clone())
+            .fit(x, queue)?;
+        model_file(self.name(), &params, &fitted)
+    }
+    fn predict(
+        &self,
+        _model: &ModelFile,
+        _x: &Array2<f64>,
+        _queue: Option<&Queue>,
+    ) -> Result<Array2<f64>, CliError> {
+        Err(unsupported(self.name(), "predict"))
+    }
+}
+
+struct PcaCli;
+
+impl CliEstimator for PcaCli {
+    fn name(&self) -> &'static str {
+        "pca"
+    }
+    fn summary(&self) -> &'static str {
+        "principal component analysis, covariance eigh solver (params: n_components, whiten)"
+    }
+    fn fit(
+        &self,
+        comm: &Comm,
+        params: Map<String, Value>,
+        x: &Array2<f64>,
+        _y: Option<&TargetData>,
+        queue: Option<&Queue>,
+    ) -> Result<ModelFile, CliError> {
+        let params: PcaParams = parse_params(self.name(), params)?;
+        let fitted = Pca::with_params(params.clone())
+            .comm(comm.clone())
+            .fit(x, queue)?;
+        model_file(self.name(), &params, &fitted)
+    }
+    fn predict(
+        &self,
+        _model: &ModelFile,
+        _x: &Array2<f64>,
+        _queue: Option<&Queue>,
+    ) -> Result<Array2<f64>, CliError> {
+        Err(unsupported(self.name(), "predict"))
+    }
+    fn transform(
+        &self,
+        model: &ModelFile,
+        x: &Array2<f64>,
+        queue: Option<&Queue>,
+    ) -> Result<Array2<f64>, CliError> {
+        let fitted: FittedPca = serde_json::from_value(model.attributes())
+            .map_err(|e| CliError::Param(format!("model file: {e}")))?;
+        Ok(fitted.transform(x, queue)?)
     }
 }
 

@@ -255,3 +255,93 @@ fn bad_input_fails_clearly_and_writes_no_model() {
     let out = spmd_learn(&["fit"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+fn decomposition_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/decomposition")
+        .join(name)
+}
+
+#[test]
+fn pca_fit_and_transform_match_sklearn() {
+    let dir = scratch("pca");
+    let model = dir.join("pca.json");
+    let x = decomposition_fixture("x.npy");
+    let out = spmd_learn(&[
+        "fit",
+        "pca",
+        "--x",
+        x.to_str().unwrap(),
+        "--param",
+        "n_components=3",
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    assert_eq!(json["n_components_"], 3);
+    assert_eq!(json["params"]["n_components"], 3);
+    let projected = dir.join("projected.npy");
+    let out = spmd_learn(&[
+        "transform",
+        "--model",
+        model.to_str().unwrap(),
+        "--x",
+        x.to_str().unwrap(),
+        "--out",
+        projected.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want = npy(&decomposition_fixture("pca_3_transform.npy"));
+    assert!(max_abs_diff(npy(&projected).iter().copied(), want.iter().copied()) < 1e-9);
+
+    let out = spmd_learn(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--x",
+        x.to_str().unwrap(),
+        "--out",
+        projected.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pca has no predict"));
+}
+
+#[test]
+fn empirical_covariance_fit_matches_sklearn() {
+    let dir = scratch("cov");
+    let model = dir.join("cov.json");
+    let x = decomposition_fixture("x.npy");
+    let out = spmd_learn(&[
+        "fit",
+        "empirical-covariance",
+        "--x",
+        x.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    let got: Vec<f64> = json["covariance_"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()))
+        .collect();
+    let want = npy(&decomposition_fixture("cov_covariance.npy"));
+    assert!(max_abs_diff(got, want.iter().copied()) < 1e-9);
+}

@@ -14,6 +14,14 @@ pub fn agree<T>(comm: &Comm, local: Result<T>) -> Result<T> {
     })
 }
 
+/// The estimator's communicator, or `Comm::world()` when none was set.
+pub fn comm_or_world(comm: Option<&Comm>) -> Result<Comm> {
+    match comm {
+        Some(c) => Ok(c.clone()),
+        None => Ok(Comm::world()?),
+    }
+}
+
 /// Global facts of a distributed input, equal on every rank.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GlobalShape {

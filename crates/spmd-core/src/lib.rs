@@ -16,6 +16,8 @@
 //! # Ok::<(), spmd_core::Error>(())
 //! ```
 
+pub mod covariance;
+pub mod decomposition;
 pub mod distributed;
 mod error;
 pub mod linalg;

@@ -6,7 +6,7 @@ use spmd_comm::Comm;
 use spmd_gpu::Queue;
 
 use super::{LinearModel, Targets};
-use crate::distributed::{agree, global_shape};
+use crate::distributed::{agree, comm_or_world, global_shape};
 use crate::linalg::solve_normal_equations;
 use crate::partials::global_gram;
 use crate::validate::check_same_rows;
@@ -30,10 +30,7 @@ pub(crate) fn fit_linear<F: Float, S: Data<Elem = F>>(
     params_ok: Result<()>,
     queue: Option<&Queue>,
 ) -> Result<LinearModel<F>> {
-    let comm = match comm {
-        Some(c) => c.clone(),
-        None => Comm::world()?,
-    };
+    let comm = comm_or_world(comm)?;
     let problem = LinearProblem {
         x: x.view(),
         y: y.as_columns(),

@@ -6,7 +6,7 @@ use spmd_comm::{Comm, ReduceOp};
 use spmd_gpu::Queue;
 
 use super::Targets;
-use crate::distributed::agree;
+use crate::distributed::{agree, comm_or_world};
 use crate::partials::readback_for_queue;
 use crate::validate::{check_features, check_finite, check_same_rows};
 use crate::{Error, Float, Result};
@@ -129,10 +129,7 @@ impl<F: Float> LinearModel<F> {
         y: &impl Targets<F>,
         queue: Option<&Queue>,
     ) -> Result<f64> {
-        let comm = match &self.comm {
-            Some(c) => c.clone(),
-            None => Comm::world()?,
-        };
+        let comm = comm_or_world(self.comm.as_ref())?;
         let y = y.as_columns();
         let predicted = agree(
             &comm,

@@ -7,10 +7,12 @@
 mod cpu_gram;
 mod global_gram;
 mod readback;
+mod scatter;
 
 pub use cpu_gram::shifted_gram_cpu;
 pub use global_gram::{global_gram, GlobalGram};
 pub(crate) use readback::readback_for as readback_for_queue;
+pub use scatter::{global_scatter, GlobalScatter};
 pub use spmd_gpu::kernels::gram::ShiftedGram;
 
 use ndarray::ArrayView2;

@@ -1,0 +1,216 @@
+//! Maximum-likelihood covariance.
+
+mod params;
+
+pub use params::EmpiricalCovarianceParams;
+
+use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Data, Ix2};
+use serde::{Deserialize, Serialize};
+use spmd_comm::Comm;
+use spmd_gpu::Queue;
+
+use crate::distributed::comm_or_world;
+use crate::linalg::pinv_symmetric;
+use crate::partials::global_scatter;
+use crate::validate::{check_features, check_finite};
+use crate::{Float, Result};
+
+/// scikit-learn's `EmpiricalCovariance`: the maximum-likelihood covariance
+/// $\frac{1}{n} \sum_i (x_i - \mu)(x_i - \mu)^\top$ of all ranks' rows.
+///
+/// ```
+/// use ndarray::array;
+/// use spmd_core::covariance::EmpiricalCovariance;
+///
+/// let x = array![[1.0_f64, 2.0], [3.0, 2.0], [2.0, 5.0]];
+/// let cov = EmpiricalCovariance::new().fit(&x, None)?;
+/// assert_eq!(cov.location().to_vec(), [2.0, 3.0]);
+/// assert!((cov.covariance()[[0, 0]] - 2.0 / 3.0).abs() < 1e-15);
+/// assert!((cov.covariance()[[1, 1]] - 2.0).abs() < 1e-15);
+/// # Ok::<(), spmd_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct EmpiricalCovariance {
+    params: EmpiricalCovarianceParams,
+    comm: Option<Comm>,
+}
+
+impl EmpiricalCovariance {
+    /// scikit-learn's defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// From parameters.
+    pub fn with_params(params: EmpiricalCovarianceParams) -> Self {
+        Self { params, comm: None }
+    }
+
+    /// Treat the data as centred (`location_` zero).
+    pub fn assume_centered(mut self, yes: bool) -> Self {
+        self.params.assume_centered = yes;
+        self
+    }
+
+    /// Whether to compute `precision_`.
+    pub fn store_precision(mut self, yes: bool) -> Self {
+        self.params.store_precision = yes;
+        self
+    }
+
+    /// The ranks that fit together; `Comm::world()` by default.
+    pub fn comm(mut self, comm: Comm) -> Self {
+        self.comm = Some(comm);
+        self
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &EmpiricalCovarianceParams {
+        &self.params
+    }
+
+    /// Fits on this rank's rows; every rank calls it and gets the same estimate.
+    pub fn fit<F: Float, S: Data<Elem = F>>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+        queue: Option<&Queue>,
+    ) -> Result<FittedEmpiricalCovariance> {
+        let comm = comm_or_world(self.comm.as_ref())?;
+        let centred = !self.params.assume_centered;
+        let scatter = global_scatter(&comm, x.view(), centred, Ok(()), queue)?;
+        let covariance = scatter.scatter / scatter.rows as f64;
+        let location = if centred {
+            scatter.mean
+        } else {
+            Array1::zeros(covariance.nrows())
+        };
+        let precision = if self.params.store_precision {
+            Some(pinv_symmetric(&covariance, scatter.roundoff)?)
+        } else {
+            None
+        };
+        Ok(FittedEmpiricalCovariance {
+            location,
+            covariance,
+            precision,
+            rank: comm.rank(),
+        })
+    }
+}
+
+/// A fitted [`EmpiricalCovariance`], the same on every rank; serialises under scikit-learn's
+/// names (`location_`, `covariance_`, `precision_`, `n_features_in_`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "Attributes", try_from = "Attributes")]
+pub struct FittedEmpiricalCovariance {
+    location: Array1<f64>,
+    covariance: Array2<f64>,
+    precision: Option<Array2<f64>>,
+    rank: usize,
+}
+
+impl FittedEmpiricalCovariance {
+    /// Mean used as the centre (`location_`).
+    pub fn location(&self) -> ArrayView1<'_, f64> {
+        self.location.view()
+    }
+
+    /// The covariance matrix (`covariance_`).
+    pub fn covariance(&self) -> ArrayView2<'_, f64> {
+        self.covariance.view()
+    }
+
+    /// Pseudo-inverse of the covariance (`precision_`), if stored.
+    pub fn precision(&self) -> Option<ArrayView2<'_, f64>> {
+        self.precision.as_ref().map(|p| p.view())
+    }
+
+    /// Number of features.
+    pub fn n_features_in(&self) -> usize {
+        self.location.len()
+    }
+
+    /// The correlation matrix $C_{ij} / \sqrt{C_{ii} C_{jj}}$ (zero where a variance is zero).
+    pub fn correlation(&self) -> Array2<f64> {
+        let d = self.covariance.diag().mapv(f64::sqrt);
+        Array2::from_shape_fn(self.covariance.raw_dim(), |(i, j)| {
+            let s = d[i] * d[j];
+            if s > 0.0 {
+                self.covariance[[i, j]] / s
+            } else {
+                0.0
+            }
+        })
+    }
+
+    /// Squared Mahalanobis distances $(x - \mu)^\top P (x - \mu)$ of this rank's rows, with the
+    /// stored precision $P$ (computed here when not stored).
+    pub fn mahalanobis<F: Float, S: Data<Elem = F>>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+    ) -> Result<Array1<f64>> {
+        check_features(self.n_features_in(), x.ncols())?;
+        check_finite("X", x.view(), self.rank)?;
+        let computed;
+        let precision = match &self.precision {
+            Some(p) => p,
+            None => {
+                computed = pinv_symmetric(&self.covariance, f64::EPSILON)?;
+                &computed
+            }
+        };
+        let centred = x.mapv(|v| v.as_f64()) - &self.location;
+        let projected = centred.dot(precision);
+        Ok((&projected * &centred).sum_axis(ndarray::Axis(1)))
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Attributes {
+    location_: Vec<f64>,
+    covariance_: Vec<Vec<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    precision_: Option<Vec<Vec<f64>>>,
+    n_features_in_: usize,
+}
+
+fn rows(a: &Array2<f64>) -> Vec<Vec<f64>> {
+    a.rows().into_iter().map(|r| r.to_vec()).collect()
+}
+
+fn matrix(name: &str, rows: Vec<Vec<f64>>, d: usize) -> std::result::Result<Array2<f64>, String> {
+    if rows.len() != d || rows.iter().any(|r| r.len() != d) {
+        return Err(format!("{name} must be {d} x {d}"));
+    }
+    Ok(Array2::from_shape_fn((d, d), |(i, j)| rows[i][j]))
+}
+
+impl From<FittedEmpiricalCovariance> for Attributes {
+    fn from(m: FittedEmpiricalCovariance) -> Self {
+        Attributes {
+            location_: m.location.to_vec(),
+            covariance_: rows(&m.covariance),
+            precision_: m.precision.as_ref().map(rows),
+            n_features_in_: m.location.len(),
+        }
+    }
+}
+
+impl TryFrom<Attributes> for FittedEmpiricalCovariance {
+    type Error = String;
+    fn try_from(a: Attributes) -> std::result::Result<Self, String> {
+        let d = a.n_features_in_;
+        if a.location_.len() != d {
+            return Err(format!("location_ must have {d} values"));
+        }
+        Ok(Self {
+            location: Array1::from(a.location_),
+            covariance: matrix("covariance_", a.covariance_, d)?,
+            precision: a
+                .precision_
+                .map(|p| matrix("precision_", p, d))
+                .transpose()?,
+            rank: 0,
+        })
+    }
+}

@@ -1,0 +1,5 @@
+//! Covariance estimators.
+
+mod empirical;
+
+pub use empirical::{EmpiricalCovariance, EmpiricalCovarianceParams, FittedEmpiricalCovariance};

@@ -1,0 +1,5 @@
+//! Matrix decompositions.
+
+mod pca;
+
+pub use pca::{FittedPca, NComponents, Pca, PcaParams};

@@ -1,0 +1,87 @@
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// How many components [`Pca`](super::Pca) keeps: scikit-learn's `n_components`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[serde(untagged)]
+pub enum NComponents {
+    /// All: `min(n_samples, n_features)` (`None` in scikit-learn).
+    #[default]
+    All,
+    /// This many.
+    Count(usize),
+    /// As many as needed to explain more than this fraction of the variance, in `(0, 1)`.
+    VarianceRatio(f64),
+}
+
+impl NComponents {
+    fn is_all(&self) -> bool {
+        matches!(self, Self::All)
+    }
+}
+
+/// Parameters of [`Pca`](super::Pca), under scikit-learn's names. The solver is scikit-learn's
+/// `covariance_eigh`: the covariance is summed over ranks and eigendecomposed on every rank.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct PcaParams {
+    /// Components to keep.
+    #[serde(
+        skip_serializing_if = "NComponents::is_all",
+        with = "n_components_serde"
+    )]
+    pub n_components: NComponents,
+    /// Scale projections to unit variance.
+    pub whiten: bool,
+}
+
+impl PcaParams {
+    /// Errors unless `n_components` is a positive count or a ratio in `(0, 1)`.
+    pub fn check(&self) -> Result<()> {
+        match self.n_components {
+            NComponents::Count(0) => Err(invalid("0")),
+            NComponents::VarianceRatio(r) if !(r > 0.0 && r < 1.0) => Err(invalid(&r.to_string())),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn invalid(value: &str) -> Error {
+    Error::InvalidParam {
+        name: "n_components",
+        value: value.into(),
+        expected: "a positive integer, a variance ratio in (0, 1), or None for all",
+    }
+}
+
+/// `null` or absent means all; an integer a count; a fraction a variance ratio.
+mod n_components_serde {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::NComponents;
+
+    pub fn serialize<S: Serializer>(n: &NComponents, s: S) -> Result<S::Ok, S::Error> {
+        match n {
+            NComponents::All => s.serialize_none(),
+            NComponents::Count(c) => c.serialize(s),
+            NComponents::VarianceRatio(r) => r.serialize(s),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NComponents, D::Error> {
+        let value = Option::<serde_json::Value>::deserialize(d)?;
+        match value {
+            None | Some(serde_json::Value::Null) => Ok(NComponents::All),
+            Some(serde_json::Value::Number(n)) if n.is_u64() => {
+                Ok(NComponents::Count(n.as_u64().unwrap_or(0) as usize))
+            }
+            Some(serde_json::Value::Number(n)) => {
+                Ok(NComponents::VarianceRatio(n.as_f64().unwrap_or(f64::NAN)))
+            }
+            Some(other) => Err(serde::de::Error::custom(format!(
+                "n_components must be an integer, a fraction in (0, 1) or null, not {other}"
+            ))),
+        }
+    }
+}

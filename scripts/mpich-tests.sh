@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The multi-rank programs once more, built against MPICH and launched by MPICH's mpirun, in a
+# target directory of their own (the MPI bindings are not rebuilt when the MPI changes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export SPMD_MPI=mpich
+bash scripts/setup.sh
+source scripts/env.sh
+export CARGO_TARGET_DIR="${SPMD_MPICH_TARGET_DIR:-target/mpich}"
+export SPMD_MPIRUN="${SPMD_MPIRUN:-mpirun.mpich}"
+cargo build --workspace --features mpi --tests --examples
+bash scripts/mpi-tests.sh

@@ -1,0 +1,129 @@
+//! EmpiricalCovariance and PCA under `mpirun -n 2` and `-n 4` (and as a plain one-rank test):
+//! the SPMD fit equals the single-process fit of the concatenated rows.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../common/mod.rs"]
+mod common;
+mod harness;
+
+use common::{rel_err, synthetic};
+use harness::{ensure, my_rows, split_rows, Check, Harness};
+use ndarray::{s, Array2};
+use spmd_learn::comm::Comm;
+use spmd_learn::covariance::EmpiricalCovariance;
+use spmd_learn::decomposition::{NComponents, Pca};
+use spmd_learn::Queue;
+
+fn data() -> Array2<f64> {
+    // Features with different scales and a large offset on one column.
+    let (x, _) = synthetic(611, 7, 1, 21);
+    let mut x = x;
+    for (j, mut column) in x.columns_mut().into_iter().enumerate() {
+        column.mapv_inplace(|v| v * (j as f64 + 1.0) + if j == 3 { 500.0 } else { 0.0 });
+    }
+    x
+}
+
+fn covariance_check(c: &Comm, counts: &[usize], queue: Option<&Queue>, tol: f64) -> Check {
+    let x = data();
+    let reference = EmpiricalCovariance::new()
+        .comm(Comm::single())
+        .fit(&x, None)
+        .map_err(|e| e.to_string())?;
+    let mine = x.slice(s![my_rows(c, counts), ..]);
+    let fitted = EmpiricalCovariance::new()
+        .comm(c.clone())
+        .fit(&mine, queue)
+        .map_err(|e| e.to_string())?;
+    let err = rel_err(fitted.covariance().iter(), reference.covariance().iter()).max(rel_err(
+        fitted.location().iter(),
+        reference.location().iter(),
+    ));
+    ensure(err < tol, || {
+        format!("covariance differs by {err:e} (counts {counts:?})")
+    })
+}
+
+fn pca_check(c: &Comm, counts: &[usize], queue: Option<&Queue>, tol: f64) -> Check {
+    let x = data();
+    let pca = |comm: Comm| {
+        Pca::new()
+            .n_components(NComponents::Count(4))
+            .whiten(true)
+            .comm(comm)
+    };
+    let reference = pca(Comm::single())
+        .fit(&x, None)
+        .map_err(|e| e.to_string())?;
+    let rows = my_rows(c, counts);
+    let mine = x.slice(s![rows.clone(), ..]);
+    let fitted = pca(c.clone())
+        .fit(&mine, queue)
+        .map_err(|e| e.to_string())?;
+    let err = rel_err(fitted.components().iter(), reference.components().iter()).max(rel_err(
+        fitted.explained_variance().iter(),
+        reference.explained_variance().iter(),
+    ));
+    ensure(err < tol, || {
+        format!("components differ by {err:e} (counts {counts:?})")
+    })?;
+    let projected = fitted.transform(&mine, queue).map_err(|e| e.to_string())?;
+    let want = reference.transform(&x, None).map_err(|e| e.to_string())?;
+    let err = rel_err(projected.iter(), want.slice(s![rows, ..]).iter());
+    ensure(err < tol.max(1e-5), || {
+        format!("local projections differ by {err:e}")
+    })
+}
+
+fn main() {
+    let mut h = Harness::new("mpi_decomposition");
+    let p = h.comm.size();
+    let queue = Queue::for_tests();
+    let q = queue.as_ref();
+    let gpu_tol = if q.is_some_and(|q| !q.info().supports_f64) {
+        1e-4
+    } else {
+        1e-9
+    };
+
+    h.run("covariance: even split equals single process (CPU)", |c| {
+        covariance_check(c, &split_rows(611, p, |_| 1), None, 1e-10)
+    });
+    h.run("covariance: uneven split, empty rank 0 (GPU)", |c| {
+        let Some(q) = q else { return Ok(()) };
+        covariance_check(
+            c,
+            &split_rows(611, p, |r| if p > 1 { r } else { 1 }),
+            Some(q),
+            gpu_tol,
+        )
+    });
+    h.run("PCA: uneven split, empty rank 0 (CPU)", |c| {
+        pca_check(
+            c,
+            &split_rows(611, p, |r| if p > 1 { r * r } else { 1 }),
+            None,
+            1e-9,
+        )
+    });
+    h.run("PCA: even split (GPU)", |c| {
+        let Some(q) = q else { return Ok(()) };
+        pca_check(c, &split_rows(611, p, |_| 1), Some(q), gpu_tol)
+    });
+    h.run(
+        "PCA: n_components beyond the data is an error on every rank",
+        |c| {
+            let x = data();
+            let mine = x.slice(s![my_rows(c, &split_rows(611, p, |_| 1)), ..]);
+            match Pca::new()
+                .n_components(NComponents::Count(8))
+                .comm(c.clone())
+                .fit(&mine, None)
+            {
+                Err(e) if e.to_string().contains("n_components") => Ok(()),
+                other => Err(format!("unexpected outcome {other:?}")),
+            }
+        },
+    );
+    h.finish();
+}
