@@ -10,8 +10,9 @@ use common::{rel_err, synthetic};
 use harness::{ensure, my_rows, split_rows, Check, Harness};
 use ndarray::{s, Array2};
 use spmd_learn::comm::Comm;
-use spmd_learn::covariance::EmpiricalCovariance;
-use spmd_learn::decomposition::{NComponents, Pca};
+use spmd_learn::covariance::{EmpiricalCovariance, IncrementalEmpiricalCovariance};
+use spmd_learn::decomposition::{IncrementalPca, NComponents, Pca};
+use spmd_learn::linear::{IncrementalLinearRegression, LinearRegression};
 use spmd_learn::Queue;
 
 fn data() -> Array2<f64> {
@@ -123,6 +124,55 @@ fn main() {
                 Err(e) if e.to_string().contains("n_components") => Ok(()),
                 other => Err(format!("unexpected outcome {other:?}")),
             }
+        },
+    );
+    h.run(
+        "incremental fits: ranks feed different numbers of batches (rank 0 none)",
+        |c| {
+            let x = data();
+            let (_, y) = synthetic(611, 7, 1, 21);
+            let rows = my_rows(c, &split_rows(611, p, |r| if p > 1 { r } else { 1 }));
+            let mut lin = IncrementalLinearRegression::new().comm(c.clone());
+            let mut cov = IncrementalEmpiricalCovariance::new().comm(c.clone());
+            let mut pca = IncrementalPca::new().comm(c.clone());
+            // Rank r cuts its rows into r + 1 batches.
+            let (a, b) = (rows.start, rows.end);
+            let cuts: Vec<usize> = (0..=c.rank() + 1)
+                .map(|k| a + (b - a) * k / (c.rank() + 1))
+                .collect();
+            for w in cuts.windows(2) {
+                let (xb, yb) = (x.slice(s![w[0]..w[1], ..]), y.slice(s![w[0]..w[1], ..]));
+                lin.partial_fit(&xb, &yb, q).map_err(|e| e.to_string())?;
+                cov.partial_fit(&xb, q).map_err(|e| e.to_string())?;
+                pca.partial_fit(&xb, q).map_err(|e| e.to_string())?;
+            }
+            let tol = gpu_tol;
+            let one = LinearRegression::new()
+                .comm(Comm::single())
+                .fit(&x, &y, None)
+                .map_err(|e| e.to_string())?;
+            let inc = lin.finalize::<f64>().map_err(|e| e.to_string())?;
+            ensure(rel_err(inc.coef().iter(), one.coef().iter()) < tol, || {
+                "linear coef differs".into()
+            })?;
+            let one = EmpiricalCovariance::new()
+                .comm(Comm::single())
+                .fit(&x, None)
+                .map_err(|e| e.to_string())?;
+            let inc = cov.finalize().map_err(|e| e.to_string())?;
+            ensure(
+                rel_err(inc.covariance().iter(), one.covariance().iter()) < tol,
+                || "covariance differs".into(),
+            )?;
+            let one = Pca::new()
+                .comm(Comm::single())
+                .fit(&x, None)
+                .map_err(|e| e.to_string())?;
+            let inc = pca.finalize().map_err(|e| e.to_string())?;
+            ensure(
+                rel_err(inc.components().iter(), one.components().iter()) < tol,
+                || "components differ".into(),
+            )
         },
     );
     h.finish();

@@ -1,5 +1,7 @@
 //! Covariance estimators.
 
 mod empirical;
+mod incremental;
 
 pub use empirical::{EmpiricalCovariance, EmpiricalCovarianceParams, FittedEmpiricalCovariance};
+pub use incremental::IncrementalEmpiricalCovariance;

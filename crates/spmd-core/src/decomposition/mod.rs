@@ -2,4 +2,4 @@
 
 mod pca;
 
-pub use pca::{FittedPca, NComponents, Pca, PcaParams};
+pub use pca::{FittedPca, IncrementalPca, NComponents, Pca, PcaParams};

@@ -8,7 +8,7 @@ use spmd_gpu::Queue;
 use super::{LinearModel, Targets};
 use crate::distributed::{agree, comm_or_world, global_shape};
 use crate::linalg::solve_normal_equations;
-use crate::partials::global_gram;
+use crate::partials::{global_gram, GlobalGram};
 use crate::validate::check_same_rows;
 use crate::{Error, Float, Result};
 
@@ -63,9 +63,21 @@ fn fit_normal_equations<F: Float>(
         return Err(Error::Empty { what: "X" });
     }
     let [d, t] = shape.columns;
-    let width = d + t;
-    let gram = global_gram(comm, &[x, y], &["X", "y"], width, fit_intercept, queue)?;
+    let gram = global_gram(comm, &[x, y], &["X", "y"], d + t, fit_intercept, queue)?;
+    model_from_gram(comm, &gram, [d, t], fit_intercept, alpha, single_target)
+}
 
+/// Solves the normal equations of a combined [`GlobalGram`] of `[X, y]` on every rank and makes
+/// the models bit-identical (rank 0's answer is broadcast).
+pub(crate) fn model_from_gram<F: Float>(
+    comm: &Comm,
+    gram: &GlobalGram,
+    [d, t]: [usize; 2],
+    fit_intercept: bool,
+    alpha: f64,
+    single_target: bool,
+) -> Result<LinearModel<F>> {
+    let width = d + t;
     let a: Vec<f64> = (0..d * d)
         .map(|k| gram.gram[(k / d) * width + k % d] + if k / d == k % d { alpha } else { 0.0 })
         .collect();

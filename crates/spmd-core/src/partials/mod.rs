@@ -4,13 +4,17 @@
 //! An estimator never loops over rows itself: it asks for partials here, and the same call runs
 //! on either device.
 
+mod accumulator;
 mod cpu_gram;
 mod global_gram;
+mod moments;
 mod readback;
 mod scatter;
 
+pub use accumulator::Accumulator;
 pub use cpu_gram::shifted_gram_cpu;
 pub use global_gram::{global_gram, GlobalGram};
+pub use moments::Moments;
 pub(crate) use readback::readback_for as readback_for_queue;
 pub use scatter::{global_scatter, GlobalScatter};
 pub use spmd_gpu::kernels::gram::ShiftedGram;

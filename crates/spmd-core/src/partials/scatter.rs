@@ -2,7 +2,7 @@ use ndarray::{Array1, Array2, ArrayView2};
 use spmd_comm::Comm;
 use spmd_gpu::Queue;
 
-use super::global_gram;
+use super::{global_gram, GlobalGram};
 use crate::distributed::{agree, global_shape};
 use crate::{Error, Float, Result};
 
@@ -17,6 +17,18 @@ pub struct GlobalScatter {
     pub scatter: Array2<f64>,
     /// Largest unit roundoff any rank's partials used.
     pub roundoff: f64,
+}
+
+impl From<GlobalGram> for GlobalScatter {
+    fn from(g: GlobalGram) -> Self {
+        let d = g.width;
+        Self {
+            rows: g.rows,
+            mean: Array1::from(g.mean),
+            scatter: Array2::from_shape_fn((d, d), |(i, j)| g.gram[i * d + j]),
+            roundoff: g.roundoff,
+        }
+    }
 }
 
 /// Agrees on the shape of `x` across ranks and forms its [`GlobalScatter`]: one local pass (CPU
@@ -34,13 +46,5 @@ pub fn global_scatter<F: Float>(
     if shape.rows == 0 {
         return Err(Error::Empty { what: "X" });
     }
-    let d = shape.columns[0];
-    let gram = global_gram(comm, &[x], &["X"], d, center, queue)?;
-    Ok(GlobalScatter {
-        rows: gram.rows,
-        mean: Array1::from(gram.mean),
-        scatter: Array2::from_shape_vec((d, d), gram.gram)
-            .map_err(|e| Error::Input(e.to_string()))?,
-        roundoff: gram.roundoff,
-    })
+    Ok(global_gram(comm, &[x], &["X"], shape.columns[0], center, queue)?.into())
 }

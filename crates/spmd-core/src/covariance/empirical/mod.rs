@@ -11,7 +11,7 @@ use spmd_gpu::Queue;
 
 use crate::distributed::comm_or_world;
 use crate::linalg::pinv_symmetric;
-use crate::partials::global_scatter;
+use crate::partials::{global_scatter, GlobalScatter};
 use crate::validate::{check_features, check_finite};
 use crate::{Float, Result};
 
@@ -78,23 +78,7 @@ impl EmpiricalCovariance {
         let comm = comm_or_world(self.comm.as_ref())?;
         let centred = !self.params.assume_centered;
         let scatter = global_scatter(&comm, x.view(), centred, Ok(()), queue)?;
-        let covariance = scatter.scatter / scatter.rows as f64;
-        let location = if centred {
-            scatter.mean
-        } else {
-            Array1::zeros(covariance.nrows())
-        };
-        let precision = if self.params.store_precision {
-            Some(pinv_symmetric(&covariance, scatter.roundoff)?)
-        } else {
-            None
-        };
-        Ok(FittedEmpiricalCovariance {
-            location,
-            covariance,
-            precision,
-            rank: comm.rank(),
-        })
+        FittedEmpiricalCovariance::from_scatter(&self.params, scatter, comm.rank())
     }
 }
 
@@ -110,6 +94,32 @@ pub struct FittedEmpiricalCovariance {
 }
 
 impl FittedEmpiricalCovariance {
+    /// The estimate from the combined scatter of all ranks' rows (centred unless
+    /// `assume_centered`).
+    pub(crate) fn from_scatter(
+        params: &EmpiricalCovarianceParams,
+        scatter: GlobalScatter,
+        rank: usize,
+    ) -> Result<Self> {
+        let covariance = scatter.scatter / scatter.rows as f64;
+        let location = if params.assume_centered {
+            Array1::zeros(covariance.nrows())
+        } else {
+            scatter.mean
+        };
+        let precision = if params.store_precision {
+            Some(pinv_symmetric(&covariance, scatter.roundoff)?)
+        } else {
+            None
+        };
+        Ok(Self {
+            location,
+            covariance,
+            precision,
+            rank,
+        })
+    }
+
     /// Mean used as the centre (`location_`).
     pub fn location(&self) -> ArrayView1<'_, f64> {
         self.location.view()

@@ -1,7 +1,9 @@
 //! Principal component analysis.
 
+mod incremental;
 mod params;
 
+pub use incremental::IncrementalPca;
 pub use params::{NComponents, PcaParams};
 
 use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Axis, Data, Ix2};
@@ -11,7 +13,7 @@ use spmd_gpu::Queue;
 
 use crate::distributed::comm_or_world;
 use crate::linalg::symmetric_eigen_descending;
-use crate::partials::{global_scatter, readback_for_queue};
+use crate::partials::{global_scatter, readback_for_queue, GlobalScatter};
 use crate::validate::{check_features, check_finite};
 use crate::{Error, Float, Result};
 
@@ -81,6 +83,32 @@ impl Pca {
     ) -> Result<FittedPca> {
         let comm = comm_or_world(self.comm.as_ref())?;
         let scatter = global_scatter(&comm, x.view(), true, self.params.check(), queue)?;
+        FittedPca::from_scatter(&self.params, scatter, comm.rank())
+    }
+}
+
+/// A fitted [`Pca`], the same on every rank; serialises under scikit-learn's names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "Attributes", try_from = "Attributes")]
+pub struct FittedPca {
+    components: Array2<f64>,
+    explained_variance: Array1<f64>,
+    explained_variance_ratio: Array1<f64>,
+    singular_values: Array1<f64>,
+    mean: Array1<f64>,
+    noise_variance: f64,
+    n_samples: usize,
+    whiten: bool,
+    rank: usize,
+}
+
+impl FittedPca {
+    /// Components from the combined centred scatter of all ranks' rows.
+    pub(crate) fn from_scatter(
+        params: &PcaParams,
+        scatter: GlobalScatter,
+        rank: usize,
+    ) -> Result<Self> {
         let (n, d) = (scatter.rows as usize, scatter.mean.len());
         if n < 2 {
             return Err(Error::Shape {
@@ -95,7 +123,7 @@ impl Pca {
         let total: f64 = values.sum();
         let ratio = values.mapv(|v| if total > 0.0 { v / total } else { 0.0 });
         let rank_limit = n.min(d);
-        let k = match self.params.n_components {
+        let k = match params.n_components {
             NComponents::All => rank_limit,
             NComponents::Count(c) if c <= rank_limit => c,
             NComponents::Count(c) => {
@@ -134,7 +162,7 @@ impl Pca {
             0.0
         };
         let explained = values.slice(ndarray::s![..k]).to_owned();
-        Ok(FittedPca {
+        Ok(Self {
             singular_values: explained.mapv(|v| (v * (n - 1) as f64).sqrt()),
             explained_variance_ratio: ratio.slice(ndarray::s![..k]).to_owned(),
             explained_variance: explained,
@@ -142,28 +170,11 @@ impl Pca {
             mean: scatter.mean,
             noise_variance,
             n_samples: n,
-            whiten: self.params.whiten,
-            rank: comm.rank(),
+            whiten: params.whiten,
+            rank,
         })
     }
-}
 
-/// A fitted [`Pca`], the same on every rank; serialises under scikit-learn's names.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(into = "Attributes", try_from = "Attributes")]
-pub struct FittedPca {
-    components: Array2<f64>,
-    explained_variance: Array1<f64>,
-    explained_variance_ratio: Array1<f64>,
-    singular_values: Array1<f64>,
-    mean: Array1<f64>,
-    noise_variance: f64,
-    n_samples: usize,
-    whiten: bool,
-    rank: usize,
-}
-
-impl FittedPca {
     /// Principal axes, `n_components x n_features` (`components_`).
     pub fn components(&self) -> ArrayView2<'_, f64> {
         self.components.view()

@@ -1,0 +1,62 @@
+//! EmpiricalCovariance fitted batch by batch.
+
+use ndarray::{Array2, ArrayBase, Data, Ix2};
+use spmd_comm::Comm;
+use spmd_gpu::Queue;
+
+use super::{EmpiricalCovarianceParams, FittedEmpiricalCovariance};
+use crate::distributed::comm_or_world;
+use crate::partials::Accumulator;
+use crate::{Float, Result};
+
+/// sklearnex's `IncrementalEmpiricalCovariance`: [`partial_fit`](Self::partial_fit) per batch
+/// (local), [`finalize`](Self::finalize) (collective) for the estimate of all batches of all
+/// ranks, equal to a one-shot [`EmpiricalCovariance`](super::EmpiricalCovariance) fit.
+#[derive(Debug, Clone, Default)]
+pub struct IncrementalEmpiricalCovariance {
+    params: EmpiricalCovarianceParams,
+    comm: Option<Comm>,
+    accumulator: Accumulator,
+}
+
+impl IncrementalEmpiricalCovariance {
+    /// scikit-learn's defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// From parameters.
+    pub fn with_params(params: EmpiricalCovarianceParams) -> Self {
+        Self {
+            params,
+            ..Self::default()
+        }
+    }
+
+    /// The ranks that fit together; `Comm::world()` by default.
+    pub fn comm(mut self, comm: Comm) -> Self {
+        self.comm = Some(comm);
+        self
+    }
+
+    /// Adds a batch of this rank's rows. Local; an error is also remembered and makes
+    /// `finalize` fail on every rank.
+    pub fn partial_fit<F: Float, S: Data<Elem = F>>(
+        &mut self,
+        x: &ArrayBase<S, Ix2>,
+        queue: Option<&Queue>,
+    ) -> Result<()> {
+        let rank = self.comm.as_ref().map_or(0, Comm::rank);
+        let none = Array2::<F>::zeros((x.nrows(), 0));
+        self.accumulator.add(rank, x.view(), none.view(), queue)
+    }
+
+    /// The estimate of every batch of every rank. Every rank calls it.
+    pub fn finalize(&self) -> Result<FittedEmpiricalCovariance> {
+        let comm = comm_or_world(self.comm.as_ref())?;
+        let (gram, _) = self
+            .accumulator
+            .finalize(&comm, !self.params.assume_centered)?;
+        FittedEmpiricalCovariance::from_scatter(&self.params, gram.into(), comm.rank())
+    }
+}

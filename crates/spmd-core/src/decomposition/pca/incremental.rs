@@ -1,0 +1,61 @@
+//! PCA fitted batch by batch.
+
+use ndarray::{Array2, ArrayBase, Data, Ix2};
+use spmd_comm::Comm;
+use spmd_gpu::Queue;
+
+use super::{FittedPca, PcaParams};
+use crate::distributed::{agree, comm_or_world};
+use crate::partials::Accumulator;
+use crate::{Float, Result};
+
+/// sklearnex's `IncrementalPCA` (covariance method): [`partial_fit`](Self::partial_fit) per
+/// batch (local), [`finalize`](Self::finalize) (collective) for the components of all batches
+/// of all ranks, equal to a one-shot [`Pca`](super::Pca) fit.
+#[derive(Debug, Clone, Default)]
+pub struct IncrementalPca {
+    params: PcaParams,
+    comm: Option<Comm>,
+    accumulator: Accumulator,
+}
+
+impl IncrementalPca {
+    /// scikit-learn's defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// From parameters.
+    pub fn with_params(params: PcaParams) -> Self {
+        Self {
+            params,
+            ..Self::default()
+        }
+    }
+
+    /// The ranks that fit together; `Comm::world()` by default.
+    pub fn comm(mut self, comm: Comm) -> Self {
+        self.comm = Some(comm);
+        self
+    }
+
+    /// Adds a batch of this rank's rows. Local; an error is also remembered and makes
+    /// `finalize` fail on every rank.
+    pub fn partial_fit<F: Float, S: Data<Elem = F>>(
+        &mut self,
+        x: &ArrayBase<S, Ix2>,
+        queue: Option<&Queue>,
+    ) -> Result<()> {
+        let rank = self.comm.as_ref().map_or(0, Comm::rank);
+        let none = Array2::<F>::zeros((x.nrows(), 0));
+        self.accumulator.add(rank, x.view(), none.view(), queue)
+    }
+
+    /// The components of every batch of every rank. Every rank calls it.
+    pub fn finalize(&self) -> Result<FittedPca> {
+        let comm = comm_or_world(self.comm.as_ref())?;
+        agree(&comm, self.params.check())?;
+        let (gram, _) = self.accumulator.finalize(&comm, true)?;
+        FittedPca::from_scatter(&self.params, gram.into(), comm.rank())
+    }
+}
