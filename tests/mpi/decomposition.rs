@@ -13,6 +13,7 @@ use spmd_learn::comm::Comm;
 use spmd_learn::covariance::{EmpiricalCovariance, IncrementalEmpiricalCovariance};
 use spmd_learn::decomposition::{IncrementalPca, NComponents, Pca};
 use spmd_learn::linear::{IncrementalLinearRegression, LinearRegression};
+use spmd_learn::statistics::{BasicStatistics, IncrementalBasicStatistics, Statistic};
 use spmd_learn::Queue;
 
 fn data() -> Array2<f64> {
@@ -173,6 +174,43 @@ fn main() {
                 rel_err(inc.components().iter(), one.components().iter()) < tol,
                 || "components differ".into(),
             )
+        },
+    );
+    h.run(
+        "BasicStatistics: weighted, uneven split with an empty rank, one-shot and incremental",
+        |c| {
+            let x = data();
+            let w = ndarray::Array1::from_shape_fn(611, |i| 0.5 + (i % 7) as f64 * 0.25);
+            let reference = BasicStatistics::new()
+                .comm(Comm::single())
+                .fit(&x, Some(w.view()), None)
+                .map_err(|e| e.to_string())?;
+            let rows = my_rows(c, &split_rows(611, p, |r| if p > 1 { r } else { 1 }));
+            let (xl, wl) = (x.slice(s![rows.clone(), ..]), w.slice(s![rows.clone()]));
+            let fitted = BasicStatistics::new()
+                .comm(c.clone())
+                .fit(&xl, Some(wl), q)
+                .map_err(|e| e.to_string())?;
+            let mut inc = IncrementalBasicStatistics::new().comm(c.clone());
+            let mid = rows.len() / 2;
+            inc.partial_fit(&xl.slice(s![..mid, ..]), Some(wl.slice(s![..mid])), q)
+                .map_err(|e| e.to_string())?;
+            inc.partial_fit(&xl.slice(s![mid.., ..]), Some(wl.slice(s![mid..])), q)
+                .map_err(|e| e.to_string())?;
+            let incremental = inc.finalize().map_err(|e| e.to_string())?;
+            for statistic in Statistic::ALL {
+                let want = reference.get(statistic).ok_or("missing")?;
+                for got in [
+                    fitted.get(statistic).ok_or("missing")?,
+                    incremental.get(statistic).ok_or("missing")?,
+                ] {
+                    let err = rel_err(got.iter(), want.iter());
+                    ensure(err < gpu_tol.max(1e-10), || {
+                        format!("{statistic:?} differs by {err:e}")
+                    })?;
+                }
+            }
+            Ok(())
         },
     );
     h.finish();

@@ -27,7 +27,8 @@ pub(crate) enum Command {
 
 #[derive(Debug, Args)]
 pub(crate) struct FitArgs {
-    /// Estimator, kebab-case: linear-regression, ridge, empirical-covariance, pca
+    /// Estimator, kebab-case: linear-regression, ridge, basic-statistics, empirical-covariance,
+    /// pca
     /// (`spmd-learn estimators` lists them).
     pub estimator: String,
     /// Features: a .npy or .csv path; `{rank}` is replaced by the rank.
@@ -36,6 +37,9 @@ pub(crate) struct FitArgs {
     /// Targets, like --x.
     #[arg(long)]
     pub y: Option<String>,
+    /// Sample weights (one per row), like --x; for estimators that take them.
+    #[arg(long)]
+    pub sample_weight: Option<String>,
     /// A parameter under scikit-learn's name, e.g. `alpha=0.5` or `fit_intercept=false`.
     #[arg(long = "param", value_name = "NAME=VALUE")]
     pub param: Vec<String>,

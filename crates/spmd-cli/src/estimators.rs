@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use spmd_core::covariance::{EmpiricalCovariance, EmpiricalCovarianceParams};
 use spmd_core::decomposition::{FittedPca, Pca, PcaParams};
 use spmd_core::linear::{LinearModel, LinearRegressionParams, Ridge, RidgeParams};
+use spmd_core::statistics::{BasicStatistics, BasicStatisticsParams};
 use spmd_core::{Comm, Queue};
 
 use crate::data::TargetData;
@@ -22,8 +23,7 @@ pub trait CliEstimator: Sync {
         &self,
         comm: &Comm,
         params: Map<String, Value>,
-        x: &Array2<f64>,
-        y: Option<&TargetData>,
+        input: &FitData<'_>,
         queue: Option<&Queue>,
     ) -> Result<ModelFile, CliError>;
     /// Predictions for this rank's rows.
@@ -47,8 +47,19 @@ pub trait CliEstimator: Sync {
     }
 }
 
+/// This rank's inputs to a fit.
+pub struct FitData<'a> {
+    /// Features.
+    pub x: &'a Array2<f64>,
+    /// Targets, if given.
+    pub y: Option<&'a TargetData>,
+    /// Sample weights, if given.
+    pub sample_weight: Option<&'a TargetData>,
+}
+
 /// Every estimator of the command line.
 pub static ESTIMATORS: &[&dyn CliEstimator] = &[
+    &BasicStatisticsCli,
     &LinearRegressionCli,
     &RidgeCli,
     &EmpiricalCovarianceCli,
@@ -157,8 +168,7 @@ impl CliEstimator for LinearRegressionCli {
         &self,
         comm: &Comm,
         params: Map<String, Value>,
-        x: &Array2<f64>,
-        y: Option<&TargetData>,
+        input: &FitData<'_>,
         queue: Option<&Queue>,
     ) -> Result<ModelFile, CliError> {
         let params: LinearRegressionParams = parse_params(self.name(), params)?;
@@ -166,7 +176,14 @@ impl CliEstimator for LinearRegressionCli {
             .alpha(0.0)
             .fit_intercept(params.fit_intercept)
             .comm(comm.clone());
-        fit_linear(self.name(), as_json(&params), estimator, x, y, queue)
+        fit_linear(
+            self.name(),
+            as_json(&params),
+            estimator,
+            input.x,
+            input.y,
+            queue,
+        )
     }
     fn predict(
         &self,
@@ -191,13 +208,19 @@ impl CliEstimator for RidgeCli {
         &self,
         comm: &Comm,
         params: Map<String, Value>,
-        x: &Array2<f64>,
-        y: Option<&TargetData>,
+        input: &FitData<'_>,
         queue: Option<&Queue>,
     ) -> Result<ModelFile, CliError> {
         let params: RidgeParams = parse_params(self.name(), params)?;
         let estimator = Ridge::with_params(params.clone()).comm(comm.clone());
-        fit_linear(self.name(), as_json(&params), estimator, x, y, queue)
+        fit_linear(
+            self.name(),
+            as_json(&params),
+            estimator,
+            input.x,
+            input.y,
+            queue,
+        )
     }
     fn predict(
         &self,
@@ -225,6 +248,39 @@ fn unsupported(estimator: &str, operation: &'static str) -> CliError {
     }
 }
 
+struct BasicStatisticsCli;
+
+impl CliEstimator for BasicStatisticsCli {
+    fn name(&self) -> &'static str {
+        "basic-statistics"
+    }
+    fn summary(&self) -> &'static str {
+        "per-column min, max, sum, mean, variance, ... (params: result_options; --sample-weight)"
+    }
+    fn fit(
+        &self,
+        comm: &Comm,
+        params: Map<String, Value>,
+        input: &FitData<'_>,
+        queue: Option<&Queue>,
+    ) -> Result<ModelFile, CliError> {
+        let params: BasicStatisticsParams = parse_params(self.name(), params)?;
+        let weights = input.sample_weight.map(|w| w.values.column(0));
+        let fitted = BasicStatistics::with_params(params.clone())
+            .comm(comm.clone())
+            .fit(input.x, weights, queue)?;
+        model_file(self.name(), &params, &fitted)
+    }
+    fn predict(
+        &self,
+        _model: &ModelFile,
+        _x: &Array2<f64>,
+        _queue: Option<&Queue>,
+    ) -> Result<Array2<f64>, CliError> {
+        Err(unsupported(self.name(), "predict"))
+    }
+}
+
 struct EmpiricalCovarianceCli;
 
 impl CliEstimator for EmpiricalCovarianceCli {
@@ -238,14 +294,13 @@ impl CliEstimator for EmpiricalCovarianceCli {
         &self,
         comm: &Comm,
         params: Map<String, Value>,
-        x: &Array2<f64>,
-        _y: Option<&TargetData>,
+        input: &FitData<'_>,
         queue: Option<&Queue>,
     ) -> Result<ModelFile, CliError> {
         let params: EmpiricalCovarianceParams = parse_params(self.name(), params)?;
         let fitted = EmpiricalCovariance::with_params(params.clone())
             .comm(comm.clone())
-            .fit(x, queue)?;
+            .fit(input.x, queue)?;
         model_file(self.name(), &params, &fitted)
     }
     fn predict(
@@ -271,14 +326,13 @@ impl CliEstimator for PcaCli {
         &self,
         comm: &Comm,
         params: Map<String, Value>,
-        x: &Array2<f64>,
-        _y: Option<&TargetData>,
+        input: &FitData<'_>,
         queue: Option<&Queue>,
     ) -> Result<ModelFile, CliError> {
         let params: PcaParams = parse_params(self.name(), params)?;
         let fitted = Pca::with_params(params.clone())
             .comm(comm.clone())
-            .fit(x, queue)?;
+            .fit(input.x, queue)?;
         model_file(self.name(), &params, &fitted)
     }
     fn predict(

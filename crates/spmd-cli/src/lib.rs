@@ -54,14 +54,14 @@ pub fn run_parsed(comm: &Comm, cli: Cli) -> Result<(), CliError> {
                 comm,
                 data::read_matrix(&a.x, comm).map_err(CliError::into_core),
             )?;
-            let y = match &a.y {
-                Some(pattern) => Some(agree(
-                    comm,
-                    data::read_targets(pattern, comm).map_err(CliError::into_core),
-                )?),
-                None => None,
+            let y = read_column_file(comm, a.y.as_deref())?;
+            let sample_weight = read_column_file(comm, a.sample_weight.as_deref())?;
+            let input = estimators::FitData {
+                x: &x,
+                y: y.as_ref(),
+                sample_weight: sample_weight.as_ref(),
             };
-            let model = estimator.fit(comm, params, &x, y.as_ref(), queue.as_ref())?;
+            let model = estimator.fit(comm, params, &input, queue.as_ref())?;
             let written = if comm.is_root() {
                 model.write_atomically(&a.out)
             } else {
@@ -105,6 +105,20 @@ fn apply(comm: &Comm, a: &args::ApplyArgs, transform: bool) -> Result<(), CliErr
     let written = data::write_rows(&a.out, comm, &out);
     agree(comm, written.map_err(CliError::into_core))?;
     Ok(())
+}
+
+/// Targets or weights from `pattern`, if given; a read failure on any rank fails every rank.
+fn read_column_file(
+    comm: &Comm,
+    pattern: Option<&str>,
+) -> Result<Option<data::TargetData>, CliError> {
+    match pattern {
+        Some(p) => Ok(Some(agree(
+            comm,
+            data::read_targets(p, comm).map_err(CliError::into_core),
+        )?)),
+        None => Ok(None),
+    }
 }
 
 /// Opens this rank's GPU when asked; a missing adapter on any rank is an error on every rank.

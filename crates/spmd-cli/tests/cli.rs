@@ -345,3 +345,59 @@ fn empirical_covariance_fit_matches_sklearn() {
     let want = npy(&decomposition_fixture("cov_covariance.npy"));
     assert!(max_abs_diff(got, want.iter().copied()) < 1e-9);
 }
+
+#[test]
+fn basic_statistics_with_weights_and_result_options() {
+    let dir = scratch("stats");
+    let model = dir.join("stats.json");
+    let stats = |name: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/statistics")
+            .join(name)
+    };
+    let (x, w) = (stats("x.npy"), stats("weights.npy"));
+    let out = spmd_learn(&[
+        "fit",
+        "basic-statistics",
+        "--x",
+        x.to_str().unwrap(),
+        "--sample-weight",
+        w.to_str().unwrap(),
+        "--param",
+        r#"result_options=["mean", "variance"]"#,
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    assert!(json.get("min_").is_none());
+    for name in ["mean", "variance"] {
+        let got = json[format!("{name}_")]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap());
+        let want = npy(&stats(&format!("weighted_{name}.npy")));
+        let scale = want.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+        assert!(
+            max_abs_diff(got, want.iter().copied()) < 1e-9 * scale,
+            "{name}"
+        );
+    }
+    let out = spmd_learn(&[
+        "fit",
+        "basic-statistics",
+        "--x",
+        x.to_str().unwrap(),
+        "--param",
+        "result_options=median",
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown statistic `median`"));
+}

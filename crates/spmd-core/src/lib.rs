@@ -24,6 +24,7 @@ pub mod linalg;
 pub mod linear;
 mod logging;
 pub mod partials;
+pub mod statistics;
 mod validate;
 
 pub use error::Error;

@@ -5,7 +5,9 @@
 //! ranks:
 //! - [`kernels::gram::shifted_gram`]: one pass over the rows giving $\sum_i z_i z_i^\top$ and
 //!   $\sum_i z_i$ for $z_i = [x_i, y_i] - s$ (a shift that keeps f32 accurate);
-//! - [`kernels::matmul::matmul`]: $X W$ for predictions.
+//! - [`kernels::matmul::matmul`]: $X W$ for predictions;
+//! - [`kernels::moments::column_moments`]: per-column count, mean, centred sum of squares, min
+//!   and max.
 //!
 //! Inputs larger than the device's storage-binding limit are streamed in row blocks through
 //! reused buffers. Kernels run in f64 where the adapter has `SHADER_F64`, otherwise in f32 with
@@ -37,4 +39,5 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub const SHADERS: &[(&str, &str)] = &[
     ("gram", kernels::gram::SOURCE),
     ("matmul", kernels::matmul::SOURCE),
+    ("moments", kernels::moments::SOURCE),
 ];

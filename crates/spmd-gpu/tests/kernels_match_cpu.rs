@@ -162,3 +162,57 @@ fn matmul_rejects_mismatched_shapes() {
     let err = matmul(queue, x.view(), w.view(), Readback::Staged).unwrap_err();
     assert!(err.to_string().contains("4 columns") && err.to_string().contains("5 rows"));
 }
+
+#[test]
+fn moments_match_f64_reference_even_with_a_large_mean_in_f32() {
+    use spmd_gpu::kernels::moments::column_moments;
+    for queue in queues() {
+        // Column 1 has mean 1e6 and spread ~1: f32 must still get its variance right.
+        let mut x = data(1500, 6, 8, 0.0);
+        x.column_mut(1).mapv_inplace(|v| 1e6 + v);
+        let x32 = x.mapv(|v| v as f32);
+        for (name, values) in [("f64", x.clone()), ("f32", x32.mapv(f64::from))] {
+            let shift: Vec<f64> = (0..6)
+                .map(|j| values.column(j).iter().take(100).sum::<f64>() / 100.0)
+                .collect();
+            let got = if name == "f64" {
+                column_moments(&queue, values.view(), &shift, Readback::Staged).unwrap()
+            } else {
+                column_moments(&queue, x32.view(), &shift, Readback::Staged).unwrap()
+            };
+            for j in 0..6 {
+                let col = values.column(j);
+                // Two-pass reference about the first value: for the 1e6 column the
+                // subtraction is exact (Sterbenz), so the reference is accurate to ~1e-16.
+                let first = col[0];
+                let u: Vec<f64> = col.iter().map(|v| v - first).collect();
+                let mean_u = u.iter().sum::<f64>() / 1500.0;
+                let mean = first + mean_u;
+                let m2: f64 = u.iter().map(|v| (v - mean_u) * (v - mean_u)).sum();
+                let min = col.iter().copied().fold(f64::INFINITY, f64::min);
+                let max = col.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                // lavapipe's f64 arithmetic is good to ~1e-12 relative on these sums; the
+                // issue asks for 1e-9 against scikit-learn.
+                let tol = if name == "f64" && queue.info().supports_f64 {
+                    1e-10
+                } else {
+                    1e-5
+                };
+                assert_eq!(got.count, 1500.0);
+                assert!(
+                    (got.mean[j] - mean).abs() <= tol * mean.abs().max(1.0),
+                    "{name} mean {j}"
+                );
+                assert!(
+                    (got.m2[j] - m2).abs() <= tol * m2,
+                    "{name} m2 {j}: {} vs {m2}",
+                    got.m2[j]
+                );
+                assert!(
+                    (got.min[j] - min).abs() <= tol * min.abs().max(1.0)
+                        && (got.max[j] - max).abs() <= tol * max.abs().max(1.0)
+                );
+            }
+        }
+    }
+}

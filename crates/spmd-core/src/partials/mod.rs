@@ -5,6 +5,7 @@
 //! on either device.
 
 mod accumulator;
+mod column_moments;
 mod cpu_gram;
 mod global_gram;
 mod moments;
@@ -12,6 +13,9 @@ mod readback;
 mod scatter;
 
 pub use accumulator::Accumulator;
+pub use column_moments::{
+    column_moments, column_moments_cpu, combine_column_moments, ColumnMoments,
+};
 pub use cpu_gram::shifted_gram_cpu;
 pub use global_gram::{global_gram, GlobalGram};
 pub use moments::Moments;

@@ -2,6 +2,7 @@
 
 pub mod gram;
 pub mod matmul;
+pub mod moments;
 
 /// Workgroup size every kernel declares.
 pub(crate) const WORKGROUP: u32 = 64;

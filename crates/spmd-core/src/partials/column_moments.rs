@@ -1,0 +1,107 @@
+use ndarray::ArrayView2;
+use rayon::prelude::*;
+use spmd_comm::{Comm, ReduceOp};
+use spmd_gpu::Queue;
+
+pub use spmd_gpu::kernels::moments::ColumnMoments;
+
+use super::{leading_mean, readback_for_queue};
+use crate::distributed::allreduce_sum;
+use crate::validate::find_non_finite;
+use crate::{Error, Float, Result};
+
+const BLOCK_ROWS: usize = 4096;
+
+/// [`ColumnMoments`] of this rank's rows on the GPU of `queue`, or on the CPU when `None`. NaN
+/// or infinity is an error naming where it is.
+pub fn column_moments<F: Float>(
+    rank: usize,
+    x: ArrayView2<'_, F>,
+    queue: Option<&Queue>,
+) -> Result<ColumnMoments> {
+    if x.nrows() == 0 {
+        return Ok(ColumnMoments::empty(x.ncols()));
+    }
+    let shift = leading_mean(&[x]);
+    let moments = match queue {
+        None => column_moments_cpu(x, &shift),
+        Some(queue) => spmd_gpu::kernels::moments::column_moments(
+            queue,
+            x,
+            &shift,
+            readback_for_queue(queue)?,
+        )?,
+    };
+    let finite = moments
+        .mean
+        .iter()
+        .chain(&moments.m2)
+        .all(|v| v.is_finite());
+    if !finite {
+        return Err(find_non_finite("X", x, rank).unwrap_or(Error::Overflow { what: "X", rank }));
+    }
+    Ok(moments)
+}
+
+/// [`ColumnMoments`] of `x` on the CPU: threads take row ranges, sum $x - s$, its square, and
+/// track min and max in one pass; the ranges merge pairwise.
+pub fn column_moments_cpu<F: Float>(x: ArrayView2<'_, F>, shift: &[f64]) -> ColumnMoments {
+    let (rows, width) = (x.nrows(), x.ncols());
+    let blocks: Vec<usize> = (0..rows).step_by(BLOCK_ROWS).collect();
+    blocks
+        .into_par_iter()
+        .map(|start| {
+            let end = (start + BLOCK_ROWS).min(rows);
+            let mut sums = vec![0.0; width];
+            let mut squares = vec![0.0; width];
+            let mut min = vec![f64::INFINITY; width];
+            let mut max = vec![f64::NEG_INFINITY; width];
+            for row in x.slice(ndarray::s![start..end, ..]).rows() {
+                for (j, v) in row.iter().enumerate() {
+                    let v = v.as_f64();
+                    let z = v - shift[j];
+                    sums[j] += z;
+                    squares[j] += z * z;
+                    min[j] = min[j].min(v);
+                    max[j] = max[j].max(v);
+                }
+            }
+            ColumnMoments::from_shifted_sums((end - start) as f64, shift, &sums, &squares, min, max)
+        })
+        .reduce(
+            || ColumnMoments::empty(width),
+            |mut a, b| {
+                a.merge(&b);
+                a
+            },
+        )
+}
+
+/// Every rank's [`ColumnMoments`] combined: the global mean from one allreduce, the centred sums
+/// of squares moved to it exactly and added by a second, and min and max by their own.
+pub fn combine_column_moments(comm: &Comm, local: &ColumnMoments) -> Result<ColumnMoments> {
+    let w = local.mean.len();
+    let mut totals: Vec<f64> = local.mean.iter().map(|m| m * local.count).collect();
+    totals.push(local.count);
+    allreduce_sum(comm, &mut totals)?;
+    let n = totals.pop().unwrap_or(0.0);
+    let mean: Vec<f64> = totals
+        .iter()
+        .map(|t| if n > 0.0 { t / n } else { 0.0 })
+        .collect();
+    let mut m2: Vec<f64> = (0..w)
+        .map(|j| local.m2[j] + local.count * (local.mean[j] - mean[j]).powi(2))
+        .collect();
+    allreduce_sum(comm, &mut m2)?;
+    let mut min = local.min.clone();
+    comm.allreduce_in_place(&mut min, ReduceOp::Min)?;
+    let mut max = local.max.clone();
+    comm.allreduce_in_place(&mut max, ReduceOp::Max)?;
+    Ok(ColumnMoments {
+        count: n,
+        mean,
+        m2,
+        min,
+        max,
+    })
+}

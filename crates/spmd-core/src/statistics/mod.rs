@@ -1,0 +1,9 @@
+//! Low-order statistics of each column.
+
+mod basic;
+mod incremental;
+mod options;
+
+pub use basic::{BasicStatistics, BasicStatisticsParams, FittedBasicStatistics};
+pub use incremental::IncrementalBasicStatistics;
+pub use options::{ResultOptions, Statistic};

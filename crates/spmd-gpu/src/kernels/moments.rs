@@ -1,0 +1,189 @@
+//! Per-column count, mean, centred sum of squares, minimum and maximum over row blocks.
+
+use ndarray::ArrayView2;
+
+use super::{input_buffer, record_dispatch, uniform_buffer};
+use crate::pack::pack_rows;
+use crate::readback::ResultBuffer;
+use crate::{Error, HostFloat, KernelFloat, Precision, Queue, Readback, Result};
+
+/// WGSL of the kernel.
+pub const SOURCE: &str = include_str!("../../../../shaders/moments.wgsl");
+
+const NAME: &str = "moments";
+const DEFAULT_BLOCK_ROWS: usize = 1 << 16;
+const CHUNK_ROWS: usize = 256;
+
+/// Per-column moments of some rows: enough to merge with other rows exactly (Chan et al.'s
+/// pairwise update) and to derive every low-order statistic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnMoments {
+    /// Rows.
+    pub count: f64,
+    /// Column means.
+    pub mean: Vec<f64>,
+    /// $\sum_i (x_{ij} - \bar x_j)^2$.
+    pub m2: Vec<f64>,
+    /// Column minima (`+inf` with no rows).
+    pub min: Vec<f64>,
+    /// Column maxima (`-inf` with no rows).
+    pub max: Vec<f64>,
+}
+
+impl ColumnMoments {
+    /// No rows.
+    pub fn empty(width: usize) -> Self {
+        Self {
+            count: 0.0,
+            mean: vec![0.0; width],
+            m2: vec![0.0; width],
+            min: vec![f64::INFINITY; width],
+            max: vec![f64::NEG_INFINITY; width],
+        }
+    }
+
+    /// From the sums $S = \sum (x - s)$ and $Q = \sum (x - s)^2$ of `count` rows about a shift
+    /// $s$: $\bar x = s + S / n$, $M_2 = Q - S^2 / n$.
+    pub fn from_shifted_sums(
+        count: f64,
+        shift: &[f64],
+        sums: &[f64],
+        squares: &[f64],
+        min: Vec<f64>,
+        max: Vec<f64>,
+    ) -> Self {
+        if count == 0.0 {
+            return Self::empty(shift.len());
+        }
+        let mean = shift.iter().zip(sums).map(|(s, t)| s + t / count).collect();
+        let m2 = sums
+            .iter()
+            .zip(squares)
+            .map(|(t, q)| (q - t * t / count).max(0.0))
+            .collect();
+        Self {
+            count,
+            mean,
+            m2,
+            min,
+            max,
+        }
+    }
+
+    /// Adds `other`'s rows.
+    pub fn merge(&mut self, other: &ColumnMoments) {
+        if other.count == 0.0 {
+            return;
+        }
+        if self.count == 0.0 {
+            *self = other.clone();
+            return;
+        }
+        let (na, nb) = (self.count, other.count);
+        let n = na + nb;
+        for j in 0..self.mean.len() {
+            let delta = other.mean[j] - self.mean[j];
+            self.m2[j] += other.m2[j] + delta * delta * na * nb / n;
+            self.mean[j] += delta * nb / n;
+            self.min[j] = self.min[j].min(other.min[j]);
+            self.max[j] = self.max[j].max(other.max[j]);
+        }
+        self.count = n;
+    }
+}
+
+/// [`ColumnMoments`] of `x` on the GPU: rows shifted by `shift` (near the column means) are
+/// streamed in blocks; each invocation reduces a chunk of rows of four columns, and the host
+/// merges the chunks in f64.
+pub fn column_moments<F: HostFloat>(
+    queue: &Queue,
+    x: ArrayView2<'_, F>,
+    shift: &[f64],
+    readback: Readback,
+) -> Result<ColumnMoments> {
+    if shift.len() != x.ncols() {
+        return Err(Error::Shape {
+            kernel: NAME,
+            message: format!("x has {} columns, shift {}", x.ncols(), shift.len()),
+        });
+    }
+    match queue.precision_for::<F>() {
+        Precision::F32 => run::<F, f32>(queue, x, shift, readback, Precision::F32),
+        Precision::F64 => run::<F, f64>(queue, x, shift, readback, Precision::F64),
+    }
+}
+
+fn run<F: HostFloat, R: KernelFloat>(
+    queue: &Queue,
+    x: ArrayView2<'_, F>,
+    shift: &[f64],
+    readback: Readback,
+    precision: Precision,
+) -> Result<ColumnMoments> {
+    let (rows, width) = (x.nrows(), x.ncols());
+    let mut total = ColumnMoments::empty(width);
+    if rows == 0 || width == 0 {
+        return Ok(total);
+    }
+    let w4 = width.div_ceil(4);
+    let elem = std::mem::size_of::<R>();
+    let block_rows = queue
+        .block_rows(w4 * 4 * elem, DEFAULT_BLOCK_ROWS)
+        .min(rows);
+    let max_chunks = block_rows.div_ceil(CHUNK_ROWS);
+
+    let pipeline = queue.pipeline(NAME, precision, SOURCE)?;
+    let z_buffer = input_buffer(queue, "moments rows", block_rows * w4 * 4 * elem);
+    let result = ResultBuffer::new(
+        queue,
+        "moments partials",
+        max_chunks * w4 * 16 * elem,
+        readback,
+    )?;
+    let mut host_rows = vec![R::default(); block_rows * w4 * 4];
+
+    for start in (0..rows).step_by(block_rows) {
+        let n = block_rows.min(rows - start);
+        pack_rows(&[x], Some(shift), start, n, w4 * 4, &mut host_rows, None);
+        queue
+            .queue
+            .write_buffer(&z_buffer, 0, bytemuck::cast_slice(&host_rows[..n * w4 * 4]));
+        let chunks = n.div_ceil(CHUNK_ROWS);
+        let params = uniform_buffer(
+            queue,
+            "moments params",
+            &[n as u32, w4 as u32, CHUNK_ROWS as u32, chunks as u32],
+        );
+        let bytes = chunks * w4 * 16 * elem;
+        let mut encoder = queue.device.create_command_encoder(&Default::default());
+        record_dispatch(
+            queue,
+            &mut encoder,
+            &pipeline,
+            &[&params, &z_buffer, result.binding()],
+            chunks * w4,
+        );
+        result.record_copy(&mut encoder, bytes);
+        queue.submit_and_wait(encoder)?;
+        result.read::<R, _>(queue, bytes, |partials| {
+            for chunk in 0..chunks {
+                let count = (CHUNK_ROWS.min(n - chunk * CHUNK_ROWS)) as f64;
+                let mut sums = vec![0.0; width];
+                let mut squares = vec![0.0; width];
+                let mut min = vec![0.0; width];
+                let mut max = vec![0.0; width];
+                for j in 0..width {
+                    let base = (chunk * w4 + j / 4) * 16 + j % 4;
+                    sums[j] = partials[base].to_f64();
+                    squares[j] = partials[base + 4].to_f64();
+                    min[j] = partials[base + 8].to_f64() + shift[j];
+                    max[j] = partials[base + 12].to_f64() + shift[j];
+                }
+                total.merge(&ColumnMoments::from_shifted_sums(
+                    count, shift, &sums, &squares, min, max,
+                ));
+            }
+        })?;
+    }
+    Ok(total)
+}

@@ -1,0 +1,49 @@
+// Column moments of a block of rows: for each chunk of rows and each group of four columns, the
+// sum, sum of squares, minimum and maximum of z (rows already shifted near their mean by the
+// host, so the sums stay accurate in f32). The host merges the chunks in f64.
+
+alias Real = f32;
+
+struct Params {
+    rows: u32,       // rows in this block
+    width4: u32,     // vec4s per row
+    chunk_rows: u32, // rows one invocation reduces
+    chunks: u32,     // chunks in this block
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> z: array<vec4<Real>>;
+@group(0) @binding(2) var<storage, read_write> partials: array<vec4<Real>>;
+
+@compute @workgroup_size(64)
+fn main(
+    @builtin(workgroup_id) group: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) lane: u32,
+) {
+    let index = (group.y * groups.x + group.x) * 64u + lane;
+    if (index >= params.chunks * params.width4) {
+        return;
+    }
+    let chunk = index / params.width4;
+    let column = index % params.width4;
+    let first = chunk * params.chunk_rows;
+    let last = min(first + params.chunk_rows, params.rows);
+
+    var sum = vec4<Real>(0.0);
+    var squares = vec4<Real>(0.0);
+    var low = z[first * params.width4 + column];
+    var high = low;
+    for (var r = first; r < last; r = r + 1u) {
+        let v = z[r * params.width4 + column];
+        sum = sum + v;
+        squares = squares + v * v;
+        low = min(low, v);
+        high = max(high, v);
+    }
+    let out = index * 4u;
+    partials[out] = sum;
+    partials[out + 1u] = squares;
+    partials[out + 2u] = low;
+    partials[out + 3u] = high;
+}
