@@ -11,7 +11,7 @@ use harness::{ensure, my_rows, split_rows, Check, Harness};
 use ndarray::{s, Array2};
 use spmd_learn::comm::Comm;
 use spmd_learn::covariance::{EmpiricalCovariance, IncrementalEmpiricalCovariance};
-use spmd_learn::decomposition::{IncrementalPca, NComponents, Pca};
+use spmd_learn::decomposition::{IncrementalPca, NComponents, Pca, Qr, Svd};
 use spmd_learn::linear::{IncrementalLinearRegression, LinearRegression};
 use spmd_learn::statistics::{BasicStatistics, IncrementalBasicStatistics, Statistic};
 use spmd_learn::Queue;
@@ -211,6 +211,53 @@ fn main() {
                 }
             }
             Ok(())
+        },
+    );
+    h.run(
+        "QR and SVD: ranks with fewer rows than columns and an empty rank",
+        |c| {
+            let x = data();
+            // Ranks 1.. get 3, 5, ... rows (fewer than the 7 columns at first), the last the rest.
+            let mut counts: Vec<usize> = (0..p)
+                .map(|r| if r == 0 && p > 1 { 0 } else { 2 * r + 1 })
+                .collect();
+            let used: usize = counts[..p - 1].iter().sum();
+            counts[p - 1] = 611 - used;
+            let rows = my_rows(c, &counts);
+            let reference = Qr::new()
+                .comm(Comm::single())
+                .fit(&x)
+                .map_err(|e| e.to_string())?;
+            let fitted = Qr::new()
+                .comm(c.clone())
+                .fit(&x.slice(s![rows.clone(), ..]))
+                .map_err(|e| e.to_string())?;
+            let err = rel_err(fitted.r().iter(), reference.r().iter());
+            ensure(err < 1e-10, || format!("R differs by {err:e}"))?;
+            let want_q = reference.q().slice(s![rows.clone(), ..]).to_owned();
+            let err = rel_err(fitted.q().iter(), want_q.iter());
+            ensure(err < 1e-10, || format!("local Q differs by {err:e}"))?;
+            let reference = Svd::new()
+                .comm(Comm::single())
+                .fit(&x)
+                .map_err(|e| e.to_string())?;
+            let fitted = Svd::new()
+                .comm(c.clone())
+                .fit(&x.slice(s![rows.clone(), ..]))
+                .map_err(|e| e.to_string())?;
+            let err = rel_err(
+                fitted.singular_values().iter(),
+                reference.singular_values().iter(),
+            )
+            .max(rel_err(
+                fitted.components().iter(),
+                reference.components().iter(),
+            ))
+            .max(rel_err(
+                fitted.u().iter(),
+                reference.u().slice(s![rows, ..]).iter(),
+            ));
+            ensure(err < 1e-10, || format!("SVD differs by {err:e}"))
         },
     );
     h.finish();

@@ -28,7 +28,7 @@ pub(crate) enum Command {
 #[derive(Debug, Args)]
 pub(crate) struct FitArgs {
     /// Estimator, kebab-case: linear-regression, ridge, basic-statistics, empirical-covariance,
-    /// pca
+    /// pca, qr, svd
     /// (`spmd-learn estimators` lists them).
     pub estimator: String,
     /// Features: a .npy or .csv path; `{rank}` is replaced by the rank.
@@ -49,6 +49,10 @@ pub(crate) struct FitArgs {
     /// Where to write the model (JSON).
     #[arg(long)]
     pub out: PathBuf,
+    /// Where each rank writes its own rows of a per-row result of the fit (Q for qr, U for
+    /// svd), as .npy; like --out of predict.
+    #[arg(long)]
+    pub out_local: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -4,7 +4,7 @@ use ndarray::{Array2, Axis};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use spmd_core::covariance::{EmpiricalCovariance, EmpiricalCovarianceParams};
-use spmd_core::decomposition::{FittedPca, Pca, PcaParams};
+use spmd_core::decomposition::{FittedPca, FittedSvd, Pca, PcaParams, Qr, Svd};
 use spmd_core::linear::{LinearModel, LinearRegressionParams, Ridge, RidgeParams};
 use spmd_core::statistics::{BasicStatistics, BasicStatisticsParams};
 use spmd_core::{Comm, Queue};
@@ -26,6 +26,17 @@ pub trait CliEstimator: Sync {
         input: &FitData<'_>,
         queue: Option<&Queue>,
     ) -> Result<ModelFile, CliError>;
+    /// Fits, and also returns this rank's rows of a per-row result (Q, U, labels) where the
+    /// estimator has one.
+    fn fit_with_local(
+        &self,
+        comm: &Comm,
+        params: Map<String, Value>,
+        input: &FitData<'_>,
+        queue: Option<&Queue>,
+    ) -> Result<(ModelFile, Option<Array2<f64>>), CliError> {
+        Ok((self.fit(comm, params, input, queue)?, None))
+    }
     /// Predictions for this rank's rows.
     fn predict(
         &self,
@@ -64,6 +75,8 @@ pub static ESTIMATORS: &[&dyn CliEstimator] = &[
     &RidgeCli,
     &EmpiricalCovarianceCli,
     &PcaCli,
+    &QrCli,
+    &SvdCli,
 ];
 
 /// The estimator called `name`.
@@ -352,6 +365,110 @@ impl CliEstimator for PcaCli {
         let fitted: FittedPca = serde_json::from_value(model.attributes())
             .map_err(|e| CliError::Param(format!("model file: {e}")))?;
         Ok(fitted.transform(x, queue)?)
+    }
+}
+
+/// QR and SVD take no parameters.
+fn no_params(estimator: &str, params: Map<String, Value>) -> Result<(), CliError> {
+    match params.keys().next() {
+        Some(name) => Err(CliError::Param(format!(
+            "{estimator} takes no parameters, not `{name}`"
+        ))),
+        None => Ok(()),
+    }
+}
+
+struct QrCli;
+
+impl CliEstimator for QrCli {
+    fn name(&self) -> &'static str {
+        "qr"
+    }
+    fn summary(&self) -> &'static str {
+        "QR of the rows of all ranks (TSQR); R in the model, each rank's Q with --out-local"
+    }
+    fn fit(
+        &self,
+        comm: &Comm,
+        params: Map<String, Value>,
+        input: &FitData<'_>,
+        queue: Option<&Queue>,
+    ) -> Result<ModelFile, CliError> {
+        Ok(self.fit_with_local(comm, params, input, queue)?.0)
+    }
+    fn fit_with_local(
+        &self,
+        comm: &Comm,
+        params: Map<String, Value>,
+        input: &FitData<'_>,
+        _queue: Option<&Queue>,
+    ) -> Result<(ModelFile, Option<Array2<f64>>), CliError> {
+        no_params(self.name(), params)?;
+        let fitted = Qr::new().comm(comm.clone()).fit(input.x)?;
+        let r: Vec<Vec<f64>> = fitted.r().rows().into_iter().map(|r| r.to_vec()).collect();
+        let attributes = serde_json::json!({ "r_": r, "n_features_in_": input.x.ncols() });
+        Ok((
+            ModelFile::new(self.name(), Value::Object(Map::new()), attributes)?,
+            Some(fitted.q().to_owned()),
+        ))
+    }
+    fn predict(
+        &self,
+        _model: &ModelFile,
+        _x: &Array2<f64>,
+        _queue: Option<&Queue>,
+    ) -> Result<Array2<f64>, CliError> {
+        Err(unsupported(self.name(), "predict"))
+    }
+}
+
+struct SvdCli;
+
+impl CliEstimator for SvdCli {
+    fn name(&self) -> &'static str {
+        "svd"
+    }
+    fn summary(&self) -> &'static str {
+        "SVD of the rows of all ranks (from TSQR); transform gives X V, --out-local each rank's U"
+    }
+    fn fit(
+        &self,
+        comm: &Comm,
+        params: Map<String, Value>,
+        input: &FitData<'_>,
+        queue: Option<&Queue>,
+    ) -> Result<ModelFile, CliError> {
+        Ok(self.fit_with_local(comm, params, input, queue)?.0)
+    }
+    fn fit_with_local(
+        &self,
+        comm: &Comm,
+        params: Map<String, Value>,
+        input: &FitData<'_>,
+        _queue: Option<&Queue>,
+    ) -> Result<(ModelFile, Option<Array2<f64>>), CliError> {
+        no_params(self.name(), params)?;
+        let fitted = Svd::new().comm(comm.clone()).fit(input.x)?;
+        let model = model_file(self.name(), &Map::new(), &fitted)?;
+        Ok((model, Some(fitted.u().to_owned())))
+    }
+    fn predict(
+        &self,
+        _model: &ModelFile,
+        _x: &Array2<f64>,
+        _queue: Option<&Queue>,
+    ) -> Result<Array2<f64>, CliError> {
+        Err(unsupported(self.name(), "predict"))
+    }
+    fn transform(
+        &self,
+        model: &ModelFile,
+        x: &Array2<f64>,
+        _queue: Option<&Queue>,
+    ) -> Result<Array2<f64>, CliError> {
+        let fitted: FittedSvd = serde_json::from_value(model.attributes())
+            .map_err(|e| CliError::Param(format!("model file: {e}")))?;
+        Ok(fitted.transform(x)?)
     }
 }
 

@@ -61,7 +61,15 @@ pub fn run_parsed(comm: &Comm, cli: Cli) -> Result<(), CliError> {
                 y: y.as_ref(),
                 sample_weight: sample_weight.as_ref(),
             };
-            let model = estimator.fit(comm, params, &input, queue.as_ref())?;
+            let (model, local) = estimator.fit_with_local(comm, params, &input, queue.as_ref())?;
+            if let Some(pattern) = &a.out_local {
+                let rows = local.ok_or_else(|| CliError::Unsupported {
+                    estimator: estimator.name().into(),
+                    operation: "per-rank fit result (--out-local)",
+                });
+                let written = rows.and_then(|rows| data::write_rows(pattern, comm, &rows));
+                agree(comm, written.map_err(CliError::into_core))?;
+            }
             let written = if comm.is_root() {
                 model.write_atomically(&a.out)
             } else {

@@ -401,3 +401,104 @@ fn basic_statistics_with_weights_and_result_options() {
     ]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown statistic `median`"));
 }
+
+#[test]
+fn qr_and_svd_write_local_factors() {
+    let dir = scratch("qr");
+    let x = decomposition_fixture("tall.npy");
+    let (model, q) = (dir.join("qr.json"), dir.join("q.npy"));
+    let out = spmd_learn(&[
+        "fit",
+        "qr",
+        "--x",
+        x.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+        "--out-local",
+        q.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want_q = npy(&decomposition_fixture("qr_abs_q.npy"));
+    assert!(max_abs_diff(npy(&q).iter().map(|v| v.abs()), want_q.iter().copied()) < 1e-12);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    let r: Vec<f64> = json["r_"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap().abs())
+        })
+        .collect();
+    assert!(
+        max_abs_diff(
+            r,
+            npy(&decomposition_fixture("qr_abs_r.npy")).iter().copied()
+        ) < 1e-11
+    );
+
+    let (model, u, projected) = (dir.join("svd.json"), dir.join("u.npy"), dir.join("xv.npy"));
+    let out = spmd_learn(&[
+        "fit",
+        "svd",
+        "--x",
+        x.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+        "--out-local",
+        u.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = spmd_learn(&[
+        "transform",
+        "--model",
+        model.to_str().unwrap(),
+        "--x",
+        x.to_str().unwrap(),
+        "--out",
+        projected.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    let s: Vec<f64> = json["singular_values_"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    // X V = U Σ on the fitted rows.
+    let (u_rows, xv) = (npy(&u), npy(&projected));
+    let us: Vec<f64> = u_rows
+        .outer_iter()
+        .flat_map(|row| row.iter().zip(&s).map(|(a, b)| a * b).collect::<Vec<_>>())
+        .collect();
+    assert!(max_abs_diff(xv.iter().copied(), us) < 1e-10);
+
+    let out = spmd_learn(&[
+        "fit",
+        "pca",
+        "--x",
+        x.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+        "--out-local",
+        u.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pca has no per-rank fit result"));
+}

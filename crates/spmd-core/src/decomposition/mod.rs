@@ -1,5 +1,7 @@
 //! Matrix decompositions.
 
 mod pca;
+mod tsqr;
 
 pub use pca::{FittedPca, IncrementalPca, NComponents, Pca, PcaParams};
+pub use tsqr::{FittedQr, FittedSvd, Qr, Svd};
