@@ -5,12 +5,16 @@
 //! shards, fits LinearRegression on its GPU (`--cpu` for the CPU), and rank 0 prints the model,
 //! the global R², timings and the adapters used.
 
+#[path = "common/synthetic.rs"]
+mod synthetic;
+
 use std::time::Instant;
 
 use clap::Parser;
 use ndarray::{Array1, Array2};
 use spmd_learn::comm::{Comm, ReduceOp};
 use spmd_learn::prelude::*;
+use synthetic::{cell, rank_rows};
 
 #[derive(Parser)]
 #[command(about = "Distributed LinearRegression over MPI ranks and GPUs")]
@@ -32,19 +36,10 @@ struct Args {
     cpu: bool,
 }
 
-/// Value of row `row`, column `col` of the synthetic problem: a hash of the global index.
-fn cell(row: u64, col: u64) -> f64 {
-    let mut z = row.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ col.wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    (z >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-}
-
 /// True coefficients 1, -2, 3, ... and intercept 0.5; noise 0.01.
 fn synthetic(comm: &Comm, rows: usize, features: usize) -> (Array2<f64>, Array1<f64>) {
     let first = (comm.rank() * rows) as u64;
-    let x = Array2::from_shape_fn((rows, features), |(i, j)| cell(first + i as u64, j as u64));
+    let x = rank_rows(comm, rows, features, |_, _, v| v);
     let y = Array1::from_shape_fn(rows, |i| {
         let row = x.row(i);
         let signal: f64 = row

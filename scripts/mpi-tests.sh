@@ -11,7 +11,8 @@ mpirun_cmd=(mpirun)
 # The executables cargo built for the mpi_* test targets and the example.
 listing=$(cargo test --workspace --features mpi --no-run --message-format=json 2>/dev/null)
 programs=$(grep -o '"executable":"[^"]*/mpi_[a-z_]*-[0-9a-f]*"' <<<"$listing" | cut -d'"' -f4 | sort -u)
-example="${CARGO_TARGET_DIR:-target}/debug/examples/linreg_spmd"
+examples="${CARGO_TARGET_DIR:-target}/debug/examples"
+example="$examples/linreg_spmd"
 if [ -z "$programs" ]; then
     echo "no mpi_* test programs were built" >&2
     exit 1
@@ -27,4 +28,8 @@ done
 echo "== mpirun -n 4 linreg_spmd (CPU and GPU)"
 timeout 600 "${mpirun_cmd[@]}" -n 4 "$example" --rows-per-rank 20000 --cpu || status=1
 timeout 600 "${mpirun_cmd[@]}" -n 4 "$example" --rows-per-rank 20000 || status=1
+for family in statistics_spmd decomposition_spmd; do
+    echo "== mpirun -n 4 $family"
+    timeout 600 "${mpirun_cmd[@]}" -n 4 "$examples/$family" --rows-per-rank 5000 || status=1
+done
 exit $status

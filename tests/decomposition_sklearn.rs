@@ -185,3 +185,27 @@ fn pca_parameter_errors() {
         assert!(err.contains("n_components"), "{err}");
     }
 }
+
+#[test]
+fn f32_input_matches_sklearn_within_f32_accuracy() {
+    let x32 = x().mapv(|v| v as f32);
+    for queue in devices() {
+        let cov = EmpiricalCovariance::new()
+            .comm(Comm::single())
+            .fit(&x32, queue)
+            .unwrap();
+        let err = rel_err(cov.covariance().iter(), npy("cov_covariance.npy").iter());
+        assert!(err < 1e-5, "covariance f32: {err:e}");
+        let pca = Pca::new()
+            .n_components(NComponents::Count(3))
+            .comm(Comm::single())
+            .fit(&x32, queue)
+            .unwrap();
+        let err =
+            rel_err(pca.components().iter(), npy("pca_3_components.npy").iter()).max(rel_err(
+                pca.explained_variance().iter(),
+                npy("pca_3_explained_variance.npy").iter(),
+            ));
+        assert!(err < 1e-5, "PCA f32: {err:e}");
+    }
+}

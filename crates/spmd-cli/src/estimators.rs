@@ -4,7 +4,9 @@ use ndarray::{Array2, Axis};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use spmd_core::covariance::{EmpiricalCovariance, EmpiricalCovarianceParams};
-use spmd_core::decomposition::{FittedPca, FittedSvd, Pca, PcaParams, Qr, Svd};
+use spmd_core::decomposition::{
+    FittedPca, FittedSvd, IncrementalPca, IncrementalPcaParams, Pca, PcaParams, Qr, Svd,
+};
 use spmd_core::linear::{LinearModel, LinearRegressionParams, Ridge, RidgeParams};
 use spmd_core::statistics::{BasicStatistics, BasicStatisticsParams};
 use spmd_core::{Comm, Queue};
@@ -75,6 +77,7 @@ pub static ESTIMATORS: &[&dyn CliEstimator] = &[
     &RidgeCli,
     &EmpiricalCovarianceCli,
     &PcaCli,
+    &IncrementalPcaCli,
     &QrCli,
     &SvdCli,
 ];
@@ -362,9 +365,57 @@ impl CliEstimator for PcaCli {
         x: &Array2<f64>,
         queue: Option<&Queue>,
     ) -> Result<Array2<f64>, CliError> {
-        let fitted: FittedPca = serde_json::from_value(model.attributes())
-            .map_err(|e| CliError::Param(format!("model file: {e}")))?;
-        Ok(fitted.transform(x, queue)?)
+        pca_transform(model, x, queue)
+    }
+}
+
+fn pca_transform(
+    model: &ModelFile,
+    x: &Array2<f64>,
+    queue: Option<&Queue>,
+) -> Result<Array2<f64>, CliError> {
+    let fitted: FittedPca = serde_json::from_value(model.attributes())
+        .map_err(|e| CliError::Param(format!("model file: {e}")))?;
+    Ok(fitted.transform(x, queue)?)
+}
+
+struct IncrementalPcaCli;
+
+impl CliEstimator for IncrementalPcaCli {
+    fn name(&self) -> &'static str {
+        "incremental-pca"
+    }
+    fn summary(&self) -> &'static str {
+        "PCA fitted in batches of rows (params: n_components, whiten, batch_size)"
+    }
+    fn fit(
+        &self,
+        comm: &Comm,
+        params: Map<String, Value>,
+        input: &FitData<'_>,
+        queue: Option<&Queue>,
+    ) -> Result<ModelFile, CliError> {
+        let params: IncrementalPcaParams = parse_params(self.name(), params)?;
+        let fitted = IncrementalPca::with_params(params.clone())
+            .comm(comm.clone())
+            .fit(input.x, queue)?;
+        model_file(self.name(), &params, &fitted)
+    }
+    fn predict(
+        &self,
+        _model: &ModelFile,
+        _x: &Array2<f64>,
+        _queue: Option<&Queue>,
+    ) -> Result<Array2<f64>, CliError> {
+        Err(unsupported(self.name(), "predict"))
+    }
+    fn transform(
+        &self,
+        model: &ModelFile,
+        x: &Array2<f64>,
+        queue: Option<&Queue>,
+    ) -> Result<Array2<f64>, CliError> {
+        pca_transform(model, x, queue)
     }
 }
 

@@ -502,3 +502,44 @@ fn qr_and_svd_write_local_factors() {
     ]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("pca has no per-rank fit result"));
 }
+
+#[test]
+fn incremental_pca_in_batches_matches_sklearn_pca() {
+    let dir = scratch("ipca");
+    let model = dir.join("ipca.json");
+    let projected = dir.join("projected.npy");
+    let x = decomposition_fixture("x.npy");
+    let out = spmd_learn(&[
+        "fit",
+        "incremental-pca",
+        "--x",
+        x.to_str().unwrap(),
+        "--param",
+        "n_components=3",
+        "--param",
+        "batch_size=7",
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = spmd_learn(&[
+        "transform",
+        "--model",
+        model.to_str().unwrap(),
+        "--x",
+        x.to_str().unwrap(),
+        "--out",
+        projected.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want = npy(&decomposition_fixture("pca_3_transform.npy"));
+    assert!(max_abs_diff(npy(&projected).iter().copied(), want.iter().copied()) < 1e-9);
+}

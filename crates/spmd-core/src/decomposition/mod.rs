@@ -3,5 +3,5 @@
 mod pca;
 mod tsqr;
 
-pub use pca::{FittedPca, IncrementalPca, NComponents, Pca, PcaParams};
+pub use pca::{FittedPca, IncrementalPca, IncrementalPcaParams, NComponents, Pca, PcaParams};
 pub use tsqr::{FittedQr, FittedSvd, Qr, Svd};

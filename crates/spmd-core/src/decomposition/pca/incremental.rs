@@ -1,10 +1,11 @@
 //! PCA fitted batch by batch.
 
-use ndarray::{Array2, ArrayBase, Data, Ix2};
+use ndarray::{s, Array2, ArrayBase, Data, Ix2};
+use serde::{Deserialize, Serialize};
 use spmd_comm::Comm;
 use spmd_gpu::Queue;
 
-use super::{FittedPca, PcaParams};
+use super::{FittedPca, NComponents, PcaParams};
 use crate::distributed::{agree, comm_or_world};
 use crate::partials::Accumulator;
 use crate::{Float, Result};
@@ -15,6 +16,7 @@ use crate::{Float, Result};
 #[derive(Debug, Clone, Default)]
 pub struct IncrementalPca {
     params: PcaParams,
+    batch_size: Option<usize>,
     comm: Option<Comm>,
     accumulator: Accumulator,
 }
@@ -26,11 +28,38 @@ impl IncrementalPca {
     }
 
     /// From parameters.
-    pub fn with_params(params: PcaParams) -> Self {
+    pub fn with_params(params: IncrementalPcaParams) -> Self {
         Self {
-            params,
+            params: PcaParams {
+                n_components: params.n_components,
+                whiten: params.whiten,
+            },
+            batch_size: params.batch_size,
             ..Self::default()
         }
+    }
+
+    /// Fits this rank's rows in batches of `batch_size` (default five times the number of
+    /// features), as scikit-learn's `IncrementalPCA.fit` does, then finalizes. Collective.
+    pub fn fit<F: Float, S: Data<Elem = F>>(
+        &mut self,
+        x: &ArrayBase<S, Ix2>,
+        queue: Option<&Queue>,
+    ) -> Result<FittedPca> {
+        let batch = self.batch_size.unwrap_or(5 * x.ncols()).max(1);
+        let mut start = 0;
+        while start < x.nrows() {
+            let end = (start + batch).min(x.nrows());
+            // A failure is remembered and reported by finalize on every rank.
+            if self
+                .partial_fit(&x.slice(s![start..end, ..]), queue)
+                .is_err()
+            {
+                break;
+            }
+            start = end;
+        }
+        self.finalize()
     }
 
     /// The ranks that fit together; `Comm::world()` by default.
@@ -58,4 +87,17 @@ impl IncrementalPca {
         let (gram, _) = self.accumulator.finalize(&comm, true)?;
         FittedPca::from_scatter(&self.params, gram.into(), comm.rank())
     }
+}
+
+/// Parameters of [`IncrementalPca`], under scikit-learn's names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct IncrementalPcaParams {
+    /// Components to keep.
+    #[serde(with = "super::params::n_components_serde")]
+    pub n_components: NComponents,
+    /// Scale projections to unit variance.
+    pub whiten: bool,
+    /// Rows per batch in `fit` (default five times the number of features).
+    pub batch_size: Option<usize>,
 }

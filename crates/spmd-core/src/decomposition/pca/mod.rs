@@ -3,7 +3,7 @@
 mod incremental;
 mod params;
 
-pub use incremental::IncrementalPca;
+pub use incremental::{IncrementalPca, IncrementalPcaParams};
 pub use params::{NComponents, PcaParams};
 
 use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Axis, Data, Ix2};

@@ -56,7 +56,7 @@ fn invalid(value: &str) -> Error {
 }
 
 /// `null` or absent means all; an integer a count; a fraction a variance ratio.
-mod n_components_serde {
+pub(super) mod n_components_serde {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     use super::NComponents;
