@@ -70,3 +70,17 @@ fn wide_input_gives_a_trapezoidal_r() {
     assert_eq!(qr.q().dim(), (4, 4));
     assert!(rel_err(qr.q().dot(&qr.r()).iter(), x.iter()) < 1e-13);
 }
+
+#[test]
+fn ill_conditioned_input_falls_back_to_householder_and_stays_orthogonal() {
+    // One column scaled by 1e-9: condition number ~1e9, past CholeskyQR2's safe range.
+    let mut x: Array2<f64> = npy("tall.npy").into_dimensionality().unwrap();
+    x.column_mut(2).mapv_inplace(|v| v * 1e-9);
+    let qr = Qr::new().comm(Comm::single()).fit(&x).unwrap();
+    let qtq = qr.q().t().dot(&qr.q());
+    assert!(
+        rel_err(qtq.iter(), Array2::<f64>::eye(6).iter()) < 1e-13,
+        "Q lost orthogonality"
+    );
+    assert!(rel_err(qr.q().dot(&qr.r()).iter(), x.iter()) < 1e-13);
+}

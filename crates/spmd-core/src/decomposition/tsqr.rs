@@ -5,17 +5,21 @@ use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Data, Ix2};
 use serde::{Deserialize, Serialize};
 use spmd_comm::Comm;
 
-use crate::distributed::{agree, comm_or_world, global_shape};
+use crate::distributed::{comm_or_world, global_shape};
 use crate::validate::{check_features, check_finite};
 use crate::{Error, Float, Result};
 
 /// daal4py's distributed `qr`: $X = Q R$ over all ranks' rows, with $R$ global ($k \times d$,
 /// $k = \min(n, d)$, non-negative diagonal) and $Q$ each rank's own block of rows.
 ///
-/// Each rank factors its rows, the small $R$ factors are gathered and factored again on every
-/// rank, and each rank multiplies its $Q$ by its block of the second $Q$: one allgather of
-/// $O(p d^2)$ numbers, whatever the number of rows. Ranks with fewer rows than columns, or none,
-/// take part like the others.
+/// Well-conditioned input (condition number below about $10^6$) takes CholeskyQR2: the global
+/// Gram matrix (one fast pass, summed over ranks, on the CPU or GPU) gives
+/// $R_1 = \mathrm{chol}(X^\top X)$ and $Q_1 = X R_1^{-1}$, and a second pass on $Q_1$ restores
+/// orthogonality to working precision: $R = R_2 R_1$, $Q = Q_1 R_2^{-1}$. Otherwise (ill
+/// conditioned, rank deficient, fewer rows than columns) it takes Householder TSQR: each rank
+/// factors its rows, the small $R$ factors are gathered and factored again on every rank, and
+/// each rank multiplies its $Q$ by its block of the second $Q$. Ranks with fewer rows than
+/// columns, or none, take part like the others.
 ///
 /// ```
 /// use ndarray::array;
@@ -48,7 +52,7 @@ impl Qr {
     /// Factors every rank's rows; every rank calls it.
     pub fn fit<F: Float, S: Data<Elem = F>>(&self, x: &ArrayBase<S, Ix2>) -> Result<FittedQr> {
         let comm = comm_or_world(self.comm.as_ref())?;
-        tsqr(&comm, x.view())
+        qr(&comm, x.view())
     }
 }
 
@@ -92,14 +96,100 @@ fn thin_qr(a: &Mat<f64>) -> (Array2<f64>, Array2<f64>) {
     (q, r)
 }
 
-fn tsqr<F: Float>(comm: &Comm, x: ArrayView2<'_, F>) -> Result<FittedQr> {
-    let local = check_finite("X", x, comm.rank()).map(|_| x.mapv(|v| v.as_f64()));
-    let x = agree(comm, local)?;
+/// Smallest $\min_i R_{ii} / \max_i R_{ii}$ of the first Cholesky factor for which CholeskyQR2
+/// is used: a condition number up to about $10^6$, well inside its $\epsilon^{-1/2}$ limit.
+const CHOLESKY_QR_MIN_RATIO: f64 = 1e-6;
+
+fn qr<F: Float>(comm: &Comm, x: ArrayView2<'_, F>) -> Result<FittedQr> {
     let shape = global_shape(comm, x.nrows(), [x.ncols(), 0], ["X", "y"])?;
     if shape.rows == 0 {
         return Err(Error::Empty { what: "X" });
     }
     let d = shape.columns[0];
+    // The Gram pass finds NaN or infinity (and every rank learns of it) before anything else.
+    let g1 = global_raw_gram(comm, x, d)?;
+    if let Some(fitted) = cholesky_qr2(comm, x, &g1, d)? {
+        return Ok(fitted);
+    }
+    tsqr(comm, &x.mapv(|v| v.as_f64()), d)
+}
+
+/// $X^\top X$ over all ranks, identical on every rank (rank 0's sum is broadcast).
+fn global_raw_gram<F: Float>(comm: &Comm, x: ArrayView2<'_, F>, d: usize) -> Result<Array2<f64>> {
+    let gram = crate::partials::global_gram(comm, &[x], &["X"], d, false, None)?;
+    let mut g = gram.gram;
+    comm.broadcast(0, &mut g)?;
+    Array2::from_shape_vec((d, d), g).map_err(|e| Error::Input(e.to_string()))
+}
+
+/// Upper Cholesky factor $R$ with $G = R^\top R$, if $G$ is positive definite with
+/// $\min R_{ii} / \max R_{ii}$ above `min_ratio`.
+fn upper_cholesky(g: &Array2<f64>, min_ratio: f64) -> Option<Array2<f64>> {
+    let llt = to_faer(g.view()).llt(faer::Side::Lower).ok()?;
+    let l = llt.L();
+    let diag: Vec<f64> = (0..l.nrows()).map(|i| l[(i, i)]).collect();
+    let (lo, hi) = diag.iter().fold((f64::INFINITY, 0.0_f64), |(lo, hi), &v| {
+        (lo.min(v), hi.max(v))
+    });
+    (lo > min_ratio * hi).then(|| to_ndarray(l.transpose()))
+}
+
+/// $X R^{-1}$ for upper triangular $R$, as the lower-triangular solve $R^\top Z = X^\top$ on the
+/// row-major rows of $X$ (which are the columns of $X^\top$).
+fn right_solve_upper<F: Float>(x: ArrayView2<'_, F>, r: &Array2<f64>) -> Result<Array2<f64>> {
+    use rayon::prelude::*;
+    /// Rows per task: the block stays in cache between the conversion and the solve.
+    const CHUNK: usize = 4096;
+    let (n, d) = x.dim();
+    let lower = to_faer(r.t());
+    let mut z = vec![0.0_f64; n * d];
+    z.par_chunks_mut(CHUNK * d.max(1))
+        .enumerate()
+        .for_each(|(chunk, out)| {
+            let (start, rows) = (chunk * CHUNK, out.len() / d.max(1));
+            let block = x.slice(ndarray::s![start..start + rows, ..]);
+            match block.as_slice() {
+                Some(values) => out
+                    .iter_mut()
+                    .zip(values)
+                    .for_each(|(o, v)| *o = v.as_f64()),
+                None => out
+                    .iter_mut()
+                    .zip(block.iter())
+                    .for_each(|(o, v)| *o = v.as_f64()),
+            }
+            faer::linalg::triangular_solve::solve_lower_triangular_in_place(
+                lower.as_ref(),
+                faer::MatMut::from_column_major_slice_mut(out, d, rows),
+                faer::Par::Seq,
+            );
+        });
+    Array2::from_shape_vec((n, d), z).map_err(|e| Error::Input(e.to_string()))
+}
+
+/// CholeskyQR2 from the first Gram matrix `g1`; `None` when `g1` is too ill-conditioned.
+fn cholesky_qr2<F: Float>(
+    comm: &Comm,
+    x: ArrayView2<'_, F>,
+    g1: &Array2<f64>,
+    d: usize,
+) -> Result<Option<FittedQr>> {
+    let Some(r1) = upper_cholesky(g1, CHOLESKY_QR_MIN_RATIO) else {
+        return Ok(None);
+    };
+    let q1 = right_solve_upper(x, &r1)?;
+    let g2 = global_raw_gram(comm, q1.view(), d)?;
+    let Some(r2) = upper_cholesky(&g2, CHOLESKY_QR_MIN_RATIO) else {
+        return Ok(None);
+    };
+    Ok(Some(FittedQr {
+        q: right_solve_upper(q1.view(), &r2)?,
+        r: r2.dot(&r1),
+    }))
+}
+
+/// Householder TSQR: local QR, allgather of the R factors, QR of the stack on every rank.
+fn tsqr(comm: &Comm, x: &Array2<f64>, d: usize) -> Result<FittedQr> {
     let (q_local, r_local) = if x.nrows() == 0 {
         (Array2::zeros((0, 0)), Array2::zeros((0, d)))
     } else {
@@ -166,7 +256,7 @@ impl Svd {
     /// Decomposes every rank's rows; every rank calls it.
     pub fn fit<F: Float, S: Data<Elem = F>>(&self, x: &ArrayBase<S, Ix2>) -> Result<FittedSvd> {
         let comm = comm_or_world(self.comm.as_ref())?;
-        let qr = tsqr(&comm, x.view())?;
+        let qr = qr(&comm, x.view())?;
         let svd = to_faer(qr.r.view())
             .thin_svd()
             .map_err(|e| Error::Singular(format!("SVD failed: {e:?}")))?;

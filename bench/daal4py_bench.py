@@ -1,0 +1,44 @@
+"""oneDAL (daal4py) on the same workloads as examples/bench.rs.
+
+    pip install scikit-learn-intelex   # brings daal4py
+    python3 bench/daal4py_bench.py
+
+Prints the best of 5 fits per workload, one process, with the threads oneDAL chooses.
+"""
+
+import time
+
+import daal4py
+import numpy as np
+
+rng = np.random.default_rng(0)
+
+
+def best(fit):
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        fit()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+workloads = [
+    ("linear", 2_000_000, 32),
+    ("linear", 200_000, 256),
+    ("covariance", 1_000_000, 64),
+    ("pca8", 1_000_000, 64),
+    ("qr", 2_000_000, 32),
+]
+for name, rows, cols in workloads:
+    x = rng.random((rows, cols)) - 0.5
+    if name == "linear":
+        y = (x.sum(axis=1) + rng.random(rows) - 0.5).reshape(-1, 1)
+        seconds = best(lambda: daal4py.linear_regression_training(interceptFlag=True).compute(x, y))
+    elif name == "covariance":
+        seconds = best(lambda: daal4py.covariance().compute(x))
+    elif name == "pca8":
+        seconds = best(lambda: daal4py.pca(method="correlationDense", nComponents=8, resultsToCompute="mean|variance|eigenvalue").compute(x))
+    else:
+        seconds = best(lambda: daal4py.qr().compute(x))
+    print(f"| - | {name} | {rows} x {cols} | daal4py (oneDAL) | {seconds:.3f} | {rows * cols * 8 / seconds / 1e9:.1f} |")

@@ -1,0 +1,130 @@
+//! Benchmark: fit times of the estimators, CPU and GPU paths, as a markdown table.
+//!
+//! `cargo run --release --example bench` (one rank) or `mpirun -n 2 target/release/examples/bench`
+//! (the rows split over two ranks). Data generation is not timed; each CPU cell is the best of
+//! `--repeats` fits (GPU cells: one fit).
+
+use std::time::Instant;
+
+use clap::Parser;
+use ndarray::{Array1, Array2};
+use spmd_learn::comm::{Comm, ReduceOp};
+use spmd_learn::covariance::EmpiricalCovariance;
+use spmd_learn::decomposition::{NComponents, Pca, Qr};
+use spmd_learn::prelude::*;
+
+#[derive(Parser)]
+struct Args {
+    /// Fits per CPU measurement (the best is reported).
+    #[arg(long, default_value_t = 5)]
+    repeats: usize,
+    /// Skip the GPU rows (lavapipe proves correctness, not speed).
+    #[arg(long)]
+    cpu_only: bool,
+    /// Workloads to run.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "linear-2000000x32,linear-200000x256,covariance-1000000x64,pca8-1000000x64,qr-2000000x32"
+    )]
+    only: Vec<String>,
+}
+
+fn data(comm: &Comm, rows: usize, cols: usize) -> (Array2<f64>, Array1<f64>) {
+    let (a, b) = (
+        rows * comm.rank() / comm.size(),
+        rows * (comm.rank() + 1) / comm.size(),
+    );
+    let mut state = 0x2545_F491_4F6C_DD1D_u64 ^ (a as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    };
+    let x = Array2::from_shape_simple_fn((b - a, cols), &mut next);
+    let y = Array1::from_shape_fn(b - a, |i| x.row(i).sum() + next());
+    (x, y)
+}
+
+type Fit<'a> = Box<dyn Fn(Option<&Queue>) -> Result<(), Error> + 'a>;
+
+fn best(
+    comm: &Comm,
+    fit: &Fit<'_>,
+    queue: Option<&Queue>,
+    repeats: usize,
+) -> Result<f64, Box<dyn std::error::Error>> {
+    let mut best = f64::INFINITY;
+    for _ in 0..repeats.max(1) {
+        comm.barrier()?;
+        let start = Instant::now();
+        fit(queue)?;
+        best = best.min(comm.allreduce_scalar(start.elapsed().as_secs_f64(), ReduceOp::Max)?);
+    }
+    Ok(best)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let comm = Comm::world()?;
+    let queue = if args.cpu_only {
+        None
+    } else {
+        Queue::new().ok()
+    };
+    if comm.is_root() {
+        println!("| ranks | workload | rows x features | device | fit s | GB/s read |");
+        println!("|---|---|---|---|---|---|");
+    }
+    for workload in &args.only {
+        let (name, size) = workload
+            .split_once('-')
+            .ok_or_else(|| format!("workload {workload:?} is not NAME-ROWSxCOLS"))?;
+        let (rows, cols) = size
+            .split_once('x')
+            .and_then(|(r, c)| Some((r.parse::<usize>().ok()?, c.parse::<usize>().ok()?)))
+            .ok_or_else(|| format!("size {size:?} is not ROWSxCOLS"))?;
+        let (x, y) = data(&comm, rows, cols);
+        let fit: Fit<'_> = match name {
+            "linear" => Box::new(|q| {
+                LinearRegression::new()
+                    .comm(comm.clone())
+                    .fit(&x, &y, q)
+                    .map(drop)
+            }),
+            "covariance" => Box::new(|q| {
+                EmpiricalCovariance::new()
+                    .comm(comm.clone())
+                    .fit(&x, q)
+                    .map(drop)
+            }),
+            "pca8" => Box::new(|q| {
+                Pca::new()
+                    .n_components(NComponents::Count(8))
+                    .comm(comm.clone())
+                    .fit(&x, q)
+                    .map(drop)
+            }),
+            "qr" => Box::new(|_| Qr::new().comm(comm.clone()).fit(&x).map(drop)),
+            other => return Err(format!("unknown workload {other:?}").into()),
+        };
+        let bytes = (rows * cols * 8) as f64;
+        let mut devices: Vec<(String, Option<&Queue>, usize)> =
+            vec![("CPU".into(), None, args.repeats)];
+        if let (Some(q), false) = (&queue, name == "qr") {
+            devices.push((q.info().name.clone(), Some(q), 1));
+        }
+        for (device, q, repeats) in devices {
+            let seconds = best(&comm, &fit, q, repeats)?;
+            if comm.is_root() {
+                println!(
+                    "| {} | {name} | {rows} x {cols} | {device} | {seconds:.3} | {:.1} |",
+                    comm.size(),
+                    bytes / seconds / 1e9
+                );
+            }
+        }
+    }
+    Ok(())
+}
