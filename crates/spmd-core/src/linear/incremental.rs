@@ -20,7 +20,7 @@ use crate::{Float, Result};
 /// use spmd_core::linear::IncrementalLinearRegression;
 ///
 /// let x = array![[0.0_f64, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0], [4.0, 3.0]];
-/// let y = array![0.0, 3.0, 3.0, 7.0, 8.0]; // 2 x0 - x1 + 1
+/// let y = array![0.0, 3.0, 3.0, 6.0, 6.0]; // 2 x0 - x1 + 1
 /// let mut inc = IncrementalLinearRegression::new();
 /// inc.partial_fit(&x.slice(s![..2, ..]), &y.slice(s![..2]), None)?;
 /// inc.partial_fit(&x.slice(s![2.., ..]), &y.slice(s![2..]), None)?;
