@@ -209,3 +209,24 @@ fn f32_input_matches_sklearn_within_f32_accuracy() {
         assert!(err < 1e-5, "PCA f32: {err:e}");
     }
 }
+
+#[test]
+fn svd_solver_full_keeps_small_components_of_ill_conditioned_data() {
+    use spmd_learn::decomposition::{PcaParams, SvdSolver};
+    let x: Array2<f64> = npy("ill.npy").into_dimensionality().unwrap();
+    let want = npy("pca_full_ill_explained_variance.npy");
+    let params = PcaParams {
+        svd_solver: SvdSolver::Full,
+        ..PcaParams::default()
+    };
+    let fitted = Pca::with_params(params)
+        .comm(Comm::single())
+        .fit(&x, None)
+        .unwrap();
+    // Every component to 1e-8 of its own size, the smallest (1e-12 of the largest) included.
+    for (got, want) in fitted.explained_variance().iter().zip(want.iter()) {
+        assert!((got - want).abs() <= 1e-8 * want, "{got:e} vs {want:e}");
+    }
+    let components = npy("pca_full_ill_components.npy");
+    assert!(rel_err(fitted.components().iter(), components.iter()) < 1e-8);
+}

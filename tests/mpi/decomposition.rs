@@ -11,7 +11,7 @@ use harness::{ensure, my_rows, split_rows, Check, Harness};
 use ndarray::{s, Array2};
 use spmd_learn::comm::Comm;
 use spmd_learn::covariance::{EmpiricalCovariance, IncrementalEmpiricalCovariance};
-use spmd_learn::decomposition::{IncrementalPca, NComponents, Pca, Qr, Svd};
+use spmd_learn::decomposition::{IncrementalPca, NComponents, Pca, PcaParams, Qr, Svd, SvdSolver};
 use spmd_learn::linear::{IncrementalLinearRegression, LinearRegression};
 use spmd_learn::statistics::{BasicStatistics, IncrementalBasicStatistics, Statistic};
 use spmd_learn::Queue;
@@ -260,6 +260,32 @@ fn main() {
     h.run(
         "QR and SVD (Householder TSQR, condition ~1e9): same split",
         |c| qr_svd_check(c, p, 1e-9),
+    );
+    h.run(
+        "PCA svd_solver=full (TSQR): uneven split with an empty rank",
+        |c| {
+            let x = data();
+            let params = PcaParams {
+                svd_solver: SvdSolver::Full,
+                n_components: NComponents::Count(5),
+                ..PcaParams::default()
+            };
+            let reference = Pca::with_params(params.clone())
+                .comm(Comm::single())
+                .fit(&x, None)
+                .map_err(|e| e.to_string())?;
+            let rows = my_rows(c, &split_rows(611, p, |r| if p > 1 { r } else { 1 }));
+            let fitted = Pca::with_params(params)
+                .comm(c.clone())
+                .fit(&x.slice(s![rows, ..]), q)
+                .map_err(|e| e.to_string())?;
+            let err =
+                rel_err(fitted.components().iter(), reference.components().iter()).max(rel_err(
+                    fitted.explained_variance().iter(),
+                    reference.explained_variance().iter(),
+                ));
+            ensure(err < 1e-9, || format!("full-solver PCA differs by {err:e}"))
+        },
     );
     h.finish();
 }

@@ -3,5 +3,7 @@
 mod pca;
 mod tsqr;
 
-pub use pca::{FittedPca, IncrementalPca, IncrementalPcaParams, NComponents, Pca, PcaParams};
+pub use pca::{
+    FittedPca, IncrementalPca, IncrementalPcaParams, NComponents, Pca, PcaParams, SvdSolver,
+};
 pub use tsqr::{FittedQr, FittedSvd, Qr, Svd};

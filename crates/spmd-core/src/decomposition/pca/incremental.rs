@@ -33,6 +33,7 @@ impl IncrementalPca {
             params: PcaParams {
                 n_components: params.n_components,
                 whiten: params.whiten,
+                ..PcaParams::default()
             },
             batch_size: params.batch_size,
             ..Self::default()

@@ -4,16 +4,20 @@ mod incremental;
 mod params;
 
 pub use incremental::{IncrementalPca, IncrementalPcaParams};
-pub use params::{NComponents, PcaParams};
+pub use params::{NComponents, PcaParams, SvdSolver};
 
 use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Axis, Data, Ix2};
 use serde::{Deserialize, Serialize};
 use spmd_comm::Comm;
 use spmd_gpu::Queue;
 
-use crate::distributed::comm_or_world;
+use crate::decomposition::Svd;
+use crate::distributed::{agree, comm_or_world, global_shape};
 use crate::linalg::symmetric_eigen_descending;
-use crate::partials::{global_scatter, readback_for_queue, GlobalScatter};
+use crate::partials::{
+    column_moments, combine_column_moments, global_scatter, readback_for_queue, ColumnMoments,
+    GlobalScatter,
+};
 use crate::validate::{check_features, check_finite};
 use crate::{Error, Float, Result};
 
@@ -82,6 +86,9 @@ impl Pca {
         queue: Option<&Queue>,
     ) -> Result<FittedPca> {
         let comm = comm_or_world(self.comm.as_ref())?;
+        if self.params.svd_solver == SvdSolver::Full {
+            return FittedPca::by_svd(&comm, &self.params, x.view(), queue);
+        }
         let scatter = global_scatter(&comm, x.view(), true, self.params.check(), queue)?;
         FittedPca::from_scatter(&self.params, scatter, comm.rank())
     }
@@ -109,7 +116,7 @@ impl FittedPca {
         scatter: GlobalScatter,
         rank: usize,
     ) -> Result<Self> {
-        let (n, d) = (scatter.rows as usize, scatter.mean.len());
+        let n = scatter.rows as usize;
         if n < 2 {
             return Err(Error::Shape {
                 what: "X".into(),
@@ -118,7 +125,74 @@ impl FittedPca {
             });
         }
         let covariance = scatter.scatter / (n - 1) as f64;
-        let (mut values, vectors) = symmetric_eigen_descending(&covariance)?;
+        let (values, vectors) = symmetric_eigen_descending(&covariance)?;
+        Self::from_spectrum(
+            params,
+            values,
+            vectors.t().to_owned(),
+            scatter.mean,
+            n,
+            rank,
+        )
+    }
+
+    /// scikit-learn's `svd_solver="full"`: the SVD of the centred rows (through TSQR, so the
+    /// covariance is never formed and ill-conditioned data keep their small components).
+    fn by_svd<F: Float>(
+        comm: &Comm,
+        params: &PcaParams,
+        x: ArrayView2<'_, F>,
+        queue: Option<&Queue>,
+    ) -> Result<Self> {
+        let local = params
+            .check()
+            .and_then(|_| column_moments(comm.rank(), x, queue));
+        let local = agree(comm, local)?;
+        let shape = global_shape(comm, x.nrows(), [x.ncols(), 0], ["X", "y"])?;
+        let width = shape.columns[0];
+        let local = if x.nrows() == 0 {
+            ColumnMoments::empty(width)
+        } else {
+            local
+        };
+        let moments = combine_column_moments(comm, &local)?;
+        let n = moments.count as usize;
+        if n < 2 {
+            return Err(Error::Shape {
+                what: "X".into(),
+                expected: "at least 2 rows over all ranks".into(),
+                found: format!("{n}"),
+            });
+        }
+        let mean = Array1::from(moments.mean);
+        let centred = if x.nrows() == 0 {
+            Array2::zeros((0, width))
+        } else {
+            x.mapv(|v| v.as_f64()) - &mean
+        };
+        let svd = Svd::new().comm(comm.clone()).fit(&centred)?;
+        let values = svd.singular_values().mapv(|s| s * s / (n - 1) as f64);
+        Self::from_spectrum(
+            params,
+            values,
+            svd.components().to_owned(),
+            mean,
+            n,
+            comm.rank(),
+        )
+    }
+
+    /// The fit from the covariance spectrum: `values` descending, `axes` the matching unit
+    /// vectors as rows (all of them, or `min(n, d)` from an SVD).
+    fn from_spectrum(
+        params: &PcaParams,
+        mut values: Array1<f64>,
+        axes: Array2<f64>,
+        mean: Array1<f64>,
+        n: usize,
+        rank: usize,
+    ) -> Result<Self> {
+        let d = mean.len();
         values.mapv_inplace(|v| v.max(0.0));
         let total: f64 = values.sum();
         let ratio = values.mapv(|v| if total > 0.0 { v / total } else { 0.0 });
@@ -143,7 +217,7 @@ impl FittedPca {
                 (below.count() + 1).min(rank_limit)
             }
         };
-        let mut components = vectors.slice(ndarray::s![.., ..k]).t().to_owned();
+        let mut components = axes.slice(ndarray::s![..k, ..]).to_owned();
         for mut row in components.rows_mut() {
             let largest = row
                 .iter()
@@ -167,7 +241,7 @@ impl FittedPca {
             explained_variance_ratio: ratio.slice(ndarray::s![..k]).to_owned(),
             explained_variance: explained,
             components,
-            mean: scatter.mean,
+            mean,
             noise_variance,
             n_samples: n,
             whiten: params.whiten,

@@ -34,6 +34,22 @@ pub struct PcaParams {
     pub n_components: NComponents,
     /// Scale projections to unit variance.
     pub whiten: bool,
+    /// How the components are computed.
+    pub svd_solver: SvdSolver,
+}
+
+/// scikit-learn's `svd_solver` for [`Pca`](super::Pca).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SvdSolver {
+    /// Eigendecomposition of the covariance summed over ranks: one pass, fastest (`"auto"` is
+    /// taken as this).
+    #[default]
+    #[serde(alias = "auto")]
+    CovarianceEigh,
+    /// SVD of the centred rows through TSQR: the covariance is never formed, so ill-conditioned
+    /// data keep their small components accurate.
+    Full,
 }
 
 impl PcaParams {
