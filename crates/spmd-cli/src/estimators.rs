@@ -28,6 +28,15 @@ pub trait CliEstimator: Sync {
         input: &FitData<'_>,
         queue: Option<&Queue>,
     ) -> Result<ModelFile, CliError>;
+    /// Predictions for this rank's rows; estimators that are not models have none.
+    fn predict(
+        &self,
+        _model: &ModelFile,
+        _x: &Array2<f64>,
+        _queue: Option<&Queue>,
+    ) -> Result<Array2<f64>, CliError> {
+        Err(unsupported(self.name(), "predict"))
+    }
     /// Fits, and also returns this rank's rows of a per-row result (Q, U, labels) where the
     /// estimator has one.
     fn fit_with_local(
@@ -39,13 +48,7 @@ pub trait CliEstimator: Sync {
     ) -> Result<(ModelFile, Option<Array2<f64>>), CliError> {
         Ok((self.fit(comm, params, input, queue)?, None))
     }
-    /// Predictions for this rank's rows.
-    fn predict(
-        &self,
-        model: &ModelFile,
-        x: &Array2<f64>,
-        queue: Option<&Queue>,
-    ) -> Result<Array2<f64>, CliError>;
+    /// Predictions for this rank's rows; most estimators other than models have none.
     /// Transformed rows; most estimators have none.
     fn transform(
         &self,
@@ -287,14 +290,6 @@ impl CliEstimator for BasicStatisticsCli {
             .fit(input.x, weights, queue)?;
         model_file(self.name(), &params, &fitted)
     }
-    fn predict(
-        &self,
-        _model: &ModelFile,
-        _x: &Array2<f64>,
-        _queue: Option<&Queue>,
-    ) -> Result<Array2<f64>, CliError> {
-        Err(unsupported(self.name(), "predict"))
-    }
 }
 
 struct EmpiricalCovarianceCli;
@@ -319,14 +314,6 @@ impl CliEstimator for EmpiricalCovarianceCli {
             .fit(input.x, queue)?;
         model_file(self.name(), &params, &fitted)
     }
-    fn predict(
-        &self,
-        _model: &ModelFile,
-        _x: &Array2<f64>,
-        _queue: Option<&Queue>,
-    ) -> Result<Array2<f64>, CliError> {
-        Err(unsupported(self.name(), "predict"))
-    }
 }
 
 struct PcaCli;
@@ -350,14 +337,6 @@ impl CliEstimator for PcaCli {
             .comm(comm.clone())
             .fit(input.x, queue)?;
         model_file(self.name(), &params, &fitted)
-    }
-    fn predict(
-        &self,
-        _model: &ModelFile,
-        _x: &Array2<f64>,
-        _queue: Option<&Queue>,
-    ) -> Result<Array2<f64>, CliError> {
-        Err(unsupported(self.name(), "predict"))
     }
     fn transform(
         &self,
@@ -400,14 +379,6 @@ impl CliEstimator for IncrementalPcaCli {
             .comm(comm.clone())
             .fit(input.x, queue)?;
         model_file(self.name(), &params, &fitted)
-    }
-    fn predict(
-        &self,
-        _model: &ModelFile,
-        _x: &Array2<f64>,
-        _queue: Option<&Queue>,
-    ) -> Result<Array2<f64>, CliError> {
-        Err(unsupported(self.name(), "predict"))
     }
     fn transform(
         &self,
@@ -463,14 +434,6 @@ impl CliEstimator for QrCli {
             Some(fitted.q().to_owned()),
         ))
     }
-    fn predict(
-        &self,
-        _model: &ModelFile,
-        _x: &Array2<f64>,
-        _queue: Option<&Queue>,
-    ) -> Result<Array2<f64>, CliError> {
-        Err(unsupported(self.name(), "predict"))
-    }
 }
 
 struct SvdCli;
@@ -502,14 +465,6 @@ impl CliEstimator for SvdCli {
         let fitted = Svd::new().comm(comm.clone()).fit(input.x)?;
         let model = model_file(self.name(), &Map::new(), &fitted)?;
         Ok((model, Some(fitted.u().to_owned())))
-    }
-    fn predict(
-        &self,
-        _model: &ModelFile,
-        _x: &Array2<f64>,
-        _queue: Option<&Queue>,
-    ) -> Result<Array2<f64>, CliError> {
-        Err(unsupported(self.name(), "predict"))
     }
     fn transform(
         &self,

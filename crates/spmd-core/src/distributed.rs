@@ -89,6 +89,22 @@ pub fn global_shape(
     })
 }
 
+/// The mean over all ranks' rows from each rank's `count` rows with column means `mean`: one
+/// allreduce. Returns the global count and means (zeros with no rows anywhere).
+pub(crate) fn global_mean(comm: &Comm, count: f64, mean: &[f64]) -> Result<(f64, Vec<f64>)> {
+    let mut totals: Vec<f64> = mean.iter().map(|m| m * count).collect();
+    totals.push(count);
+    allreduce_sum(comm, &mut totals)?;
+    let n = totals.pop().unwrap_or(0.0);
+    Ok((
+        n,
+        totals
+            .iter()
+            .map(|t| if n > 0.0 { t / n } else { 0.0 })
+            .collect(),
+    ))
+}
+
 /// Sum over ranks of `values`, in place.
 pub(crate) fn allreduce_sum(comm: &Comm, values: &mut [f64]) -> Result<()> {
     comm.allreduce_in_place(values, ReduceOp::Sum)?;

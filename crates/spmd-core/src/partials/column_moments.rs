@@ -6,7 +6,7 @@ use spmd_gpu::Queue;
 pub use spmd_gpu::kernels::moments::ColumnMoments;
 
 use super::{leading_mean, readback_for_queue};
-use crate::distributed::allreduce_sum;
+use crate::distributed::{allreduce_sum, global_mean};
 use crate::validate::find_non_finite;
 use crate::{Error, Float, Result};
 
@@ -81,14 +81,7 @@ pub fn column_moments_cpu<F: Float>(x: ArrayView2<'_, F>, shift: &[f64]) -> Colu
 /// of squares moved to it exactly and added by a second, and min and max by their own.
 pub fn combine_column_moments(comm: &Comm, local: &ColumnMoments) -> Result<ColumnMoments> {
     let w = local.mean.len();
-    let mut totals: Vec<f64> = local.mean.iter().map(|m| m * local.count).collect();
-    totals.push(local.count);
-    allreduce_sum(comm, &mut totals)?;
-    let n = totals.pop().unwrap_or(0.0);
-    let mean: Vec<f64> = totals
-        .iter()
-        .map(|t| if n > 0.0 { t / n } else { 0.0 })
-        .collect();
+    let (n, mean) = global_mean(comm, local.count, &local.mean)?;
     let mut m2: Vec<f64> = (0..w)
         .map(|j| local.m2[j] + local.count * (local.mean[j] - mean[j]).powi(2))
         .collect();

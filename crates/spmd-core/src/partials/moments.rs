@@ -3,7 +3,7 @@ use spmd_comm::{Comm, ReduceOp};
 use spmd_gpu::Queue;
 
 use super::{leading_mean, shifted_gram, GlobalGram, ShiftedGram};
-use crate::distributed::allreduce_sum;
+use crate::distributed::{allreduce_sum, global_mean};
 use crate::validate::find_non_finite;
 use crate::{Error, Float, Result};
 
@@ -104,14 +104,7 @@ impl Moments {
     /// $c = 0$. Every rank calls it.
     pub fn combine(&self, comm: &Comm, center: bool) -> Result<GlobalGram> {
         let w = self.width();
-        let mut totals: Vec<f64> = self.mean.iter().map(|m| m * self.count).collect();
-        totals.push(self.count);
-        allreduce_sum(comm, &mut totals)?;
-        let n = totals.pop().unwrap_or(0.0);
-        let mean: Vec<f64> = totals
-            .iter()
-            .map(|t| if n > 0.0 { t / n } else { 0.0 })
-            .collect();
+        let (n, mean) = global_mean(comm, self.count, &self.mean)?;
         let roundoff = comm.allreduce_scalar(self.roundoff, ReduceOp::Max)?;
         let d: Vec<f64> = (0..w)
             .map(|j| self.mean[j] - if center { mean[j] } else { 0.0 })
