@@ -16,6 +16,7 @@
 //! # Ok::<(), spmd_core::Error>(())
 //! ```
 
+pub mod cluster;
 pub mod covariance;
 pub mod decomposition;
 pub mod distributed;

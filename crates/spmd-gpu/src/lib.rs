@@ -6,6 +6,7 @@
 //! - [`kernels::gram::shifted_gram`]: one pass over the rows giving $\sum_i z_i z_i^\top$ and
 //!   $\sum_i z_i$ for $z_i = [x_i, y_i] - s$ (a shift that keeps f32 accurate);
 //! - [`kernels::matmul::matmul`]: $X W$ for predictions;
+//! - [`kernels::kmeans::assign`]: nearest centre and squared distance of each row;
 //! - [`kernels::moments::column_moments`]: per-column count, mean, centred sum of squares, min
 //!   and max.
 //!
@@ -38,6 +39,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// The WGSL sources, by kernel name (each is `shaders/<name>.wgsl`).
 pub const SHADERS: &[(&str, &str)] = &[
     ("gram", kernels::gram::SOURCE),
+    ("kmeans_assign", kernels::kmeans::SOURCE),
     ("matmul", kernels::matmul::SOURCE),
     ("moments", kernels::moments::SOURCE),
 ];

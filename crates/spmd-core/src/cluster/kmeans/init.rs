@@ -1,0 +1,252 @@
+//! The first centres. Every random choice is a function of the seed and global row indices,
+//! never of the rank, so the same seed picks the same rows for any number of ranks.
+
+use ndarray::{Array1, Array2, ArrayView1};
+use spmd_comm::ReduceOp;
+
+use super::lloyd::Rows;
+use super::random::{below, uniform};
+use crate::{Error, Float, Result};
+
+/// Streams of the counter-based generator, one per kind of draw.
+const STREAM_FIRST: u64 = 0;
+const STREAM_RANDOM: u64 = 1;
+const STREAM_PLUS_PLUS: u64 = 1 << 32;
+const STREAM_PARALLEL: u64 = 2 << 32;
+
+/// Rounds of oversampling in k-means||.
+const PARALLEL_ROUNDS: u64 = 5;
+
+/// The rows with these global indices, in this order, gathered from the ranks that hold them.
+pub(crate) fn fetch_rows<F: Float>(rows: &Rows<'_, F>, global: &[u64]) -> Result<Array2<f64>> {
+    let d = rows.x.ncols();
+    let end = rows.offset + rows.x.nrows() as u64;
+    let mut mine = Vec::new();
+    for (slot, &g) in global.iter().enumerate() {
+        if g >= rows.offset && g < end {
+            mine.push(slot as f64);
+            mine.extend(
+                rows.x
+                    .row((g - rows.offset) as usize)
+                    .iter()
+                    .map(|v| v.as_f64()),
+            );
+        }
+    }
+    let (all, _) = rows.comm.allgatherv(&mine)?;
+    let mut out = Array2::zeros((global.len(), d));
+    for record in all.chunks_exact(d + 1) {
+        out.row_mut(record[0] as usize)
+            .assign(&ArrayView1::from(&record[1..]));
+    }
+    Ok(out)
+}
+
+fn squared_distance<F: Float>(row: ArrayView1<'_, F>, centre: ArrayView1<'_, f64>) -> f64 {
+    row.iter()
+        .zip(centre)
+        .map(|(v, c)| (v.as_f64() - c).powi(2))
+        .sum()
+}
+
+/// `k` distinct global rows chosen uniformly (Floyd's algorithm).
+pub(crate) fn random<F: Float>(rows: &Rows<'_, F>, k: usize, seed: u64) -> Result<Array2<f64>> {
+    let n = rows.total;
+    let mut chosen: Vec<u64> = Vec::with_capacity(k);
+    for j in n - k as u64..n {
+        let t = below(seed, STREAM_RANDOM, j, j + 1);
+        chosen.push(if chosen.contains(&t) { j } else { t });
+    }
+    fetch_rows(rows, &chosen)
+}
+
+/// The global row that wins an exponential race with weights `weights` (this rank's rows):
+/// the smallest $-\ln(u_i) / w_i$, ties to the lowest global index. Sampling with probability
+/// proportional to the weights, decided by per-row draws.
+fn race<F: Float>(
+    rows: &Rows<'_, F>,
+    weights: &[f64],
+    seed: u64,
+    stream: u64,
+) -> Result<Option<u64>> {
+    let mut best = (f64::INFINITY, f64::INFINITY);
+    for (i, &w) in weights.iter().enumerate() {
+        if w > 0.0 {
+            let g = rows.offset + i as u64;
+            let key = -uniform(seed, stream, g).ln() / w;
+            if key < best.0 {
+                best = (key, g as f64);
+            }
+        }
+    }
+    let all = rows.comm.allgather(&[best.0, best.1])?;
+    let winner = all
+        .chunks_exact(2)
+        .filter(|c| c[0].is_finite())
+        .min_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
+    Ok(winner.map(|c| c[1] as u64))
+}
+
+/// Greedy k-means++ (scikit-learn's): each new centre is the best, by resulting potential, of
+/// `2 + ln k` candidates drawn with probability proportional to the squared distance.
+pub(crate) fn plus_plus<F: Float>(rows: &Rows<'_, F>, k: usize, seed: u64) -> Result<Array2<f64>> {
+    let first = below(seed, STREAM_FIRST, 0, rows.total);
+    let mut centres = fetch_rows(rows, &[first])?;
+    let mut d2: Vec<f64> = rows
+        .x
+        .rows()
+        .into_iter()
+        .map(|r| squared_distance(r, centres.row(0)))
+        .collect();
+    let trials = 2 + (k as f64).ln() as usize;
+    for c in 1..k {
+        let mut candidates = Vec::with_capacity(trials);
+        for t in 0..trials {
+            let stream = STREAM_PLUS_PLUS + (c * trials + t) as u64;
+            // Every row already coincides with a centre: any row will do.
+            let pick = race(rows, &d2, seed, stream)?
+                .unwrap_or_else(|| below(seed, stream, 0, rows.total));
+            candidates.push(pick);
+        }
+        let candidate_rows = fetch_rows(rows, &candidates)?;
+        let mut potentials: Vec<f64> = candidate_rows
+            .rows()
+            .into_iter()
+            .map(|cand| {
+                rows.x
+                    .rows()
+                    .into_iter()
+                    .zip(&d2)
+                    .map(|(r, &d)| d.min(squared_distance(r, cand)))
+                    .sum()
+            })
+            .collect();
+        rows.comm
+            .allreduce_in_place(&mut potentials, ReduceOp::Sum)?;
+        let best = (0..trials)
+            .min_by(|&a, &b| potentials[a].total_cmp(&potentials[b]))
+            .unwrap_or(0);
+        let chosen = candidate_rows.row(best).to_owned();
+        for (r, d) in rows.x.rows().into_iter().zip(d2.iter_mut()) {
+            *d = d.min(squared_distance(r, chosen.view()));
+        }
+        centres
+            .push_row(chosen.view())
+            .map_err(|e| Error::Input(e.to_string()))?;
+    }
+    Ok(centres)
+}
+
+/// k-means|| (Bahmani et al.): rounds in which each row joins the candidates with probability
+/// $\min(1, 2k\,D^2 / \phi)$, then greedy k-means++ on the candidates weighted by how many rows
+/// each is nearest to. Every rank holds the same candidates in global row order.
+pub(crate) fn parallel<F: Float>(rows: &Rows<'_, F>, k: usize, seed: u64) -> Result<Array2<f64>> {
+    let first = below(seed, STREAM_FIRST, 0, rows.total);
+    let mut candidates = fetch_rows(rows, &[first])?;
+    let mut d2: Vec<f64> = rows
+        .x
+        .rows()
+        .into_iter()
+        .map(|r| squared_distance(r, candidates.row(0)))
+        .collect();
+    let oversampling = 2.0 * k as f64;
+    for round in 0..PARALLEL_ROUNDS {
+        let phi = rows
+            .comm
+            .allreduce_scalar(d2.iter().sum::<f64>(), ReduceOp::Sum)?;
+        if phi <= 0.0 {
+            break;
+        }
+        let stream = STREAM_PARALLEL + round;
+        let picked: Vec<u64> = d2
+            .iter()
+            .enumerate()
+            .filter(|(i, &d)| {
+                uniform(seed, stream, rows.offset + *i as u64) < oversampling * d / phi
+            })
+            .map(|(i, _)| rows.offset + i as u64)
+            .collect();
+        let (picked, _) = rows.comm.allgatherv(&picked)?;
+        let new_rows = fetch_rows(rows, &picked)?;
+        for new in new_rows.rows() {
+            for (r, d) in rows.x.rows().into_iter().zip(d2.iter_mut()) {
+                *d = d.min(squared_distance(r, new));
+            }
+            candidates
+                .push_row(new)
+                .map_err(|e| Error::Input(e.to_string()))?;
+        }
+    }
+    if candidates.nrows() <= k {
+        return plus_plus(rows, k, seed);
+    }
+    // Weight of a candidate: the rows nearest to it, over all ranks.
+    let mut weights = vec![0.0; candidates.nrows()];
+    for r in rows.x.rows() {
+        let nearest = (0..candidates.nrows())
+            .min_by(|&a, &b| {
+                squared_distance(r, candidates.row(a))
+                    .total_cmp(&squared_distance(r, candidates.row(b)))
+            })
+            .unwrap_or(0);
+        weights[nearest] += 1.0;
+    }
+    rows.comm.allreduce_in_place(&mut weights, ReduceOp::Sum)?;
+    Ok(weighted_plus_plus(
+        &candidates,
+        &Array1::from(weights),
+        k,
+        seed,
+    ))
+}
+
+/// Greedy k-means++ on weighted points held by every rank (deterministic, no communication).
+fn weighted_plus_plus(
+    points: &Array2<f64>,
+    weights: &Array1<f64>,
+    k: usize,
+    seed: u64,
+) -> Array2<f64> {
+    let n = points.nrows();
+    let dist = |a: usize, c: ArrayView1<'_, f64>| -> f64 {
+        points
+            .row(a)
+            .iter()
+            .zip(c)
+            .map(|(x, y)| (x - y).powi(2))
+            .sum()
+    };
+    let pick = |scores: &[f64], stream: u64| -> usize {
+        (0..n)
+            .filter(|&i| scores[i] > 0.0)
+            .min_by(|&a, &b| {
+                (-uniform(seed, stream, a as u64).ln() / scores[a])
+                    .total_cmp(&(-uniform(seed, stream, b as u64).ln() / scores[b]))
+            })
+            .unwrap_or(0)
+    };
+    let first = pick(weights.as_slice().unwrap_or(&[]), STREAM_PARALLEL + 1000);
+    let mut centres = vec![first];
+    let mut d2: Vec<f64> = (0..n).map(|i| dist(i, points.row(first))).collect();
+    let trials = 2 + (k as f64).ln() as usize;
+    while centres.len() < k {
+        let scores: Vec<f64> = (0..n).map(|i| weights[i] * d2[i]).collect();
+        let c = centres.len();
+        let best = (0..trials)
+            .map(|t| pick(&scores, STREAM_PARALLEL + 2000 + (c * trials + t) as u64))
+            .min_by(|&a, &b| {
+                let potential = |cand: usize| -> f64 {
+                    (0..n)
+                        .map(|i| weights[i] * d2[i].min(dist(i, points.row(cand))))
+                        .sum()
+                };
+                potential(a).total_cmp(&potential(b))
+            })
+            .unwrap_or(0);
+        for (i, d) in d2.iter_mut().enumerate() {
+            *d = d.min(dist(i, points.row(best)));
+        }
+        centres.push(best);
+    }
+    Array2::from_shape_fn((k, points.ncols()), |(i, j)| points[[centres[i], j]])
+}

@@ -1,0 +1,180 @@
+//! One assignment step of Lloyd's algorithm on this rank's rows, on the CPU or the GPU.
+
+use faer::{Accum, Mat, MatRef, Par};
+use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
+use spmd_comm::Comm;
+use spmd_gpu::pack::pack_rows;
+use spmd_gpu::Queue;
+
+use crate::partials::readback_for_queue;
+use crate::{Float, Result};
+
+/// Rows per CPU block: the block, its distances and its scratch stay in cache.
+const BLOCK: usize = 1024;
+
+/// This rank's rows and what the steps need to know about them.
+pub(crate) struct Rows<'a, F> {
+    pub comm: &'a Comm,
+    pub x: ArrayView2<'a, F>,
+    /// Global index of this rank's first row.
+    pub offset: u64,
+    /// Rows over all ranks.
+    pub total: u64,
+    pub queue: Option<&'a Queue>,
+    /// Global column means: rows and centres are shifted by them before distances are formed.
+    pub shift: Vec<f64>,
+}
+
+/// Per-cluster sums and counts of this rank's rows, and how many labels changed.
+pub(crate) struct Step {
+    pub sums: Array2<f64>,
+    pub counts: Vec<f64>,
+    pub changed: u64,
+}
+
+impl Step {
+    fn empty(k: usize, d: usize) -> Self {
+        Self {
+            sums: Array2::zeros((k, d)),
+            counts: vec![0.0; k],
+            changed: 0,
+        }
+    }
+
+    fn add(mut self, other: Step) -> Self {
+        self.sums += &other.sums;
+        self.counts
+            .iter_mut()
+            .zip(&other.counts)
+            .for_each(|(a, b)| *a += b);
+        self.changed += other.changed;
+        self
+    }
+}
+
+/// Assigns every local row to its nearest centre (lowest label on ties), writing `labels` and
+/// squared `distances`, and sums the rows per cluster.
+pub(crate) fn assign<F: Float>(
+    rows: &Rows<'_, F>,
+    centres: &Array2<f64>,
+    labels: &mut [usize],
+    distances: &mut [f64],
+) -> Result<Step> {
+    let (k, d) = centres.dim();
+    match rows.queue {
+        Some(queue) => assign_gpu(rows, queue, centres, labels, distances),
+        None => {
+            let shifted = centres - &ndarray::Array1::from(rows.shift.clone());
+            let norms: Vec<f64> = shifted.rows().into_iter().map(|c| c.dot(&c)).collect();
+            let c = Mat::from_fn(d, k, |j, i| shifted[[i, j]]);
+            let step = labels
+                .par_chunks_mut(BLOCK)
+                .zip(distances.par_chunks_mut(BLOCK))
+                .enumerate()
+                .map(|(b, (labels, distances))| {
+                    assign_block(rows, b * BLOCK, &c, &norms, labels, distances)
+                })
+                .reduce(|| Step::empty(k, d), Step::add);
+            Ok(unshift(step, &rows.shift))
+        }
+    }
+}
+
+/// The sums were of shifted rows: add the shift back, once per row.
+fn unshift(mut step: Step, shift: &[f64]) -> Step {
+    for (mut row, &count) in step.sums.rows_mut().into_iter().zip(&step.counts) {
+        row.iter_mut().zip(shift).for_each(|(v, s)| *v += count * s);
+    }
+    step
+}
+
+fn assign_block<F: Float>(
+    rows: &Rows<'_, F>,
+    start: usize,
+    c: &Mat<f64>,
+    norms: &[f64],
+    labels: &mut [usize],
+    distances: &mut [f64],
+) -> Step {
+    let (d, k) = (c.nrows(), c.ncols());
+    let n = labels.len();
+    let mut z = vec![0.0_f64; n * d];
+    pack_rows(&[rows.x], Some(&rows.shift), start, n, d, &mut z, None);
+    let zb = MatRef::from_row_major_slice(&z, n, d);
+    let mut dots = Mat::<f64>::zeros(n, k);
+    faer::linalg::matmul::matmul(dots.as_mut(), Accum::Replace, zb, c.as_ref(), 1.0, Par::Seq);
+    let mut step = Step::empty(k, d);
+    for i in 0..n {
+        let row = &z[i * d..(i + 1) * d];
+        let norm: f64 = row.iter().map(|v| v * v).sum();
+        let (mut best, mut best_distance) = (0, f64::INFINITY);
+        for (cluster, &cn) in norms.iter().enumerate() {
+            let distance = norm - 2.0 * dots[(i, cluster)] + cn;
+            if distance < best_distance {
+                best = cluster;
+                best_distance = distance;
+            }
+        }
+        step.changed += u64::from(labels[i] != best);
+        labels[i] = best;
+        distances[i] = best_distance.max(0.0);
+        step.counts[best] += 1.0;
+        step.sums
+            .row_mut(best)
+            .iter_mut()
+            .zip(row)
+            .for_each(|(s, v)| *s += v);
+    }
+    step
+}
+
+fn assign_gpu<F: Float>(
+    rows: &Rows<'_, F>,
+    queue: &Queue,
+    centres: &Array2<f64>,
+    labels: &mut [usize],
+    distances: &mut [f64],
+) -> Result<Step> {
+    let (k, d) = centres.dim();
+    let mut step = Step::empty(k, d);
+    let readback = readback_for_queue(queue)?;
+    spmd_gpu::kernels::kmeans::assign(
+        queue,
+        rows.x,
+        centres.view(),
+        &rows.shift,
+        readback,
+        |i, label, distance| {
+            step.changed += u64::from(labels[i] != label);
+            labels[i] = label;
+            distances[i] = distance;
+            step.counts[label] += 1.0;
+            step.sums
+                .row_mut(label)
+                .iter_mut()
+                .zip(rows.x.row(i))
+                .for_each(|(s, v)| *s += v.as_f64());
+        },
+    )?;
+    Ok(step)
+}
+
+/// $\sum_i \lVert x_i - c_{l_i} \rVert^2$ over this rank's rows, formed directly (no norm
+/// expansion) so the reported inertia is accurate.
+pub(crate) fn local_inertia<F: Float>(
+    x: ArrayView2<'_, F>,
+    centres: &Array2<f64>,
+    labels: &[usize],
+) -> f64 {
+    x.rows()
+        .into_iter()
+        .zip(labels)
+        .map(|(row, &l)| {
+            row.iter()
+                .zip(centres.row(l))
+                .map(|(v, c)| (v.as_f64() - c).powi(2))
+                .sum::<f64>()
+        })
+        .sum()
+}

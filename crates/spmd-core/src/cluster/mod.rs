@@ -1,0 +1,5 @@
+//! Clustering.
+
+mod kmeans;
+
+pub use kmeans::{FittedKMeans, Init, KMeans, KMeansParams, NInit};

@@ -1,0 +1,49 @@
+// Nearest centre of each row of a block: label and squared distance. One invocation owns one
+// row and keeps its running minimum in registers; rows and centres are read a vec4 at a time.
+// Distances are sums of squared differences (no norm expansion), so f32 stays accurate when
+// the data are far from the origin.
+
+alias Real = f32;
+
+struct Params {
+    rows: u32,      // rows in this block
+    width4: u32,    // vec4s per row and per centre
+    clusters: u32,  // number of centres
+    pad0: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<vec4<Real>>;
+@group(0) @binding(2) var<storage, read> centres: array<vec4<Real>>;
+@group(0) @binding(3) var<storage, read_write> labels: array<u32>;
+@group(0) @binding(4) var<storage, read_write> distances: array<Real>;
+
+@compute @workgroup_size(64)
+fn main(
+    @builtin(workgroup_id) group: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) lane: u32,
+) {
+    let row = (group.y * groups.x + group.x) * 64u + lane;
+    if (row >= params.rows) {
+        return;
+    }
+    let base = row * params.width4;
+    var best = 0u;
+    var best_distance = Real(0.0);
+    for (var c = 0u; c < params.clusters; c = c + 1u) {
+        var acc = vec4<Real>(0.0);
+        let centre = c * params.width4;
+        for (var j = 0u; j < params.width4; j = j + 1u) {
+            let diff = x[base + j] - centres[centre + j];
+            acc = acc + diff * diff;
+        }
+        let distance = acc.x + acc.y + acc.z + acc.w;
+        if (c == 0u || distance < best_distance) {
+            best = c;
+            best_distance = distance;
+        }
+    }
+    labels[row] = best;
+    distances[row] = best_distance;
+}

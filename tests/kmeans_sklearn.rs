@@ -1,0 +1,165 @@
+//! KMeans against scikit-learn (tests/fixtures/make_kmeans.py), on the CPU and the GPU.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::rel_err;
+use ndarray::{Array1, Array2, ArrayD};
+use ndarray_npy::ReadNpyExt;
+use spmd_learn::cluster::{FittedKMeans, Init, KMeans, NInit};
+use spmd_learn::comm::Comm;
+use spmd_learn::Queue;
+
+fn npy<T: ndarray_npy::ReadableElement>(name: &str) -> ArrayD<T> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/kmeans")
+        .join(name);
+    ArrayD::<T>::read_npy(std::fs::File::open(path).expect("fixture")).expect("npy")
+}
+
+fn x() -> Array2<f64> {
+    npy::<f64>("x.npy").into_dimensionality().unwrap()
+}
+
+fn manifest() -> serde_json::Value {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kmeans/cases.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn given_centres_match_sklearn_exactly_on_cpu_and_gpu() {
+    let x = x();
+    for queue in [None, Queue::shared_for_tests()] {
+        for case in manifest()["cases"].as_array().unwrap() {
+            let name = case["name"].as_str().unwrap();
+            let init: Array2<f64> = npy::<f64>(&format!("{name}_init.npy"))
+                .into_dimensionality()
+                .unwrap();
+            let fitted = KMeans::new(5)
+                .init(Init::Given(init))
+                .comm(Comm::single())
+                .fit(&x, queue)
+                .unwrap();
+            let centres = npy::<f64>(&format!("{name}_centers.npy"));
+            let labels: Array1<i64> = npy::<i64>(&format!("{name}_labels.npy"))
+                .into_dimensionality()
+                .unwrap();
+            let device = if queue.is_some() { "GPU" } else { "CPU" };
+            assert!(
+                rel_err(fitted.cluster_centers().iter(), centres.iter()) < 1e-9,
+                "{device} {name} centres"
+            );
+            assert!(
+                fitted
+                    .labels()
+                    .iter()
+                    .zip(&labels)
+                    .all(|(&a, &b)| a as i64 == b),
+                "{device} {name} labels"
+            );
+            let inertia = case["inertia"].as_f64().unwrap();
+            assert!(
+                (fitted.inertia() - inertia).abs() < 1e-9 * inertia,
+                "{device} {name} inertia"
+            );
+            assert_eq!(
+                fitted.n_iter() as u64,
+                case["n_iter"].as_u64().unwrap(),
+                "{device} {name} n_iter"
+            );
+        }
+    }
+}
+
+#[test]
+fn seeded_initialisations_come_close_to_sklearn_kmeans_plus_plus() {
+    let x = x();
+    let reference = manifest()["kmeans_plus_plus_inertia"].as_f64().unwrap();
+    for init in [Init::KMeansPlusPlus, Init::KMeansParallel, Init::Random] {
+        // Any one initialisation can land in a local minimum (scikit-learn's too): the best of
+        // five, as n_init=5 runs them, must match scikit-learn's optimum.
+        let fitted = KMeans::new(5)
+            .init(init.clone())
+            .n_init(NInit::Count(5))
+            .random_state(0)
+            .comm(Comm::single())
+            .fit(&x, None)
+            .unwrap();
+        assert!(
+            fitted.inertia() < reference * 1.05,
+            "{init:?}: {} vs scikit-learn {reference}",
+            fitted.inertia()
+        );
+        let again = KMeans::new(5)
+            .init(init.clone())
+            .n_init(NInit::Count(5))
+            .random_state(0)
+            .comm(Comm::single())
+            .fit(&x, None)
+            .unwrap();
+        assert_eq!(
+            again.cluster_centers(),
+            fitted.cluster_centers(),
+            "{init:?} is reproducible"
+        );
+    }
+}
+
+#[test]
+fn predict_transform_score_and_serde() {
+    let x = x();
+    let init: Array2<f64> = npy::<f64>("given_init.npy").into_dimensionality().unwrap();
+    let fitted = KMeans::new(5)
+        .init(Init::Given(init))
+        .comm(Comm::single())
+        .fit(&x, None)
+        .unwrap();
+    assert_eq!(fitted.predict(&x).unwrap(), fitted.labels());
+    let distances = fitted.transform(&x).unwrap();
+    assert_eq!(distances.dim(), (600, 5));
+    let score = fitted.score(&Comm::single(), &x).unwrap();
+    assert!((score + fitted.inertia()).abs() < 1e-9 * fitted.inertia());
+    let json = serde_json::to_value(&fitted).unwrap();
+    assert_eq!(json["n_iter_"], fitted.n_iter());
+    let back: FittedKMeans = serde_json::from_value(json).unwrap();
+    assert_eq!(back.cluster_centers(), fitted.cluster_centers());
+    assert_eq!(back.predict(&x).unwrap(), fitted.labels());
+}
+
+#[test]
+fn bad_parameters_and_input_are_errors() {
+    let x = x();
+    let too_many = KMeans::new(601)
+        .random_state(0)
+        .comm(Comm::single())
+        .fit(&x, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        too_many.contains("n_clusters") && too_many.contains("rows"),
+        "{too_many}"
+    );
+    let zero = KMeans::new(0)
+        .comm(Comm::single())
+        .fit(&x, None)
+        .unwrap_err()
+        .to_string();
+    assert!(zero.contains("n_clusters=0"), "{zero}");
+    let mut bad = x.clone();
+    bad[[9, 3]] = f64::NAN;
+    let nan = KMeans::new(3)
+        .random_state(0)
+        .comm(Comm::single())
+        .fit(&bad, None)
+        .unwrap_err()
+        .to_string();
+    assert!(nan.contains("NaN at row 9, column 3"), "{nan}");
+    let wrong = KMeans::new(2)
+        .init(Init::Given(Array2::zeros((3, 4))))
+        .comm(Comm::single())
+        .fit(&x, None)
+        .unwrap_err()
+        .to_string();
+    assert!(wrong.contains("2 x 4"), "{wrong}");
+}
