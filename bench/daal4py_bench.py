@@ -29,6 +29,8 @@ workloads = [
     ("covariance", 1_000_000, 64),
     ("pca8", 1_000_000, 64),
     ("qr", 2_000_000, 32),
+    ("kmeans", 1_000_000, 32),
+    ("kmeans32", 1_000_000, 32),
 ]
 for name, rows, cols in workloads:
     x = rng.random((rows, cols)) - 0.5
@@ -39,6 +41,12 @@ for name, rows, cols in workloads:
         seconds = best(lambda: daal4py.covariance().compute(x))
     elif name == "pca8":
         seconds = best(lambda: daal4py.pca(method="correlationDense", nComponents=8, resultsToCompute="mean|variance|eigenvalue").compute(x))
-    else:
+    elif name == "qr":
         seconds = best(lambda: daal4py.qr().compute(x))
+    else:
+        # k = 10, 20 Lloyd iterations from given centres, as examples/bench.rs runs it.
+        data = x if name == "kmeans" else x.astype(np.float32)
+        centres = data[:10].copy()
+        algorithm = daal4py.kmeans(nClusters=10, maxIterations=20, accuracyThreshold=0.0, fptype="double" if name == "kmeans" else "float")
+        seconds = best(lambda: algorithm.compute(data, centres))
     print(f"| - | {name} | {rows} x {cols} | daal4py (oneDAL) | {seconds:.3f} | {rows * cols * 8 / seconds / 1e9:.1f} |")

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use ndarray::{Array1, Array2};
+use spmd_learn::cluster::{Init, KMeans};
 use spmd_learn::comm::{Comm, ReduceOp};
 use spmd_learn::covariance::EmpiricalCovariance;
 use spmd_learn::decomposition::{NComponents, Pca, Qr};
@@ -25,7 +26,7 @@ struct Args {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "linear-2000000x32,linear-200000x256,covariance-1000000x64,pca8-1000000x64,qr-2000000x32"
+        default_value = "linear-2000000x32,linear-200000x256,covariance-1000000x64,pca8-1000000x64,qr-2000000x32,kmeans-1000000x32,kmeans32-1000000x32"
     )]
     only: Vec<String>,
 }
@@ -107,9 +108,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .map(drop)
             }),
             "qr" => Box::new(|_| Qr::new().comm(comm.clone()).fit(&x).map(drop)),
+            // k = 10, 20 Lloyd iterations from given centres (the first rows), as every library
+            // can be made to do the same work; kmeans32 runs it on f32 data.
+            "kmeans" | "kmeans32" => {
+                let centres = data(&Comm::single(), 10, cols).0;
+                let x32 = x.mapv(|v| v as f32);
+                let km = move |c: &Comm| {
+                    KMeans::new(10)
+                        .init(Init::Given(centres.clone()))
+                        .max_iter(20)
+                        .tol(0.0)
+                        .comm(c.clone())
+                };
+                let comm = comm.clone();
+                if name == "kmeans" {
+                    let x = x.clone();
+                    Box::new(move |q| km(&comm).fit(&x, q).map(drop))
+                } else {
+                    Box::new(move |q| km(&comm).fit(&x32, q).map(drop))
+                }
+            }
             other => return Err(format!("unknown workload {other:?}").into()),
         };
-        let bytes = (rows * cols * 8) as f64;
+        let bytes = (rows * cols * if name == "kmeans32" { 4 } else { 8 }) as f64;
         let mut devices: Vec<(String, Option<&Queue>, usize)> =
             vec![("CPU".into(), None, args.repeats)];
         if let (Some(q), false) = (&queue, name == "qr") {

@@ -194,5 +194,60 @@ fn main() {
             }
         },
     );
+    h.run(
+        "kmeans on one shared file: same centres as one process for the same seed",
+        |c| {
+            let x_file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/kmeans/x.npy");
+            let model = dir.join("kmeans.json");
+            run(
+                c,
+                &[
+                    "fit",
+                    "kmeans",
+                    "--x",
+                    x_file.to_str().unwrap(),
+                    "--param",
+                    "n_clusters=5",
+                    "--param",
+                    "init=k-means||",
+                    "--param",
+                    "random_state=3",
+                    "--out",
+                    model.to_str().unwrap(),
+                ],
+            )?;
+            c.barrier().map_err(|e| e.to_string())?;
+            let text = std::fs::read_to_string(&model).map_err(|e| e.to_string())?;
+            let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+            let got: Vec<f64> = json["cluster_centers_"]
+                .as_array()
+                .ok_or("no centres")?
+                .iter()
+                .flat_map(|r| {
+                    r.as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|v| v.as_f64())
+                })
+                .collect();
+            let x: ndarray::Array2<f64> = ndarray::ArrayD::<f64>::read_npy(
+                std::fs::File::open(&x_file).map_err(|e| e.to_string())?,
+            )
+            .map_err(|e| e.to_string())?
+            .into_dimensionality()
+            .map_err(|e| e.to_string())?;
+            let reference = spmd_learn::cluster::KMeans::new(5)
+                .init(spmd_learn::cluster::Init::KMeansParallel)
+                .random_state(3)
+                .comm(Comm::single())
+                .fit(&x, None)
+                .map_err(|e| e.to_string())?;
+            ensure(
+                rel_err(&got, reference.cluster_centers().iter()) < 1e-12,
+                || "centres depend on the number of ranks".into(),
+            )
+        },
+    );
     h.finish();
 }

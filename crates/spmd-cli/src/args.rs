@@ -28,7 +28,7 @@ pub(crate) enum Command {
 #[derive(Debug, Args)]
 pub(crate) struct FitArgs {
     /// Estimator, kebab-case: linear-regression, ridge, basic-statistics, empirical-covariance,
-    /// pca, qr, svd
+    /// pca, incremental-pca, qr, svd, kmeans
     /// (`spmd-learn estimators` lists them).
     pub estimator: String,
     /// Features: a .npy or .csv path; `{rank}` is replaced by the rank.

@@ -3,6 +3,7 @@
 use ndarray::{Array2, Axis};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use spmd_core::cluster::{FittedKMeans, Init, KMeans, KMeansParams};
 use spmd_core::covariance::{EmpiricalCovariance, EmpiricalCovarianceParams};
 use spmd_core::decomposition::{
     FittedPca, FittedSvd, IncrementalPca, IncrementalPcaParams, Pca, PcaParams, Qr, Svd,
@@ -83,6 +84,7 @@ pub static ESTIMATORS: &[&dyn CliEstimator] = &[
     &IncrementalPcaCli,
     &QrCli,
     &SvdCli,
+    &KMeansCli,
 ];
 
 /// The estimator called `name`.
@@ -473,6 +475,93 @@ impl CliEstimator for SvdCli {
         _queue: Option<&Queue>,
     ) -> Result<Array2<f64>, CliError> {
         let fitted: FittedSvd = serde_json::from_value(model.attributes())
+            .map_err(|e| CliError::Param(format!("model file: {e}")))?;
+        Ok(fitted.transform(x)?)
+    }
+}
+
+struct KMeansCli;
+
+/// `init` is a name (`k-means++`, `k-means||`, `random`) or a .npy/.csv file of centres, read
+/// whole by every rank.
+fn kmeans_init(value: Option<Value>) -> Result<Init, CliError> {
+    match value {
+        None => Ok(Init::KMeansPlusPlus),
+        Some(Value::String(name)) => match name.as_str() {
+            "k-means++" => Ok(Init::KMeansPlusPlus),
+            "k-means||" => Ok(Init::KMeansParallel),
+            "random" => Ok(Init::Random),
+            path if path.ends_with(".npy") || path.ends_with(".csv") => {
+                // Read whole on every rank (a single-rank communicator does not split it).
+                Ok(Init::Given(crate::data::read_matrix(path, &Comm::single())?))
+            }
+            other => Err(CliError::Param(format!(
+                "kmeans: init must be k-means++, k-means||, random or a .npy/.csv file of centres, not `{other}`"
+            ))),
+        },
+        Some(other) => Err(CliError::Param(format!("kmeans: init must be a name or a file, not {other}"))),
+    }
+}
+
+impl CliEstimator for KMeansCli {
+    fn name(&self) -> &'static str {
+        "kmeans"
+    }
+    fn summary(&self) -> &'static str {
+        "k-means (params: n_clusters, init, n_init, max_iter, tol, random_state); predict gives labels"
+    }
+    fn fit(
+        &self,
+        comm: &Comm,
+        params: Map<String, Value>,
+        input: &FitData<'_>,
+        queue: Option<&Queue>,
+    ) -> Result<ModelFile, CliError> {
+        Ok(self.fit_with_local(comm, params, input, queue)?.0)
+    }
+    fn fit_with_local(
+        &self,
+        comm: &Comm,
+        mut params: Map<String, Value>,
+        input: &FitData<'_>,
+        queue: Option<&Queue>,
+    ) -> Result<(ModelFile, Option<Array2<f64>>), CliError> {
+        let init_value = params.remove("init");
+        let init = kmeans_init(init_value.clone())?;
+        let parsed: KMeansParams = parse_params(self.name(), params)?;
+        let fitted = KMeans::with_params(parsed.clone(), init)
+            .comm(comm.clone())
+            .fit(input.x, queue)?;
+        let mut recorded = as_json(&parsed);
+        if let (Value::Object(map), Some(init)) = (&mut recorded, init_value) {
+            map.insert("init".into(), init);
+        }
+        let labels = fitted
+            .labels()
+            .mapv(|l| l as f64)
+            .insert_axis(ndarray::Axis(1));
+        Ok((model_file(self.name(), &recorded, &fitted)?, Some(labels)))
+    }
+    fn predict(
+        &self,
+        model: &ModelFile,
+        x: &Array2<f64>,
+        _queue: Option<&Queue>,
+    ) -> Result<Array2<f64>, CliError> {
+        let fitted: FittedKMeans = serde_json::from_value(model.attributes())
+            .map_err(|e| CliError::Param(format!("model file: {e}")))?;
+        Ok(fitted
+            .predict(x)?
+            .mapv(|l| l as f64)
+            .insert_axis(ndarray::Axis(1)))
+    }
+    fn transform(
+        &self,
+        model: &ModelFile,
+        x: &Array2<f64>,
+        _queue: Option<&Queue>,
+    ) -> Result<Array2<f64>, CliError> {
+        let fitted: FittedKMeans = serde_json::from_value(model.attributes())
             .map_err(|e| CliError::Param(format!("model file: {e}")))?;
         Ok(fitted.transform(x)?)
     }

@@ -543,3 +543,85 @@ fn incremental_pca_in_batches_matches_sklearn_pca() {
     let want = npy(&decomposition_fixture("pca_3_transform.npy"));
     assert!(max_abs_diff(npy(&projected).iter().copied(), want.iter().copied()) < 1e-9);
 }
+
+#[test]
+fn kmeans_fit_predict_and_labels_match_sklearn() {
+    let dir = scratch("kmeans");
+    let km = |name: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/kmeans")
+            .join(name)
+    };
+    let (x, init) = (km("x.npy"), km("given_init.npy"));
+    let (model, labels, predicted) = (
+        dir.join("km.json"),
+        dir.join("labels.npy"),
+        dir.join("pred.npy"),
+    );
+    let init_param = format!("init={}", init.display());
+    let out = spmd_learn(&[
+        "fit",
+        "kmeans",
+        "--x",
+        x.to_str().unwrap(),
+        "--param",
+        "n_clusters=5",
+        "--param",
+        &init_param,
+        "--out",
+        model.to_str().unwrap(),
+        "--out-local",
+        labels.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    let centres: Vec<f64> = json["cluster_centers_"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()))
+        .collect();
+    let want = npy(&km("given_centers.npy"));
+    assert!(max_abs_diff(centres, want.iter().copied()) < 1e-9);
+    assert!(json["inertia_"].is_number() && json["n_iter_"].is_number());
+    let want_labels =
+        ArrayD::<i64>::read_npy(std::fs::File::open(km("given_labels.npy")).unwrap()).unwrap();
+    let got = npy(&labels);
+    assert!(got
+        .iter()
+        .zip(want_labels.iter())
+        .all(|(a, &b)| *a == b as f64));
+
+    let out = spmd_learn(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--x",
+        x.to_str().unwrap(),
+        "--out",
+        predicted.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(npy(&predicted), got);
+
+    let out = spmd_learn(&[
+        "fit",
+        "kmeans",
+        "--x",
+        x.to_str().unwrap(),
+        "--param",
+        "init=kmeans",
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("init must be k-means++"));
+}

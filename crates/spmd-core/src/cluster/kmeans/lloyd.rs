@@ -1,6 +1,6 @@
 //! One assignment step of Lloyd's algorithm on this rank's rows, on the CPU or the GPU.
 
-use faer::{Accum, Mat, MatRef, Par};
+use faer::{Accum, Mat, MatMut, MatRef, Par};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use spmd_comm::Comm;
@@ -65,20 +65,42 @@ pub(crate) fn assign<F: Float>(
     match rows.queue {
         Some(queue) => assign_gpu(rows, queue, centres, labels, distances),
         None => {
-            let shifted = centres - &ndarray::Array1::from(rows.shift.clone());
+            // Near-centred contiguous f64 rows are used in place; others are copied shifted.
+            let direct =
+                crate::partials::direct_f64_parts(&[rows.x], &rows.shift).map(|parts| parts[0].0);
+            let shift: Vec<f64> = if direct.is_some() {
+                vec![0.0; d]
+            } else {
+                rows.shift.clone()
+            };
+            let shifted = centres - &ndarray::Array1::from(shift.clone());
             let norms: Vec<f64> = shifted.rows().into_iter().map(|c| c.dot(&c)).collect();
-            let c = Mat::from_fn(d, k, |j, i| shifted[[i, j]]);
+            let block = Block {
+                c: Mat::from_fn(k, d, |i, j| shifted[[i, j]]),
+                norms,
+                shift: &shift,
+                direct,
+            };
             let step = labels
                 .par_chunks_mut(BLOCK)
                 .zip(distances.par_chunks_mut(BLOCK))
                 .enumerate()
                 .map(|(b, (labels, distances))| {
-                    assign_block(rows, b * BLOCK, &c, &norms, labels, distances)
+                    assign_block(rows, &block, b * BLOCK, labels, distances)
                 })
                 .reduce(|| Step::empty(k, d), Step::add);
-            Ok(unshift(step, &rows.shift))
+            Ok(unshift(step, &shift))
         }
     }
+}
+
+/// What every CPU block shares: the shifted centres ($k \times d$), their squared norms, the
+/// shift, and the input as one slice when it is used in place.
+struct Block<'a> {
+    c: Mat<f64>,
+    norms: Vec<f64>,
+    shift: &'a [f64],
+    direct: Option<&'a [f64]>,
 }
 
 /// The sums were of shifted rows: add the shift back, once per row.
@@ -91,26 +113,47 @@ fn unshift(mut step: Step, shift: &[f64]) -> Step {
 
 fn assign_block<F: Float>(
     rows: &Rows<'_, F>,
+    block: &Block<'_>,
     start: usize,
-    c: &Mat<f64>,
-    norms: &[f64],
     labels: &mut [usize],
     distances: &mut [f64],
 ) -> Step {
-    let (d, k) = (c.nrows(), c.ncols());
+    let (k, d) = (block.c.nrows(), block.c.ncols());
     let n = labels.len();
-    let mut z = vec![0.0_f64; n * d];
-    pack_rows(&[rows.x], Some(&rows.shift), start, n, d, &mut z, None);
-    let zb = MatRef::from_row_major_slice(&z, n, d);
-    let mut dots = Mat::<f64>::zeros(n, k);
-    faer::linalg::matmul::matmul(dots.as_mut(), Accum::Replace, zb, c.as_ref(), 1.0, Par::Seq);
+    let mut scratch = Vec::new();
+    let z: &[f64] = match block.direct {
+        Some(all) => &all[start * d..(start + n) * d],
+        None => {
+            scratch.resize(n * d, 0.0);
+            pack_rows(
+                &[rows.x],
+                Some(block.shift),
+                start,
+                n,
+                d,
+                &mut scratch,
+                None,
+            );
+            &scratch
+        }
+    };
+    // dots = C Z^T, k x n column-major: row i's k products are contiguous.
+    let mut dots = vec![0.0_f64; k * n];
+    faer::linalg::matmul::matmul(
+        MatMut::from_column_major_slice_mut(&mut dots, k, n),
+        Accum::Replace,
+        block.c.as_ref(),
+        MatRef::from_column_major_slice(z, d, n),
+        1.0,
+        Par::Seq,
+    );
     let mut step = Step::empty(k, d);
-    for i in 0..n {
-        let row = &z[i * d..(i + 1) * d];
+    let sums = step.sums.as_slice_mut().unwrap_or(&mut []);
+    for (i, (row, products)) in z.chunks_exact(d).zip(dots.chunks_exact(k)).enumerate() {
         let norm: f64 = row.iter().map(|v| v * v).sum();
         let (mut best, mut best_distance) = (0, f64::INFINITY);
-        for (cluster, &cn) in norms.iter().enumerate() {
-            let distance = norm - 2.0 * dots[(i, cluster)] + cn;
+        for (cluster, (&cn, &dot)) in block.norms.iter().zip(products).enumerate() {
+            let distance = norm - 2.0 * dot + cn;
             if distance < best_distance {
                 best = cluster;
                 best_distance = distance;
@@ -120,8 +163,7 @@ fn assign_block<F: Float>(
         labels[i] = best;
         distances[i] = best_distance.max(0.0);
         step.counts[best] += 1.0;
-        step.sums
-            .row_mut(best)
+        sums[best * d..(best + 1) * d]
             .iter_mut()
             .zip(row)
             .for_each(|(s, v)| *s += v);
