@@ -169,10 +169,20 @@ fn f32_input_matches_sklearn_within_f32_accuracy() {
     let x32 = x().mapv(|v| v as f32);
     let init: Array2<f64> = npy::<f64>("given_init.npy").into_dimensionality().unwrap();
     let want = npy::<f64>("given_centers.npy");
-    let labels: Array1<i64> = npy::<i64>("given_labels.npy").into_dimensionality().unwrap();
+    let labels: Array1<i64> = npy::<i64>("given_labels.npy")
+        .into_dimensionality()
+        .unwrap();
     for queue in [None, Queue::shared_for_tests()] {
-        let fitted = KMeans::new(5).init(Init::Given(init.clone())).comm(Comm::single()).fit(&x32, queue).unwrap();
+        let fitted = KMeans::new(5)
+            .init(Init::Given(init.clone()))
+            .comm(Comm::single())
+            .fit(&x32, queue)
+            .unwrap();
         assert!(rel_err(fitted.cluster_centers().iter(), want.iter()) < 1e-5);
-        assert!(fitted.labels().iter().zip(&labels).all(|(&a, &b)| a as i64 == b));
+        assert!(fitted
+            .labels()
+            .iter()
+            .zip(&labels)
+            .all(|(&a, &b)| a as i64 == b));
     }
 }
