@@ -167,8 +167,7 @@ fn linear_predict(
     x: &Array2<f64>,
     queue: Option<&Queue>,
 ) -> Result<Array2<f64>, CliError> {
-    let fitted: LinearModel<f64> = serde_json::from_value(model.attributes())
-        .map_err(|e| CliError::Param(format!("model file: {e}")))?;
+    let fitted: LinearModel<f64> = model.fitted()?;
     Ok(fitted.predict(x, queue)?)
 }
 
@@ -325,7 +324,7 @@ impl CliEstimator for PcaCli {
         "pca"
     }
     fn summary(&self) -> &'static str {
-        "principal component analysis, covariance eigh solver (params: n_components, whiten)"
+        "principal component analysis (params: n_components, whiten, svd_solver)"
     }
     fn fit(
         &self,
@@ -355,8 +354,7 @@ fn pca_transform(
     x: &Array2<f64>,
     queue: Option<&Queue>,
 ) -> Result<Array2<f64>, CliError> {
-    let fitted: FittedPca = serde_json::from_value(model.attributes())
-        .map_err(|e| CliError::Param(format!("model file: {e}")))?;
+    let fitted: FittedPca = model.fitted()?;
     Ok(fitted.transform(x, queue)?)
 }
 
@@ -474,8 +472,7 @@ impl CliEstimator for SvdCli {
         x: &Array2<f64>,
         _queue: Option<&Queue>,
     ) -> Result<Array2<f64>, CliError> {
-        let fitted: FittedSvd = serde_json::from_value(model.attributes())
-            .map_err(|e| CliError::Param(format!("model file: {e}")))?;
+        let fitted: FittedSvd = model.fitted()?;
         Ok(fitted.transform(x)?)
     }
 }
@@ -548,8 +545,7 @@ impl CliEstimator for KMeansCli {
         x: &Array2<f64>,
         _queue: Option<&Queue>,
     ) -> Result<Array2<f64>, CliError> {
-        let fitted: FittedKMeans = serde_json::from_value(model.attributes())
-            .map_err(|e| CliError::Param(format!("model file: {e}")))?;
+        let fitted: FittedKMeans = model.fitted()?;
         Ok(fitted
             .predict(x)?
             .mapv(|l| l as f64)
@@ -561,8 +557,7 @@ impl CliEstimator for KMeansCli {
         x: &Array2<f64>,
         _queue: Option<&Queue>,
     ) -> Result<Array2<f64>, CliError> {
-        let fitted: FittedKMeans = serde_json::from_value(model.attributes())
-            .map_err(|e| CliError::Param(format!("model file: {e}")))?;
+        let fitted: FittedKMeans = model.fitted()?;
         Ok(fitted.transform(x)?)
     }
 }

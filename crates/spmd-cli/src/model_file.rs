@@ -50,6 +50,12 @@ impl ModelFile {
         Value::Object(self.attributes.clone())
     }
 
+    /// The fitted attributes as the estimator's fitted type.
+    pub fn fitted<T: serde::de::DeserializeOwned>(&self) -> Result<T, CliError> {
+        serde_json::from_value(self.attributes())
+            .map_err(|e| CliError::Param(format!("model file: {e}")))
+    }
+
     /// Reads a model file.
     pub fn read(path: &Path) -> Result<Self, CliError> {
         let text = std::fs::read_to_string(path).map_err(|e| CliError::file(path, e))?;
