@@ -19,13 +19,13 @@ fn run(comm: &Comm, args: &[&str]) -> Result<(), String> {
     spmd_cli::run_parsed(comm, cli).map_err(|e| e.to_string())
 }
 
-/// `coef_` of a model file with several targets, flattened.
-fn read_coef(model: &std::path::Path) -> Result<Vec<f64>, String> {
+/// A matrix attribute (`coef_`, `cluster_centers_`) of a model file, flattened.
+fn read_matrix_attribute(model: &std::path::Path, name: &str) -> Result<Vec<f64>, String> {
     let text = std::fs::read_to_string(model).map_err(|e| e.to_string())?;
     let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    Ok(json["coef_"]
+    Ok(json[name]
         .as_array()
-        .ok_or("coef_ is not a list")?
+        .ok_or(format!("{name} is not a list"))?
         .iter()
         .flat_map(|r| {
             r.as_array()
@@ -81,7 +81,7 @@ fn main() {
                 ],
             )?;
             c.barrier().map_err(|e| e.to_string())?;
-            let coef = read_coef(&model)?;
+            let coef = read_matrix_attribute(&model, "coef_")?;
             ensure(rel_err(&coef, case.coef.iter()) < 1e-9, || {
                 "coef_ differs from sklearn".into()
             })?;
@@ -144,7 +144,7 @@ fn main() {
                 ],
             )?;
             c.barrier().map_err(|e| e.to_string())?;
-            let coef = read_coef(&model)?;
+            let coef = read_matrix_attribute(&model, "coef_")?;
             ensure(rel_err(&coef, case.coef.iter()) < 1e-9, || {
                 "coef_ differs from sklearn".into()
             })
@@ -218,19 +218,7 @@ fn main() {
                 ],
             )?;
             c.barrier().map_err(|e| e.to_string())?;
-            let text = std::fs::read_to_string(&model).map_err(|e| e.to_string())?;
-            let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-            let got: Vec<f64> = json["cluster_centers_"]
-                .as_array()
-                .ok_or("no centres")?
-                .iter()
-                .flat_map(|r| {
-                    r.as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|v| v.as_f64())
-                })
-                .collect();
+            let got = read_matrix_attribute(&model, "cluster_centers_")?;
             let x: ndarray::Array2<f64> = ndarray::ArrayD::<f64>::read_npy(
                 std::fs::File::open(&x_file).map_err(|e| e.to_string())?,
             )

@@ -4,6 +4,7 @@
 //! ranks split evenly in rank order; `.npy` files are memory-mapped so each rank touches only its
 //! own rows.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -179,10 +180,11 @@ pub fn write_rows(pattern: &str, comm: &Comm, rows: &Array2<f64>) -> Result<(), 
     if sharded {
         return write_npy(&path, rows);
     }
-    let (all, counts) = comm.allgatherv(
-        rows.as_slice()
-            .unwrap_or(&rows.iter().copied().collect::<Vec<_>>()),
-    )?;
+    // Contiguous rows are sent as they are; only other layouts are copied.
+    let values: Cow<'_, [f64]> = rows
+        .as_slice()
+        .map_or_else(|| Cow::Owned(rows.iter().copied().collect()), Cow::Borrowed);
+    let (all, counts) = comm.allgatherv(&values)?;
     if !comm.is_root() {
         return Ok(());
     }

@@ -1,6 +1,6 @@
 //! EmpiricalCovariance fitted batch by batch.
 
-use ndarray::{Array2, ArrayBase, Data, Ix2};
+use ndarray::{ArrayBase, Data, Ix2};
 use spmd_comm::Comm;
 use spmd_gpu::Queue;
 
@@ -47,8 +47,7 @@ impl IncrementalEmpiricalCovariance {
         queue: Option<&Queue>,
     ) -> Result<()> {
         let rank = self.comm.as_ref().map_or(0, Comm::rank);
-        let none = Array2::<F>::zeros((x.nrows(), 0));
-        self.accumulator.add(rank, x.view(), none.view(), queue)
+        self.accumulator.add_rows(rank, x.view(), queue)
     }
 
     /// The estimate of every batch of every rank. Every rank calls it.

@@ -198,11 +198,11 @@ fn tsqr(comm: &Comm, x: &Array2<f64>, d: usize) -> Result<FittedQr> {
 
     // Every rank's R, stacked in rank order, factored again (rank 0's answer is broadcast so the
     // factors are bit-identical everywhere).
-    let (stacked, counts) = comm.allgatherv(
-        r_local
-            .as_slice()
-            .unwrap_or(&r_local.iter().copied().collect::<Vec<_>>()),
-    )?;
+    let values: std::borrow::Cow<'_, [f64]> = r_local.as_slice().map_or_else(
+        || r_local.iter().copied().collect::<Vec<_>>().into(),
+        Into::into,
+    );
+    let (stacked, counts) = comm.allgatherv(&values)?;
     let rows_of: Vec<usize> = counts.iter().map(|c| c / d.max(1)).collect();
     let stacked = Array2::from_shape_vec((stacked.len() / d.max(1), d), stacked)
         .map_err(|e| Error::Input(e.to_string()))?;

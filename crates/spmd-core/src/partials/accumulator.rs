@@ -2,8 +2,8 @@ use ndarray::ArrayView2;
 use spmd_comm::Comm;
 use spmd_gpu::Queue;
 
-use super::{GlobalGram, Moments};
-use crate::distributed::{agree, global_shape};
+use super::{FailureMemory, GlobalGram, Moments};
+use crate::distributed::global_shape;
 use crate::{Error, Float, Result};
 
 /// The local state of an incremental (`partial_fit`) estimator: the merged [`Moments`] of every
@@ -12,7 +12,7 @@ use crate::{Error, Float, Result};
 pub struct Accumulator {
     moments: Option<Moments>,
     columns: Option<[usize; 2]>,
-    failure: Option<String>,
+    failure: FailureMemory,
 }
 
 impl Accumulator {
@@ -26,10 +26,18 @@ impl Accumulator {
         queue: Option<&Queue>,
     ) -> Result<()> {
         let result = self.try_add(rank, x, y, queue);
-        if let Err(e) = &result {
-            self.failure.get_or_insert_with(|| e.to_string());
-        }
-        result
+        self.failure.remember(result)
+    }
+
+    /// Adds a batch of features only (covariance, PCA).
+    pub fn add_rows<F: Float>(
+        &mut self,
+        rank: usize,
+        x: ArrayView2<'_, F>,
+        queue: Option<&Queue>,
+    ) -> Result<()> {
+        let none = ndarray::Array2::<F>::zeros((x.nrows(), 0));
+        self.add(rank, x, none.view(), queue)
     }
 
     fn try_add<F: Float>(
@@ -69,13 +77,7 @@ impl Accumulator {
     /// Combines every rank's batches: the same [`GlobalGram`] a one-shot fit of all batches of
     /// all ranks would form, and the agreed `[features, targets]`. Every rank calls it.
     pub fn finalize(&self, comm: &Comm, center: bool) -> Result<(GlobalGram, [usize; 2])> {
-        let local = match &self.failure {
-            Some(message) => Err(Error::Input(format!(
-                "an earlier partial_fit failed: {message}"
-            ))),
-            None => Ok(()),
-        };
-        agree(comm, local)?;
+        self.failure.agree(comm)?;
         let rows = self.moments.as_ref().map_or(0, |m| m.count as usize);
         let columns = self.columns.unwrap_or([0, 0]);
         let shape = global_shape(comm, rows, columns, ["X", "y"])?;

@@ -7,6 +7,7 @@
 mod accumulator;
 mod column_moments;
 mod cpu_gram;
+mod failure;
 mod global_gram;
 mod moments;
 mod readback;
@@ -18,6 +19,7 @@ pub use column_moments::{
 };
 pub(crate) use cpu_gram::direct_f64_parts;
 pub use cpu_gram::shifted_gram_cpu;
+pub use failure::FailureMemory;
 pub use global_gram::{global_gram, GlobalGram};
 pub use moments::Moments;
 pub(crate) use readback::readback_for as readback_for_queue;

@@ -5,9 +5,9 @@ use spmd_comm::Comm;
 use spmd_gpu::Queue;
 
 use super::basic::{weighted, BasicStatisticsParams, FittedBasicStatistics};
-use crate::distributed::{agree, comm_or_world};
-use crate::partials::{column_moments, ColumnMoments};
-use crate::{Error, Float, Result};
+use crate::distributed::comm_or_world;
+use crate::partials::{column_moments, ColumnMoments, FailureMemory};
+use crate::{Float, Result};
 
 /// sklearnex's `IncrementalBasicStatistics`: [`partial_fit`](Self::partial_fit) per batch
 /// (local), [`finalize`](Self::finalize) (collective) for the statistics of all batches of all
@@ -17,7 +17,7 @@ pub struct IncrementalBasicStatistics {
     params: BasicStatisticsParams,
     comm: Option<Comm>,
     moments: Option<ColumnMoments>,
-    failure: Option<String>,
+    failure: FailureMemory,
 }
 
 impl IncrementalBasicStatistics {
@@ -50,10 +50,7 @@ impl IncrementalBasicStatistics {
     ) -> Result<()> {
         let rank = self.comm.as_ref().map_or(0, Comm::rank);
         let result = self.try_add(rank, x, sample_weight, queue);
-        if let Err(e) = &result {
-            self.failure.get_or_insert_with(|| e.to_string());
-        }
-        result
+        self.failure.remember(result)
     }
 
     fn try_add<F: Float, S: Data<Elem = F>>(
@@ -78,11 +75,7 @@ impl IncrementalBasicStatistics {
     /// The statistics of every batch of every rank. Every rank calls it.
     pub fn finalize(&self) -> Result<FittedBasicStatistics> {
         let comm = comm_or_world(self.comm.as_ref())?;
-        let local = match &self.failure {
-            Some(m) => Err(Error::Input(format!("an earlier partial_fit failed: {m}"))),
-            None => Ok(()),
-        };
-        agree(&comm, local)?;
+        self.failure.agree(&comm)?;
         let empty = ColumnMoments::empty(0);
         let moments = self.moments.as_ref().unwrap_or(&empty);
         FittedBasicStatistics::combine(

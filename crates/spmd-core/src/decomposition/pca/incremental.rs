@@ -1,6 +1,6 @@
 //! PCA fitted batch by batch.
 
-use ndarray::{s, Array2, ArrayBase, Data, Ix2};
+use ndarray::{s, ArrayBase, Data, Ix2};
 use serde::{Deserialize, Serialize};
 use spmd_comm::Comm;
 use spmd_gpu::Queue;
@@ -77,8 +77,7 @@ impl IncrementalPca {
         queue: Option<&Queue>,
     ) -> Result<()> {
         let rank = self.comm.as_ref().map_or(0, Comm::rank);
-        let none = Array2::<F>::zeros((x.nrows(), 0));
-        self.accumulator.add(rank, x.view(), none.view(), queue)
+        self.accumulator.add_rows(rank, x.view(), queue)
     }
 
     /// The components of every batch of every rank. Every rank calls it.
