@@ -8,7 +8,9 @@
 //! - [`kernels::matmul::matmul`]: $X W$ for predictions;
 //! - [`kernels::kmeans::assign`]: nearest centre and squared distance of each row;
 //! - [`kernels::moments::column_moments`]: per-column count, mean, centred sum of squares, min
-//!   and max.
+//!   and max;
+//! - [`kernels::matmul::matmul_resident`] and [`kernels::xt_r::xt_r`]: $X W$ and $X^\top R$ on
+//!   rows kept on the device ([`DeviceRows`]) across the iterations of a solver.
 //!
 //! Inputs larger than the device's storage-binding limit are streamed in row blocks through
 //! reused buffers. Kernels run in f64 where the adapter has `SHADER_F64`, otherwise in f32 with
@@ -16,6 +18,7 @@
 //!
 //! This crate knows nothing of MPI or estimators.
 
+mod device_rows;
 pub mod error;
 mod host_float;
 pub mod kernels;
@@ -27,6 +30,7 @@ mod selection;
 mod testing;
 pub use testing::gpu_required;
 
+pub use device_rows::DeviceRows;
 pub use error::Error;
 pub use host_float::HostFloat;
 pub use precision::{KernelFloat, Precision};
@@ -42,4 +46,5 @@ pub const SHADERS: &[(&str, &str)] = &[
     ("kmeans_assign", kernels::kmeans::SOURCE),
     ("matmul", kernels::matmul::SOURCE),
     ("moments", kernels::moments::SOURCE),
+    ("xt_r", kernels::xt_r::SOURCE),
 ];

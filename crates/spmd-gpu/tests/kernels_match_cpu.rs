@@ -216,3 +216,47 @@ fn moments_match_f64_reference_even_with_a_large_mean_in_f32() {
         }
     }
 }
+
+#[test]
+fn resident_products_match_f64_reference() {
+    use spmd_gpu::kernels::{matmul::matmul_resident, xt_r::xt_r};
+    use spmd_gpu::DeviceRows;
+    for queue in queues() {
+        for (rows, d, t) in [(0, 3, 1), (600, 5, 1), (211, 8, 3), (1000, 13, 6)] {
+            let x = data(rows, d, 7, 0.0);
+            let w = data(d, t, 8, 0.0);
+            let r = data(rows, t, 9, 0.0);
+            let tol = if queue.info().supports_f64 {
+                1e-12
+            } else {
+                1e-5
+            };
+            let resident = DeviceRows::upload(&queue, x.view()).unwrap();
+            let got = matmul_resident(&queue, &resident, w.view(), Readback::Staged).unwrap();
+            let want = x.dot(&w);
+            assert_eq!(got.dim(), want.dim());
+            assert!(max_rel_err(got.as_slice().unwrap(), want.as_slice().unwrap()) <= tol);
+            let got = xt_r(&queue, &resident, r.view(), Readback::Staged).unwrap();
+            let want = x.t().dot(&r);
+            assert_eq!(got.dim(), (d, t));
+            assert!(
+                max_rel_err(got.as_slice().unwrap(), want.as_slice().unwrap()) <= tol,
+                "{rows} x {d}, t={t} on {}",
+                queue.info()
+            );
+            // f32 rows.
+            let resident = DeviceRows::upload(&queue, x.mapv(|v| v as f32).view()).unwrap();
+            let got = xt_r(&queue, &resident, r.view(), Readback::Staged).unwrap();
+            assert!(max_rel_err(got.as_slice().unwrap(), want.as_slice().unwrap()) < 1e-5);
+        }
+        let resident = DeviceRows::upload(&queue, data(4, 2, 1, 0.0).view()).unwrap();
+        let err = xt_r(
+            &queue,
+            &resident,
+            data(5, 1, 1, 0.0).view(),
+            Readback::Staged,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("4 rows but r has 5"), "{err}");
+    }
+}

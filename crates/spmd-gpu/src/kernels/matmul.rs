@@ -6,7 +6,7 @@ use super::{input_buffer, record_dispatch, uniform_buffer};
 use crate::pack::pack_rows;
 use crate::readback::ResultBuffer;
 use crate::KernelFloat;
-use crate::{Error, HostFloat, Precision, Queue, Readback, Result};
+use crate::{DeviceRows, Error, HostFloat, Precision, Queue, Readback, Result};
 
 /// WGSL of the kernel.
 pub const SOURCE: &str = include_str!("../../../../shaders/matmul.wgsl");
@@ -64,15 +64,8 @@ fn run<F: HostFloat, R: KernelFloat>(
         .min(queue.block_rows(t4 * 4 * elem, DEFAULT_BLOCK_ROWS))
         .min(rows);
 
-    let mut w_host = vec![R::default(); k4 * 4 * t4 * 4];
-    for ((i, j), v) in w.indexed_iter() {
-        w_host[i * t4 * 4 + j] = R::from_f64(*v);
-    }
     let pipeline = queue.pipeline(NAME, precision, SOURCE)?;
-    let w_buffer = input_buffer(queue, "matmul w", w_host.len() * elem);
-    queue
-        .queue
-        .write_buffer(&w_buffer, 0, bytemuck::cast_slice(&w_host));
+    let w_buffer = weights_buffer::<R>(queue, w, k4, t4);
     let x_buffer = input_buffer(queue, "matmul x", block_rows * k4 * 4 * elem);
     let result = ResultBuffer::new(queue, "matmul y", block_rows * t4 * 4 * elem, readback)?;
     let mut host_rows = vec![R::default(); block_rows * k4 * 4];
@@ -104,4 +97,86 @@ fn run<F: HostFloat, R: KernelFloat>(
         })?;
     }
     Ok(y)
+}
+
+/// Returns $X W$ ($n \times t$) for rows $X$ already on the device (see [`DeviceRows`]) and $W$
+/// ($d \times t$): no upload of $X$.
+pub fn matmul_resident(
+    queue: &Queue,
+    x: &DeviceRows,
+    w: ArrayView2<'_, f64>,
+    readback: Readback,
+) -> Result<Array2<f64>> {
+    if x.cols() != w.nrows() {
+        return Err(Error::Shape {
+            kernel: NAME,
+            message: format!("x has {} columns but w has {} rows", x.cols(), w.nrows()),
+        });
+    }
+    match x.precision() {
+        Precision::F32 => run_resident::<f32>(queue, x, w, readback),
+        Precision::F64 => run_resident::<f64>(queue, x, w, readback),
+    }
+}
+
+fn run_resident<R: KernelFloat>(
+    queue: &Queue,
+    x: &DeviceRows,
+    w: ArrayView2<'_, f64>,
+    readback: Readback,
+) -> Result<Array2<f64>> {
+    let (k4, t) = (x.k4, w.ncols());
+    let mut y = Array2::zeros((x.rows(), t));
+    let Some(largest) = x.blocks.iter().map(|b| b.rows).max() else {
+        return Ok(y);
+    };
+    if t == 0 {
+        return Ok(y);
+    }
+    let t4 = t.div_ceil(4);
+    let elem = std::mem::size_of::<R>();
+    let pipeline = queue.pipeline(NAME, x.precision(), SOURCE)?;
+    let w_buffer = weights_buffer::<R>(queue, w, k4, t4);
+    let result = ResultBuffer::new(queue, "matmul y", largest * t4 * 4 * elem, readback)?;
+    for block in &x.blocks {
+        let n = block.rows;
+        let params = uniform_buffer(queue, "matmul params", &[n as u32, k4 as u32, t4 as u32, 0]);
+        let bytes = n * t4 * 4 * elem;
+        let mut encoder = queue.device.create_command_encoder(&Default::default());
+        record_dispatch(
+            queue,
+            &mut encoder,
+            &pipeline,
+            &[&params, &block.buffer, &w_buffer, result.binding()],
+            n * t4,
+        );
+        result.record_copy(&mut encoder, bytes);
+        queue.submit_and_wait(encoder)?;
+        result.read::<R, _>(queue, bytes, |out| {
+            for (r, row) in out.chunks_exact(t4 * 4).enumerate() {
+                for (j, v) in row[..t].iter().enumerate() {
+                    y[[block.start + r, j]] = v.to_f64();
+                }
+            }
+        })?;
+    }
+    Ok(y)
+}
+
+/// $W$ padded to `4 k4` rows of `t4` vec4s, on the device.
+fn weights_buffer<R: KernelFloat>(
+    queue: &Queue,
+    w: ArrayView2<'_, f64>,
+    k4: usize,
+    t4: usize,
+) -> wgpu::Buffer {
+    let mut host = vec![R::default(); k4 * 4 * t4 * 4];
+    for ((i, j), v) in w.indexed_iter() {
+        host[i * t4 * 4 + j] = R::from_f64(*v);
+    }
+    let buffer = input_buffer(queue, "matmul w", host.len() * std::mem::size_of::<R>());
+    queue
+        .queue
+        .write_buffer(&buffer, 0, bytemuck::cast_slice(&host));
+    buffer
 }

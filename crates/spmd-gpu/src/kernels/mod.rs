@@ -4,6 +4,7 @@ pub mod gram;
 pub mod kmeans;
 pub mod matmul;
 pub mod moments;
+pub mod xt_r;
 
 /// Workgroup size every kernel declares.
 pub(crate) const WORKGROUP: u32 = 64;

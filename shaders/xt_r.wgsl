@@ -1,0 +1,43 @@
+// Partial sums of X^T R over chunks of rows: x is rows x k4 vec4s, r is rows x t scalars. The
+// invocation for (chunk, j4, col) writes the vec4 sum over its chunk's rows i of
+// x[i, 4 j4 .. 4 j4 + 4] * r[i, col]; the host adds the chunks' partials in f64.
+
+alias Real = f32;
+
+struct Params {
+    rows: u32,
+    k4: u32,
+    t: u32,
+    chunk: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<vec4<Real>>;
+@group(0) @binding(2) var<storage, read> r: array<Real>;
+@group(0) @binding(3) var<storage, read_write> out: array<vec4<Real>>;
+
+@compute @workgroup_size(64)
+fn main(
+    @builtin(workgroup_id) group: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) lane: u32,
+) {
+    let index = (group.y * groups.x + group.x) * 64u + lane;
+    let per_chunk = params.k4 * params.t;
+    let chunks = (params.rows + params.chunk - 1u) / params.chunk;
+    if (index >= chunks * per_chunk) {
+        return;
+    }
+    let chunk = index / per_chunk;
+    let within = index % per_chunk;
+    let j4 = within / params.t;
+    let column = within % params.t;
+    let first = chunk * params.chunk;
+    let last = min(first + params.chunk, params.rows);
+
+    var acc = vec4<Real>(0.0);
+    for (var i = first; i < last; i = i + 1u) {
+        acc = acc + x[i * params.k4 + j4] * r[i * params.t + column];
+    }
+    out[index] = acc;
+}
