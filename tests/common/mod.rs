@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use ndarray::{Array1, Array2, ArrayD, Ix1, Ix2};
 use ndarray_npy::ReadNpyExt;
 
+pub mod classification;
+
 /// One scikit-learn reference case from `tests/fixtures/linear/cases.json`.
 #[derive(Debug, Clone)]
 pub struct LinearCase {

@@ -16,6 +16,7 @@
 //! # Ok::<(), spmd_core::Error>(())
 //! ```
 
+pub mod classes;
 pub mod cluster;
 pub mod covariance;
 pub mod decomposition;
@@ -24,6 +25,8 @@ mod error;
 pub mod linalg;
 pub mod linear;
 mod logging;
+pub mod naive_bayes;
+pub mod optimize;
 pub mod partials;
 pub mod statistics;
 mod validate;

@@ -1,13 +1,18 @@
-//! Linear models fitted from the normal equations: [`LinearRegression`] and [`Ridge`].
+//! Linear models: [`LinearRegression`] and [`Ridge`] from the normal equations, and
+//! [`LogisticRegression`] by L-BFGS or Newton-CG.
 
 mod fit;
 mod incremental;
+mod logistic;
 mod model;
 mod regression;
 mod ridge;
 mod targets;
 
 pub use incremental::IncrementalLinearRegression;
+pub use logistic::{
+    ClassWeight, FittedLogisticRegression, LogisticRegression, LogisticRegressionParams, Solver,
+};
 pub use model::LinearModel;
 pub use regression::{LinearRegression, LinearRegressionParams};
 pub use ridge::{Ridge, RidgeParams};

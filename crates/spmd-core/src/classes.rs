@@ -1,0 +1,105 @@
+//! Class labels of classifiers: what may be a label, and the classes over all ranks.
+
+use ndarray::{ArrayBase, Data, Ix1};
+use spmd_comm::Comm;
+
+use crate::{Error, Result};
+
+/// Element types accepted as class labels: integers, or floats holding integer values (as
+/// `.npy` label files often do). Labels are stored as `i64`.
+pub trait ClassLabel: Copy + Send + Sync + std::fmt::Display + 'static {
+    /// The label as an integer, or `None` when it is not one (NaN, 0.5, out of range).
+    fn to_class(self) -> Option<i64>;
+}
+
+macro_rules! integer_labels {
+    ($($t:ty),*) => {$(
+        impl ClassLabel for $t {
+            fn to_class(self) -> Option<i64> {
+                i64::try_from(self).ok()
+            }
+        }
+    )*};
+}
+integer_labels!(i8, i16, i32, i64, u8, u16, u32, u64, usize, isize);
+
+macro_rules! float_labels {
+    ($($t:ty),*) => {$(
+        impl ClassLabel for $t {
+            fn to_class(self) -> Option<i64> {
+                let v = f64::from(self);
+                // Integers up to 2^53 are exact in f64.
+                (v.fract() == 0.0 && v.abs() <= 9_007_199_254_740_992.0).then_some(v as i64)
+            }
+        }
+    )*};
+}
+float_labels!(f32, f64);
+
+/// This rank's labels as integers; the first value that is not one is an error naming its row.
+pub(crate) fn local_classes<L: ClassLabel, S: Data<Elem = L>>(
+    y: &ArrayBase<S, Ix1>,
+    rank: usize,
+) -> Result<Vec<i64>> {
+    y.iter()
+        .enumerate()
+        .map(|(row, &label)| {
+            label.to_class().ok_or_else(|| {
+                Error::Input(format!(
+                    "y holds {label} at row {row} (local to rank {rank}): class labels must be \
+                     integers (continuous targets are for regressors)"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// The sorted union of every rank's labels (scikit-learn's `classes_`), one allgatherv.
+pub(crate) fn global_classes(comm: &Comm, labels: &[i64]) -> Result<Vec<i64>> {
+    let mut mine = labels.to_vec();
+    mine.sort_unstable();
+    mine.dedup();
+    let (mut all, _) = comm.allgatherv(&mine)?;
+    all.sort_unstable();
+    all.dedup();
+    Ok(all)
+}
+
+/// The index of each label in the sorted `classes`.
+pub(crate) fn encode(classes: &[i64], labels: &[i64]) -> Vec<u32> {
+    labels
+        .iter()
+        .map(|l| classes.binary_search(l).map_or(u32::MAX, |i| i as u32))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn labels_must_be_integers() {
+        assert_eq!(
+            local_classes(&array![2.0_f64, -1.0], 0).ok(),
+            Some(vec![2, -1])
+        );
+        assert_eq!(local_classes(&array![3_usize, 0], 0).ok(), Some(vec![3, 0]));
+        let err = local_classes(&array![1.0_f64, 0.5], 3)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("0.5 at row 1") && err.contains("rank 3"),
+            "{err}"
+        );
+        assert!(local_classes(&array![f64::NAN], 0).is_err());
+    }
+
+    #[test]
+    fn classes_are_sorted_and_unique() {
+        let comm = Comm::single();
+        let classes = global_classes(&comm, &[5, -2, 5, 0]).unwrap_or_default();
+        assert_eq!(classes, [-2, 0, 5]);
+        assert_eq!(encode(&classes, &[0, 5, -2]), [1, 2, 0]);
+    }
+}

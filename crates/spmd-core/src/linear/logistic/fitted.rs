@@ -1,0 +1,225 @@
+use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Axis, Data, Ix1, Ix2};
+use serde::{Deserialize, Serialize};
+use spmd_comm::{Comm, ReduceOp};
+use spmd_gpu::Queue;
+
+use crate::classes::{local_classes, ClassLabel};
+use crate::distributed::agree;
+use crate::partials::readback_for_queue;
+use crate::validate::{check_features, check_finite, check_same_rows};
+use crate::{Error, Float, Result};
+
+/// A fitted [`LogisticRegression`](super::LogisticRegression), the same on every rank.
+/// Serialises `coef_`, `intercept_`, `classes_`, `n_iter_` and `n_features_in_` with
+/// scikit-learn's shapes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "Attributes", try_from = "Attributes")]
+pub struct FittedLogisticRegression {
+    coef: Array2<f64>,
+    intercept: Array1<f64>,
+    classes: Vec<i64>,
+    n_iter: usize,
+}
+
+impl FittedLogisticRegression {
+    pub(super) fn new(
+        coef: Array2<f64>,
+        intercept: Array1<f64>,
+        classes: Vec<i64>,
+        n_iter: usize,
+    ) -> Self {
+        Self {
+            coef,
+            intercept,
+            classes,
+            n_iter,
+        }
+    }
+
+    /// Coefficients (`coef_`): `1 x n_features` for two classes, `n_classes x n_features`
+    /// otherwise.
+    pub fn coef(&self) -> ArrayView2<'_, f64> {
+        self.coef.view()
+    }
+    /// Intercepts (`intercept_`), one per row of `coef`.
+    pub fn intercept(&self) -> ArrayView1<'_, f64> {
+        self.intercept.view()
+    }
+    /// The class labels, sorted (`classes_`).
+    pub fn classes(&self) -> &[i64] {
+        &self.classes
+    }
+    /// Solver iterations (`n_iter_`).
+    pub fn n_iter(&self) -> usize {
+        self.n_iter
+    }
+
+    /// $X W^\top + b$ for this rank's rows: `n x 1` for two classes (the log-odds of
+    /// `classes[1]`), `n x n_classes` otherwise. Local; on the GPU when a queue is given.
+    pub fn decision_function<F: Float, S: Data<Elem = F>>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+        queue: Option<&Queue>,
+    ) -> Result<Array2<f64>> {
+        check_features(self.coef.ncols(), x.ncols())?;
+        check_finite("X", x.view(), 0)?;
+        let mut scores = match queue {
+            Some(queue) => spmd_gpu::kernels::matmul::matmul(
+                queue,
+                x.view(),
+                self.coef.t(),
+                readback_for_queue(queue)?,
+            )?,
+            None => x.mapv(|v| v.as_f64()).dot(&self.coef.t()),
+        };
+        scores += &self.intercept;
+        Ok(scores)
+    }
+
+    /// Class probabilities of this rank's rows, `n x n_classes`. Local.
+    pub fn predict_proba<F: Float, S: Data<Elem = F>>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+        queue: Option<&Queue>,
+    ) -> Result<Array2<f64>> {
+        Ok(self.predict_log_proba(x, queue)?.mapv(f64::exp))
+    }
+
+    /// Logarithms of [`predict_proba`](Self::predict_proba), computed without overflow. Local.
+    pub fn predict_log_proba<F: Float, S: Data<Elem = F>>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+        queue: Option<&Queue>,
+    ) -> Result<Array2<f64>> {
+        let scores = self.decision_function(x, queue)?;
+        let rows = scores.nrows();
+        if self.coef.nrows() == 1 {
+            // log p = -log(1 + e^-z), log(1 - p) = -log(1 + e^z).
+            let log_sigmoid = |z: f64| -((-z).max(0.0) + (-z.abs()).exp().ln_1p());
+            return Ok(Array2::from_shape_fn((rows, 2), |(i, c)| {
+                let z = scores[[i, 0]];
+                if c == 1 {
+                    log_sigmoid(z)
+                } else {
+                    log_sigmoid(-z)
+                }
+            }));
+        }
+        let mut out = scores;
+        for mut row in out.rows_mut() {
+            let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let log_sum = max + row.iter().map(|v| (v - max).exp()).sum::<f64>().ln();
+            row.mapv_inplace(|v| v - log_sum);
+        }
+        Ok(out)
+    }
+
+    /// The most probable class of each of this rank's rows (ties to the lower label). Local.
+    pub fn predict<F: Float, S: Data<Elem = F>>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+        queue: Option<&Queue>,
+    ) -> Result<Array1<i64>> {
+        let scores = self.decision_function(x, queue)?;
+        Ok(scores
+            .rows()
+            .into_iter()
+            .map(|r| {
+                let index = if r.len() == 1 {
+                    usize::from(r[0] > 0.0)
+                } else {
+                    (0..r.len()).fold(0, |best, c| if r[c] > r[best] { c } else { best })
+                };
+                self.classes[index]
+            })
+            .collect())
+    }
+
+    /// Accuracy on all ranks' rows `x` with labels `y` (scikit-learn's `score`). Every rank
+    /// calls it and gets the same value.
+    pub fn score<F, L, S, T>(
+        &self,
+        comm: &Comm,
+        x: &ArrayBase<S, Ix2>,
+        y: &ArrayBase<T, Ix1>,
+        queue: Option<&Queue>,
+    ) -> Result<f64>
+    where
+        F: Float,
+        L: ClassLabel,
+        S: Data<Elem = F>,
+        T: Data<Elem = L>,
+    {
+        let local = check_same_rows(x.nrows(), y.len())
+            .and_then(|_| local_classes(y, comm.rank()))
+            .and_then(|labels| {
+                let predicted = self.predict(x, queue)?;
+                Ok(predicted
+                    .iter()
+                    .zip(&labels)
+                    .filter(|(p, l)| p == l)
+                    .count() as f64)
+            });
+        let correct = agree(comm, local)?;
+        let mut totals = [correct, x.nrows() as f64];
+        comm.allreduce_in_place(&mut totals, ReduceOp::Sum)?;
+        if totals[1] == 0.0 {
+            return Err(Error::Empty { what: "X" });
+        }
+        Ok(totals[0] / totals[1])
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Attributes {
+    coef_: Vec<Vec<f64>>,
+    intercept_: Vec<f64>,
+    classes_: Vec<i64>,
+    n_iter_: Vec<usize>,
+    n_features_in_: usize,
+}
+
+impl From<FittedLogisticRegression> for Attributes {
+    fn from(m: FittedLogisticRegression) -> Self {
+        Self {
+            n_features_in_: m.coef.ncols(),
+            coef_: m.coef.outer_iter().map(|r| r.to_vec()).collect(),
+            intercept_: m.intercept.to_vec(),
+            classes_: m.classes,
+            n_iter_: vec![m.n_iter],
+        }
+    }
+}
+
+impl TryFrom<Attributes> for FittedLogisticRegression {
+    type Error = String;
+    fn try_from(a: Attributes) -> std::result::Result<Self, String> {
+        let (k, d) = (a.coef_.len(), a.n_features_in_);
+        let outputs = if a.classes_.len() == 2 {
+            1
+        } else {
+            a.classes_.len()
+        };
+        if a.classes_.len() < 2
+            || k != outputs
+            || a.intercept_.len() != k
+            || a.coef_.iter().any(|r| r.len() != d)
+        {
+            return Err(format!(
+                "coef_ must hold {outputs} rows of {d} values and intercept_ {outputs} values for \
+                 {} classes",
+                a.classes_.len()
+            ));
+        }
+        let mut coef = Array2::zeros((k, d));
+        for (mut row, values) in coef.axis_iter_mut(Axis(0)).zip(&a.coef_) {
+            row.assign(&ArrayView1::from(values));
+        }
+        Ok(Self {
+            coef,
+            intercept: Array1::from(a.intercept_),
+            classes: a.classes_,
+            n_iter: a.n_iter_.first().copied().unwrap_or(0),
+        })
+    }
+}

@@ -1,0 +1,130 @@
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// The optimiser (scikit-learn's `solver`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Solver {
+    /// Limited-memory BFGS (scikit-learn's default).
+    #[default]
+    #[serde(rename = "lbfgs")]
+    Lbfgs,
+    /// Truncated Newton with conjugate gradients on Hessian-vector products.
+    #[serde(rename = "newton-cg")]
+    NewtonCg,
+}
+
+/// Per-class weights multiplying the sample weights (scikit-learn's `class_weight`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ClassWeight {
+    /// `n_samples / (n_classes * count(class))`, from the counts over all ranks.
+    #[serde(with = "balanced")]
+    Balanced,
+    /// A weight per class label; classes not listed weigh 1.
+    Given(BTreeMap<i64, f64>),
+}
+
+/// `C` from a number, `"inf"` or `null` (JSON has no infinity: serde writes it as `null`).
+fn c_value<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum C {
+        Number(f64),
+        Name(String),
+        Null(()),
+    }
+    match C::deserialize(d)? {
+        C::Number(c) => Ok(c),
+        C::Null(()) => Ok(f64::INFINITY),
+        C::Name(name) if matches!(name.as_str(), "inf" | "np.inf" | "infinity") => {
+            Ok(f64::INFINITY)
+        }
+        C::Name(other) => Err(serde::de::Error::custom(format!(
+            "C must be a number > 0 or \"inf\", not {other:?}"
+        ))),
+    }
+}
+
+mod balanced {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("balanced")
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<(), D::Error> {
+        match String::deserialize(d)?.as_str() {
+            "balanced" => Ok(()),
+            other => Err(serde::de::Error::custom(format!(
+                "class_weight must be null, \"balanced\" or a map of class to weight, not {other:?}"
+            ))),
+        }
+    }
+}
+
+/// Parameters of [`LogisticRegression`](super::LogisticRegression), under scikit-learn's names.
+/// The penalty is L2 (`C = inf`: none).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogisticRegressionParams {
+    /// Inverse regularisation strength, scikit-learn's `C` (default 1; `f64::INFINITY` for no
+    /// penalty). The objective is the weighted mean log-loss plus
+    /// $\lVert W \rVert^2 / (2\,C \sum_i s_i)$.
+    #[serde(rename = "C", deserialize_with = "c_value")]
+    pub c: f64,
+    /// Whether to fit an (unpenalised) intercept (default true).
+    pub fit_intercept: bool,
+    /// Class weights (default none).
+    pub class_weight: Option<ClassWeight>,
+    /// Solver iterations at most (default 100).
+    pub max_iter: usize,
+    /// Stop when the largest gradient component is at most this (default 1e-4).
+    pub tol: f64,
+    /// The optimiser (default lbfgs).
+    pub solver: Solver,
+}
+
+impl Default for LogisticRegressionParams {
+    fn default() -> Self {
+        Self {
+            c: 1.0,
+            fit_intercept: true,
+            class_weight: None,
+            max_iter: 100,
+            tol: 1e-4,
+            solver: Solver::Lbfgs,
+        }
+    }
+}
+
+impl LogisticRegressionParams {
+    /// Errors on values scikit-learn rejects.
+    pub fn check(&self) -> Result<()> {
+        let bad = |name, value: String, expected| {
+            Err(Error::InvalidParam {
+                name,
+                value,
+                expected,
+            })
+        };
+        if self.c.is_nan() || self.c <= 0.0 {
+            return bad("C", self.c.to_string(), "a number > 0 (inf: no penalty)");
+        }
+        if !(self.tol >= 0.0 && self.tol.is_finite()) {
+            return bad("tol", self.tol.to_string(), "a finite number >= 0");
+        }
+        if let Some(ClassWeight::Given(weights)) = &self.class_weight {
+            if let Some((class, w)) = weights.iter().find(|(_, w)| !(**w >= 0.0 && w.is_finite())) {
+                return bad(
+                    "class_weight",
+                    format!("{{{class}: {w}}}"),
+                    "finite weights >= 0",
+                );
+            }
+        }
+        Ok(())
+    }
+}
