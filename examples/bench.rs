@@ -12,6 +12,7 @@ use spmd_learn::cluster::{Init, KMeans};
 use spmd_learn::comm::{Comm, ReduceOp};
 use spmd_learn::covariance::EmpiricalCovariance;
 use spmd_learn::decomposition::{NComponents, Pca, Qr};
+use spmd_learn::linear::LogisticRegression;
 use spmd_learn::prelude::*;
 
 #[derive(Parser)]
@@ -26,7 +27,7 @@ struct Args {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "linear-2000000x32,linear-200000x256,covariance-1000000x64,pca8-1000000x64,qr-2000000x32,kmeans-1000000x32,kmeans32-1000000x32"
+        default_value = "linear-2000000x32,linear-200000x256,covariance-1000000x64,pca8-1000000x64,qr-2000000x32,kmeans-1000000x32,kmeans32-1000000x32,logreg-500000x32"
     )]
     only: Vec<String>,
 }
@@ -46,6 +47,21 @@ fn data(comm: &Comm, rows: usize, cols: usize) -> (Array2<f64>, Array1<f64>) {
     let x = Array2::from_shape_simple_fn((b - a, cols), &mut next);
     let y = Array1::from_shape_fn(b - a, |i| x.row(i).sum() + next());
     (x, y)
+}
+
+/// 1 with probability $1 / (1 + e^{-\sum_j x_{ij}})$, else 0.
+fn binary_labels(comm: &Comm, x: &Array2<f64>) -> Array1<i64> {
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64 ^ (comm.rank() as u64 + 1);
+    x.rows()
+        .into_iter()
+        .map(|row| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let u = (state >> 11) as f64 / (1u64 << 53) as f64;
+            i64::from(u < 1.0 / (1.0 + (-row.sum()).exp()))
+        })
+        .collect()
 }
 
 type Fit<'a> = Box<dyn Fn(Option<&Queue>) -> Result<(), Error> + 'a>;
@@ -69,6 +85,7 @@ fn best(
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let comm = Comm::world()?;
+    init_logging(&comm);
     let queue = if args.cpu_only {
         None
     } else {
@@ -127,6 +144,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 } else {
                     Box::new(move |q| km(&comm).fit(&x32, q).map(drop))
                 }
+            }
+            // Binary labels drawn with probability sigmoid(sum of the row); scikit-learn's
+            // defaults (lbfgs, C = 1, tol = 1e-4).
+            "logreg" => {
+                let labels = binary_labels(&comm, &x);
+                let (comm, x) = (comm.clone(), x.clone());
+                Box::new(move |q| {
+                    LogisticRegression::new()
+                        .comm(comm.clone())
+                        .fit(&x, &labels, q)
+                        .map(drop)
+                })
             }
             other => return Err(format!("unknown workload {other:?}").into()),
         };

@@ -28,6 +28,7 @@ mod logging;
 pub mod naive_bayes;
 pub mod optimize;
 pub mod partials;
+mod simd;
 pub mod statistics;
 mod validate;
 

@@ -66,8 +66,8 @@ pub(super) fn strong_wolfe(
         if trial.slope >= 0.0 {
             return search.zoom(trial, previous);
         }
+        alpha = extrapolate(&previous, &trial);
         previous = trial;
-        alpha *= 2.0;
     }
     Ok(None)
 }
@@ -131,6 +131,20 @@ impl<O: Objective> Search<'_, O> {
             }
         }
         Ok(None)
+    }
+}
+
+/// A longer step when the slope at `trial` is still negative: where the secant of the slopes
+/// at `previous` and `trial` reaches zero (exact for a quadratic), between 2 and 64 times
+/// `trial`'s step. The first step of a quasi-Newton method is often far too short; this
+/// reaches the minimum along the line in one more evaluation rather than many doublings.
+fn extrapolate(previous: &Trial, trial: &Trial) -> f64 {
+    let rise = trial.slope - previous.slope;
+    let secant = trial.alpha - trial.slope * (trial.alpha - previous.alpha) / rise;
+    if rise > 0.0 && secant.is_finite() {
+        secant.clamp(2.0 * trial.alpha, 64.0 * trial.alpha)
+    } else {
+        4.0 * trial.alpha
     }
 }
 

@@ -1,6 +1,7 @@
 //! Distributed logistic regression (scikit-learn's `LogisticRegression` with an L2 penalty,
 //! solvers `lbfgs` and `newton-cg`).
 
+mod binary_rows;
 mod fitted;
 mod objective;
 mod params;
@@ -153,6 +154,13 @@ impl LogisticRegression {
             return Err(Error::Empty { what: "X" });
         }
         let d = shape.columns[0];
+        if d == 0 {
+            return Err(Error::Shape {
+                what: "X".into(),
+                expected: "at least 1 feature".into(),
+                found: "0 features".into(),
+            });
+        }
         let classes = global_classes(&comm, &labels)?;
         if classes.len() < 2 {
             return Err(Error::Input(format!(

@@ -10,6 +10,7 @@ use spmd_gpu::kernels::{matmul::matmul_resident, xt_r::xt_r};
 use spmd_gpu::pack::pack_rows;
 use spmd_gpu::{DeviceRows, Queue, Readback};
 
+use super::binary_rows::{self, BinaryRows};
 use crate::optimize::Objective;
 use crate::{Float, Result};
 
@@ -68,6 +69,16 @@ impl Partial {
             loss: 0.0,
             coef: Mat::zeros(k, d),
             intercept: vec![0.0; k],
+        }
+    }
+
+    /// From a binary block's loss and its $d + 1$ gradient sums.
+    fn binary(loss: f64, sums: &[f64]) -> Self {
+        let d = sums.len() - 1;
+        Self {
+            loss,
+            coef: Mat::from_fn(1, d, |_, j| sums[j]),
+            intercept: vec![sums[d]],
         }
     }
 
@@ -145,6 +156,18 @@ impl<'a, F: Float> LogLoss<'a, F> {
         Ok((flat[0] * scale + 0.5 * l2 * penalty, gradient))
     }
 
+    /// The rows `z` of a block starting at `start`, with their labels and weights.
+    fn binary_rows<'z>(&'z self, start: usize, z: &'z [f64]) -> BinaryRows<'z> {
+        let d = self.problem.x.ncols();
+        let rows = z.len() / d.max(1);
+        BinaryRows {
+            z,
+            d,
+            labels: &self.problem.labels[start..start + rows],
+            weights: self.problem.weights.map(|w| &w[start..start + rows]),
+        }
+    }
+
     /// This rank's rows `start..start + rows` as contiguous f64: in place when the input is
     /// already, else copied into `scratch`.
     fn block_rows<'s>(&'s self, start: usize, rows: usize, scratch: &'s mut Vec<f64>) -> &'s [f64] {
@@ -166,6 +189,7 @@ impl<'a, F: Float> LogLoss<'a, F> {
         );
         let mut curvature = std::mem::take(&mut self.curvature);
         curvature.resize(n * k, 0.0);
+        let binary_w: Vec<f64> = (0..d).map(|j| coef[(0, j)]).collect();
         let this = &*self;
         let partial = curvature
             .par_chunks_mut(BLOCK * k)
@@ -174,6 +198,17 @@ impl<'a, F: Float> LogLoss<'a, F> {
                 let (start, rows) = (b * BLOCK, curvature.len() / k);
                 let mut scratch = Vec::new();
                 let z = this.block_rows(start, rows, &mut scratch);
+                if k == 1 {
+                    let mut sums = vec![0.0; d + 1];
+                    let loss = binary_rows::loss_gradient(
+                        &this.binary_rows(start, z),
+                        &binary_w,
+                        intercept[0],
+                        curvature,
+                        &mut sums,
+                    );
+                    return Partial::binary(loss, &sums);
+                }
                 let xt = MatRef::from_column_major_slice(z, d, rows);
                 // raw is k x rows, column-major: each row's k outputs are contiguous.
                 let mut raw = vec![0.0; k * rows];
@@ -291,6 +326,7 @@ impl<'a, F: Float> LogLoss<'a, F> {
 
     fn local_hessian_cpu(&self, coef: &Mat<f64>, intercept: &[f64]) -> Partial {
         let (d, k) = (self.problem.x.ncols(), self.problem.outputs);
+        let binary_v: Vec<f64> = (0..d).map(|j| coef[(0, j)]).collect();
         self.curvature
             .par_chunks(BLOCK * k)
             .enumerate()
@@ -298,6 +334,17 @@ impl<'a, F: Float> LogLoss<'a, F> {
                 let (start, rows) = (b * BLOCK, curvature.len() / k);
                 let mut scratch = Vec::new();
                 let z = self.block_rows(start, rows, &mut scratch);
+                if k == 1 {
+                    let mut sums = vec![0.0; d + 1];
+                    binary_rows::hessian_product(
+                        &self.binary_rows(start, z),
+                        &binary_v,
+                        intercept[0],
+                        curvature,
+                        &mut sums,
+                    );
+                    return Partial::binary(0.0, &sums);
+                }
                 let xt = MatRef::from_column_major_slice(z, d, rows);
                 let mut raw = vec![0.0; k * rows];
                 faer::linalg::matmul::matmul(
