@@ -149,26 +149,86 @@ fn assign_block<F: Float>(
     );
     let mut step = Step::empty(k, d);
     let sums = step.sums.as_slice_mut().unwrap_or(&mut []);
-    for (i, (row, products)) in z.chunks_exact(d).zip(dots.chunks_exact(k)).enumerate() {
-        let norm: f64 = row.iter().map(|v| v * v).sum();
-        let (mut best, mut best_distance) = (0, f64::INFINITY);
-        for (cluster, (&cn, &dot)) in block.norms.iter().zip(products).enumerate() {
-            let distance = norm - 2.0 * dot + cn;
-            if distance < best_distance {
+    let rows = Nearest {
+        z,
+        products: &dots,
+        norms: &block.norms,
+        d,
+    };
+    step.changed = nearest(&rows, labels, distances, sums, &mut step.counts);
+    step
+}
+
+/// A block's rows, their products with every centre and the centres' squared norms.
+struct Nearest<'a> {
+    z: &'a [f64],
+    /// Row i's k products are `products[i k .. (i + 1) k]`.
+    products: &'a [f64],
+    norms: &'a [f64],
+    d: usize,
+}
+
+/// Labels each row with its nearest centre (lowest label on ties), writes its squared
+/// distance, adds it to its cluster's sums and count, and returns how many labels changed.
+fn nearest(
+    rows: &Nearest<'_>,
+    labels: &mut [usize],
+    distances: &mut [f64],
+    sums: &mut [f64],
+    counts: &mut [f64],
+) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    if crate::simd::has_avx2_fma() {
+        // SAFETY: the CPU has AVX2 and FMA, checked just above.
+        return unsafe { nearest_avx2(rows, labels, distances, sums, counts) };
+    }
+    nearest_body::<false>(rows, labels, distances, sums, counts)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn nearest_avx2(
+    rows: &Nearest<'_>,
+    labels: &mut [usize],
+    distances: &mut [f64],
+    sums: &mut [f64],
+    counts: &mut [f64],
+) -> u64 {
+    nearest_body::<true>(rows, labels, distances, sums, counts)
+}
+
+#[inline(always)]
+fn nearest_body<const FMA: bool>(
+    rows: &Nearest<'_>,
+    labels: &mut [usize],
+    distances: &mut [f64],
+    sums: &mut [f64],
+    counts: &mut [f64],
+) -> u64 {
+    let (d, k) = (rows.d, rows.norms.len());
+    let mut changed = 0;
+    for (i, (row, products)) in rows
+        .z
+        .chunks_exact(d)
+        .zip(rows.products.chunks_exact(k))
+        .enumerate()
+    {
+        // |x - c|^2 = |x|^2 + (|c|^2 - 2 x.c); the row's own norm does not decide the label.
+        let (mut best, mut best_part) = (0, f64::INFINITY);
+        for (cluster, (&cn, &dot)) in rows.norms.iter().zip(products).enumerate() {
+            let part = cn - 2.0 * dot;
+            if part < best_part {
                 best = cluster;
-                best_distance = distance;
+                best_part = part;
             }
         }
-        step.changed += u64::from(labels[i] != best);
+        changed += u64::from(labels[i] != best);
         labels[i] = best;
-        distances[i] = best_distance.max(0.0);
-        step.counts[best] += 1.0;
-        sums[best * d..(best + 1) * d]
-            .iter_mut()
-            .zip(row)
-            .for_each(|(s, v)| *s += v);
+        distances[i] = (crate::simd::dot::<FMA>(row, row) + best_part).max(0.0);
+        counts[best] += 1.0;
+        crate::simd::axpy::<FMA>(1.0, row, &mut sums[best * d..(best + 1) * d]);
     }
-    step
+    changed
 }
 
 fn assign_gpu<F: Float>(
