@@ -103,3 +103,27 @@ mod tests {
         assert_eq!(encode(&classes, &[0, 5, -2]), [1, 2, 0]);
     }
 }
+
+/// Accuracy over all ranks from each rank's predictions and labels `y`: one allreduce.
+pub(crate) fn global_accuracy<L: ClassLabel, S: Data<Elem = L>>(
+    comm: &Comm,
+    predicted: Result<ndarray::Array1<i64>>,
+    y: &ArrayBase<S, Ix1>,
+) -> Result<f64> {
+    let local = predicted.and_then(|predicted| {
+        crate::validate::check_same_rows(predicted.len(), y.len())?;
+        let labels = local_classes(y, comm.rank())?;
+        Ok(predicted
+            .iter()
+            .zip(&labels)
+            .filter(|(p, l)| p == l)
+            .count() as f64)
+    });
+    let correct = crate::distributed::agree(comm, local)?;
+    let mut totals = [correct, y.len() as f64];
+    comm.allreduce_in_place(&mut totals, spmd_comm::ReduceOp::Sum)?;
+    if totals[1] == 0.0 {
+        return Err(Error::Empty { what: "X" });
+    }
+    Ok(totals[0] / totals[1])
+}

@@ -1,6 +1,6 @@
 //! Local input checks.
 
-use ndarray::ArrayView2;
+use ndarray::{ArrayView1, ArrayView2};
 
 use crate::{Error, Float, Result};
 
@@ -61,5 +61,31 @@ pub(crate) fn check_features(expected: usize, found: usize) -> Result<()> {
             expected: format!("{expected} features, as in fit"),
             found: format!("{found} features"),
         })
+    }
+}
+
+/// Errors unless the weights are one finite, non-negative value per row.
+pub(crate) fn check_weights(
+    sample_weight: Option<ArrayView1<'_, f64>>,
+    rows: usize,
+    rank: usize,
+) -> Result<()> {
+    let Some(w) = sample_weight else {
+        return Ok(());
+    };
+    if w.len() != rows {
+        return Err(Error::Shape {
+            what: "sample_weight".into(),
+            expected: format!("{rows} values, one per row of X"),
+            found: format!("{} values", w.len()),
+        });
+    }
+    match w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+        Some(row) => Err(Error::Input(format!(
+            "sample_weight holds {} at row {row} (local to rank {rank}): weights must be finite \
+             and >= 0",
+            w[row]
+        ))),
+        None => Ok(()),
     }
 }

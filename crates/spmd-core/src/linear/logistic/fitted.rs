@@ -1,13 +1,12 @@
 use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Axis, Data, Ix1, Ix2};
 use serde::{Deserialize, Serialize};
-use spmd_comm::{Comm, ReduceOp};
+use spmd_comm::Comm;
 use spmd_gpu::Queue;
 
-use crate::classes::{local_classes, ClassLabel};
-use crate::distributed::agree;
+use crate::classes::{global_accuracy, ClassLabel};
 use crate::partials::readback_for_queue;
-use crate::validate::{check_features, check_finite, check_same_rows};
-use crate::{Error, Float, Result};
+use crate::validate::{check_features, check_finite};
+use crate::{Float, Result};
 
 /// A fitted [`LogisticRegression`](super::LogisticRegression), the same on every rank.
 /// Serialises `coef_`, `intercept_`, `classes_`, `n_iter_` and `n_features_in_` with
@@ -150,23 +149,7 @@ impl FittedLogisticRegression {
         S: Data<Elem = F>,
         T: Data<Elem = L>,
     {
-        let local = check_same_rows(x.nrows(), y.len())
-            .and_then(|_| local_classes(y, comm.rank()))
-            .and_then(|labels| {
-                let predicted = self.predict(x, queue)?;
-                Ok(predicted
-                    .iter()
-                    .zip(&labels)
-                    .filter(|(p, l)| p == l)
-                    .count() as f64)
-            });
-        let correct = agree(comm, local)?;
-        let mut totals = [correct, x.nrows() as f64];
-        comm.allreduce_in_place(&mut totals, ReduceOp::Sum)?;
-        if totals[1] == 0.0 {
-            return Err(Error::Empty { what: "X" });
-        }
-        Ok(totals[0] / totals[1])
+        global_accuracy(comm, self.predict(x, queue), y)
     }
 }
 

@@ -17,7 +17,7 @@ use crate::classes::{encode, global_classes, local_classes, ClassLabel};
 use crate::distributed::{agree, comm_or_world, global_shape};
 use crate::optimize::{lbfgs, newton_cg, LbfgsOptions, NewtonCgOptions};
 use crate::partials::readback_for_queue;
-use crate::validate::{check_finite, check_same_rows};
+use crate::validate::{check_finite, check_same_rows, check_weights};
 use crate::{Error, Float, Result};
 use objective::{Device, LogLoss, Problem};
 
@@ -319,31 +319,5 @@ impl LogisticRegression {
                 ))
             }
         }
-    }
-}
-
-/// Errors unless the weights are one finite, non-negative value per row.
-pub(crate) fn check_weights(
-    sample_weight: Option<ArrayView1<'_, f64>>,
-    rows: usize,
-    rank: usize,
-) -> Result<()> {
-    let Some(w) = sample_weight else {
-        return Ok(());
-    };
-    if w.len() != rows {
-        return Err(Error::Shape {
-            what: "sample_weight".into(),
-            expected: format!("{rows} values, one per row of X"),
-            found: format!("{} values", w.len()),
-        });
-    }
-    match w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
-        Some(row) => Err(Error::Input(format!(
-            "sample_weight holds {} at row {row} (local to rank {rank}): weights must be finite \
-             and >= 0",
-            w[row]
-        ))),
-        None => Ok(()),
     }
 }

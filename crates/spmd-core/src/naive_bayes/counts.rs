@@ -1,0 +1,76 @@
+//! Per-class sums of this rank's rows: the sufficient statistics of MultinomialNB.
+
+use ndarray::{Array2, ArrayView2};
+use spmd_gpu::kernels::xt_r::xt_r;
+use spmd_gpu::{DeviceRows, Queue};
+
+use crate::partials::readback_for_queue;
+use crate::{Error, Float, Result};
+
+/// Weighted row count and feature sums of each class.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Counts {
+    pub class_count: Vec<f64>,
+    /// `classes x features`.
+    pub feature_count: Array2<f64>,
+}
+
+impl Counts {
+    pub fn zeros(classes: usize, features: usize) -> Self {
+        Self {
+            class_count: vec![0.0; classes],
+            feature_count: Array2::zeros((classes, features)),
+        }
+    }
+
+    /// Adds rows `x` of classes `labels` (indices) with `weights`, on the CPU or the GPU
+    /// ($X^\top$ times the weighted one-hot labels).
+    pub fn add<F: Float>(
+        &mut self,
+        x: ArrayView2<'_, F>,
+        labels: &[u32],
+        weights: Option<&[f64]>,
+        queue: Option<&Queue>,
+    ) -> Result<()> {
+        let k = self.class_count.len();
+        let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
+        for (i, &c) in labels.iter().enumerate() {
+            self.class_count[c as usize] += weight(i);
+        }
+        match queue {
+            Some(queue) if x.nrows() > 0 => {
+                let one_hot = Array2::from_shape_fn((x.nrows(), k), |(i, c)| {
+                    if labels[i] as usize == c {
+                        weight(i)
+                    } else {
+                        0.0
+                    }
+                });
+                let rows = DeviceRows::upload(queue, x)?;
+                let sums = xt_r(queue, &rows, one_hot.view(), readback_for_queue(queue)?)?;
+                self.feature_count += &sums.t();
+            }
+            _ => {
+                for (i, (row, &c)) in x.rows().into_iter().zip(labels).enumerate() {
+                    let s = weight(i);
+                    self.feature_count
+                        .row_mut(c as usize)
+                        .zip_mut_with(&row, |acc, v| *acc += s * v.as_f64());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Errors unless every value of `x` is finite and non-negative (counts or frequencies).
+pub(super) fn check_counts<F: Float>(x: ArrayView2<'_, F>, rank: usize) -> Result<()> {
+    crate::validate::check_finite("X", x, rank)?;
+    match x.indexed_iter().find(|(_, v)| v.as_f64() < 0.0) {
+        Some(((row, column), v)) => Err(Error::Input(format!(
+            "negative value {v} in X passed to MultinomialNB at row {row}, column {column} \
+             (row index local to rank {rank}): features must be counts or frequencies"
+        ))),
+        None => Ok(()),
+    }
+}
