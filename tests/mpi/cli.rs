@@ -237,5 +237,82 @@ fn main() {
             )
         },
     );
+    h.run(
+        "logistic-regression on one shared file: the model and labels match scikit-learn",
+        |c| {
+            let case = common::classification::logistic_cases()
+                .into_iter()
+                .find(|c| c.name == "multi_balanced")
+                .expect("fixture");
+            let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/classification");
+            let (x_file, y_file) = (fixtures.join("multi_x.npy"), fixtures.join("multi_y.npy"));
+            let model = dir.join("logistic.json");
+            let labels = dir.join("logistic_labels_{rank}.npy");
+            run(
+                c,
+                &[
+                    "fit",
+                    "logistic-regression",
+                    "--x",
+                    x_file.to_str().unwrap(),
+                    "--y",
+                    y_file.to_str().unwrap(),
+                    "--param",
+                    "C=10",
+                    "--param",
+                    "class_weight=balanced",
+                    "--param",
+                    "tol=1e-10",
+                    "--param",
+                    "max_iter=1000",
+                    "--out",
+                    model.to_str().unwrap(),
+                ],
+            )?;
+            c.barrier().map_err(|e| e.to_string())?;
+            let got = read_matrix_attribute(&model, "coef_")?;
+            ensure(rel_err(&got, case.coef.iter()) < 1e-4, || {
+                "coef_ differs from scikit-learn".into()
+            })?;
+            run(
+                c,
+                &[
+                    "predict",
+                    "--model",
+                    model.to_str().unwrap(),
+                    "--x",
+                    x_file.to_str().unwrap(),
+                    "--out",
+                    labels.to_str().unwrap(),
+                ],
+            )?;
+            c.barrier().map_err(|e| e.to_string())?;
+            // Every rank's labels, in rank order, are the labels of the whole file.
+            let mut all = Vec::new();
+            for rank in 0..c.size() {
+                let path = dir.join(format!("logistic_labels_{rank}.npy"));
+                let part =
+                    ArrayD::<f64>::read_npy(std::fs::File::open(&path).map_err(|e| e.to_string())?)
+                        .map_err(|e| e.to_string())?;
+                all.extend(part.iter().copied());
+            }
+            let proba = case.proba;
+            ensure(all.len() == proba.nrows(), || {
+                format!("{} labels", all.len())
+            })?;
+            let agree = proba
+                .outer_iter()
+                .zip(&all)
+                .filter(|(row, label)| {
+                    let best = (0..row.len()).fold(0, |b, k| if row[k] > row[b] { k } else { b });
+                    best as f64 == **label
+                })
+                .count();
+            ensure(agree == all.len(), || {
+                format!("{agree} of {} labels agree", all.len())
+            })
+        },
+    );
     h.finish();
 }

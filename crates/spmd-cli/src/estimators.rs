@@ -15,6 +15,9 @@ use spmd_core::{Comm, Queue};
 use crate::data::TargetData;
 use crate::{CliError, ModelFile};
 
+mod classifiers;
+use classifiers::{LogisticRegressionCli, MultinomialNbCli};
+
 /// One estimator as the command line drives it.
 pub trait CliEstimator: Sync {
     /// Kebab-case name (`linear-regression`).
@@ -85,6 +88,8 @@ pub static ESTIMATORS: &[&dyn CliEstimator] = &[
     &QrCli,
     &SvdCli,
     &KMeansCli,
+    &LogisticRegressionCli,
+    &MultinomialNbCli,
 ];
 
 /// The estimator called `name`.

@@ -625,3 +625,162 @@ fn kmeans_fit_predict_and_labels_match_sklearn() {
     ]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("init must be k-means++"));
 }
+
+fn classification_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/classification")
+        .join(name)
+}
+
+#[test]
+fn classifiers_fit_predict_and_give_probabilities_like_sklearn() {
+    let dir = scratch("classifiers");
+    for (estimator, data, case, params) in [
+        (
+            "logistic-regression",
+            "binary",
+            "binary_balanced",
+            vec!["--param", "class_weight=balanced", "--param", "tol=1e-10"],
+        ),
+        (
+            "logistic-regression",
+            "multi",
+            "multi_default",
+            vec![
+                "--param",
+                "C=1.0",
+                "--param",
+                "solver=newton-cg",
+                "--param",
+                "tol=1e-10",
+            ],
+        ),
+        (
+            "multinomial-nb",
+            "nb",
+            "nb_class_prior",
+            vec![
+                "--param",
+                "alpha=2.0",
+                "--param",
+                "class_prior=[0.2, 0.3, 0.5]",
+            ],
+        ),
+    ] {
+        let model = dir.join(format!("{case}.json"));
+        let x = classification_fixture(&format!("{data}_x.npy"));
+        let y = classification_fixture(&format!("{data}_y.npy"));
+        let mut args = vec![
+            "fit",
+            estimator,
+            "--x",
+            x.to_str().unwrap(),
+            "--y",
+            y.to_str().unwrap(),
+        ];
+        args.extend(params.iter().copied());
+        args.extend(["--out", model.to_str().unwrap()]);
+        let out = spmd_learn(&args);
+        assert!(
+            out.status.success(),
+            "{case}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+        let flat = |key: &str| -> Vec<f64> {
+            json[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|r| match r.as_array() {
+                    Some(row) => row.iter().map(|v| v.as_f64().unwrap()).collect(),
+                    None => vec![r.as_f64().unwrap()],
+                })
+                .collect()
+        };
+        let (key, file) = if estimator == "multinomial-nb" {
+            ("feature_log_prob_", "feature_log_prob")
+        } else {
+            ("coef_", "coef")
+        };
+        let want = npy(&classification_fixture(&format!("{case}_{file}.npy")));
+        let scale = want.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+        assert!(
+            max_abs_diff(flat(key), want.iter().copied()) < 1e-4 * scale,
+            "{case}: {key}"
+        );
+        assert!(json["classes_"].is_array(), "{case}");
+
+        let proba = dir.join(format!("{case}_proba.npy"));
+        let out = spmd_learn(&[
+            "transform",
+            "--model",
+            model.to_str().unwrap(),
+            "--x",
+            x.to_str().unwrap(),
+            "--out",
+            proba.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{case}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let proba = npy(&proba);
+        let want = npy(&classification_fixture(&format!("{case}_proba.npy")));
+        assert!(
+            max_abs_diff(proba.iter().copied(), want.iter().copied()) < 1e-4,
+            "{case}: proba"
+        );
+
+        let labels = dir.join(format!("{case}_labels.npy"));
+        let out = spmd_learn(&[
+            "predict",
+            "--model",
+            model.to_str().unwrap(),
+            "--x",
+            x.to_str().unwrap(),
+            "--out",
+            labels.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{case}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let labels = npy(&labels);
+        let classes: Vec<f64> = json["classes_"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_f64().unwrap())
+            .collect();
+        assert_eq!(labels.len(), proba.shape()[0]);
+        for (row, label) in proba.outer_iter().zip(labels.iter()) {
+            let best = (0..row.len()).fold(0, |b, c| if row[c] > row[b] { c } else { b });
+            assert_eq!(classes[best], *label, "{case}");
+        }
+    }
+    let x = classification_fixture("nb_x.npy");
+    let y = classification_fixture("nb_y.npy");
+    let model = dir.join("bad.json");
+    let out = spmd_learn(&[
+        "fit",
+        "logistic-regression",
+        "--x",
+        x.to_str().unwrap(),
+        "--y",
+        y.to_str().unwrap(),
+        "--param",
+        "solver=sag",
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("sag") && stderr.contains("lbfgs"),
+        "{stderr}"
+    );
+    assert!(!model.exists());
+}
