@@ -53,17 +53,16 @@ impl Step {
     }
 }
 
-/// Assigns every local row to its nearest centre (lowest label on ties), writing `labels` and
-/// squared `distances`, and sums the rows per cluster.
+/// Assigns every local row to its nearest centre (lowest label on ties), writing `labels`, and
+/// sums the rows per cluster.
 pub(crate) fn assign<F: Float>(
     rows: &Rows<'_, F>,
     centres: &Array2<f64>,
     labels: &mut [usize],
-    distances: &mut [f64],
 ) -> Result<Step> {
     let (k, d) = centres.dim();
     match rows.queue {
-        Some(queue) => assign_gpu(rows, queue, centres, labels, distances),
+        Some(queue) => assign_gpu(rows, queue, centres, labels),
         None => {
             // Near-centred contiguous f64 rows are used in place; others are copied shifted.
             let direct =
@@ -83,11 +82,8 @@ pub(crate) fn assign<F: Float>(
             };
             let step = labels
                 .par_chunks_mut(BLOCK)
-                .zip(distances.par_chunks_mut(BLOCK))
                 .enumerate()
-                .map(|(b, (labels, distances))| {
-                    assign_block(rows, &block, b * BLOCK, labels, distances)
-                })
+                .map(|(b, labels)| assign_block(rows, &block, b * BLOCK, labels))
                 .reduce(|| Step::empty(k, d), Step::add);
             Ok(unshift(step, &shift))
         }
@@ -116,7 +112,6 @@ fn assign_block<F: Float>(
     block: &Block<'_>,
     start: usize,
     labels: &mut [usize],
-    distances: &mut [f64],
 ) -> Step {
     let (k, d) = (block.c.nrows(), block.c.ncols());
     let n = labels.len();
@@ -155,7 +150,7 @@ fn assign_block<F: Float>(
         norms: &block.norms,
         d,
     };
-    step.changed = nearest(&rows, labels, distances, sums, &mut step.counts);
+    step.changed = nearest(&rows, labels, sums, &mut step.counts);
     step
 }
 
@@ -168,21 +163,15 @@ struct Nearest<'a> {
     d: usize,
 }
 
-/// Labels each row with its nearest centre (lowest label on ties), writes its squared
-/// distance, adds it to its cluster's sums and count, and returns how many labels changed.
-fn nearest(
-    rows: &Nearest<'_>,
-    labels: &mut [usize],
-    distances: &mut [f64],
-    sums: &mut [f64],
-    counts: &mut [f64],
-) -> u64 {
+/// Labels each row with its nearest centre (lowest label on ties), adds it to its cluster's
+/// sums and count, and returns how many labels changed.
+fn nearest(rows: &Nearest<'_>, labels: &mut [usize], sums: &mut [f64], counts: &mut [f64]) -> u64 {
     #[cfg(target_arch = "x86_64")]
     if crate::simd::has_avx2_fma() {
         // SAFETY: the CPU has AVX2 and FMA, checked just above.
-        return unsafe { nearest_avx2(rows, labels, distances, sums, counts) };
+        return unsafe { nearest_avx2(rows, labels, sums, counts) };
     }
-    nearest_body::<false>(rows, labels, distances, sums, counts)
+    nearest_body::<false>(rows, labels, sums, counts)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -190,18 +179,16 @@ fn nearest(
 unsafe fn nearest_avx2(
     rows: &Nearest<'_>,
     labels: &mut [usize],
-    distances: &mut [f64],
     sums: &mut [f64],
     counts: &mut [f64],
 ) -> u64 {
-    nearest_body::<true>(rows, labels, distances, sums, counts)
+    nearest_body::<true>(rows, labels, sums, counts)
 }
 
 #[inline(always)]
 fn nearest_body<const FMA: bool>(
     rows: &Nearest<'_>,
     labels: &mut [usize],
-    distances: &mut [f64],
     sums: &mut [f64],
     counts: &mut [f64],
 ) -> u64 {
@@ -213,7 +200,8 @@ fn nearest_body<const FMA: bool>(
         .zip(rows.products.chunks_exact(k))
         .enumerate()
     {
-        // |x - c|^2 = |x|^2 + (|c|^2 - 2 x.c); the row's own norm does not decide the label.
+        // |x - c|^2 = |x|^2 + (|c|^2 - 2 x.c); the row's own norm does not decide the label,
+        // and distances are formed exactly where they are needed (relocation, inertia).
         let (mut best, mut best_part) = (0, f64::INFINITY);
         for (cluster, (&cn, &dot)) in rows.norms.iter().zip(products).enumerate() {
             let part = cn - 2.0 * dot;
@@ -224,7 +212,6 @@ fn nearest_body<const FMA: bool>(
         }
         changed += u64::from(labels[i] != best);
         labels[i] = best;
-        distances[i] = (crate::simd::dot::<FMA>(row, row) + best_part).max(0.0);
         counts[best] += 1.0;
         crate::simd::axpy::<FMA>(1.0, row, &mut sums[best * d..(best + 1) * d]);
     }
@@ -236,7 +223,6 @@ fn assign_gpu<F: Float>(
     queue: &Queue,
     centres: &Array2<f64>,
     labels: &mut [usize],
-    distances: &mut [f64],
 ) -> Result<Step> {
     let (k, d) = centres.dim();
     let mut step = Step::empty(k, d);
@@ -247,10 +233,9 @@ fn assign_gpu<F: Float>(
         centres.view(),
         &rows.shift,
         readback,
-        |i, label, distance| {
+        |i, label, _distance| {
             step.changed += u64::from(labels[i] != label);
             labels[i] = label;
-            distances[i] = distance;
             step.counts[label] += 1.0;
             step.sums
                 .row_mut(label)
@@ -262,21 +247,41 @@ fn assign_gpu<F: Float>(
     Ok(step)
 }
 
-/// $\sum_i \lVert x_i - c_{l_i} \rVert^2$ over this rank's rows, formed directly (no norm
-/// expansion) so the reported inertia is accurate.
+/// $\lVert x_i - c_{l_i} \rVert^2$ of each of this rank's rows, formed directly (no norm
+/// expansion, so accurate even far from the origin), in parallel.
+pub(crate) fn squared_distances<F: Float>(
+    x: ArrayView2<'_, F>,
+    centres: &Array2<f64>,
+    labels: &[usize],
+) -> Vec<f64> {
+    let mut out = vec![0.0; labels.len()];
+    out.par_chunks_mut(BLOCK).enumerate().for_each(|(b, out)| {
+        for (i, o) in out.iter_mut().enumerate() {
+            let row = b * BLOCK + i;
+            *o = squared_distance(x.row(row), centres.row(labels[row]));
+        }
+    });
+    out
+}
+
+/// $\sum_j (x_j - c_j)^2$ with independent accumulators (vectorisable).
+fn squared_distance<F: Float>(
+    x: ndarray::ArrayView1<'_, F>,
+    c: ndarray::ArrayView1<'_, f64>,
+) -> f64 {
+    let mut acc = [0.0; 4];
+    for (j, (v, m)) in x.iter().zip(c).enumerate() {
+        let t = v.as_f64() - m;
+        acc[j % 4] += t * t;
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3])
+}
+
+/// $\sum_i \lVert x_i - c_{l_i} \rVert^2$ over this rank's rows (see [`squared_distances`]).
 pub(crate) fn local_inertia<F: Float>(
     x: ArrayView2<'_, F>,
     centres: &Array2<f64>,
     labels: &[usize],
 ) -> f64 {
-    x.rows()
-        .into_iter()
-        .zip(labels)
-        .map(|(row, &l)| {
-            row.iter()
-                .zip(centres.row(l))
-                .map(|(v, c)| (v.as_f64() - c).powi(2))
-                .sum::<f64>()
-        })
-        .sum()
+    squared_distances(x, centres, labels).iter().sum()
 }

@@ -16,7 +16,7 @@ use crate::distributed::{agree, comm_or_world, global_shape};
 use crate::partials::{column_moments, combine_column_moments, ColumnMoments};
 use crate::validate::{check_features, check_finite};
 use crate::{Error, Float, Result};
-use lloyd::{assign, local_inertia, Rows};
+use lloyd::{assign, local_inertia, squared_distances, Rows};
 
 /// scikit-learn's `KMeans` over all ranks' rows: centroids are global, labels stay with their
 /// rows.
@@ -216,11 +216,10 @@ impl KMeans {
         let (k, d) = centres.dim();
         let comm = rows.comm;
         let mut labels = vec![usize::MAX; rows.x.nrows()];
-        let mut distances = vec![0.0; rows.x.nrows()];
         let mut strict = false;
         let mut n_iter = 0;
         for iteration in 0..self.params.max_iter {
-            let step = assign(rows, &centres, &mut labels, &mut distances)?;
+            let step = assign(rows, &centres, &mut labels)?;
             let mut totals: Vec<f64> = step
                 .sums
                 .iter()
@@ -233,7 +232,7 @@ impl KMeans {
             let mut sums = Array2::from_shape_vec((k, d), totals[..k * d].to_vec())
                 .map_err(|e| Error::Input(e.to_string()))?;
             let mut counts = totals[k * d..k * d + k].to_vec();
-            self.relocate_empty(rows, &labels, &distances, &mut sums, &mut counts)?;
+            self.relocate_empty(rows, &labels, &centres, &mut sums, &mut counts)?;
             let mut new_centres = sums;
             for (mut row, &count) in new_centres.rows_mut().into_iter().zip(&counts) {
                 if count > 0.0 {
@@ -258,7 +257,7 @@ impl KMeans {
         }
         if !strict {
             // Labels that match the final centres.
-            assign(rows, &centres, &mut labels, &mut distances)?;
+            assign(rows, &centres, &mut labels)?;
         }
         let inertia =
             comm.allreduce_scalar(local_inertia(rows.x, &centres, &labels), ReduceOp::Sum)?;
@@ -277,7 +276,7 @@ impl KMeans {
         &self,
         rows: &Rows<'_, F>,
         labels: &[usize],
-        distances: &[f64],
+        centres: &Array2<f64>,
         sums: &mut Array2<f64>,
         counts: &mut [f64],
     ) -> Result<()> {
@@ -287,6 +286,7 @@ impl KMeans {
         }
         let d = sums.ncols();
         let width = 3 + d;
+        let distances = squared_distances(rows.x, centres, labels);
         let mut order: Vec<usize> = (0..distances.len()).collect();
         order.sort_by(|&a, &b| distances[b].total_cmp(&distances[a]).then(a.cmp(&b)));
         let mut mine = vec![-1.0; empty.len() * width];
