@@ -4,6 +4,8 @@
     python3 bench/daal4py_bench.py
 
 Prints the best of 5 fits per workload, one process, with the threads oneDAL chooses.
+LogisticRegression has no convenient daal4py entry point; it is timed through
+scikit-learn-intelex's LogisticRegression (oneDAL underneath) and, for reference, scikit-learn.
 """
 
 import time
@@ -31,6 +33,7 @@ workloads = [
     ("qr", 2_000_000, 32),
     ("kmeans", 1_000_000, 32),
     ("kmeans32", 1_000_000, 32),
+    ("logreg", 500_000, 32),
 ]
 for name, rows, cols in workloads:
     x = rng.random((rows, cols)) - 0.5
@@ -43,10 +46,21 @@ for name, rows, cols in workloads:
         seconds = best(lambda: daal4py.pca(method="correlationDense", nComponents=8, resultsToCompute="mean|variance|eigenvalue").compute(x))
     elif name == "qr":
         seconds = best(lambda: daal4py.qr().compute(x))
+    elif name == "logreg":
+        # Binary labels drawn with probability sigmoid(row sum), as examples/bench.rs draws them;
+        # scikit-learn's defaults (lbfgs, C = 1, tol = 1e-4).
+        from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+        from sklearnex.linear_model import LogisticRegression
+
+        labels = (rng.random(rows) < 1.0 / (1.0 + np.exp(-x.sum(axis=1)))).astype(np.float64)
+        reference = best(lambda: SkLogisticRegression().fit(x, labels))
+        print(f"| - | {name} | {rows} x {cols} | scikit-learn | {reference:.3f} | {rows * cols * 8 / reference / 1e9:.1f} |")
+        seconds = best(lambda: LogisticRegression().fit(x, labels))
     else:
         # k = 10, 20 Lloyd iterations from given centres, as examples/bench.rs runs it.
         data = x if name == "kmeans" else x.astype(np.float32)
         centres = data[:10].copy()
         algorithm = daal4py.kmeans(nClusters=10, maxIterations=20, accuracyThreshold=0.0, fptype="double" if name == "kmeans" else "float")
         seconds = best(lambda: algorithm.compute(data, centres))
-    print(f"| - | {name} | {rows} x {cols} | daal4py (oneDAL) | {seconds:.3f} | {rows * cols * 8 / seconds / 1e9:.1f} |")
+    library = "scikit-learn-intelex (oneDAL)" if name == "logreg" else "daal4py (oneDAL)"
+    print(f"| - | {name} | {rows} x {cols} | {library} | {seconds:.3f} | {rows * cols * 8 / seconds / 1e9:.1f} |")

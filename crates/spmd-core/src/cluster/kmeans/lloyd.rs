@@ -10,7 +10,7 @@ use spmd_gpu::Queue;
 use crate::partials::readback_for_queue;
 use crate::{Float, Result};
 
-/// Rows per CPU block: the block, its distances and its scratch stay in cache.
+/// Rows per CPU block: the block and its products stay in cache.
 const BLOCK: usize = 1024;
 
 /// This rank's rows and what the steps need to know about them.
@@ -24,6 +24,8 @@ pub(crate) struct Rows<'a, F> {
     pub queue: Option<&'a Queue>,
     /// Global column means: rows and centres are shifted by them before distances are formed.
     pub shift: Vec<f64>,
+    /// The rows prepared for the CPU steps (`None` when a queue is given).
+    pub cpu: Option<&'a CpuRows<'a>>,
 }
 
 /// Per-cluster sums and counts of this rank's rows, and how many labels changed.
@@ -53,6 +55,73 @@ impl Step {
     }
 }
 
+/// This rank's rows as the CPU steps read them, made once per fit: shifted by the global means
+/// so the distance expansion stays accurate (scikit-learn also centres a copy). Near-centred
+/// contiguous f64 input is read in place; f32 input is kept (and multiplied) in f32.
+pub(crate) enum Prepared<'a> {
+    /// f64 rows, row-major: the input itself or a shifted copy.
+    F64(std::borrow::Cow<'a, [f64]>),
+    /// Shifted f32 rows, row-major.
+    F32(Vec<f32>),
+}
+
+/// The prepared rows and the shift they carry (zeros for input read in place).
+pub(crate) struct CpuRows<'a> {
+    pub data: Prepared<'a>,
+    pub shift: Vec<f64>,
+}
+
+impl<'a> CpuRows<'a> {
+    /// Prepares `x` with the global column means `mean`.
+    pub fn new<F: Float>(x: ArrayView2<'a, F>, mean: &[f64]) -> Self {
+        let d = x.ncols();
+        if let Some(parts) = crate::partials::direct_f64_parts(&[x], mean) {
+            return Self {
+                data: Prepared::F64(std::borrow::Cow::Borrowed(parts[0].0)),
+                shift: vec![0.0; d],
+            };
+        }
+        let n = x.nrows();
+        let data = if std::mem::size_of::<F>() == 4 {
+            let mut z = vec![0.0_f32; n * d];
+            z.par_chunks_mut(BLOCK * d.max(1))
+                .enumerate()
+                .for_each(|(b, out)| {
+                    pack_rows(
+                        &[x],
+                        Some(mean),
+                        b * BLOCK,
+                        out.len() / d.max(1),
+                        d,
+                        out,
+                        None,
+                    )
+                });
+            Prepared::F32(z)
+        } else {
+            let mut z = vec![0.0_f64; n * d];
+            z.par_chunks_mut(BLOCK * d.max(1))
+                .enumerate()
+                .for_each(|(b, out)| {
+                    pack_rows(
+                        &[x],
+                        Some(mean),
+                        b * BLOCK,
+                        out.len() / d.max(1),
+                        d,
+                        out,
+                        None,
+                    )
+                });
+            Prepared::F64(std::borrow::Cow::Owned(z))
+        };
+        Self {
+            data,
+            shift: mean.to_vec(),
+        }
+    }
+}
+
 /// Assigns every local row to its nearest centre (lowest label on ties), writing `labels`, and
 /// sums the rows per cluster.
 pub(crate) fn assign<F: Float>(
@@ -60,43 +129,39 @@ pub(crate) fn assign<F: Float>(
     centres: &Array2<f64>,
     labels: &mut [usize],
 ) -> Result<Step> {
-    let (k, d) = centres.dim();
-    match rows.queue {
-        Some(queue) => assign_gpu(rows, queue, centres, labels),
-        None => {
-            // Near-centred contiguous f64 rows are used in place; others are copied shifted.
-            let direct =
-                crate::partials::direct_f64_parts(&[rows.x], &rows.shift).map(|parts| parts[0].0);
-            let shift: Vec<f64> = if direct.is_some() {
-                vec![0.0; d]
-            } else {
-                rows.shift.clone()
-            };
-            let shifted = centres - &ndarray::Array1::from(shift.clone());
-            let norms: Vec<f64> = shifted.rows().into_iter().map(|c| c.dot(&c)).collect();
-            let block = Block {
-                c: Mat::from_fn(k, d, |i, j| shifted[[i, j]]),
-                norms,
-                shift: &shift,
-                direct,
-            };
-            let step = labels
-                .par_chunks_mut(BLOCK)
-                .enumerate()
-                .map(|(b, labels)| assign_block(rows, &block, b * BLOCK, labels))
-                .reduce(|| Step::empty(k, d), Step::add);
-            Ok(unshift(step, &shift))
-        }
+    if let Some(queue) = rows.queue {
+        return assign_gpu(rows, queue, centres, labels);
     }
+    let prepared;
+    let cpu = match rows.cpu {
+        Some(cpu) => cpu,
+        None => {
+            prepared = CpuRows::new(rows.x, &rows.shift);
+            &prepared
+        }
+    };
+    Ok(assign_cpu(cpu, centres, labels))
 }
 
-/// What every CPU block shares: the shifted centres ($k \times d$), their squared norms, the
-/// shift, and the input as one slice when it is used in place.
-struct Block<'a> {
-    c: Mat<f64>,
-    norms: Vec<f64>,
-    shift: &'a [f64],
-    direct: Option<&'a [f64]>,
+fn assign_cpu(cpu: &CpuRows<'_>, centres: &Array2<f64>, labels: &mut [usize]) -> Step {
+    let (k, d) = centres.dim();
+    let shifted = centres - &ndarray::Array1::from(cpu.shift.clone());
+    let step = match &cpu.data {
+        Prepared::F64(z) => {
+            let c = Mat::from_fn(k, d, |i, j| shifted[[i, j]]);
+            let norms: Vec<f64> = shifted.rows().into_iter().map(|c| c.dot(&c)).collect();
+            assign_blocks(z, &c, &norms, labels)
+        }
+        Prepared::F32(z) => {
+            // The products are of the f32-rounded centres; their norms match them.
+            let c = Mat::from_fn(k, d, |i, j| shifted[[i, j]] as f32);
+            let norms: Vec<f64> = (0..k)
+                .map(|i| (0..d).map(|j| f64::from(c[(i, j)]).powi(2)).sum())
+                .collect();
+            assign_blocks(z, &c, &norms, labels)
+        }
+    };
+    unshift(step, &cpu.shift)
 }
 
 /// The sums were of shifted rows: add the shift back, once per row.
@@ -107,87 +172,98 @@ fn unshift(mut step: Step, shift: &[f64]) -> Step {
     step
 }
 
-fn assign_block<F: Float>(
-    rows: &Rows<'_, F>,
-    block: &Block<'_>,
-    start: usize,
-    labels: &mut [usize],
-) -> Step {
-    let (k, d) = (block.c.nrows(), block.c.ncols());
-    let n = labels.len();
-    let mut scratch = Vec::new();
-    let z: &[f64] = match block.direct {
-        Some(all) => &all[start * d..(start + n) * d],
-        None => {
-            scratch.resize(n * d, 0.0);
-            pack_rows(
-                &[rows.x],
-                Some(block.shift),
-                start,
-                n,
-                d,
-                &mut scratch,
-                None,
+/// The CPU step over cache-sized blocks of the prepared rows `z` (f64 or f32), in parallel.
+fn assign_blocks<T: Element>(z: &[T], c: &Mat<T>, norms: &[f64], labels: &mut [usize]) -> Step {
+    let (k, d) = (c.nrows(), c.ncols());
+    labels
+        .par_chunks_mut(BLOCK)
+        .enumerate()
+        .map(|(b, labels)| {
+            let n = labels.len();
+            let z = &z[b * BLOCK * d..(b * BLOCK + n) * d];
+            // dots = C Z^T, k x n column-major: row i's k products are contiguous.
+            let mut dots = vec![T::default(); k * n];
+            faer::linalg::matmul::matmul(
+                MatMut::from_column_major_slice_mut(&mut dots, k, n),
+                Accum::Replace,
+                c.as_ref(),
+                MatRef::from_column_major_slice(z, d, n),
+                T::one(),
+                Par::Seq,
             );
-            &scratch
-        }
-    };
-    // dots = C Z^T, k x n column-major: row i's k products are contiguous.
-    let mut dots = vec![0.0_f64; k * n];
-    faer::linalg::matmul::matmul(
-        MatMut::from_column_major_slice_mut(&mut dots, k, n),
-        Accum::Replace,
-        block.c.as_ref(),
-        MatRef::from_column_major_slice(z, d, n),
-        1.0,
-        Par::Seq,
-    );
-    let mut step = Step::empty(k, d);
-    let sums = step.sums.as_slice_mut().unwrap_or(&mut []);
-    let rows = Nearest {
-        z,
-        products: &dots,
-        norms: &block.norms,
-        d,
-    };
-    step.changed = nearest(&rows, labels, sums, &mut step.counts);
-    step
+            let mut step = Step::empty(k, d);
+            let sums = step.sums.as_slice_mut().unwrap_or(&mut []);
+            let rows = Nearest {
+                z,
+                products: &dots,
+                norms,
+                d,
+            };
+            step.changed = nearest(&rows, labels, sums, &mut step.counts);
+            step
+        })
+        .reduce(|| Step::empty(k, d), Step::add)
+}
+
+/// f32 or f64: what the CPU step multiplies in.
+pub(crate) trait Element:
+    faer::traits::ComplexField + Copy + Default + Send + Sync + Into<f64> + 'static
+{
+    /// 1 in this type.
+    fn one() -> Self;
+}
+
+impl Element for f64 {
+    fn one() -> Self {
+        1.0
+    }
+}
+
+impl Element for f32 {
+    fn one() -> Self {
+        1.0
+    }
 }
 
 /// A block's rows, their products with every centre and the centres' squared norms.
-struct Nearest<'a> {
-    z: &'a [f64],
+struct Nearest<'a, T> {
+    z: &'a [T],
     /// Row i's k products are `products[i k .. (i + 1) k]`.
-    products: &'a [f64],
+    products: &'a [T],
     norms: &'a [f64],
     d: usize,
 }
 
 /// Labels each row with its nearest centre (lowest label on ties), adds it to its cluster's
 /// sums and count, and returns how many labels changed.
-fn nearest(rows: &Nearest<'_>, labels: &mut [usize], sums: &mut [f64], counts: &mut [f64]) -> u64 {
+fn nearest<T: Element>(
+    rows: &Nearest<'_, T>,
+    labels: &mut [usize],
+    sums: &mut [f64],
+    counts: &mut [f64],
+) -> u64 {
     #[cfg(target_arch = "x86_64")]
     if crate::simd::has_avx2_fma() {
         // SAFETY: the CPU has AVX2 and FMA, checked just above.
         return unsafe { nearest_avx2(rows, labels, sums, counts) };
     }
-    nearest_body::<false>(rows, labels, sums, counts)
+    nearest_body(rows, labels, sums, counts)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn nearest_avx2(
-    rows: &Nearest<'_>,
+unsafe fn nearest_avx2<T: Element>(
+    rows: &Nearest<'_, T>,
     labels: &mut [usize],
     sums: &mut [f64],
     counts: &mut [f64],
 ) -> u64 {
-    nearest_body::<true>(rows, labels, sums, counts)
+    nearest_body(rows, labels, sums, counts)
 }
 
 #[inline(always)]
-fn nearest_body<const FMA: bool>(
-    rows: &Nearest<'_>,
+fn nearest_body<T: Element>(
+    rows: &Nearest<'_, T>,
     labels: &mut [usize],
     sums: &mut [f64],
     counts: &mut [f64],
@@ -204,7 +280,7 @@ fn nearest_body<const FMA: bool>(
         // and distances are formed exactly where they are needed (relocation, inertia).
         let (mut best, mut best_part) = (0, f64::INFINITY);
         for (cluster, (&cn, &dot)) in rows.norms.iter().zip(products).enumerate() {
-            let part = cn - 2.0 * dot;
+            let part = cn - 2.0 * dot.into();
             if part < best_part {
                 best = cluster;
                 best_part = part;
@@ -213,7 +289,9 @@ fn nearest_body<const FMA: bool>(
         changed += u64::from(labels[i] != best);
         labels[i] = best;
         counts[best] += 1.0;
-        crate::simd::axpy::<FMA>(1.0, row, &mut sums[best * d..(best + 1) * d]);
+        for (s, v) in sums[best * d..(best + 1) * d].iter_mut().zip(row) {
+            *s += (*v).into();
+        }
     }
     changed
 }

@@ -16,7 +16,7 @@ use crate::distributed::{agree, comm_or_world, global_shape};
 use crate::partials::{column_moments, combine_column_moments, ColumnMoments};
 use crate::validate::{check_features, check_finite};
 use crate::{Error, Float, Result};
-use lloyd::{assign, local_inertia, squared_distances, Rows};
+use lloyd::{assign, local_inertia, squared_distances, CpuRows, Rows};
 
 /// scikit-learn's `KMeans` over all ranks' rows: centroids are global, labels stay with their
 /// rows.
@@ -157,6 +157,7 @@ impl KMeans {
         let moments = combine_column_moments(&comm, &local)?;
         // scikit-learn's tolerance: tol times the mean of the feature variances.
         let tol = self.params.tol * moments.m2.iter().map(|m| m / n as f64).sum::<f64>() / d as f64;
+        let cpu = queue.is_none().then(|| CpuRows::new(x, &moments.mean));
         let rows = Rows {
             comm: &comm,
             x,
@@ -164,6 +165,7 @@ impl KMeans {
             total: n,
             queue,
             shift: moments.mean,
+            cpu: cpu.as_ref(),
         };
         let seed = self.seed(&comm)?;
         let runs = match (self.params.n_init, &self.init) {
