@@ -4,7 +4,7 @@ use ndarray::ArrayView2;
 
 use crate::kernels::input_buffer;
 use crate::pack::pack_rows;
-use crate::{HostFloat, KernelFloat, Precision, Queue, Result};
+use crate::{Error, HostFloat, KernelFloat, Precision, Queue, Result};
 
 /// Rows per resident block when the binding limit allows it.
 const DEFAULT_BLOCK_ROWS: usize = 1 << 18;
@@ -76,6 +76,11 @@ impl DeviceRows {
             .min(rows.max(1));
         let mut host = vec![R::default(); block_rows * k4 * 4];
         let mut blocks = Vec::new();
+        // Running out of device memory is an error to return, not a panic of wgpu's default
+        // handler.
+        let scope = queue
+            .device
+            .push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         for start in (0..rows).step_by(block_rows) {
             let n = block_rows.min(rows - start);
             pack_rows(&[x], None, start, n, k4 * 4, &mut host, None);
@@ -88,6 +93,12 @@ impl DeviceRows {
                 rows: n,
                 buffer,
             });
+        }
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(Error::Device(format!(
+                "{rows} x {cols} rows do not fit in the device's memory ({e}); fit on the CPU \
+                 or on more ranks"
+            )));
         }
         queue.submit_and_wait(queue.device.create_command_encoder(&Default::default()))?;
         Ok(Self {
