@@ -73,6 +73,57 @@ pub(crate) fn encode(classes: &[i64], labels: &[i64]) -> Vec<u32> {
         .collect()
 }
 
+/// Accuracy over all ranks from each rank's predictions and labels `y`: one allreduce.
+pub(crate) fn global_accuracy<L: ClassLabel, S: Data<Elem = L>>(
+    comm: &Comm,
+    predicted: Result<ndarray::Array1<i64>>,
+    y: &ArrayBase<S, Ix1>,
+) -> Result<f64> {
+    let local = predicted.and_then(|predicted| {
+        crate::validate::check_same_rows(predicted.len(), y.len())?;
+        let labels = local_classes(y, comm.rank())?;
+        Ok(predicted
+            .iter()
+            .zip(&labels)
+            .filter(|(p, l)| p == l)
+            .count() as f64)
+    });
+    let correct = crate::distributed::agree(comm, local)?;
+    let mut totals = [correct, y.len() as f64];
+    comm.allreduce_in_place(&mut totals, spmd_comm::ReduceOp::Sum)?;
+    if totals[1] == 0.0 {
+        return Err(Error::Empty { what: "X" });
+    }
+    Ok(totals[0] / totals[1])
+}
+
+/// Normalises each row of unnormalised log probabilities in place: subtracts its
+/// log-sum-exp (computed from the row's maximum, so large scores do not overflow).
+pub(crate) fn log_softmax_rows(scores: &mut ndarray::Array2<f64>) {
+    for mut row in scores.rows_mut() {
+        let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let log_sum = max + row.iter().map(|v| (v - max).exp()).sum::<f64>().ln();
+        row.mapv_inplace(|v| v - log_sum);
+    }
+}
+
+/// The class of each row's largest score (the lowest class on ties). One column of scores is
+/// binary log-odds: positive means `classes[1]`.
+pub(crate) fn best_classes(scores: &ndarray::Array2<f64>, classes: &[i64]) -> ndarray::Array1<i64> {
+    scores
+        .rows()
+        .into_iter()
+        .map(|r| {
+            let index = if r.len() == 1 {
+                usize::from(r[0] > 0.0)
+            } else {
+                (0..r.len()).fold(0, |best, c| if r[c] > r[best] { c } else { best })
+            };
+            classes[index]
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,28 +153,4 @@ mod tests {
         assert_eq!(classes, [-2, 0, 5]);
         assert_eq!(encode(&classes, &[0, 5, -2]), [1, 2, 0]);
     }
-}
-
-/// Accuracy over all ranks from each rank's predictions and labels `y`: one allreduce.
-pub(crate) fn global_accuracy<L: ClassLabel, S: Data<Elem = L>>(
-    comm: &Comm,
-    predicted: Result<ndarray::Array1<i64>>,
-    y: &ArrayBase<S, Ix1>,
-) -> Result<f64> {
-    let local = predicted.and_then(|predicted| {
-        crate::validate::check_same_rows(predicted.len(), y.len())?;
-        let labels = local_classes(y, comm.rank())?;
-        Ok(predicted
-            .iter()
-            .zip(&labels)
-            .filter(|(p, l)| p == l)
-            .count() as f64)
-    });
-    let correct = crate::distributed::agree(comm, local)?;
-    let mut totals = [correct, y.len() as f64];
-    comm.allreduce_in_place(&mut totals, spmd_comm::ReduceOp::Sum)?;
-    if totals[1] == 0.0 {
-        return Err(Error::Empty { what: "X" });
-    }
-    Ok(totals[0] / totals[1])
 }

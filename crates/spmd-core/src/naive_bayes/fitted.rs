@@ -1,11 +1,11 @@
-use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Axis, Data, Ix1, Ix2};
+use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Data, Ix1, Ix2};
 use serde::{Deserialize, Serialize};
 use spmd_comm::Comm;
 use spmd_gpu::Queue;
 
 use super::counts::Counts;
 use super::MultinomialNbParams;
-use crate::classes::{global_accuracy, ClassLabel};
+use crate::classes::{best_classes, global_accuracy, log_softmax_rows, ClassLabel};
 use crate::partials::readback_for_queue;
 use crate::validate::{check_features, check_finite};
 use crate::{Error, Float, Result};
@@ -113,11 +113,7 @@ impl FittedMultinomialNb {
         queue: Option<&Queue>,
     ) -> Result<Array2<f64>> {
         let mut jll = self.joint_log_likelihood(x, queue)?;
-        for mut row in jll.axis_iter_mut(Axis(0)) {
-            let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let log_sum = max + row.iter().map(|v| (v - max).exp()).sum::<f64>().ln();
-            row.mapv_inplace(|v| v - log_sum);
-        }
+        log_softmax_rows(&mut jll);
         Ok(jll)
     }
 
@@ -137,11 +133,7 @@ impl FittedMultinomialNb {
         queue: Option<&Queue>,
     ) -> Result<Array1<i64>> {
         let jll = self.joint_log_likelihood(x, queue)?;
-        Ok(jll
-            .rows()
-            .into_iter()
-            .map(|r| self.classes[(0..r.len()).fold(0, |b, c| if r[c] > r[b] { c } else { b })])
-            .collect())
+        Ok(best_classes(&jll, &self.classes))
     }
 
     /// Accuracy on all ranks' rows `x` with labels `y`. Every rank calls it.

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use spmd_comm::Comm;
 use spmd_gpu::Queue;
 
-use crate::classes::{global_accuracy, ClassLabel};
+use crate::classes::{best_classes, global_accuracy, log_softmax_rows, ClassLabel};
 use crate::partials::readback_for_queue;
 use crate::validate::{check_features, check_finite};
 use crate::{Float, Result};
@@ -105,11 +105,7 @@ impl FittedLogisticRegression {
             }));
         }
         let mut out = scores;
-        for mut row in out.rows_mut() {
-            let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let log_sum = max + row.iter().map(|v| (v - max).exp()).sum::<f64>().ln();
-            row.mapv_inplace(|v| v - log_sum);
-        }
+        log_softmax_rows(&mut out);
         Ok(out)
     }
 
@@ -120,18 +116,7 @@ impl FittedLogisticRegression {
         queue: Option<&Queue>,
     ) -> Result<Array1<i64>> {
         let scores = self.decision_function(x, queue)?;
-        Ok(scores
-            .rows()
-            .into_iter()
-            .map(|r| {
-                let index = if r.len() == 1 {
-                    usize::from(r[0] > 0.0)
-                } else {
-                    (0..r.len()).fold(0, |best, c| if r[c] > r[best] { c } else { best })
-                };
-                self.classes[index]
-            })
-            .collect())
+        Ok(best_classes(&scores, &self.classes))
     }
 
     /// Accuracy on all ranks' rows `x` with labels `y` (scikit-learn's `score`). Every rank

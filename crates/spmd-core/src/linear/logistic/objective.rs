@@ -210,16 +210,7 @@ impl<'a, F: Float> LogLoss<'a, F> {
                     return Partial::binary(loss, &sums);
                 }
                 let xt = MatRef::from_column_major_slice(z, d, rows);
-                // raw is k x rows, column-major: each row's k outputs are contiguous.
-                let mut raw = vec![0.0; k * rows];
-                faer::linalg::matmul::matmul(
-                    MatMut::from_column_major_slice_mut(&mut raw, k, rows),
-                    Accum::Replace,
-                    coef.as_ref(),
-                    xt,
-                    1.0,
-                    Par::Seq,
-                );
+                let mut raw = outputs(coef, xt);
                 let mut partial = Partial::zeros(k, d);
                 partial.loss = this.rows_loss(start, &mut raw, intercept, curvature);
                 this.gradient_sums(&raw, xt, &mut partial);
@@ -346,15 +337,7 @@ impl<'a, F: Float> LogLoss<'a, F> {
                     return Partial::binary(0.0, &sums);
                 }
                 let xt = MatRef::from_column_major_slice(z, d, rows);
-                let mut raw = vec![0.0; k * rows];
-                faer::linalg::matmul::matmul(
-                    MatMut::from_column_major_slice_mut(&mut raw, k, rows),
-                    Accum::Replace,
-                    coef.as_ref(),
-                    xt,
-                    1.0,
-                    Par::Seq,
-                );
+                let mut raw = outputs(coef, xt);
                 self.rows_hessian(start, &mut raw, intercept, curvature);
                 let mut partial = Partial::zeros(k, d);
                 self.gradient_sums(&raw, xt, &mut partial);
@@ -418,6 +401,22 @@ impl<F: Float> Objective for LogLoss<'_, F> {
         };
         Ok(self.combine(partial, v)?.1)
     }
+}
+
+/// $W X_b^\top$ for a block's rows `xt` ($d \times$ rows): $k \times$ rows, column-major, so each
+/// row's $k$ outputs are contiguous.
+fn outputs(coef: &Mat<f64>, xt: MatRef<'_, f64>) -> Vec<f64> {
+    let (k, rows) = (coef.nrows(), xt.ncols());
+    let mut raw = vec![0.0; k * rows];
+    faer::linalg::matmul::matmul(
+        MatMut::from_column_major_slice_mut(&mut raw, k, rows),
+        Accum::Replace,
+        coef.as_ref(),
+        xt,
+        1.0,
+        Par::Seq,
+    );
+    raw
 }
 
 /// The rows of `x` as one f64 slice, when they are f64 in standard layout.
