@@ -16,15 +16,52 @@ pub enum Solver {
     NewtonCg,
 }
 
-/// Per-class weights multiplying the sample weights (scikit-learn's `class_weight`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Per-class weights multiplying the sample weights (scikit-learn's `class_weight`). Reads
+/// `"balanced"` or a map from class label to weight (JSON keys are strings: `{"3": 2.0}`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ClassWeight {
     /// `n_samples / (n_classes * count(class))`, from the counts over all ranks.
-    #[serde(with = "balanced")]
+    #[serde(serialize_with = "serialize_balanced")]
     Balanced,
     /// A weight per class label; classes not listed weigh 1.
     Given(BTreeMap<i64, f64>),
+}
+
+fn serialize_balanced<S: serde::Serializer>(s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str("balanced")
+}
+
+impl<'de> Deserialize<'de> for ClassWeight {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Name(String),
+            Map(BTreeMap<String, f64>),
+        }
+        match Raw::deserialize(d).map_err(|_| {
+            <D::Error as serde::de::Error>::custom(
+                "class_weight must be null, \"balanced\" or a map of class label to weight",
+            )
+        })? {
+            Raw::Name(name) if name == "balanced" => Ok(Self::Balanced),
+            Raw::Name(other) => Err(serde::de::Error::custom(format!(
+                "class_weight must be null, \"balanced\" or a map of class label to weight, \
+                 not {other:?}"
+            ))),
+            Raw::Map(map) => map
+                .into_iter()
+                .map(|(label, weight)| match label.trim().parse::<i64>() {
+                    Ok(label) => Ok((label, weight)),
+                    Err(_) => Err(serde::de::Error::custom(format!(
+                        "class_weight keys must be integer class labels, not {label:?}"
+                    ))),
+                })
+                .collect::<std::result::Result<_, _>>()
+                .map(Self::Given),
+        }
+    }
 }
 
 /// `C` from a number, `"inf"` or `null` (JSON has no infinity: serde writes it as `null`).
@@ -45,23 +82,6 @@ fn c_value<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D
         C::Name(other) => Err(serde::de::Error::custom(format!(
             "C must be a number > 0 or \"inf\", not {other:?}"
         ))),
-    }
-}
-
-mod balanced {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str("balanced")
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<(), D::Error> {
-        match String::deserialize(d)?.as_str() {
-            "balanced" => Ok(()),
-            other => Err(serde::de::Error::custom(format!(
-                "class_weight must be null, \"balanced\" or a map of class to weight, not {other:?}"
-            ))),
-        }
     }
 }
 
@@ -126,5 +146,47 @@ impl LogisticRegressionParams {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> std::result::Result<LogisticRegressionParams, String> {
+        serde_json::from_str(json).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn parameters_parse_under_sklearn_names() {
+        assert_eq!(parse(r#"{"C": 0.5}"#).map(|p| p.c), Ok(0.5));
+        assert_eq!(parse(r#"{"C": "inf"}"#).map(|p| p.c), Ok(f64::INFINITY));
+        assert_eq!(parse(r#"{"C": null}"#).map(|p| p.c), Ok(f64::INFINITY));
+        assert!(parse(r#"{"C": "big"}"#).is_err_and(|e| e.contains("big")));
+        assert_eq!(
+            parse(r#"{"class_weight": "balanced"}"#).map(|p| p.class_weight),
+            Ok(Some(ClassWeight::Balanced))
+        );
+        let given = parse(r#"{"class_weight": {"3": 2.0, "7": 0.5}}"#).map(|p| p.class_weight);
+        assert_eq!(
+            given,
+            Ok(Some(ClassWeight::Given(
+                [(3, 2.0), (7, 0.5)].into_iter().collect()
+            )))
+        );
+        assert!(parse(r#"{"class_weight": "heavy"}"#).is_err());
+        assert_eq!(
+            parse(r#"{"solver": "newton-cg"}"#).map(|p| p.solver),
+            Ok(Solver::NewtonCg)
+        );
+        assert!(parse(r#"{"penalty": "l1"}"#).is_err_and(|e| e.contains("penalty")));
+        // Serialised parameters read back the same, infinite C included.
+        let params = LogisticRegressionParams {
+            c: f64::INFINITY,
+            class_weight: Some(ClassWeight::Balanced),
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&params).map_err(|e| e.to_string());
+        assert_eq!(json.and_then(|j| parse(&j)), Ok(params));
     }
 }
