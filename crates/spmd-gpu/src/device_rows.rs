@@ -41,6 +41,8 @@ pub struct DeviceRows {
     pub(crate) cols: usize,
     pub(crate) k4: usize,
     pub(crate) blocks: Vec<RowBlock>,
+    /// What was subtracted from every row (zeros for [`DeviceRows::upload`]).
+    pub(crate) shift: Vec<f64>,
 }
 
 impl std::fmt::Debug for DeviceRows {
@@ -57,15 +59,32 @@ impl std::fmt::Debug for DeviceRows {
 impl DeviceRows {
     /// Copies `x` to the device, in f64 where the adapter and `F` allow, f32 otherwise.
     pub fn upload<F: HostFloat>(queue: &Queue, x: ArrayView2<'_, F>) -> Result<Self> {
+        Self::upload_shifted(queue, x, None)
+    }
+
+    /// Copies `x - shift` to the device (a shift near the data's mean keeps f32 accurate for
+    /// kernels that take differences, such as distances).
+    pub fn upload_shifted<F: HostFloat>(
+        queue: &Queue,
+        x: ArrayView2<'_, F>,
+        shift: Option<&[f64]>,
+    ) -> Result<Self> {
+        if let Some(shift) = shift.filter(|s| s.len() != x.ncols()) {
+            return Err(Error::Shape {
+                kernel: "resident rows",
+                message: format!("x has {} columns but shift {}", x.ncols(), shift.len()),
+            });
+        }
         match queue.precision_for::<F>() {
-            Precision::F32 => Self::upload_as::<F, f32>(queue, x, Precision::F32),
-            Precision::F64 => Self::upload_as::<F, f64>(queue, x, Precision::F64),
+            Precision::F32 => Self::upload_as::<F, f32>(queue, x, shift, Precision::F32),
+            Precision::F64 => Self::upload_as::<F, f64>(queue, x, shift, Precision::F64),
         }
     }
 
     fn upload_as<F: HostFloat, R: KernelFloat>(
         queue: &Queue,
         x: ArrayView2<'_, F>,
+        shift: Option<&[f64]>,
         precision: Precision,
     ) -> Result<Self> {
         let (rows, cols) = x.dim();
@@ -83,7 +102,7 @@ impl DeviceRows {
             .push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         for start in (0..rows).step_by(block_rows) {
             let n = block_rows.min(rows - start);
-            pack_rows(&[x], None, start, n, k4 * 4, &mut host, None);
+            pack_rows(&[x], shift, start, n, k4 * 4, &mut host, None);
             let buffer = input_buffer(queue, "resident rows", n * row_bytes);
             queue
                 .queue
@@ -107,6 +126,7 @@ impl DeviceRows {
             cols,
             k4,
             blocks,
+            shift: shift.map_or_else(|| vec![0.0; cols], <[f64]>::to_vec),
         })
     }
 
@@ -118,6 +138,11 @@ impl DeviceRows {
     /// Number of columns.
     pub fn cols(&self) -> usize {
         self.cols
+    }
+
+    /// What was subtracted from every row before upload.
+    pub fn shift(&self) -> &[f64] {
+        &self.shift
     }
 
     /// The precision the rows are stored and multiplied in.

@@ -5,7 +5,7 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use spmd_comm::Comm;
 use spmd_gpu::pack::pack_rows;
-use spmd_gpu::Queue;
+use spmd_gpu::{DeviceRows, Queue};
 
 use crate::partials::readback_for_queue;
 use crate::{Float, Result};
@@ -26,6 +26,8 @@ pub(crate) struct Rows<'a, F> {
     pub shift: Vec<f64>,
     /// The rows prepared for the CPU steps (`None` when a queue is given).
     pub cpu: Option<&'a CpuRows<'a>>,
+    /// The rows on the GPU, shifted by `shift` (when a queue is given).
+    pub device: Option<&'a DeviceRows>,
 }
 
 /// Per-cluster sums and counts of this rank's rows, and how many labels changed.
@@ -305,11 +307,18 @@ fn assign_gpu<F: Float>(
     let (k, d) = centres.dim();
     let mut step = Step::empty(k, d);
     let readback = readback_for_queue(queue)?;
-    spmd_gpu::kernels::kmeans::assign(
+    let uploaded;
+    let device = match rows.device {
+        Some(device) => device,
+        None => {
+            uploaded = DeviceRows::upload_shifted(queue, rows.x, Some(&rows.shift))?;
+            &uploaded
+        }
+    };
+    spmd_gpu::kernels::kmeans::assign_resident(
         queue,
-        rows.x,
+        device,
         centres.view(),
-        &rows.shift,
         readback,
         |i, label, _distance| {
             step.changed += u64::from(labels[i] != label);

@@ -10,7 +10,7 @@ pub use params::{Init, KMeansParams, NInit};
 use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Data, Ix2};
 use serde::{Deserialize, Serialize};
 use spmd_comm::{Comm, ReduceOp};
-use spmd_gpu::Queue;
+use spmd_gpu::{DeviceRows, Queue};
 
 use crate::distributed::{agree, comm_or_world, global_shape};
 use crate::partials::{column_moments, combine_column_moments, ColumnMoments};
@@ -162,6 +162,9 @@ impl KMeans {
         // scikit-learn's tolerance: tol times the mean of the feature variances.
         let tol = self.params.tol * moments.m2.iter().map(|m| m / n as f64).sum::<f64>() / d as f64;
         let cpu = queue.is_none().then(|| CpuRows::new(x, &moments.mean));
+        // On the GPU the rows are uploaded once (shifted) and stay there for every iteration.
+        let device = queue.map(|q| DeviceRows::upload_shifted(q, x, Some(&moments.mean)));
+        let device = agree(&comm, device.transpose().map_err(Error::from))?;
         let rows = Rows {
             comm: &comm,
             x,
@@ -170,6 +173,7 @@ impl KMeans {
             queue,
             shift: moments.mean,
             cpu: cpu.as_ref(),
+            device: device.as_ref(),
         };
         let seed = self.seed(&comm)?;
         let runs = match (self.params.n_init, &self.init) {
