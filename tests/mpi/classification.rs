@@ -259,5 +259,29 @@ fn main() {
             }
         },
     );
+    h.run(
+        "an iterative step that fails on the last rank fails every rank, without a hang",
+        |c| {
+            use spmd_learn::distributed::allreduce_or_fail;
+            let sums = allreduce_or_fail(c, Ok(vec![1.0, c.rank() as f64]), 2)
+                .map_err(|e| e.to_string())?;
+            let want = (p * (p - 1) / 2) as f64;
+            ensure(sums == [p as f64, want], || format!("sums {sums:?}"))?;
+            let local = if c.rank() == p - 1 {
+                Err(Error::Input("device lost".into()))
+            } else {
+                Ok(vec![1.0, 2.0])
+            };
+            match allreduce_or_fail(c, local, 2) {
+                Err(Error::Input(m)) if c.rank() == p - 1 && m == "device lost" => Ok(()),
+                Err(Error::OnOtherRank { rank, message })
+                    if rank == p - 1 && message == "device lost" =>
+                {
+                    Ok(())
+                }
+                other => Err(format!("unexpected outcome {other:?}")),
+            }
+        },
+    );
     h.finish();
 }

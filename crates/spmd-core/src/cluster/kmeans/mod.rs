@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use spmd_comm::{Comm, ReduceOp};
 use spmd_gpu::{DeviceRows, Queue};
 
-use crate::distributed::{agree, comm_or_world, global_shape};
+use crate::distributed::{agree, allreduce_or_fail, comm_or_world, global_shape};
 use crate::partials::{column_moments, combine_column_moments, ColumnMoments};
 use crate::validate::{check_features, check_finite};
 use crate::{Error, Float, Result};
@@ -229,15 +229,18 @@ impl KMeans {
         let mut strict = false;
         let mut n_iter = 0;
         for iteration in 0..self.params.max_iter {
-            let step = assign(rows, &centres, &mut labels)?;
-            let mut totals: Vec<f64> = step
-                .sums
-                .iter()
-                .copied()
-                .chain(step.counts.iter().copied())
-                .collect();
-            totals.push(step.changed as f64);
-            comm.allreduce_in_place(&mut totals, ReduceOp::Sum)?;
+            let local = assign(rows, &centres, &mut labels).map(|step| {
+                let mut totals: Vec<f64> = step
+                    .sums
+                    .iter()
+                    .copied()
+                    .chain(step.counts.iter().copied())
+                    .collect();
+                totals.push(step.changed as f64);
+                totals
+            });
+            // A failed GPU step on one rank fails every rank instead of a hang.
+            let totals = allreduce_or_fail(comm, local, k * d + k + 1)?;
             let changed = totals[k * d + k];
             let mut sums = Array2::from_shape_vec((k, d), totals[..k * d].to_vec())
                 .map_err(|e| Error::Input(e.to_string()))?;
@@ -267,7 +270,8 @@ impl KMeans {
         }
         if !strict {
             // Labels that match the final centres.
-            assign(rows, &centres, &mut labels)?;
+            let local = assign(rows, &centres, &mut labels).map(|_| Vec::new());
+            allreduce_or_fail(comm, local, 0)?;
         }
         let inertia =
             comm.allreduce_scalar(local_inertia(rows.x, &centres, &labels), ReduceOp::Sum)?;

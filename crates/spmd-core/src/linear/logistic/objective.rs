@@ -5,12 +5,13 @@
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
-use spmd_comm::{Comm, ReduceOp};
+use spmd_comm::Comm;
 use spmd_gpu::kernels::{matmul::matmul_resident, xt_r::xt_r};
 use spmd_gpu::pack::pack_rows;
 use spmd_gpu::{DeviceRows, Queue, Readback};
 
 use super::binary_rows::{self, BinaryRows};
+use crate::distributed::allreduce_or_fail;
 use crate::optimize::Objective;
 use crate::{Float, Result};
 
@@ -124,24 +125,25 @@ impl<'a, F: Float> LogLoss<'a, F> {
     }
 
     /// Sums `partial` over ranks (rank 0's sums on every rank, so every rank's optimiser takes
-    /// identical steps), divides by the weight sum and adds the penalty's share.
-    fn combine(&self, partial: Partial, w: &[f64]) -> Result<(f64, Vec<f64>)> {
+    /// identical steps), divides by the weight sum and adds the penalty's share. A rank whose
+    /// `partial` failed makes every rank fail.
+    fn combine(&self, partial: Result<Partial>, w: &[f64]) -> Result<(f64, Vec<f64>)> {
         let (d, k, width) = (self.problem.x.ncols(), self.problem.outputs, self.width());
-        let mut flat = vec![0.0; 1 + k * width];
-        flat[0] = partial.loss;
-        for c in 0..k {
-            for j in 0..d {
-                flat[1 + c * width + j] = partial.coef[(c, j)];
+        let local = partial.map(|partial| {
+            let mut flat = vec![0.0; 1 + k * width];
+            flat[0] = partial.loss;
+            for c in 0..k {
+                for j in 0..d {
+                    flat[1 + c * width + j] = partial.coef[(c, j)];
+                }
+                if self.problem.fit_intercept {
+                    flat[1 + c * width + d] = partial.intercept[c];
+                }
             }
-            if self.problem.fit_intercept {
-                flat[1 + c * width + d] = partial.intercept[c];
-            }
-        }
-        let comm = self.problem.comm;
-        comm.allreduce_in_place(&mut flat, ReduceOp::Sum)?;
-        if comm.size() > 1 {
-            comm.broadcast(0, &mut flat)?;
-        }
+            flat
+        });
+        // A local failure (a GPU error) fails every rank rather than leaving them waiting.
+        let flat = allreduce_or_fail(self.problem.comm, local, 1 + k * width)?;
         let scale = 1.0 / self.problem.weight_sum;
         let l2 = self.problem.l2;
         let mut penalty = 0.0;
@@ -374,16 +376,18 @@ impl<F: Float> Objective for LogLoss<'_, F> {
         self.evaluations += 1;
         let (coef, intercept) = self.split(w);
         let partial = match &self.device {
-            None => self.local_cpu(&coef, &intercept),
-            Some(device) => {
-                let mut raw = Self::device_products(device, &coef)?;
-                let mut curvature = std::mem::take(&mut self.curvature);
-                curvature.resize(raw.len(), 0.0);
-                let slice = raw.as_slice_mut().unwrap_or(&mut []);
-                let loss = self.rows_loss(0, slice, &intercept, &mut curvature);
-                self.curvature = curvature;
-                Self::device_sums(device, &raw, loss)?
-            }
+            None => Ok(self.local_cpu(&coef, &intercept)),
+            Some(device) => match Self::device_products(device, &coef) {
+                Err(e) => Err(e),
+                Ok(mut raw) => {
+                    let mut curvature = std::mem::take(&mut self.curvature);
+                    curvature.resize(raw.len(), 0.0);
+                    let slice = raw.as_slice_mut().unwrap_or(&mut []);
+                    let loss = self.rows_loss(0, slice, &intercept, &mut curvature);
+                    self.curvature = curvature;
+                    Self::device_sums(device, &raw, loss)
+                }
+            },
         };
         self.combine(partial, w)
     }
@@ -391,13 +395,12 @@ impl<F: Float> Objective for LogLoss<'_, F> {
     fn hessian_product(&mut self, v: &[f64]) -> Result<Vec<f64>> {
         let (coef, intercept) = self.split(v);
         let partial = match &self.device {
-            None => self.local_hessian_cpu(&coef, &intercept),
-            Some(device) => {
-                let mut raw = Self::device_products(device, &coef)?;
+            None => Ok(self.local_hessian_cpu(&coef, &intercept)),
+            Some(device) => Self::device_products(device, &coef).and_then(|mut raw| {
                 let slice = raw.as_slice_mut().unwrap_or(&mut []);
                 self.rows_hessian(0, slice, &intercept, &self.curvature);
-                Self::device_sums(device, &raw, 0.0)?
-            }
+                Self::device_sums(device, &raw, 0.0)
+            }),
         };
         Ok(self.combine(partial, v)?.1)
     }
