@@ -124,6 +124,29 @@ pub(crate) fn best_classes(scores: &ndarray::Array2<f64>, classes: &[i64]) -> nd
         .collect()
 }
 
+/// $X W^\top + b$ for this rank's rows `x` (checked against `W`'s features and for finiteness):
+/// the scores of a linear classifier, `n x rows of W`, on the GPU when a queue is given.
+pub(crate) fn linear_scores<F: crate::Float, S: Data<Elem = F>>(
+    x: &ArrayBase<S, ndarray::Ix2>,
+    weights: &ndarray::Array2<f64>,
+    intercept: &ndarray::Array1<f64>,
+    queue: Option<&spmd_gpu::Queue>,
+) -> Result<ndarray::Array2<f64>> {
+    crate::validate::check_features(weights.ncols(), x.ncols())?;
+    crate::validate::check_finite("X", x.view(), 0)?;
+    let mut scores = match queue {
+        Some(queue) => spmd_gpu::kernels::matmul::matmul(
+            queue,
+            x.view(),
+            weights.t(),
+            crate::partials::readback_for_queue(queue)?,
+        )?,
+        None => x.mapv(|v| v.as_f64()).dot(&weights.t()),
+    };
+    scores += intercept;
+    Ok(scores)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

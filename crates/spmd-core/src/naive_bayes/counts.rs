@@ -1,6 +1,6 @@
 //! Per-class sums of this rank's rows: the sufficient statistics of MultinomialNB.
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView1, ArrayView2};
 use spmd_gpu::kernels::xt_r::xt_r;
 use spmd_gpu::{DeviceRows, Queue};
 
@@ -29,11 +29,11 @@ impl Counts {
         &mut self,
         x: ArrayView2<'_, F>,
         labels: &[u32],
-        weights: Option<&[f64]>,
+        weights: Option<ArrayView1<'_, f64>>,
         queue: Option<&Queue>,
     ) -> Result<()> {
         let k = self.class_count.len();
-        let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
+        let weight = |i: usize| weights.as_ref().map_or(1.0, |w| w[i]);
         for (i, &c) in labels.iter().enumerate() {
             self.class_count[c as usize] += weight(i);
         }

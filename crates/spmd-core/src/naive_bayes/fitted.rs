@@ -5,9 +5,7 @@ use spmd_gpu::Queue;
 
 use super::counts::Counts;
 use super::MultinomialNbParams;
-use crate::classes::{best_classes, global_accuracy, log_softmax_rows, ClassLabel};
-use crate::partials::readback_for_queue;
-use crate::validate::{check_features, check_finite};
+use crate::classes::{best_classes, global_accuracy, linear_scores, log_softmax_rows, ClassLabel};
 use crate::{Error, Float, Result};
 
 /// A fitted [`MultinomialNb`](super::MultinomialNb), the same on every rank. Serialises
@@ -91,19 +89,7 @@ impl FittedMultinomialNb {
         x: &ArrayBase<S, Ix2>,
         queue: Option<&Queue>,
     ) -> Result<Array2<f64>> {
-        check_features(self.feature_log_prob.ncols(), x.ncols())?;
-        check_finite("X", x.view(), 0)?;
-        let mut jll = match queue {
-            Some(queue) => spmd_gpu::kernels::matmul::matmul(
-                queue,
-                x.view(),
-                self.feature_log_prob.t(),
-                readback_for_queue(queue)?,
-            )?,
-            None => x.mapv(|v| v.as_f64()).dot(&self.feature_log_prob.t()),
-        };
-        jll += &self.class_log_prior;
-        Ok(jll)
+        linear_scores(x, &self.feature_log_prob, &self.class_log_prior, queue)
     }
 
     /// Log class probabilities of this rank's rows, `n x classes`. Local.

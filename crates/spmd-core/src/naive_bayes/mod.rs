@@ -132,12 +132,7 @@ impl MultinomialNb {
         }
         let classes = global_classes(&comm, &labels)?;
         let mut counts = Counts::zeros(classes.len(), shape.columns[0]);
-        let added = counts.add(
-            x.view(),
-            &encode(&classes, &labels),
-            sample_weight.map(|w| w.to_vec()).as_deref(),
-            queue,
-        );
+        let added = counts.add(x.view(), &encode(&classes, &labels), sample_weight, queue);
         agree(&comm, added)?;
         self.model(&comm, classes, counts)
     }
@@ -219,8 +214,7 @@ impl MultinomialNb {
                 labels[i]
             )));
         }
-        let weights: Option<Vec<f64>> = sample_weight.map(|w| w.to_vec());
-        counts.add(x.view(), &encoded, weights.as_deref(), queue)
+        counts.add(x.view(), &encoded, sample_weight, queue)
     }
 
     /// The model of every batch every rank has passed to `partial_fit`. Every rank calls it.

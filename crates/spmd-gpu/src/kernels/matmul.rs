@@ -76,27 +76,61 @@ fn run<F: HostFloat, R: KernelFloat>(
         queue
             .queue
             .write_buffer(&x_buffer, 0, bytemuck::cast_slice(&host_rows[..n * k4 * 4]));
-        let params = uniform_buffer(queue, "matmul params", &[n as u32, k4 as u32, t4 as u32, 0]);
-        let bytes = n * t4 * 4 * elem;
+        let block = Block {
+            pipeline: &pipeline,
+            x: &x_buffer,
+            w: &w_buffer,
+            result: &result,
+            k4,
+        };
+        block.multiply::<R>(queue, start, n, &mut y)?;
+    }
+    Ok(y)
+}
+
+/// One block's dispatch: its rows' products written into `y` from row `start` on.
+struct Block<'a> {
+    pipeline: &'a wgpu::ComputePipeline,
+    x: &'a wgpu::Buffer,
+    w: &'a wgpu::Buffer,
+    result: &'a ResultBuffer,
+    k4: usize,
+}
+
+impl Block<'_> {
+    fn multiply<R: KernelFloat>(
+        &self,
+        queue: &Queue,
+        start: usize,
+        n: usize,
+        y: &mut Array2<f64>,
+    ) -> Result<()> {
+        let t = y.ncols();
+        let t4 = t.div_ceil(4);
+        let params = uniform_buffer(
+            queue,
+            "matmul params",
+            &[n as u32, self.k4 as u32, t4 as u32, 0],
+        );
+        let bytes = n * t4 * 4 * std::mem::size_of::<R>();
         let mut encoder = queue.device.create_command_encoder(&Default::default());
         record_dispatch(
             queue,
             &mut encoder,
-            &pipeline,
-            &[&params, &x_buffer, &w_buffer, result.binding()],
+            self.pipeline,
+            &[&params, self.x, self.w, self.result.binding()],
             n * t4,
         );
-        result.record_copy(&mut encoder, bytes);
+        self.result.record_copy(&mut encoder, bytes);
         queue.submit_and_wait(encoder)?;
-        result.read::<R, _>(queue, bytes, |out| {
+        self.result.read::<R, _>(queue, bytes, |out| {
             for (r, row) in out.chunks_exact(t4 * 4).enumerate() {
                 for (j, v) in row[..t].iter().enumerate() {
                     y[[start + r, j]] = v.to_f64();
                 }
             }
-        })?;
+        })
     }
-    Ok(y)
 }
 
 /// Returns $X W$ ($n \times t$) for rows $X$ already on the device (see [`DeviceRows`]) and $W$
@@ -138,27 +172,15 @@ fn run_resident<R: KernelFloat>(
     let pipeline = queue.pipeline(NAME, x.precision(), SOURCE)?;
     let w_buffer = weights_buffer::<R>(queue, w, k4, t4);
     let result = ResultBuffer::new(queue, "matmul y", largest * t4 * 4 * elem, readback)?;
-    for block in &x.blocks {
-        let n = block.rows;
-        let params = uniform_buffer(queue, "matmul params", &[n as u32, k4 as u32, t4 as u32, 0]);
-        let bytes = n * t4 * 4 * elem;
-        let mut encoder = queue.device.create_command_encoder(&Default::default());
-        record_dispatch(
-            queue,
-            &mut encoder,
-            &pipeline,
-            &[&params, &block.buffer, &w_buffer, result.binding()],
-            n * t4,
-        );
-        result.record_copy(&mut encoder, bytes);
-        queue.submit_and_wait(encoder)?;
-        result.read::<R, _>(queue, bytes, |out| {
-            for (r, row) in out.chunks_exact(t4 * 4).enumerate() {
-                for (j, v) in row[..t].iter().enumerate() {
-                    y[[block.start + r, j]] = v.to_f64();
-                }
-            }
-        })?;
+    for rows in &x.blocks {
+        let block = Block {
+            pipeline: &pipeline,
+            x: &rows.buffer,
+            w: &w_buffer,
+            result: &result,
+            k4,
+        };
+        block.multiply::<R>(queue, rows.start, rows.rows, &mut y)?;
     }
     Ok(y)
 }

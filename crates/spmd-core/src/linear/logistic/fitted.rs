@@ -3,9 +3,7 @@ use serde::{Deserialize, Serialize};
 use spmd_comm::Comm;
 use spmd_gpu::Queue;
 
-use crate::classes::{best_classes, global_accuracy, log_softmax_rows, ClassLabel};
-use crate::partials::readback_for_queue;
-use crate::validate::{check_features, check_finite};
+use crate::classes::{best_classes, global_accuracy, linear_scores, log_softmax_rows, ClassLabel};
 use crate::{Float, Result};
 
 /// A fitted [`LogisticRegression`](super::LogisticRegression), the same on every rank.
@@ -60,19 +58,7 @@ impl FittedLogisticRegression {
         x: &ArrayBase<S, Ix2>,
         queue: Option<&Queue>,
     ) -> Result<Array2<f64>> {
-        check_features(self.coef.ncols(), x.ncols())?;
-        check_finite("X", x.view(), 0)?;
-        let mut scores = match queue {
-            Some(queue) => spmd_gpu::kernels::matmul::matmul(
-                queue,
-                x.view(),
-                self.coef.t(),
-                readback_for_queue(queue)?,
-            )?,
-            None => x.mapv(|v| v.as_f64()).dot(&self.coef.t()),
-        };
-        scores += &self.intercept;
-        Ok(scores)
+        linear_scores(x, &self.coef, &self.intercept, queue)
     }
 
     /// Class probabilities of this rank's rows, `n x n_classes`. Local.
