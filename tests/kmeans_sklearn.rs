@@ -185,4 +185,20 @@ fn f32_input_matches_sklearn_within_f32_accuracy() {
             .zip(&labels)
             .all(|(&a, &b)| a as i64 == b));
     }
+    // Centred f32 rows are read in place rather than copied; the clustering is the same one,
+    // moved by the mean.
+    let mean = x().mean_axis(ndarray::Axis(0)).unwrap();
+    let centred = (&x() - &mean).mapv(|v| v as f32);
+    let fitted = KMeans::new(5)
+        .init(Init::Given(&init - &mean))
+        .comm(Comm::single())
+        .fit(&centred, None)
+        .unwrap();
+    let moved = &fitted.cluster_centers() + &mean;
+    assert!(rel_err(moved.iter(), want.iter()) < 1e-5);
+    assert!(fitted
+        .labels()
+        .iter()
+        .zip(&labels)
+        .all(|(&a, &b)| a as i64 == b));
 }

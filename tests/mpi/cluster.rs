@@ -12,7 +12,7 @@ use ndarray::{s, Array2, ArrayD};
 use ndarray_npy::ReadNpyExt;
 use spmd_learn::cluster::{Init, KMeans, NInit};
 use spmd_learn::comm::Comm;
-use spmd_learn::{Error, Queue};
+use spmd_learn::{Error, Float, Queue};
 
 fn x() -> Array2<f64> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kmeans/x.npy");
@@ -29,7 +29,17 @@ fn same_as_single(
     queue: Option<&Queue>,
     tol: f64,
 ) -> Check {
-    let x = x();
+    same_as_single_on(&x(), c, init, counts, queue, tol)
+}
+
+fn same_as_single_on<F: Float>(
+    x: &Array2<F>,
+    c: &Comm,
+    init: Init,
+    counts: &[usize],
+    queue: Option<&Queue>,
+    tol: f64,
+) -> Check {
     let estimator = |comm: Comm| {
         KMeans::new(5)
             .init(init.clone())
@@ -38,7 +48,7 @@ fn same_as_single(
             .comm(comm)
     };
     let reference = estimator(Comm::single())
-        .fit(&x, None)
+        .fit(x, None)
         .map_err(|e| e.to_string())?;
     let rows = my_rows(c, counts);
     let fitted = estimator(c.clone())
@@ -80,6 +90,15 @@ fn main() {
             same_as_single(c, init.clone(), &uneven, None, 1e-12)
         });
     }
+    h.run(
+        "centred f32 rows (read in place): same centres as one process",
+        |c| {
+            let x = x();
+            let mean = x.mean_axis(ndarray::Axis(0)).unwrap();
+            let centred = (&x - &mean).mapv(|v| v as f32);
+            same_as_single_on(&centred, c, Init::KMeansPlusPlus, &uneven, None, 1e-9)
+        },
+    );
     h.run(
         "given centres on the GPU equal the single-process CPU fit",
         |c| {

@@ -112,7 +112,7 @@ const DIRECT_MAX_OFFSET: f64 = 8.0;
 /// The f64 slices of `parts` when the direct (copy-free) path is accurate: every part f64 and in
 /// standard layout, the leading part at least 8 columns wide, and every column's shift within
 /// [`DIRECT_MAX_OFFSET`] standard deviations of zero, judged on the leading rows.
-pub(crate) fn direct_f64_parts<'a, F: Float>(
+fn direct_f64_parts<'a, F: Float>(
     parts: &[ArrayView2<'a, F>],
     shift: &[f64],
 ) -> Option<Vec<(&'a [f64], usize)>> {

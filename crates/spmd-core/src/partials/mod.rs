@@ -17,7 +17,6 @@ pub use accumulator::Accumulator;
 pub use column_moments::{
     column_moments, column_moments_cpu, combine_column_moments, ColumnMoments,
 };
-pub(crate) use cpu_gram::direct_f64_parts;
 pub use cpu_gram::shifted_gram_cpu;
 pub use failure::FailureMemory;
 pub use global_gram::{global_gram, GlobalGram};

@@ -4,7 +4,7 @@
 use ndarray::{Array1, Array2, ArrayView1};
 use spmd_comm::ReduceOp;
 
-use super::lloyd::Rows;
+use super::lloyd::{squared_distance, Rows};
 use super::random::{below, uniform};
 use crate::{Error, Float, Result};
 
@@ -40,13 +40,6 @@ pub(crate) fn fetch_rows<F: Float>(rows: &Rows<'_, F>, global: &[u64]) -> Result
             .assign(&ArrayView1::from(&record[1..]));
     }
     Ok(out)
-}
-
-fn squared_distance<F: Float>(row: ArrayView1<'_, F>, centre: ArrayView1<'_, f64>) -> f64 {
-    row.iter()
-        .zip(centre)
-        .map(|(v, c)| (v.as_f64() - c).powi(2))
-        .sum()
 }
 
 /// `k` distinct global rows chosen uniformly (Floyd's algorithm).

@@ -1,13 +1,13 @@
 //! One assignment step of Lloyd's algorithm on this rank's rows, on the CPU or the GPU.
 
-use faer::{Accum, Mat, MatMut, MatRef, Par};
+use faer::{Accum, MatMut, MatRef, Par};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use spmd_comm::Comm;
 use spmd_gpu::pack::pack_rows;
 use spmd_gpu::{DeviceRows, Queue};
 
-use crate::partials::readback_for_queue;
+use crate::partials::{readback_for_queue, ColumnMoments};
 use crate::{Float, Result};
 
 /// Rows per CPU block: the block and its products stay in cache.
@@ -63,8 +63,8 @@ impl Step {
 pub(crate) enum Prepared<'a> {
     /// f64 rows, row-major: the input itself or a shifted copy.
     F64(std::borrow::Cow<'a, [f64]>),
-    /// Shifted f32 rows, row-major.
-    F32(Vec<f32>),
+    /// f32 rows, row-major: the input itself or a shifted copy.
+    F32(std::borrow::Cow<'a, [f32]>),
 }
 
 /// The prepared rows and the shift they carry (zeros for input read in place).
@@ -74,54 +74,69 @@ pub(crate) struct CpuRows<'a> {
 }
 
 impl<'a> CpuRows<'a> {
-    /// Prepares `x` with the global column means `mean`.
-    pub fn new<F: Float>(x: ArrayView2<'a, F>, mean: &[f64]) -> Self {
+    /// Prepares `x` with the global column means `mean`: read in place when `in_place` (see
+    /// [`CpuRows::may_read_in_place`]) and `x` is contiguous, else copied shifted by `mean`.
+    pub fn new<F: Float>(x: ArrayView2<'a, F>, mean: &[f64], in_place: bool) -> Self {
         let d = x.ncols();
-        if let Some(parts) = crate::partials::direct_f64_parts(&[x], mean) {
+        let zeros = || vec![0.0; d];
+        let f32_rows = std::mem::size_of::<F>() == 4;
+        // F is f32 or f64 (HostFloat is implemented for those only).
+        let borrowed = x.to_slice().filter(|_| in_place).and_then(|data| {
+            if f32_rows {
+                let data = bytemuck::try_cast_slice::<F, f32>(data).ok()?;
+                Some(Prepared::F32(std::borrow::Cow::Borrowed(data)))
+            } else {
+                let data = bytemuck::try_cast_slice::<F, f64>(data).ok()?;
+                Some(Prepared::F64(std::borrow::Cow::Borrowed(data)))
+            }
+        });
+        if let Some(data) = borrowed {
             return Self {
-                data: Prepared::F64(std::borrow::Cow::Borrowed(parts[0].0)),
-                shift: vec![0.0; d],
+                data,
+                shift: zeros(),
             };
         }
-        let n = x.nrows();
-        let data = if std::mem::size_of::<F>() == 4 {
-            let mut z = vec![0.0_f32; n * d];
-            z.par_chunks_mut(BLOCK * d.max(1))
-                .enumerate()
-                .for_each(|(b, out)| {
-                    pack_rows(
-                        &[x],
-                        Some(mean),
-                        b * BLOCK,
-                        out.len() / d.max(1),
-                        d,
-                        out,
-                        None,
-                    )
-                });
-            Prepared::F32(z)
+        let data = if f32_rows {
+            Prepared::F32(std::borrow::Cow::Owned(shifted_copy(x, mean)))
         } else {
-            let mut z = vec![0.0_f64; n * d];
-            z.par_chunks_mut(BLOCK * d.max(1))
-                .enumerate()
-                .for_each(|(b, out)| {
-                    pack_rows(
-                        &[x],
-                        Some(mean),
-                        b * BLOCK,
-                        out.len() / d.max(1),
-                        d,
-                        out,
-                        None,
-                    )
-                });
-            Prepared::F64(std::borrow::Cow::Owned(z))
+            Prepared::F64(std::borrow::Cow::Owned(shifted_copy(x, mean)))
         };
         Self {
             data,
             shift: mean.to_vec(),
         }
     }
+
+    /// Whether the rows' products keep their accuracy unshifted: every column's global mean
+    /// within 8 standard deviations of zero for f64 (the rounding error grows like
+    /// `1 + (mean / std)^2`, and f64 has digits to spare), within 1 for f32. Decided from
+    /// global moments only, so every rank, at any number of ranks, decides the same.
+    pub fn may_read_in_place<F: Float>(moments: &ColumnMoments) -> bool {
+        let limit = if std::mem::size_of::<F>() == 8 {
+            8.0
+        } else {
+            1.0
+        };
+        let n = moments.count.max(1.0);
+        moments
+            .mean
+            .iter()
+            .zip(&moments.m2)
+            .all(|(mean, m2)| mean.abs() <= limit * (m2 / n).sqrt())
+    }
+}
+
+/// `x - mean`, row-major, in the kernel's element type, made in parallel blocks.
+fn shifted_copy<F: Float, T: spmd_gpu::KernelFloat>(x: ArrayView2<'_, F>, mean: &[f64]) -> Vec<T> {
+    let (n, d) = x.dim();
+    let mut z = vec![T::default(); n * d];
+    z.par_chunks_mut(BLOCK * d.max(1))
+        .enumerate()
+        .for_each(|(b, out)| {
+            let rows = out.len() / d.max(1);
+            pack_rows(&[x], Some(mean), b * BLOCK, rows, d, out, None)
+        });
+    z
 }
 
 /// Assigns every local row to its nearest centre (lowest label on ties), writing `labels`, and
@@ -138,7 +153,7 @@ pub(crate) fn assign<F: Float>(
     let cpu = match rows.cpu {
         Some(cpu) => cpu,
         None => {
-            prepared = CpuRows::new(rows.x, &rows.shift);
+            prepared = CpuRows::new(rows.x, &rows.shift, false);
             &prepared
         }
     };
@@ -146,22 +161,10 @@ pub(crate) fn assign<F: Float>(
 }
 
 fn assign_cpu(cpu: &CpuRows<'_>, centres: &Array2<f64>, labels: &mut [usize]) -> Step {
-    let (k, d) = centres.dim();
     let shifted = centres - &ndarray::Array1::from(cpu.shift.clone());
     let step = match &cpu.data {
-        Prepared::F64(z) => {
-            let c = Mat::from_fn(k, d, |i, j| shifted[[i, j]]);
-            let norms: Vec<f64> = shifted.rows().into_iter().map(|c| c.dot(&c)).collect();
-            assign_blocks(z, &c, &norms, labels)
-        }
-        Prepared::F32(z) => {
-            // The products are of the f32-rounded centres; their norms match them.
-            let c = Mat::from_fn(k, d, |i, j| shifted[[i, j]] as f32);
-            let norms: Vec<f64> = (0..k)
-                .map(|i| (0..d).map(|j| f64::from(c[(i, j)]).powi(2)).sum())
-                .collect();
-            assign_blocks(z, &c, &norms, labels)
-        }
+        Prepared::F64(z) => assign_blocks(z, &Centres::new(&shifted), labels),
+        Prepared::F32(z) => assign_blocks(z, &Centres::new(&shifted), labels),
     };
     unshift(step, &cpu.shift)
 }
@@ -174,31 +177,64 @@ fn unshift(mut step: Step, shift: &[f64]) -> Step {
     step
 }
 
+/// The (shifted) centres in the element type of the rows, and their squared norms.
+struct Centres<T> {
+    /// k x d, row-major.
+    values: Vec<T>,
+    /// $\lVert c \rVert^2$ of the rounded centres, so they match the products.
+    norms: Vec<f64>,
+    d: usize,
+}
+
+impl<T: Element> Centres<T> {
+    fn new(shifted: &Array2<f64>) -> Self {
+        let values: Vec<T> = shifted.iter().map(|&v| T::from_f64(v)).collect();
+        let d = shifted.ncols();
+        let norms = values
+            .chunks_exact(d.max(1))
+            .map(|c| c.iter().map(|&v| v.into().powi(2)).sum())
+            .collect();
+        Self { values, norms, d }
+    }
+
+    fn k(&self) -> usize {
+        self.norms.len()
+    }
+}
+
 /// The CPU step over cache-sized blocks of the prepared rows `z` (f64 or f32), in parallel.
-fn assign_blocks<T: Element>(z: &[T], c: &Mat<T>, norms: &[f64], labels: &mut [usize]) -> Step {
-    let (k, d) = (c.nrows(), c.ncols());
+fn assign_blocks<T: Element>(z: &[T], centres: &Centres<T>, labels: &mut [usize]) -> Step {
+    let (k, d) = (centres.k(), centres.d);
+    let c = MatRef::from_row_major_slice(&centres.values, k, d);
+    #[cfg(target_arch = "x86_64")]
+    let fused = super::sweep_x86::Sweep::new(&centres.values, &centres.norms);
     labels
         .par_chunks_mut(BLOCK)
         .enumerate()
         .map(|(b, labels)| {
             let n = labels.len();
             let z = &z[b * BLOCK * d..(b * BLOCK + n) * d];
+            let mut step = Step::empty(k, d);
+            let sums = step.sums.as_slice_mut().unwrap_or(&mut []);
+            #[cfg(target_arch = "x86_64")]
+            if let Some(fused) = &fused {
+                step.changed = fused.run(z, labels, sums, &mut step.counts);
+                return step;
+            }
             // dots = C Z^T, k x n column-major: row i's k products are contiguous.
             let mut dots = vec![T::default(); k * n];
             faer::linalg::matmul::matmul(
                 MatMut::from_column_major_slice_mut(&mut dots, k, n),
                 Accum::Replace,
-                c.as_ref(),
+                c,
                 MatRef::from_column_major_slice(z, d, n),
                 T::one(),
                 Par::Seq,
             );
-            let mut step = Step::empty(k, d);
-            let sums = step.sums.as_slice_mut().unwrap_or(&mut []);
             let rows = Nearest {
                 z,
                 products: &dots,
-                norms,
+                norms: &centres.norms,
                 d,
             };
             step.changed = nearest(&rows, labels, sums, &mut step.counts);
@@ -209,21 +245,29 @@ fn assign_blocks<T: Element>(z: &[T], c: &Mat<T>, norms: &[f64], labels: &mut [u
 
 /// f32 or f64: what the CPU step multiplies in.
 pub(crate) trait Element:
-    faer::traits::ComplexField + Copy + Default + Send + Sync + Into<f64> + 'static
+    faer::traits::ComplexField + Copy + Default + PartialOrd + Send + Sync + Into<f64> + 'static
 {
     /// 1 in this type.
     fn one() -> Self;
+    /// `v` rounded to this type.
+    fn from_f64(v: f64) -> Self;
 }
 
 impl Element for f64 {
     fn one() -> Self {
         1.0
     }
+    fn from_f64(v: f64) -> Self {
+        v
+    }
 }
 
 impl Element for f32 {
     fn one() -> Self {
         1.0
+    }
+    fn from_f64(v: f64) -> Self {
+        v as f32
     }
 }
 
@@ -343,25 +387,69 @@ pub(crate) fn squared_distances<F: Float>(
 ) -> Vec<f64> {
     let mut out = vec![0.0; labels.len()];
     out.par_chunks_mut(BLOCK).enumerate().for_each(|(b, out)| {
-        for (i, o) in out.iter_mut().enumerate() {
-            let row = b * BLOCK + i;
-            *o = squared_distance(x.row(row), centres.row(labels[row]));
+        let rows = b * BLOCK..b * BLOCK + out.len();
+        let block = x.slice(ndarray::s![rows.clone(), ..]);
+        #[cfg(target_arch = "x86_64")]
+        if crate::simd::has_avx2_fma() {
+            // SAFETY: the CPU has AVX2 and FMA, checked just above.
+            unsafe { distances_avx2(block, centres, &labels[rows], out) };
+            return;
         }
+        distances_body(block, centres, &labels[rows], out);
     });
     out
 }
 
-/// $\sum_j (x_j - c_j)^2$ with independent accumulators (vectorisable).
-fn squared_distance<F: Float>(
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn distances_avx2<F: Float>(
+    block: ArrayView2<'_, F>,
+    centres: &Array2<f64>,
+    labels: &[usize],
+    out: &mut [f64],
+) {
+    distances_body(block, centres, labels, out);
+}
+
+#[inline(always)]
+fn distances_body<F: Float>(
+    block: ArrayView2<'_, F>,
+    centres: &Array2<f64>,
+    labels: &[usize],
+    out: &mut [f64],
+) {
+    for ((row, &label), out) in block.rows().into_iter().zip(labels).zip(out) {
+        *out = squared_distance(row, centres.row(label));
+    }
+}
+
+/// $\sum_j (x_j - c_j)^2$, with independent accumulators over contiguous rows (vectorised).
+#[inline(always)]
+pub(crate) fn squared_distance<F: Float>(
     x: ndarray::ArrayView1<'_, F>,
     c: ndarray::ArrayView1<'_, f64>,
 ) -> f64 {
-    let mut acc = [0.0; 4];
-    for (j, (v, m)) in x.iter().zip(c).enumerate() {
-        let t = v.as_f64() - m;
-        acc[j % 4] += t * t;
+    const LANES: usize = 8;
+    let (Some(x), Some(c)) = (x.as_slice(), c.as_slice()) else {
+        return x.iter().zip(c).map(|(v, m)| (v.as_f64() - m).powi(2)).sum();
+    };
+    let n = x.len().min(c.len());
+    let split = n / LANES * LANES;
+    let mut acc = [0.0; LANES];
+    for (x, c) in x[..split]
+        .chunks_exact(LANES)
+        .zip(c[..split].chunks_exact(LANES))
+    {
+        for lane in 0..LANES {
+            let t = x[lane].as_f64() - c[lane];
+            acc[lane] += t * t;
+        }
     }
-    (acc[0] + acc[1]) + (acc[2] + acc[3])
+    let mut sum = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (v, m) in x[split..n].iter().zip(&c[split..n]) {
+        sum += (v.as_f64() - m).powi(2);
+    }
+    sum
 }
 
 /// $\sum_i \lVert x_i - c_{l_i} \rVert^2$ over this rank's rows (see [`squared_distances`]).
@@ -371,4 +459,64 @@ pub(crate) fn local_inertia<F: Float>(
     labels: &[usize],
 ) -> f64 {
     squared_distances(x, centres, labels).iter().sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Centres too many for the fused sweep's panel take the general product; both must give
+    /// the exact nearest centre and the sums.
+    #[test]
+    fn general_product_path_labels_rows_exactly() {
+        let (n, k, d) = (40, 120, 300);
+        let centres =
+            Array2::from_shape_fn((k, d), |(c, j)| ((c * 131 + j * 17) % 97) as f64 - 48.0);
+        let x = Array2::from_shape_fn((n, d), |(i, j)| {
+            centres[[(i * 7) % k, j]] + ((i + j) % 5) as f64 * 0.1
+        });
+        let mut labels = vec![usize::MAX; n];
+        let cpu = CpuRows::new(x.view(), &vec![0.0; d], true);
+        let step = assign_cpu(&cpu, &centres, &mut labels);
+        let mut sums = Array2::<f64>::zeros((k, d));
+        for (i, &label) in labels.iter().enumerate() {
+            let distance = |c: usize| (&x.row(i) - &centres.row(c)).mapv(|v| v * v).sum();
+            let nearest = (0..k).fold(0, |b, c| if distance(c) < distance(b) { c } else { b });
+            assert_eq!(label, nearest, "row {i}");
+            sums.row_mut(label).zip_mut_with(&x.row(i), |s, v| *s += v);
+        }
+        assert_eq!(step.changed, n as u64);
+        assert!((&step.sums - &sums).iter().all(|v| v.abs() < 1e-9));
+        assert_eq!(step.counts.iter().sum::<f64>(), n as f64);
+    }
+
+    #[test]
+    fn rows_are_read_in_place_only_when_near_centred() {
+        let moments = |mean: f64| ColumnMoments {
+            count: 4.0,
+            mean: vec![0.0, mean],
+            // A variance of 1 in both columns.
+            m2: vec![4.0, 4.0],
+            min: vec![-1.0; 2],
+            max: vec![1.0; 2],
+        };
+        assert!(CpuRows::may_read_in_place::<f64>(&moments(7.5)));
+        assert!(!CpuRows::may_read_in_place::<f64>(&moments(-8.5)));
+        assert!(CpuRows::may_read_in_place::<f32>(&moments(-0.9)));
+        assert!(!CpuRows::may_read_in_place::<f32>(&moments(1.5)));
+        let x = Array2::from_shape_fn((3, 2), |(i, j)| (i + j) as f32);
+        let mean = [1.0, 2.0];
+        let read = CpuRows::new(x.view(), &mean, true);
+        assert!(matches!(
+            read.data,
+            Prepared::F32(std::borrow::Cow::Borrowed(_))
+        ));
+        assert_eq!(read.shift, [0.0, 0.0]);
+        let copied = CpuRows::new(x.view(), &mean, false);
+        let Prepared::F32(z) = &copied.data else {
+            panic!("f32 rows stay f32")
+        };
+        assert_eq!(z.as_ref(), [-1.0, -1.0, 0.0, 0.0, 1.0, 1.0]);
+        assert_eq!(copied.shift, mean);
+    }
 }

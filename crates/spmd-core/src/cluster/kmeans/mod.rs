@@ -4,6 +4,8 @@ mod init;
 mod lloyd;
 mod params;
 mod random;
+#[cfg(target_arch = "x86_64")]
+mod sweep_x86;
 
 pub use params::{Init, KMeansParams, NInit};
 
@@ -161,7 +163,10 @@ impl KMeans {
         let moments = combine_column_moments(&comm, &local)?;
         // scikit-learn's tolerance: tol times the mean of the feature variances.
         let tol = self.params.tol * moments.m2.iter().map(|m| m / n as f64).sum::<f64>() / d as f64;
-        let cpu = queue.is_none().then(|| CpuRows::new(x, &moments.mean));
+        let in_place = CpuRows::may_read_in_place::<F>(&moments);
+        let cpu = queue
+            .is_none()
+            .then(|| CpuRows::new(x, &moments.mean, in_place));
         // On the GPU the rows are uploaded once (shifted) and stay there for every iteration.
         let device = queue.map(|q| DeviceRows::upload_shifted(q, x, Some(&moments.mean)));
         let device = agree(&comm, device.transpose().map_err(Error::from))?;
