@@ -389,15 +389,24 @@ pub(crate) fn squared_distances<F: Float>(
     out.par_chunks_mut(BLOCK).enumerate().for_each(|(b, out)| {
         let rows = b * BLOCK..b * BLOCK + out.len();
         let block = x.slice(ndarray::s![rows.clone(), ..]);
-        #[cfg(target_arch = "x86_64")]
-        if crate::simd::has_avx2_fma() {
-            // SAFETY: the CPU has AVX2 and FMA, checked just above.
-            unsafe { distances_avx2(block, centres, &labels[rows], out) };
-            return;
-        }
-        distances_body(block, centres, &labels[rows], out);
+        distances_fastest(block, centres, &labels[rows], out);
     });
     out
+}
+
+/// [`distances_body`], compiled for AVX2 and FMA when the CPU has them.
+fn distances_fastest<F: Float>(
+    block: ArrayView2<'_, F>,
+    centres: &Array2<f64>,
+    labels: &[usize],
+    out: &mut [f64],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::simd::has_avx2_fma() {
+        // SAFETY: the CPU has AVX2 and FMA, checked just above.
+        return unsafe { distances_avx2(block, centres, labels, out) };
+    }
+    distances_body(block, centres, labels, out);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -458,7 +467,23 @@ pub(crate) fn local_inertia<F: Float>(
     centres: &Array2<f64>,
     labels: &[usize],
 ) -> f64 {
-    squared_distances(x, centres, labels).iter().sum()
+    // One sum per block, added in order: the same result on every run.
+    let blocks: Vec<f64> = (0..labels.len().div_ceil(BLOCK))
+        .into_par_iter()
+        .map(|b| {
+            let rows = b * BLOCK..labels.len().min((b + 1) * BLOCK);
+            let mut out = [0.0; BLOCK];
+            let out = &mut out[..rows.len()];
+            distances_fastest(
+                x.slice(ndarray::s![rows.clone(), ..]),
+                centres,
+                &labels[rows],
+                out,
+            );
+            out.iter().sum::<f64>()
+        })
+        .collect();
+    blocks.iter().sum()
 }
 
 #[cfg(test)]
