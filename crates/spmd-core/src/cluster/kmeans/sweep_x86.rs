@@ -6,14 +6,13 @@
 //! idle, and its products would be written out and read back for the argmin.
 
 use std::arch::x86_64::{
-    __m256, __m256d, _mm256_broadcast_sd, _mm256_broadcast_ss, _mm256_castpd256_pd128,
+    __m256, __m256d, _mm256_add_pd, _mm256_blend_pd, _mm256_broadcast_sd, _mm256_broadcast_ss,
     _mm256_castps256_ps128, _mm256_cmp_pd, _mm256_cmp_ps, _mm256_cvtsd_f64, _mm256_cvtss_f32,
-    _mm256_extractf128_pd, _mm256_extractf128_ps, _mm256_fmadd_pd, _mm256_fmadd_ps,
-    _mm256_fnmadd_pd, _mm256_fnmadd_ps, _mm256_loadu_pd, _mm256_loadu_ps, _mm256_min_pd,
-    _mm256_min_ps, _mm256_movemask_pd, _mm256_movemask_ps, _mm256_permute2f128_pd,
-    _mm256_permute2f128_ps, _mm256_permute_pd, _mm256_permute_ps, _mm256_set1_pd, _mm256_set1_ps,
-    _mm256_setzero_pd, _mm256_setzero_ps, _mm_add_pd, _mm_add_ps, _mm_add_sd, _mm_add_ss,
-    _mm_cvtsd_f64, _mm_cvtss_f32, _mm_movehl_ps, _mm_shuffle_ps, _mm_unpackhi_pd, _CMP_EQ_OQ,
+    _mm256_extractf128_ps, _mm256_fmadd_pd, _mm256_fmadd_ps, _mm256_fnmadd_pd, _mm256_fnmadd_ps,
+    _mm256_hadd_pd, _mm256_hadd_ps, _mm256_loadu_pd, _mm256_loadu_ps, _mm256_min_pd, _mm256_min_ps,
+    _mm256_movemask_pd, _mm256_movemask_ps, _mm256_permute2f128_pd, _mm256_permute2f128_ps,
+    _mm256_permute_pd, _mm256_permute_ps, _mm256_set1_pd, _mm256_set1_ps, _mm256_setzero_pd,
+    _mm256_setzero_ps, _mm256_storeu_pd, _mm_add_ps, _mm_storeu_ps, _CMP_EQ_OQ,
 };
 
 use super::lloyd::Element;
@@ -43,8 +42,8 @@ pub(super) trait Lanes: Copy {
     /// Bit `i` set where lane `i` of `a` equals lane `i` of `b`.
     unsafe fn eq_mask(a: Self, b: Self) -> u32;
     unsafe fn first(a: Self) -> Self::Scalar;
-    /// The sum of the lanes.
-    unsafe fn sum(a: Self) -> Self::Scalar;
+    /// The sums of the lanes of four vectors.
+    unsafe fn sum4(a: Self, b: Self, c: Self, d: Self) -> [Self::Scalar; 4];
 }
 
 impl Lanes for __m256d {
@@ -90,10 +89,14 @@ impl Lanes for __m256d {
         unsafe { _mm256_cvtsd_f64(a) }
     }
     #[inline(always)]
-    unsafe fn sum(a: Self) -> f64 {
+    unsafe fn sum4(a: Self, b: Self, c: Self, d: Self) -> [f64; 4] {
         unsafe {
-            let s = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd::<1>(a));
-            _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)))
+            let (ab, cd) = (_mm256_hadd_pd(a, b), _mm256_hadd_pd(c, d));
+            let high_low = _mm256_permute2f128_pd::<0x21>(ab, cd);
+            let sums = _mm256_add_pd(high_low, _mm256_blend_pd::<0b1100>(ab, cd));
+            let mut out = [0.0; 4];
+            _mm256_storeu_pd(out.as_mut_ptr(), sums);
+            out
         }
     }
 }
@@ -142,11 +145,16 @@ impl Lanes for __m256 {
         unsafe { _mm256_cvtss_f32(a) }
     }
     #[inline(always)]
-    unsafe fn sum(a: Self) -> f32 {
+    unsafe fn sum4(a: Self, b: Self, c: Self, d: Self) -> [f32; 4] {
         unsafe {
-            let s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps::<1>(a));
-            let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-            _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps::<1>(s, s)))
+            let quarters = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+            let sums = _mm_add_ps(
+                _mm256_castps256_ps128(quarters),
+                _mm256_extractf128_ps::<1>(quarters),
+            );
+            let mut out = [0.0; 4];
+            _mm_storeu_ps(out.as_mut_ptr(), sums);
+            out
         }
     }
 }
@@ -483,9 +491,23 @@ unsafe fn nearest_by_dots<V: Lanes, const KR: usize, const R: usize>(
                 }
             }
         }
-        for (r, (acc, best)) in acc.iter().zip(&mut best[..R]).enumerate() {
-            for (m, &a) in acc.iter().enumerate() {
-                let mut dot = V::sum(a);
+        // The R x KR sums, four at a time (R KR is at most 8).
+        let mut flat = [V::zero(); 8];
+        for (r, acc) in acc.iter().enumerate() {
+            flat[r * KR..(r + 1) * KR].copy_from_slice(acc);
+        }
+        let mut dots = [V::Scalar::default(); 8];
+        for q in (0..R * KR).step_by(4) {
+            dots[q..q + 4].copy_from_slice(&V::sum4(
+                flat[q],
+                flat[q + 1],
+                flat[q + 2],
+                flat[q + 3],
+            ));
+        }
+        for (r, best) in best[..R].iter_mut().enumerate() {
+            for m in 0..KR {
+                let mut dot = dots[r * KR + m];
                 for j in whole..d {
                     dot += rows[r * d + j] * panel.rest[m * d + j];
                 }
