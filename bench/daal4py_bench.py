@@ -6,6 +6,7 @@
 Prints the best of 5 fits per workload, one process, with the threads oneDAL chooses.
 LogisticRegression has no convenient daal4py entry point; it is timed through
 scikit-learn-intelex's LogisticRegression (oneDAL underneath) and, for reference, scikit-learn.
+KMeans is also timed in scikit-learn (Lloyd, the same given centres) for reference.
 """
 
 import time
@@ -60,6 +61,10 @@ for name, rows, cols in workloads:
         # k = 10, 20 Lloyd iterations from given centres, as examples/bench.rs runs it.
         data = x if name == "kmeans" else x.astype(np.float32)
         centres = data[:10].copy()
+        from sklearn.cluster import KMeans
+
+        reference = best(lambda: KMeans(10, init=centres, n_init=1, max_iter=20, tol=0.0, algorithm="lloyd").fit(data))
+        print(f"| - | {name} | {rows} x {cols} | scikit-learn | {reference:.3f} | {rows * cols * data.itemsize / reference / 1e9:.1f} |")
         algorithm = daal4py.kmeans(nClusters=10, maxIterations=20, accuracyThreshold=0.0, fptype="double" if name == "kmeans" else "float")
         seconds = best(lambda: algorithm.compute(data, centres))
     library = "scikit-learn-intelex (oneDAL)" if name == "logreg" else "daal4py (oneDAL)"

@@ -32,9 +32,10 @@ use lloyd::{assign, local_inertia, squared_distances, CpuRows, Rows};
 /// All randomness is a function of `random_state` and global row indices: the same seed gives the
 /// same centres for any number of ranks.
 ///
-/// Memory: on the CPU, f64 rows whose column means are near zero are read in place; other rows
-/// are copied once per fit, shifted by the global means (as scikit-learn's `copy_x` centres a
-/// copy), f32 rows into an f32 copy.
+/// Memory: on the CPU, contiguous rows whose global column means are near zero (within 8
+/// standard deviations for f64, 1 for f32) are read in place; other rows are copied once per
+/// fit, shifted by the global means (as scikit-learn's `copy_x` centres a copy), f32 rows into
+/// an f32 copy.
 ///
 /// ```
 /// use ndarray::array;
