@@ -22,17 +22,7 @@ fn x() -> Array2<f64> {
         .unwrap()
 }
 
-fn same_as_single(
-    c: &Comm,
-    init: Init,
-    counts: &[usize],
-    queue: Option<&Queue>,
-    tol: f64,
-) -> Check {
-    same_as_single_on(&x(), c, init, counts, queue, tol)
-}
-
-fn same_as_single_on<F: Float>(
+fn same_as_single<F: Float>(
     x: &Array2<F>,
     c: &Comm,
     init: Init,
@@ -87,7 +77,7 @@ fn main() {
             "{init:?}: same seed, same centres as one process (uneven split, empty rank 0)"
         );
         h.run(&name, |c| {
-            same_as_single(c, init.clone(), &uneven, None, 1e-12)
+            same_as_single(&x(), c, init.clone(), &uneven, None, 1e-12)
         });
     }
     h.run(
@@ -96,7 +86,7 @@ fn main() {
             let x = x();
             let mean = x.mean_axis(ndarray::Axis(0)).unwrap();
             let centred = (&x - &mean).mapv(|v| v as f32);
-            same_as_single_on(&centred, c, Init::KMeansPlusPlus, &uneven, None, 1e-9)
+            same_as_single(&centred, c, Init::KMeansPlusPlus, &uneven, None, 1e-9)
         },
     );
     h.run(
@@ -105,6 +95,7 @@ fn main() {
             let Some(q) = q else { return Ok(()) };
             let init = Init::Given(x().slice(s![..5, ..]).to_owned() + 3.0);
             same_as_single(
+                &x(),
                 c,
                 init,
                 &even,

@@ -54,13 +54,7 @@ pub fn column_moments_cpu<F: Float>(x: ArrayView2<'_, F>, shift: &[f64]) -> Colu
             let end = (start + BLOCK_ROWS).min(rows);
             let mut acc = BlockSums::new(width);
             accumulate_dispatch(x.slice(ndarray::s![start..end, ..]), shift, &mut acc);
-            let BlockSums {
-                sums,
-                squares,
-                min,
-                max,
-            } = acc;
-            ColumnMoments::from_shifted_sums((end - start) as f64, shift, &sums, &squares, min, max)
+            acc.into_moments((end - start) as f64, shift)
         })
         .reduce(
             || ColumnMoments::empty(width),
@@ -87,6 +81,18 @@ impl BlockSums {
             min: vec![f64::INFINITY; width],
             max: vec![f64::NEG_INFINITY; width],
         }
+    }
+
+    /// The moments of the `count` rows added, which were shifted by `shift`.
+    fn into_moments(self, count: f64, shift: &[f64]) -> ColumnMoments {
+        ColumnMoments::from_shifted_sums(
+            count,
+            shift,
+            &self.sums,
+            &self.squares,
+            self.min,
+            self.max,
+        )
     }
 }
 
