@@ -189,12 +189,16 @@ struct Centres<T> {
 impl<T: Element> Centres<T> {
     fn new(shifted: &Array2<f64>) -> Self {
         let values: Vec<T> = shifted.iter().map(|&v| T::from_f64(v)).collect();
-        let d = shifted.ncols();
-        let norms = values
-            .chunks_exact(d.max(1))
-            .map(|c| c.iter().map(|&v| v.into().powi(2)).sum())
+        let norms = shifted
+            .rows()
+            .into_iter()
+            .map(|c| c.iter().map(|&v| T::from_f64(v).into().powi(2)).sum())
             .collect();
-        Self { values, norms, d }
+        Self {
+            values,
+            norms,
+            d: shifted.ncols(),
+        }
     }
 
     fn k(&self) -> usize {
