@@ -72,6 +72,19 @@ unsafe fn hessian_product_avx2(
     hessian_product_body::<true>(rows, v, vb, curvature, out)
 }
 
+/// The log-loss $\log(1 + e^v) - y v$ of log-odds `v` and label `y` (0 or 1), and the
+/// logistic function $p = 1 / (1 + e^{-v})$, without overflow for any `v`.
+#[inline(always)]
+pub(super) fn log_loss(v: f64, y: f64) -> (f64, f64) {
+    let e = (-v.abs()).exp();
+    let p = if v >= 0.0 {
+        1.0 / (1.0 + e)
+    } else {
+        e / (1.0 + e)
+    };
+    (v.max(0.0) + e.ln_1p() - y * v, p)
+}
+
 #[inline(always)]
 fn loss_gradient_body<const FMA: bool>(
     rows: &BinaryRows<'_>,
@@ -87,15 +100,8 @@ fn loss_gradient_body<const FMA: bool>(
     for (i, (x, h)) in rows.z.chunks_exact(d).zip(curvature.iter_mut()).enumerate() {
         let s = rows.weights.map_or(1.0, |w| w[i]);
         let y = f64::from(rows.labels[i] == 1);
-        let v = dot::<FMA>(x, w) + b;
-        // log(1 + e^v) and the logistic function, without overflow.
-        let e = (-v.abs()).exp();
-        let p = if v >= 0.0 {
-            1.0 / (1.0 + e)
-        } else {
-            e / (1.0 + e)
-        };
-        loss += s * (v.max(0.0) + e.ln_1p() - y * v);
+        let (row_loss, p) = log_loss(dot::<FMA>(x, w) + b, y);
+        loss += s * row_loss;
         let r = s * (p - y);
         *h = s * p * (1.0 - p);
         axpy::<FMA>(r, x, coef);

@@ -261,15 +261,8 @@ impl<'a, F: Float> LogLoss<'a, F> {
         if k == 1 {
             for (i, (z, h)) in raw.iter_mut().zip(curvature.iter_mut()).enumerate() {
                 let (s, y) = (weight(i), f64::from(labels[i] == 1));
-                let v = *z + intercept[0];
-                // log(1 + e^v) and the logistic function, without overflow.
-                let e = (-v.abs()).exp();
-                let p = if v >= 0.0 {
-                    1.0 / (1.0 + e)
-                } else {
-                    e / (1.0 + e)
-                };
-                loss += s * (v.max(0.0) + e.ln_1p() - y * v);
+                let (row_loss, p) = binary_rows::log_loss(*z + intercept[0], y);
+                loss += s * row_loss;
                 *z = s * (p - y);
                 *h = s * p * (1.0 - p);
             }
