@@ -107,7 +107,7 @@ fn accumulate<F: Float>(
 
 /// Largest |shift| / std of a column for which the unshifted product keeps full accuracy: the
 /// rounding error of the raw sums grows like `1 + (mean / std)^2` relative to the centred ones.
-const DIRECT_MAX_OFFSET: f64 = 8.0;
+pub(crate) const DIRECT_MAX_OFFSET: f64 = 8.0;
 
 /// The f64 slices of `parts` when the direct (copy-free) path is accurate: every part f64 and in
 /// standard layout, the leading part at least 8 columns wide, and every column's shift within

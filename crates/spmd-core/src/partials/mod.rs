@@ -18,6 +18,7 @@ pub use column_moments::{
     column_moments, column_moments_cpu, combine_column_moments, ColumnMoments,
 };
 pub use cpu_gram::shifted_gram_cpu;
+pub(crate) use cpu_gram::DIRECT_MAX_OFFSET;
 pub use failure::FailureMemory;
 pub use global_gram::{global_gram, GlobalGram};
 pub use moments::Moments;

@@ -113,7 +113,7 @@ impl<'a> CpuRows<'a> {
     /// global moments only, so every rank, at any number of ranks, decides the same.
     pub fn may_read_in_place<F: Float>(moments: &ColumnMoments) -> bool {
         let limit = if std::mem::size_of::<F>() == 8 {
-            8.0
+            crate::partials::DIRECT_MAX_OFFSET
         } else {
             1.0
         };
