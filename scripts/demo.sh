@@ -7,4 +7,4 @@ bash scripts/setup.sh
 source scripts/env.sh
 
 cargo build --release --features mpi --example linreg_spmd
-mpirun -n 4 target/release/examples/linreg_spmd "$@"
+mpirun -n 4 "${CARGO_TARGET_DIR:-target}/release/examples/linreg_spmd" "$@"
