@@ -24,6 +24,9 @@ pub(crate) trait Backend: Send + Sync {
     /// Like `allgather`, with `counts[r]` bytes from rank `r`.
     fn allgatherv(&self, send: &[u8], counts: &[usize], recv: &mut [u8]) -> Result<()>;
 
+    /// Like `allgatherv`, received by `root` alone; `recv` is only written on `root`.
+    fn gatherv(&self, root: usize, send: &[u8], counts: &[usize], recv: &mut [u8]) -> Result<()>;
+
     fn barrier(&self) -> Result<()>;
 
     /// A new communicator of the ranks that passed the same `color`, ordered by `key`.

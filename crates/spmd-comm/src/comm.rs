@@ -152,6 +152,32 @@ impl Comm {
         Ok((recv, counts))
     }
 
+    /// Every rank's `send` (any length), concatenated in rank order on `root` alone, with each
+    /// rank's count; other ranks receive `None`. Memory: only `root` holds the whole.
+    pub fn gatherv<T: Scalar>(
+        &self,
+        root: usize,
+        send: &[T],
+    ) -> Result<Option<(Vec<T>, Vec<usize>)>> {
+        let counts: Vec<usize> = self
+            .allgather(&[send.len() as u64])?
+            .into_iter()
+            .map(|c| c as usize)
+            .collect();
+        let is_root = self.rank() == root;
+        let total: usize = if is_root { counts.iter().sum() } else { 0 };
+        let mut recv = vec![T::zeroed(); total];
+        let size = std::mem::size_of::<T>();
+        let byte_counts: Vec<usize> = counts.iter().map(|c| c * size).collect();
+        self.backend.gatherv(
+            root,
+            bytemuck::cast_slice(send),
+            &byte_counts,
+            bytemuck::cast_slice_mut(&mut recv),
+        )?;
+        Ok(is_root.then_some((recv, counts)))
+    }
+
     /// Waits until every rank has reached the barrier.
     pub fn barrier(&self) -> Result<()> {
         self.backend.barrier()

@@ -65,6 +65,21 @@ fn count(n: usize) -> Result<Count> {
     })
 }
 
+/// MPI's counts and displacements of byte `counts` laid end to end.
+fn counts_and_displacements(counts: &[usize]) -> Result<(Vec<Count>, Vec<Count>)> {
+    let counts: Vec<Count> = counts.iter().map(|&c| count(c)).collect::<Result<_>>()?;
+    let mut displs = Vec::with_capacity(counts.len());
+    let mut offset: Count = 0;
+    for &c in &counts {
+        displs.push(offset);
+        offset = offset.checked_add(c).ok_or_else(|| Error::BufferSize {
+            op: "gatherv",
+            message: "total exceeds MPI's count limit".into(),
+        })?;
+    }
+    Ok((counts, displs))
+}
+
 /// Runs `$body` with `$t` bound to the Rust type of `$kind`.
 macro_rules! with_scalar_type {
     ($kind:expr, $t:ident => $body:expr) => {
@@ -147,19 +162,23 @@ impl Backend for MpiComm {
     }
 
     fn allgatherv(&self, send: &[u8], counts: &[usize], recv: &mut [u8]) -> Result<()> {
-        let counts: Vec<Count> = counts.iter().map(|&c| count(c)).collect::<Result<_>>()?;
-        let mut displs = Vec::with_capacity(counts.len());
-        let mut offset: Count = 0;
-        for &c in &counts {
-            displs.push(offset);
-            offset = offset.checked_add(c).ok_or_else(|| Error::BufferSize {
-                op: "allgatherv",
-                message: "total exceeds MPI's count limit".into(),
-            })?;
-        }
+        let (counts, displs) = counts_and_displacements(counts)?;
         let comm = self.lock()?;
         let mut partition = PartitionMut::new(recv, counts, displs);
         comm.0.all_gather_varcount_into(send, &mut partition);
+        Ok(())
+    }
+
+    fn gatherv(&self, root: usize, send: &[u8], counts: &[usize], recv: &mut [u8]) -> Result<()> {
+        let (counts, displs) = counts_and_displacements(counts)?;
+        let comm = self.lock()?;
+        let root_process = comm.0.process_at_rank(count(root)?);
+        if self.rank == root {
+            let mut partition = PartitionMut::new(recv, counts, displs);
+            root_process.gather_varcount_into_root(send, &mut partition);
+        } else {
+            root_process.gather_varcount_into(send);
+        }
         Ok(())
     }
 

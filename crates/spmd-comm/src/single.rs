@@ -60,6 +60,9 @@ impl Backend for SingleProcess {
         recv.copy_from_slice(send);
         Ok(())
     }
+    fn gatherv(&self, _root: usize, send: &[u8], counts: &[usize], recv: &mut [u8]) -> Result<()> {
+        self.allgatherv(send, counts, recv)
+    }
     fn barrier(&self) -> Result<()> {
         Ok(())
     }
