@@ -7,6 +7,7 @@ use ndarray::{Array1, Array2, ArrayD, Ix1, Ix2};
 use ndarray_npy::ReadNpyExt;
 
 pub mod classification;
+pub mod preprocessing;
 
 /// One scikit-learn reference case from `tests/fixtures/linear/cases.json`.
 #[derive(Debug, Clone)]

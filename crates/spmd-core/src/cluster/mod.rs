@@ -1,5 +1,6 @@
 //! Clustering.
 
+mod contract;
 mod kmeans;
 
 pub use kmeans::{FittedKMeans, Init, KMeans, KMeansParams, NInit};

@@ -1,5 +1,6 @@
 //! Covariance estimators.
 
+mod contract;
 mod empirical;
 mod incremental;
 

@@ -4,6 +4,7 @@ use faer::Mat;
 use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Data, Ix2};
 use serde::{Deserialize, Serialize};
 use spmd_comm::Comm;
+use spmd_gpu::Queue;
 
 use crate::distributed::{comm_or_world, global_shape};
 use crate::validate::{check_features, check_finite};
@@ -52,12 +53,14 @@ impl Qr {
     /// Factors every rank's rows; every rank calls it.
     pub fn fit<F: Float, S: Data<Elem = F>>(&self, x: &ArrayBase<S, Ix2>) -> Result<FittedQr> {
         let comm = comm_or_world(self.comm.as_ref())?;
-        qr(&comm, x.view())
+        qr(&comm, x.view(), None)
     }
 }
 
-/// A fitted [`Qr`]: the global $R$ and this rank's $Q$ block.
-#[derive(Debug, Clone, PartialEq)]
+/// A fitted [`Qr`]: the global $R$ and this rank's $Q$ block. Serialises `r_` and
+/// `n_features_in_` ($Q$ stays with its rows).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "QrAttributes", try_from = "QrAttributes")]
 pub struct FittedQr {
     r: Array2<f64>,
     q: Array2<f64>,
@@ -71,6 +74,38 @@ impl FittedQr {
     /// This rank's rows of $Q$, $n_r \times k$.
     pub fn q(&self) -> ArrayView2<'_, f64> {
         self.q.view()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct QrAttributes {
+    r_: Vec<Vec<f64>>,
+    n_features_in_: usize,
+}
+
+impl From<FittedQr> for QrAttributes {
+    fn from(f: FittedQr) -> Self {
+        Self {
+            n_features_in_: f.r.ncols(),
+            r_: f.r.rows().into_iter().map(|r| r.to_vec()).collect(),
+        }
+    }
+}
+
+impl TryFrom<QrAttributes> for FittedQr {
+    type Error = String;
+    fn try_from(a: QrAttributes) -> std::result::Result<Self, String> {
+        let d = a.n_features_in_;
+        if a.r_.iter().any(|r| r.len() != d) {
+            return Err(format!("every row of r_ must have {d} values"));
+        }
+        let k = a.r_.len();
+        let r = Array2::from_shape_vec((k, d), a.r_.into_iter().flatten().collect())
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            q: Array2::zeros((0, k)),
+            r,
+        })
     }
 }
 
@@ -100,23 +135,35 @@ fn thin_qr(a: &Mat<f64>) -> (Array2<f64>, Array2<f64>) {
 /// is used: a condition number up to about $10^6$, well inside its $\epsilon^{-1/2}$ limit.
 const CHOLESKY_QR_MIN_RATIO: f64 = 1e-6;
 
-fn qr<F: Float>(comm: &Comm, x: ArrayView2<'_, F>) -> Result<FittedQr> {
+/// [`Qr`] of every rank's rows. The Gram passes run on `queue` only where it computes them in
+/// f64: CholeskyQR2 needs f64 Gram matrices to reach orthogonality to working precision.
+pub(crate) fn qr<F: Float>(
+    comm: &Comm,
+    x: ArrayView2<'_, F>,
+    queue: Option<&Queue>,
+) -> Result<FittedQr> {
+    let queue = queue.filter(|q| q.precision_for::<F>() == spmd_gpu::Precision::F64);
     let shape = global_shape(comm, x.nrows(), [x.ncols(), 0], ["X", "y"])?;
     if shape.rows == 0 {
         return Err(Error::Empty { what: "X" });
     }
     let d = shape.columns[0];
     // The Gram pass finds NaN or infinity (and every rank learns of it) before anything else.
-    let g1 = global_raw_gram(comm, x, d)?;
-    if let Some(fitted) = cholesky_qr2(comm, x, &g1, d)? {
+    let g1 = global_raw_gram(comm, x, d, queue)?;
+    if let Some(fitted) = cholesky_qr2(comm, x, &g1, d, queue)? {
         return Ok(fitted);
     }
     tsqr(comm, &x.mapv(|v| v.as_f64()), d)
 }
 
 /// $X^\top X$ over all ranks, identical on every rank (rank 0's sum is broadcast).
-fn global_raw_gram<F: Float>(comm: &Comm, x: ArrayView2<'_, F>, d: usize) -> Result<Array2<f64>> {
-    let gram = crate::partials::global_gram(comm, &[x], &["X"], d, false, None)?;
+fn global_raw_gram<F: Float>(
+    comm: &Comm,
+    x: ArrayView2<'_, F>,
+    d: usize,
+    queue: Option<&Queue>,
+) -> Result<Array2<f64>> {
+    let gram = crate::partials::global_gram(comm, &[x], &["X"], d, false, queue)?;
     let mut g = gram.gram;
     comm.broadcast(0, &mut g)?;
     Array2::from_shape_vec((d, d), g).map_err(|e| Error::Input(e.to_string()))
@@ -173,12 +220,13 @@ fn cholesky_qr2<F: Float>(
     x: ArrayView2<'_, F>,
     g1: &Array2<f64>,
     d: usize,
+    queue: Option<&Queue>,
 ) -> Result<Option<FittedQr>> {
     let Some(r1) = upper_cholesky(g1, CHOLESKY_QR_MIN_RATIO) else {
         return Ok(None);
     };
     let q1 = right_solve_upper(x, &r1)?;
-    let g2 = global_raw_gram(comm, q1.view(), d)?;
+    let g2 = global_raw_gram(comm, q1.view(), d, queue)?;
     let Some(r2) = upper_cholesky(&g2, CHOLESKY_QR_MIN_RATIO) else {
         return Ok(None);
     };
@@ -256,34 +304,43 @@ impl Svd {
     /// Decomposes every rank's rows; every rank calls it.
     pub fn fit<F: Float, S: Data<Elem = F>>(&self, x: &ArrayBase<S, Ix2>) -> Result<FittedSvd> {
         let comm = comm_or_world(self.comm.as_ref())?;
-        let qr = qr(&comm, x.view())?;
-        let svd = to_faer(qr.r.view())
-            .thin_svd()
-            .map_err(|e| Error::Singular(format!("SVD failed: {e:?}")))?;
-        let (u_r, s, v) = (to_ndarray(svd.U()), svd.S(), to_ndarray(svd.V()));
-        let k = u_r.ncols();
-        let mut singular_values = Array1::from_shape_fn(k, |i| s[i]);
-        let mut components = v.t().to_owned();
-        let mut u_r = u_r;
-        // The largest-magnitude entry of each component is positive (scikit-learn's svd_flip).
-        for i in 0..k {
-            let row = components.row(i);
-            let largest = row
-                .iter()
-                .copied()
-                .fold(0.0_f64, |m, v| if v.abs() > m.abs() { v } else { m });
-            if largest < 0.0 {
-                components.row_mut(i).mapv_inplace(|v| -v);
-                u_r.column_mut(i).mapv_inplace(|v| -v);
-            }
-        }
-        singular_values.mapv_inplace(|v| v.max(0.0));
-        Ok(FittedSvd {
-            u: qr.q.dot(&u_r),
-            singular_values,
-            components,
-        })
+        svd(&comm, x.view(), None)
     }
+}
+
+/// [`Svd`] of every rank's rows, the Gram passes on `queue` where it computes in f64.
+pub(crate) fn svd<F: Float>(
+    comm: &Comm,
+    x: ArrayView2<'_, F>,
+    queue: Option<&Queue>,
+) -> Result<FittedSvd> {
+    let qr = qr(comm, x, queue)?;
+    let svd = to_faer(qr.r.view())
+        .thin_svd()
+        .map_err(|e| Error::Singular(format!("SVD failed: {e:?}")))?;
+    let (u_r, s, v) = (to_ndarray(svd.U()), svd.S(), to_ndarray(svd.V()));
+    let k = u_r.ncols();
+    let mut singular_values = Array1::from_shape_fn(k, |i| s[i]);
+    let mut components = v.t().to_owned();
+    let mut u_r = u_r;
+    // The largest-magnitude entry of each component is positive (scikit-learn's svd_flip).
+    for i in 0..k {
+        let row = components.row(i);
+        let largest = row
+            .iter()
+            .copied()
+            .fold(0.0_f64, |m, v| if v.abs() > m.abs() { v } else { m });
+        if largest < 0.0 {
+            components.row_mut(i).mapv_inplace(|v| -v);
+            u_r.column_mut(i).mapv_inplace(|v| -v);
+        }
+    }
+    singular_values.mapv_inplace(|v| v.max(0.0));
+    Ok(FittedSvd {
+        u: qr.q.dot(&u_r),
+        singular_values,
+        components,
+    })
 }
 
 /// A fitted [`Svd`]: global singular values and right vectors, this rank's rows of $U$.

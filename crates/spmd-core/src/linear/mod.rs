@@ -1,6 +1,7 @@
 //! Linear models: [`LinearRegression`] and [`Ridge`] from the normal equations, and
 //! [`LogisticRegression`] by L-BFGS or Newton-CG.
 
+mod contract;
 mod fit;
 mod incremental;
 mod logistic;

@@ -92,6 +92,17 @@ impl<F: Float> LinearModel<F> {
         self.single_target
     }
 
+    /// The same model in precision `G` (the coefficients rounded or widened), so that rows of
+    /// either precision are predicted without converting them.
+    pub fn to_precision<G: Float>(&self) -> LinearModel<G> {
+        LinearModel {
+            coef: self.coef.mapv(|v| G::from_f64_lossy(v.as_f64())),
+            intercept: self.intercept.mapv(|v| G::from_f64_lossy(v.as_f64())),
+            single_target: self.single_target,
+            comm: self.comm.clone(),
+        }
+    }
+
     /// The communicator `score` reduces over: the fit's, or `Comm::world()` for a loaded model.
     pub fn with_comm(mut self, comm: Comm) -> Self {
         self.comm = Some(comm);

@@ -65,6 +65,11 @@ impl FittedMultinomialNb {
     pub fn classes(&self) -> &[i64] {
         &self.classes
     }
+    /// Number of features seen in fit (`n_features_in_`).
+    pub fn n_features_in(&self) -> usize {
+        self.feature_count.ncols()
+    }
+
     /// Weighted rows per class (`class_count_`).
     pub fn class_count(&self) -> ArrayView1<'_, f64> {
         self.class_count.view()

@@ -301,3 +301,5 @@ impl MultinomialNb {
         FittedMultinomialNb::from_counts(&self.params, classes, totals)
     }
 }
+
+crate::estimator::classifier_contract!(MultinomialNb, MultinomialNbParams, FittedMultinomialNb);

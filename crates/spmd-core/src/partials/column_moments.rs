@@ -163,3 +163,64 @@ pub fn combine_column_moments(comm: &Comm, local: &ColumnMoments) -> Result<Colu
         max,
     })
 }
+
+/// The [`ColumnMoments`] of every rank's rows from each rank's `local` moments of `columns`
+/// columns. Collective: agrees on the number of columns (a rank without rows may report none)
+/// and is an error on every rank when no rank holds a row.
+pub fn global_column_moments(
+    comm: &Comm,
+    local: &ColumnMoments,
+    columns: usize,
+) -> Result<ColumnMoments> {
+    let rows = local.count;
+    let shape =
+        crate::distributed::global_shape(comm, usize::from(rows > 0.0), [columns, 0], ["X", "y"])?;
+    if shape.rows == 0 {
+        return Err(Error::Empty { what: "X" });
+    }
+    let width = shape.columns[0];
+    if rows > 0.0 {
+        combine_column_moments(comm, local)
+    } else {
+        combine_column_moments(comm, &ColumnMoments::empty(width))
+    }
+}
+
+/// [`ColumnMoments`] of the rows of `x` weighted by `w` (CPU): `count` is the sum of the
+/// weights, `mean` and `m2` the weighted mean and weighted sum of squared deviations. Rows of
+/// zero weight still count towards min and max.
+pub fn weighted_column_moments_cpu<F: Float>(
+    x: ArrayView2<'_, F>,
+    w: ndarray::ArrayView1<'_, F>,
+) -> ColumnMoments {
+    let (rows, width) = (x.nrows(), x.ncols());
+    let shift = leading_mean(&[x]);
+    let blocks: Vec<usize> = (0..rows).step_by(BLOCK_ROWS).collect();
+    blocks
+        .into_par_iter()
+        .map(|start| {
+            let end = (start + BLOCK_ROWS).min(rows);
+            let mut acc = BlockSums::new(width);
+            let mut total = 0.0;
+            for i in start..end {
+                let wi = w[i].as_f64();
+                total += wi;
+                for (j, v) in x.row(i).iter().enumerate() {
+                    let v = v.as_f64();
+                    let z = v - shift[j];
+                    acc.sums[j] += wi * z;
+                    acc.squares[j] += wi * z * z;
+                    acc.min[j] = acc.min[j].min(v);
+                    acc.max[j] = acc.max[j].max(v);
+                }
+            }
+            acc.into_moments(total, &shift)
+        })
+        .reduce(
+            || ColumnMoments::empty(width),
+            |mut a, b| {
+                a.merge(&b);
+                a
+            },
+        )
+}

@@ -15,7 +15,8 @@ mod scatter;
 
 pub use accumulator::Accumulator;
 pub use column_moments::{
-    column_moments, column_moments_cpu, combine_column_moments, ColumnMoments,
+    column_moments, column_moments_cpu, combine_column_moments, global_column_moments,
+    weighted_column_moments_cpu, ColumnMoments,
 };
 pub use cpu_gram::shifted_gram_cpu;
 pub(crate) use cpu_gram::DIRECT_MAX_OFFSET;

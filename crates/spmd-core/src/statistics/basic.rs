@@ -8,8 +8,8 @@ use spmd_comm::Comm;
 use spmd_gpu::Queue;
 
 use super::{ResultOptions, Statistic};
-use crate::distributed::{agree, comm_or_world, global_shape};
-use crate::partials::{column_moments, combine_column_moments, ColumnMoments};
+use crate::distributed::{agree, comm_or_world};
+use crate::partials::{column_moments, global_column_moments, ColumnMoments};
 use crate::validate::check_finite;
 use crate::{Error, Float, Result};
 
@@ -127,18 +127,7 @@ impl FittedBasicStatistics {
         columns: usize,
         options: &ResultOptions,
     ) -> Result<Self> {
-        let rows = local.count as usize;
-        let shape = global_shape(comm, rows, [columns, 0], ["X", "y"])?;
-        if shape.rows == 0 {
-            return Err(Error::Empty { what: "X" });
-        }
-        let width = shape.columns[0];
-        let local = if rows == 0 {
-            ColumnMoments::empty(width)
-        } else {
-            local.clone()
-        };
-        let all = combine_column_moments(comm, &local)?;
+        let all = global_column_moments(comm, local, columns)?;
         Ok(Self::from_moments(&all, options))
     }
 

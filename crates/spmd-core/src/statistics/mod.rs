@@ -1,6 +1,7 @@
 //! Low-order statistics of each column.
 
 mod basic;
+mod contract;
 mod incremental;
 mod options;
 

@@ -18,7 +18,7 @@ use crate::distributed::{agree, allreduce_or_fail, comm_or_world, global_shape};
 use crate::partials::{column_moments, combine_column_moments, ColumnMoments};
 use crate::validate::{check_features, check_finite};
 use crate::{Error, Float, Result};
-use lloyd::{assign, local_inertia, squared_distances, CpuRows, Rows};
+use lloyd::{assign, local_inertia, squared_distance, squared_distances, CpuRows, Rows};
 
 /// scikit-learn's `KMeans` over all ranks' rows: centroids are global, labels stay with their
 /// rows.
@@ -51,7 +51,6 @@ use lloyd::{assign, local_inertia, squared_distances, CpuRows, Rows};
 #[derive(Debug, Clone, Default)]
 pub struct KMeans {
     params: KMeansParams,
-    init: Init,
     comm: Option<Comm>,
 }
 
@@ -67,18 +66,14 @@ impl KMeans {
         }
     }
 
-    /// From parameters and an initialisation.
-    pub fn with_params(params: KMeansParams, init: Init) -> Self {
-        Self {
-            params,
-            init,
-            comm: None,
-        }
+    /// From parameters (the initialisation among them).
+    pub fn with_params(params: KMeansParams) -> Self {
+        Self { params, comm: None }
     }
 
     /// How the first centres are chosen.
     pub fn init(mut self, init: Init) -> Self {
-        self.init = init;
+        self.params.init = init;
         self
     }
 
@@ -119,7 +114,7 @@ impl KMeans {
 
     fn check(&self, d: usize) -> Result<()> {
         self.params.check()?;
-        if let Init::Given(c) = &self.init {
+        if let Init::Given(c) = &self.params.init {
             if c.dim() != (self.params.n_clusters, d) || c.iter().any(|v| !v.is_finite()) {
                 return Err(Error::Shape {
                     what: "init".into(),
@@ -182,7 +177,7 @@ impl KMeans {
             device: device.as_ref(),
         };
         let seed = self.seed(&comm)?;
-        let runs = match (self.params.n_init, &self.init) {
+        let runs = match (self.params.n_init, &self.params.init) {
             (_, Init::Given(_)) => 1,
             (NInit::Count(c), _) => c,
             (NInit::Auto, Init::Random) => 10,
@@ -191,7 +186,7 @@ impl KMeans {
         let mut best: Option<FittedKMeans> = None;
         for run in 0..runs {
             let seed = random::derive(seed, run as u64);
-            let centres = match &self.init {
+            let centres = match &self.params.init {
                 Init::Given(c) => c.clone(),
                 Init::Random => init::random(&rows, k, seed)?,
                 Init::KMeansPlusPlus => init::plus_plus(&rows, k, seed)?,
@@ -364,21 +359,12 @@ impl FittedKMeans {
         self.labels.view()
     }
 
-    /// Nearest centre of each of this rank's rows. Local.
+    /// Nearest centre of each of this rank's rows (ties to the lowest label). Local.
     pub fn predict<F: Float, S: Data<Elem = F>>(
         &self,
         x: &ArrayBase<S, Ix2>,
     ) -> Result<Array1<usize>> {
-        let distances = self.squared_distances(x)?;
-        Ok(distances
-            .rows()
-            .into_iter()
-            .map(|r| {
-                (0..r.len())
-                    .min_by(|&a, &b| r[a].total_cmp(&r[b]))
-                    .unwrap_or(0)
-            })
-            .collect())
+        Ok(self.nearest(self.rank, x.view(), None)?.0)
     }
 
     /// Euclidean distance of each of this rank's rows to every centre, `n x n_clusters`. Local.
@@ -386,7 +372,11 @@ impl FittedKMeans {
         &self,
         x: &ArrayBase<S, Ix2>,
     ) -> Result<Array2<f64>> {
-        Ok(self.squared_distances(x)?.mapv(f64::sqrt))
+        self.check_rows(self.rank, x.view())?;
+        Ok(Array2::from_shape_fn(
+            (x.nrows(), self.cluster_centers.nrows()),
+            |(i, c)| squared_distance(x.row(i), self.cluster_centers.row(c)).sqrt(),
+        ))
     }
 
     /// Minus the inertia of all ranks' rows `x` (scikit-learn's `score`). Every rank calls it.
@@ -395,32 +385,70 @@ impl FittedKMeans {
         comm: &Comm,
         x: &ArrayBase<S, Ix2>,
     ) -> Result<f64> {
-        let local = self.squared_distances(x).map(|d| {
-            d.rows()
-                .into_iter()
-                .map(|r| r.iter().copied().fold(f64::INFINITY, f64::min))
-                .sum::<f64>()
-        });
+        self.score_on(comm, x.view(), None)
+    }
+
+    /// [`score`](Self::score) with the nearest centres found on `queue`'s GPU when given.
+    pub(crate) fn score_on<F: Float>(
+        &self,
+        comm: &Comm,
+        x: ArrayView2<'_, F>,
+        queue: Option<&Queue>,
+    ) -> Result<f64> {
+        let local = self.nearest(comm.rank(), x, queue).map(|(_, d)| d);
         let local = agree(comm, local)?;
         Ok(-comm.allreduce_scalar(local, ReduceOp::Sum)?)
     }
 
-    fn squared_distances<F: Float, S: Data<Elem = F>>(
+    /// The nearest centre of each row and the sum of the squared distances to them, on the GPU
+    /// of `queue` or the CPU.
+    pub(crate) fn nearest<F: Float>(
         &self,
-        x: &ArrayBase<S, Ix2>,
-    ) -> Result<Array2<f64>> {
+        rank: usize,
+        x: ArrayView2<'_, F>,
+        queue: Option<&Queue>,
+    ) -> Result<(Array1<usize>, f64)> {
+        self.check_rows(rank, x)?;
+        let mut labels = Array1::zeros(x.nrows());
+        let mut total = 0.0;
+        match queue {
+            Some(queue) if x.nrows() > 0 => {
+                let shift: Vec<f64> = self
+                    .cluster_centers
+                    .mean_axis(ndarray::Axis(0))
+                    .map_or_else(|| vec![0.0; x.ncols()], |m| m.to_vec());
+                let readback = crate::partials::readback_for_queue(queue)?;
+                spmd_gpu::kernels::kmeans::assign(
+                    queue,
+                    x,
+                    self.cluster_centers.view(),
+                    &shift,
+                    readback,
+                    |row, label, _| labels[row] = label,
+                )?;
+                // Exact distances of the winners, in f64 whatever the kernel's precision.
+                total = local_inertia(x, &self.cluster_centers, labels.as_slice().unwrap_or(&[]));
+            }
+            _ => {
+                for (i, row) in x.rows().into_iter().enumerate() {
+                    let (mut best, mut best_d) = (0, f64::INFINITY);
+                    for (c, centre) in self.cluster_centers.rows().into_iter().enumerate() {
+                        let d = squared_distance(row, centre);
+                        if d < best_d {
+                            (best, best_d) = (c, d);
+                        }
+                    }
+                    labels[i] = best;
+                    total += best_d;
+                }
+            }
+        }
+        Ok((labels, total))
+    }
+
+    fn check_rows<F: Float>(&self, rank: usize, x: ArrayView2<'_, F>) -> Result<()> {
         check_features(self.cluster_centers.ncols(), x.ncols())?;
-        check_finite("X", x.view(), self.rank)?;
-        Ok(Array2::from_shape_fn(
-            (x.nrows(), self.cluster_centers.nrows()),
-            |(i, c)| {
-                x.row(i)
-                    .iter()
-                    .zip(self.cluster_centers.row(c))
-                    .map(|(v, m)| (v.as_f64() - m).powi(2))
-                    .sum()
-            },
-        ))
+        check_finite("X", x, rank)
     }
 }
 

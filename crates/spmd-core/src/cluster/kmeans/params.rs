@@ -18,6 +18,53 @@ pub enum Init {
     Given(Array2<f64>),
 }
 
+impl Serialize for Init {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Init::KMeansPlusPlus => s.serialize_str("k-means++"),
+            Init::KMeansParallel => s.serialize_str("k-means||"),
+            Init::Random => s.serialize_str("random"),
+            Init::Given(c) => {
+                let rows: Vec<Vec<f64>> = c.rows().into_iter().map(|r| r.to_vec()).collect();
+                rows.serialize(s)
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Init {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Name(String),
+            Centres(Vec<Vec<f64>>),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Name(name) => match name.as_str() {
+                "k-means++" => Ok(Init::KMeansPlusPlus),
+                "k-means||" => Ok(Init::KMeansParallel),
+                "random" => Ok(Init::Random),
+                other => Err(serde::de::Error::custom(format!(
+                    "init must be k-means++, k-means||, random or a list of centre rows (on the command line, a .npy or .csv file of them), not {other:?}"
+                ))),
+            },
+            Raw::Centres(rows) => {
+                let width = rows.first().map_or(0, Vec::len);
+                if rows.iter().any(|r| r.len() != width) {
+                    return Err(serde::de::Error::custom(
+                        "init: every centre row must have the same length",
+                    ));
+                }
+                let k = rows.len();
+                Array2::from_shape_vec((k, width), rows.into_iter().flatten().collect())
+                    .map(Init::Given)
+                    .map_err(serde::de::Error::custom)
+            }
+        }
+    }
+}
+
 /// scikit-learn's `n_init`: how many initialisations to run, keeping the lowest inertia.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -47,13 +94,15 @@ mod auto {
     }
 }
 
-/// Parameters of [`KMeans`](super::KMeans), under scikit-learn's names. `init` is not here: it
-/// may hold an array (see [`Init`]).
+/// Parameters of [`KMeans`](super::KMeans), under scikit-learn's names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KMeansParams {
     /// Number of clusters (default 8).
     pub n_clusters: usize,
+    /// How the first centres are chosen: `"k-means++"` (default), `"k-means||"`, `"random"`,
+    /// or the centres as a list of rows.
+    pub init: Init,
     /// Initialisations to run.
     pub n_init: NInit,
     /// Lloyd iterations at most (default 300).
@@ -70,6 +119,7 @@ impl Default for KMeansParams {
     fn default() -> Self {
         Self {
             n_clusters: 8,
+            init: Init::default(),
             n_init: NInit::Auto,
             max_iter: 300,
             tol: 1e-4,

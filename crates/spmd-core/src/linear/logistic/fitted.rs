@@ -46,6 +46,11 @@ impl FittedLogisticRegression {
     pub fn classes(&self) -> &[i64] {
         &self.classes
     }
+    /// Number of features seen in fit (`n_features_in_`).
+    pub fn n_features_in(&self) -> usize {
+        self.coef.ncols()
+    }
+
     /// Solver iterations (`n_iter_`).
     pub fn n_iter(&self) -> usize {
         self.n_iter

@@ -321,3 +321,9 @@ impl LogisticRegression {
         }
     }
 }
+
+crate::estimator::classifier_contract!(
+    LogisticRegression,
+    LogisticRegressionParams,
+    FittedLogisticRegression
+);

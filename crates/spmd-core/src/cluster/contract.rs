@@ -1,0 +1,58 @@
+//! KMeans under the [estimator contract](crate::estimator).
+
+use ndarray::{Array2, ArrayView2, Axis};
+
+use super::{FittedKMeans, KMeans, KMeansParams};
+use crate::estimator::{Context, Dataset, Estimator, Fitted, Params, Predict, Score, Transform};
+use crate::{Float, Result};
+
+impl Params for KMeansParams {
+    fn check(&self) -> Result<()> {
+        KMeansParams::check(self)
+    }
+}
+
+impl Estimator for KMeans {
+    type Params = KMeansParams;
+    type Fitted = FittedKMeans;
+    const SUPERVISED: bool = false;
+
+    fn from_params(params: KMeansParams) -> Self {
+        KMeans::with_params(params)
+    }
+
+    fn fit<F: Float>(&self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<FittedKMeans> {
+        self.clone()
+            .comm(ctx.comm.clone())
+            .fit(&data.x(), ctx.queue)
+    }
+}
+
+impl Fitted for FittedKMeans {
+    fn n_features_in(&self) -> usize {
+        self.cluster_centers().ncols()
+    }
+    /// Each row's cluster.
+    fn local_result(&self) -> Option<Array2<f64>> {
+        Some(self.labels().mapv(|l| l as f64).insert_axis(Axis(1)))
+    }
+}
+
+impl Predict for FittedKMeans {
+    fn predict<F: Float>(&self, ctx: Context<'_>, x: ArrayView2<'_, F>) -> Result<Array2<f64>> {
+        let (labels, _) = self.nearest(ctx.rank(), x, ctx.queue)?;
+        Ok(labels.mapv(|l| l as f64).insert_axis(Axis(1)))
+    }
+}
+
+impl Transform for FittedKMeans {
+    fn transform<F: Float>(&self, _ctx: Context<'_>, x: ArrayView2<'_, F>) -> Result<Array2<f64>> {
+        FittedKMeans::transform(self, &x)
+    }
+}
+
+impl Score for FittedKMeans {
+    fn score<F: Float>(&self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<f64> {
+        self.score_on(ctx.comm, data.x(), ctx.queue)
+    }
+}

@@ -1,0 +1,128 @@
+//! PCA, IncrementalPCA, QR and SVD under the [estimator contract](crate::estimator).
+
+use ndarray::{Array2, ArrayView2};
+
+use super::pca::{FittedPca, IncrementalPca, IncrementalPcaParams, Pca, PcaParams};
+use super::tsqr::{qr, svd, FittedQr, FittedSvd, Qr, Svd};
+use crate::estimator::{Context, Dataset, Estimator, Fitted, InverseTransform, Params, Transform};
+use crate::{Float, Result};
+
+impl Params for PcaParams {
+    fn check(&self) -> Result<()> {
+        PcaParams::check(self)
+    }
+}
+
+impl Params for IncrementalPcaParams {}
+
+/// QR and SVD take no parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
+
+impl Params for NoParams {}
+
+impl Estimator for Pca {
+    type Params = PcaParams;
+    type Fitted = FittedPca;
+    const SUPERVISED: bool = false;
+
+    fn from_params(params: PcaParams) -> Self {
+        Pca::with_params(params)
+    }
+
+    fn fit<F: Float>(&self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<FittedPca> {
+        self.clone()
+            .comm(ctx.comm.clone())
+            .fit(&data.x(), ctx.queue)
+    }
+}
+
+impl Estimator for IncrementalPca {
+    type Params = IncrementalPcaParams;
+    type Fitted = FittedPca;
+    const SUPERVISED: bool = false;
+
+    fn from_params(params: IncrementalPcaParams) -> Self {
+        IncrementalPca::with_params(params)
+    }
+
+    fn fit<F: Float>(&self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<FittedPca> {
+        let mut fitting = self.clone().comm(ctx.comm.clone());
+        IncrementalPca::fit(&mut fitting, &data.x(), ctx.queue)
+    }
+}
+
+impl Fitted for FittedPca {
+    fn n_features_in(&self) -> usize {
+        self.components().ncols()
+    }
+}
+
+impl Transform for FittedPca {
+    fn transform<F: Float>(&self, ctx: Context<'_>, x: ArrayView2<'_, F>) -> Result<Array2<f64>> {
+        FittedPca::transform(self, &x, ctx.queue)
+    }
+}
+
+impl InverseTransform for FittedPca {
+    fn inverse_transform<F: Float>(
+        &self,
+        _ctx: Context<'_>,
+        x: ArrayView2<'_, F>,
+    ) -> Result<Array2<f64>> {
+        FittedPca::inverse_transform(self, &x.mapv(|v| v.as_f64()))
+    }
+}
+
+impl Estimator for Qr {
+    type Params = NoParams;
+    type Fitted = FittedQr;
+    const SUPERVISED: bool = false;
+
+    fn from_params(_: NoParams) -> Self {
+        Qr::new()
+    }
+
+    fn fit<F: Float>(&self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<FittedQr> {
+        qr(ctx.comm, data.x(), ctx.queue)
+    }
+}
+
+impl Fitted for FittedQr {
+    fn n_features_in(&self) -> usize {
+        self.r().ncols()
+    }
+    fn local_result(&self) -> Option<Array2<f64>> {
+        Some(self.q().to_owned())
+    }
+}
+
+impl Estimator for Svd {
+    type Params = NoParams;
+    type Fitted = FittedSvd;
+    const SUPERVISED: bool = false;
+
+    fn from_params(_: NoParams) -> Self {
+        Svd::new()
+    }
+
+    fn fit<F: Float>(&self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<FittedSvd> {
+        svd(ctx.comm, data.x(), ctx.queue)
+    }
+}
+
+impl Fitted for FittedSvd {
+    fn n_features_in(&self) -> usize {
+        self.components().ncols()
+    }
+    fn local_result(&self) -> Option<Array2<f64>> {
+        Some(self.u().to_owned())
+    }
+}
+
+impl Transform for FittedSvd {
+    fn transform<F: Float>(&self, _ctx: Context<'_>, x: ArrayView2<'_, F>) -> Result<Array2<f64>> {
+        FittedSvd::transform(self, &x)
+    }
+}

@@ -1,0 +1,88 @@
+//! What every scaler is fitted from: the column moments of all ranks' rows.
+
+use ndarray::{Array1, Array2, ArrayView2};
+
+use crate::distributed::agree;
+use crate::estimator::{Context, Dataset, Estimator};
+use crate::partials::{
+    column_moments, global_column_moments, weighted_column_moments_cpu, ColumnMoments,
+};
+use crate::validate::{check_features, check_finite};
+use crate::{Error, Float, Result};
+
+/// A scaler: an estimator fitted from the [`ColumnMoments`] of every rank's rows, which is what
+/// lets [`IncrementalScaler`](super::IncrementalScaler) fit any of them batch by batch.
+pub trait Scaler: Estimator {
+    /// Whether the scaler takes sample weights (scikit-learn's StandardScaler does).
+    const WEIGHTED: bool;
+    /// The scaler's parameters.
+    fn params(&self) -> &Self::Params;
+    /// The fitted scaler from the moments of every rank's rows.
+    fn from_moments(params: &Self::Params, moments: &ColumnMoments) -> Self::Fitted;
+}
+
+/// This rank's moments of `data` (weighted when it has weights). Local.
+pub(crate) fn local_moments<S: Scaler, F: Float>(
+    ctx: Context<'_>,
+    data: &Dataset<'_, F>,
+) -> Result<ColumnMoments> {
+    let x = data.x();
+    match data.weights() {
+        None => column_moments(ctx.rank(), x, ctx.queue),
+        Some(_) if !S::WEIGHTED => Err(Error::Input(
+            "this scaler takes no sample_weight (scikit-learn's does not either)".into(),
+        )),
+        Some(w) => {
+            crate::validate::check_weights(
+                Some(w.mapv(|v| v.as_f64()).view()),
+                x.nrows(),
+                ctx.rank(),
+            )?;
+            check_finite("X", x, ctx.rank())?;
+            Ok(weighted_column_moments_cpu(x, w))
+        }
+    }
+}
+
+/// The one-shot fit of a scaler: local moments, agreed, combined over ranks. Collective.
+pub(crate) fn fit_scaler<S: Scaler, F: Float>(
+    scaler: &S,
+    ctx: Context<'_>,
+    data: &Dataset<'_, F>,
+) -> Result<S::Fitted> {
+    let params_ok = crate::estimator::Params::check(scaler.params());
+    let local = params_ok.and_then(|_| local_moments::<S, F>(ctx, data));
+    let local = agree(ctx.comm, local)?;
+    let all = global_column_moments(ctx.comm, &local, data.x().ncols())?;
+    Ok(S::from_moments(scaler.params(), &all))
+}
+
+/// `x * scale + offset` per column, in f64, after checking the width and finiteness. The rows
+/// are read once; each output row is written once.
+pub(crate) fn affine<F: Float>(
+    rank: usize,
+    x: ArrayView2<'_, F>,
+    scale: &Array1<f64>,
+    offset: &Array1<f64>,
+) -> Result<Array2<f64>> {
+    check_features(scale.len(), x.ncols())?;
+    check_finite("X", x, rank)?;
+    let mut out = Array2::zeros(x.dim());
+    for (mut o, row) in out.rows_mut().into_iter().zip(x.rows()) {
+        for ((o, v), (s, b)) in o.iter_mut().zip(row).zip(scale.iter().zip(offset)) {
+            *o = v.as_f64() * s + b;
+        }
+    }
+    Ok(out)
+}
+
+/// scikit-learn's `_handle_zeros_in_scale`: scales below 10 machine epsilons, or marked
+/// constant, become 1.
+pub(crate) fn handle_zeros_in_scale(scale: &mut Array1<f64>, constant: Option<&[bool]>) {
+    for (j, s) in scale.iter_mut().enumerate() {
+        let is_constant = constant.map_or(*s < 10.0 * f64::EPSILON, |c| c[j]);
+        if is_constant {
+            *s = 1.0;
+        }
+    }
+}
