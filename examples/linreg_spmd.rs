@@ -53,7 +53,7 @@ fn synthetic(comm: &Comm, rows: usize, features: usize) -> (Array2<f64>, Array1<
 }
 
 fn load(pattern: &str, comm: &Comm) -> Result<Array2<f64>, Box<dyn std::error::Error>> {
-    Ok(spmd_cli::data::read_matrix(pattern, comm)?)
+    Ok(spmd_cli::data::read_features(pattern, comm)?.to_owned_as::<f64>()?)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

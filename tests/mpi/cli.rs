@@ -95,6 +95,110 @@ fn main() {
     );
 
     h.run(
+        "a shared CSV split by bytes, y from another CSV by rows, predictions on rank 0",
+        |c| {
+            let (x_csv, y_csv) = (dir.join("shared_x.csv"), dir.join("shared_y.csv"));
+            let (model, pred) = (dir.join("csv.json"), dir.join("csv_pred.npy"));
+            if c.is_root() {
+                let header = (0..case.x.ncols())
+                    .map(|j| format!("f{j}"))
+                    .collect::<Vec<_>>();
+                let mut text = header.join(",") + "\n";
+                for row in case.x.rows() {
+                    let cells: Vec<String> = row.iter().map(|v| format!("{v:?}")).collect();
+                    text += &(cells.join(",") + "\r\n");
+                }
+                std::fs::write(&x_csv, text).map_err(|e| e.to_string())?;
+                let mut text = String::from("target\n");
+                for row in case.y.rows() {
+                    let cells: Vec<String> = row.iter().map(|v| format!("{v:?}")).collect();
+                    text += &(cells.join(",") + "\n");
+                }
+                std::fs::write(&y_csv, text).map_err(|e| e.to_string())?;
+            }
+            c.barrier().map_err(|e| e.to_string())?;
+            for args in [
+                vec![
+                    "fit",
+                    "linear-regression",
+                    "--x",
+                    x_csv.to_str().unwrap(),
+                    "--y",
+                    y_csv.to_str().unwrap(),
+                    "--out",
+                    model.to_str().unwrap(),
+                ],
+                vec![
+                    "predict",
+                    "--model",
+                    model.to_str().unwrap(),
+                    "--x",
+                    x_csv.to_str().unwrap(),
+                    "--out",
+                    pred.to_str().unwrap(),
+                ],
+            ] {
+                run(c, &args)?;
+            }
+            c.barrier().map_err(|e| e.to_string())?;
+            let coef = read_matrix_attribute(&model, "coef_")?;
+            ensure(rel_err(&coef, case.coef.iter()) < 1e-9, || {
+                "coef_ differs from sklearn".into()
+            })?;
+            let got =
+                ArrayD::<f64>::read_npy(std::fs::File::open(&pred).map_err(|e| e.to_string())?)
+                    .map_err(|e| e.to_string())?;
+            ensure(rel_err(got.iter(), case.pred.iter()) < 1e-9, || {
+                "gathered predictions differ".into()
+            })
+        },
+    );
+
+    h.run(
+        "standard-scaler with weights over ranks equals scikit-learn",
+        |c| {
+            let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/preprocessing");
+            let model = dir.join("scaler.json");
+            run(
+                c,
+                &[
+                    "fit",
+                    "standard-scaler",
+                    "--x",
+                    fixtures.join("x.npy").to_str().unwrap(),
+                    "--sample-weight",
+                    fixtures.join("weights.npy").to_str().unwrap(),
+                    "--out",
+                    model.to_str().unwrap(),
+                ],
+            )?;
+            c.barrier().map_err(|e| e.to_string())?;
+            let cases: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(fixtures.join("cases.json")).map_err(|e| e.to_string())?,
+            )
+            .map_err(|e| e.to_string())?;
+            let case = cases["cases"]
+                .as_array()
+                .and_then(|all| all.iter().find(|k| k["name"] == "standard_weighted"))
+                .ok_or("no standard_weighted case")?;
+            for attribute in ["mean_", "var_", "scale_"] {
+                let want: Vec<f64> = serde_json::from_value(case["attributes"][attribute].clone())
+                    .map_err(|e| e.to_string())?;
+                let text = std::fs::read_to_string(&model).map_err(|e| e.to_string())?;
+                let json: serde_json::Value =
+                    serde_json::from_str(&text).map_err(|e| e.to_string())?;
+                let got: Vec<f64> =
+                    serde_json::from_value(json[attribute].clone()).map_err(|e| e.to_string())?;
+                ensure(rel_err(&got, &want) < 1e-12, || {
+                    format!("{attribute} differs")
+                })?;
+            }
+            Ok(())
+        },
+    );
+
+    h.run(
         "{rank} shards with an empty rank give the same model",
         |c| {
             // Rank r holds rows r*10.. of the first 10*(size-1) rows; the last rank the rest; rank 0

@@ -21,15 +21,15 @@ pub(crate) enum Command {
     Predict(ApplyArgs),
     /// Transform with a fitted model (estimators that transform).
     Transform(ApplyArgs),
+    /// Map transformed rows back (scalers, PCA).
+    InverseTransform(ApplyArgs),
     /// List the estimators.
     Estimators,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct FitArgs {
-    /// Estimator, kebab-case: linear-regression, ridge, basic-statistics, empirical-covariance,
-    /// pca, incremental-pca, qr, svd, kmeans
-    /// (`spmd-learn estimators` lists them).
+    /// Estimator, kebab-case (`spmd-learn estimators` lists them).
     pub estimator: String,
     /// Features: a .npy or .csv path; `{rank}` is replaced by the rank.
     #[arg(long)]

@@ -1,108 +1,254 @@
-//! The estimators the command line knows. Adding one is an entry in [`ESTIMATORS`].
+//! The estimators the command line knows: one generic adapter over the
+//! [estimator contract](spmd_core::estimator), and one registry line per estimator.
 
-use ndarray::{Array2, Axis};
-use serde::de::DeserializeOwned;
+use ndarray::Array2;
 use serde_json::{Map, Value};
-use spmd_core::cluster::{FittedKMeans, Init, KMeans, KMeansParams};
-use spmd_core::covariance::{EmpiricalCovariance, EmpiricalCovarianceParams};
-use spmd_core::decomposition::{
-    FittedPca, FittedSvd, IncrementalPca, IncrementalPcaParams, Pca, PcaParams, Qr, Svd,
+use spmd_core::cluster::KMeans;
+use spmd_core::covariance::EmpiricalCovariance;
+use spmd_core::decomposition::{IncrementalPca, Pca, Qr, Svd};
+use spmd_core::estimator::{
+    Context, Dataset, Estimator, InverseTransform, Params, Predict, Transform,
 };
-use spmd_core::linear::{LinearModel, LinearRegressionParams, Ridge, RidgeParams};
-use spmd_core::statistics::{BasicStatistics, BasicStatisticsParams};
-use spmd_core::{Comm, Queue};
+use spmd_core::linear::{LinearRegression, LogisticRegression, Ridge};
+use spmd_core::naive_bayes::MultinomialNb;
+use spmd_core::preprocessing::{MaxAbsScaler, MinMaxScaler, StandardScaler};
+use spmd_core::statistics::BasicStatistics;
+use spmd_core::Float;
 
-use crate::data::TargetData;
+use crate::data::{read_whole, Rows};
 use crate::{CliError, ModelFile};
 
-mod classifiers;
-use classifiers::{LogisticRegressionCli, MultinomialNbCli};
+/// This rank's inputs to a fit, in the features' precision.
+pub struct FitInput<'a> {
+    /// Features, viewed in place where the file allows.
+    pub x: Rows<'a>,
+    /// Targets as `n x t` f64 and whether they were 1-D.
+    pub y: Option<(Array2<f64>, bool)>,
+    /// One weight per row.
+    pub sample_weight: Option<ndarray::Array1<f64>>,
+}
+
+/// What a fit returns: the model file and this rank's per-row result (labels, Q, U), if any.
+pub struct FitOutput {
+    /// The model, the same on every rank.
+    pub model: ModelFile,
+    /// This rank's rows of a per-row result.
+    pub local: Option<Array2<f64>>,
+}
+
+type FitFn = fn(Context<'_>, &Value, &FitInput<'_>) -> Result<FitOutput, CliError>;
+type ParamsFn = fn(Map<String, Value>) -> Result<Value, CliError>;
+type ApplyFn = fn(Context<'_>, &ModelFile, Rows<'_>) -> Result<Array2<f64>, CliError>;
 
 /// One estimator as the command line drives it.
-pub trait CliEstimator: Sync {
+pub struct Entry {
+    name: &'static str,
+    summary: &'static str,
+    supervised: bool,
+    params: ParamsFn,
+    fit: FitFn,
+    predict: Option<ApplyFn>,
+    transform: Option<ApplyFn>,
+    inverse_transform: Option<ApplyFn>,
+}
+
+impl Entry {
+    /// `E` under the kebab-case `name`, with `fit` only.
+    const fn of<E: Estimator>(name: &'static str, summary: &'static str) -> Self {
+        Self {
+            name,
+            summary,
+            supervised: E::SUPERVISED,
+            params: checked_params::<E>,
+            fit: fit::<E>,
+            predict: None,
+            transform: None,
+            inverse_transform: None,
+        }
+    }
+
+    const fn predicts<E: Estimator>(mut self) -> Self
+    where
+        E::Fitted: Predict,
+    {
+        self.predict = Some(predict::<E>);
+        self
+    }
+
+    const fn transforms<E: Estimator>(mut self) -> Self
+    where
+        E::Fitted: Transform,
+    {
+        self.transform = Some(transform::<E>);
+        self
+    }
+
+    const fn inverts<E: Estimator>(mut self) -> Self
+    where
+        E::Fitted: InverseTransform,
+    {
+        self.inverse_transform = Some(inverse_transform::<E>);
+        self
+    }
+
     /// Kebab-case name (`linear-regression`).
-    fn name(&self) -> &'static str;
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
     /// One line for `spmd-learn estimators`.
-    fn summary(&self) -> &'static str;
-    /// Fits on this rank's rows; every rank calls it and gets the same model file.
-    fn fit(
-        &self,
-        comm: &Comm,
-        params: Map<String, Value>,
-        input: &FitData<'_>,
-        queue: Option<&Queue>,
-    ) -> Result<ModelFile, CliError>;
-    /// Predictions for this rank's rows; estimators that are not models have none.
-    fn predict(
-        &self,
-        _model: &ModelFile,
-        _x: &Array2<f64>,
-        _queue: Option<&Queue>,
-    ) -> Result<Array2<f64>, CliError> {
-        Err(unsupported(self.name(), "predict"))
+    pub fn summary(&self) -> &'static str {
+        self.summary
     }
-    /// Fits, and also returns this rank's rows of a per-row result (Q, U, labels) where the
-    /// estimator has one.
-    fn fit_with_local(
-        &self,
-        comm: &Comm,
-        params: Map<String, Value>,
-        input: &FitData<'_>,
-        queue: Option<&Queue>,
-    ) -> Result<(ModelFile, Option<Array2<f64>>), CliError> {
-        Ok((self.fit(comm, params, input, queue)?, None))
-    }
-    /// Predictions for this rank's rows; most estimators other than models have none.
-    /// Transformed rows; most estimators have none.
-    fn transform(
-        &self,
-        _model: &ModelFile,
-        _x: &Array2<f64>,
-        _queue: Option<&Queue>,
-    ) -> Result<Array2<f64>, CliError> {
-        Err(CliError::Unsupported {
-            estimator: self.name().into(),
-            operation: "transform",
+
+    /// `NAME=VALUE` parameters parsed, checked and normalised (defaults filled in). Local.
+    pub fn params(&self, pairs: Map<String, Value>) -> Result<Value, CliError> {
+        (self.params)(pairs).map_err(|e| match e {
+            CliError::Param(m) => CliError::Param(format!("{}: {m}", self.name)),
+            other => other,
         })
+    }
+
+    /// Fits on this rank's rows with `params` from [`params`](Self::params). Collective.
+    pub fn fit(
+        &self,
+        ctx: Context<'_>,
+        params: &Value,
+        input: &FitInput<'_>,
+    ) -> Result<FitOutput, CliError> {
+        if self.supervised && input.y.is_none() {
+            return Err(CliError::Param(format!(
+                "{} needs targets: pass --y",
+                self.name
+            )));
+        }
+        let mut output = (self.fit)(ctx, params, input)?;
+        output.model.estimator = self.name.into();
+        Ok(output)
+    }
+
+    /// `predict`, `transform` or `inverse_transform` of this rank's rows. Local.
+    pub fn apply(
+        &self,
+        operation: Operation,
+        ctx: Context<'_>,
+        model: &ModelFile,
+        x: Rows<'_>,
+    ) -> Result<Array2<f64>, CliError> {
+        let apply = match operation {
+            Operation::Predict => self.predict,
+            Operation::Transform => self.transform,
+            Operation::InverseTransform => self.inverse_transform,
+        };
+        let apply = apply.ok_or_else(|| CliError::Unsupported {
+            estimator: self.name.into(),
+            operation: operation.name(),
+        })?;
+        apply(ctx, model, x)
     }
 }
 
-/// This rank's inputs to a fit.
-pub struct FitData<'a> {
-    /// Features.
-    pub x: &'a Array2<f64>,
-    /// Targets, if given.
-    pub y: Option<&'a TargetData>,
-    /// Sample weights, if given.
-    pub sample_weight: Option<&'a TargetData>,
+/// What `apply` does with a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// `predict`.
+    Predict,
+    /// `transform`.
+    Transform,
+    /// `inverse_transform`.
+    InverseTransform,
+}
+
+impl Operation {
+    fn name(self) -> &'static str {
+        match self {
+            Operation::Predict => "predict",
+            Operation::Transform => "transform",
+            Operation::InverseTransform => "inverse_transform",
+        }
+    }
 }
 
 /// Every estimator of the command line.
-pub static ESTIMATORS: &[&dyn CliEstimator] = &[
-    &BasicStatisticsCli,
-    &LinearRegressionCli,
-    &RidgeCli,
-    &EmpiricalCovarianceCli,
-    &PcaCli,
-    &IncrementalPcaCli,
-    &QrCli,
-    &SvdCli,
-    &KMeansCli,
-    &LogisticRegressionCli,
-    &MultinomialNbCli,
+pub static ESTIMATORS: &[Entry] = &[
+    Entry::of::<BasicStatistics>(
+        "basic-statistics",
+        "per-column min, max, sum, mean, variance, ... (params: result_options; --sample-weight)",
+    ),
+    Entry::of::<LinearRegression>("linear-regression", "ordinary least squares (params: fit_intercept)")
+        .predicts::<LinearRegression>(),
+    Entry::of::<Ridge>("ridge", "least squares with an L2 penalty (params: alpha, fit_intercept)")
+        .predicts::<Ridge>(),
+    Entry::of::<EmpiricalCovariance>(
+        "empirical-covariance",
+        "maximum-likelihood covariance (params: assume_centered, store_precision)",
+    ),
+    Entry::of::<Pca>("pca", "principal component analysis (params: n_components, whiten, svd_solver)")
+        .transforms::<Pca>()
+        .inverts::<Pca>(),
+    Entry::of::<IncrementalPca>(
+        "incremental-pca",
+        "PCA fitted in batches of rows (params: n_components, whiten, batch_size)",
+    )
+    .transforms::<IncrementalPca>()
+    .inverts::<IncrementalPca>(),
+    Entry::of::<Qr>(
+        "qr",
+        "QR of the rows of all ranks (TSQR); R in the model, each rank's Q with --out-local",
+    ),
+    Entry::of::<Svd>(
+        "svd",
+        "SVD of the rows of all ranks (from TSQR); transform gives X V, --out-local each rank's U",
+    )
+    .transforms::<Svd>(),
+    Entry::of::<KMeans>(
+        "kmeans",
+        "k-means (params: n_clusters, init (a name or a .npy/.csv of centres), n_init, max_iter, tol, random_state); predict gives labels, transform distances, --out-local labels",
+    )
+    .predicts::<KMeans>()
+    .transforms::<KMeans>(),
+    Entry::of::<LogisticRegression>(
+        "logistic-regression",
+        "logistic regression, binary or multinomial (params: C, fit_intercept, class_weight, solver, max_iter, tol); predict gives labels, transform probabilities",
+    )
+    .predicts::<LogisticRegression>()
+    .transforms::<LogisticRegression>(),
+    Entry::of::<MultinomialNb>(
+        "multinomial-nb",
+        "multinomial naive Bayes on counts (params: alpha, force_alpha, fit_prior, class_prior); predict gives labels, transform probabilities",
+    )
+    .predicts::<MultinomialNb>()
+    .transforms::<MultinomialNb>(),
+    Entry::of::<StandardScaler>(
+        "standard-scaler",
+        "(x - mean) / std per column (params: with_mean, with_std; --sample-weight); transform scales",
+    )
+    .transforms::<StandardScaler>()
+    .inverts::<StandardScaler>(),
+    Entry::of::<MinMaxScaler>(
+        "min-max-scaler",
+        "each column to feature_range (params: feature_range, clip); transform scales",
+    )
+    .transforms::<MinMaxScaler>()
+    .inverts::<MinMaxScaler>(),
+    Entry::of::<MaxAbsScaler>(
+        "max-abs-scaler",
+        "each column divided by its largest absolute value; transform scales",
+    )
+    .transforms::<MaxAbsScaler>()
+    .inverts::<MaxAbsScaler>(),
 ];
 
 /// The estimator called `name`.
-pub(crate) fn find(name: &str) -> Result<&'static dyn CliEstimator, CliError> {
+pub(crate) fn find(name: &str) -> Result<&'static Entry, CliError> {
     ESTIMATORS
         .iter()
-        .copied()
-        .find(|e| e.name() == name)
+        .find(|e| e.name == name)
         .ok_or_else(|| CliError::UnknownEstimator {
             name: name.into(),
             known: ESTIMATORS
                 .iter()
-                .map(|e| e.name())
+                .map(|e| e.name)
                 .collect::<Vec<_>>()
                 .join(", "),
         })
@@ -130,441 +276,114 @@ pub(crate) fn params_from_pairs(pairs: &[String]) -> Result<Map<String, Value>, 
     Ok(map)
 }
 
-/// Parses an estimator's parameters, naming the estimator in errors (unknown names list the
-/// known ones).
-fn parse_params<P: DeserializeOwned>(
-    estimator: &str,
-    params: Map<String, Value>,
-) -> Result<P, CliError> {
-    serde_json::from_value(Value::Object(params))
-        .map_err(|e| CliError::Param(format!("{estimator}: {e}")))
-}
-
-fn need_targets<'a>(
-    estimator: &str,
-    y: Option<&'a TargetData>,
-) -> Result<&'a TargetData, CliError> {
-    y.ok_or_else(|| CliError::Param(format!("{estimator} needs targets: pass --y")))
-}
-
-/// Fits `estimator` (LinearRegression is Ridge with `alpha = 0`: the same normal equations)
-/// and packs the model file.
-fn fit_linear(
-    name: &str,
-    params: Value,
-    estimator: Ridge,
-    x: &Array2<f64>,
-    y: Option<&TargetData>,
-    queue: Option<&Queue>,
-) -> Result<ModelFile, CliError> {
-    let y = need_targets(name, y)?;
-    let model = if y.single {
-        estimator.fit(x, &y.values.index_axis(Axis(1), 0), queue)?
-    } else {
-        estimator.fit(x, &y.values, queue)?
-    };
-    let fitted = serde_json::to_value(&model).map_err(|e| CliError::Param(e.to_string()))?;
-    ModelFile::new(name, params, fitted)
-}
-
-fn linear_predict(
-    model: &ModelFile,
-    x: &Array2<f64>,
-    queue: Option<&Queue>,
-) -> Result<Array2<f64>, CliError> {
-    let fitted: LinearModel<f64> = model.fitted()?;
-    Ok(fitted.predict(x, queue)?)
-}
-
-fn as_json(params: &impl serde::Serialize) -> Value {
-    serde_json::to_value(params).unwrap_or_default()
-}
-
-struct LinearRegressionCli;
-
-impl CliEstimator for LinearRegressionCli {
-    fn name(&self) -> &'static str {
-        "linear-regression"
-    }
-    fn summary(&self) -> &'static str {
-        "ordinary least squares (params: fit_intercept)"
-    }
-    fn fit(
-        &self,
-        comm: &Comm,
-        params: Map<String, Value>,
-        input: &FitData<'_>,
-        queue: Option<&Queue>,
-    ) -> Result<ModelFile, CliError> {
-        let params: LinearRegressionParams = parse_params(self.name(), params)?;
-        let estimator = Ridge::new()
-            .alpha(0.0)
-            .fit_intercept(params.fit_intercept)
-            .comm(comm.clone());
-        fit_linear(
-            self.name(),
-            as_json(&params),
-            estimator,
-            input.x,
-            input.y,
-            queue,
-        )
-    }
-    fn predict(
-        &self,
-        model: &ModelFile,
-        x: &Array2<f64>,
-        queue: Option<&Queue>,
-    ) -> Result<Array2<f64>, CliError> {
-        linear_predict(model, x, queue)
-    }
-}
-
-struct RidgeCli;
-
-impl CliEstimator for RidgeCli {
-    fn name(&self) -> &'static str {
-        "ridge"
-    }
-    fn summary(&self) -> &'static str {
-        "least squares with an L2 penalty (params: alpha, fit_intercept)"
-    }
-    fn fit(
-        &self,
-        comm: &Comm,
-        params: Map<String, Value>,
-        input: &FitData<'_>,
-        queue: Option<&Queue>,
-    ) -> Result<ModelFile, CliError> {
-        let params: RidgeParams = parse_params(self.name(), params)?;
-        let estimator = Ridge::with_params(params.clone()).comm(comm.clone());
-        fit_linear(
-            self.name(),
-            as_json(&params),
-            estimator,
-            input.x,
-            input.y,
-            queue,
-        )
-    }
-    fn predict(
-        &self,
-        model: &ModelFile,
-        x: &Array2<f64>,
-        queue: Option<&Queue>,
-    ) -> Result<Array2<f64>, CliError> {
-        linear_predict(model, x, queue)
-    }
-}
-
-fn model_file(
-    name: &str,
-    params: &impl serde::Serialize,
-    fitted: &impl serde::Serialize,
-) -> Result<ModelFile, CliError> {
-    let fitted = serde_json::to_value(fitted).map_err(|e| CliError::Param(e.to_string()))?;
-    ModelFile::new(name, as_json(params), fitted)
-}
-
-fn unsupported(estimator: &str, operation: &'static str) -> CliError {
-    CliError::Unsupported {
-        estimator: estimator.into(),
-        operation,
-    }
-}
-
-struct BasicStatisticsCli;
-
-impl CliEstimator for BasicStatisticsCli {
-    fn name(&self) -> &'static str {
-        "basic-statistics"
-    }
-    fn summary(&self) -> &'static str {
-        "per-column min, max, sum, mean, variance, ... (params: result_options; --sample-weight)"
-    }
-    fn fit(
-        &self,
-        comm: &Comm,
-        params: Map<String, Value>,
-        input: &FitData<'_>,
-        queue: Option<&Queue>,
-    ) -> Result<ModelFile, CliError> {
-        let params: BasicStatisticsParams = parse_params(self.name(), params)?;
-        let weights = input.sample_weight.map(|w| w.values.column(0));
-        let fitted = BasicStatistics::with_params(params.clone())
-            .comm(comm.clone())
-            .fit(input.x, weights, queue)?;
-        model_file(self.name(), &params, &fitted)
-    }
-}
-
-struct EmpiricalCovarianceCli;
-
-impl CliEstimator for EmpiricalCovarianceCli {
-    fn name(&self) -> &'static str {
-        "empirical-covariance"
-    }
-    fn summary(&self) -> &'static str {
-        "maximum-likelihood covariance (params: assume_centered, store_precision)"
-    }
-    fn fit(
-        &self,
-        comm: &Comm,
-        params: Map<String, Value>,
-        input: &FitData<'_>,
-        queue: Option<&Queue>,
-    ) -> Result<ModelFile, CliError> {
-        let params: EmpiricalCovarianceParams = parse_params(self.name(), params)?;
-        let fitted = EmpiricalCovariance::with_params(params.clone())
-            .comm(comm.clone())
-            .fit(input.x, queue)?;
-        model_file(self.name(), &params, &fitted)
-    }
-}
-
-struct PcaCli;
-
-impl CliEstimator for PcaCli {
-    fn name(&self) -> &'static str {
-        "pca"
-    }
-    fn summary(&self) -> &'static str {
-        "principal component analysis (params: n_components, whiten, svd_solver)"
-    }
-    fn fit(
-        &self,
-        comm: &Comm,
-        params: Map<String, Value>,
-        input: &FitData<'_>,
-        queue: Option<&Queue>,
-    ) -> Result<ModelFile, CliError> {
-        let params: PcaParams = parse_params(self.name(), params)?;
-        let fitted = Pca::with_params(params.clone())
-            .comm(comm.clone())
-            .fit(input.x, queue)?;
-        model_file(self.name(), &params, &fitted)
-    }
-    fn transform(
-        &self,
-        model: &ModelFile,
-        x: &Array2<f64>,
-        queue: Option<&Queue>,
-    ) -> Result<Array2<f64>, CliError> {
-        pca_transform(model, x, queue)
-    }
-}
-
-fn pca_transform(
-    model: &ModelFile,
-    x: &Array2<f64>,
-    queue: Option<&Queue>,
-) -> Result<Array2<f64>, CliError> {
-    let fitted: FittedPca = model.fitted()?;
-    Ok(fitted.transform(x, queue)?)
-}
-
-struct IncrementalPcaCli;
-
-impl CliEstimator for IncrementalPcaCli {
-    fn name(&self) -> &'static str {
-        "incremental-pca"
-    }
-    fn summary(&self) -> &'static str {
-        "PCA fitted in batches of rows (params: n_components, whiten, batch_size)"
-    }
-    fn fit(
-        &self,
-        comm: &Comm,
-        params: Map<String, Value>,
-        input: &FitData<'_>,
-        queue: Option<&Queue>,
-    ) -> Result<ModelFile, CliError> {
-        let params: IncrementalPcaParams = parse_params(self.name(), params)?;
-        let fitted = IncrementalPca::with_params(params.clone())
-            .comm(comm.clone())
-            .fit(input.x, queue)?;
-        model_file(self.name(), &params, &fitted)
-    }
-    fn transform(
-        &self,
-        model: &ModelFile,
-        x: &Array2<f64>,
-        queue: Option<&Queue>,
-    ) -> Result<Array2<f64>, CliError> {
-        pca_transform(model, x, queue)
-    }
-}
-
-/// QR and SVD take no parameters.
-fn no_params(estimator: &str, params: Map<String, Value>) -> Result<(), CliError> {
-    match params.keys().next() {
-        Some(name) => Err(CliError::Param(format!(
-            "{estimator} takes no parameters, not `{name}`"
-        ))),
-        None => Ok(()),
-    }
-}
-
-struct QrCli;
-
-impl CliEstimator for QrCli {
-    fn name(&self) -> &'static str {
-        "qr"
-    }
-    fn summary(&self) -> &'static str {
-        "QR of the rows of all ranks (TSQR); R in the model, each rank's Q with --out-local"
-    }
-    fn fit(
-        &self,
-        comm: &Comm,
-        params: Map<String, Value>,
-        input: &FitData<'_>,
-        queue: Option<&Queue>,
-    ) -> Result<ModelFile, CliError> {
-        Ok(self.fit_with_local(comm, params, input, queue)?.0)
-    }
-    fn fit_with_local(
-        &self,
-        comm: &Comm,
-        params: Map<String, Value>,
-        input: &FitData<'_>,
-        _queue: Option<&Queue>,
-    ) -> Result<(ModelFile, Option<Array2<f64>>), CliError> {
-        no_params(self.name(), params)?;
-        let fitted = Qr::new().comm(comm.clone()).fit(input.x)?;
-        let r: Vec<Vec<f64>> = fitted.r().rows().into_iter().map(|r| r.to_vec()).collect();
-        let attributes = serde_json::json!({ "r_": r, "n_features_in_": input.x.ncols() });
-        Ok((
-            ModelFile::new(self.name(), Value::Object(Map::new()), attributes)?,
-            Some(fitted.q().to_owned()),
-        ))
-    }
-}
-
-struct SvdCli;
-
-impl CliEstimator for SvdCli {
-    fn name(&self) -> &'static str {
-        "svd"
-    }
-    fn summary(&self) -> &'static str {
-        "SVD of the rows of all ranks (from TSQR); transform gives X V, --out-local each rank's U"
-    }
-    fn fit(
-        &self,
-        comm: &Comm,
-        params: Map<String, Value>,
-        input: &FitData<'_>,
-        queue: Option<&Queue>,
-    ) -> Result<ModelFile, CliError> {
-        Ok(self.fit_with_local(comm, params, input, queue)?.0)
-    }
-    fn fit_with_local(
-        &self,
-        comm: &Comm,
-        params: Map<String, Value>,
-        input: &FitData<'_>,
-        _queue: Option<&Queue>,
-    ) -> Result<(ModelFile, Option<Array2<f64>>), CliError> {
-        no_params(self.name(), params)?;
-        let fitted = Svd::new().comm(comm.clone()).fit(input.x)?;
-        let model = model_file(self.name(), &Map::new(), &fitted)?;
-        Ok((model, Some(fitted.u().to_owned())))
-    }
-    fn transform(
-        &self,
-        model: &ModelFile,
-        x: &Array2<f64>,
-        _queue: Option<&Queue>,
-    ) -> Result<Array2<f64>, CliError> {
-        let fitted: FittedSvd = model.fitted()?;
-        Ok(fitted.transform(x)?)
-    }
-}
-
-struct KMeansCli;
-
-/// `init` is a name (`k-means++`, `k-means||`, `random`) or a .npy/.csv file of centres, read
-/// whole by every rank.
-fn kmeans_init(value: Option<Value>) -> Result<Init, CliError> {
-    match value {
-        None => Ok(Init::KMeansPlusPlus),
-        Some(Value::String(name)) => match name.as_str() {
-            "k-means++" => Ok(Init::KMeansPlusPlus),
-            "k-means||" => Ok(Init::KMeansParallel),
-            "random" => Ok(Init::Random),
-            path if path.ends_with(".npy") || path.ends_with(".csv") => {
-                // Read whole on every rank (a single-rank communicator does not split it).
-                Ok(Init::Given(crate::data::read_matrix(path, &Comm::single())?))
-            }
-            other => Err(CliError::Param(format!(
-                "kmeans: init must be k-means++, k-means||, random or a .npy/.csv file of centres, not `{other}`"
-            ))),
-        },
-        Some(other) => Err(CliError::Param(format!("kmeans: init must be a name or a file, not {other}"))),
-    }
-}
-
-impl CliEstimator for KMeansCli {
-    fn name(&self) -> &'static str {
-        "kmeans"
-    }
-    fn summary(&self) -> &'static str {
-        "k-means (params: n_clusters, init, n_init, max_iter, tol, random_state); predict gives labels"
-    }
-    fn fit(
-        &self,
-        comm: &Comm,
-        params: Map<String, Value>,
-        input: &FitData<'_>,
-        queue: Option<&Queue>,
-    ) -> Result<ModelFile, CliError> {
-        Ok(self.fit_with_local(comm, params, input, queue)?.0)
-    }
-    fn fit_with_local(
-        &self,
-        comm: &Comm,
-        mut params: Map<String, Value>,
-        input: &FitData<'_>,
-        queue: Option<&Queue>,
-    ) -> Result<(ModelFile, Option<Array2<f64>>), CliError> {
-        let init_value = params.remove("init");
-        let init = kmeans_init(init_value.clone())?;
-        let parsed: KMeansParams = parse_params(self.name(), params)?;
-        let fitted = KMeans::with_params(parsed.clone(), init)
-            .comm(comm.clone())
-            .fit(input.x, queue)?;
-        let mut recorded = as_json(&parsed);
-        if let (Value::Object(map), Some(init)) = (&mut recorded, init_value) {
-            map.insert("init".into(), init);
+/// A parameter naming a `.npy` or `.csv` file (KMeans' `init`) is replaced by the file's rows,
+/// read whole on every rank.
+fn inline_array_files(params: &mut Map<String, Value>) -> Result<(), CliError> {
+    for value in params.values_mut() {
+        let Value::String(text) = value else { continue };
+        let lower = text.to_ascii_lowercase();
+        if lower.ends_with(".npy") || lower.ends_with(".csv") {
+            let rows = read_whole(std::path::Path::new(text.as_str()))?;
+            let rows: Vec<Vec<f64>> = rows.rows().into_iter().map(|r| r.to_vec()).collect();
+            *value = serde_json::to_value(rows).map_err(|e| CliError::Param(e.to_string()))?;
         }
-        let labels = fitted
-            .labels()
-            .mapv(|l| l as f64)
-            .insert_axis(ndarray::Axis(1));
-        Ok((model_file(self.name(), &recorded, &fitted)?, Some(labels)))
     }
-    fn predict(
-        &self,
-        model: &ModelFile,
-        x: &Array2<f64>,
-        _queue: Option<&Queue>,
-    ) -> Result<Array2<f64>, CliError> {
-        let fitted: FittedKMeans = model.fitted()?;
-        Ok(fitted
-            .predict(x)?
-            .mapv(|l| l as f64)
-            .insert_axis(ndarray::Axis(1)))
+    Ok(())
+}
+
+fn checked_params<E: Estimator>(mut pairs: Map<String, Value>) -> Result<Value, CliError> {
+    inline_array_files(&mut pairs)?;
+    let params: E::Params =
+        serde_json::from_value(Value::Object(pairs)).map_err(|e| CliError::Param(e.to_string()))?;
+    params.check()?;
+    serde_json::to_value(&params).map_err(|e| CliError::Param(e.to_string()))
+}
+
+fn fit<E: Estimator>(
+    ctx: Context<'_>,
+    params: &Value,
+    input: &FitInput<'_>,
+) -> Result<FitOutput, CliError> {
+    let parsed: E::Params =
+        serde_json::from_value(params.clone()).map_err(|e| CliError::Param(e.to_string()))?;
+    let estimator = E::from_params(parsed);
+    let fitted = match &input.x {
+        Rows::F32(x) => fit_in::<E, f32>(&estimator, ctx, x.view(), input),
+        Rows::F64(x) => fit_in::<E, f64>(&estimator, ctx, x.view(), input),
+    }?;
+    let attributes = serde_json::to_value(&fitted).map_err(|e| CliError::Param(e.to_string()))?;
+    Ok(FitOutput {
+        model: ModelFile::new("", params.clone(), attributes)?,
+        local: spmd_core::estimator::Fitted::local_result(&fitted),
+    })
+}
+
+/// The fit with targets and weights in the features' precision `F` (they are small beside the
+/// features: converting them is a copy of n values each).
+fn fit_in<E: Estimator, F: Float>(
+    estimator: &E,
+    ctx: Context<'_>,
+    x: ndarray::ArrayView2<'_, F>,
+    input: &FitInput<'_>,
+) -> Result<E::Fitted, CliError> {
+    let y = input
+        .y
+        .as_ref()
+        .map(|(y, single)| (y.mapv(F::from_f64_lossy), *single));
+    let w = input
+        .sample_weight
+        .as_ref()
+        .map(|w| w.mapv(F::from_f64_lossy));
+    let mut data = Dataset::new(x).maybe_sample_weight(w.as_ref().map(|w| w.view()));
+    if let Some((y, single)) = &y {
+        data = data.target_columns(y.view(), *single);
     }
-    fn transform(
-        &self,
-        model: &ModelFile,
-        x: &Array2<f64>,
-        _queue: Option<&Queue>,
-    ) -> Result<Array2<f64>, CliError> {
-        let fitted: FittedKMeans = model.fitted()?;
-        Ok(fitted.transform(x)?)
-    }
+    Ok(estimator.fit(ctx, &data)?)
+}
+
+fn predict<E: Estimator>(
+    ctx: Context<'_>,
+    model: &ModelFile,
+    x: Rows<'_>,
+) -> Result<Array2<f64>, CliError>
+where
+    E::Fitted: Predict,
+{
+    let fitted: E::Fitted = model.fitted()?;
+    Ok(match x {
+        Rows::F32(x) => fitted.predict(ctx, x),
+        Rows::F64(x) => fitted.predict(ctx, x),
+    }?)
+}
+
+fn transform<E: Estimator>(
+    ctx: Context<'_>,
+    model: &ModelFile,
+    x: Rows<'_>,
+) -> Result<Array2<f64>, CliError>
+where
+    E::Fitted: Transform,
+{
+    let fitted: E::Fitted = model.fitted()?;
+    Ok(match x {
+        Rows::F32(x) => fitted.transform(ctx, x),
+        Rows::F64(x) => fitted.transform(ctx, x),
+    }?)
+}
+
+fn inverse_transform<E: Estimator>(
+    ctx: Context<'_>,
+    model: &ModelFile,
+    x: Rows<'_>,
+) -> Result<Array2<f64>, CliError>
+where
+    E::Fitted: InverseTransform,
+{
+    let fitted: E::Fitted = model.fitted()?;
+    Ok(match x {
+        Rows::F32(x) => fitted.inverse_transform(ctx, x),
+        Rows::F64(x) => fitted.inverse_transform(ctx, x),
+    }?)
 }
 
 #[cfg(test)]
@@ -587,23 +406,34 @@ mod tests {
 
     #[test]
     fn unknown_or_mistyped_params_name_the_problem() {
+        let ridge = find("ridge").unwrap();
         let bad = params_from_pairs(&["alpa=1".into()]).unwrap();
-        let err = parse_params::<RidgeParams>("ridge", bad)
-            .unwrap_err()
-            .to_string();
+        let err = ridge.params(bad).unwrap_err().to_string();
         assert!(
             err.contains("unknown field `alpa`") && err.contains("alpha"),
             "{err}"
         );
         let bad = params_from_pairs(&["alpha=big".into()]).unwrap();
-        let err = parse_params::<RidgeParams>("ridge", bad)
-            .unwrap_err()
-            .to_string();
+        let err = ridge.params(bad).unwrap_err().to_string();
         assert!(err.contains("ridge") && err.contains("big"), "{err}");
+        let bad = params_from_pairs(&["alpha=-1".into()]).unwrap();
+        let err = ridge.params(bad).unwrap_err().to_string();
+        assert!(err.contains("alpha=-1"), "{err}");
         let err = find("kmeans-typo")
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(err.contains("linear-regression, ridge"), "{err}");
+    }
+
+    #[test]
+    fn every_entry_has_a_unique_name_and_parses_its_defaults() {
+        let mut names: Vec<&str> = ESTIMATORS.iter().map(Entry::name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ESTIMATORS.len());
+        for entry in ESTIMATORS {
+            entry.params(Map::new()).unwrap();
+        }
     }
 }

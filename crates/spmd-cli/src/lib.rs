@@ -16,11 +16,12 @@ mod model_file;
 
 pub use args::Cli;
 pub use error::CliError;
-pub use estimators::ESTIMATORS;
+pub use estimators::{Entry, FitInput, FitOutput, Operation, ESTIMATORS};
 pub use model_file::ModelFile;
 
 use clap::Parser;
 use spmd_core::distributed::agree;
+use spmd_core::estimator::Context;
 use spmd_core::{Comm, Queue};
 
 use args::Command;
@@ -40,51 +41,14 @@ where
 /// Runs an already parsed command line on `comm`.
 pub fn run_parsed(comm: &Comm, cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        Command::Fit(a) => {
-            let queue = open_queue(comm, a.gpu)?;
-            let estimator = agree(
-                comm,
-                estimators::find(&a.estimator).map_err(CliError::into_core),
-            )?;
-            let params = agree(
-                comm,
-                estimators::params_from_pairs(&a.param).map_err(CliError::into_core),
-            )?;
-            let x = agree(
-                comm,
-                data::read_matrix(&a.x, comm).map_err(CliError::into_core),
-            )?;
-            let y = read_column_file(comm, a.y.as_deref())?;
-            let sample_weight = read_column_file(comm, a.sample_weight.as_deref())?;
-            let input = estimators::FitData {
-                x: &x,
-                y: y.as_ref(),
-                sample_weight: sample_weight.as_ref(),
-            };
-            let (model, local) = estimator.fit_with_local(comm, params, &input, queue.as_ref())?;
-            if let Some(pattern) = &a.out_local {
-                let rows = local.ok_or_else(|| CliError::Unsupported {
-                    estimator: estimator.name().into(),
-                    operation: "per-rank fit result (--out-local)",
-                });
-                let written = rows.and_then(|rows| data::write_rows(pattern, comm, &rows));
-                agree(comm, written.map_err(CliError::into_core))?;
-            }
-            let written = if comm.is_root() {
-                model.write_atomically(&a.out)
-            } else {
-                Ok(())
-            };
-            agree(comm, written.map_err(CliError::into_core))?;
-            tracing::info!(estimator = estimator.name(), out = %a.out.display(), "model written");
-            Ok(())
-        }
-        Command::Predict(a) => apply(comm, &a, false),
-        Command::Transform(a) => apply(comm, &a, true),
+        Command::Fit(a) => fit(comm, &a),
+        Command::Predict(a) => apply(comm, &a, Operation::Predict),
+        Command::Transform(a) => apply(comm, &a, Operation::Transform),
+        Command::InverseTransform(a) => apply(comm, &a, Operation::InverseTransform),
         Command::Estimators => {
             if comm.is_root() {
                 for e in ESTIMATORS {
-                    println!("{:<20} {}", e.name(), e.summary());
+                    println!("{:<21} {}", e.name(), e.summary());
                 }
             }
             Ok(())
@@ -92,39 +56,81 @@ pub fn run_parsed(comm: &Comm, cli: Cli) -> Result<(), CliError> {
     }
 }
 
-/// `predict` or `transform` with a model file; each rank handles its own rows.
-fn apply(comm: &Comm, a: &args::ApplyArgs, transform: bool) -> Result<(), CliError> {
+/// Runs `step` on every rank and turns a failure on any rank into an error on every rank.
+fn agreed<T>(comm: &Comm, step: impl FnOnce() -> Result<T, CliError>) -> Result<T, CliError> {
+    Ok(agree(comm, step().map_err(CliError::into_core))?)
+}
+
+/// `fit`: every check that can fail on one rank (estimator, parameters, files) is agreed before
+/// the estimator's first collective.
+fn fit(comm: &Comm, a: &args::FitArgs) -> Result<(), CliError> {
     let queue = open_queue(comm, a.gpu)?;
-    let model = agree(comm, ModelFile::read(&a.model).map_err(CliError::into_core))?;
-    let estimator = agree(
-        comm,
-        estimators::find(&model.estimator).map_err(CliError::into_core),
-    )?;
-    let x = agree(
-        comm,
-        data::read_matrix(&a.x, comm).map_err(CliError::into_core),
-    )?;
-    let out = if transform {
-        estimator.transform(&model, &x, queue.as_ref())
+    let estimator = agreed(comm, || estimators::find(&a.estimator))?;
+    let params = agreed(comm, || {
+        estimator.params(estimators::params_from_pairs(&a.param)?)
+    })?;
+    let x = agreed(comm, || data::read_features(&a.x, comm))?;
+    let y = read_matching(comm, a.y.as_deref(), &x)?;
+    let sample_weight = read_matching(comm, a.sample_weight.as_deref(), &x)?;
+    let input = agreed(comm, || {
+        Ok(estimators::FitInput {
+            x: x.rows()?,
+            y: y.map(|y| Ok::<_, CliError>((y.to_owned_as::<f64>()?, y.one_dimensional())))
+                .transpose()?,
+            sample_weight: sample_weight
+                .map(|w| w.column_as::<f64>("sample_weight"))
+                .transpose()?,
+        })
+    })?;
+    let ctx = Context::new(comm, queue.as_ref());
+    let output = estimator.fit(ctx, &params, &input)?;
+    if let Some(pattern) = &a.out_local {
+        let rows = agreed(comm, || {
+            output.local.as_ref().ok_or_else(|| CliError::Unsupported {
+                estimator: estimator.name().into(),
+                operation: "per-rank fit result (--out-local)",
+            })
+        })?;
+        let written = data::write_rows(pattern, comm, rows);
+        agreed(comm, || written)?;
+    }
+    let written = if comm.is_root() {
+        output.model.write_atomically(&a.out)
     } else {
-        estimator.predict(&model, &x, queue.as_ref())
+        Ok(())
     };
-    let out = agree(comm, out.map_err(CliError::into_core))?;
-    let written = data::write_rows(&a.out, comm, &out);
-    agree(comm, written.map_err(CliError::into_core))?;
+    agreed(comm, || written)?;
+    tracing::info!(estimator = estimator.name(), out = %a.out.display(), "model written");
     Ok(())
 }
 
-/// Targets or weights from `pattern`, if given; a read failure on any rank fails every rank.
-fn read_column_file(
+/// `predict`, `transform` or `inverse_transform` with a model file; each rank handles its own
+/// rows.
+fn apply(comm: &Comm, a: &args::ApplyArgs, operation: Operation) -> Result<(), CliError> {
+    let queue = open_queue(comm, a.gpu)?;
+    let model = agreed(comm, || ModelFile::read(&a.model))?;
+    let estimator = agreed(comm, || estimators::find(&model.estimator))?;
+    let x = agreed(comm, || data::read_features(&a.x, comm))?;
+    let ctx = Context::new(comm, queue.as_ref());
+    let out = agreed(comm, || estimator.apply(operation, ctx, &model, x.rows()?))?;
+    let written = data::write_rows(&a.out, comm, &out);
+    agreed(comm, || written)?;
+    Ok(())
+}
+
+/// Targets or weights from `pattern`, if given, for the same global rows as `features`; a read
+/// failure on any rank fails every rank.
+fn read_matching(
     comm: &Comm,
     pattern: Option<&str>,
-) -> Result<Option<data::TargetData>, CliError> {
+    features: &data::Table,
+) -> Result<Option<data::Table>, CliError> {
     match pattern {
-        Some(p) => Ok(Some(agree(
-            comm,
-            data::read_targets(p, comm).map_err(CliError::into_core),
-        )?)),
+        Some(p) => {
+            // The exclusive scan inside is collective: every rank reaches it.
+            let table = data::read_matching(p, comm, features);
+            Ok(Some(agreed(comm, || table)?))
+        }
         None => Ok(None),
     }
 }

@@ -784,3 +784,163 @@ fn classifiers_fit_predict_and_give_probabilities_like_sklearn() {
     );
     assert!(!model.exists());
 }
+
+fn preprocessing_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/preprocessing")
+        .join(name)
+}
+
+/// A list of numbers, or a list of lists, flattened.
+fn flatten(v: &serde_json::Value) -> Vec<f64> {
+    match v {
+        serde_json::Value::Array(items) => items.iter().flat_map(flatten).collect(),
+        other => other.as_f64().into_iter().collect(),
+    }
+}
+
+#[test]
+fn scalers_fit_transform_and_invert_like_sklearn() {
+    let dir = scratch("scalers");
+    let cases: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(preprocessing_fixture("cases.json")).unwrap(),
+    )
+    .unwrap();
+    let (x, w, x_new) = (
+        preprocessing_fixture("x.npy"),
+        preprocessing_fixture("weights.npy"),
+        preprocessing_fixture("x_new.npy"),
+    );
+    for case in cases["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let model = dir.join(format!("{name}.json"));
+        let params: Vec<String> = case["params"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let mut args = vec![
+            "fit",
+            case["estimator"].as_str().unwrap(),
+            "--x",
+            x.to_str().unwrap(),
+            "--out",
+            model.to_str().unwrap(),
+        ];
+        if case["weighted"].as_bool().unwrap() {
+            args.extend(["--sample-weight", w.to_str().unwrap()]);
+        }
+        for p in &params {
+            args.extend(["--param", p.as_str()]);
+        }
+        let out = spmd_learn(&args);
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+        for (attribute, want) in case["attributes"].as_object().unwrap() {
+            let (got, want) = (flatten(&json[attribute]), flatten(want));
+            assert_eq!(got.len(), want.len(), "{name} {attribute}");
+            let scale = want.iter().fold(1e-300_f64, |m, v| m.max(v.abs()));
+            assert!(
+                max_abs_diff(got, want) <= 1e-12 * scale,
+                "{name} {attribute}"
+            );
+        }
+
+        let (scaled, back) = (
+            dir.join(format!("{name}_t.npy")),
+            dir.join(format!("{name}_i.npy")),
+        );
+        for (command, input, output) in [
+            ("transform", &x_new, &scaled),
+            ("inverse-transform", &scaled, &back),
+        ] {
+            let out = spmd_learn(&[
+                command,
+                "--model",
+                model.to_str().unwrap(),
+                "--x",
+                input.to_str().unwrap(),
+                "--out",
+                output.to_str().unwrap(),
+            ]);
+            assert!(
+                out.status.success(),
+                "{name} {command}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        // The inverse of the transform, as scikit-learn inverts it (clipped values stay
+        // clipped); values near 1e6 in one column: 1e-12 of the largest.
+        let want = flatten(&case["inverse"]);
+        let scale = want.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+        let err = max_abs_diff(npy(&back).iter().copied(), want);
+        assert!(err <= 1e-12 * scale, "{name} inverse: {err:e} of {scale:e}");
+        let want = flatten(&case["transformed"]);
+        let got: Vec<f64> = npy(&scaled).iter().copied().collect();
+        let scale = want.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+        // x - mean loses digits at 1e6 in any f64 code (see tests/common/preprocessing.rs).
+        assert!(max_abs_diff(got, want) <= 1e-9 * scale, "{name} transform");
+    }
+}
+
+#[test]
+fn f32_files_reach_the_f32_path_and_match_sklearn() {
+    use ndarray::Array2;
+    let dir = scratch("kmeans32");
+    let km = |name: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/kmeans")
+            .join(name)
+    };
+    let x32: Array2<f32> = npy(&km("x.npy"))
+        .into_dimensionality::<ndarray::Ix2>()
+        .unwrap()
+        .mapv(|v| v as f32);
+    let x_file = dir.join("x32.npy");
+    x32.write_npy(std::fs::File::create(&x_file).unwrap())
+        .unwrap();
+    let model = dir.join("km32.json");
+    let init_param = format!("init={}", km("given_init.npy").display());
+    let out = spmd_learn(&[
+        "fit",
+        "kmeans",
+        "--x",
+        x_file.to_str().unwrap(),
+        "--param",
+        "n_clusters=5",
+        "--param",
+        &init_param,
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    let got = flatten(&json["cluster_centers_"]);
+    let want: Vec<f64> = npy(&km("given_centers.npy")).iter().copied().collect();
+    let scale = want.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+    assert!(max_abs_diff(got.iter().copied(), want) <= 1e-5 * scale);
+
+    // The same fit through the Rust API on the f32 rows: the CLI took the same path.
+    use spmd_core::cluster::{Init, KMeans};
+    let init: Array2<f64> = npy(&km("given_init.npy")).into_dimensionality().unwrap();
+    let fitted = KMeans::new(5)
+        .init(Init::Given(init))
+        .comm(spmd_core::Comm::single())
+        .fit(&x32, None)
+        .unwrap();
+    let api: Vec<f64> = fitted.cluster_centers().iter().copied().collect();
+    // Threads add partial sums in any order: equal to rounding. The f64 path would differ by
+    // about 1e-7 (f32 products).
+    assert!(max_abs_diff(got, api) <= 1e-12 * scale);
+}

@@ -1,0 +1,201 @@
+//! `.csv` files: each rank parses only the bytes of its own rows.
+//!
+//! A shared file is split into byte ranges at line ends (so ranks hold nearly equal bytes, not
+//! exactly equal rows); a first line that is not numbers is a header. Values are parsed as f64
+//! (`nan`, `inf` and `-inf` in any case are accepted); quoted fields and CRLF line ends are
+//! understood. Fields holding line breaks are not: split such files by `{rank}` shards.
+
+use std::fs::File;
+use std::ops::Range;
+use std::path::Path;
+
+use ndarray::Array2;
+
+use super::{Selection, Storage};
+use crate::CliError;
+
+pub(super) fn read(path: &Path, selection: &Selection) -> Result<(Storage, bool), CliError> {
+    let file = File::open(path).map_err(|e| CliError::file(path, e))?;
+    let empty = file.metadata().map(|m| m.len() == 0).unwrap_or(false);
+    // SAFETY: the map is read-only and dropped before returning.
+    let map = if empty {
+        None
+    } else {
+        Some(unsafe { memmap2::Mmap::map(&file) }.map_err(|e| CliError::file(path, e))?)
+    };
+    let text: &[u8] = map.as_deref().unwrap_or(&[]);
+    let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+
+    let first_line = line_at(text, 0);
+    let header_end = if is_header(&text[first_line.clone()]) {
+        first_line.end
+    } else {
+        0
+    };
+    let body = &text[header_end..];
+    let bytes = match selection {
+        Selection::All => 0..body.len(),
+        Selection::Share { rank, size } => {
+            let cut = |k: usize| line_start_at_or_after(body, body.len() * k / size);
+            cut(*rank)..cut(rank + 1)
+        }
+        Selection::Rows(rows) => {
+            let starts = data_line_starts(body, rows.end + 1);
+            let at = |k: usize| starts.get(k).copied();
+            match (at(rows.start), at(rows.end)) {
+                (Some(start), Some(end)) => start..end,
+                _ => {
+                    return Err(CliError::file(
+                        path,
+                        format!(
+                            "has {} data rows, fewer than the features' {} rows (this rank needs rows {}..{})",
+                            starts.len().saturating_sub(1),
+                            rows.end,
+                            rows.start,
+                            rows.end
+                        ),
+                    ))
+                }
+            }
+        }
+    };
+    let (rows, width) = parse(&body[bytes.clone()]).map_err(|(line, message)| {
+        let before = body[..bytes.start].iter().filter(|&&b| b == b'\n').count();
+        let header_lines = usize::from(header_end > 0);
+        CliError::file(
+            path,
+            format!("line {}: {message}", header_lines + before + line),
+        )
+    })?;
+    let n = rows.len().checked_div(width).unwrap_or(0);
+    let array = Array2::from_shape_vec((n, width), rows).map_err(|e| CliError::file(path, e))?;
+    Ok((Storage::F64(array), width == 1))
+}
+
+/// The byte range of the line starting at `start` (without its line end).
+fn line_at(text: &[u8], start: usize) -> Range<usize> {
+    let end = text[start..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(text.len(), |p| start + p);
+    start..end
+}
+
+/// A line that is not all numbers is a header.
+fn is_header(line: &[u8]) -> bool {
+    let line = String::from_utf8_lossy(line);
+    let line = line.trim();
+    !line.is_empty() && line.split(',').any(|f| parse_number(f).is_none())
+}
+
+/// The first line start at or after byte `at` (0 stays 0; the end stays the end).
+fn line_start_at_or_after(text: &[u8], at: usize) -> usize {
+    if at == 0 || at >= text.len() {
+        return at.min(text.len());
+    }
+    match text[at - 1..].iter().position(|&b| b == b'\n') {
+        Some(p) => at + p,
+        None => text.len(),
+    }
+}
+
+/// Byte offsets where the first `count` non-blank lines start, then the end of the text.
+fn data_line_starts(text: &[u8], count: usize) -> Vec<usize> {
+    let mut starts = Vec::with_capacity(count.min(1 << 20));
+    let mut at = 0;
+    while at < text.len() && starts.len() < count {
+        let line = line_at(text, at);
+        if !text[line.clone()].iter().all(u8::is_ascii_whitespace) {
+            starts.push(at);
+        }
+        at = line.end + 1;
+    }
+    starts.push(text.len().min(at));
+    starts
+}
+
+fn parse_number(field: &str) -> Option<f64> {
+    let field = field.trim();
+    let field = field
+        .strip_prefix('"')
+        .and_then(|f| f.strip_suffix('"'))
+        .unwrap_or(field)
+        .trim();
+    field.parse::<f64>().ok()
+}
+
+/// Values of the lines of `chunk`, row-major, and the width; errors carry a 1-based line
+/// number within the chunk.
+fn parse(chunk: &[u8]) -> Result<(Vec<f64>, usize), (usize, String)> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(chunk);
+    let mut values = Vec::new();
+    let mut width = None;
+    for record in reader.records() {
+        let record = record.map_err(|e| (1, e.to_string()))?;
+        let line = record.position().map_or(1, |p| p.line() as usize);
+        if width.is_some_and(|w| w != record.len()) {
+            return Err((
+                line,
+                format!(
+                    "{} values, earlier rows have {}",
+                    record.len(),
+                    width.unwrap_or(0)
+                ),
+            ));
+        }
+        width = Some(record.len());
+        for (column, field) in record.iter().enumerate() {
+            let value = parse_number(field).ok_or_else(|| {
+                (
+                    line,
+                    format!("column {}: `{field}` is not a number", column + 1),
+                )
+            })?;
+            values.push(value);
+        }
+    }
+    Ok((values, width.unwrap_or(0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_cuts_fall_on_line_starts_and_cover_every_line() {
+        let text = b"1,2\n3,4\n5,6\n7,8\n";
+        for size in 1..6 {
+            let cuts: Vec<usize> = (0..=size)
+                .map(|k| line_start_at_or_after(text, text.len() * k / size))
+                .collect();
+            let mut rows = 0;
+            for w in cuts.windows(2) {
+                let (values, _) = parse(&text[w[0]..w[1]]).unwrap();
+                rows += values.len() / 2;
+            }
+            assert_eq!(rows, 4, "{size} ranks");
+        }
+    }
+
+    #[test]
+    fn headers_quotes_crlf_and_special_values() {
+        assert!(is_header(b"a,b"));
+        assert!(!is_header(b"1, \"2\""));
+        let (values, width) = parse(b"1,\"2\"\r\nNaN,-inf\r\n").unwrap();
+        assert_eq!(width, 2);
+        assert_eq!(values[..2], [1.0, 2.0]);
+        assert!(values[2].is_nan() && values[3] == f64::NEG_INFINITY);
+        assert!(parse(b"1,2\n3\n").is_err());
+        assert!(parse(b"1,x\n").is_err());
+    }
+
+    #[test]
+    fn data_rows_skip_blank_lines() {
+        let starts = data_line_starts(b"1\n\n2\n3", 10);
+        assert_eq!(starts, [0, 3, 5, 6]);
+    }
+}

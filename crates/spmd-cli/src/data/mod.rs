@@ -1,0 +1,349 @@
+//! Reading this rank's rows from `.npy` or `.csv`, and writing per-rank results.
+//!
+//! A path with `{rank}` names one shard per rank. A path without it is one file whose rows the
+//! ranks share in rank order.
+//!
+//! Features are read in place where the file allows it: a `.npy` of float64 or float32, in C or
+//! Fortran order, is memory-mapped and this rank's rows are handed to the estimator as a view
+//! of the map, with no copy (f32 stays f32). Other dtypes (integers, booleans, big-endian) and
+//! `.csv` are converted for this rank's rows only. Targets and weights are read for exactly the
+//! global rows this rank's features hold.
+
+mod csv_rows;
+mod npy;
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use ndarray_npy::WriteNpyExt;
+use spmd_core::{Comm, Float};
+
+use crate::CliError;
+
+pub(crate) use npy::Mapped;
+
+/// The path of this rank's shard, or the shared file, and whether it is a shard.
+pub fn resolve(pattern: &str, rank: usize) -> (PathBuf, bool) {
+    if pattern.contains("{rank}") {
+        (
+            PathBuf::from(pattern.replace("{rank}", &rank.to_string())),
+            true,
+        )
+    } else {
+        (PathBuf::from(pattern), false)
+    }
+}
+
+/// Rows `[start, end)` of `total` rows that rank `rank` of `size` reads from a shared file.
+pub fn share(total: usize, rank: usize, size: usize) -> (usize, usize) {
+    (total * rank / size, total * (rank + 1) / size)
+}
+
+/// Which rows of a file this rank reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Selection {
+    /// Every row (a shard of its own).
+    All,
+    /// An even share of the rows: rank `rank` of `size`.
+    Share { rank: usize, size: usize },
+    /// These global rows (to match the rows another file gave this rank).
+    Rows(Range<usize>),
+}
+
+/// A rank's rows of a file: a memory map viewed in place, or rows converted on reading.
+#[derive(Debug)]
+pub struct Table {
+    storage: Storage,
+    /// Whether the file held one dimension (targets as scikit-learn's 1-D `y`).
+    one_dimensional: bool,
+    /// The file, for messages.
+    path: PathBuf,
+}
+
+#[derive(Debug)]
+enum Storage {
+    Mapped(Mapped),
+    F64(Array2<f64>),
+}
+
+/// A view of a [`Table`]'s rows in the file's precision.
+#[derive(Debug, Clone)]
+pub enum Rows<'a> {
+    /// float32 rows.
+    F32(ArrayView2<'a, f32>),
+    /// float64 rows (and every dtype converted on reading).
+    F64(ArrayView2<'a, f64>),
+}
+
+impl Rows<'_> {
+    /// Rows and columns.
+    pub fn dim(&self) -> (usize, usize) {
+        match self {
+            Rows::F32(v) => v.dim(),
+            Rows::F64(v) => v.dim(),
+        }
+    }
+}
+
+impl Table {
+    /// This rank's rows, without copying a mapped file.
+    pub fn rows(&self) -> Result<Rows<'_>, CliError> {
+        match &self.storage {
+            Storage::Mapped(m) => m.rows().map_err(|e| CliError::file(&self.path, e)),
+            Storage::F64(a) => Ok(Rows::F64(a.view())),
+        }
+    }
+
+    /// Number of this rank's rows.
+    pub fn nrows(&self) -> usize {
+        match &self.storage {
+            Storage::Mapped(m) => m.nrows(),
+            Storage::F64(a) => a.nrows(),
+        }
+    }
+
+    /// Whether the file held a 1-D array (or one CSV column).
+    pub fn one_dimensional(&self) -> bool {
+        self.one_dimensional
+    }
+
+    /// The rows as `F` (targets and weights, which are small beside the features: a copy).
+    pub fn to_owned_as<F: Float>(&self) -> Result<Array2<F>, CliError> {
+        Ok(match self.rows()? {
+            Rows::F32(v) => v.mapv(|x| F::from_f64_lossy(f64::from(x))),
+            Rows::F64(v) => v.mapv(F::from_f64_lossy),
+        })
+    }
+
+    /// The single column of a targets-like file as `F`; an error naming the file otherwise.
+    pub fn column_as<F: Float>(&self, what: &str) -> Result<Array1<F>, CliError> {
+        let all = self.to_owned_as::<F>()?;
+        if all.ncols() != 1 {
+            return Err(CliError::file(
+                &self.path,
+                format!(
+                    "{what} must be one value per row, found {} columns",
+                    all.ncols()
+                ),
+            ));
+        }
+        Ok(all.index_axis_move(Axis(1), 0))
+    }
+}
+
+/// This rank's feature rows: its shard, or its share of one file. Every rank calls it.
+pub fn read_features(pattern: &str, comm: &Comm) -> Result<Table, CliError> {
+    let (path, sharded) = resolve(pattern, comm.rank());
+    let selection = if sharded {
+        Selection::All
+    } else {
+        Selection::Share {
+            rank: comm.rank(),
+            size: comm.size(),
+        }
+    };
+    read_table(&path, &selection)
+}
+
+/// The rows of `pattern` matching this rank's `features` (targets or weights): a shard read
+/// whole, or the same global rows of a shared file. Collective (one exclusive scan).
+pub fn read_matching(pattern: &str, comm: &Comm, features: &Table) -> Result<Table, CliError> {
+    let (path, sharded) = resolve(pattern, comm.rank());
+    let rows = features.nrows();
+    let start = comm.exclusive_scan_sum(rows as u64)? as usize;
+    let selection = if sharded {
+        Selection::All
+    } else {
+        Selection::Rows(start..start + rows)
+    };
+    let table = read_table(&path, &selection)?;
+    if table.nrows() != rows {
+        return Err(CliError::file(
+            &path,
+            format!(
+                "has {} rows for this rank, the features have {rows}",
+                table.nrows()
+            ),
+        ));
+    }
+    Ok(table)
+}
+
+/// The whole of a small file (initial centres), whatever the number of ranks.
+pub fn read_whole(path: &Path) -> Result<Array2<f64>, CliError> {
+    read_table(path, &Selection::All)?.to_owned_as::<f64>()
+}
+
+fn read_table(path: &Path, selection: &Selection) -> Result<Table, CliError> {
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let (storage, one_dimensional) = match extension.as_deref() {
+        Some("npy") => npy::read(path, selection)?,
+        Some("csv") => csv_rows::read(path, selection)?,
+        _ => return Err(CliError::file(path, "expected a .npy or .csv file")),
+    };
+    Ok(Table {
+        storage,
+        one_dimensional,
+        path: path.to_path_buf(),
+    })
+}
+
+/// Writes this rank's result rows: with `{rank}` in `pattern` each rank writes its own .npy;
+/// without it the rows are gathered to rank 0 alone, which writes one file. One column is
+/// written 1-D.
+pub fn write_rows(pattern: &str, comm: &Comm, rows: &Array2<f64>) -> Result<(), CliError> {
+    let (path, sharded) = resolve(pattern, comm.rank());
+    if sharded {
+        return write_npy(&path, rows.view());
+    }
+    // Contiguous rows are sent as they are; only other layouts are copied.
+    let values: std::borrow::Cow<'_, [f64]> = rows.as_slice().map_or_else(
+        || rows.iter().copied().collect::<Vec<_>>().into(),
+        Into::into,
+    );
+    let width = comm.allreduce_scalar(rows.ncols() as u64, spmd_comm::ReduceOp::Max)? as usize;
+    let Some((all, _)) = comm.gatherv(0, &values)? else {
+        return Ok(());
+    };
+    let total = all.len() / width.max(1);
+    let gathered =
+        Array2::from_shape_vec((total, width), all).map_err(|e| CliError::file(&path, e))?;
+    write_npy(&path, gathered.view())
+}
+
+fn write_npy(path: &Path, rows: ArrayView2<'_, f64>) -> Result<(), CliError> {
+    let file = std::fs::File::create(path).map_err(|e| CliError::file(path, e))?;
+    let writer = std::io::BufWriter::new(file);
+    let result = if rows.ncols() == 1 {
+        let column: ArrayView1<'_, f64> = rows.index_axis(Axis(1), 0);
+        column.write_npy(writer)
+    } else {
+        rows.write_npy(writer)
+    };
+    result.map_err(|e| CliError::file(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{array, Array1, ShapeBuilder};
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("spmd-learn-data-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join(name)
+    }
+
+    /// Whether the view's first value lies inside the table's memory map: read in place.
+    fn reads_in_place(table: &Table) -> bool {
+        let Storage::Mapped(m) = &table.storage else {
+            return false;
+        };
+        let map = m.map_range();
+        let first = match table.rows().unwrap() {
+            Rows::F32(v) => v.as_ptr() as usize,
+            Rows::F64(v) => v.as_ptr() as usize,
+        };
+        map.contains(&first)
+    }
+
+    #[test]
+    fn float_npy_is_viewed_in_place_in_its_own_precision() {
+        let comm = Comm::single();
+        let x = array![[1.0_f64, 2.0], [3.0, 4.0], [5.0, 6.0]];
+        let path = scratch("c64.npy");
+        x.write_npy(std::fs::File::create(&path).unwrap()).unwrap();
+        let table = read_features(path.to_str().unwrap(), &comm).unwrap();
+        assert!(reads_in_place(&table));
+        assert!(matches!(table.rows().unwrap(), Rows::F64(v) if v == x));
+
+        let path = scratch("c32.npy");
+        x.mapv(|v| v as f32)
+            .write_npy(std::fs::File::create(&path).unwrap())
+            .unwrap();
+        let table = read_features(path.to_str().unwrap(), &comm).unwrap();
+        assert!(reads_in_place(&table));
+        assert!(matches!(table.rows().unwrap(), Rows::F32(v) if v == x.mapv(|v| v as f32)));
+
+        // Fortran order is viewed in place too, with column-major strides.
+        let path = scratch("f64.npy");
+        let mut fortran = ndarray::Array2::<f64>::zeros((3, 2).f());
+        fortran.assign(&x);
+        fortran
+            .write_npy(std::fs::File::create(&path).unwrap())
+            .unwrap();
+        let table = read_features(path.to_str().unwrap(), &comm).unwrap();
+        assert!(reads_in_place(&table));
+        assert!(matches!(table.rows().unwrap(), Rows::F64(v) if v == x));
+    }
+
+    #[test]
+    fn ranks_share_rows_and_other_dtypes_convert_only_their_rows() {
+        let path = scratch("ints.npy");
+        Array1::from_iter(0..10_i32)
+            .write_npy(std::fs::File::create(&path).unwrap())
+            .unwrap();
+        let selection = Selection::Share { rank: 1, size: 3 };
+        let table = read_table(&path, &selection).unwrap();
+        assert!(table.one_dimensional() && !reads_in_place(&table));
+        assert_eq!(
+            table.column_as::<f64>("y").unwrap().to_vec(),
+            [3.0, 4.0, 5.0]
+        );
+        let table = read_table(&path, &Selection::Rows(7..10)).unwrap();
+        assert_eq!(
+            table.column_as::<f32>("y").unwrap().to_vec(),
+            [7.0, 8.0, 9.0]
+        );
+        let err = read_table(&path, &Selection::Rows(8..12))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("has 10 rows, fewer than the features' 12 rows"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_shapes_are_refused_with_the_file_named() {
+        let path = scratch("three.npy");
+        ndarray::Array3::<f64>::zeros((2, 2, 2))
+            .write_npy(std::fs::File::create(&path).unwrap())
+            .unwrap();
+        let err = read_table(&path, &Selection::All).unwrap_err().to_string();
+        assert!(
+            err.contains("three.npy") && err.contains("3 dimensions"),
+            "{err}"
+        );
+        let path = scratch("scalar.npy");
+        ndarray::arr0(1.0_f64)
+            .write_npy(std::fs::File::create(&path).unwrap())
+            .unwrap();
+        let err = read_table(&path, &Selection::All).unwrap_err().to_string();
+        assert!(err.contains("0 dimensions"), "{err}");
+    }
+
+    #[test]
+    fn csv_ranks_parse_their_own_bytes_and_match_rows_of_another_file() {
+        let path = scratch("x.csv");
+        let text: String = std::iter::once("a,b\n".to_string())
+            .chain((0..9).map(|i| format!("{i},{}\n", 10 * i)))
+            .collect();
+        std::fs::write(&path, text).unwrap();
+        let mut seen = Vec::new();
+        for rank in 0..4 {
+            let table = read_table(&path, &Selection::Share { rank, size: 4 }).unwrap();
+            seen.extend(table.to_owned_as::<f64>().unwrap().column(0).to_vec());
+        }
+        assert_eq!(seen, (0..9).map(f64::from).collect::<Vec<_>>());
+        let table = read_table(&path, &Selection::Rows(2..5)).unwrap();
+        assert_eq!(
+            table.to_owned_as::<f64>().unwrap().column(1).to_vec(),
+            [20.0, 30.0, 40.0]
+        );
+    }
+}
