@@ -4,15 +4,67 @@
     python3 bench/daal4py_bench.py
 
 Prints the best of 5 fits per workload, one process, with the threads oneDAL chooses.
+
+    python3 bench/daal4py_bench.py --cli-files DIR [--repeats N]
+
+times instead np.load + fit of the .npy files that `examples/bench.rs --cli` wrote into DIR
+(the rows it prints beside the spmd-learn CLI's), each in a fresh process, with its peak RSS.
 LogisticRegression has no convenient daal4py entry point; it is timed through
 scikit-learn-intelex's LogisticRegression (oneDAL underneath) and, for reference, scikit-learn.
 KMeans is also timed in scikit-learn (Lloyd, the same given centres) for reference.
 """
 
+import argparse
+import pathlib
+import resource
+import subprocess
+import sys
 import time
 
-import daal4py
 import numpy as np
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--cli-files", type=pathlib.Path)
+parser.add_argument("--repeats", type=int, default=5)
+parser.add_argument("--one", help=argparse.SUPPRESS)
+args = parser.parse_args()
+
+if args.one:
+    # One np.load + fit in this fresh process: seconds, then peak RSS in bytes.
+    import daal4py
+
+    d = args.cli_files
+    start = time.perf_counter()
+    if args.one == "linear":
+        x = np.load(d / "linear_x_2000000x32.npy")
+        y = np.load(d / "linear_y_2000000.npy").reshape(-1, 1)
+        daal4py.linear_regression_training(interceptFlag=True).compute(x, y)
+    else:
+        x = np.load(d / "kmeans_x_1000000x32_f32.npy")
+        centres = np.load(d / "kmeans_init_10x32.npy").astype(np.float32)
+        daal4py.kmeans(nClusters=10, maxIterations=20, accuracyThreshold=0.0, fptype="float").compute(x, centres)
+    seconds = time.perf_counter() - start
+    print(seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    sys.exit(0)
+
+if args.cli_files:
+    for name, shape, file_bytes in [
+        ("linear", "2000000 x 32 f64", 2_000_000 * 32 * 8),
+        ("kmeans32", "1000000 x 32 f32", 1_000_000 * 32 * 4),
+    ]:
+        runs = []
+        for _ in range(max(args.repeats, 1)):
+            out = subprocess.run(
+                [sys.executable, __file__, "--cli-files", str(args.cli_files), "--one", name],
+                check=True, capture_output=True, text=True,
+            ).stdout.split()
+            runs.append((float(out[0]), int(out[1])))
+        seconds = min(r[0] for r in runs)
+        rss = max(r[1] for r in runs)
+        print(f"| 1 | {name} | {shape} | daal4py (np.load + fit) | {seconds:.3f} | {rss / 1e6:.0f} | {rss / file_bytes:.2f} |")
+    sys.exit(0)
+
+import daal4py
 
 rng = np.random.default_rng(0)
 

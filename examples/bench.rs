@@ -3,10 +3,18 @@
 //! `cargo run --release --example bench` (one rank) or `mpirun -n 2 target/release/examples/bench`
 //! (the rows split over two ranks). Data generation is not timed; each CPU cell is the best of
 //! `--repeats` fits (GPU cells: one fit).
+//!
+//! `bench --cli target/release/spmd-learn` (one process, not under mpirun) times instead what
+//! users run: `spmd-learn fit` as whole processes on `.npy` files written to `--data-dir`, one
+//! rank and `mpirun -n 2`, with peak memory, and daal4py's `np.load` + fit of the same files in
+//! the same run (`--python`).
 
 use std::time::Instant;
 
 use clap::Parser;
+
+#[path = "support/cli_bench.rs"]
+mod cli_bench;
 use ndarray::{Array1, Array2};
 use spmd_learn::cluster::{Init, KMeans};
 use spmd_learn::comm::{Comm, ReduceOp};
@@ -30,6 +38,15 @@ struct Args {
         default_value = "linear-2000000x32,linear-200000x256,covariance-1000000x64,pca8-1000000x64,qr-2000000x32,kmeans-1000000x32,kmeans32-1000000x32,logreg-500000x32"
     )]
     only: Vec<String>,
+    /// Time the command line binary at this path on files instead ("CLI load + fit" rows).
+    #[arg(long)]
+    cli: Option<std::path::PathBuf>,
+    /// Where the CLI rows' data files are written (kept between runs).
+    #[arg(long, default_value = "bench-data")]
+    data_dir: std::path::PathBuf,
+    /// Python with numpy and daal4py for the peer's CLI rows; `none` skips them.
+    #[arg(long, default_value = "python3")]
+    python: String,
 }
 
 fn data(comm: &Comm, rows: usize, cols: usize) -> (Array2<f64>, Array1<f64>) {
@@ -84,6 +101,11 @@ fn best(
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
+    if let Some(binary) = &args.cli {
+        let python = (args.python != "none").then_some(args.python.as_str());
+        let whole = |rows, cols| data(&Comm::single(), rows, cols);
+        return cli_bench::run(binary, &args.data_dir, args.repeats, python, &whole);
+    }
     let comm = Comm::world()?;
     init_logging(&comm);
     let queue = if args.cpu_only {

@@ -132,17 +132,8 @@ pub(crate) fn linear_scores<F: crate::Float, S: Data<Elem = F>>(
     intercept: &ndarray::Array1<f64>,
     queue: Option<&spmd_gpu::Queue>,
 ) -> Result<ndarray::Array2<f64>> {
-    crate::validate::check_features(weights.ncols(), x.ncols())?;
-    crate::validate::check_finite("X", x.view(), 0)?;
-    let mut scores = match queue {
-        Some(queue) => spmd_gpu::kernels::matmul::matmul(
-            queue,
-            x.view(),
-            weights.t(),
-            crate::partials::readback_for_queue(queue)?,
-        )?,
-        None => x.mapv(|v| v.as_f64()).dot(&weights.t()),
-    };
+    let backend = crate::backend::Backend::new(0, queue)?;
+    let mut scores = backend.rows_times(x.view(), weights.t())?;
     scores += intercept;
     Ok(scores)
 }

@@ -16,6 +16,7 @@
 //! # Ok::<(), spmd_core::Error>(())
 //! ```
 
+pub mod backend;
 pub mod classes;
 pub mod cluster;
 pub mod covariance;

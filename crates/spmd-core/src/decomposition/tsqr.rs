@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use spmd_comm::Comm;
 use spmd_gpu::Queue;
 
+use crate::backend::Backend;
 use crate::distributed::{comm_or_world, global_shape};
 use crate::validate::{check_features, check_finite};
 use crate::{Error, Float, Result};
@@ -142,7 +143,8 @@ pub(crate) fn qr<F: Float>(
     x: ArrayView2<'_, F>,
     queue: Option<&Queue>,
 ) -> Result<FittedQr> {
-    let queue = queue.filter(|q| q.precision_for::<F>() == spmd_gpu::Precision::F64);
+    let backend = Backend::new(comm.rank(), queue)?.in_f64::<F>();
+    let queue = backend.gpu().map(|(queue, _)| queue);
     let shape = global_shape(comm, x.nrows(), [x.ncols(), 0], ["X", "y"])?;
     if shape.rows == 0 {
         return Err(Error::Empty { what: "X" });

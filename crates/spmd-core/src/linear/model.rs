@@ -6,8 +6,8 @@ use spmd_comm::{Comm, ReduceOp};
 use spmd_gpu::Queue;
 
 use super::Targets;
+use crate::backend::Backend;
 use crate::distributed::{agree, comm_or_world};
-use crate::partials::readback_for_queue;
 use crate::validate::{check_features, check_finite, check_same_rows};
 use crate::{Error, Float, Result};
 
@@ -116,16 +116,10 @@ impl<F: Float> LinearModel<F> {
         queue: Option<&Queue>,
     ) -> Result<Array2<F>> {
         check_features(self.n_features_in(), x.ncols())?;
-        check_finite("X", x.view(), self.rank())?;
-        let mut y = match queue {
-            None => x.dot(&self.coef.t()),
-            Some(queue) => {
-                let w = self.coef.t().mapv(|v| v.as_f64());
-                let readback = readback_for_queue(queue)?;
-                spmd_gpu::kernels::matmul::matmul(queue, x.view(), w.view(), readback)?
-                    .mapv(F::from_f64_lossy)
-            }
-        };
+        let w = self.coef.t().mapv(|v| v.as_f64());
+        let mut y = Backend::new(self.rank(), queue)?
+            .rows_times(x.view(), w.view())?
+            .mapv(F::from_f64_lossy);
         for mut row in y.rows_mut() {
             row.zip_mut_with(&self.intercept, |v, &b| *v = *v + b);
         }

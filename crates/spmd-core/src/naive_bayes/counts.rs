@@ -1,10 +1,9 @@
 //! Per-class sums of this rank's rows: the sufficient statistics of MultinomialNB.
 
 use ndarray::{Array2, ArrayView1, ArrayView2};
-use spmd_gpu::kernels::xt_r::xt_r;
-use spmd_gpu::{DeviceRows, Queue};
+use spmd_gpu::Queue;
 
-use crate::partials::readback_for_queue;
+use crate::backend::Backend;
 use crate::{Error, Float, Result};
 
 /// Weighted row count and feature sums of each class.
@@ -37,28 +36,8 @@ impl Counts {
         for (i, &c) in labels.iter().enumerate() {
             self.class_count[c as usize] += weight(i);
         }
-        match queue {
-            Some(queue) if x.nrows() > 0 => {
-                let one_hot = Array2::from_shape_fn((x.nrows(), k), |(i, c)| {
-                    if labels[i] as usize == c {
-                        weight(i)
-                    } else {
-                        0.0
-                    }
-                });
-                let rows = DeviceRows::upload(queue, x)?;
-                let sums = xt_r(queue, &rows, one_hot.view(), readback_for_queue(queue)?)?;
-                self.feature_count += &sums.t();
-            }
-            _ => {
-                for (i, (row, &c)) in x.rows().into_iter().zip(labels).enumerate() {
-                    let s = weight(i);
-                    self.feature_count
-                        .row_mut(c as usize)
-                        .zip_mut_with(&row, |acc, v| *acc += s * v.as_f64());
-                }
-            }
-        }
+        let backend = Backend::new(0, queue)?;
+        self.feature_count += &backend.class_sums(x, labels, k, weight)?;
         Ok(())
     }
 }

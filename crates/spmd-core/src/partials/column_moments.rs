@@ -5,9 +5,8 @@ use spmd_gpu::Queue;
 
 pub use spmd_gpu::kernels::moments::ColumnMoments;
 
-use super::{leading_mean, readback_for_queue};
+use super::leading_mean;
 use crate::distributed::{allreduce_sum, global_mean};
-use crate::validate::find_non_finite;
 use crate::{Error, Float, Result};
 
 const BLOCK_ROWS: usize = 4096;
@@ -19,28 +18,7 @@ pub fn column_moments<F: Float>(
     x: ArrayView2<'_, F>,
     queue: Option<&Queue>,
 ) -> Result<ColumnMoments> {
-    if x.nrows() == 0 {
-        return Ok(ColumnMoments::empty(x.ncols()));
-    }
-    let shift = leading_mean(&[x]);
-    let moments = match queue {
-        None => column_moments_cpu(x, &shift),
-        Some(queue) => spmd_gpu::kernels::moments::column_moments(
-            queue,
-            x,
-            &shift,
-            readback_for_queue(queue)?,
-        )?,
-    };
-    let finite = moments
-        .mean
-        .iter()
-        .chain(&moments.m2)
-        .all(|v| v.is_finite());
-    if !finite {
-        return Err(find_non_finite("X", x, rank).unwrap_or(Error::Overflow { what: "X", rank }));
-    }
-    Ok(moments)
+    crate::backend::Backend::new(rank, queue)?.column_moments(x)
 }
 
 /// [`ColumnMoments`] of `x` on the CPU: threads take row ranges, sum $x - s$, its square, and

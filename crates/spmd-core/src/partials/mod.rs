@@ -39,18 +39,7 @@ pub fn shifted_gram<F: Float>(
     shift: &[f64],
     queue: Option<&Queue>,
 ) -> Result<(ShiftedGram, f64)> {
-    match queue {
-        None => Ok((shifted_gram_cpu(parts, shift), f64::EPSILON)),
-        Some(queue) => {
-            let readback = readback_for_queue(queue)?;
-            let gram = spmd_gpu::kernels::gram::shifted_gram(queue, parts, shift, readback)?;
-            let eps = match queue.precision_for::<F>() {
-                spmd_gpu::Precision::F32 => f64::from(f32::EPSILON),
-                spmd_gpu::Precision::F64 => f64::EPSILON,
-            };
-            Ok((gram, eps))
-        }
-    }
+    crate::backend::Backend::new(0, queue)?.shifted_gram(parts, shift)
 }
 
 /// A shift close to the data's mean: the mean of the first rows. Subtracting it before forming

@@ -5,9 +5,10 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use spmd_comm::Comm;
 use spmd_gpu::pack::pack_rows;
-use spmd_gpu::{DeviceRows, Queue};
+use spmd_gpu::{DeviceRows, Queue, Readback};
 
-use crate::partials::{readback_for_queue, ColumnMoments};
+use crate::backend::Backend;
+use crate::partials::ColumnMoments;
 use crate::{Float, Result};
 
 /// Rows per CPU block: the block and its products stay in cache.
@@ -21,7 +22,8 @@ pub(crate) struct Rows<'a, F> {
     pub offset: u64,
     /// Rows over all ranks.
     pub total: u64,
-    pub queue: Option<&'a Queue>,
+    /// This rank's device.
+    pub backend: Backend<'a>,
     /// Global column means: rows and centres are shifted by them before distances are formed.
     pub shift: Vec<f64>,
     /// The rows prepared for the CPU steps (`None` when a queue is given).
@@ -146,8 +148,8 @@ pub(crate) fn assign<F: Float>(
     centres: &Array2<f64>,
     labels: &mut [usize],
 ) -> Result<Step> {
-    if let Some(queue) = rows.queue {
-        return assign_gpu(rows, queue, centres, labels);
+    if let Some((queue, readback)) = rows.backend.gpu() {
+        return assign_gpu(rows, queue, readback, centres, labels);
     }
     let prepared;
     let cpu = match rows.cpu {
@@ -349,12 +351,12 @@ fn nearest_body<T: Element>(
 fn assign_gpu<F: Float>(
     rows: &Rows<'_, F>,
     queue: &Queue,
+    readback: Readback,
     centres: &Array2<f64>,
     labels: &mut [usize],
 ) -> Result<Step> {
     let (k, d) = centres.dim();
     let mut step = Step::empty(k, d);
-    let readback = readback_for_queue(queue)?;
     let uploaded;
     let device = match rows.device {
         Some(device) => device,

@@ -9,16 +9,19 @@ mod sweep_x86;
 
 pub use params::{Init, KMeansParams, NInit};
 
+pub(crate) use lloyd::squared_distance;
+
 use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Data, Ix2};
 use serde::{Deserialize, Serialize};
 use spmd_comm::{Comm, ReduceOp};
-use spmd_gpu::{DeviceRows, Queue};
+use spmd_gpu::Queue;
 
+use crate::backend::Backend;
 use crate::distributed::{agree, allreduce_or_fail, comm_or_world, global_shape};
-use crate::partials::{column_moments, combine_column_moments, ColumnMoments};
+use crate::partials::{combine_column_moments, ColumnMoments};
 use crate::validate::{check_features, check_finite};
 use crate::{Error, Float, Result};
-use lloyd::{assign, local_inertia, squared_distance, squared_distances, CpuRows, Rows};
+use lloyd::{assign, local_inertia, squared_distances, CpuRows, Rows};
 
 /// scikit-learn's `KMeans` over all ranks' rows: centroids are global, labels stay with their
 /// rows.
@@ -135,9 +138,12 @@ impl KMeans {
     ) -> Result<FittedKMeans> {
         let comm = comm_or_world(self.comm.as_ref())?;
         let x = x.view();
-        let local = self
-            .check(x.ncols())
-            .and_then(|_| column_moments(comm.rank(), x, queue));
+        let backend = Backend::new(comm.rank(), queue);
+        let local = self.check(x.ncols()).and_then(|_| {
+            let backend = backend.as_ref().map_err(|e| Error::Input(e.to_string()))?;
+            backend.column_moments(x)
+        });
+        let backend = backend?;
         let local = agree(&comm, local)?;
         let shape = global_shape(&comm, x.nrows(), [x.ncols(), 0], ["X", "y"])?;
         let (n, d, k) = (shape.rows, shape.columns[0], self.params.n_clusters);
@@ -160,18 +166,18 @@ impl KMeans {
         // scikit-learn's tolerance: tol times the mean of the feature variances.
         let tol = self.params.tol * moments.m2.iter().map(|m| m / n as f64).sum::<f64>() / d as f64;
         let in_place = CpuRows::may_read_in_place::<F>(&moments);
-        let cpu = queue
+        let cpu = backend
+            .gpu()
             .is_none()
             .then(|| CpuRows::new(x, &moments.mean, in_place));
         // On the GPU the rows are uploaded once (shifted) and stay there for every iteration.
-        let device = queue.map(|q| DeviceRows::upload_shifted(q, x, Some(&moments.mean)));
-        let device = agree(&comm, device.transpose().map_err(Error::from))?;
+        let device = agree(&comm, backend.upload(x, Some(&moments.mean)))?;
         let rows = Rows {
             comm: &comm,
             x,
             offset: shape.row_offset,
             total: n,
-            queue,
+            backend,
             shift: moments.mean,
             cpu: cpu.as_ref(),
             device: device.as_ref(),
@@ -408,42 +414,7 @@ impl FittedKMeans {
         x: ArrayView2<'_, F>,
         queue: Option<&Queue>,
     ) -> Result<(Array1<usize>, f64)> {
-        self.check_rows(rank, x)?;
-        let mut labels = Array1::zeros(x.nrows());
-        let mut total = 0.0;
-        match queue {
-            Some(queue) if x.nrows() > 0 => {
-                let shift: Vec<f64> = self
-                    .cluster_centers
-                    .mean_axis(ndarray::Axis(0))
-                    .map_or_else(|| vec![0.0; x.ncols()], |m| m.to_vec());
-                let readback = crate::partials::readback_for_queue(queue)?;
-                spmd_gpu::kernels::kmeans::assign(
-                    queue,
-                    x,
-                    self.cluster_centers.view(),
-                    &shift,
-                    readback,
-                    |row, label, _| labels[row] = label,
-                )?;
-                // Exact distances of the winners, in f64 whatever the kernel's precision.
-                total = local_inertia(x, &self.cluster_centers, labels.as_slice().unwrap_or(&[]));
-            }
-            _ => {
-                for (i, row) in x.rows().into_iter().enumerate() {
-                    let (mut best, mut best_d) = (0, f64::INFINITY);
-                    for (c, centre) in self.cluster_centers.rows().into_iter().enumerate() {
-                        let d = squared_distance(row, centre);
-                        if d < best_d {
-                            (best, best_d) = (c, d);
-                        }
-                    }
-                    labels[i] = best;
-                    total += best_d;
-                }
-            }
-        }
-        Ok((labels, total))
+        crate::backend::Backend::new(rank, queue)?.nearest(x, self.cluster_centers.view())
     }
 
     fn check_rows<F: Float>(&self, rank: usize, x: ArrayView2<'_, F>) -> Result<()> {

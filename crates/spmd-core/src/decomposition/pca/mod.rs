@@ -11,14 +11,14 @@ use serde::{Deserialize, Serialize};
 use spmd_comm::Comm;
 use spmd_gpu::Queue;
 
+use crate::backend::Backend;
 use crate::decomposition::Svd;
 use crate::distributed::{agree, comm_or_world, global_shape};
 use crate::linalg::symmetric_eigen_descending;
 use crate::partials::{
-    column_moments, combine_column_moments, global_scatter, readback_for_queue, ColumnMoments,
-    GlobalScatter,
+    column_moments, combine_column_moments, global_scatter, ColumnMoments, GlobalScatter,
 };
-use crate::validate::{check_features, check_finite};
+use crate::validate::check_features;
 use crate::{Error, Float, Result};
 
 /// scikit-learn's `PCA` with the `covariance_eigh` solver: the centred scatter matrix of all
@@ -290,16 +290,9 @@ impl FittedPca {
         queue: Option<&Queue>,
     ) -> Result<Array2<f64>> {
         check_features(self.mean.len(), x.ncols())?;
-        check_finite("X", x.view(), self.rank)?;
-        let w = self.components.t();
-        let mut out = match queue {
-            None => (x.mapv(|v| v.as_f64()) - &self.mean).dot(&w),
-            Some(queue) => {
-                let readback = readback_for_queue(queue)?;
-                let raw = spmd_gpu::kernels::matmul::matmul(queue, x.view(), w, readback)?;
-                raw - &self.mean.dot(&w)
-            }
-        };
+        let backend = Backend::new(self.rank, queue)?;
+        let mean = self.mean.as_slice().unwrap_or(&[]);
+        let mut out = backend.centred_rows_times(x.view(), mean, self.components.t())?;
         if self.whiten {
             let scale = self
                 .explained_variance

@@ -13,10 +13,10 @@ use ndarray::{Array2, ArrayBase, ArrayView1, Data, Ix1, Ix2};
 use spmd_comm::{Comm, ReduceOp};
 use spmd_gpu::{DeviceRows, Queue};
 
+use crate::backend::Backend;
 use crate::classes::{encode, global_classes, local_classes, ClassLabel};
 use crate::distributed::{agree, comm_or_world, global_shape};
 use crate::optimize::{lbfgs, newton_cg, LbfgsOptions, NewtonCgOptions};
-use crate::partials::readback_for_queue;
 use crate::validate::{check_finite, check_same_rows, check_weights};
 use crate::{Error, Float, Result};
 use objective::{Device, LogLoss, Problem};
@@ -196,14 +196,19 @@ impl LogisticRegression {
             ));
         }
         let outputs = if classes.len() == 2 { 1 } else { classes.len() };
-        let device = queue.map(|queue| -> Result<Device<'_>> {
-            Ok(Device {
+        // On the GPU the rows are uploaded once and stay there for every evaluation.
+        let device = Backend::new(comm.rank(), queue).and_then(|backend| {
+            let Some((queue, readback)) = backend.gpu() else {
+                return Ok(None);
+            };
+            let rows = DeviceRows::upload(queue, x)?;
+            Ok(Some(Device {
                 queue,
-                rows: DeviceRows::upload(queue, x)?,
-                readback: readback_for_queue(queue)?,
-            })
+                rows,
+                readback,
+            }))
         });
-        let device = agree(&comm, device.transpose())?;
+        let device = agree(&comm, device)?;
         let problem = Problem {
             comm: &comm,
             x,

@@ -1,0 +1,301 @@
+//! The one place that chooses a device: this rank's CPU, or its GPU.
+//!
+//! Estimators ask a [`Backend`] for partial results and never branch on the queue themselves.
+//! Where a GPU is given, the readback (host staging, or the mapped device buffer, per
+//! `SPMD_OFFLOAD`) is chosen once, when the backend is made, not per kernel call.
+
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use rayon::prelude::*;
+use spmd_gpu::kernels::gram::ShiftedGram;
+use spmd_gpu::kernels::moments::ColumnMoments;
+use spmd_gpu::{DeviceRows, Precision, Queue, Readback};
+
+use crate::cluster::squared_distance;
+use crate::partials::{column_moments_cpu, leading_mean, shifted_gram_cpu};
+use crate::validate::{check_features, check_finite, find_non_finite};
+use crate::{Error, Float, Result};
+
+/// This rank's compute device, and the rank (which errors name).
+///
+/// ```
+/// use ndarray::array;
+/// use spmd_core::backend::Backend;
+///
+/// let cpu = Backend::new(0, None)?;
+/// let x = array![[1.0_f64, 2.0], [3.0, 4.0]];
+/// let w = array![[1.0], [-1.0]];
+/// assert_eq!(cpu.rows_times(x.view(), w.view())?, array![[-1.0], [-1.0]]);
+/// # Ok::<(), spmd_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Backend<'a> {
+    rank: usize,
+    gpu: Option<Gpu<'a>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Gpu<'a> {
+    queue: &'a Queue,
+    readback: Readback,
+}
+
+/// Rows per CPU task in the row-block operations: a block stays in cache while it is used.
+const BLOCK_ROWS: usize = 4096;
+
+impl<'a> Backend<'a> {
+    /// Rank `rank`'s GPU of `queue`, or its CPU when `None`. Reads `SPMD_OFFLOAD` once.
+    pub fn new(rank: usize, queue: Option<&'a Queue>) -> Result<Self> {
+        let gpu = match queue {
+            None => None,
+            Some(queue) => Some(Gpu {
+                queue,
+                readback: crate::partials::readback_for_queue(queue)?,
+            }),
+        };
+        Ok(Self { rank, gpu })
+    }
+
+    /// Rank `rank`'s CPU.
+    pub fn cpu(rank: usize) -> Self {
+        Self { rank, gpu: None }
+    }
+
+    /// The backend of a [`Context`](crate::estimator::Context).
+    pub fn of(ctx: crate::estimator::Context<'a>) -> Result<Self> {
+        Self::new(ctx.rank(), ctx.queue)
+    }
+
+    /// This rank.
+    pub fn rank(&self) -> usize {
+        self.rank
+    }
+
+    /// The GPU's queue and the readback chosen for it, if this is a GPU.
+    pub fn gpu(&self) -> Option<(&'a Queue, Readback)> {
+        self.gpu.map(|g| (g.queue, g.readback))
+    }
+
+    /// The unit roundoff of the arithmetic this backend uses for elements `F`.
+    pub fn roundoff<F: Float>(&self) -> f64 {
+        match self.gpu.map(|g| g.queue.precision_for::<F>()) {
+            Some(Precision::F32) => f64::from(f32::EPSILON),
+            _ => f64::EPSILON,
+        }
+    }
+
+    /// This backend, or the CPU where the GPU would compute elements `F` in f32 (for
+    /// algorithms that need f64 partials, such as CholeskyQR2).
+    pub fn in_f64<F: Float>(self) -> Self {
+        match self.gpu {
+            Some(g) if g.queue.precision_for::<F>() == Precision::F32 => Self::cpu(self.rank),
+            _ => self,
+        }
+    }
+
+    /// [`ShiftedGram`] of `[parts...] - shift`, and the unit roundoff of the arithmetic used.
+    pub fn shifted_gram<F: Float>(
+        &self,
+        parts: &[ArrayView2<'_, F>],
+        shift: &[f64],
+    ) -> Result<(ShiftedGram, f64)> {
+        let gram = match self.gpu {
+            None => shifted_gram_cpu(parts, shift),
+            Some(g) => spmd_gpu::kernels::gram::shifted_gram(g.queue, parts, shift, g.readback)?,
+        };
+        Ok((gram, self.roundoff::<F>()))
+    }
+
+    /// [`ColumnMoments`] of the rows of `x`; NaN or infinity is an error naming where it is.
+    pub fn column_moments<F: Float>(&self, x: ArrayView2<'_, F>) -> Result<ColumnMoments> {
+        if x.nrows() == 0 {
+            return Ok(ColumnMoments::empty(x.ncols()));
+        }
+        let shift = leading_mean(&[x]);
+        let moments = match self.gpu {
+            None => column_moments_cpu(x, &shift),
+            Some(g) => spmd_gpu::kernels::moments::column_moments(g.queue, x, &shift, g.readback)?,
+        };
+        let finite = moments
+            .mean
+            .iter()
+            .chain(&moments.m2)
+            .all(|v| v.is_finite());
+        if !finite {
+            return Err(
+                find_non_finite("X", x, self.rank).unwrap_or(Error::Overflow {
+                    what: "X",
+                    rank: self.rank,
+                }),
+            );
+        }
+        Ok(moments)
+    }
+
+    /// $X W$ for this rank's rows `x` (`n x d`) and `w` (`d x k`), in f64. Checks the width and
+    /// that `x` is finite. The CPU converts and multiplies cache-sized row blocks in parallel,
+    /// so no f64 copy of `x` is made.
+    pub fn rows_times<F: Float>(
+        &self,
+        x: ArrayView2<'_, F>,
+        w: ArrayView2<'_, f64>,
+    ) -> Result<Array2<f64>> {
+        self.shifted_rows_times(x, None, w)
+    }
+
+    /// $(X - 1 \mu^\top) W$: [`rows_times`](Self::rows_times) of the rows less `mean`. The CPU
+    /// subtracts the mean from each block before multiplying (accurate whatever the mean); the
+    /// GPU multiplies the rows and subtracts $\mu^\top W$.
+    pub fn centred_rows_times<F: Float>(
+        &self,
+        x: ArrayView2<'_, F>,
+        mean: &[f64],
+        w: ArrayView2<'_, f64>,
+    ) -> Result<Array2<f64>> {
+        self.shifted_rows_times(x, Some(mean), w)
+    }
+
+    fn shifted_rows_times<F: Float>(
+        &self,
+        x: ArrayView2<'_, F>,
+        mean: Option<&[f64]>,
+        w: ArrayView2<'_, f64>,
+    ) -> Result<Array2<f64>> {
+        check_features(w.nrows(), x.ncols())?;
+        check_finite("X", x, self.rank)?;
+        if let Some(g) = self.gpu {
+            let raw = spmd_gpu::kernels::matmul::matmul(g.queue, x, w, g.readback)?;
+            return Ok(match mean {
+                Some(mean) => raw - &ArrayView1::from(mean).dot(&w),
+                None => raw,
+            });
+        }
+        let (n, k) = (x.nrows(), w.ncols());
+        let mut out = Array2::zeros((n, k));
+        let Some(values) = out.as_slice_mut() else {
+            return Ok(block_times(x, mean, w));
+        };
+        values
+            .par_chunks_mut(BLOCK_ROWS * k.max(1))
+            .enumerate()
+            .for_each(|(b, chunk)| {
+                let start = b * BLOCK_ROWS;
+                let rows = chunk.len() / k.max(1);
+                let block = x.slice(ndarray::s![start..start + rows, ..]);
+                if let Some(block) = block_times(block, mean, w).as_slice() {
+                    chunk.copy_from_slice(block);
+                }
+            });
+        Ok(out)
+    }
+
+    /// The nearest row of `centres` (`k x d`) to each row of `x` (ties to the lowest), and the
+    /// sum of the exact squared distances to them. Checks the width and that `x` is finite.
+    pub fn nearest<F: Float>(
+        &self,
+        x: ArrayView2<'_, F>,
+        centres: ArrayView2<'_, f64>,
+    ) -> Result<(Array1<usize>, f64)> {
+        check_features(centres.ncols(), x.ncols())?;
+        check_finite("X", x, self.rank)?;
+        let mut labels = Array1::zeros(x.nrows());
+        match self.gpu {
+            Some(g) if x.nrows() > 0 && centres.nrows() > 0 => {
+                let shift: Vec<f64> = centres
+                    .mean_axis(ndarray::Axis(0))
+                    .map_or_else(|| vec![0.0; x.ncols()], |m| m.to_vec());
+                spmd_gpu::kernels::kmeans::assign(
+                    g.queue,
+                    x,
+                    centres,
+                    &shift,
+                    g.readback,
+                    |row, label, _| labels[row] = label,
+                )?;
+            }
+            _ => {
+                for (label, row) in labels.iter_mut().zip(x.rows()) {
+                    *label = nearest_row(row, centres).0;
+                }
+            }
+        }
+        // Exact distances of the winners, in f64 whatever precision found them.
+        let total = labels
+            .iter()
+            .zip(x.rows())
+            .map(|(&c, row)| squared_distance(row, centres.row(c)))
+            .sum();
+        Ok((labels, total))
+    }
+
+    /// Per-class weighted sums of the rows, `classes x d`: row `i` (weight `weight(i)`) is
+    /// added to class `labels[i]`'s sum. On the GPU, $X^\top$ times the weighted one-hot labels.
+    pub fn class_sums<F: Float>(
+        &self,
+        x: ArrayView2<'_, F>,
+        labels: &[u32],
+        classes: usize,
+        weight: impl Fn(usize) -> f64,
+    ) -> Result<Array2<f64>> {
+        match self.gpu {
+            Some(g) if x.nrows() > 0 => {
+                let one_hot = Array2::from_shape_fn((x.nrows(), classes), |(i, c)| {
+                    if labels[i] as usize == c {
+                        weight(i)
+                    } else {
+                        0.0
+                    }
+                });
+                let rows = DeviceRows::upload(g.queue, x)?;
+                let sums =
+                    spmd_gpu::kernels::xt_r::xt_r(g.queue, &rows, one_hot.view(), g.readback)?;
+                Ok(sums.reversed_axes())
+            }
+            _ => {
+                let mut sums = Array2::zeros((classes, x.ncols()));
+                for (i, (row, &c)) in x.rows().into_iter().zip(labels).enumerate() {
+                    let s = weight(i);
+                    sums.row_mut(c as usize)
+                        .zip_mut_with(&row, |acc, v| *acc += s * v.as_f64());
+                }
+                Ok(sums)
+            }
+        }
+    }
+
+    /// The rows uploaded to the GPU to stay there for an iterative fit (`None` on the CPU).
+    pub fn upload<F: Float>(
+        &self,
+        x: ArrayView2<'_, F>,
+        shift: Option<&[f64]>,
+    ) -> Result<Option<DeviceRows>> {
+        match self.gpu {
+            None => Ok(None),
+            Some(g) => Ok(Some(DeviceRows::upload_shifted(g.queue, x, shift)?)),
+        }
+    }
+}
+
+/// `(x - mean) w` in f64 for one block of rows (converted once, in cache).
+fn block_times<F: Float>(
+    x: ArrayView2<'_, F>,
+    mean: Option<&[f64]>,
+    w: ArrayView2<'_, f64>,
+) -> Array2<f64> {
+    let z = match mean {
+        Some(mean) => Array2::from_shape_fn(x.dim(), |(i, j)| x[[i, j]].as_f64() - mean[j]),
+        None => x.mapv(|v| v.as_f64()),
+    };
+    z.dot(&w)
+}
+
+/// The nearest row of `centres` to `x` (ties to the lowest index) and its squared distance.
+fn nearest_row<F: Float>(x: ArrayView1<'_, F>, centres: ArrayView2<'_, f64>) -> (usize, f64) {
+    let mut best = (0, f64::INFINITY);
+    for (c, centre) in centres.rows().into_iter().enumerate() {
+        let d = squared_distance(x, centre);
+        if d < best.1 {
+            best = (c, d);
+        }
+    }
+    best
+}

@@ -1,0 +1,180 @@
+//! "CLI load + fit" rows: `spmd-learn fit` timed as whole processes on `.npy` files (one
+//! process, then `mpirun -n 2`), with each run's peak resident memory, next to daal4py's
+//! `np.load` + fit of the same files in the same run (`bench/daal4py_bench.py --cli-files`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use ndarray::{Array1, Array2};
+use ndarray_npy::WriteNpyExt;
+
+/// One timed command: the best wall time of `repeats` runs and the largest peak RSS of a
+/// process in them.
+struct Timing {
+    seconds: f64,
+    peak_rss_bytes: u64,
+}
+
+/// Runs `command` to completion `repeats` times.
+fn time_runs(mut command: Command, repeats: usize) -> Result<Timing, String> {
+    let mut timing = Timing {
+        seconds: f64::INFINITY,
+        peak_rss_bytes: 0,
+    };
+    for _ in 0..repeats.max(1) {
+        let start = Instant::now();
+        let child = command.spawn().map_err(|e| format!("{command:?}: {e}"))?;
+        let (status, rss) = wait_with_peak_rss(child.id())?;
+        let seconds = start.elapsed().as_secs_f64();
+        if !status {
+            return Err(format!("{command:?} failed"));
+        }
+        timing.seconds = timing.seconds.min(seconds);
+        timing.peak_rss_bytes = timing.peak_rss_bytes.max(rss);
+    }
+    Ok(timing)
+}
+
+/// Waits for process `pid`; whether it succeeded, and the peak RSS of it or of the largest of
+/// its descendants it waited for (`ru_maxrss`, so each rank under mpirun).
+fn wait_with_peak_rss(pid: u32) -> Result<(bool, u64), String> {
+    let mut status = 0;
+    // SAFETY: `rusage` is plain old data that wait4 fills in; zeroed is a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our own child, not yet waited for; both pointers are valid for writes.
+    let waited = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
+    if waited < 0 {
+        return Err(format!("wait4: {}", std::io::Error::last_os_error()));
+    }
+    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    Ok((ok, usage.ru_maxrss.max(0) as u64 * 1024))
+}
+
+/// The data files, written once into `dir` (as `data` generates them for the in-memory rows).
+struct Files {
+    linear_x: PathBuf,
+    linear_y: PathBuf,
+    kmeans_x: PathBuf,
+    kmeans_init: PathBuf,
+}
+
+fn write_npy<A: WriteNpyExt>(path: &Path, a: &A) -> Result<(), String> {
+    if path.exists() {
+        return Ok(());
+    }
+    let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    a.write_npy(std::io::BufWriter::new(file))
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn files(
+    dir: &Path,
+    data: &dyn Fn(usize, usize) -> (Array2<f64>, Array1<f64>),
+) -> Result<Files, String> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let files = Files {
+        linear_x: dir.join("linear_x_2000000x32.npy"),
+        linear_y: dir.join("linear_y_2000000.npy"),
+        kmeans_x: dir.join("kmeans_x_1000000x32_f32.npy"),
+        kmeans_init: dir.join("kmeans_init_10x32.npy"),
+    };
+    if !files.linear_x.exists() || !files.linear_y.exists() {
+        let (x, y) = data(2_000_000, 32);
+        write_npy(&files.linear_x, &x)?;
+        write_npy(&files.linear_y, &y)?;
+    }
+    if !files.kmeans_x.exists() {
+        write_npy(&files.kmeans_x, &data(1_000_000, 32).0.mapv(|v| v as f32))?;
+    }
+    write_npy(&files.kmeans_init, &data(10, 32).0)?;
+    Ok(files)
+}
+
+/// Prints the rows; `data(rows, cols)` makes the same data as the in-memory rows.
+pub fn run(
+    binary: &Path,
+    dir: &Path,
+    repeats: usize,
+    python: Option<&str>,
+    data: &dyn Fn(usize, usize) -> (Array2<f64>, Array1<f64>),
+) -> Result<(), Box<dyn std::error::Error>> {
+    let f = files(dir, data)?;
+    let model = dir.join("model.json");
+    let path = |p: &Path| p.display().to_string();
+    let workloads: Vec<(&str, &str, u64, Vec<String>)> = vec![
+        (
+            "linear",
+            "2000000 x 32 f64",
+            2_000_000 * 32 * 8,
+            vec![
+                "fit".into(),
+                "linear-regression".into(),
+                "--x".into(),
+                path(&f.linear_x),
+                "--y".into(),
+                path(&f.linear_y),
+                "--out".into(),
+                path(&model),
+            ],
+        ),
+        (
+            "kmeans32",
+            "1000000 x 32 f32",
+            1_000_000 * 32 * 4,
+            vec![
+                "fit".into(),
+                "kmeans".into(),
+                "--x".into(),
+                path(&f.kmeans_x),
+                "--param".into(),
+                "n_clusters=10".into(),
+                "--param".into(),
+                format!("init={}", path(&f.kmeans_init)),
+                "--param".into(),
+                "max_iter=20".into(),
+                "--param".into(),
+                "tol=0".into(),
+                "--out".into(),
+                path(&model),
+            ],
+        ),
+    ];
+    println!();
+    println!("| ranks | workload | rows x features | who | load + fit s | peak RSS MB (per process) | RSS / file |");
+    println!("|---|---|---|---|---|---|---|");
+    let mpirun = std::env::var("SPMD_MPIRUN").unwrap_or_else(|_| "mpirun".into());
+    for (name, shape, file_bytes, args) in &workloads {
+        for ranks in [1, 2] {
+            let mut command = if ranks == 1 {
+                Command::new(binary)
+            } else {
+                let mut words = mpirun.split_whitespace();
+                let mut c = Command::new(words.next().unwrap_or("mpirun"));
+                c.args(words).args(["-n", "2"]).arg(binary);
+                c
+            };
+            command.args(args);
+            let t = time_runs(command, repeats)?;
+            let rss = t.peak_rss_bytes as f64;
+            println!(
+                "| {ranks} | {name} | {shape} | spmd-learn CLI | {:.3} | {:.0} | {:.2} |",
+                t.seconds,
+                rss / 1e6,
+                rss / *file_bytes as f64
+            );
+        }
+    }
+    // The peer, on the same files in the same minutes.
+    if let Some(python) = python {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/daal4py_bench.py");
+        let status = Command::new(python)
+            .arg(script)
+            .args(["--cli-files", &path(dir), "--repeats", &repeats.to_string()])
+            .status();
+        if !status.is_ok_and(|s| s.success()) {
+            eprintln!("the daal4py rows did not run ({python}: needs numpy and daal4py)");
+        }
+    }
+    Ok(())
+}
