@@ -44,6 +44,10 @@ struct Args {
     /// Where the CLI rows' data files are written (kept between runs).
     #[arg(long, default_value = "bench-data")]
     data_dir: std::path::PathBuf,
+    /// Write the CLI rows' data files into this folder and exit (run by `--cli` as a process
+    /// of its own).
+    #[arg(long, hide = true)]
+    write_cli_files: Option<std::path::PathBuf>,
     /// Python with numpy and daal4py for the peer's CLI rows; `none` skips them.
     #[arg(long, default_value = "python3")]
     python: String,
@@ -101,10 +105,13 @@ fn best(
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
+    if let Some(dir) = &args.write_cli_files {
+        let whole = |rows, cols| data(&Comm::single(), rows, cols);
+        return Ok(cli_bench::write_files(dir, &whole)?);
+    }
     if let Some(binary) = &args.cli {
         let python = (args.python != "none").then_some(args.python.as_str());
-        let whole = |rows, cols| data(&Comm::single(), rows, cols);
-        return cli_bench::run(binary, &args.data_dir, args.repeats, python, &whole);
+        return cli_bench::run(binary, &args.data_dir, args.repeats, python);
     }
     let comm = Comm::world()?;
     init_logging(&comm);

@@ -16,19 +16,23 @@ struct Timing {
     peak_rss_bytes: u64,
 }
 
-/// Runs `command` to completion `repeats` times.
-fn time_runs(mut command: Command, repeats: usize) -> Result<Timing, String> {
+/// Runs `command` to completion `repeats` times; its output goes to `log` (shown on failure).
+fn time_runs(mut command: Command, repeats: usize, log: &Path) -> Result<Timing, String> {
     let mut timing = Timing {
         seconds: f64::INFINITY,
         peak_rss_bytes: 0,
     };
     for _ in 0..repeats.max(1) {
+        let output = std::fs::File::create(log).map_err(|e| e.to_string())?;
+        let errors = output.try_clone().map_err(|e| e.to_string())?;
+        command.stdout(output).stderr(errors);
         let start = Instant::now();
         let child = command.spawn().map_err(|e| format!("{command:?}: {e}"))?;
         let (status, rss) = wait_with_peak_rss(child.id())?;
         let seconds = start.elapsed().as_secs_f64();
         if !status {
-            return Err(format!("{command:?} failed"));
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            return Err(format!("{command:?} failed:\n{text}"));
         }
         timing.seconds = timing.seconds.min(seconds);
         timing.peak_rss_bytes = timing.peak_rss_bytes.max(rss);
@@ -51,8 +55,8 @@ fn wait_with_peak_rss(pid: u32) -> Result<(bool, u64), String> {
     Ok((ok, usage.ru_maxrss.max(0) as u64 * 1024))
 }
 
-/// The data files, written once into `dir` (as `data` generates them for the in-memory rows).
-struct Files {
+/// The data files in `dir` (as `data` generates them for the in-memory rows).
+pub struct Files {
     linear_x: PathBuf,
     linear_y: PathBuf,
     kmeans_x: PathBuf,
@@ -68,17 +72,37 @@ fn write_npy<A: WriteNpyExt>(path: &Path, a: &A) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn files(
+impl Files {
+    fn in_dir(dir: &Path) -> Self {
+        Files {
+            linear_x: dir.join("linear_x_2000000x32.npy"),
+            linear_y: dir.join("linear_y_2000000.npy"),
+            kmeans_x: dir.join("kmeans_x_1000000x32_f32.npy"),
+            kmeans_init: dir.join("kmeans_init_10x32.npy"),
+        }
+    }
+
+    fn all_exist(&self) -> bool {
+        [
+            &self.linear_x,
+            &self.linear_y,
+            &self.kmeans_x,
+            &self.kmeans_init,
+        ]
+        .iter()
+        .all(|p| p.exists())
+    }
+}
+
+/// Writes the data files that are missing (`bench --write-cli-files DIR`). It runs as a process
+/// of its own: Linux carries a spawning process's peak memory into its children's `ru_maxrss`,
+/// so the process that times the CLI must never have held the data.
+pub fn write_files(
     dir: &Path,
     data: &dyn Fn(usize, usize) -> (Array2<f64>, Array1<f64>),
-) -> Result<Files, String> {
+) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    let files = Files {
-        linear_x: dir.join("linear_x_2000000x32.npy"),
-        linear_y: dir.join("linear_y_2000000.npy"),
-        kmeans_x: dir.join("kmeans_x_1000000x32_f32.npy"),
-        kmeans_init: dir.join("kmeans_init_10x32.npy"),
-    };
+    let files = Files::in_dir(dir);
     if !files.linear_x.exists() || !files.linear_y.exists() {
         let (x, y) = data(2_000_000, 32);
         write_npy(&files.linear_x, &x)?;
@@ -88,7 +112,7 @@ fn files(
         write_npy(&files.kmeans_x, &data(1_000_000, 32).0.mapv(|v| v as f32))?;
     }
     write_npy(&files.kmeans_init, &data(10, 32).0)?;
-    Ok(files)
+    Ok(())
 }
 
 /// Prints the rows; `data(rows, cols)` makes the same data as the in-memory rows.
@@ -97,9 +121,17 @@ pub fn run(
     dir: &Path,
     repeats: usize,
     python: Option<&str>,
-    data: &dyn Fn(usize, usize) -> (Array2<f64>, Array1<f64>),
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let f = files(dir, data)?;
+    let f = Files::in_dir(dir);
+    if !f.all_exist() {
+        let status = Command::new(std::env::current_exe()?)
+            .arg("--write-cli-files")
+            .arg(dir)
+            .status()?;
+        if !status.success() || !f.all_exist() {
+            return Err("writing the data files failed".into());
+        }
+    }
     let model = dir.join("model.json");
     let path = |p: &Path| p.display().to_string();
     let workloads: Vec<(&str, &str, u64, Vec<String>)> = vec![
@@ -155,7 +187,7 @@ pub fn run(
                 c
             };
             command.args(args);
-            let t = time_runs(command, repeats)?;
+            let t = time_runs(command, repeats, &dir.join("cli.log"))?;
             let rss = t.peak_rss_bytes as f64;
             println!(
                 "| {ranks} | {name} | {shape} | spmd-learn CLI | {:.3} | {:.0} | {:.2} |",

@@ -28,15 +28,16 @@ pub struct FitInput<'a> {
     pub sample_weight: Option<ndarray::Array1<f64>>,
 }
 
-/// What a fit returns: the model file and this rank's per-row result (labels, Q, U), if any.
+/// What a fit returns: the model file and, when asked for, this rank's per-row result
+/// (labels, Q, U) if the estimator has one.
 pub struct FitOutput {
     /// The model, the same on every rank.
     pub model: ModelFile,
-    /// This rank's rows of a per-row result.
+    /// This rank's rows of a per-row result (only when asked for: it is O(rows)).
     pub local: Option<Array2<f64>>,
 }
 
-type FitFn = fn(Context<'_>, &Value, &FitInput<'_>) -> Result<FitOutput, CliError>;
+type FitFn = fn(Context<'_>, &Value, &FitInput<'_>, bool) -> Result<FitOutput, CliError>;
 type ParamsFn = fn(Map<String, Value>) -> Result<Value, CliError>;
 type ApplyFn = fn(Context<'_>, &ModelFile, Rows<'_>) -> Result<Array2<f64>, CliError>;
 
@@ -109,12 +110,14 @@ impl Entry {
         })
     }
 
-    /// Fits on this rank's rows with `params` from [`params`](Self::params). Collective.
+    /// Fits on this rank's rows with `params` from [`params`](Self::params), keeping the
+    /// per-row result when `local` is set. Collective.
     pub fn fit(
         &self,
         ctx: Context<'_>,
         params: &Value,
         input: &FitInput<'_>,
+        local: bool,
     ) -> Result<FitOutput, CliError> {
         if self.supervised && input.y.is_none() {
             return Err(CliError::Param(format!(
@@ -122,7 +125,7 @@ impl Entry {
                 self.name
             )));
         }
-        let mut output = (self.fit)(ctx, params, input)?;
+        let mut output = (self.fit)(ctx, params, input, local)?;
         output.model.estimator = self.name.into();
         Ok(output)
     }
@@ -303,6 +306,7 @@ fn fit<E: Estimator>(
     ctx: Context<'_>,
     params: &Value,
     input: &FitInput<'_>,
+    local: bool,
 ) -> Result<FitOutput, CliError> {
     let parsed: E::Params =
         serde_json::from_value(params.clone()).map_err(|e| CliError::Param(e.to_string()))?;
@@ -314,7 +318,9 @@ fn fit<E: Estimator>(
     let attributes = serde_json::to_value(&fitted).map_err(|e| CliError::Param(e.to_string()))?;
     Ok(FitOutput {
         model: ModelFile::new("", params.clone(), attributes)?,
-        local: spmd_core::estimator::Fitted::local_result(&fitted),
+        local: local
+            .then(|| spmd_core::estimator::Fitted::local_result(&fitted))
+            .flatten(),
     })
 }
 

@@ -83,7 +83,7 @@ fn fit(comm: &Comm, a: &args::FitArgs) -> Result<(), CliError> {
         })
     })?;
     let ctx = Context::new(comm, queue.as_ref());
-    let output = estimator.fit(ctx, &params, &input)?;
+    let output = estimator.fit(ctx, &params, &input, a.out_local.is_some())?;
     if let Some(pattern) = &a.out_local {
         let rows = agreed(comm, || {
             output.local.as_ref().ok_or_else(|| CliError::Unsupported {

@@ -60,8 +60,8 @@ impl Qr {
 
 /// A fitted [`Qr`]: the global $R$ and this rank's $Q$ block. Serialises `r_` and
 /// `n_features_in_` ($Q$ stays with its rows).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(into = "QrAttributes", try_from = "QrAttributes")]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "QrAttributes")]
 pub struct FittedQr {
     r: Array2<f64>,
     q: Array2<f64>,
@@ -84,12 +84,14 @@ struct QrAttributes {
     n_features_in_: usize,
 }
 
-impl From<FittedQr> for QrAttributes {
-    fn from(f: FittedQr) -> Self {
-        Self {
-            n_features_in_: f.r.ncols(),
-            r_: f.r.rows().into_iter().map(|r| r.to_vec()).collect(),
+// By hand, not `serde(into)`, which would clone the model and its O(rows) Q.
+impl Serialize for FittedQr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        QrAttributes {
+            n_features_in_: self.r.ncols(),
+            r_: self.r.rows().into_iter().map(|r| r.to_vec()).collect(),
         }
+        .serialize(s)
     }
 }
 
@@ -347,8 +349,8 @@ pub(crate) fn svd<F: Float>(
 
 /// A fitted [`Svd`]: global singular values and right vectors, this rank's rows of $U$.
 /// Serialises `singular_values_`, `components_` ($V^\top$) and `n_features_in_`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(into = "SvdAttributes", try_from = "SvdAttributes")]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "SvdAttributes")]
 pub struct FittedSvd {
     u: Array2<f64>,
     singular_values: Array1<f64>,
@@ -386,18 +388,20 @@ struct SvdAttributes {
     n_features_in_: usize,
 }
 
-impl From<FittedSvd> for SvdAttributes {
-    fn from(m: FittedSvd) -> Self {
-        Self {
-            singular_values_: m.singular_values.to_vec(),
-            components_: m
+// By hand, not `serde(into)`, which would clone the model and its O(rows) U.
+impl Serialize for FittedSvd {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        SvdAttributes {
+            singular_values_: self.singular_values.to_vec(),
+            components_: self
                 .components
                 .rows()
                 .into_iter()
                 .map(|r| r.to_vec())
                 .collect(),
-            n_features_in_: m.components.ncols(),
+            n_features_in_: self.components.ncols(),
         }
+        .serialize(s)
     }
 }
 

@@ -14,6 +14,36 @@ use crate::{Float, Result};
 /// Rows per CPU block: the block and its products stay in cache.
 const BLOCK: usize = 1024;
 
+/// The `m` rows of `x` farthest from their centres, `(squared distance, local row)`, farthest
+/// first, ties to the lower row. Memory: one block of distances per thread and `m` candidates
+/// per block, never one distance per row.
+pub(crate) fn farthest<F: Float>(
+    x: ArrayView2<'_, F>,
+    centres: &Array2<f64>,
+    labels: &[usize],
+    m: usize,
+) -> Vec<(f64, usize)> {
+    let keep = |mut list: Vec<(f64, usize)>| {
+        list.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        list.truncate(m);
+        list
+    };
+    (0..labels.len())
+        .into_par_iter()
+        .step_by(BLOCK)
+        .map(|start| {
+            let rows = start..(start + BLOCK).min(labels.len());
+            let mut out = vec![0.0; rows.len()];
+            let block = x.slice(ndarray::s![rows.clone(), ..]);
+            distances_fastest(block, centres, &labels[rows.clone()], &mut out);
+            keep(out.into_iter().zip(rows).collect())
+        })
+        .reduce(Vec::new, |mut a, b| {
+            a.extend(b);
+            keep(a)
+        })
+}
+
 /// This rank's rows and what the steps need to know about them.
 pub(crate) struct Rows<'a, F> {
     pub comm: &'a Comm,
@@ -384,22 +414,6 @@ fn assign_gpu<F: Float>(
     Ok(step)
 }
 
-/// $\lVert x_i - c_{l_i} \rVert^2$ of each of this rank's rows, formed directly (no norm
-/// expansion, so accurate even far from the origin), in parallel.
-pub(crate) fn squared_distances<F: Float>(
-    x: ArrayView2<'_, F>,
-    centres: &Array2<f64>,
-    labels: &[usize],
-) -> Vec<f64> {
-    let mut out = vec![0.0; labels.len()];
-    out.par_chunks_mut(BLOCK).enumerate().for_each(|(b, out)| {
-        let rows = b * BLOCK..b * BLOCK + out.len();
-        let block = x.slice(ndarray::s![rows.clone(), ..]);
-        distances_fastest(block, centres, &labels[rows], out);
-    });
-    out
-}
-
 /// [`distances_body`], compiled for AVX2 and FMA when the CPU has them.
 fn distances_fastest<F: Float>(
     block: ArrayView2<'_, F>,
@@ -467,7 +481,7 @@ pub(crate) fn squared_distance<F: Float>(
     sum
 }
 
-/// $\sum_i \lVert x_i - c_{l_i} \rVert^2$ over this rank's rows (see [`squared_distances`]).
+/// $\sum_i \lVert x_i - c_{l_i} \rVert^2$ over this rank's rows (each formed directly, as in [`farthest`]).
 pub(crate) fn local_inertia<F: Float>(
     x: ArrayView2<'_, F>,
     centres: &Array2<f64>,
@@ -549,5 +563,20 @@ mod tests {
         };
         assert_eq!(z.as_ref(), [-1.0, -1.0, 0.0, 0.0, 1.0, 1.0]);
         assert_eq!(copied.shift, mean);
+    }
+
+    #[test]
+    fn farthest_rows_are_the_largest_distances_ties_to_the_lower_row() {
+        let n = 3 * BLOCK + 17;
+        let x = Array2::from_shape_fn((n, 2), |(i, j)| ((i * 7 + j * 3) % 11) as f64);
+        let centres = ndarray::array![[0.0, 0.0], [5.0, 5.0]];
+        let labels: Vec<usize> = (0..n).map(|i| i % 2).collect();
+        let mut all: Vec<(f64, usize)> = (0..n)
+            .map(|i| (squared_distance(x.row(i), centres.row(labels[i])), i))
+            .collect();
+        all.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        for m in [0, 1, 5, 40] {
+            assert_eq!(farthest(x.view(), &centres, &labels, m), all[..m].to_vec());
+        }
     }
 }

@@ -21,7 +21,7 @@ use crate::distributed::{agree, allreduce_or_fail, comm_or_world, global_shape};
 use crate::partials::{combine_column_moments, ColumnMoments};
 use crate::validate::{check_features, check_finite};
 use crate::{Error, Float, Result};
-use lloyd::{assign, local_inertia, squared_distances, CpuRows, Rows};
+use lloyd::{assign, local_inertia, CpuRows, Rows};
 
 /// scikit-learn's `KMeans` over all ranks' rows: centroids are global, labels stay with their
 /// rows.
@@ -307,13 +307,11 @@ impl KMeans {
         }
         let d = sums.ncols();
         let width = 3 + d;
-        let distances = squared_distances(rows.x, centres, labels);
-        let mut order: Vec<usize> = (0..distances.len()).collect();
-        order.sort_by(|&a, &b| distances[b].total_cmp(&distances[a]).then(a.cmp(&b)));
         let mut mine = vec![-1.0; empty.len() * width];
-        for (slot, &i) in order.iter().take(empty.len()).enumerate() {
+        let farthest = lloyd::farthest(rows.x, centres, labels, empty.len());
+        for (slot, &(distance, i)) in farthest.iter().enumerate() {
             let record = &mut mine[slot * width..(slot + 1) * width];
-            record[0] = distances[i];
+            record[0] = distance;
             record[1] = (rows.offset + i as u64) as f64;
             record[2] = labels[i] as f64;
             record[3..]
@@ -337,8 +335,8 @@ impl KMeans {
 
 /// A fitted [`KMeans`]: centres, inertia and iterations are global; `labels` are this rank's
 /// rows'. Serialises `cluster_centers_`, `inertia_`, `n_iter_` and `n_features_in_`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(into = "Attributes", try_from = "Attributes")]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "Attributes")]
 pub struct FittedKMeans {
     cluster_centers: Array2<f64>,
     inertia: f64,
@@ -431,19 +429,21 @@ struct Attributes {
     n_features_in_: usize,
 }
 
-impl From<FittedKMeans> for Attributes {
-    fn from(m: FittedKMeans) -> Self {
-        Self {
-            n_features_in_: m.cluster_centers.ncols(),
-            cluster_centers_: m
+// Written by hand, not `serde(into)`, which would clone the model and its O(rows) labels.
+impl Serialize for FittedKMeans {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        Attributes {
+            n_features_in_: self.cluster_centers.ncols(),
+            cluster_centers_: self
                 .cluster_centers
                 .rows()
                 .into_iter()
                 .map(|r| r.to_vec())
                 .collect(),
-            inertia_: m.inertia,
-            n_iter_: m.n_iter,
+            inertia_: self.inertia,
+            n_iter_: self.n_iter,
         }
+        .serialize(s)
     }
 }
 
