@@ -17,11 +17,12 @@ use crate::CliError;
 pub(super) fn read(path: &Path, selection: &Selection) -> Result<(Storage, bool), CliError> {
     let file = File::open(path).map_err(|e| CliError::file(path, e))?;
     let empty = file.metadata().map(|m| m.len() == 0).unwrap_or(false);
-    // SAFETY: the map is read-only and dropped before returning.
     let map = if empty {
         None
     } else {
-        Some(unsafe { memmap2::Mmap::map(&file) }.map_err(|e| CliError::file(path, e))?)
+        // SAFETY: the map is read-only and dropped before returning.
+        let map = unsafe { memmap2::Mmap::map(&file) };
+        Some(map.map_err(|e| CliError::file(path, e))?)
     };
     let text: &[u8] = map.as_deref().unwrap_or(&[]);
     let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);

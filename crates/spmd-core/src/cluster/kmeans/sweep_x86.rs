@@ -21,8 +21,12 @@ use super::lloyd::Element;
 /// then takes the general product.
 const MAX_PANEL_BYTES: usize = 256 * 1024;
 
-/// A SIMD vector of the element type and the operations the sweep needs. Every method is
-/// `unsafe` and must only run inside a function compiled with AVX2 and FMA.
+/// A SIMD vector of the element type and the operations the sweep needs.
+///
+/// # Safety
+///
+/// Every method must only run inside a function compiled with AVX2 and FMA, and a pointer
+/// argument must point to `WIDTH` readable (for `load`, one for `splat`) values.
 pub(super) trait Lanes: Copy {
     type Scalar: Element
         + std::ops::AddAssign
@@ -51,30 +55,44 @@ impl Lanes for __m256d {
     const WIDTH: usize = 4;
     #[inline(always)]
     unsafe fn zero() -> Self {
+        // SAFETY: `Lanes` runs only where AVX2 and FMA are enabled (its contract), on
+        // pointers to `WIDTH` valid values the caller passes.
         unsafe { _mm256_setzero_pd() }
     }
     #[inline(always)]
     unsafe fn load(p: *const f64) -> Self {
+        // SAFETY: `Lanes` runs only where AVX2 and FMA are enabled (its contract), on
+        // pointers to `WIDTH` valid values the caller passes.
         unsafe { _mm256_loadu_pd(p) }
     }
     #[inline(always)]
     unsafe fn splat(p: *const f64) -> Self {
+        // SAFETY: `Lanes` runs only where AVX2 and FMA are enabled (its contract), on
+        // pointers to `WIDTH` valid values the caller passes.
         unsafe { _mm256_broadcast_sd(&*p) }
     }
     #[inline(always)]
     unsafe fn minus_twice(a: Self, c: Self) -> Self {
+        // SAFETY: `Lanes` runs only where AVX2 and FMA are enabled (its contract), on
+        // pointers to `WIDTH` valid values the caller passes.
         unsafe { _mm256_fnmadd_pd(_mm256_set1_pd(2.0), a, c) }
     }
     #[inline(always)]
     unsafe fn mul_add(a: Self, b: Self, c: Self) -> Self {
+        // SAFETY: `Lanes` runs only where AVX2 and FMA are enabled (its contract), on
+        // pointers to `WIDTH` valid values the caller passes.
         unsafe { _mm256_fmadd_pd(a, b, c) }
     }
     #[inline(always)]
     unsafe fn min(a: Self, b: Self) -> Self {
+        // SAFETY: `Lanes` runs only where AVX2 and FMA are enabled (its contract), on
+        // pointers to `WIDTH` valid values the caller passes.
         unsafe { _mm256_min_pd(a, b) }
     }
     #[inline(always)]
     unsafe fn min_all(a: Self) -> Self {
+        // SAFETY: `Lanes` runs only where AVX2 and FMA are enabled (its contract), on
+        // pointers to `WIDTH` valid values the caller passes.
         unsafe {
             let a = _mm256_min_pd(a, _mm256_permute2f128_pd::<1>(a, a));
             _mm256_min_pd(a, _mm256_permute_pd::<0b0101>(a))
@@ -82,14 +100,20 @@ impl Lanes for __m256d {
     }
     #[inline(always)]
     unsafe fn eq_mask(a: Self, b: Self) -> u32 {
+        // SAFETY: `Lanes` runs only where AVX2 and FMA are enabled (its contract), on
+        // pointers to `WIDTH` valid values the caller passes.
         unsafe { _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_EQ_OQ>(a, b)) as u32 }
     }
     #[inline(always)]
     unsafe fn first(a: Self) -> f64 {
+        // SAFETY: `Lanes` runs only where AVX2 and FMA are enabled (its contract), on
+        // pointers to `WIDTH` valid values the caller passes.
         unsafe { _mm256_cvtsd_f64(a) }
     }
     #[inline(always)]
     unsafe fn sum4(a: Self, b: Self, c: Self, d: Self) -> [f64; 4] {
+        // SAFETY: `Lanes` runs only where AVX2 and FMA are enabled (its contract), on
+        // pointers to `WIDTH` valid values the caller passes.
         unsafe {
             let (ab, cd) = (_mm256_hadd_pd(a, b), _mm256_hadd_pd(c, d));
             let high_low = _mm256_permute2f128_pd::<0x21>(ab, cd);
@@ -106,30 +130,44 @@ impl Lanes for __m256 {
     const WIDTH: usize = 8;
     #[inline(always)]
     unsafe fn zero() -> Self {
+        // SAFETY: `Lanes` runs only where AVX2 and FMA are enabled (its contract), on
+        // pointers to `WIDTH` valid values the caller passes.
         unsafe { _mm256_setzero_ps() }
     }
     #[inline(always)]
     unsafe fn load(p: *const f32) -> Self {
+        // SAFETY: `Lanes` runs only where AVX2 and FMA are enabled (its contract), on
+        // pointers to `WIDTH` valid values the caller passes.
         unsafe { _mm256_loadu_ps(p) }
     }
     #[inline(always)]
     unsafe fn splat(p: *const f32) -> Self {
+        // SAFETY: `Lanes` runs only where AVX2 and FMA are enabled (its contract), on
+        // pointers to `WIDTH` valid values the caller passes.
         unsafe { _mm256_broadcast_ss(&*p) }
     }
     #[inline(always)]
     unsafe fn minus_twice(a: Self, c: Self) -> Self {
+        // SAFETY: `Lanes` runs only where AVX2 and FMA are enabled (its contract), on
+        // pointers to `WIDTH` valid values the caller passes.
         unsafe { _mm256_fnmadd_ps(_mm256_set1_ps(2.0), a, c) }
     }
     #[inline(always)]
     unsafe fn mul_add(a: Self, b: Self, c: Self) -> Self {
+        // SAFETY: `Lanes` runs only where AVX2 and FMA are enabled (its contract), on
+        // pointers to `WIDTH` valid values the caller passes.
         unsafe { _mm256_fmadd_ps(a, b, c) }
     }
     #[inline(always)]
     unsafe fn min(a: Self, b: Self) -> Self {
+        // SAFETY: `Lanes` runs only where AVX2 and FMA are enabled (its contract), on
+        // pointers to `WIDTH` valid values the caller passes.
         unsafe { _mm256_min_ps(a, b) }
     }
     #[inline(always)]
     unsafe fn min_all(a: Self) -> Self {
+        // SAFETY: `Lanes` runs only where AVX2 and FMA are enabled (its contract), on
+        // pointers to `WIDTH` valid values the caller passes.
         unsafe {
             let a = _mm256_min_ps(a, _mm256_permute2f128_ps::<1>(a, a));
             let a = _mm256_min_ps(a, _mm256_permute_ps::<0b0100_1110>(a));
@@ -138,14 +176,20 @@ impl Lanes for __m256 {
     }
     #[inline(always)]
     unsafe fn eq_mask(a: Self, b: Self) -> u32 {
+        // SAFETY: `Lanes` runs only where AVX2 and FMA are enabled (its contract), on
+        // pointers to `WIDTH` valid values the caller passes.
         unsafe { _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_EQ_OQ>(a, b)) as u32 }
     }
     #[inline(always)]
     unsafe fn first(a: Self) -> f32 {
+        // SAFETY: `Lanes` runs only where AVX2 and FMA are enabled (its contract), on
+        // pointers to `WIDTH` valid values the caller passes.
         unsafe { _mm256_cvtss_f32(a) }
     }
     #[inline(always)]
     unsafe fn sum4(a: Self, b: Self, c: Self, d: Self) -> [f32; 4] {
+        // SAFETY: `Lanes` runs only where AVX2 and FMA are enabled (its contract), on
+        // pointers to `WIDTH` valid values the caller passes.
         unsafe {
             let quarters = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
             let sums = _mm_add_ps(
@@ -299,12 +343,16 @@ fn is<T: 'static, U: 'static>() -> bool {
 /// # Safety
 /// `T` and `U` must be the same type.
 unsafe fn cast<T, U>(s: &[T]) -> &[U] {
+    // SAFETY: `Lanes` runs only where AVX2 and FMA are enabled (its contract), on
+    // pointers to `WIDTH` valid values the caller passes.
     unsafe { std::slice::from_raw_parts(s.as_ptr().cast(), s.len()) }
 }
 
 /// # Safety
 /// `T` and `U` must be the same type.
 unsafe fn cast_panel<T, U>(p: &Panel<T>) -> &Panel<U> {
+    // SAFETY: `Lanes` runs only where AVX2 and FMA are enabled (its contract), on
+    // pointers to `WIDTH` valid values the caller passes.
     unsafe { &*(p as *const Panel<T>).cast() }
 }
 
@@ -349,6 +397,8 @@ unsafe fn nearest<V: Lanes, const R: usize>(
     panel: &Panel<V::Scalar>,
 ) -> [Best<V::Scalar>; R] {
     let mut best = [(V::Scalar::from_f64(f64::INFINITY), 0); R];
+    // SAFETY: `Lanes` runs only where AVX2 and FMA are enabled (its contract), on
+    // pointers to `WIDTH` valid values the caller passes.
     unsafe {
         for tile in &panel.tiles {
             match tile.vectors {
@@ -410,6 +460,8 @@ unsafe fn nearest_in_tile<V: Lanes, const NV: usize, const R: usize>(
     best: &mut [Best<V::Scalar>; R],
 ) {
     let d = panel.d;
+    // SAFETY: `Lanes` runs only where AVX2 and FMA are enabled (its contract), on
+    // pointers to `WIDTH` valid values the caller passes.
     unsafe {
         let (x, values) = (rows.as_ptr(), panel.values.as_ptr().add(tile.values));
         let norms = panel.norms.as_ptr().add(tile.norms);
@@ -455,6 +507,8 @@ unsafe fn dot_rows<V: Lanes, const KR: usize, const R: usize>(
     let d = panel.d;
     let whole = best.len() / R * R;
     let (head, tail) = best.split_at_mut(whole);
+    // SAFETY: `Lanes` runs only where AVX2 and FMA are enabled (its contract), on
+    // pointers to `WIDTH` valid values the caller passes.
     unsafe {
         for (b, best) in head.chunks_exact_mut(R).enumerate() {
             nearest_by_dots::<V, KR, R>(&rows[b * R * d..(b + 1) * R * d], panel, best);
@@ -477,6 +531,8 @@ unsafe fn nearest_by_dots<V: Lanes, const KR: usize, const R: usize>(
     let d = panel.d;
     let whole = d / V::WIDTH * V::WIDTH;
     let (x, c) = (rows.as_ptr(), panel.rest.as_ptr());
+    // SAFETY: `Lanes` runs only where AVX2 and FMA are enabled (its contract), on
+    // pointers to `WIDTH` valid values the caller passes.
     unsafe {
         let mut acc = [[V::zero(); KR]; R];
         for j in (0..whole).step_by(V::WIDTH) {
