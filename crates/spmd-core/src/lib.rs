@@ -17,6 +17,7 @@
 //! ```
 
 pub mod backend;
+mod builder;
 pub mod classes;
 pub mod cluster;
 pub mod covariance;

@@ -48,47 +48,19 @@ pub struct MultinomialNb {
     failure: FailureMemory,
 }
 
+crate::builder::builder!(MultinomialNb, MultinomialNbParams {
+    /// Additive smoothing.
+    alpha: f64,
+    /// Whether to learn class priors.
+    fit_prior: bool,
+    /// Given class priors (sorted label order).
+    class_prior: Option<Vec<f64>>,
+});
+
 impl MultinomialNb {
     /// scikit-learn's defaults (`alpha=1`, `fit_prior=True`).
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// From parameters.
-    pub fn with_params(params: MultinomialNbParams) -> Self {
-        Self {
-            params,
-            ..Self::default()
-        }
-    }
-
-    /// Additive smoothing.
-    pub fn alpha(mut self, alpha: f64) -> Self {
-        self.params.alpha = alpha;
-        self
-    }
-
-    /// Whether to learn class priors.
-    pub fn fit_prior(mut self, fit_prior: bool) -> Self {
-        self.params.fit_prior = fit_prior;
-        self
-    }
-
-    /// Given class priors (sorted label order).
-    pub fn class_prior(mut self, prior: Option<Vec<f64>>) -> Self {
-        self.params.class_prior = prior;
-        self
-    }
-
-    /// The ranks that fit together; `Comm::world()` by default.
-    pub fn comm(mut self, comm: Comm) -> Self {
-        self.comm = Some(comm);
-        self
-    }
-
-    /// The parameters.
-    pub fn params(&self) -> &MultinomialNbParams {
-        &self.params
     }
 
     /// Fits on every rank's count rows `x` and labels `y`; every rank calls it and gets the

@@ -48,26 +48,17 @@ pub struct BasicStatistics {
     comm: Option<Comm>,
 }
 
+crate::builder::builder!(BasicStatistics, BasicStatisticsParams {});
+
 impl BasicStatistics {
     /// All statistics.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// From parameters.
-    pub fn with_params(params: BasicStatisticsParams) -> Self {
-        Self { params, comm: None }
-    }
-
     /// Only these statistics.
     pub fn result_options(mut self, statistics: &[Statistic]) -> Self {
         self.params.result_options = ResultOptions(statistics.to_vec());
-        self
-    }
-
-    /// The ranks that fit together; `Comm::world()` by default.
-    pub fn comm(mut self, comm: Comm) -> Self {
-        self.comm = Some(comm);
         self
     }
 

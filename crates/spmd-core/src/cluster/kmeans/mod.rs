@@ -57,6 +57,20 @@ pub struct KMeans {
     comm: Option<Comm>,
 }
 
+crate::builder::builder!(
+    KMeans,
+    KMeansParams {
+        /// How the first centres are chosen.
+        init: Init,
+        /// Lloyd iterations at most.
+        max_iter: usize,
+        /// Convergence threshold (relative to the mean feature variance).
+        tol: f64,
+        /// Initialisations to run.
+        n_init: NInit,
+    }
+);
+
 impl KMeans {
     /// `n_clusters` clusters, scikit-learn's other defaults.
     pub fn new(n_clusters: usize) -> Self {
@@ -69,50 +83,10 @@ impl KMeans {
         }
     }
 
-    /// From parameters (the initialisation among them).
-    pub fn with_params(params: KMeansParams) -> Self {
-        Self { params, comm: None }
-    }
-
-    /// How the first centres are chosen.
-    pub fn init(mut self, init: Init) -> Self {
-        self.params.init = init;
-        self
-    }
-
     /// Seed of every random choice.
     pub fn random_state(mut self, seed: u64) -> Self {
         self.params.random_state = Some(seed);
         self
-    }
-
-    /// Lloyd iterations at most.
-    pub fn max_iter(mut self, max_iter: usize) -> Self {
-        self.params.max_iter = max_iter;
-        self
-    }
-
-    /// Convergence threshold (relative to the mean feature variance).
-    pub fn tol(mut self, tol: f64) -> Self {
-        self.params.tol = tol;
-        self
-    }
-
-    /// Initialisations to run.
-    pub fn n_init(mut self, n_init: NInit) -> Self {
-        self.params.n_init = n_init;
-        self
-    }
-
-    /// The ranks that fit together; `Comm::world()` by default.
-    pub fn comm(mut self, comm: Comm) -> Self {
-        self.comm = Some(comm);
-        self
-    }
-
-    /// The parameters.
-    pub fn params(&self) -> &KMeansParams {
-        &self.params
     }
 
     fn check(&self, d: usize) -> Result<()> {

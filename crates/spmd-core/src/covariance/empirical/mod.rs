@@ -35,38 +35,20 @@ pub struct EmpiricalCovariance {
     comm: Option<Comm>,
 }
 
+crate::builder::builder!(
+    EmpiricalCovariance,
+    EmpiricalCovarianceParams {
+        /// Treat the data as centred (`location_` zero).
+        assume_centered: bool,
+        /// Whether to compute `precision_`.
+        store_precision: bool,
+    }
+);
+
 impl EmpiricalCovariance {
     /// scikit-learn's defaults.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// From parameters.
-    pub fn with_params(params: EmpiricalCovarianceParams) -> Self {
-        Self { params, comm: None }
-    }
-
-    /// Treat the data as centred (`location_` zero).
-    pub fn assume_centered(mut self, yes: bool) -> Self {
-        self.params.assume_centered = yes;
-        self
-    }
-
-    /// Whether to compute `precision_`.
-    pub fn store_precision(mut self, yes: bool) -> Self {
-        self.params.store_precision = yes;
-        self
-    }
-
-    /// The ranks that fit together; `Comm::world()` by default.
-    pub fn comm(mut self, comm: Comm) -> Self {
-        self.comm = Some(comm);
-        self
-    }
-
-    /// The parameters.
-    pub fn params(&self) -> &EmpiricalCovarianceParams {
-        &self.params
     }
 
     /// Fits on this rank's rows; every rank calls it and gets the same estimate.

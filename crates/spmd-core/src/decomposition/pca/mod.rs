@@ -45,38 +45,20 @@ pub struct Pca {
     comm: Option<Comm>,
 }
 
+crate::builder::builder!(
+    Pca,
+    PcaParams {
+        /// Components to keep.
+        n_components: NComponents,
+        /// Scale projections to unit variance.
+        whiten: bool,
+    }
+);
+
 impl Pca {
     /// scikit-learn's defaults (all components, no whitening).
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// From parameters.
-    pub fn with_params(params: PcaParams) -> Self {
-        Self { params, comm: None }
-    }
-
-    /// Components to keep.
-    pub fn n_components(mut self, n: NComponents) -> Self {
-        self.params.n_components = n;
-        self
-    }
-
-    /// Scale projections to unit variance.
-    pub fn whiten(mut self, whiten: bool) -> Self {
-        self.params.whiten = whiten;
-        self
-    }
-
-    /// The ranks that fit together; `Comm::world()` by default.
-    pub fn comm(mut self, comm: Comm) -> Self {
-        self.comm = Some(comm);
-        self
-    }
-
-    /// The parameters.
-    pub fn params(&self) -> &PcaParams {
-        &self.params
     }
 
     /// Fits on this rank's rows; every rank calls it and gets the same components.

@@ -49,62 +49,25 @@ pub struct LogisticRegression {
     comm: Option<Comm>,
 }
 
+crate::builder::builder!(LogisticRegression, LogisticRegressionParams {
+    /// Inverse regularisation strength (scikit-learn's `C`; `f64::INFINITY`: no penalty).
+    c: f64,
+    /// Whether to fit an intercept.
+    fit_intercept: bool,
+    /// Class weights.
+    class_weight: Option<ClassWeight>,
+    /// Solver iterations at most.
+    max_iter: usize,
+    /// Gradient tolerance.
+    tol: f64,
+    /// The optimiser.
+    solver: Solver,
+});
+
 impl LogisticRegression {
     /// scikit-learn's defaults: `C=1`, lbfgs, `tol=1e-4`, `max_iter=100`, an intercept.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// From parameters.
-    pub fn with_params(params: LogisticRegressionParams) -> Self {
-        Self { params, comm: None }
-    }
-
-    /// Inverse regularisation strength (scikit-learn's `C`; `f64::INFINITY`: no penalty).
-    pub fn c(mut self, c: f64) -> Self {
-        self.params.c = c;
-        self
-    }
-
-    /// Whether to fit an intercept.
-    pub fn fit_intercept(mut self, fit_intercept: bool) -> Self {
-        self.params.fit_intercept = fit_intercept;
-        self
-    }
-
-    /// Class weights.
-    pub fn class_weight(mut self, class_weight: Option<ClassWeight>) -> Self {
-        self.params.class_weight = class_weight;
-        self
-    }
-
-    /// Solver iterations at most.
-    pub fn max_iter(mut self, max_iter: usize) -> Self {
-        self.params.max_iter = max_iter;
-        self
-    }
-
-    /// Gradient tolerance.
-    pub fn tol(mut self, tol: f64) -> Self {
-        self.params.tol = tol;
-        self
-    }
-
-    /// The optimiser.
-    pub fn solver(mut self, solver: Solver) -> Self {
-        self.params.solver = solver;
-        self
-    }
-
-    /// The ranks that fit together; `Comm::world()` by default.
-    pub fn comm(mut self, comm: Comm) -> Self {
-        self.comm = Some(comm);
-        self
-    }
-
-    /// The parameters.
-    pub fn params(&self) -> &LogisticRegressionParams {
-        &self.params
     }
 
     /// Fits on every rank's rows `x` and labels `y`; every rank calls it and gets the same

@@ -38,32 +38,18 @@ pub struct LinearRegression {
     comm: Option<Comm>,
 }
 
+crate::builder::builder!(
+    LinearRegression,
+    LinearRegressionParams {
+        /// Whether to fit an intercept (otherwise the data are taken as centred).
+        fit_intercept: bool,
+    }
+);
+
 impl LinearRegression {
     /// scikit-learn's defaults (`fit_intercept=True`).
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// From parameters (as read from a model file or the command line).
-    pub fn with_params(params: LinearRegressionParams) -> Self {
-        Self { params, comm: None }
-    }
-
-    /// Whether to fit an intercept (otherwise the data are taken as centred).
-    pub fn fit_intercept(mut self, fit_intercept: bool) -> Self {
-        self.params.fit_intercept = fit_intercept;
-        self
-    }
-
-    /// The ranks that fit together; `Comm::world()` by default.
-    pub fn comm(mut self, comm: Comm) -> Self {
-        self.comm = Some(comm);
-        self
-    }
-
-    /// The parameters.
-    pub fn params(&self) -> &LinearRegressionParams {
-        &self.params
     }
 
     /// Fits on this rank's rows `x` (`n x d`) and targets `y` (`n` or `n x t`); every rank of the

@@ -33,38 +33,20 @@ pub struct Ridge {
     comm: Option<Comm>,
 }
 
+crate::builder::builder!(
+    Ridge,
+    RidgeParams {
+        /// Strength of the penalty, finite and `>= 0`.
+        alpha: f64,
+        /// Whether to fit an intercept.
+        fit_intercept: bool,
+    }
+);
+
 impl Ridge {
     /// scikit-learn's defaults (`alpha=1.0`, `fit_intercept=True`).
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// From parameters (as read from a model file or the command line).
-    pub fn with_params(params: RidgeParams) -> Self {
-        Self { params, comm: None }
-    }
-
-    /// Strength of the penalty, finite and `>= 0`.
-    pub fn alpha(mut self, alpha: f64) -> Self {
-        self.params.alpha = alpha;
-        self
-    }
-
-    /// Whether to fit an intercept.
-    pub fn fit_intercept(mut self, fit_intercept: bool) -> Self {
-        self.params.fit_intercept = fit_intercept;
-        self
-    }
-
-    /// The ranks that fit together; `Comm::world()` by default.
-    pub fn comm(mut self, comm: Comm) -> Self {
-        self.comm = Some(comm);
-        self
-    }
-
-    /// The parameters.
-    pub fn params(&self) -> &RidgeParams {
-        &self.params
     }
 
     /// Fits on this rank's rows; every rank of the communicator calls it. `queue`: this rank's
