@@ -3,30 +3,18 @@
 use ndarray::{Array2, ArrayView2, Axis};
 
 use super::{FittedKMeans, KMeans, KMeansParams};
-use crate::estimator::{Context, Dataset, Estimator, Fitted, Params, Predict, Score, Transform};
+use crate::estimator::{
+    estimator, params_checked_by, Context, Dataset, Fitted, Predict, Score, Transform,
+};
 use crate::{Float, Result};
 
-impl Params for KMeansParams {
-    fn check(&self) -> Result<()> {
-        KMeansParams::check(self)
-    }
-}
+params_checked_by!(KMeansParams);
 
-impl Estimator for KMeans {
-    type Params = KMeansParams;
-    type Fitted = FittedKMeans;
-    const SUPERVISED: bool = false;
-
-    fn from_params(params: KMeansParams) -> Self {
-        KMeans::with_params(params)
-    }
-
-    fn fit<F: Float>(&self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<FittedKMeans> {
-        self.clone()
-            .comm(ctx.comm.clone())
-            .fit(&data.x(), ctx.queue)
-    }
-}
+estimator!(
+    KMeans, KMeansParams => FittedKMeans, supervised: false,
+    from: KMeans::with_params,
+    fit: |this, ctx, data| this.clone().comm(ctx.comm.clone()).fit(&data.x(), ctx.queue),
+);
 
 impl Fitted for FittedKMeans {
     fn n_features_in(&self) -> usize {

@@ -1,30 +1,15 @@
 //! EmpiricalCovariance under the [estimator contract](crate::estimator).
 
 use super::{EmpiricalCovariance, EmpiricalCovarianceParams, FittedEmpiricalCovariance};
-use crate::estimator::{Context, Dataset, Estimator, Fitted, Params};
-use crate::{Float, Result};
+use crate::estimator::{estimator, Fitted, Params};
 
 impl Params for EmpiricalCovarianceParams {}
 
-impl Estimator for EmpiricalCovariance {
-    type Params = EmpiricalCovarianceParams;
-    type Fitted = FittedEmpiricalCovariance;
-    const SUPERVISED: bool = false;
-
-    fn from_params(params: EmpiricalCovarianceParams) -> Self {
-        EmpiricalCovariance::with_params(params)
-    }
-
-    fn fit<F: Float>(
-        &self,
-        ctx: Context<'_>,
-        data: &Dataset<'_, F>,
-    ) -> Result<FittedEmpiricalCovariance> {
-        self.clone()
-            .comm(ctx.comm.clone())
-            .fit(&data.x(), ctx.queue)
-    }
-}
+estimator!(
+    EmpiricalCovariance, EmpiricalCovarianceParams => FittedEmpiricalCovariance, supervised: false,
+    from: EmpiricalCovariance::with_params,
+    fit: |this, ctx, data| this.clone().comm(ctx.comm.clone()).fit(&data.x(), ctx.queue),
+);
 
 impl Fitted for FittedEmpiricalCovariance {
     fn n_features_in(&self) -> usize {

@@ -4,14 +4,12 @@ use ndarray::{Array2, ArrayView2};
 
 use super::pca::{FittedPca, IncrementalPca, IncrementalPcaParams, Pca, PcaParams};
 use super::tsqr::{qr, svd, FittedQr, FittedSvd, Qr, Svd};
-use crate::estimator::{Context, Dataset, Estimator, Fitted, InverseTransform, Params, Transform};
+use crate::estimator::{
+    estimator, params_checked_by, Context, Fitted, InverseTransform, Params, Transform,
+};
 use crate::{Float, Result};
 
-impl Params for PcaParams {
-    fn check(&self) -> Result<()> {
-        PcaParams::check(self)
-    }
-}
+params_checked_by!(PcaParams);
 
 impl Params for IncrementalPcaParams {}
 
@@ -22,36 +20,20 @@ pub struct NoParams {}
 
 impl Params for NoParams {}
 
-impl Estimator for Pca {
-    type Params = PcaParams;
-    type Fitted = FittedPca;
-    const SUPERVISED: bool = false;
+estimator!(
+    Pca, PcaParams => FittedPca, supervised: false,
+    from: Pca::with_params,
+    fit: |this, ctx, data| this.clone().comm(ctx.comm.clone()).fit(&data.x(), ctx.queue),
+);
 
-    fn from_params(params: PcaParams) -> Self {
-        Pca::with_params(params)
-    }
-
-    fn fit<F: Float>(&self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<FittedPca> {
-        self.clone()
-            .comm(ctx.comm.clone())
-            .fit(&data.x(), ctx.queue)
-    }
-}
-
-impl Estimator for IncrementalPca {
-    type Params = IncrementalPcaParams;
-    type Fitted = FittedPca;
-    const SUPERVISED: bool = false;
-
-    fn from_params(params: IncrementalPcaParams) -> Self {
-        IncrementalPca::with_params(params)
-    }
-
-    fn fit<F: Float>(&self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<FittedPca> {
-        let mut fitting = self.clone().comm(ctx.comm.clone());
+estimator!(
+    IncrementalPca, IncrementalPcaParams => FittedPca, supervised: false,
+    from: IncrementalPca::with_params,
+    fit: |this, ctx, data| {
+        let mut fitting = this.clone().comm(ctx.comm.clone());
         IncrementalPca::fit(&mut fitting, &data.x(), ctx.queue)
-    }
-}
+    },
+);
 
 impl Fitted for FittedPca {
     fn n_features_in(&self) -> usize {
@@ -75,19 +57,11 @@ impl InverseTransform for FittedPca {
     }
 }
 
-impl Estimator for Qr {
-    type Params = NoParams;
-    type Fitted = FittedQr;
-    const SUPERVISED: bool = false;
-
-    fn from_params(_: NoParams) -> Self {
-        Qr::new()
-    }
-
-    fn fit<F: Float>(&self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<FittedQr> {
-        qr(ctx.comm, data.x(), ctx.queue)
-    }
-}
+estimator!(
+    Qr, NoParams => FittedQr, supervised: false,
+    from: |_: NoParams| Qr::new(),
+    fit: |_this, ctx, data| qr(ctx.comm, data.x(), ctx.queue),
+);
 
 impl Fitted for FittedQr {
     fn n_features_in(&self) -> usize {
@@ -98,19 +72,11 @@ impl Fitted for FittedQr {
     }
 }
 
-impl Estimator for Svd {
-    type Params = NoParams;
-    type Fitted = FittedSvd;
-    const SUPERVISED: bool = false;
-
-    fn from_params(_: NoParams) -> Self {
-        Svd::new()
-    }
-
-    fn fit<F: Float>(&self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<FittedSvd> {
-        svd(ctx.comm, data.x(), ctx.queue)
-    }
-}
+estimator!(
+    Svd, NoParams => FittedSvd, supervised: false,
+    from: |_: NoParams| Svd::new(),
+    fit: |_this, ctx, data| svd(ctx.comm, data.x(), ctx.queue),
+);
 
 impl Fitted for FittedSvd {
     fn n_features_in(&self) -> usize {

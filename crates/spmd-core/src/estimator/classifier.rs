@@ -6,11 +6,7 @@
 /// `predict(x, queue)`, `predict_proba(x, queue)` and `score(comm, x, y, queue)`.
 macro_rules! classifier_contract {
     ($estimator:ty, $params:ty, $fitted:ty) => {
-        impl $crate::estimator::Params for $params {
-            fn check(&self) -> $crate::Result<()> {
-                <$params>::check(self)
-            }
-        }
+        $crate::estimator::params_checked_by!($params);
 
         impl $crate::estimator::Estimator for $estimator {
             type Params = $params;

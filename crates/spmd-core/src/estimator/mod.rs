@@ -39,8 +39,10 @@
 
 mod classifier;
 mod dataset;
+mod impls;
 
 pub(crate) use classifier::classifier_contract;
+pub(crate) use impls::{estimator, params_checked_by};
 
 pub use dataset::Dataset;
 

@@ -5,15 +5,12 @@ use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 use super::fit::fit_linear;
 use super::{LinearModel, LinearRegression, LinearRegressionParams, Ridge, RidgeParams};
 use crate::estimator::{
-    missing_targets, require_targets, Context, Dataset, Estimator, Fitted, Params, Predict, Score,
+    estimator, missing_targets, params_checked_by, require_targets, Context, Dataset, Fitted,
+    Params, Predict, Score,
 };
 use crate::{Float, Result};
 
-impl Params for RidgeParams {
-    fn check(&self) -> Result<()> {
-        RidgeParams::check(self)
-    }
-}
+params_checked_by!(RidgeParams);
 
 impl Params for LinearRegressionParams {}
 
@@ -64,34 +61,20 @@ impl<F> super::Targets<F> for Columns<'_, F> {
     }
 }
 
-impl Estimator for Ridge {
-    type Params = RidgeParams;
-    type Fitted = LinearModel<f64>;
-    const SUPERVISED: bool = true;
-
-    fn from_params(params: RidgeParams) -> Self {
-        Ridge::with_params(params)
-    }
-
-    fn fit<F: Float>(&self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<LinearModel<f64>> {
-        let p = self.params();
+estimator!(
+    Ridge, RidgeParams => LinearModel<f64>, supervised: true,
+    from: Ridge::with_params,
+    fit: |this, ctx, data| {
+        let p = this.params();
         fit_columns(ctx, data, p.fit_intercept, p.alpha, p.check())
-    }
-}
+    },
+);
 
-impl Estimator for LinearRegression {
-    type Params = LinearRegressionParams;
-    type Fitted = LinearModel<f64>;
-    const SUPERVISED: bool = true;
-
-    fn from_params(params: LinearRegressionParams) -> Self {
-        LinearRegression::with_params(params)
-    }
-
-    fn fit<F: Float>(&self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<LinearModel<f64>> {
-        fit_columns(ctx, data, self.params().fit_intercept, 0.0, Ok(()))
-    }
-}
+estimator!(
+    LinearRegression, LinearRegressionParams => LinearModel<f64>, supervised: true,
+    from: LinearRegression::with_params,
+    fit: |this, ctx, data| fit_columns(ctx, data, this.params().fit_intercept, 0.0, Ok(())),
+);
 
 impl Fitted for LinearModel<f64> {
     fn n_features_in(&self) -> usize {

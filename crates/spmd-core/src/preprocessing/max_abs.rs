@@ -4,7 +4,7 @@ use ndarray::{Array1, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use super::moments::{affine, fit_scaler, handle_zeros_in_scale, Scaler};
-use crate::estimator::{Context, Dataset, Estimator, Fitted, InverseTransform, Params, Transform};
+use crate::estimator::{estimator, Context, Fitted, InverseTransform, Params, Transform};
 use crate::partials::ColumnMoments;
 use crate::{Float, Result};
 
@@ -21,19 +21,11 @@ pub struct MaxAbsScaler {
     params: MaxAbsScalerParams,
 }
 
-impl Estimator for MaxAbsScaler {
-    type Params = MaxAbsScalerParams;
-    type Fitted = FittedMaxAbsScaler;
-    const SUPERVISED: bool = false;
-
-    fn from_params(params: MaxAbsScalerParams) -> Self {
-        Self { params }
-    }
-
-    fn fit<F: Float>(&self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<Self::Fitted> {
-        fit_scaler(self, ctx, data)
-    }
-}
+estimator!(
+    MaxAbsScaler, MaxAbsScalerParams => FittedMaxAbsScaler, supervised: false,
+    from: |params| MaxAbsScaler { params },
+    fit: |this, ctx, data| fit_scaler(this, ctx, data),
+);
 
 impl Scaler for MaxAbsScaler {
     const WEIGHTED: bool = false;

@@ -4,7 +4,7 @@ use ndarray::{Array1, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use super::moments::{affine, fit_scaler, handle_zeros_in_scale, Scaler};
-use crate::estimator::{Context, Dataset, Estimator, Fitted, InverseTransform, Params, Transform};
+use crate::estimator::{estimator, Context, Fitted, InverseTransform, Params, Transform};
 use crate::partials::ColumnMoments;
 use crate::{Error, Float, Result};
 
@@ -62,19 +62,11 @@ impl MinMaxScaler {
     }
 }
 
-impl Estimator for MinMaxScaler {
-    type Params = MinMaxScalerParams;
-    type Fitted = FittedMinMaxScaler;
-    const SUPERVISED: bool = false;
-
-    fn from_params(params: MinMaxScalerParams) -> Self {
-        Self { params }
-    }
-
-    fn fit<F: Float>(&self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<Self::Fitted> {
-        fit_scaler(self, ctx, data)
-    }
-}
+estimator!(
+    MinMaxScaler, MinMaxScalerParams => FittedMinMaxScaler, supervised: false,
+    from: |params| MinMaxScaler { params },
+    fit: |this, ctx, data| fit_scaler(this, ctx, data),
+);
 
 impl Scaler for MinMaxScaler {
     const WEIGHTED: bool = false;

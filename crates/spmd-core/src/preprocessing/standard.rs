@@ -4,7 +4,7 @@ use ndarray::{Array1, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use super::moments::{affine, fit_scaler, handle_zeros_in_scale, Scaler};
-use crate::estimator::{Context, Dataset, Estimator, Fitted, InverseTransform, Params, Transform};
+use crate::estimator::{estimator, Context, Fitted, InverseTransform, Params, Transform};
 use crate::partials::ColumnMoments;
 use crate::{Float, Result};
 
@@ -50,19 +50,11 @@ impl StandardScaler {
     }
 }
 
-impl Estimator for StandardScaler {
-    type Params = StandardScalerParams;
-    type Fitted = FittedStandardScaler;
-    const SUPERVISED: bool = false;
-
-    fn from_params(params: StandardScalerParams) -> Self {
-        Self { params }
-    }
-
-    fn fit<F: Float>(&self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<Self::Fitted> {
-        fit_scaler(self, ctx, data)
-    }
-}
+estimator!(
+    StandardScaler, StandardScalerParams => FittedStandardScaler, supervised: false,
+    from: |params| StandardScaler { params },
+    fit: |this, ctx, data| fit_scaler(this, ctx, data),
+);
 
 impl Scaler for StandardScaler {
     const WEIGHTED: bool = true;
