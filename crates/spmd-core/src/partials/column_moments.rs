@@ -24,16 +24,23 @@ pub fn column_moments<F: Float>(
 /// [`ColumnMoments`] of `x` on the CPU: threads take row ranges, sum $x - s$, its square, and
 /// track min and max in one pass; the ranges merge pairwise.
 pub fn column_moments_cpu<F: Float>(x: ArrayView2<'_, F>, shift: &[f64]) -> ColumnMoments {
-    let (rows, width) = (x.nrows(), x.ncols());
-    let blocks: Vec<usize> = (0..rows).step_by(BLOCK_ROWS).collect();
-    blocks
+    merged_blocks(x.nrows(), x.ncols(), |rows, mut acc| {
+        accumulate_dispatch(x.slice(ndarray::s![rows.clone(), ..]), shift, &mut acc);
+        acc.into_moments(rows.len() as f64, shift)
+    })
+}
+
+/// The moments of every block of `BLOCK_ROWS` rows, each from `block(its rows, zeroed sums)` on
+/// some thread, merged pairwise.
+fn merged_blocks(
+    rows: usize,
+    width: usize,
+    block: impl Fn(std::ops::Range<usize>, BlockSums) -> ColumnMoments + Sync,
+) -> ColumnMoments {
+    let starts: Vec<usize> = (0..rows).step_by(BLOCK_ROWS).collect();
+    starts
         .into_par_iter()
-        .map(|start| {
-            let end = (start + BLOCK_ROWS).min(rows);
-            let mut acc = BlockSums::new(width);
-            accumulate_dispatch(x.slice(ndarray::s![start..end, ..]), shift, &mut acc);
-            acc.into_moments((end - start) as f64, shift)
-        })
+        .map(|start| block(start..(start + BLOCK_ROWS).min(rows), BlockSums::new(width)))
         .reduce(
             || ColumnMoments::empty(width),
             |mut a, b| {
@@ -171,34 +178,21 @@ pub fn weighted_column_moments_cpu<F: Float>(
     x: ArrayView2<'_, F>,
     w: ndarray::ArrayView1<'_, F>,
 ) -> ColumnMoments {
-    let (rows, width) = (x.nrows(), x.ncols());
     let shift = leading_mean(&[x]);
-    let blocks: Vec<usize> = (0..rows).step_by(BLOCK_ROWS).collect();
-    blocks
-        .into_par_iter()
-        .map(|start| {
-            let end = (start + BLOCK_ROWS).min(rows);
-            let mut acc = BlockSums::new(width);
-            let mut total = 0.0;
-            for i in start..end {
-                let wi = w[i].as_f64();
-                total += wi;
-                for (j, v) in x.row(i).iter().enumerate() {
-                    let v = v.as_f64();
-                    let z = v - shift[j];
-                    acc.sums[j] += wi * z;
-                    acc.squares[j] += wi * z * z;
-                    acc.min[j] = acc.min[j].min(v);
-                    acc.max[j] = acc.max[j].max(v);
-                }
+    merged_blocks(x.nrows(), x.ncols(), |rows, mut acc| {
+        let mut total = 0.0;
+        for i in rows {
+            let wi = w[i].as_f64();
+            total += wi;
+            for (j, v) in x.row(i).iter().enumerate() {
+                let v = v.as_f64();
+                let z = v - shift[j];
+                acc.sums[j] += wi * z;
+                acc.squares[j] += wi * z * z;
+                acc.min[j] = acc.min[j].min(v);
+                acc.max[j] = acc.max[j].max(v);
             }
-            acc.into_moments(total, &shift)
-        })
-        .reduce(
-            || ColumnMoments::empty(width),
-            |mut a, b| {
-                a.merge(&b);
-                a
-            },
-        )
+        }
+        acc.into_moments(total, &shift)
+    })
 }
