@@ -6,9 +6,9 @@
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use rayon::prelude::*;
-use spmd_gpu::kernels::gram::ShiftedGram;
-use spmd_gpu::kernels::moments::ColumnMoments;
 use spmd_gpu::{DeviceRows, Precision, Queue, Readback};
+use spmd_partials::ColumnMoments;
+use spmd_partials::ShiftedGram;
 
 use crate::cluster::squared_distance;
 use crate::partials::{column_moments_cpu, leading_mean, shifted_gram_cpu};

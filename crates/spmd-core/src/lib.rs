@@ -39,7 +39,8 @@ mod validate;
 pub use error::Error;
 pub use logging::init_logging;
 pub use spmd_comm::Comm;
-pub use spmd_gpu::{HostFloat as Float, Queue};
+pub use spmd_gpu::Queue;
+pub use spmd_partials::HostFloat as Float;
 
 /// Result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

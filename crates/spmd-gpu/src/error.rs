@@ -65,4 +65,11 @@ pub enum Error {
     /// The device failed while waiting for or reading back results.
     #[error("GPU device failure: {0}")]
     Device(String),
+
+    /// This build has no GPU support.
+    #[error(
+        "built without GPU support: rebuild with the `gpu` feature (on by default) to use a GPU, \
+         or run on the CPU (no queue, no --gpu)"
+    )]
+    Disabled,
 }

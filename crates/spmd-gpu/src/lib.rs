@@ -17,25 +17,40 @@
 //! per-block partials combined in f64 on the host.
 //!
 //! This crate knows nothing of MPI or estimators.
+//!
+//! Built without its `gpu` feature (on by default) it does not compile wgpu: the API stays the
+//! same and [`Queue::new`] returns [`Error::Disabled`], so every estimator runs on the CPU.
 
+#[cfg(feature = "gpu")]
 mod device_rows;
+#[cfg(not(feature = "gpu"))]
+mod disabled;
 pub mod error;
-mod host_float;
+#[cfg(feature = "gpu")]
 pub mod kernels;
 pub mod pack;
 mod precision;
+#[cfg(feature = "gpu")]
 mod queue;
+mod queue_info;
 mod readback;
+#[cfg(feature = "gpu")]
+mod result_buffer;
 mod selection;
 mod testing;
 pub use testing::gpu_required;
 
+#[cfg(feature = "gpu")]
 pub use device_rows::DeviceRows;
+#[cfg(not(feature = "gpu"))]
+pub use disabled::{kernels, DeviceRows, Queue};
 pub use error::Error;
-pub use host_float::HostFloat;
 pub use precision::{KernelFloat, Precision};
-pub use queue::{Queue, QueueInfo, QueueOptions};
+#[cfg(feature = "gpu")]
+pub use queue::Queue;
+pub use queue_info::{QueueInfo, QueueOptions};
 pub use readback::Readback;
+pub use spmd_partials::HostFloat;
 
 /// Result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

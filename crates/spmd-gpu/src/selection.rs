@@ -35,6 +35,7 @@ pub(crate) fn index_from_env(name: &'static str) -> Result<Option<usize>> {
 
 /// Hardware GPUs first (discrete, integrated, virtual), software adapters only when nothing
 /// else exists; so `local_rank % count` spreads ranks over real GPUs.
+#[cfg(feature = "gpu")]
 pub(crate) fn preference(device_type: wgpu::DeviceType) -> u8 {
     match device_type {
         wgpu::DeviceType::DiscreteGpu => 0,
@@ -46,6 +47,7 @@ pub(crate) fn preference(device_type: wgpu::DeviceType) -> u8 {
 }
 
 /// Keeps the adapters whose name contains `WGPU_ADAPTER_NAME` (case-insensitive), if set.
+#[cfg(feature = "gpu")]
 pub(crate) fn name_filter() -> Option<String> {
     std::env::var("WGPU_ADAPTER_NAME")
         .ok()
@@ -54,6 +56,7 @@ pub(crate) fn name_filter() -> Option<String> {
 }
 
 /// Picks `requested` or `local_rank % count`.
+#[cfg(feature = "gpu")]
 pub(crate) fn pick_index(
     requested: Option<usize>,
     local_rank: usize,
@@ -71,7 +74,7 @@ pub(crate) fn pick_index(
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "gpu"))]
 mod tests {
     use super::*;
 

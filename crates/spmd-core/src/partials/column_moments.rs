@@ -3,7 +3,7 @@ use rayon::prelude::*;
 use spmd_comm::{Comm, ReduceOp};
 use spmd_gpu::Queue;
 
-pub use spmd_gpu::kernels::moments::ColumnMoments;
+pub use spmd_partials::ColumnMoments;
 
 use super::leading_mean;
 use crate::distributed::{allreduce_sum, global_mean};

@@ -25,7 +25,7 @@ pub use global_gram::{global_gram, GlobalGram};
 pub use moments::Moments;
 pub(crate) use readback::readback_for as readback_for_queue;
 pub use scatter::{global_scatter, GlobalScatter};
-pub use spmd_gpu::kernels::gram::ShiftedGram;
+pub use spmd_partials::ShiftedGram;
 
 use ndarray::ArrayView2;
 use spmd_gpu::Queue;

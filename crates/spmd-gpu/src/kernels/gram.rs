@@ -4,8 +4,10 @@ use ndarray::ArrayView2;
 
 use super::{input_buffer, record_dispatch, uniform_buffer};
 use crate::pack::pack_rows;
-use crate::readback::ResultBuffer;
+use crate::result_buffer::ResultBuffer;
 use crate::KernelFloat;
+pub use spmd_partials::ShiftedGram;
+
 use crate::{Error, HostFloat, Precision, Queue, Readback, Result};
 
 /// WGSL of the kernel.
@@ -14,19 +16,6 @@ pub const SOURCE: &str = include_str!("../../../../shaders/gram.wgsl");
 const NAME: &str = "gram";
 /// Rows per streamed block unless the binding limit or the queue's options say fewer.
 const DEFAULT_BLOCK_ROWS: usize = 1 << 16;
-
-/// $\sum_i z_i$ and $\sum_i z_i z_i^\top$ over rows $z_i = [x_i, y_i] - s$ of this rank.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ShiftedGram {
-    /// Rows summed.
-    pub rows: usize,
-    /// Length of $z$.
-    pub width: usize,
-    /// $\sum_i z_i$ (length `width`).
-    pub sums: Vec<f64>,
-    /// $\sum_i z_i z_i^\top$, `width` x `width`, row-major, symmetric.
-    pub gram: Vec<f64>,
-}
 
 /// Computes [`ShiftedGram`] of the horizontal concatenation of `parts` (all with the same number of
 /// rows) minus `shift` on the GPU. The rows are streamed through the device in blocks; each block's

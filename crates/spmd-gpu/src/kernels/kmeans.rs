@@ -4,7 +4,7 @@ use ndarray::ArrayView2;
 
 use super::{input_buffer, record_dispatch, uniform_buffer};
 use crate::pack::pack_rows;
-use crate::readback::ResultBuffer;
+use crate::result_buffer::ResultBuffer;
 use crate::DeviceRows;
 use crate::{Error, HostFloat, KernelFloat, Precision, Queue, Readback, Result};
 

@@ -3,7 +3,7 @@
 use ndarray::{Array2, ArrayView2};
 
 use super::{input_buffer, record_dispatch, uniform_buffer};
-use crate::readback::ResultBuffer;
+use crate::result_buffer::ResultBuffer;
 use crate::{DeviceRows, Error, KernelFloat, Precision, Queue, Readback, Result};
 
 /// WGSL of the kernel.

@@ -1,0 +1,217 @@
+//! The same API without wgpu (the `gpu` feature off): [`Queue::new`] returns
+//! [`Error::Disabled`], so no [`Queue`] or [`DeviceRows`] can exist and no kernel can be called.
+
+use ndarray::{Array2, ArrayView2};
+
+use crate::{Error, HostFloat, Precision, QueueInfo, QueueOptions, Readback, Result};
+
+/// No value: the types below hold one, so they cannot be built.
+#[derive(Debug, Clone, Copy)]
+enum Never {}
+
+/// One rank's GPU; in this build (without the `gpu` feature) none can be opened.
+#[derive(Debug)]
+pub struct Queue {
+    never: Never,
+}
+
+impl Queue {
+    /// Always [`Error::Disabled`] in this build.
+    pub fn new() -> Result<Self> {
+        Err(Error::Disabled)
+    }
+
+    /// Always [`Error::Disabled`] in this build.
+    pub fn with_options(_options: QueueOptions) -> Result<Self> {
+        Err(Error::Disabled)
+    }
+
+    /// What the queue runs on.
+    pub fn info(&self) -> &QueueInfo {
+        match self.never {}
+    }
+
+    /// The precision kernels use for host elements `F`.
+    pub fn precision_for<F: HostFloat>(&self) -> Precision {
+        match self.never {}
+    }
+
+    /// Bytes read back through staging buffers.
+    pub fn staged_bytes(&self) -> u64 {
+        match self.never {}
+    }
+}
+
+/// Rows kept on a device; none exist in this build.
+#[derive(Debug)]
+pub struct DeviceRows {
+    never: Never,
+}
+
+impl DeviceRows {
+    /// Unreachable: there is no queue.
+    pub fn upload<F: HostFloat>(queue: &Queue, _x: ArrayView2<'_, F>) -> Result<Self> {
+        match queue.never {}
+    }
+
+    /// Unreachable: there is no queue.
+    pub fn upload_shifted<F: HostFloat>(
+        queue: &Queue,
+        _x: ArrayView2<'_, F>,
+        _shift: Option<&[f64]>,
+    ) -> Result<Self> {
+        match queue.never {}
+    }
+
+    /// Rows.
+    pub fn rows(&self) -> usize {
+        match self.never {}
+    }
+
+    /// Columns.
+    pub fn cols(&self) -> usize {
+        match self.never {}
+    }
+
+    /// The shift the rows were uploaded with.
+    pub fn shift(&self) -> &[f64] {
+        match self.never {}
+    }
+
+    /// The precision the rows are stored in.
+    pub fn precision(&self) -> Precision {
+        match self.never {}
+    }
+}
+
+/// The kernels' entry points; unreachable without a [`Queue`].
+pub mod kernels {
+    /// Gram matrix and column sums.
+    pub mod gram {
+        use super::super::*;
+        pub use spmd_partials::ShiftedGram;
+
+        /// WGSL of the kernel (validated in tests in every build).
+        pub const SOURCE: &str = include_str!("../../../shaders/gram.wgsl");
+
+        /// Unreachable: there is no queue.
+        pub fn shifted_gram<F: HostFloat>(
+            queue: &Queue,
+            _parts: &[ArrayView2<'_, F>],
+            _shift: &[f64],
+            _readback: Readback,
+        ) -> Result<ShiftedGram> {
+            match queue.never {}
+        }
+    }
+
+    /// Column moments.
+    pub mod moments {
+        use super::super::*;
+        pub use spmd_partials::ColumnMoments;
+
+        /// WGSL of the kernel.
+        pub const SOURCE: &str = include_str!("../../../shaders/moments.wgsl");
+
+        /// Unreachable: there is no queue.
+        pub fn column_moments<F: HostFloat>(
+            queue: &Queue,
+            _x: ArrayView2<'_, F>,
+            _shift: &[f64],
+            _readback: Readback,
+        ) -> Result<ColumnMoments> {
+            match queue.never {}
+        }
+    }
+
+    /// $X W$.
+    pub mod matmul {
+        use super::super::*;
+
+        /// WGSL of the kernel.
+        pub const SOURCE: &str = include_str!("../../../shaders/matmul.wgsl");
+
+        /// Unreachable: there is no queue.
+        pub fn matmul<F: HostFloat>(
+            queue: &Queue,
+            _x: ArrayView2<'_, F>,
+            _w: ArrayView2<'_, f64>,
+            _readback: Readback,
+        ) -> Result<Array2<f64>> {
+            match queue.never {}
+        }
+
+        /// Unreachable: there is no queue.
+        pub fn matmul_resident(
+            queue: &Queue,
+            _x: &DeviceRows,
+            _w: ArrayView2<'_, f64>,
+            _readback: Readback,
+        ) -> Result<Array2<f64>> {
+            match queue.never {}
+        }
+    }
+
+    /// $X^\top R$.
+    pub mod xt_r {
+        use super::super::*;
+
+        /// WGSL of the kernel.
+        pub const SOURCE: &str = include_str!("../../../shaders/xt_r.wgsl");
+
+        /// Unreachable: there is no queue.
+        pub fn xt_r(
+            queue: &Queue,
+            _x: &DeviceRows,
+            _r: ArrayView2<'_, f64>,
+            _readback: Readback,
+        ) -> Result<Array2<f64>> {
+            match queue.never {}
+        }
+    }
+
+    /// Nearest centres.
+    pub mod kmeans {
+        use super::super::*;
+
+        /// WGSL of the kernel.
+        pub const SOURCE: &str = include_str!("../../../shaders/kmeans_assign.wgsl");
+
+        /// Unreachable: there is no queue.
+        pub fn assign<F: HostFloat>(
+            queue: &Queue,
+            _x: ArrayView2<'_, F>,
+            _centres: ArrayView2<'_, f64>,
+            _shift: &[f64],
+            _readback: Readback,
+            _visit: impl FnMut(usize, usize, f64),
+        ) -> Result<()> {
+            match queue.never {}
+        }
+
+        /// Unreachable: there is no queue.
+        pub fn assign_resident(
+            queue: &Queue,
+            _x: &DeviceRows,
+            _centres: ArrayView2<'_, f64>,
+            _readback: Readback,
+            _visit: impl FnMut(usize, usize, f64),
+        ) -> Result<()> {
+            match queue.never {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opening_a_queue_says_the_build_has_no_gpu_support() {
+        let err = Queue::new()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("built without GPU support"), "{err}");
+    }
+}

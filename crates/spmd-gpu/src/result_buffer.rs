@@ -1,0 +1,76 @@
+//! Kernel output buffers and how their contents reach the host.
+
+use crate::{Error, Queue, Readback, Result};
+
+/// A kernel's output buffer and, for staged readback, its staging twin. Reused across blocks.
+pub(crate) struct ResultBuffer {
+    device: wgpu::Buffer,
+    staging: Option<wgpu::Buffer>,
+}
+
+impl ResultBuffer {
+    pub(crate) fn new(queue: &Queue, label: &str, bytes: usize, mode: Readback) -> Result<Self> {
+        use wgpu::BufferUsages as U;
+        match mode {
+            Readback::Mapped if !queue.info().mappable_storage => Err(Error::MappingUnsupported {
+                adapter: queue.info().name.clone(),
+            }),
+            Readback::Mapped => Ok(Self {
+                device: queue.storage_buffer(label, bytes, U::STORAGE | U::MAP_READ),
+                staging: None,
+            }),
+            Readback::Staged => Ok(Self {
+                device: queue.storage_buffer(label, bytes, U::STORAGE | U::COPY_SRC),
+                staging: Some(queue.storage_buffer(label, bytes, U::MAP_READ | U::COPY_DST)),
+            }),
+        }
+    }
+
+    /// The buffer kernels write.
+    pub(crate) fn binding(&self) -> &wgpu::Buffer {
+        &self.device
+    }
+
+    /// Records the staging copy of the first `bytes` bytes (nothing when mapped directly).
+    pub(crate) fn record_copy(&self, encoder: &mut wgpu::CommandEncoder, bytes: usize) {
+        if let Some(staging) = &self.staging {
+            encoder.copy_buffer_to_buffer(&self.device, 0, staging, 0, bytes as u64);
+        }
+    }
+
+    /// Maps the first `bytes` bytes after the submitted work finished, hands them to `read`,
+    /// and unmaps.
+    pub(crate) fn read<T: bytemuck::Pod, R>(
+        &self,
+        queue: &Queue,
+        bytes: usize,
+        read: impl FnOnce(&[T]) -> R,
+    ) -> Result<R> {
+        let buffer = self.staging.as_ref().unwrap_or(&self.device);
+        if self.staging.is_some() {
+            queue.add_staged_bytes(bytes as u64);
+        }
+        let slice = buffer.slice(0..bytes as u64);
+        let (sender, receiver) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |result| {
+            // The receiver waits below; a send error means it is gone, which cannot happen.
+            let _ = sender.send(result);
+        });
+        queue
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Device(e.to_string()))?;
+        receiver
+            .recv()
+            .map_err(|e| Error::Device(e.to_string()))?
+            .map_err(|e| Error::Device(e.to_string()))?;
+        let result = {
+            let view = slice
+                .get_mapped_range()
+                .map_err(|e| Error::Device(e.to_string()))?;
+            read(bytemuck::cast_slice(&view))
+        };
+        buffer.unmap();
+        Ok(result)
+    }
+}
