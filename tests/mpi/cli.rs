@@ -418,5 +418,42 @@ fn main() {
             })
         },
     );
+    h.run(
+        "a model read from a file names the rank whose rows hold NaN",
+        |c| {
+            // The logistic model of the check above; each rank predicts its own shard, and the
+            // last rank's holds a NaN.
+            let model = dir.join("logistic.json");
+            let mut x = ndarray::Array2::<f64>::ones((3, 4));
+            let last = c.size() - 1;
+            if c.rank() == last {
+                x[[1, 2]] = f64::NAN;
+            }
+            let shard = dir.join(format!("nan_x_{}.npy", c.rank()));
+            x.write_npy(std::fs::File::create(&shard).map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
+            let pattern = dir.join("nan_x_{rank}.npy");
+            let out = dir.join("nan_pred_{rank}.npy");
+            for command in ["predict", "transform"] {
+                let err = run(
+                    c,
+                    &[
+                        command,
+                        "--model",
+                        model.to_str().unwrap(),
+                        "--x",
+                        pattern.to_str().unwrap(),
+                        "--out",
+                        out.to_str().unwrap(),
+                    ],
+                )
+                .err()
+                .unwrap_or_default();
+                let named = format!("row 1, column 2 (row index local to rank {last})");
+                ensure(err.contains(&named), || format!("{command}: `{err}`"))?;
+            }
+            Ok(())
+        },
+    );
     h.finish();
 }

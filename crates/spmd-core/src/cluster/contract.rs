@@ -4,7 +4,7 @@ use ndarray::{Array2, ArrayView2, Axis};
 
 use super::{FittedKMeans, KMeans, KMeansParams};
 use crate::estimator::{
-    estimator, params_checked_by, Context, Dataset, Fitted, Predict, Score, Transform,
+    check_rows, estimator, params_checked_by, Context, Dataset, Fitted, Predict, Score, Transform,
 };
 use crate::{Float, Result};
 
@@ -34,7 +34,8 @@ impl Predict for FittedKMeans {
 }
 
 impl Transform for FittedKMeans {
-    fn transform<F: Float>(&self, _ctx: Context<'_>, x: ArrayView2<'_, F>) -> Result<Array2<f64>> {
+    fn transform<F: Float>(&self, ctx: Context<'_>, x: ArrayView2<'_, F>) -> Result<Array2<f64>> {
+        check_rows(ctx, x)?;
         FittedKMeans::transform(self, &x)
     }
 }

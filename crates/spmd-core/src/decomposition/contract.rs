@@ -5,7 +5,7 @@ use ndarray::{Array2, ArrayView2};
 use super::pca::{FittedPca, IncrementalPca, IncrementalPcaParams, Pca, PcaParams};
 use super::tsqr::{qr, svd, FittedQr, FittedSvd, Qr, Svd};
 use crate::estimator::{
-    estimator, params_checked_by, Context, Fitted, InverseTransform, Params, Transform,
+    check_rows, estimator, params_checked_by, Context, Fitted, InverseTransform, Params, Transform,
 };
 use crate::{Float, Result};
 
@@ -43,6 +43,7 @@ impl Fitted for FittedPca {
 
 impl Transform for FittedPca {
     fn transform<F: Float>(&self, ctx: Context<'_>, x: ArrayView2<'_, F>) -> Result<Array2<f64>> {
+        check_rows(ctx, x)?;
         FittedPca::transform(self, &x, ctx.queue)
     }
 }
@@ -50,9 +51,10 @@ impl Transform for FittedPca {
 impl InverseTransform for FittedPca {
     fn inverse_transform<F: Float>(
         &self,
-        _ctx: Context<'_>,
+        ctx: Context<'_>,
         x: ArrayView2<'_, F>,
     ) -> Result<Array2<f64>> {
+        check_rows(ctx, x)?;
         FittedPca::inverse_transform(self, &x.mapv(|v| v.as_f64()))
     }
 }
@@ -88,7 +90,8 @@ impl Fitted for FittedSvd {
 }
 
 impl Transform for FittedSvd {
-    fn transform<F: Float>(&self, _ctx: Context<'_>, x: ArrayView2<'_, F>) -> Result<Array2<f64>> {
+    fn transform<F: Float>(&self, ctx: Context<'_>, x: ArrayView2<'_, F>) -> Result<Array2<f64>> {
+        check_rows(ctx, x)?;
         FittedSvd::transform(self, &x)
     }
 }

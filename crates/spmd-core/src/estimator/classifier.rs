@@ -45,6 +45,7 @@ macro_rules! classifier_contract {
                 ctx: $crate::estimator::Context<'_>,
                 x: ndarray::ArrayView2<'_, F>,
             ) -> $crate::Result<ndarray::Array2<f64>> {
+                $crate::estimator::check_rows(ctx, x)?;
                 Ok(<$fitted>::predict(self, &x, ctx.queue)?
                     .mapv(|label| label as f64)
                     .insert_axis(ndarray::Axis(1)))
@@ -57,6 +58,7 @@ macro_rules! classifier_contract {
                 ctx: $crate::estimator::Context<'_>,
                 x: ndarray::ArrayView2<'_, F>,
             ) -> $crate::Result<ndarray::Array2<f64>> {
+                $crate::estimator::check_rows(ctx, x)?;
                 self.predict_proba(&x, ctx.queue)
             }
         }
@@ -67,7 +69,11 @@ macro_rules! classifier_contract {
                 ctx: $crate::estimator::Context<'_>,
                 data: &$crate::estimator::Dataset<'_, F>,
             ) -> $crate::Result<f64> {
-                let y = $crate::distributed::agree(ctx.comm, data.labels())?.mapv(|v| v.as_f64());
+                let y = data.labels().and_then(|y| {
+                    $crate::estimator::check_rows(ctx, data.x())?;
+                    Ok(y.mapv(|v| v.as_f64()))
+                });
+                let y = $crate::distributed::agree(ctx.comm, y)?;
                 <$fitted>::score(self, ctx.comm, &data.x(), &y, ctx.queue)
             }
         }

@@ -164,6 +164,12 @@ pub trait PartialFit {
     fn finalize(&self, ctx: Context<'_>) -> Result<Self::Fitted>;
 }
 
+/// Errors unless every value of `x` is finite, naming this rank (a model read from a file does
+/// not know which rank holds it: the context does).
+pub(crate) fn check_rows<F: Float>(ctx: Context<'_>, x: ArrayView2<'_, F>) -> Result<()> {
+    crate::validate::check_finite("X", x, ctx.rank())
+}
+
 /// The error of a supervised fit or score given no targets.
 pub(crate) fn missing_targets() -> crate::Error {
     crate::Error::Input("this estimator needs targets (y); none were given".into())
