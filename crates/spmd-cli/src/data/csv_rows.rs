@@ -68,9 +68,24 @@ pub(super) fn read(path: &Path, selection: &Selection) -> Result<(Storage, bool)
             format!("line {}: {message}", header_lines + before + line),
         )
     })?;
+    // A rank whose bytes hold no line still has the file's width: 0 rows of d columns.
+    let width = if width == 0 {
+        first_data_width(body)
+    } else {
+        width
+    };
     let n = rows.len().checked_div(width).unwrap_or(0);
     let array = Array2::from_shape_vec((n, width), rows).map_err(|e| CliError::file(path, e))?;
     Ok((Storage::F64(array), width == 1))
+}
+
+/// The number of fields of the first non-blank line of `body` (0 for an empty file).
+fn first_data_width(body: &[u8]) -> usize {
+    data_line_starts(body, 2)
+        .windows(2)
+        .next()
+        .and_then(|w| parse(&body[w[0]..w[1]]).ok())
+        .map_or(0, |(_, width)| width)
 }
 
 /// The byte range of the line starting at `start` (without its line end).
@@ -192,6 +207,12 @@ mod tests {
         assert!(values[2].is_nan() && values[3] == f64::NEG_INFINITY);
         assert!(parse(b"1,2\n3\n").is_err());
         assert!(parse(b"1,x\n").is_err());
+    }
+
+    #[test]
+    fn a_rank_with_no_lines_gets_the_width_of_the_file() {
+        assert_eq!(first_data_width(b"\n1,2,3\n4,5,6\n"), 3);
+        assert_eq!(first_data_width(b""), 0);
     }
 
     #[test]

@@ -340,6 +340,11 @@ mod tests {
             seen.extend(table.to_owned_as::<f64>().unwrap().column(0).to_vec());
         }
         assert_eq!(seen, (0..9).map(f64::from).collect::<Vec<_>>());
+        // More ranks than rows: the ranks without a line get 0 rows of the file's width.
+        for rank in 0..16 {
+            let table = read_table(&path, &Selection::Share { rank, size: 16 }).unwrap();
+            assert_eq!(table.rows().unwrap().dim().1, 2, "rank {rank}");
+        }
         let table = read_table(&path, &Selection::Rows(2..5)).unwrap();
         assert_eq!(
             table.to_owned_as::<f64>().unwrap().column(1).to_vec(),
