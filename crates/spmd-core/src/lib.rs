@@ -15,6 +15,13 @@
 //! assert!((model.intercept()[0] - 1.0).abs() < 1e-12);
 //! # Ok::<(), spmd_core::Error>(())
 //! ```
+//!
+//! Every estimator also implements one contract, [`estimator`]: parameters checked once, `fit`
+//! on a [`estimator::Dataset`] of f32 or f64 views, and `predict`, `transform`,
+//! `inverse_transform`, `score` and `partial_fit` with one shape each, the communicator and the
+//! optional queue passed together as an [`estimator::Context`]. Front ends (the command line)
+//! drive every estimator through it. [`backend::Backend`] is the one place that chooses the CPU
+//! or the GPU; docs/architecture.md lists which operations run on the GPU.
 
 pub mod backend;
 mod builder;
