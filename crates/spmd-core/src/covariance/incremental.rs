@@ -19,24 +19,12 @@ pub struct IncrementalEmpiricalCovariance {
     accumulator: Accumulator,
 }
 
+crate::builder::builder!(IncrementalEmpiricalCovariance, EmpiricalCovarianceParams {});
+
 impl IncrementalEmpiricalCovariance {
     /// scikit-learn's defaults.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// From parameters.
-    pub fn with_params(params: EmpiricalCovarianceParams) -> Self {
-        Self {
-            params,
-            ..Self::default()
-        }
-    }
-
-    /// The ranks that fit together; `Comm::world()` by default.
-    pub fn comm(mut self, comm: Comm) -> Self {
-        self.comm = Some(comm);
-        self
     }
 
     /// Adds a batch of this rank's rows. Local; an error is also remembered and makes

@@ -36,30 +36,18 @@ pub struct IncrementalLinearRegression {
     single_target: Option<bool>,
 }
 
+crate::builder::builder!(
+    IncrementalLinearRegression,
+    LinearRegressionParams {
+        /// Whether to fit an intercept.
+        fit_intercept: bool,
+    }
+);
+
 impl IncrementalLinearRegression {
     /// scikit-learn's defaults (`fit_intercept=True`).
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// From parameters.
-    pub fn with_params(params: LinearRegressionParams) -> Self {
-        Self {
-            params,
-            ..Self::default()
-        }
-    }
-
-    /// Whether to fit an intercept.
-    pub fn fit_intercept(mut self, fit_intercept: bool) -> Self {
-        self.params.fit_intercept = fit_intercept;
-        self
-    }
-
-    /// The ranks that fit together; `Comm::world()` by default.
-    pub fn comm(mut self, comm: Comm) -> Self {
-        self.comm = Some(comm);
-        self
     }
 
     /// Adds a batch of this rank's rows. Local; an error is also remembered and makes

@@ -20,24 +20,12 @@ pub struct IncrementalBasicStatistics {
     failure: FailureMemory,
 }
 
+crate::builder::builder!(IncrementalBasicStatistics, BasicStatisticsParams {});
+
 impl IncrementalBasicStatistics {
     /// All statistics.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// From parameters.
-    pub fn with_params(params: BasicStatisticsParams) -> Self {
-        Self {
-            params,
-            ..Self::default()
-        }
-    }
-
-    /// The ranks that fit together; `Comm::world()` by default.
-    pub fn comm(mut self, comm: Comm) -> Self {
-        self.comm = Some(comm);
-        self
     }
 
     /// Adds a batch of this rank's rows. Local; an error is also remembered and makes
