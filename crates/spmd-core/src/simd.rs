@@ -1,10 +1,46 @@
 //! Loops written so the compiler vectorises them: explicit lanes for reductions, and (on
-//! x86-64) a second compilation with AVX2 and FMA chosen at run time. Callers wrap their
-//! `#[inline(always)]` bodies, generic over `FMA`, in a `#[target_feature]` function and pick
-//! the variant with [`has_avx2_fma`].
+//! x86-64) a second compilation with AVX2 and FMA chosen at run time: [`with_avx2_fma!`]
+//! defines the dispatching function around an `#[inline(always)]` body, once for every caller.
 
 /// Independent accumulators of a reduction: two AVX2 vectors of f64.
 const LANES: usize = 8;
+
+/// Defines `fn name(args) -> ret` that evaluates `fast` inside a function compiled with AVX2
+/// and FMA when this CPU has them (x86-64, checked at run time), and `plain` otherwise. Both
+/// expressions see the arguments by name; they call `#[inline(always)]` bodies, which are
+/// therefore compiled into each variant (the `fast` one may pick fused multiply-adds).
+macro_rules! with_avx2_fma {
+    (
+        $(#[$meta:meta])*
+        $vis:vis fn $name:ident $(<$($generic:ident: $bound:path),* $(,)?>)?
+            ($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)?;
+        fast: $fast:expr;
+        plain: $plain:expr $(;)?
+    ) => {
+        $(#[$meta])*
+        $vis fn $name $(<$($generic: $bound),*>)? ($($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            {
+                /// The body compiled with AVX2 and FMA.
+                ///
+                /// # Safety
+                ///
+                /// The CPU must have AVX2 and FMA.
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn fast $(<$($generic: $bound),*>)? ($($arg: $ty),*) $(-> $ret)? {
+                    $fast
+                }
+                if $crate::simd::has_avx2_fma() {
+                    // SAFETY: the CPU has AVX2 and FMA, checked just above.
+                    return unsafe { fast($($arg),*) };
+                }
+            }
+            $plain
+        }
+    };
+}
+
+pub(crate) use with_avx2_fma;
 
 /// Whether this CPU runs the AVX2 + FMA variants.
 pub(crate) fn has_avx2_fma() -> bool {

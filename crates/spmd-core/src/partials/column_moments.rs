@@ -81,20 +81,11 @@ impl BlockSums {
     }
 }
 
-/// [`accumulate`], compiled for AVX2 and FMA when the CPU has them.
-fn accumulate_dispatch<F: Float>(block: ArrayView2<'_, F>, shift: &[f64], acc: &mut BlockSums) {
-    #[cfg(target_arch = "x86_64")]
-    if crate::simd::has_avx2_fma() {
-        // SAFETY: the CPU has AVX2 and FMA, checked just above.
-        return unsafe { accumulate_avx2(block, shift, acc) };
-    }
-    accumulate(block, shift, acc);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn accumulate_avx2<F: Float>(block: ArrayView2<'_, F>, shift: &[f64], acc: &mut BlockSums) {
-    accumulate(block, shift, acc);
+crate::simd::with_avx2_fma! {
+    /// [`accumulate`], compiled for AVX2 and FMA when the CPU has them.
+    fn accumulate_dispatch<F: Float>(block: ArrayView2<'_, F>, shift: &[f64], acc: &mut BlockSums);
+    fast: accumulate(block, shift, acc);
+    plain: accumulate(block, shift, acc);
 }
 
 /// Adds `block`'s rows to `acc`; contiguous rows run as slices, so the loop is vectorised.

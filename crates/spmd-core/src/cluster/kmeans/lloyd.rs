@@ -316,31 +316,17 @@ struct Nearest<'a, T> {
     d: usize,
 }
 
-/// Labels each row with its nearest centre (lowest label on ties), adds it to its cluster's
-/// sums and count, and returns how many labels changed.
-fn nearest<T: Element>(
-    rows: &Nearest<'_, T>,
-    labels: &mut [usize],
-    sums: &mut [f64],
-    counts: &mut [f64],
-) -> u64 {
-    #[cfg(target_arch = "x86_64")]
-    if crate::simd::has_avx2_fma() {
-        // SAFETY: the CPU has AVX2 and FMA, checked just above.
-        return unsafe { nearest_avx2(rows, labels, sums, counts) };
-    }
-    nearest_body(rows, labels, sums, counts)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn nearest_avx2<T: Element>(
-    rows: &Nearest<'_, T>,
-    labels: &mut [usize],
-    sums: &mut [f64],
-    counts: &mut [f64],
-) -> u64 {
-    nearest_body(rows, labels, sums, counts)
+crate::simd::with_avx2_fma! {
+    /// Labels each row with its nearest centre (lowest label on ties), adds it to its cluster's
+    /// sums and count, and returns how many labels changed.
+    fn nearest<T: Element>(
+        rows: &Nearest<'_, T>,
+        labels: &mut [usize],
+        sums: &mut [f64],
+        counts: &mut [f64],
+    ) -> u64;
+    fast: nearest_body(rows, labels, sums, counts);
+    plain: nearest_body(rows, labels, sums, counts);
 }
 
 #[inline(always)]
@@ -414,30 +400,16 @@ fn assign_gpu<F: Float>(
     Ok(step)
 }
 
-/// [`distances_body`], compiled for AVX2 and FMA when the CPU has them.
-fn distances_fastest<F: Float>(
-    block: ArrayView2<'_, F>,
-    centres: &Array2<f64>,
-    labels: &[usize],
-    out: &mut [f64],
-) {
-    #[cfg(target_arch = "x86_64")]
-    if crate::simd::has_avx2_fma() {
-        // SAFETY: the CPU has AVX2 and FMA, checked just above.
-        return unsafe { distances_avx2(block, centres, labels, out) };
-    }
-    distances_body(block, centres, labels, out);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn distances_avx2<F: Float>(
-    block: ArrayView2<'_, F>,
-    centres: &Array2<f64>,
-    labels: &[usize],
-    out: &mut [f64],
-) {
-    distances_body(block, centres, labels, out);
+crate::simd::with_avx2_fma! {
+    /// [`distances_body`], compiled for AVX2 and FMA when the CPU has them.
+    fn distances_fastest<F: Float>(
+        block: ArrayView2<'_, F>,
+        centres: &Array2<f64>,
+        labels: &[usize],
+        out: &mut [f64],
+    );
+    fast: distances_body(block, centres, labels, out);
+    plain: distances_body(block, centres, labels, out);
 }
 
 #[inline(always)]

@@ -14,62 +14,32 @@ pub(super) struct BinaryRows<'a> {
     pub weights: Option<&'a [f64]>,
 }
 
-/// Adds the block's gradient sums to `gradient` ($d$ coefficients, then the intercept: $d + 1$
-/// values),
-/// writes each row's curvature $s p (1 - p)$, and returns the block's weighted loss.
-pub(super) fn loss_gradient(
-    rows: &BinaryRows<'_>,
-    w: &[f64],
-    b: f64,
-    curvature: &mut [f64],
-    gradient: &mut [f64],
-) -> f64 {
-    #[cfg(target_arch = "x86_64")]
-    if crate::simd::has_avx2_fma() {
-        // SAFETY: the CPU has AVX2 and FMA, checked just above.
-        return unsafe { loss_gradient_avx2(rows, w, b, curvature, gradient) };
-    }
-    loss_gradient_body::<false>(rows, w, b, curvature, gradient)
+crate::simd::with_avx2_fma! {
+    /// Adds the block's gradient sums to `gradient` ($d$ coefficients, then the intercept: $d + 1$
+    /// values),
+    /// writes each row's curvature $s p (1 - p)$, and returns the block's weighted loss.
+    pub(super) fn loss_gradient(
+        rows: &BinaryRows<'_>,
+        w: &[f64],
+        b: f64,
+        curvature: &mut [f64],
+        gradient: &mut [f64],
+    ) -> f64;
+    fast: loss_gradient_body::<true>(rows, w, b, curvature, gradient);
+    plain: loss_gradient_body::<false>(rows, w, b, curvature, gradient);
 }
 
-/// Adds the block's Hessian-product sums $\sum_i h_i (x_i \cdot v + v_b) [x_i, 1]$ to `out`.
-pub(super) fn hessian_product(
-    rows: &BinaryRows<'_>,
-    v: &[f64],
-    vb: f64,
-    curvature: &[f64],
-    out: &mut [f64],
-) {
-    #[cfg(target_arch = "x86_64")]
-    if crate::simd::has_avx2_fma() {
-        // SAFETY: the CPU has AVX2 and FMA, checked just above.
-        return unsafe { hessian_product_avx2(rows, v, vb, curvature, out) };
-    }
-    hessian_product_body::<false>(rows, v, vb, curvature, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn loss_gradient_avx2(
-    rows: &BinaryRows<'_>,
-    w: &[f64],
-    b: f64,
-    curvature: &mut [f64],
-    gradient: &mut [f64],
-) -> f64 {
-    loss_gradient_body::<true>(rows, w, b, curvature, gradient)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn hessian_product_avx2(
-    rows: &BinaryRows<'_>,
-    v: &[f64],
-    vb: f64,
-    curvature: &[f64],
-    out: &mut [f64],
-) {
-    hessian_product_body::<true>(rows, v, vb, curvature, out)
+crate::simd::with_avx2_fma! {
+    /// Adds the block's Hessian-product sums $\sum_i h_i (x_i \cdot v + v_b) [x_i, 1]$ to `out`.
+    pub(super) fn hessian_product(
+        rows: &BinaryRows<'_>,
+        v: &[f64],
+        vb: f64,
+        curvature: &[f64],
+        out: &mut [f64],
+    );
+    fast: hessian_product_body::<true>(rows, v, vb, curvature, out);
+    plain: hessian_product_body::<false>(rows, v, vb, curvature, out);
 }
 
 /// The log-loss $\log(1 + e^v) - y v$ of log-odds `v` and label `y` (0 or 1), and the
