@@ -37,7 +37,7 @@ pub struct FitOutput {
     pub local: Option<Array2<f64>>,
 }
 
-type FitFn = fn(Context<'_>, &Value, &FitInput<'_>, bool) -> Result<FitOutput, CliError>;
+type FitFn = fn(&str, Context<'_>, &Value, &FitInput<'_>, bool) -> Result<FitOutput, CliError>;
 type ParamsFn = fn(Map<String, Value>) -> Result<Value, CliError>;
 type ApplyFn = fn(Context<'_>, &ModelFile, Rows<'_>) -> Result<Array2<f64>, CliError>;
 
@@ -125,9 +125,7 @@ impl Entry {
                 self.name
             )));
         }
-        let mut output = (self.fit)(ctx, params, input, local)?;
-        output.model.estimator = self.name.into();
-        Ok(output)
+        (self.fit)(self.name, ctx, params, input, local)
     }
 
     /// `predict`, `transform` or `inverse_transform` of this rank's rows. Local.
@@ -303,6 +301,7 @@ fn checked_params<E: Estimator>(mut pairs: Map<String, Value>) -> Result<Value, 
 }
 
 fn fit<E: Estimator>(
+    name: &str,
     ctx: Context<'_>,
     params: &Value,
     input: &FitInput<'_>,
@@ -317,7 +316,7 @@ fn fit<E: Estimator>(
     }?;
     let attributes = serde_json::to_value(&fitted).map_err(|e| CliError::Param(e.to_string()))?;
     Ok(FitOutput {
-        model: ModelFile::new("", params.clone(), attributes)?,
+        model: ModelFile::new(name, params.clone(), attributes)?,
         local: local
             .then(|| spmd_core::estimator::Fitted::local_result(&fitted))
             .flatten(),
