@@ -36,6 +36,55 @@ fn read_matrix_attribute(model: &std::path::Path, name: &str) -> Result<Vec<f64>
         .collect())
 }
 
+/// Fits linear-regression on the files `x` and `y` (shared by the ranks), predicts `x` into one
+/// gathered file, and checks both against scikit-learn's fit of `case`.
+fn fit_predict_matches(
+    c: &Comm,
+    case: &common::LinearCase,
+    x: &std::path::Path,
+    y: &std::path::Path,
+    model: &std::path::Path,
+    pred: &std::path::Path,
+) -> Result<(), String> {
+    let path = |p: &std::path::Path| p.to_str().unwrap_or_default().to_string();
+    let (x, y, model_path, pred_path) = (path(x), path(y), path(model), path(pred));
+    run(
+        c,
+        &[
+            "fit",
+            "linear-regression",
+            "--x",
+            &x,
+            "--y",
+            &y,
+            "--out",
+            &model_path,
+        ],
+    )?;
+    run(
+        c,
+        &[
+            "predict",
+            "--model",
+            &model_path,
+            "--x",
+            &x,
+            "--out",
+            &pred_path,
+        ],
+    )?;
+    c.barrier().map_err(|e| e.to_string())?;
+    let coef = read_matrix_attribute(model, "coef_")?;
+    ensure(rel_err(&coef, case.coef.iter()) < 1e-9, || {
+        "coef_ differs from sklearn".into()
+    })?;
+    let got = ArrayD::<f64>::read_npy(std::fs::File::open(pred).map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    ensure(rel_err(got.iter(), case.pred.iter()) < 1e-9, || {
+        "gathered predictions differ".into()
+    })
+}
+
 fn main() {
     let mut h = Harness::new("mpi_cli");
     let dir = std::env::temp_dir().join(format!(
@@ -55,42 +104,7 @@ fn main() {
         |c| {
             let model = dir.join("split.json");
             let pred = dir.join("split_pred.npy");
-            run(
-                c,
-                &[
-                    "fit",
-                    "linear-regression",
-                    "--x",
-                    x_file.to_str().unwrap(),
-                    "--y",
-                    y_file.to_str().unwrap(),
-                    "--out",
-                    model.to_str().unwrap(),
-                ],
-            )?;
-            run(
-                c,
-                &[
-                    "predict",
-                    "--model",
-                    model.to_str().unwrap(),
-                    "--x",
-                    x_file.to_str().unwrap(),
-                    "--out",
-                    pred.to_str().unwrap(),
-                ],
-            )?;
-            c.barrier().map_err(|e| e.to_string())?;
-            let coef = read_matrix_attribute(&model, "coef_")?;
-            ensure(rel_err(&coef, case.coef.iter()) < 1e-9, || {
-                "coef_ differs from sklearn".into()
-            })?;
-            let got =
-                ArrayD::<f64>::read_npy(std::fs::File::open(&pred).map_err(|e| e.to_string())?)
-                    .map_err(|e| e.to_string())?;
-            ensure(rel_err(got.iter(), case.pred.iter()) < 1e-9, || {
-                "gathered predictions differ".into()
-            })
+            fit_predict_matches(c, &case, &x_file, &y_file, &model, &pred)
         },
     );
 
@@ -117,40 +131,7 @@ fn main() {
                 std::fs::write(&y_csv, text).map_err(|e| e.to_string())?;
             }
             c.barrier().map_err(|e| e.to_string())?;
-            for args in [
-                vec![
-                    "fit",
-                    "linear-regression",
-                    "--x",
-                    x_csv.to_str().unwrap(),
-                    "--y",
-                    y_csv.to_str().unwrap(),
-                    "--out",
-                    model.to_str().unwrap(),
-                ],
-                vec![
-                    "predict",
-                    "--model",
-                    model.to_str().unwrap(),
-                    "--x",
-                    x_csv.to_str().unwrap(),
-                    "--out",
-                    pred.to_str().unwrap(),
-                ],
-            ] {
-                run(c, &args)?;
-            }
-            c.barrier().map_err(|e| e.to_string())?;
-            let coef = read_matrix_attribute(&model, "coef_")?;
-            ensure(rel_err(&coef, case.coef.iter()) < 1e-9, || {
-                "coef_ differs from sklearn".into()
-            })?;
-            let got =
-                ArrayD::<f64>::read_npy(std::fs::File::open(&pred).map_err(|e| e.to_string())?)
-                    .map_err(|e| e.to_string())?;
-            ensure(rel_err(got.iter(), case.pred.iter()) < 1e-9, || {
-                "gathered predictions differ".into()
-            })
+            fit_predict_matches(c, &case, &x_csv, &y_csv, &model, &pred)
         },
     );
 
