@@ -10,7 +10,7 @@ use spmd_gpu::{DeviceRows, Precision, Queue, Readback};
 use spmd_partials::ColumnMoments;
 use spmd_partials::ShiftedGram;
 
-use crate::cluster::squared_distance;
+use crate::cluster::{local_inertia, squared_distance};
 use crate::partials::{column_moments_cpu, leading_mean, shifted_gram_cpu};
 use crate::validate::{check_features, check_finite, find_non_finite};
 use crate::{Error, Float, Result};
@@ -58,11 +58,6 @@ impl<'a> Backend<'a> {
     /// Rank `rank`'s CPU.
     pub fn cpu(rank: usize) -> Self {
         Self { rank, gpu: None }
-    }
-
-    /// The backend of a [`Context`](crate::estimator::Context).
-    pub fn of(ctx: crate::estimator::Context<'a>) -> Result<Self> {
-        Self::new(ctx.rank(), ctx.queue)
     }
 
     /// This rank.
@@ -197,8 +192,8 @@ impl<'a> Backend<'a> {
     ) -> Result<(Array1<usize>, f64)> {
         check_features(centres.ncols(), x.ncols())?;
         check_finite("X", x, self.rank)?;
-        let mut labels = Array1::zeros(x.nrows());
-        match self.gpu {
+        let mut labels = vec![0; x.nrows()];
+        let total = match self.gpu {
             Some(g) if x.nrows() > 0 && centres.nrows() > 0 => {
                 let shift: Vec<f64> = centres
                     .mean_axis(ndarray::Axis(0))
@@ -211,20 +206,20 @@ impl<'a> Backend<'a> {
                     g.readback,
                     |row, label, _| labels[row] = label,
                 )?;
+                // Exact distances of the winners, in f64 whatever precision found them.
+                local_inertia(x, &centres.to_owned(), &labels)
             }
             _ => {
+                let mut total = 0.0;
                 for (label, row) in labels.iter_mut().zip(x.rows()) {
-                    *label = nearest_row(row, centres).0;
+                    let (nearest, distance) = nearest_row(row, centres);
+                    *label = nearest;
+                    total += distance;
                 }
+                total
             }
-        }
-        // Exact distances of the winners, in f64 whatever precision found them.
-        let total = labels
-            .iter()
-            .zip(x.rows())
-            .map(|(&c, row)| squared_distance(row, centres.row(c)))
-            .sum();
-        Ok((labels, total))
+        };
+        Ok((Array1::from(labels), total))
     }
 
     /// Per-class weighted sums of the rows, `classes x d`: row `i` (weight `weight(i)`) is

@@ -3,5 +3,5 @@
 mod contract;
 mod kmeans;
 
-pub(crate) use kmeans::squared_distance;
+pub(crate) use kmeans::{local_inertia, squared_distance};
 pub use kmeans::{FittedKMeans, Init, KMeans, KMeansParams, NInit};

@@ -9,7 +9,7 @@ mod sweep_x86;
 
 pub use params::{Init, KMeansParams, NInit};
 
-pub(crate) use lloyd::squared_distance;
+pub(crate) use lloyd::{local_inertia, squared_distance};
 
 use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Data, Ix2};
 use serde::{Deserialize, Serialize};
@@ -21,7 +21,7 @@ use crate::distributed::{agree, allreduce_or_fail, comm_or_world, global_shape};
 use crate::partials::{combine_column_moments, ColumnMoments};
 use crate::validate::{check_features, check_finite};
 use crate::{Error, Float, Result};
-use lloyd::{assign, local_inertia, CpuRows, Rows};
+use lloyd::{assign, CpuRows, Rows};
 
 /// scikit-learn's `KMeans` over all ranks' rows: centroids are global, labels stay with their
 /// rows.
