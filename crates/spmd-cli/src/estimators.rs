@@ -22,10 +22,10 @@ use crate::{CliError, ModelFile};
 pub struct FitInput<'a> {
     /// Features, viewed in place where the file allows.
     pub x: Rows<'a>,
-    /// Targets as `n x t` f64 and whether they were 1-D.
-    pub y: Option<(Array2<f64>, bool)>,
-    /// One weight per row.
-    pub sample_weight: Option<ndarray::Array1<f64>>,
+    /// Targets (`n x t`) and whether they were 1-D.
+    pub y: Option<(Rows<'a>, bool)>,
+    /// One weight per row (one column, checked).
+    pub sample_weight: Option<Rows<'a>>,
 }
 
 /// What a fit returns: the model file and, when asked for, this rank's per-row result
@@ -324,7 +324,7 @@ fn fit<E: Estimator>(
 }
 
 /// The fit with targets and weights in the features' precision `F` (they are small beside the
-/// features: converting them is a copy of n values each).
+/// features: each is converted once, a copy of n values a column).
 fn fit_in<E: Estimator, F: Float>(
     estimator: &E,
     ctx: Context<'_>,
@@ -334,11 +334,11 @@ fn fit_in<E: Estimator, F: Float>(
     let y = input
         .y
         .as_ref()
-        .map(|(y, single)| (y.mapv(F::from_f64_lossy), *single));
+        .map(|(y, single)| (y.to_owned_as::<F>(), *single));
     let w = input
         .sample_weight
         .as_ref()
-        .map(|w| w.mapv(F::from_f64_lossy));
+        .map(|w| w.to_owned_as::<F>().index_axis_move(ndarray::Axis(1), 0));
     let mut data = Dataset::new(x).maybe_sample_weight(w.as_ref().map(|w| w.view()));
     if let Some((y, single)) = &y {
         data = data.target_columns(y.view(), *single);

@@ -75,10 +75,12 @@ fn fit(comm: &Comm, a: &args::FitArgs) -> Result<(), CliError> {
     let input = agreed(comm, || {
         Ok(estimators::FitInput {
             x: x.rows()?,
-            y: y.map(|y| Ok::<_, CliError>((y.to_owned_as::<f64>()?, y.one_dimensional())))
+            y: y.as_ref()
+                .map(|y| Ok::<_, CliError>((y.rows()?, y.one_dimensional())))
                 .transpose()?,
             sample_weight: sample_weight
-                .map(|w| w.column_as::<f64>("sample_weight"))
+                .as_ref()
+                .map(|w| w.one_column("sample_weight"))
                 .transpose()?,
         })
     })?;

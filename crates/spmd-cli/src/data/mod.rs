@@ -77,6 +77,14 @@ pub enum Rows<'a> {
 }
 
 impl Rows<'_> {
+    /// The rows as `F` (a copy: for targets and weights, small beside the features).
+    pub fn to_owned_as<F: Float>(&self) -> Array2<F> {
+        match self {
+            Rows::F32(v) => v.mapv(|x| F::from_f64_lossy(f64::from(x))),
+            Rows::F64(v) => v.mapv(F::from_f64_lossy),
+        }
+    }
+
     /// Rows and columns.
     pub fn dim(&self) -> (usize, usize) {
         match self {
@@ -108,27 +116,30 @@ impl Table {
         self.one_dimensional
     }
 
-    /// The rows as `F` (targets and weights, which are small beside the features: a copy).
+    /// The rows as `F` (a copy: for targets and weights, small beside the features).
     pub fn to_owned_as<F: Float>(&self) -> Result<Array2<F>, CliError> {
-        Ok(match self.rows()? {
-            Rows::F32(v) => v.mapv(|x| F::from_f64_lossy(f64::from(x))),
-            Rows::F64(v) => v.mapv(F::from_f64_lossy),
-        })
+        Ok(self.rows()?.to_owned_as())
     }
 
-    /// The single column of a targets-like file as `F`; an error naming the file otherwise.
-    pub fn column_as<F: Float>(&self, what: &str) -> Result<Array1<F>, CliError> {
-        let all = self.to_owned_as::<F>()?;
-        if all.ncols() != 1 {
-            return Err(CliError::file(
+    /// The rows of a file that must hold one value per row (weights); an error naming the file
+    /// otherwise.
+    pub fn one_column(&self, what: &str) -> Result<Rows<'_>, CliError> {
+        let rows = self.rows()?;
+        match rows.dim().1 {
+            1 => Ok(rows),
+            k => Err(CliError::file(
                 &self.path,
-                format!(
-                    "{what} must be one value per row, found {} columns",
-                    all.ncols()
-                ),
-            ));
+                format!("{what} must be one value per row, found {k} columns"),
+            )),
         }
-        Ok(all.index_axis_move(Axis(1), 0))
+    }
+
+    /// The single column of a file as `F` (see [`one_column`](Self::one_column)).
+    pub fn column_as<F: Float>(&self, what: &str) -> Result<Array1<F>, CliError> {
+        Ok(self
+            .one_column(what)?
+            .to_owned_as::<F>()
+            .index_axis_move(Axis(1), 0))
     }
 }
 
