@@ -126,14 +126,13 @@ pub(crate) fn best_classes(scores: &ndarray::Array2<f64>, classes: &[i64]) -> nd
 
 /// $X W^\top + b$ for this rank's rows `x` (checked against `W`'s features and for finiteness):
 /// the scores of a linear classifier, `n x rows of W`, on the GPU when a queue is given.
-pub(crate) fn linear_scores<F: crate::Float, S: Data<Elem = F>>(
-    x: &ArrayBase<S, ndarray::Ix2>,
+pub(crate) fn linear_scores<F: crate::Float>(
+    backend: &crate::backend::Backend<'_>,
+    x: ndarray::ArrayView2<'_, F>,
     weights: &ndarray::Array2<f64>,
     intercept: &ndarray::Array1<f64>,
-    queue: Option<&spmd_gpu::Queue>,
 ) -> Result<ndarray::Array2<f64>> {
-    let backend = crate::backend::Backend::new(0, queue)?;
-    let mut scores = backend.rows_times(x.view(), weights.t())?;
+    let mut scores = backend.rows_times(x, weights.t())?;
     scores += intercept;
     Ok(scores)
 }

@@ -4,7 +4,7 @@ use ndarray::{Array2, ArrayView2, Axis};
 
 use super::{FittedKMeans, KMeans, KMeansParams};
 use crate::estimator::{
-    check_rows, estimator, params_checked_by, Context, Dataset, Fitted, Predict, Score, Transform,
+    estimator, params_checked_by, Context, Dataset, Fitted, Predict, Score, Transform,
 };
 use crate::{Float, Result};
 
@@ -35,8 +35,7 @@ impl Predict for FittedKMeans {
 
 impl Transform for FittedKMeans {
     fn transform<F: Float>(&self, ctx: Context<'_>, x: ArrayView2<'_, F>) -> Result<Array2<f64>> {
-        check_rows(ctx, x)?;
-        FittedKMeans::transform(self, &x)
+        self.transform_at(ctx.rank(), x)
     }
 }
 

@@ -4,6 +4,7 @@ use ndarray::{Array2, ArrayView2};
 
 use super::pca::{FittedPca, IncrementalPca, IncrementalPcaParams, Pca, PcaParams};
 use super::tsqr::{qr, svd, FittedQr, FittedSvd, Qr, Svd};
+use crate::backend::Backend;
 use crate::estimator::{
     check_rows, estimator, params_checked_by, Context, Fitted, InverseTransform, Params, Transform,
 };
@@ -43,8 +44,7 @@ impl Fitted for FittedPca {
 
 impl Transform for FittedPca {
     fn transform<F: Float>(&self, ctx: Context<'_>, x: ArrayView2<'_, F>) -> Result<Array2<f64>> {
-        check_rows(ctx, x)?;
-        FittedPca::transform(self, &x, ctx.queue)
+        self.transform_on(&Backend::new(ctx.rank(), ctx.queue)?, x)
     }
 }
 
@@ -91,7 +91,6 @@ impl Fitted for FittedSvd {
 
 impl Transform for FittedSvd {
     fn transform<F: Float>(&self, ctx: Context<'_>, x: ArrayView2<'_, F>) -> Result<Array2<f64>> {
-        check_rows(ctx, x)?;
-        FittedSvd::transform(self, &x)
+        self.transform_at(ctx.rank(), x)
     }
 }

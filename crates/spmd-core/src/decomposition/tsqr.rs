@@ -8,7 +8,6 @@ use spmd_gpu::Queue;
 
 use crate::backend::Backend;
 use crate::distributed::{comm_or_world, global_shape};
-use crate::validate::{check_features, check_finite};
 use crate::{Error, Float, Result};
 
 /// daal4py's distributed `qr`: $X = Q R$ over all ranks' rows, with $R$ global ($k \times d$,
@@ -375,9 +374,16 @@ impl FittedSvd {
         &self,
         x: &ArrayBase<S, Ix2>,
     ) -> Result<Array2<f64>> {
-        check_features(self.components.ncols(), x.ncols())?;
-        check_finite("X", x.view(), 0)?;
-        Ok(x.mapv(|v| v.as_f64()).dot(&self.components.t()))
+        self.transform_at(0, x.view())
+    }
+
+    /// [`transform`](Self::transform) on the CPU, errors naming `rank`.
+    pub(crate) fn transform_at<F: Float>(
+        &self,
+        rank: usize,
+        x: ArrayView2<'_, F>,
+    ) -> Result<Array2<f64>> {
+        Backend::cpu(rank).rows_times(x, self.components.t())
     }
 }
 

@@ -2,8 +2,8 @@
 //! `predict` gives labels, `transform` class probabilities (`predict_proba`), `score` accuracy.
 
 /// Implements the contract for a classifier `$estimator` with parameters `$params` and fitted
-/// type `$fitted`, whose inherent methods are `fit_weighted(x, y, w, queue)`,
-/// `predict(x, queue)`, `predict_proba(x, queue)` and `score(comm, x, y, queue)`.
+/// type `$fitted`, whose methods are `fit_weighted(x, y, w, queue)`, `predict_on(backend, x)`,
+/// `log_proba_on(backend, x)` and `score(comm, x, y, queue)`.
 macro_rules! classifier_contract {
     ($estimator:ty, $params:ty, $fitted:ty) => {
         $crate::estimator::params_checked_by!($params);
@@ -45,8 +45,9 @@ macro_rules! classifier_contract {
                 ctx: $crate::estimator::Context<'_>,
                 x: ndarray::ArrayView2<'_, F>,
             ) -> $crate::Result<ndarray::Array2<f64>> {
-                $crate::estimator::check_rows(ctx, x)?;
-                Ok(<$fitted>::predict(self, &x, ctx.queue)?
+                let backend = $crate::backend::Backend::new(ctx.rank(), ctx.queue)?;
+                Ok(self
+                    .predict_on(&backend, x)?
                     .mapv(|label| label as f64)
                     .insert_axis(ndarray::Axis(1)))
             }
@@ -58,8 +59,8 @@ macro_rules! classifier_contract {
                 ctx: $crate::estimator::Context<'_>,
                 x: ndarray::ArrayView2<'_, F>,
             ) -> $crate::Result<ndarray::Array2<f64>> {
-                $crate::estimator::check_rows(ctx, x)?;
-                self.predict_proba(&x, ctx.queue)
+                let backend = $crate::backend::Backend::new(ctx.rank(), ctx.queue)?;
+                Ok(self.log_proba_on(&backend, x)?.mapv(f64::exp))
             }
         }
 
@@ -69,11 +70,7 @@ macro_rules! classifier_contract {
                 ctx: $crate::estimator::Context<'_>,
                 data: &$crate::estimator::Dataset<'_, F>,
             ) -> $crate::Result<f64> {
-                let y = data.labels().and_then(|y| {
-                    $crate::estimator::check_rows(ctx, data.x())?;
-                    Ok(y.mapv(|v| v.as_f64()))
-                });
-                let y = $crate::distributed::agree(ctx.comm, y)?;
+                let y = $crate::distributed::agree(ctx.comm, data.labels())?.mapv(|v| v.as_f64());
                 <$fitted>::score(self, ctx.comm, &data.x(), &y, ctx.queue)
             }
         }

@@ -5,6 +5,7 @@ use spmd_gpu::Queue;
 
 use super::counts::Counts;
 use super::MultinomialNbParams;
+use crate::backend::Backend;
 use crate::classes::{best_classes, global_accuracy, linear_scores, log_softmax_rows, ClassLabel};
 use crate::{Error, Float, Result};
 
@@ -94,7 +95,15 @@ impl FittedMultinomialNb {
         x: &ArrayBase<S, Ix2>,
         queue: Option<&Queue>,
     ) -> Result<Array2<f64>> {
-        linear_scores(x, &self.feature_log_prob, &self.class_log_prior, queue)
+        self.scores_on(&Backend::new(0, queue)?, x.view())
+    }
+
+    fn scores_on<F: Float>(
+        &self,
+        backend: &Backend<'_>,
+        x: ArrayView2<'_, F>,
+    ) -> Result<Array2<f64>> {
+        linear_scores(backend, x, &self.feature_log_prob, &self.class_log_prior)
     }
 
     /// Log class probabilities of this rank's rows, `n x classes`. Local.
@@ -103,7 +112,16 @@ impl FittedMultinomialNb {
         x: &ArrayBase<S, Ix2>,
         queue: Option<&Queue>,
     ) -> Result<Array2<f64>> {
-        let mut jll = self.joint_log_likelihood(x, queue)?;
+        self.log_proba_on(&Backend::new(0, queue)?, x.view())
+    }
+
+    /// [`predict_log_proba`](Self::predict_log_proba) on `backend` (whose rank errors name).
+    pub(crate) fn log_proba_on<F: Float>(
+        &self,
+        backend: &Backend<'_>,
+        x: ArrayView2<'_, F>,
+    ) -> Result<Array2<f64>> {
+        let mut jll = self.scores_on(backend, x)?;
         log_softmax_rows(&mut jll);
         Ok(jll)
     }
@@ -123,8 +141,16 @@ impl FittedMultinomialNb {
         x: &ArrayBase<S, Ix2>,
         queue: Option<&Queue>,
     ) -> Result<Array1<i64>> {
-        let jll = self.joint_log_likelihood(x, queue)?;
-        Ok(best_classes(&jll, &self.classes))
+        self.predict_on(&Backend::new(0, queue)?, x.view())
+    }
+
+    /// [`predict`](Self::predict) on `backend` (whose rank errors name).
+    pub(crate) fn predict_on<F: Float>(
+        &self,
+        backend: &Backend<'_>,
+        x: ArrayView2<'_, F>,
+    ) -> Result<Array1<i64>> {
+        Ok(best_classes(&self.scores_on(backend, x)?, &self.classes))
     }
 
     /// Accuracy on all ranks' rows `x` with labels `y`. Every rank calls it.
@@ -141,7 +167,9 @@ impl FittedMultinomialNb {
         S: Data<Elem = F>,
         T: Data<Elem = L>,
     {
-        global_accuracy(comm, self.predict(x, queue), y)
+        let predicted =
+            Backend::new(comm.rank(), queue).and_then(|b| self.predict_on(&b, x.view()));
+        global_accuracy(comm, predicted, y)
     }
 }
 

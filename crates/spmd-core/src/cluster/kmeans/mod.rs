@@ -350,7 +350,16 @@ impl FittedKMeans {
         &self,
         x: &ArrayBase<S, Ix2>,
     ) -> Result<Array2<f64>> {
-        self.check_rows(self.rank, x.view())?;
+        self.transform_at(self.rank, x.view())
+    }
+
+    /// [`transform`](Self::transform), errors naming `rank`.
+    pub(crate) fn transform_at<F: Float>(
+        &self,
+        rank: usize,
+        x: ArrayView2<'_, F>,
+    ) -> Result<Array2<f64>> {
+        self.check_rows(rank, x)?;
         Ok(Array2::from_shape_fn(
             (x.nrows(), self.cluster_centers.nrows()),
             |(i, c)| squared_distance(x.row(i), self.cluster_centers.row(c)).sqrt(),

@@ -271,10 +271,18 @@ impl FittedPca {
         x: &ArrayBase<S, Ix2>,
         queue: Option<&Queue>,
     ) -> Result<Array2<f64>> {
+        self.transform_on(&Backend::new(self.rank, queue)?, x.view())
+    }
+
+    /// [`transform`](Self::transform) on `backend` (whose rank errors name).
+    pub(crate) fn transform_on<F: Float>(
+        &self,
+        backend: &Backend<'_>,
+        x: ArrayView2<'_, F>,
+    ) -> Result<Array2<f64>> {
         check_features(self.mean.len(), x.ncols())?;
-        let backend = Backend::new(self.rank, queue)?;
         let mean = self.mean.as_slice().unwrap_or(&[]);
-        let mut out = backend.centred_rows_times(x.view(), mean, self.components.t())?;
+        let mut out = backend.centred_rows_times(x, mean, self.components.t())?;
         if self.whiten {
             let scale = self
                 .explained_variance

@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 use spmd_comm::Comm;
 use spmd_gpu::Queue;
 
+use crate::backend::Backend;
 use crate::classes::{best_classes, global_accuracy, linear_scores, log_softmax_rows, ClassLabel};
 use crate::{Float, Result};
 
@@ -63,7 +64,15 @@ impl FittedLogisticRegression {
         x: &ArrayBase<S, Ix2>,
         queue: Option<&Queue>,
     ) -> Result<Array2<f64>> {
-        linear_scores(x, &self.coef, &self.intercept, queue)
+        self.scores_on(&Backend::new(0, queue)?, x.view())
+    }
+
+    fn scores_on<F: Float>(
+        &self,
+        backend: &Backend<'_>,
+        x: ArrayView2<'_, F>,
+    ) -> Result<Array2<f64>> {
+        linear_scores(backend, x, &self.coef, &self.intercept)
     }
 
     /// Class probabilities of this rank's rows, `n x n_classes`. Local.
@@ -81,7 +90,16 @@ impl FittedLogisticRegression {
         x: &ArrayBase<S, Ix2>,
         queue: Option<&Queue>,
     ) -> Result<Array2<f64>> {
-        let scores = self.decision_function(x, queue)?;
+        self.log_proba_on(&Backend::new(0, queue)?, x.view())
+    }
+
+    /// [`predict_log_proba`](Self::predict_log_proba) on `backend` (whose rank errors name).
+    pub(crate) fn log_proba_on<F: Float>(
+        &self,
+        backend: &Backend<'_>,
+        x: ArrayView2<'_, F>,
+    ) -> Result<Array2<f64>> {
+        let scores = self.scores_on(backend, x)?;
         let rows = scores.nrows();
         if self.coef.nrows() == 1 {
             // log p = -log(1 + e^-z), log(1 - p) = -log(1 + e^z).
@@ -106,8 +124,16 @@ impl FittedLogisticRegression {
         x: &ArrayBase<S, Ix2>,
         queue: Option<&Queue>,
     ) -> Result<Array1<i64>> {
-        let scores = self.decision_function(x, queue)?;
-        Ok(best_classes(&scores, &self.classes))
+        self.predict_on(&Backend::new(0, queue)?, x.view())
+    }
+
+    /// [`predict`](Self::predict) on `backend` (whose rank errors name).
+    pub(crate) fn predict_on<F: Float>(
+        &self,
+        backend: &Backend<'_>,
+        x: ArrayView2<'_, F>,
+    ) -> Result<Array1<i64>> {
+        Ok(best_classes(&self.scores_on(backend, x)?, &self.classes))
     }
 
     /// Accuracy on all ranks' rows `x` with labels `y` (scikit-learn's `score`). Every rank
@@ -125,7 +151,9 @@ impl FittedLogisticRegression {
         S: Data<Elem = F>,
         T: Data<Elem = L>,
     {
-        global_accuracy(comm, self.predict(x, queue), y)
+        let predicted =
+            Backend::new(comm.rank(), queue).and_then(|b| self.predict_on(&b, x.view()));
+        global_accuracy(comm, predicted, y)
     }
 }
 
