@@ -5,8 +5,6 @@
 // workgroup memory and no barriers (both are slow on software adapters). The host adds the
 // chunk partials in f64, which keeps f32 results accurate on long inputs.
 
-alias Real = f32;
-
 struct Params {
     rows: u32,       // rows in this block
     width4: u32,     // vec4s per row (row length padded to a multiple of 4)
@@ -24,12 +22,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> partials: array<vec4<Real>>;
 
 @compute @workgroup_size(64)
-fn main(
-    @builtin(workgroup_id) group: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
-    @builtin(local_invocation_index) lane: u32,
-) {
-    let index = (group.y * groups.x + group.x) * 64u + lane;
+fn main(id: Invocation) {
+    let index = flat_index(id);
     if (index >= params.tiles * params.chunks) {
         return;
     }

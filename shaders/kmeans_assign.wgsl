@@ -3,8 +3,6 @@
 // Distances are sums of squared differences (no norm expansion), so f32 stays accurate when
 // the data are far from the origin.
 
-alias Real = f32;
-
 struct Params {
     rows: u32,      // rows in this block
     width4: u32,    // vec4s per row and per centre
@@ -19,12 +17,8 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> distances: array<Real>;
 
 @compute @workgroup_size(64)
-fn main(
-    @builtin(workgroup_id) group: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
-    @builtin(local_invocation_index) lane: u32,
-) {
-    let row = (group.y * groups.x + group.x) * 64u + lane;
+fn main(id: Invocation) {
+    let row = flat_index(id);
     if (row >= params.rows) {
         return;
     }

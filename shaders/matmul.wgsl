@@ -2,8 +2,6 @@
 // (padded to t4 vec4s per row), y is rows x t4 vec4s. One invocation computes one row's block
 // of four outputs, reading x a vec4 at a time.
 
-alias Real = f32;
-
 struct Params {
     rows: u32,
     k4: u32,
@@ -17,12 +15,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> y: array<vec4<Real>>;
 
 @compute @workgroup_size(64)
-fn main(
-    @builtin(workgroup_id) group: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
-    @builtin(local_invocation_index) lane: u32,
-) {
-    let index = (group.y * groups.x + group.x) * 64u + lane;
+fn main(id: Invocation) {
+    let index = flat_index(id);
     if (index >= params.rows * params.t4) {
         return;
     }

@@ -2,8 +2,6 @@
 // sum, sum of squares, minimum and maximum of z (rows already shifted near their mean by the
 // host, so the sums stay accurate in f32). The host merges the chunks in f64.
 
-alias Real = f32;
-
 struct Params {
     rows: u32,       // rows in this block
     width4: u32,     // vec4s per row
@@ -16,12 +14,8 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> partials: array<vec4<Real>>;
 
 @compute @workgroup_size(64)
-fn main(
-    @builtin(workgroup_id) group: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
-    @builtin(local_invocation_index) lane: u32,
-) {
-    let index = (group.y * groups.x + group.x) * 64u + lane;
+fn main(id: Invocation) {
+    let index = flat_index(id);
     if (index >= params.chunks * params.width4) {
         return;
     }

@@ -2,8 +2,6 @@
 // invocation for (chunk, j4, col) writes the vec4 sum over its chunk's rows i of
 // x[i, 4 j4 .. 4 j4 + 4] * r[i, col]; the host adds the chunks' partials in f64.
 
-alias Real = f32;
-
 struct Params {
     rows: u32,
     k4: u32,
@@ -17,12 +15,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> out: array<vec4<Real>>;
 
 @compute @workgroup_size(64)
-fn main(
-    @builtin(workgroup_id) group: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
-    @builtin(local_invocation_index) lane: u32,
-) {
-    let index = (group.y * groups.x + group.x) * 64u + lane;
+fn main(id: Invocation) {
+    let index = flat_index(id);
     let per_chunk = params.k4 * params.t;
     let chunks = (params.rows + params.chunk - 1u) / params.chunk;
     if (index >= chunks * per_chunk) {

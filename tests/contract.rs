@@ -172,3 +172,56 @@ fn a_supervised_fit_without_targets_names_the_need() {
     let err = Estimator::fit(&ridge, Context::cpu(&comm), &Dataset::new(x.view())).unwrap_err();
     assert!(err.to_string().contains("needs targets"), "{err}");
 }
+
+/// The fitted model's outputs on `queue`'s GPU and on the CPU, for rows `x`.
+fn on_gpu_and_cpu<E: Estimator>(
+    queue: &spmd_learn::Queue,
+    params: Value,
+    output: impl Fn(&E::Fitted, Context<'_>, ArrayView2<'_, f64>) -> Array2<f64>,
+) -> (Array2<f64>, Array2<f64>) {
+    let (x, y) = data();
+    let fitted = fit::<E>(params, x.view(), y.view());
+    let comm = Comm::single();
+    (
+        output(&fitted, Context::new(&comm, Some(queue)), x.view()),
+        output(&fitted, Context::cpu(&comm), x.view()),
+    )
+}
+
+#[test]
+fn a_model_predicts_and_transforms_on_the_gpu_as_on_the_cpu() {
+    let Some(queue) = spmd_learn::Queue::shared_for_tests() else {
+        return;
+    };
+    let tol = if queue.info().supports_f64 {
+        1e-10
+    } else {
+        1e-4
+    };
+    fn predict<M: Predict>(m: &M, ctx: Context<'_>, x: ArrayView2<'_, f64>) -> Array2<f64> {
+        m.predict(ctx, x).unwrap()
+    }
+    fn transform<M: Transform>(m: &M, ctx: Context<'_>, x: ArrayView2<'_, f64>) -> Array2<f64> {
+        m.transform(ctx, x).unwrap()
+    }
+    let pairs = [
+        on_gpu_and_cpu::<LinearRegression>(queue, json!({}), predict),
+        on_gpu_and_cpu::<Ridge>(queue, json!({"alpha": 0.5}), predict),
+        on_gpu_and_cpu::<Pca>(queue, json!({"n_components": 2}), transform),
+        on_gpu_and_cpu::<IncrementalPca>(queue, json!({"n_components": 2}), transform),
+        on_gpu_and_cpu::<Svd>(queue, json!({}), transform),
+        on_gpu_and_cpu::<KMeans>(
+            queue,
+            json!({"n_clusters": 3, "random_state": 0}),
+            transform,
+        ),
+        on_gpu_and_cpu::<StandardScaler>(queue, json!({}), transform),
+        on_gpu_and_cpu::<MinMaxScaler>(queue, json!({}), transform),
+        on_gpu_and_cpu::<MaxAbsScaler>(queue, json!({}), transform),
+    ];
+    for (i, (gpu, cpu)) in pairs.iter().enumerate() {
+        assert_eq!(gpu.dim(), cpu.dim());
+        let err = common::rel_err(gpu.iter(), cpu.iter());
+        assert!(err < tol, "estimator {i}: GPU differs from CPU by {err:e}");
+    }
+}

@@ -202,3 +202,36 @@ fn f32_input_matches_sklearn_within_f32_accuracy() {
         .zip(&labels)
         .all(|(&a, &b)| a as i64 == b));
 }
+
+#[test]
+fn transform_predict_and_score_match_f64_reference_on_cpu_and_gpu() {
+    use spmd_learn::estimator::{Context, Dataset, Predict, Score, Transform};
+    let x = x();
+    let init: Array2<f64> = npy::<f64>("given_init.npy").into_dimensionality().unwrap();
+    let comm = Comm::single();
+    let fitted = KMeans::new(5)
+        .init(Init::Given(init))
+        .comm(comm.clone())
+        .fit(&x, None)
+        .unwrap();
+    let centres = fitted.cluster_centers();
+    let want = Array2::from_shape_fn((x.nrows(), 5), |(i, c)| {
+        (&x.row(i) - &centres.row(c)).mapv(|v| v * v).sum().sqrt()
+    });
+    for queue in [None, Queue::shared_for_tests()] {
+        let ctx = Context::new(&comm, queue);
+        let tol = match queue {
+            Some(q) if !q.info().supports_f64 => 1e-5,
+            _ => 1e-12,
+        };
+        let got = Transform::transform(&fitted, ctx, x.view()).unwrap();
+        assert!(rel_err(&got, &want) < tol, "{:?}", queue.map(|q| q.info()));
+        let labels = Predict::predict(&fitted, ctx, x.view()).unwrap();
+        assert_eq!(labels.column(0).mapv(|l| l as usize), fitted.labels());
+        let score = Score::score(&fitted, ctx, &Dataset::new(x.view())).unwrap();
+        assert!((score + fitted.inertia()).abs() < 1e-9 * fitted.inertia());
+        // f32 rows reach the kernel as f32.
+        let got = Transform::transform(&fitted, ctx, x.mapv(|v| v as f32).view()).unwrap();
+        assert!(rel_err(&got, &want) < 1e-5);
+    }
+}

@@ -195,14 +195,11 @@ impl<'a> Backend<'a> {
         let mut labels = vec![0; x.nrows()];
         let total = match self.gpu {
             Some(g) if x.nrows() > 0 && centres.nrows() > 0 => {
-                let shift: Vec<f64> = centres
-                    .mean_axis(ndarray::Axis(0))
-                    .map_or_else(|| vec![0.0; x.ncols()], |m| m.to_vec());
                 spmd_gpu::kernels::kmeans::assign(
                     g.queue,
                     x,
                     centres,
-                    &shift,
+                    &mean_row(centres),
                     g.readback,
                     |row, label, _| labels[row] = label,
                 )?;
@@ -220,6 +217,46 @@ impl<'a> Backend<'a> {
             }
         };
         Ok((Array1::from(labels), total))
+    }
+
+    /// The Euclidean distance of each row of `x` to every row of `centres` (`k x d`), `n x k`.
+    /// Checks the width and that `x` is finite. Both devices sum squared differences (no norm
+    /// expansion); the GPU about the centres' mean, the CPU in f64 over row blocks in parallel.
+    pub fn distances<F: Float>(
+        &self,
+        x: ArrayView2<'_, F>,
+        centres: ArrayView2<'_, f64>,
+    ) -> Result<Array2<f64>> {
+        check_features(centres.ncols(), x.ncols())?;
+        check_finite("X", x, self.rank)?;
+        let k = centres.nrows();
+        let squared = match self.gpu {
+            Some(g) if x.nrows() > 0 && k > 0 => spmd_gpu::kernels::kmeans::squared_distances(
+                g.queue,
+                x,
+                centres,
+                &mean_row(centres),
+                g.readback,
+            )?,
+            _ => {
+                let mut out = Array2::zeros((x.nrows(), k));
+                if let Some(values) = out.as_slice_mut().filter(|_| k > 0) {
+                    values
+                        .par_chunks_mut(BLOCK_ROWS * k)
+                        .enumerate()
+                        .for_each(|(b, chunk)| {
+                            for (i, row) in chunk.chunks_exact_mut(k).enumerate() {
+                                let point = x.row(b * BLOCK_ROWS + i);
+                                for (d, centre) in row.iter_mut().zip(centres.rows()) {
+                                    *d = squared_distance(point, centre);
+                                }
+                            }
+                        });
+                }
+                out
+            }
+        };
+        Ok(squared.mapv_into(f64::sqrt))
     }
 
     /// Per-class weighted sums of the rows, `classes x d`: row `i` (weight `weight(i)`) is
@@ -281,6 +318,13 @@ fn block_times<F: Float>(
         None => x.mapv(|v| v.as_f64()),
     };
     z.dot(&w)
+}
+
+/// The mean of the rows of `centres` (zeros with none): a shift near the data for the GPU.
+fn mean_row(centres: ArrayView2<'_, f64>) -> Vec<f64> {
+    centres
+        .mean_axis(ndarray::Axis(0))
+        .map_or_else(|| vec![0.0; centres.ncols()], |m| m.to_vec())
 }
 
 /// The nearest row of `centres` to `x` (ties to the lowest index) and its squared distance.

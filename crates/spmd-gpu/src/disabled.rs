@@ -84,24 +84,28 @@ impl DeviceRows {
     }
 }
 
+/// Stub kernel functions: each takes a [`Queue`] (or rows on one), which cannot exist in this
+/// build, so its body is `match queue.never {}`.
+macro_rules! unreachable_kernels {
+    ($($(#[$doc:meta])* pub fn $name:ident$(<$g:ident: $bound:ident>)?($queue:ident: $qty:ty $(, $arg:ident: $ty:ty)* $(,)?) -> $ret:ty;)*) => {$(
+        $(#[$doc])*
+        pub fn $name$(<$g: $bound>)?($queue: $qty $(, $arg: $ty)*) -> $ret {
+            $(let _ = $arg;)*
+            match $queue.never {}
+        }
+    )*};
+}
+
 /// The kernels' entry points; unreachable without a [`Queue`].
+#[rustfmt::skip]
 pub mod kernels {
     /// Gram matrix and column sums.
     pub mod gram {
         use super::super::*;
         pub use spmd_partials::ShiftedGram;
-
-        /// WGSL of the kernel (validated in tests in every build).
-        pub const SOURCE: &str = include_str!("../../../shaders/gram.wgsl");
-
-        /// Unreachable: there is no queue.
-        pub fn shifted_gram<F: HostFloat>(
-            queue: &Queue,
-            _parts: &[ArrayView2<'_, F>],
-            _shift: &[f64],
-            _readback: Readback,
-        ) -> Result<ShiftedGram> {
-            match queue.never {}
+        unreachable_kernels! {
+            /// Unreachable: there is no queue.
+            pub fn shifted_gram<F: HostFloat>(queue: &Queue, parts: &[ArrayView2<'_, F>], shift: &[f64], readback: Readback) -> Result<ShiftedGram>;
         }
     }
 
@@ -109,95 +113,42 @@ pub mod kernels {
     pub mod moments {
         use super::super::*;
         pub use spmd_partials::ColumnMoments;
-
-        /// WGSL of the kernel.
-        pub const SOURCE: &str = include_str!("../../../shaders/moments.wgsl");
-
-        /// Unreachable: there is no queue.
-        pub fn column_moments<F: HostFloat>(
-            queue: &Queue,
-            _x: ArrayView2<'_, F>,
-            _shift: &[f64],
-            _readback: Readback,
-        ) -> Result<ColumnMoments> {
-            match queue.never {}
+        unreachable_kernels! {
+            /// Unreachable: there is no queue.
+            pub fn column_moments<F: HostFloat>(queue: &Queue, x: ArrayView2<'_, F>, shift: &[f64], readback: Readback) -> Result<ColumnMoments>;
         }
     }
 
     /// $X W$.
     pub mod matmul {
         use super::super::*;
-
-        /// WGSL of the kernel.
-        pub const SOURCE: &str = include_str!("../../../shaders/matmul.wgsl");
-
-        /// Unreachable: there is no queue.
-        pub fn matmul<F: HostFloat>(
-            queue: &Queue,
-            _x: ArrayView2<'_, F>,
-            _w: ArrayView2<'_, f64>,
-            _readback: Readback,
-        ) -> Result<Array2<f64>> {
-            match queue.never {}
-        }
-
-        /// Unreachable: there is no queue.
-        pub fn matmul_resident(
-            queue: &Queue,
-            _x: &DeviceRows,
-            _w: ArrayView2<'_, f64>,
-            _readback: Readback,
-        ) -> Result<Array2<f64>> {
-            match queue.never {}
+        unreachable_kernels! {
+            /// Unreachable: there is no queue.
+            pub fn matmul<F: HostFloat>(queue: &Queue, x: ArrayView2<'_, F>, w: ArrayView2<'_, f64>, readback: Readback) -> Result<Array2<f64>>;
+            /// Unreachable: there is no queue.
+            pub fn matmul_resident(queue: &Queue, x: &DeviceRows, w: ArrayView2<'_, f64>, readback: Readback) -> Result<Array2<f64>>;
         }
     }
 
     /// $X^\top R$.
     pub mod xt_r {
         use super::super::*;
-
-        /// WGSL of the kernel.
-        pub const SOURCE: &str = include_str!("../../../shaders/xt_r.wgsl");
-
-        /// Unreachable: there is no queue.
-        pub fn xt_r(
-            queue: &Queue,
-            _x: &DeviceRows,
-            _r: ArrayView2<'_, f64>,
-            _readback: Readback,
-        ) -> Result<Array2<f64>> {
-            match queue.never {}
+        unreachable_kernels! {
+            /// Unreachable: there is no queue.
+            pub fn xt_r(queue: &Queue, x: &DeviceRows, r: ArrayView2<'_, f64>, readback: Readback) -> Result<Array2<f64>>;
         }
     }
 
-    /// Nearest centres.
+    /// Nearest centres and distances to every centre.
     pub mod kmeans {
         use super::super::*;
-
-        /// WGSL of the kernel.
-        pub const SOURCE: &str = include_str!("../../../shaders/kmeans_assign.wgsl");
-
-        /// Unreachable: there is no queue.
-        pub fn assign<F: HostFloat>(
-            queue: &Queue,
-            _x: ArrayView2<'_, F>,
-            _centres: ArrayView2<'_, f64>,
-            _shift: &[f64],
-            _readback: Readback,
-            _visit: impl FnMut(usize, usize, f64),
-        ) -> Result<()> {
-            match queue.never {}
-        }
-
-        /// Unreachable: there is no queue.
-        pub fn assign_resident(
-            queue: &Queue,
-            _x: &DeviceRows,
-            _centres: ArrayView2<'_, f64>,
-            _readback: Readback,
-            _visit: impl FnMut(usize, usize, f64),
-        ) -> Result<()> {
-            match queue.never {}
+        unreachable_kernels! {
+            /// Unreachable: there is no queue.
+            pub fn assign<F: HostFloat>(queue: &Queue, x: ArrayView2<'_, F>, centres: ArrayView2<'_, f64>, shift: &[f64], readback: Readback, visit: impl FnMut(usize, usize, f64)) -> Result<()>;
+            /// Unreachable: there is no queue.
+            pub fn assign_resident(queue: &Queue, x: &DeviceRows, centres: ArrayView2<'_, f64>, readback: Readback, visit: impl FnMut(usize, usize, f64)) -> Result<()>;
+            /// Unreachable: there is no queue.
+            pub fn squared_distances<F: HostFloat>(queue: &Queue, x: ArrayView2<'_, F>, centres: ArrayView2<'_, f64>, shift: &[f64], readback: Readback) -> Result<Array2<f64>>;
         }
     }
 }

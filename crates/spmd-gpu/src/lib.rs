@@ -7,10 +7,14 @@
 //!   $\sum_i z_i$ for $z_i = [x_i, y_i] - s$ (a shift that keeps f32 accurate);
 //! - [`kernels::matmul::matmul`]: $X W$ for predictions;
 //! - [`kernels::kmeans::assign`]: nearest centre and squared distance of each row;
+//! - [`kernels::kmeans::squared_distances`]: squared distance of each row to every centre;
 //! - [`kernels::moments::column_moments`]: per-column count, mean, centred sum of squares, min
 //!   and max;
 //! - [`kernels::matmul::matmul_resident`] and [`kernels::xt_r::xt_r`]: $X W$ and $X^\top R$ on
 //!   rows kept on the device ([`DeviceRows`]) across the iterations of a solver.
+//!
+//! Every kernel's WGSL is `shaders/common.wgsl` (the element type and the invocation numbering)
+//! followed by its own file ([`shaders`]).
 //!
 //! Inputs larger than the device's storage-binding limit are streamed in row blocks through
 //! reused buffers. Kernels run in f64 where the adapter has `SHADER_F64`, otherwise in f32 with
@@ -37,6 +41,7 @@ mod readback;
 #[cfg(feature = "gpu")]
 mod result_buffer;
 mod selection;
+pub mod shaders;
 mod testing;
 pub use testing::gpu_required;
 
@@ -50,16 +55,8 @@ pub use precision::{KernelFloat, Precision};
 pub use queue::Queue;
 pub use queue_info::{QueueInfo, QueueOptions};
 pub use readback::Readback;
+pub use shaders::SHADERS;
 pub use spmd_partials::HostFloat;
 
 /// Result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// The WGSL sources, by kernel name (each is `shaders/<name>.wgsl`).
-pub const SHADERS: &[(&str, &str)] = &[
-    ("gram", kernels::gram::SOURCE),
-    ("kmeans_assign", kernels::kmeans::SOURCE),
-    ("matmul", kernels::matmul::SOURCE),
-    ("moments", kernels::moments::SOURCE),
-    ("xt_r", kernels::xt_r::SOURCE),
-];

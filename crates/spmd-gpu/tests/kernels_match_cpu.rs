@@ -260,3 +260,51 @@ fn resident_products_match_f64_reference() {
         assert!(err.to_string().contains("4 rows but r has 5"), "{err}");
     }
 }
+
+#[test]
+fn squared_distances_match_f64_reference_far_from_the_origin() {
+    use spmd_gpu::kernels::kmeans::squared_distances;
+    for queue in queues() {
+        for (rows, d, k) in [(1, 1, 1), (300, 5, 3), (1000, 13, 7)] {
+            // Data and centres near 1e4: a shift near them keeps f32 sums of squares accurate.
+            let x = data(rows, d, 11, 1e4);
+            let centres = data(k, d, 12, 1e4);
+            let shift: Vec<f64> = centres.mean_axis(ndarray::Axis(0)).unwrap().to_vec();
+            let want = Array2::from_shape_fn((rows, k), |(i, c)| {
+                (&x.row(i) - &centres.row(c)).mapv(|v| v * v).sum()
+            });
+            let got = squared_distances(&queue, x.view(), centres.view(), &shift, Readback::Staged)
+                .unwrap();
+            let tol = if queue.info().supports_f64 {
+                1e-12
+            } else {
+                1e-5
+            };
+            assert_eq!(got.dim(), (rows, k));
+            assert!(
+                max_rel_err(got.as_slice().unwrap(), want.as_slice().unwrap()) <= tol,
+                "{rows} x {d}, k={k} on {}",
+                queue.info()
+            );
+            let x32 = x.mapv(|v| v as f32);
+            let got =
+                squared_distances(&queue, x32.view(), centres.view(), &shift, Readback::Staged)
+                    .unwrap();
+            let want32 = Array2::from_shape_fn((rows, k), |(i, c)| {
+                (&x32.row(i).mapv(f64::from) - &centres.row(c))
+                    .mapv(|v| v * v)
+                    .sum()
+            });
+            assert!(max_rel_err(got.as_slice().unwrap(), want32.as_slice().unwrap()) < 1e-4);
+        }
+        let err = squared_distances(
+            &queue,
+            data(4, 2, 1, 0.0).view(),
+            data(3, 3, 1, 0.0).view(),
+            &[0.0; 2],
+            Readback::Staged,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("kmeans_distances"), "{err}");
+    }
+}

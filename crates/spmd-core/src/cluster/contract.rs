@@ -35,7 +35,7 @@ impl Predict for FittedKMeans {
 
 impl Transform for FittedKMeans {
     fn transform<F: Float>(&self, ctx: Context<'_>, x: ArrayView2<'_, F>) -> Result<Array2<f64>> {
-        self.transform_at(ctx.rank(), x)
+        self.transform_on(ctx.rank(), x, ctx.queue)
     }
 }
 

@@ -91,6 +91,6 @@ impl Fitted for FittedSvd {
 
 impl Transform for FittedSvd {
     fn transform<F: Float>(&self, ctx: Context<'_>, x: ArrayView2<'_, F>) -> Result<Array2<f64>> {
-        self.transform_at(ctx.rank(), x)
+        self.transform_on(&Backend::new(ctx.rank(), ctx.queue)?, x)
     }
 }

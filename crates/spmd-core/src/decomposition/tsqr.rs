@@ -374,16 +374,16 @@ impl FittedSvd {
         &self,
         x: &ArrayBase<S, Ix2>,
     ) -> Result<Array2<f64>> {
-        self.transform_at(0, x.view())
+        self.transform_on(&Backend::cpu(0), x.view())
     }
 
-    /// [`transform`](Self::transform) on the CPU, errors naming `rank`.
-    pub(crate) fn transform_at<F: Float>(
+    /// [`transform`](Self::transform) on `backend`'s device.
+    pub(crate) fn transform_on<F: Float>(
         &self,
-        rank: usize,
+        backend: &Backend<'_>,
         x: ArrayView2<'_, F>,
     ) -> Result<Array2<f64>> {
-        Backend::cpu(rank).rows_times(x, self.components.t())
+        backend.rows_times(x, self.components.t())
     }
 }
 

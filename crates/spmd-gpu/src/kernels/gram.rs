@@ -10,9 +10,6 @@ pub use spmd_partials::ShiftedGram;
 
 use crate::{Error, HostFloat, Precision, Queue, Readback, Result};
 
-/// WGSL of the kernel.
-pub const SOURCE: &str = include_str!("../../../../shaders/gram.wgsl");
-
 const NAME: &str = "gram";
 /// Rows per streamed block unless the binding limit or the queue's options say fewer.
 const DEFAULT_BLOCK_ROWS: usize = 1 << 16;
@@ -89,7 +86,7 @@ fn run<F: HostFloat, R: KernelFloat>(
     let max_chunks = block_rows.div_ceil(chunk_rows);
     let out_elems = max_chunks * tiles.len() * 16;
 
-    let pipeline = queue.pipeline(NAME, precision, SOURCE)?;
+    let pipeline = queue.pipeline(NAME, precision, crate::shaders::GRAM)?;
     let z_buffer = input_buffer(queue, "gram rows", block_rows * padded * elem);
     let tile_buffer = input_buffer(queue, "gram tiles", tiles.len() * 8);
     queue

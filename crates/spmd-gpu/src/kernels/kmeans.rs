@@ -1,6 +1,6 @@
-//! Nearest-centre assignment for k-means, streamed in row blocks.
+//! Nearest-centre assignment and distances to every centre for k-means, streamed in row blocks.
 
-use ndarray::ArrayView2;
+use ndarray::{Array2, ArrayView2};
 
 use super::{input_buffer, record_dispatch, uniform_buffer};
 use crate::pack::pack_rows;
@@ -8,10 +8,9 @@ use crate::result_buffer::ResultBuffer;
 use crate::DeviceRows;
 use crate::{Error, HostFloat, KernelFloat, Precision, Queue, Readback, Result};
 
-/// WGSL of the kernel.
-pub const SOURCE: &str = include_str!("../../../../shaders/kmeans_assign.wgsl");
-
 const NAME: &str = "kmeans_assign";
+const DISTANCES: &str = "kmeans_distances";
+const DEFAULT_BLOCK_ROWS: usize = 1 << 16;
 
 /// For each row of `x`, calls `visit(row, label, squared_distance)` with its nearest centre
 /// (rows of `centres`, `k x d`), computed on the GPU block by block. Ties go to the lowest label.
@@ -90,7 +89,7 @@ fn run<R: KernelFloat>(
         &mut packed_centres,
         None,
     );
-    let pipeline = queue.pipeline(NAME, x.precision(), SOURCE)?;
+    let pipeline = queue.pipeline(NAME, x.precision(), crate::shaders::KMEANS_ASSIGN)?;
     let centre_buffer = input_buffer(queue, "kmeans centres", packed_centres.len() * elem);
     queue
         .queue
@@ -126,4 +125,110 @@ fn run<R: KernelFloat>(
         })?;
     }
     Ok(())
+}
+
+/// The squared distance of each row of `x` to every row of `centres` (`k x d`), `n x k`, computed
+/// on the GPU block by block as sums of squared differences of the rows and centres less `shift`
+/// (near the data, which keeps f32 accurate).
+///
+/// ```no_run
+/// use ndarray::array;
+/// use spmd_gpu::{kernels::kmeans::squared_distances, Queue, Readback};
+///
+/// let queue = Queue::new()?;
+/// let x = array![[0.0_f32, 0.0], [3.0, 4.0]];
+/// let centres = array![[0.0, 0.0]];
+/// let d = squared_distances(&queue, x.view(), centres.view(), &[0.0, 0.0], Readback::Staged)?;
+/// assert_eq!(d, array![[0.0], [25.0]]);
+/// # Ok::<(), spmd_gpu::Error>(())
+/// ```
+pub fn squared_distances<F: HostFloat>(
+    queue: &Queue,
+    x: ArrayView2<'_, F>,
+    centres: ArrayView2<'_, f64>,
+    shift: &[f64],
+    readback: Readback,
+) -> Result<Array2<f64>> {
+    if x.ncols() != centres.ncols() || shift.len() != x.ncols() {
+        return Err(Error::Shape {
+            kernel: DISTANCES,
+            message: format!(
+                "x has {} columns, centres {} x {}, shift {}",
+                x.ncols(),
+                centres.nrows(),
+                centres.ncols(),
+                shift.len()
+            ),
+        });
+    }
+    match queue.precision_for::<F>() {
+        Precision::F32 => run_distances::<F, f32>(queue, x, centres, shift, readback),
+        Precision::F64 => run_distances::<F, f64>(queue, x, centres, shift, readback),
+    }
+}
+
+fn run_distances<F: HostFloat, R: KernelFloat>(
+    queue: &Queue,
+    x: ArrayView2<'_, F>,
+    centres: ArrayView2<'_, f64>,
+    shift: &[f64],
+    readback: Readback,
+) -> Result<Array2<f64>> {
+    let (rows, k, w4) = (x.nrows(), centres.nrows(), x.ncols().div_ceil(4).max(1));
+    let mut out = Array2::zeros((rows, k));
+    if rows == 0 || k == 0 {
+        return Ok(out);
+    }
+    let elem = std::mem::size_of::<R>();
+    let block_rows = queue
+        .block_rows(w4 * 4 * elem, DEFAULT_BLOCK_ROWS)
+        .min(queue.block_rows(k * elem, DEFAULT_BLOCK_ROWS))
+        .min((u32::MAX as usize / k).max(1))
+        .min(rows);
+    let precision = queue.precision_for::<F>();
+    let pipeline = queue.pipeline(DISTANCES, precision, crate::shaders::KMEANS_DISTANCES)?;
+    let mut packed_centres = vec![R::default(); k * w4 * 4];
+    pack_rows(
+        &[centres],
+        Some(shift),
+        0,
+        k,
+        w4 * 4,
+        &mut packed_centres,
+        None,
+    );
+    let centre_buffer = input_buffer(queue, "kmeans centres", packed_centres.len() * elem);
+    queue
+        .queue
+        .write_buffer(&centre_buffer, 0, bytemuck::cast_slice(&packed_centres));
+    let x_buffer = input_buffer(queue, "kmeans rows", block_rows * w4 * 4 * elem);
+    let result = ResultBuffer::new(queue, "kmeans distances", block_rows * k * elem, readback)?;
+    let mut host_rows = vec![R::default(); block_rows * w4 * 4];
+
+    for start in (0..rows).step_by(block_rows) {
+        let n = block_rows.min(rows - start);
+        pack_rows(&[x], Some(shift), start, n, w4 * 4, &mut host_rows, None);
+        queue
+            .queue
+            .write_buffer(&x_buffer, 0, bytemuck::cast_slice(&host_rows[..n * w4 * 4]));
+        let params = uniform_buffer(queue, "kmeans params", &[n as u32, w4 as u32, k as u32, 0]);
+        let bytes = n * k * elem;
+        let mut encoder = queue.device.create_command_encoder(&Default::default());
+        record_dispatch(
+            queue,
+            &mut encoder,
+            &pipeline,
+            &[&params, &x_buffer, &centre_buffer, result.binding()],
+            n * k,
+        );
+        result.record_copy(&mut encoder, bytes);
+        queue.submit_and_wait(encoder)?;
+        result.read::<R, _>(queue, bytes, |d| {
+            let block = out.slice_mut(ndarray::s![start..start + n, ..]);
+            for (o, v) in block.into_iter().zip(d) {
+                *o = v.to_f64().max(0.0);
+            }
+        })?;
+    }
+    Ok(out)
 }

@@ -8,9 +8,6 @@ use crate::result_buffer::ResultBuffer;
 use crate::KernelFloat;
 use crate::{DeviceRows, Error, HostFloat, Precision, Queue, Readback, Result};
 
-/// WGSL of the kernel.
-pub const SOURCE: &str = include_str!("../../../../shaders/matmul.wgsl");
-
 const NAME: &str = "matmul";
 const DEFAULT_BLOCK_ROWS: usize = 1 << 16;
 
@@ -64,7 +61,7 @@ fn run<F: HostFloat, R: KernelFloat>(
         .min(queue.block_rows(t4 * 4 * elem, DEFAULT_BLOCK_ROWS))
         .min(rows);
 
-    let pipeline = queue.pipeline(NAME, precision, SOURCE)?;
+    let pipeline = queue.pipeline(NAME, precision, crate::shaders::MATMUL)?;
     let w_buffer = weights_buffer::<R>(queue, w, k4, t4);
     let x_buffer = input_buffer(queue, "matmul x", block_rows * k4 * 4 * elem);
     let result = ResultBuffer::new(queue, "matmul y", block_rows * t4 * 4 * elem, readback)?;
@@ -169,7 +166,7 @@ fn run_resident<R: KernelFloat>(
     }
     let t4 = t.div_ceil(4);
     let elem = std::mem::size_of::<R>();
-    let pipeline = queue.pipeline(NAME, x.precision(), SOURCE)?;
+    let pipeline = queue.pipeline(NAME, x.precision(), crate::shaders::MATMUL)?;
     let w_buffer = weights_buffer::<R>(queue, w, k4, t4);
     let result = ResultBuffer::new(queue, "matmul y", largest * t4 * 4 * elem, readback)?;
     for rows in &x.blocks {

@@ -9,9 +9,6 @@ pub use spmd_partials::ColumnMoments;
 
 use crate::{Error, HostFloat, KernelFloat, Precision, Queue, Readback, Result};
 
-/// WGSL of the kernel.
-pub const SOURCE: &str = include_str!("../../../../shaders/moments.wgsl");
-
 const NAME: &str = "moments";
 const DEFAULT_BLOCK_ROWS: usize = 1 << 16;
 const CHUNK_ROWS: usize = 256;
@@ -56,7 +53,7 @@ fn run<F: HostFloat, R: KernelFloat>(
         .min(rows);
     let max_chunks = block_rows.div_ceil(CHUNK_ROWS);
 
-    let pipeline = queue.pipeline(NAME, precision, SOURCE)?;
+    let pipeline = queue.pipeline(NAME, precision, crate::shaders::MOMENTS)?;
     let z_buffer = input_buffer(queue, "moments rows", block_rows * w4 * 4 * elem);
     let result = ResultBuffer::new(
         queue,

@@ -6,9 +6,6 @@ use super::{input_buffer, record_dispatch, uniform_buffer};
 use crate::result_buffer::ResultBuffer;
 use crate::{DeviceRows, Error, KernelFloat, Precision, Queue, Readback, Result};
 
-/// WGSL of the kernel.
-pub const SOURCE: &str = include_str!("../../../../shaders/xt_r.wgsl");
-
 const NAME: &str = "xt_r";
 /// Rows each invocation sums.
 const CHUNK: usize = 256;
@@ -49,7 +46,7 @@ fn run<R: KernelFloat>(
         return Ok(out);
     }
     let elem = std::mem::size_of::<R>();
-    let pipeline = queue.pipeline(NAME, x.precision(), SOURCE)?;
+    let pipeline = queue.pipeline(NAME, x.precision(), crate::shaders::XT_R)?;
     let r_buffer = input_buffer(queue, "xt_r r", largest * t * elem);
     let partial_bytes = largest.div_ceil(CHUNK) * k4 * t * 4 * elem;
     let result = ResultBuffer::new(queue, "xt_r partials", partial_bytes, readback)?;

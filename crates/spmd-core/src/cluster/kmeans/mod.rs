@@ -19,7 +19,6 @@ use spmd_gpu::Queue;
 use crate::backend::Backend;
 use crate::distributed::{agree, allreduce_or_fail, comm_or_world, global_shape};
 use crate::partials::{combine_column_moments, ColumnMoments};
-use crate::validate::{check_features, check_finite};
 use crate::{Error, Float, Result};
 use lloyd::{assign, CpuRows, Rows};
 
@@ -350,20 +349,17 @@ impl FittedKMeans {
         &self,
         x: &ArrayBase<S, Ix2>,
     ) -> Result<Array2<f64>> {
-        self.transform_at(self.rank, x.view())
+        self.transform_on(self.rank, x.view(), None)
     }
 
-    /// [`transform`](Self::transform), errors naming `rank`.
-    pub(crate) fn transform_at<F: Float>(
+    /// [`transform`](Self::transform) on `queue`'s GPU when given, errors naming `rank`.
+    pub(crate) fn transform_on<F: Float>(
         &self,
         rank: usize,
         x: ArrayView2<'_, F>,
+        queue: Option<&Queue>,
     ) -> Result<Array2<f64>> {
-        self.check_rows(rank, x)?;
-        Ok(Array2::from_shape_fn(
-            (x.nrows(), self.cluster_centers.nrows()),
-            |(i, c)| squared_distance(x.row(i), self.cluster_centers.row(c)).sqrt(),
-        ))
+        Backend::new(rank, queue)?.distances(x, self.cluster_centers.view())
     }
 
     /// Minus the inertia of all ranks' rows `x` (scikit-learn's `score`). Every rank calls it.
@@ -395,12 +391,7 @@ impl FittedKMeans {
         x: ArrayView2<'_, F>,
         queue: Option<&Queue>,
     ) -> Result<(Array1<usize>, f64)> {
-        crate::backend::Backend::new(rank, queue)?.nearest(x, self.cluster_centers.view())
-    }
-
-    fn check_rows<F: Float>(&self, rank: usize, x: ArrayView2<'_, F>) -> Result<()> {
-        check_features(self.cluster_centers.ncols(), x.ncols())?;
-        check_finite("X", x, rank)
+        Backend::new(rank, queue)?.nearest(x, self.cluster_centers.view())
     }
 }
 

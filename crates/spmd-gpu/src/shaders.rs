@@ -1,0 +1,35 @@
+//! The WGSL sources. Each kernel's source is `shaders/common.wgsl` (the `Real` alias and the
+//! invocation numbering every kernel shares) followed by `shaders/<name>.wgsl`.
+
+/// `shaders/common.wgsl` then `shaders/<name>.wgsl`, as one `&'static str`.
+macro_rules! kernel_source {
+    ($name:literal) => {
+        concat!(
+            include_str!("../../../shaders/common.wgsl"),
+            include_str!(concat!("../../../shaders/", $name, ".wgsl"))
+        )
+    };
+}
+
+/// Gram partials ([`crate::kernels::gram`]).
+pub const GRAM: &str = kernel_source!("gram");
+/// Nearest centres ([`crate::kernels::kmeans::assign`]).
+pub const KMEANS_ASSIGN: &str = kernel_source!("kmeans_assign");
+/// Distances to every centre ([`crate::kernels::kmeans::squared_distances`]).
+pub const KMEANS_DISTANCES: &str = kernel_source!("kmeans_distances");
+/// $X W$ ([`crate::kernels::matmul`]).
+pub const MATMUL: &str = kernel_source!("matmul");
+/// Column moments ([`crate::kernels::moments`]).
+pub const MOMENTS: &str = kernel_source!("moments");
+/// $X^\top R$ ([`crate::kernels::xt_r`]).
+pub const XT_R: &str = kernel_source!("xt_r");
+
+/// Every kernel's full source, by the name of its file in `shaders/`.
+pub const SHADERS: &[(&str, &str)] = &[
+    ("gram", GRAM),
+    ("kmeans_assign", KMEANS_ASSIGN),
+    ("kmeans_distances", KMEANS_DISTANCES),
+    ("matmul", MATMUL),
+    ("moments", MOMENTS),
+    ("xt_r", XT_R),
+];
