@@ -1,17 +1,23 @@
 // Column moments of a block of rows: for each chunk of rows and each group of four columns, the
-// sum, sum of squares, minimum and maximum of z (rows already shifted near their mean by the
-// host, so the sums stay accurate in f32). The host merges the chunks in f64.
+// weighted sum and sum of squares, and the minimum and maximum of z (rows already shifted near
+// their mean by the host, so the sums stay accurate in f32). Without weights every row weighs 1.
+// The host merges the chunks in f64.
 
 struct Params {
     rows: u32,       // rows in this block
     width4: u32,     // vec4s per row
     chunk_rows: u32, // rows one invocation reduces
     chunks: u32,     // chunks in this block
+    weighted: u32,   // 1: row r weighs weights[r]; 0: every row weighs 1 (weights unread)
+    pad0: u32,
+    pad1: u32,
+    pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> z: array<vec4<Real>>;
-@group(0) @binding(2) var<storage, read_write> partials: array<vec4<Real>>;
+@group(0) @binding(2) var<storage, read> weights: array<Real>;
+@group(0) @binding(3) var<storage, read_write> partials: array<vec4<Real>>;
 
 @compute @workgroup_size(64)
 fn main(id: Invocation) {
@@ -30,8 +36,12 @@ fn main(id: Invocation) {
     var high = low;
     for (var r = first; r < last; r = r + 1u) {
         let v = z[r * params.width4 + column];
-        sum = sum + v;
-        squares = squares + v * v;
+        var weight = Real(1.0);
+        if (params.weighted == 1u) {
+            weight = weights[r];
+        }
+        sum = sum + weight * v;
+        squares = squares + weight * v * v;
         low = min(low, v);
         high = max(high, v);
     }

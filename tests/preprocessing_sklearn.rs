@@ -39,12 +39,14 @@ fn scalers_match_sklearn_on_cpu_and_gpu() {
 fn f32_rows_are_scaled_to_f32_accuracy() {
     let (x, w) = (x().mapv(|v| v as f32), weights().mapv(|v| v as f32));
     let comm = Comm::single();
-    for case in cases() {
-        let got = fit_case(&case, &comm, None, x.view(), Some(w.view()), None).unwrap();
-        // Column 3 holds values near 1e6: f32 rounds them by up to 0.03, which the transform
-        // of rows 5 apart in that column scales to about 1e-2 relative.
-        let err = worst_error(&case, &got).unwrap();
-        assert!(err < 2e-2, "{}: {err:e}", case.name);
+    for queue in [None, Queue::shared_for_tests()] {
+        for case in cases() {
+            let got = fit_case(&case, &comm, queue, x.view(), Some(w.view()), None).unwrap();
+            // Column 3 holds values near 1e6: f32 rounds them by up to 0.03, which the
+            // transform of rows 5 apart in that column scales to about 1e-2 relative.
+            let err = worst_error(&case, &got).unwrap();
+            assert!(err < 2e-2, "{} on {}: {err:e}", case.name, queue.is_some());
+        }
     }
 }
 

@@ -11,7 +11,9 @@ use spmd_partials::ColumnMoments;
 use spmd_partials::ShiftedGram;
 
 use crate::cluster::{local_inertia, squared_distance};
-use crate::partials::{column_moments_cpu, leading_mean, shifted_gram_cpu};
+use crate::partials::{
+    column_moments_cpu, leading_mean, shifted_gram_cpu, weighted_column_moments_cpu,
+};
 use crate::validate::{check_features, check_finite, find_non_finite};
 use crate::{Error, Float, Result};
 
@@ -110,6 +112,39 @@ impl<'a> Backend<'a> {
             None => column_moments_cpu(x, &shift),
             Some(g) => spmd_gpu::kernels::moments::column_moments(g.queue, x, &shift, g.readback)?,
         };
+        self.finite_moments(x, moments)
+    }
+
+    /// [`column_moments`](Self::column_moments) with row `i` weighing `weights[i]` (finite, not
+    /// negative: the caller checks): weighted count, mean and centred squares; min and max over
+    /// every row.
+    pub fn weighted_column_moments<F: Float>(
+        &self,
+        x: ArrayView2<'_, F>,
+        weights: ArrayView1<'_, F>,
+    ) -> Result<ColumnMoments> {
+        if x.nrows() == 0 {
+            return Ok(ColumnMoments::empty(x.ncols()));
+        }
+        let moments = match self.gpu {
+            None => weighted_column_moments_cpu(x, weights),
+            Some(g) => spmd_gpu::kernels::moments::weighted_column_moments(
+                g.queue,
+                x,
+                weights.mapv(|w| w.as_f64()).view(),
+                &leading_mean(&[x]),
+                g.readback,
+            )?,
+        };
+        self.finite_moments(x, moments)
+    }
+
+    /// `moments`, or an error naming the first NaN or infinity of `x` where they are not finite.
+    fn finite_moments<F: Float>(
+        &self,
+        x: ArrayView2<'_, F>,
+        moments: ColumnMoments,
+    ) -> Result<ColumnMoments> {
         let finite = moments
             .mean
             .iter()
@@ -257,6 +292,42 @@ impl<'a> Backend<'a> {
             }
         };
         Ok(squared.mapv_into(f64::sqrt))
+    }
+
+    /// `x * scale + offset` per column, in f64 (the scalers' `transform` and its inverse).
+    /// Checks the width and that `x` is finite. The GPU computes $(x - c) s$ with
+    /// $c = -b / s$ subtracted on the host in f64, so f32 keeps the digits that matter.
+    pub fn affine<F: Float>(
+        &self,
+        x: ArrayView2<'_, F>,
+        scale: &[f64],
+        offset: &[f64],
+    ) -> Result<Array2<f64>> {
+        check_features(scale.len(), x.ncols())?;
+        check_features(offset.len(), x.ncols())?;
+        check_finite("X", x, self.rank)?;
+        if let Some(g) = self.gpu.filter(|_| x.nrows() > 0) {
+            let (centre, offset): (Vec<f64>, Vec<f64>) = scale
+                .iter()
+                .zip(offset)
+                .map(|(&s, &b)| if s == 0.0 { (0.0, b) } else { (-b / s, 0.0) })
+                .unzip();
+            return Ok(spmd_gpu::kernels::affine::affine(
+                g.queue, x, &centre, scale, &offset, g.readback,
+            )?);
+        }
+        let mut out = Array2::zeros(x.dim());
+        out.axis_chunks_iter_mut(ndarray::Axis(0), BLOCK_ROWS)
+            .into_par_iter()
+            .zip(x.axis_chunks_iter(ndarray::Axis(0), BLOCK_ROWS))
+            .for_each(|(mut out, x)| {
+                for (mut o, row) in out.rows_mut().into_iter().zip(x.rows()) {
+                    for ((o, v), (s, b)) in o.iter_mut().zip(row).zip(scale.iter().zip(offset)) {
+                        *o = v.as_f64() * s + b;
+                    }
+                }
+            });
+        Ok(out)
     }
 
     /// Per-class weighted sums of the rows, `classes x d`: row `i` (weight `weight(i)`) is

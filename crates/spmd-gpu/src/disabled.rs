@@ -1,7 +1,7 @@
 //! The same API without wgpu (the `gpu` feature off): [`Queue::new`] returns
 //! [`Error::Disabled`], so no [`Queue`] or [`DeviceRows`] can exist and no kernel can be called.
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView1, ArrayView2};
 
 use crate::{Error, HostFloat, Precision, QueueInfo, QueueOptions, Readback, Result};
 
@@ -99,6 +99,15 @@ macro_rules! unreachable_kernels {
 /// The kernels' entry points; unreachable without a [`Queue`].
 #[rustfmt::skip]
 pub mod kernels {
+    /// $(X - c) s + b$ per column.
+    pub mod affine {
+        use super::super::*;
+        unreachable_kernels! {
+            /// Unreachable: there is no queue.
+            pub fn affine<F: HostFloat>(queue: &Queue, x: ArrayView2<'_, F>, centre: &[f64], scale: &[f64], offset: &[f64], readback: Readback) -> Result<Array2<f64>>;
+        }
+    }
+
     /// Gram matrix and column sums.
     pub mod gram {
         use super::super::*;
@@ -116,6 +125,8 @@ pub mod kernels {
         unreachable_kernels! {
             /// Unreachable: there is no queue.
             pub fn column_moments<F: HostFloat>(queue: &Queue, x: ArrayView2<'_, F>, shift: &[f64], readback: Readback) -> Result<ColumnMoments>;
+            /// Unreachable: there is no queue.
+            pub fn weighted_column_moments<F: HostFloat>(queue: &Queue, x: ArrayView2<'_, F>, weights: ArrayView1<'_, f64>, shift: &[f64], readback: Readback) -> Result<ColumnMoments>;
         }
     }
 

@@ -6,10 +6,11 @@
 //! - [`kernels::gram::shifted_gram`]: one pass over the rows giving $\sum_i z_i z_i^\top$ and
 //!   $\sum_i z_i$ for $z_i = [x_i, y_i] - s$ (a shift that keeps f32 accurate);
 //! - [`kernels::matmul::matmul`]: $X W$ for predictions;
+//! - [`kernels::affine::affine`]: $(x - c) s + b$ per column, for the scalers;
 //! - [`kernels::kmeans::assign`]: nearest centre and squared distance of each row;
 //! - [`kernels::kmeans::squared_distances`]: squared distance of each row to every centre;
-//! - [`kernels::moments::column_moments`]: per-column count, mean, centred sum of squares, min
-//!   and max;
+//! - [`kernels::moments::column_moments`] (and its weighted twin): per-column count, mean,
+//!   centred sum of squares, min and max;
 //! - [`kernels::matmul::matmul_resident`] and [`kernels::xt_r::xt_r`]: $X W$ and $X^\top R$ on
 //!   rows kept on the device ([`DeviceRows`]) across the iterations of a solver.
 //!

@@ -11,6 +11,8 @@ macro_rules! kernel_source {
     };
 }
 
+/// $(X - c) s + b$ per column ([`crate::kernels::affine`]).
+pub const AFFINE: &str = kernel_source!("affine");
 /// Gram partials ([`crate::kernels::gram`]).
 pub const GRAM: &str = kernel_source!("gram");
 /// Nearest centres ([`crate::kernels::kmeans::assign`]).
@@ -26,6 +28,7 @@ pub const XT_R: &str = kernel_source!("xt_r");
 
 /// Every kernel's full source, by the name of its file in `shaders/`.
 pub const SHADERS: &[(&str, &str)] = &[
+    ("affine", AFFINE),
     ("gram", GRAM),
     ("kmeans_assign", KMEANS_ASSIGN),
     ("kmeans_distances", KMEANS_DISTANCES),

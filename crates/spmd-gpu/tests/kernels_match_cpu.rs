@@ -308,3 +308,68 @@ fn squared_distances_match_f64_reference_far_from_the_origin() {
         assert!(err.to_string().contains("kmeans_distances"), "{err}");
     }
 }
+
+#[test]
+fn affine_and_weighted_moments_match_f64_reference() {
+    use spmd_gpu::kernels::affine::affine;
+    use spmd_gpu::kernels::moments::weighted_column_moments;
+    for queue in queues() {
+        let tol = if queue.info().supports_f64 {
+            1e-12
+        } else {
+            1e-5
+        };
+        for (rows, d) in [(0, 3), (1, 1), (300, 5), (1000, 9)] {
+            let x = data(rows, d, 13, 1e3);
+            let centre: Vec<f64> = (0..d).map(|j| 1e3 + j as f64).collect();
+            let scale: Vec<f64> = (0..d).map(|j| 0.5 + j as f64).collect();
+            let offset: Vec<f64> = (0..d).map(|j| j as f64 - 1.0).collect();
+            let want = Array2::from_shape_fn((rows, d), |(i, j)| {
+                (x[[i, j]] - centre[j]) * scale[j] + offset[j]
+            });
+            let got = affine(&queue, x.view(), &centre, &scale, &offset, Readback::Staged).unwrap();
+            assert_eq!(got.dim(), want.dim());
+            if rows > 0 {
+                // Relative to the largest output: the outputs are about scale * (x - centre).
+                assert!(max_rel_err(got.as_slice().unwrap(), want.as_slice().unwrap()) <= tol);
+            }
+
+            let weights = ndarray::Array1::from_shape_fn(rows, |i| (i % 7) as f64 * 0.25);
+            let shift = vec![1e3; d];
+            let got =
+                weighted_column_moments(&queue, x.view(), weights.view(), &shift, Readback::Staged)
+                    .unwrap();
+            let total = weights.sum();
+            assert!((got.count - total).abs() <= 1e-12 * total.max(1.0));
+            for j in 0..d {
+                let column = x.column(j);
+                let mean = if total > 0.0 {
+                    column.dot(&weights) / total
+                } else {
+                    0.0
+                };
+                let m2: f64 = column
+                    .iter()
+                    .zip(&weights)
+                    .map(|(v, w)| w * (v - mean).powi(2))
+                    .sum();
+                if total > 0.0 {
+                    assert!((got.mean[j] - mean).abs() <= tol * mean.abs(), "mean {j}");
+                    assert!((got.m2[j] - m2).abs() <= 10.0 * tol * m2.max(1.0), "m2 {j}");
+                    let min = column.iter().copied().fold(f64::INFINITY, f64::min);
+                    assert!((got.min[j] - min).abs() <= tol * min.abs());
+                }
+            }
+        }
+        let err = affine(
+            &queue,
+            data(2, 2, 1, 0.0).view(),
+            &[0.0; 3],
+            &[1.0; 2],
+            &[0.0; 2],
+            Readback::Staged,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("affine"), "{err}");
+    }
+}

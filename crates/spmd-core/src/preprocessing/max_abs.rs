@@ -119,7 +119,7 @@ impl Transform for FittedMaxAbsScaler {
         x: ArrayView2<'_, F>,
     ) -> Result<ndarray::Array2<f64>> {
         let zeros = Array1::zeros(self.scale.len());
-        affine(ctx.rank(), x, &self.scale.mapv(|s| 1.0 / s), &zeros)
+        affine(ctx, x, &self.scale.mapv(|s| 1.0 / s), &zeros)
     }
 }
 
@@ -130,6 +130,6 @@ impl InverseTransform for FittedMaxAbsScaler {
         x: ArrayView2<'_, F>,
     ) -> Result<ndarray::Array2<f64>> {
         let zeros = Array1::zeros(self.scale.len());
-        affine(ctx.rank(), x, &self.scale, &zeros)
+        affine(ctx, x, &self.scale, &zeros)
     }
 }

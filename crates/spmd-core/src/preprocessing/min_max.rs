@@ -199,7 +199,7 @@ impl Transform for FittedMinMaxScaler {
         ctx: Context<'_>,
         x: ArrayView2<'_, F>,
     ) -> Result<ndarray::Array2<f64>> {
-        let mut out = affine(ctx.rank(), x, &self.scale, &self.min)?;
+        let mut out = affine(ctx, x, &self.scale, &self.min)?;
         if self.clip {
             let (lo, hi) = self.feature_range;
             out.mapv_inplace(|v| v.clamp(lo, hi));
@@ -215,6 +215,6 @@ impl InverseTransform for FittedMinMaxScaler {
         x: ArrayView2<'_, F>,
     ) -> Result<ndarray::Array2<f64>> {
         let a = self.scale.mapv(|s| 1.0 / s);
-        affine(ctx.rank(), x, &a, &(-&self.min * &a))
+        affine(ctx, x, &a, &(-&self.min * &a))
     }
 }

@@ -1,10 +1,11 @@
 //! Scalers: scikit-learn's [`StandardScaler`], [`MinMaxScaler`] and [`MaxAbsScaler`].
 //!
 //! `fit` is one pass over this rank's rows for per-column count, mean, centred sum of squares,
-//! min and max (on the CPU, or the GPU moments kernel when a queue is given and no weights are),
-//! then one combination across ranks: every rank gets the same scaler, equal to the scaler one
-//! process would fit on all the rows. `transform` and `inverse_transform` are local and run on
-//! the CPU: each is one multiply-add per value, cheaper than moving the rows to a GPU and back.
+//! min and max (weighted where sample weights are given), then one combination across ranks:
+//! every rank gets the same scaler, equal to the scaler one process would fit on all the rows.
+//! `transform` and `inverse_transform` are local, one multiply-add per value. With a queue, all
+//! three run on the GPU (the moments kernel, and the affine kernel with the centre subtracted on
+//! the host in f64); without one, on the CPU's threads.
 //! [`IncrementalScaler`] fits batch by batch (`partial_fit` local, `finalize` collective).
 //!
 //! Unlike scikit-learn, NaN is not ignored: it is an error naming where it is.

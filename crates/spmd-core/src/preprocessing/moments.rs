@@ -2,12 +2,10 @@
 
 use ndarray::{Array1, Array2, ArrayView2};
 
+use crate::backend::Backend;
 use crate::distributed::agree;
 use crate::estimator::{Context, Dataset, Estimator};
-use crate::partials::{
-    column_moments, global_column_moments, weighted_column_moments_cpu, ColumnMoments,
-};
-use crate::validate::{check_features, check_finite};
+use crate::partials::{global_column_moments, ColumnMoments};
 use crate::{Error, Float, Result};
 
 /// A scaler: an estimator fitted from the [`ColumnMoments`] of every rank's rows, which is what
@@ -27,8 +25,9 @@ pub(crate) fn local_moments<S: Scaler, F: Float>(
     data: &Dataset<'_, F>,
 ) -> Result<ColumnMoments> {
     let x = data.x();
+    let backend = Backend::new(ctx.rank(), ctx.queue)?;
     match data.weights() {
-        None => column_moments(ctx.rank(), x, ctx.queue),
+        None => backend.column_moments(x),
         Some(_) if !S::WEIGHTED => Err(Error::Input(
             "this scaler takes no sample_weight (scikit-learn's does not either)".into(),
         )),
@@ -38,8 +37,7 @@ pub(crate) fn local_moments<S: Scaler, F: Float>(
                 x.nrows(),
                 ctx.rank(),
             )?;
-            check_finite("X", x, ctx.rank())?;
-            Ok(weighted_column_moments_cpu(x, w))
+            backend.weighted_column_moments(x, w)
         }
     }
 }
@@ -57,23 +55,15 @@ pub(crate) fn fit_scaler<S: Scaler, F: Float>(
     Ok(S::from_moments(scaler.params(), &all))
 }
 
-/// `x * scale + offset` per column, in f64, after checking the width and finiteness. The rows
-/// are read once; each output row is written once.
+/// `x * scale + offset` per column, in f64, on the context's device (see [`Backend::affine`]).
 pub(crate) fn affine<F: Float>(
-    rank: usize,
+    ctx: Context<'_>,
     x: ArrayView2<'_, F>,
     scale: &Array1<f64>,
     offset: &Array1<f64>,
 ) -> Result<Array2<f64>> {
-    check_features(scale.len(), x.ncols())?;
-    check_finite("X", x, rank)?;
-    let mut out = Array2::zeros(x.dim());
-    for (mut o, row) in out.rows_mut().into_iter().zip(x.rows()) {
-        for ((o, v), (s, b)) in o.iter_mut().zip(row).zip(scale.iter().zip(offset)) {
-            *o = v.as_f64() * s + b;
-        }
-    }
-    Ok(out)
+    let (scale, offset) = (scale.to_vec(), offset.to_vec());
+    Backend::new(ctx.rank(), ctx.queue)?.affine(x, &scale, &offset)
 }
 
 /// scikit-learn's `_handle_zeros_in_scale`: scales below 10 machine epsilons, or marked

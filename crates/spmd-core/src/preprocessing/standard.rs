@@ -158,7 +158,7 @@ impl Transform for FittedStandardScaler {
         x: ArrayView2<'_, F>,
     ) -> Result<ndarray::Array2<f64>> {
         let (a, b) = self.affine_parts();
-        affine(ctx.rank(), x, &a, &b)
+        affine(ctx, x, &a, &b)
     }
 }
 
@@ -169,6 +169,6 @@ impl InverseTransform for FittedStandardScaler {
         x: ArrayView2<'_, F>,
     ) -> Result<ndarray::Array2<f64>> {
         let (a, b) = self.affine_parts();
-        affine(ctx.rank(), x, &a.mapv(|v| 1.0 / v), &(-&b / &a))
+        affine(ctx, x, &a.mapv(|v| 1.0 / v), &(-&b / &a))
     }
 }

@@ -1,5 +1,6 @@
 //! The compute kernels. Each owns its WGSL (`shaders/<name>.wgsl`) and its pipelines.
 
+pub mod affine;
 pub mod gram;
 pub mod kmeans;
 pub mod matmul;

@@ -1,6 +1,6 @@
 //! Per-column count, mean, centred sum of squares, minimum and maximum over row blocks.
 
-use ndarray::ArrayView2;
+use ndarray::{ArrayView1, ArrayView2};
 
 use super::{input_buffer, record_dispatch, uniform_buffer};
 use crate::pack::pack_rows;
@@ -22,6 +22,34 @@ pub fn column_moments<F: HostFloat>(
     shift: &[f64],
     readback: Readback,
 ) -> Result<ColumnMoments> {
+    moments(queue, x, None, shift, readback)
+}
+
+/// [`column_moments`] with row `i` weighing `weights[i]`: the count is the sum of the weights,
+/// the mean and centred squares are weighted; the minimum and maximum are over every row.
+pub fn weighted_column_moments<F: HostFloat>(
+    queue: &Queue,
+    x: ArrayView2<'_, F>,
+    weights: ArrayView1<'_, f64>,
+    shift: &[f64],
+    readback: Readback,
+) -> Result<ColumnMoments> {
+    if weights.len() != x.nrows() {
+        return Err(Error::Shape {
+            kernel: NAME,
+            message: format!("x has {} rows, weights {}", x.nrows(), weights.len()),
+        });
+    }
+    moments(queue, x, Some(weights), shift, readback)
+}
+
+fn moments<F: HostFloat>(
+    queue: &Queue,
+    x: ArrayView2<'_, F>,
+    weights: Option<ArrayView1<'_, f64>>,
+    shift: &[f64],
+    readback: Readback,
+) -> Result<ColumnMoments> {
     if shift.len() != x.ncols() {
         return Err(Error::Shape {
             kernel: NAME,
@@ -29,14 +57,15 @@ pub fn column_moments<F: HostFloat>(
         });
     }
     match queue.precision_for::<F>() {
-        Precision::F32 => run::<F, f32>(queue, x, shift, readback, Precision::F32),
-        Precision::F64 => run::<F, f64>(queue, x, shift, readback, Precision::F64),
+        Precision::F32 => run::<F, f32>(queue, x, weights, shift, readback, Precision::F32),
+        Precision::F64 => run::<F, f64>(queue, x, weights, shift, readback, Precision::F64),
     }
 }
 
 fn run<F: HostFloat, R: KernelFloat>(
     queue: &Queue,
     x: ArrayView2<'_, F>,
+    weights: Option<ArrayView1<'_, f64>>,
     shift: &[f64],
     readback: Readback,
     precision: Precision,
@@ -62,6 +91,10 @@ fn run<F: HostFloat, R: KernelFloat>(
         readback,
     )?;
     let mut host_rows = vec![R::default(); block_rows * w4 * 4];
+    let weighted = weights.is_some();
+    let weight_rows = if weighted { block_rows } else { 4 };
+    let weight_buffer = input_buffer(queue, "moments weights", weight_rows * elem);
+    let mut host_weights = vec![R::default(); weight_rows];
 
     for start in (0..rows).step_by(block_rows) {
         let n = block_rows.min(rows - start);
@@ -69,11 +102,31 @@ fn run<F: HostFloat, R: KernelFloat>(
         queue
             .queue
             .write_buffer(&z_buffer, 0, bytemuck::cast_slice(&host_rows[..n * w4 * 4]));
+        if let Some(w) = weights {
+            for (h, v) in host_weights
+                .iter_mut()
+                .zip(w.slice(ndarray::s![start..start + n]))
+            {
+                *h = R::from_f64(*v);
+            }
+            queue
+                .queue
+                .write_buffer(&weight_buffer, 0, bytemuck::cast_slice(&host_weights[..n]));
+        }
         let chunks = n.div_ceil(CHUNK_ROWS);
         let params = uniform_buffer(
             queue,
             "moments params",
-            &[n as u32, w4 as u32, CHUNK_ROWS as u32, chunks as u32],
+            &[
+                n as u32,
+                w4 as u32,
+                CHUNK_ROWS as u32,
+                chunks as u32,
+                u32::from(weighted),
+                0,
+                0,
+                0,
+            ],
         );
         let bytes = chunks * w4 * 16 * elem;
         let mut encoder = queue.device.create_command_encoder(&Default::default());
@@ -81,14 +134,19 @@ fn run<F: HostFloat, R: KernelFloat>(
             queue,
             &mut encoder,
             &pipeline,
-            &[&params, &z_buffer, result.binding()],
+            &[&params, &z_buffer, &weight_buffer, result.binding()],
             chunks * w4,
         );
         result.record_copy(&mut encoder, bytes);
         queue.submit_and_wait(encoder)?;
         result.read::<R, _>(queue, bytes, |partials| {
             for chunk in 0..chunks {
-                let count = (CHUNK_ROWS.min(n - chunk * CHUNK_ROWS)) as f64;
+                let first = start + chunk * CHUNK_ROWS;
+                let last = (first + CHUNK_ROWS).min(start + n);
+                let count = match weights {
+                    Some(w) => w.slice(ndarray::s![first..last]).sum(),
+                    None => (last - first) as f64,
+                };
                 let mut sums = vec![0.0; width];
                 let mut squares = vec![0.0; width];
                 let mut min = vec![0.0; width];
