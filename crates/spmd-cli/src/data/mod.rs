@@ -362,4 +362,74 @@ mod tests {
             [20.0, 30.0, 40.0]
         );
     }
+
+    /// A version-1 `.npy` file of `descr` and `shape` holding the bytes `data`, as numpy writes.
+    fn npy_file(name: &str, descr: &str, fortran: bool, shape: &str, data: &[u8]) -> PathBuf {
+        let dict = format!(
+            "{{'descr': '{descr}', 'fortran_order': {}, 'shape': {shape}, }}",
+            if fortran { "True" } else { "False" }
+        );
+        let mut header = dict.into_bytes();
+        while (10 + header.len() + 1) % 64 != 0 {
+            header.push(b' ');
+        }
+        header.push(b'\n');
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        bytes.extend((header.len() as u16).to_le_bytes());
+        bytes.extend(header);
+        bytes.extend(data);
+        let path = scratch(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    #[test]
+    fn big_endian_npy_converts_only_this_ranks_rows_from_the_map() {
+        // Rows i = 0..5 of [i, 10 i] as big-endian f64, in C then Fortran order.
+        let c: Vec<u8> = (0..5)
+            .flat_map(|i| [f64::from(i), 10.0 * f64::from(i)])
+            .flat_map(f64::to_be_bytes)
+            .collect();
+        let path = npy_file("be_c.npy", ">f8", false, "(5, 2)", &c);
+        let table = read_table(&path, &Selection::Share { rank: 1, size: 2 }).unwrap();
+        let want = array![[2.0, 20.0], [3.0, 30.0], [4.0, 40.0]];
+        assert_eq!(table.to_owned_as::<f64>().unwrap(), want);
+
+        let f: Vec<u8> = (0..5)
+            .map(f64::from)
+            .chain((0..5).map(|i| 10.0 * f64::from(i)))
+            .flat_map(f64::to_be_bytes)
+            .collect();
+        let path = npy_file("be_f.npy", ">f8", true, "(5, 2)", &f);
+        let table = read_table(&path, &Selection::Rows(2..5)).unwrap();
+        assert_eq!(table.to_owned_as::<f64>().unwrap(), want);
+
+        let ints: Vec<u8> = [7_i32, -3, 5]
+            .into_iter()
+            .flat_map(i32::to_be_bytes)
+            .collect();
+        let path = npy_file("be_i4.npy", ">i4", false, "(3,)", &ints);
+        let table = read_table(&path, &Selection::All).unwrap();
+        assert!(table.one_dimensional());
+        assert_eq!(
+            table.column_as::<f64>("y").unwrap().to_vec(),
+            [7.0, -3.0, 5.0]
+        );
+    }
+
+    #[test]
+    fn unreadable_npy_files_are_errors_naming_the_problem() {
+        let short = npy_file("be_short.npy", ">f8", false, "(5, 2)", &[0; 16]);
+        let strings = npy_file("strings.npy", "<U3", false, "(2,)", &[0; 24]);
+        let garbage = scratch("garbage.npy");
+        std::fs::write(&garbage, b"not an array at all").unwrap();
+        for (path, says) in [
+            (short, "truncated"),
+            (strings, "found dtype '<U3'"),
+            (garbage, "no .npy magic string"),
+        ] {
+            let err = read_table(&path, &Selection::All).unwrap_err().to_string();
+            assert!(err.contains(says), "{err}");
+        }
+    }
 }

@@ -1,12 +1,12 @@
 //! `.npy` files: float64 and float32 viewed in place through a memory map; other dtypes
-//! converted for this rank's rows only.
+//! (integers, booleans, big-endian numbers) converted for this rank's rows only, from the map.
 
 use std::fs::File;
 use std::ops::Range;
 use std::path::Path;
 
-use ndarray::{Array2, ArrayD, ArrayViewD, Axis, Ix2, Slice};
-use ndarray_npy::{ReadNpyExt, ViewElement, ViewNpyExt};
+use ndarray::{Array2, ArrayViewD, Axis, Ix2, Slice};
+use ndarray_npy::{ViewElement, ViewNpyExt};
 
 use super::{share, Rows, Selection, Storage};
 use crate::CliError;
@@ -132,34 +132,121 @@ pub(super) fn read(path: &Path, selection: &Selection) -> Result<(Storage, bool)
             .map_err(|e| CliError::file(path, e))?;
         return Ok((Storage::F64(mine.mapv(f64::from)), one_dimensional));
     }
-    drop(map);
-    read_converted(path, selection)
+    read_by_hand(&map, selection, path)
 }
 
-/// Big-endian or otherwise unmappable arrays: read whole (numpy's byte order handled by the
-/// reader), then this rank's rows kept as f64.
-fn read_converted(path: &Path, selection: &Selection) -> Result<(Storage, bool), CliError> {
-    let open = || File::open(path).map_err(|e| CliError::file(path, e));
-    let all: ArrayD<f64> = match ArrayD::<f64>::read_npy(open()?) {
-        Ok(a) => a,
-        Err(first) => match ArrayD::<f32>::read_npy(open()?) {
-            Ok(a) => a.mapv(f64::from),
-            Err(_) => match ArrayD::<i64>::read_npy(open()?) {
-                Ok(a) => a.mapv(|v| v as f64),
-                Err(_) => {
-                    return Err(CliError::file(
-                        path,
-                        format!("expected an array of numbers (float, integer or bool): {first}"),
-                    ))
-                }
-            },
-        },
+/// What a `.npy` header says: enough to read the arrays the viewer refuses (big-endian).
+#[derive(Debug, PartialEq)]
+struct Header {
+    descr: String,
+    fortran_order: bool,
+    shape: Vec<usize>,
+    data_offset: usize,
+}
+
+/// Parses the magic string, the version's header length and the header dictionary.
+fn parse_header(bytes: &[u8]) -> Result<Header, String> {
+    let bad = |what: &str| format!("not a valid .npy file: {what}");
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return Err(bad("no .npy magic string"));
+    }
+    let (len, start) = match bytes[6] {
+        1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
+        2 | 3 if bytes.len() >= 12 => {
+            let len = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+            (
+                usize::try_from(len).map_err(|_| bad("header too long"))?,
+                12,
+            )
+        }
+        v => return Err(bad(&format!("unknown format version {v}"))),
     };
-    let one_dimensional = check_dims(all.shape(), path)?;
-    let range = rows_of(selection, all.shape()[0], path)?;
-    let mine: Array2<f64> =
-        as_two_dimensional(all.view().slice_axis_move(Axis(0), Slice::from(range)))
-            .map_err(|e| CliError::file(path, e))?
-            .to_owned();
+    let text = bytes
+        .get(start..start + len)
+        .and_then(|h| std::str::from_utf8(h).ok())
+        .ok_or_else(|| bad("truncated or non-text header"))?;
+    let value_of = |key: &str| {
+        let at = text.find(&format!("'{key}'"))? + key.len() + 2;
+        Some(text[at..].trim_start().strip_prefix(':')?.trim_start())
+    };
+    let descr = value_of("descr")
+        .and_then(|v| v.strip_prefix('\'')?.split('\'').next())
+        .ok_or_else(|| bad("no 'descr' in the header"))?;
+    let fortran_order = value_of("fortran_order")
+        .map(|v| v.starts_with("True"))
+        .ok_or_else(|| bad("no 'fortran_order' in the header"))?;
+    let shape = value_of("shape")
+        .and_then(|v| v.strip_prefix('(')?.split(')').next())
+        .ok_or_else(|| bad("no 'shape' in the header"))?
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| {
+            d.parse::<usize>()
+                .map_err(|_| bad(&format!("bad dimension '{d}'")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Header {
+        descr: descr.to_string(),
+        fortran_order,
+        shape,
+        data_offset: start + len,
+    })
+}
+
+/// Arrays the viewer refuses: big-endian numbers, converted for this rank's rows only, straight
+/// from the map (nothing is read whole); anything else is an error naming its dtype.
+fn read_by_hand(
+    map: &[u8],
+    selection: &Selection,
+    path: &Path,
+) -> Result<(Storage, bool), CliError> {
+    let header = parse_header(map).map_err(|e| CliError::file(path, e))?;
+    let decode: fn(&[u8]) -> f64 =
+        match header.descr.as_str() {
+            ">f8" => |b| f64::from_be_bytes(b.try_into().unwrap_or_default()),
+            ">f4" => |b| f64::from(f32::from_be_bytes(b.try_into().unwrap_or_default())),
+            ">i8" => |b| i64::from_be_bytes(b.try_into().unwrap_or_default()) as f64,
+            ">i4" => |b| f64::from(i32::from_be_bytes(b.try_into().unwrap_or_default())),
+            ">i2" => |b| f64::from(i16::from_be_bytes(b.try_into().unwrap_or_default())),
+            ">u8" => |b| u64::from_be_bytes(b.try_into().unwrap_or_default()) as f64,
+            ">u4" => |b| f64::from(u32::from_be_bytes(b.try_into().unwrap_or_default())),
+            ">u2" => |b| f64::from(u16::from_be_bytes(b.try_into().unwrap_or_default())),
+            other => return Err(CliError::file(
+                path,
+                format!(
+                    "expected an array of numbers (float, integer or bool), found dtype '{other}'"
+                ),
+            )),
+        };
+    let size: usize = header.descr[2..].parse().unwrap_or(8);
+    let one_dimensional = check_dims(&header.shape, path)?;
+    let (rows, cols) = (header.shape[0], header.shape.get(1).copied().unwrap_or(1));
+    let needed = rows
+        .checked_mul(cols)
+        .and_then(|n| n.checked_mul(size))
+        .and_then(|n| n.checked_add(header.data_offset));
+    if needed.is_none_or(|n| n > map.len()) {
+        return Err(CliError::file(
+            path,
+            format!(
+                "is truncated: shape {:?} of '{}' needs more bytes than the file's {}",
+                header.shape,
+                header.descr,
+                map.len()
+            ),
+        ));
+    }
+    let range = rows_of(selection, rows, path)?;
+    let data = &map[header.data_offset..];
+    let at = |i: usize, j: usize| {
+        let index = if header.fortran_order {
+            j * rows + i
+        } else {
+            i * cols + j
+        };
+        decode(&data[index * size..(index + 1) * size])
+    };
+    let mine = Array2::from_shape_fn((range.len(), cols), |(i, j)| at(range.start + i, j));
     Ok((Storage::F64(mine), one_dimensional))
 }
