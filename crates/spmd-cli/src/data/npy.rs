@@ -202,23 +202,24 @@ fn read_by_hand(
     path: &Path,
 ) -> Result<(Storage, bool), CliError> {
     let header = parse_header(map).map_err(|e| CliError::file(path, e))?;
-    let decode: fn(&[u8]) -> f64 =
-        match header.descr.as_str() {
-            ">f8" => |b| f64::from_be_bytes(b.try_into().unwrap_or_default()),
-            ">f4" => |b| f64::from(f32::from_be_bytes(b.try_into().unwrap_or_default())),
-            ">i8" => |b| i64::from_be_bytes(b.try_into().unwrap_or_default()) as f64,
-            ">i4" => |b| f64::from(i32::from_be_bytes(b.try_into().unwrap_or_default())),
-            ">i2" => |b| f64::from(i16::from_be_bytes(b.try_into().unwrap_or_default())),
-            ">u8" => |b| u64::from_be_bytes(b.try_into().unwrap_or_default()) as f64,
-            ">u4" => |b| f64::from(u32::from_be_bytes(b.try_into().unwrap_or_default())),
-            ">u2" => |b| f64::from(u16::from_be_bytes(b.try_into().unwrap_or_default())),
-            other => return Err(CliError::file(
+    let decode: fn(&[u8]) -> f64 = match header.descr.as_str() {
+        ">f8" => |b| f64::from_be_bytes(b.try_into().unwrap_or_default()),
+        ">f4" => |b| f64::from(f32::from_be_bytes(b.try_into().unwrap_or_default())),
+        ">i8" => |b| i64::from_be_bytes(b.try_into().unwrap_or_default()) as f64,
+        ">i4" => |b| f64::from(i32::from_be_bytes(b.try_into().unwrap_or_default())),
+        ">i2" => |b| f64::from(i16::from_be_bytes(b.try_into().unwrap_or_default())),
+        ">u8" => |b| u64::from_be_bytes(b.try_into().unwrap_or_default()) as f64,
+        ">u4" => |b| f64::from(u32::from_be_bytes(b.try_into().unwrap_or_default())),
+        ">u2" => |b| f64::from(u16::from_be_bytes(b.try_into().unwrap_or_default())),
+        other => {
+            return Err(CliError::file(
                 path,
                 format!(
                     "expected an array of numbers (float, integer or bool), found dtype '{other}'"
                 ),
-            )),
-        };
+            ))
+        }
+    };
     let size: usize = header.descr[2..].parse().unwrap_or(8);
     let one_dimensional = check_dims(&header.shape, path)?;
     let (rows, cols) = (header.shape[0], header.shape.get(1).copied().unwrap_or(1));

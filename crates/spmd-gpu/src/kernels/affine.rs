@@ -3,7 +3,7 @@
 
 use ndarray::{s, Array2, ArrayView2};
 
-use super::{input_buffer, record_dispatch, uniform_buffer};
+use super::{input_buffer, run_dispatch};
 use crate::pack::pack_rows;
 use crate::result_buffer::ResultBuffer;
 use crate::{Error, HostFloat, KernelFloat, Precision, Queue, Readback, Result};
@@ -93,17 +93,14 @@ fn run<F: HostFloat, R: KernelFloat>(
         queue
             .queue
             .write_buffer(&z_buffer, 0, bytemuck::cast_slice(&host_rows[..values]));
-        let params = uniform_buffer(queue, "affine params", &[n as u32, w4 as u32, 0, 0]);
-        let mut encoder = queue.device.create_command_encoder(&Default::default());
-        record_dispatch(
+        run_dispatch(
             queue,
-            &mut encoder,
             &pipeline,
-            &[&params, &z_buffer, &coefficient_buffer, result.binding()],
+            &[n as u32, w4 as u32, 0, 0],
+            &[&z_buffer, &coefficient_buffer],
+            &[(&result, values * elem)],
             n * w4,
-        );
-        result.record_copy(&mut encoder, values * elem);
-        queue.submit_and_wait(encoder)?;
+        )?;
         result.read::<R, _>(queue, values * elem, |out| {
             let mut block = y.slice_mut(s![start..start + n, ..]);
             for (mut row, got) in block.rows_mut().into_iter().zip(out.chunks_exact(w4 * 4)) {

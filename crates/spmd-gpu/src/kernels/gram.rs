@@ -2,7 +2,7 @@
 
 use ndarray::ArrayView2;
 
-use super::{input_buffer, record_dispatch, uniform_buffer};
+use super::{input_buffer, run_dispatch};
 use crate::pack::pack_rows;
 use crate::result_buffer::ResultBuffer;
 use crate::KernelFloat;
@@ -110,32 +110,17 @@ fn run<F: HostFloat, R: KernelFloat>(
             .queue
             .write_buffer(&z_buffer, 0, bytemuck::cast_slice(&host_rows[..n * padded]));
         let chunks = n.div_ceil(chunk_rows);
-        let params = uniform_buffer(
-            queue,
-            "gram params",
-            &[
-                n as u32,
-                w4 as u32,
-                chunk_rows as u32,
-                tiles.len() as u32,
-                chunks as u32,
-                0,
-                0,
-                0,
-            ],
-        );
         let invocations = chunks * tiles.len();
         let bytes = invocations * 16 * elem;
-        let mut encoder = queue.device.create_command_encoder(&Default::default());
-        record_dispatch(
+        let params = [n, w4, chunk_rows, tiles.len(), chunks, 0, 0, 0].map(|v| v as u32);
+        run_dispatch(
             queue,
-            &mut encoder,
             &pipeline,
-            &[&params, &z_buffer, &tile_buffer, result.binding()],
+            &params,
+            &[&z_buffer, &tile_buffer],
+            &[(&result, bytes)],
             invocations,
-        );
-        result.record_copy(&mut encoder, bytes);
-        queue.submit_and_wait(encoder)?;
+        )?;
         result.read::<R, _>(queue, bytes, |partials| {
             for (k, tile) in partials.chunks_exact(16).enumerate() {
                 let [bi, bj] = tiles[k % tiles.len()];

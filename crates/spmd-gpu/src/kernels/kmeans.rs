@@ -2,7 +2,7 @@
 
 use ndarray::{Array2, ArrayView2};
 
-use super::{input_buffer, record_dispatch, uniform_buffer};
+use super::{input_buffer, run_dispatch};
 use crate::pack::pack_rows;
 use crate::result_buffer::ResultBuffer;
 use crate::DeviceRows;
@@ -99,24 +99,14 @@ fn run<R: KernelFloat>(
 
     for block in &x.blocks {
         let (start, n) = (block.start, block.rows);
-        let params = uniform_buffer(queue, "kmeans params", &[n as u32, w4 as u32, k as u32, 0]);
-        let mut encoder = queue.device.create_command_encoder(&Default::default());
-        record_dispatch(
+        run_dispatch(
             queue,
-            &mut encoder,
             &pipeline,
-            &[
-                &params,
-                &block.buffer,
-                &centre_buffer,
-                labels.binding(),
-                distances.binding(),
-            ],
+            &[n as u32, w4 as u32, k as u32, 0],
+            &[&block.buffer, &centre_buffer],
+            &[(&labels, n * 4), (&distances, n * elem)],
             n,
-        );
-        labels.record_copy(&mut encoder, n * 4);
-        distances.record_copy(&mut encoder, n * elem);
-        queue.submit_and_wait(encoder)?;
+        )?;
         let found: Vec<u32> = labels.read::<u32, _>(queue, n * 4, |l| l.to_vec())?;
         distances.read::<R, _>(queue, n * elem, |dist| {
             for (i, (&label, d)) in found.iter().zip(dist).enumerate() {
@@ -211,18 +201,15 @@ fn run_distances<F: HostFloat, R: KernelFloat>(
         queue
             .queue
             .write_buffer(&x_buffer, 0, bytemuck::cast_slice(&host_rows[..n * w4 * 4]));
-        let params = uniform_buffer(queue, "kmeans params", &[n as u32, w4 as u32, k as u32, 0]);
         let bytes = n * k * elem;
-        let mut encoder = queue.device.create_command_encoder(&Default::default());
-        record_dispatch(
+        run_dispatch(
             queue,
-            &mut encoder,
             &pipeline,
-            &[&params, &x_buffer, &centre_buffer, result.binding()],
+            &[n as u32, w4 as u32, k as u32, 0],
+            &[&x_buffer, &centre_buffer],
+            &[(&result, bytes)],
             n * k,
-        );
-        result.record_copy(&mut encoder, bytes);
-        queue.submit_and_wait(encoder)?;
+        )?;
         result.read::<R, _>(queue, bytes, |d| {
             let block = out.slice_mut(ndarray::s![start..start + n, ..]);
             for (o, v) in block.into_iter().zip(d) {

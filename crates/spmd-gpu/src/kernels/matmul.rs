@@ -2,7 +2,7 @@
 
 use ndarray::{Array2, ArrayView2};
 
-use super::{input_buffer, record_dispatch, uniform_buffer};
+use super::{input_buffer, run_dispatch};
 use crate::pack::pack_rows;
 use crate::result_buffer::ResultBuffer;
 use crate::KernelFloat;
@@ -104,22 +104,15 @@ impl Block<'_> {
     ) -> Result<()> {
         let t = y.ncols();
         let t4 = t.div_ceil(4);
-        let params = uniform_buffer(
-            queue,
-            "matmul params",
-            &[n as u32, self.k4 as u32, t4 as u32, 0],
-        );
         let bytes = n * t4 * 4 * std::mem::size_of::<R>();
-        let mut encoder = queue.device.create_command_encoder(&Default::default());
-        record_dispatch(
+        run_dispatch(
             queue,
-            &mut encoder,
             self.pipeline,
-            &[&params, self.x, self.w, self.result.binding()],
+            &[n as u32, self.k4 as u32, t4 as u32, 0],
+            &[self.x, self.w],
+            &[(self.result, bytes)],
             n * t4,
-        );
-        self.result.record_copy(&mut encoder, bytes);
-        queue.submit_and_wait(encoder)?;
+        )?;
         self.result.read::<R, _>(queue, bytes, |out| {
             for (r, row) in out.chunks_exact(t4 * 4).enumerate() {
                 for (j, v) in row[..t].iter().enumerate() {

@@ -23,7 +23,7 @@ pub(crate) fn dispatch_size(invocations: usize, max_per_dim: u32) -> (u32, u32) 
 
 /// Records one dispatch of `pipeline` over `invocations`, binding `buffers` to bindings
 /// `0, 1, ...` of group 0.
-pub(crate) fn record_dispatch(
+fn record_dispatch(
     queue: &crate::Queue,
     encoder: &mut wgpu::CommandEncoder,
     pipeline: &wgpu::ComputePipeline,
@@ -54,8 +54,31 @@ pub(crate) fn record_dispatch(
     pass.dispatch_workgroups(x, y, 1);
 }
 
+/// Runs one dispatch of `pipeline` to completion: a uniform holding `params` at binding 0, then
+/// `inputs`, then each result's buffer, over `invocations` invocations; the first `bytes` of
+/// each result are then readable by the host.
+pub(crate) fn run_dispatch(
+    queue: &crate::Queue,
+    pipeline: &wgpu::ComputePipeline,
+    params: &[u32],
+    inputs: &[&wgpu::Buffer],
+    results: &[(&crate::result_buffer::ResultBuffer, usize)],
+    invocations: usize,
+) -> crate::Result<()> {
+    let params = uniform_buffer(queue, "kernel params", params);
+    let mut buffers = vec![&params];
+    buffers.extend_from_slice(inputs);
+    buffers.extend(results.iter().map(|(result, _)| result.binding()));
+    let mut encoder = queue.device.create_command_encoder(&Default::default());
+    record_dispatch(queue, &mut encoder, pipeline, &buffers, invocations);
+    for (result, bytes) in results {
+        result.record_copy(&mut encoder, *bytes);
+    }
+    queue.submit_and_wait(encoder)
+}
+
 /// A uniform buffer holding `words`.
-pub(crate) fn uniform_buffer(queue: &crate::Queue, label: &str, words: &[u32]) -> wgpu::Buffer {
+fn uniform_buffer(queue: &crate::Queue, label: &str, words: &[u32]) -> wgpu::Buffer {
     let buffer = queue.storage_buffer(
         label,
         std::mem::size_of_val(words),

@@ -2,7 +2,7 @@
 
 use ndarray::{ArrayView1, ArrayView2};
 
-use super::{input_buffer, record_dispatch, uniform_buffer};
+use super::{input_buffer, run_dispatch};
 use crate::pack::pack_rows;
 use crate::result_buffer::ResultBuffer;
 pub use spmd_partials::ColumnMoments;
@@ -114,31 +114,16 @@ fn run<F: HostFloat, R: KernelFloat>(
                 .write_buffer(&weight_buffer, 0, bytemuck::cast_slice(&host_weights[..n]));
         }
         let chunks = n.div_ceil(CHUNK_ROWS);
-        let params = uniform_buffer(
-            queue,
-            "moments params",
-            &[
-                n as u32,
-                w4 as u32,
-                CHUNK_ROWS as u32,
-                chunks as u32,
-                u32::from(weighted),
-                0,
-                0,
-                0,
-            ],
-        );
         let bytes = chunks * w4 * 16 * elem;
-        let mut encoder = queue.device.create_command_encoder(&Default::default());
-        record_dispatch(
+        let params = [n, w4, CHUNK_ROWS, chunks, usize::from(weighted), 0, 0, 0].map(|v| v as u32);
+        run_dispatch(
             queue,
-            &mut encoder,
             &pipeline,
-            &[&params, &z_buffer, &weight_buffer, result.binding()],
+            &params,
+            &[&z_buffer, &weight_buffer],
+            &[(&result, bytes)],
             chunks * w4,
-        );
-        result.record_copy(&mut encoder, bytes);
-        queue.submit_and_wait(encoder)?;
+        )?;
         result.read::<R, _>(queue, bytes, |partials| {
             for chunk in 0..chunks {
                 let first = start + chunk * CHUNK_ROWS;

@@ -2,7 +2,7 @@
 
 use ndarray::{Array2, ArrayView2};
 
-use super::{input_buffer, record_dispatch, uniform_buffer};
+use super::{input_buffer, run_dispatch};
 use crate::result_buffer::ResultBuffer;
 use crate::{DeviceRows, Error, KernelFloat, Precision, Queue, Readback, Result};
 
@@ -61,23 +61,16 @@ fn run<R: KernelFloat>(
         queue
             .queue
             .write_buffer(&r_buffer, 0, bytemuck::cast_slice(&host_r[..n * t]));
-        let params = uniform_buffer(
-            queue,
-            "xt_r params",
-            &[n as u32, k4 as u32, t as u32, CHUNK as u32],
-        );
         let chunks = n.div_ceil(CHUNK);
         let bytes = chunks * k4 * t * 4 * elem;
-        let mut encoder = queue.device.create_command_encoder(&Default::default());
-        record_dispatch(
+        run_dispatch(
             queue,
-            &mut encoder,
             &pipeline,
-            &[&params, &block.buffer, &r_buffer, result.binding()],
+            &[n as u32, k4 as u32, t as u32, CHUNK as u32],
+            &[&block.buffer, &r_buffer],
+            &[(&result, bytes)],
             chunks * k4 * t,
-        );
-        result.record_copy(&mut encoder, bytes);
-        queue.submit_and_wait(encoder)?;
+        )?;
         result.read::<R, _>(queue, bytes, |partials| {
             // partials[chunk][j4][column] is a vec4 over features 4 j4 .. 4 j4 + 4.
             for chunk in partials.chunks_exact(k4 * t * 4) {
