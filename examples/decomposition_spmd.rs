@@ -7,27 +7,20 @@
 mod synthetic;
 
 use clap::Parser;
-use spmd_learn::comm::Comm;
 use spmd_learn::decomposition::{NComponents, Pca, Qr, Svd};
-use spmd_learn::prelude::*;
 
 #[derive(Parser)]
 #[command(about = "Distributed PCA, QR and SVD")]
 struct Args {
-    /// Rows on each rank.
-    #[arg(long, default_value_t = 100_000)]
-    rows_per_rank: usize,
-    /// Compute PCA on the CPU instead of the GPU.
-    #[arg(long)]
-    cpu: bool,
+    #[command(flatten)]
+    run: synthetic::Run,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let comm = Comm::world()?;
-    init_logging(&comm);
+    let (comm, queue) = args.run.start()?;
     // Three latent factors spread over 8 columns, plus a little noise.
-    let x = synthetic::rank_rows(&comm, args.rows_per_rank, 8, |row, j, noise| {
+    let x = synthetic::rank_rows(&comm, args.run.rows_per_rank, 8, |row, j, noise| {
         let factor = |k: u64| synthetic::cell(row, 100 + k);
         let loading = [3.0, 2.0, 1.0];
         (0..3)
@@ -35,7 +28,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .sum::<f64>()
             + 0.01 * noise
     });
-    let queue = if args.cpu { None } else { Some(Queue::new()?) };
 
     let pca = Pca::new()
         .n_components(NComponents::VarianceRatio(0.999))

@@ -9,38 +9,31 @@ mod synthetic;
 
 use clap::Parser;
 use spmd_learn::cluster::{Init, KMeans};
-use spmd_learn::comm::{Comm, ReduceOp};
-use spmd_learn::prelude::*;
+use spmd_learn::comm::ReduceOp;
 
 #[derive(Parser)]
 #[command(about = "Distributed KMeans")]
 struct Args {
-    /// Rows on each rank.
-    #[arg(long, default_value_t = 100_000)]
-    rows_per_rank: usize,
+    #[command(flatten)]
+    run: synthetic::Run,
     /// Clusters in the data and in the model.
     #[arg(long, default_value_t = 6)]
     clusters: usize,
     /// Seed of the initialisation.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Compute on the CPU instead of the GPU.
-    #[arg(long)]
-    cpu: bool,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let comm = Comm::world()?;
-    init_logging(&comm);
+    let (comm, queue) = args.run.start()?;
     let k = args.clusters as u64;
     // Row r belongs to blob (hash of r) % k, centred at (10 b, -5 b, 3 b, b).
-    let x = synthetic::rank_rows(&comm, args.rows_per_rank, 4, |row, j, noise| {
+    let x = synthetic::rank_rows(&comm, args.run.rows_per_rank, 4, |row, j, noise| {
         let blob = (synthetic::cell(row, 99) * 0.5 + 0.5) * k as f64;
         let blob = blob.floor().min(k as f64 - 1.0);
         blob * [10.0, -5.0, 3.0, 1.0][j] + noise
     });
-    let queue = if args.cpu { None } else { Some(Queue::new()?) };
     let fitted = KMeans::new(args.clusters)
         .init(Init::KMeansPlusPlus)
         .random_state(args.seed)

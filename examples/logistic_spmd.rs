@@ -9,43 +9,35 @@ mod synthetic;
 
 use clap::Parser;
 use ndarray::Array1;
-use spmd_learn::comm::Comm;
 use spmd_learn::linear::{LogisticRegression, Solver};
-use spmd_learn::prelude::*;
 
 #[derive(Parser)]
 #[command(about = "Distributed LogisticRegression")]
 struct Args {
-    /// Rows on each rank.
-    #[arg(long, default_value_t = 100_000)]
-    rows_per_rank: usize,
+    #[command(flatten)]
+    run: synthetic::Run,
     /// Inverse regularisation strength.
     #[arg(long, default_value_t = 1.0)]
     c: f64,
     /// Use Newton-CG instead of L-BFGS.
     #[arg(long)]
     newton_cg: bool,
-    /// Compute on the CPU instead of the GPU.
-    #[arg(long)]
-    cpu: bool,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let comm = Comm::world()?;
-    init_logging(&comm);
+    let (comm, queue) = args.run.start()?;
     let rank = comm.rank() as u64;
     // Class of global row r: one of this rank's two classes; features centred on the class.
     let class = |row: u64| (rank + (synthetic::cell(row, 77) > 0.0) as u64) % 3;
-    let x = synthetic::rank_rows(&comm, args.rows_per_rank, 4, |row, j, noise| {
+    let x = synthetic::rank_rows(&comm, args.run.rows_per_rank, 4, |row, j, noise| {
         let c = class(row) as f64;
         [1.0, -1.0, 0.5, 0.0][j] * c + 1.5 * noise
     });
-    let first = comm.rank() * args.rows_per_rank;
-    let y: Array1<i64> = (0..args.rows_per_rank)
+    let first = comm.rank() * args.run.rows_per_rank;
+    let y: Array1<i64> = (0..args.run.rows_per_rank)
         .map(|i| class((first + i) as u64) as i64)
         .collect();
-    let queue = if args.cpu { None } else { Some(Queue::new()?) };
     let solver = if args.newton_cg {
         Solver::NewtonCg
     } else {

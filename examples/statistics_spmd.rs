@@ -9,30 +9,22 @@
 mod synthetic;
 
 use clap::Parser;
-use spmd_learn::comm::Comm;
 use spmd_learn::covariance::EmpiricalCovariance;
-use spmd_learn::prelude::*;
 use spmd_learn::statistics::{BasicStatistics, Statistic};
 
 #[derive(Parser)]
 #[command(about = "Distributed BasicStatistics and EmpiricalCovariance")]
 struct Args {
-    /// Rows on each rank.
-    #[arg(long, default_value_t = 100_000)]
-    rows_per_rank: usize,
-    /// Compute on the CPU instead of the GPU.
-    #[arg(long)]
-    cpu: bool,
+    #[command(flatten)]
+    run: synthetic::Run,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let comm = Comm::world()?;
-    init_logging(&comm);
-    let x = synthetic::rank_rows(&comm, args.rows_per_rank, 5, |_, j, v| {
+    let (comm, queue) = args.run.start()?;
+    let x = synthetic::rank_rows(&comm, args.run.rows_per_rank, 5, |_, j, v| {
         10f64.powi(j as i32) + v * (j as f64 + 1.0)
     });
-    let queue = if args.cpu { None } else { Some(Queue::new()?) };
 
     let stats = BasicStatistics::new().fit(&x, None, queue.as_ref())?;
     let cov = EmpiricalCovariance::new().fit(&x, queue.as_ref())?;

@@ -3,6 +3,7 @@
 
 use ndarray::Array2;
 use spmd_learn::comm::Comm;
+use spmd_learn::Queue;
 
 /// A uniform value in [-1, 1) for global row `row`, column `col`.
 pub fn cell(row: u64, col: u64) -> f64 {
@@ -26,4 +27,29 @@ pub fn rank_rows(
         let row = first + i as u64;
         f(row, j, cell(row, j as u64))
     })
+}
+
+/// The options the examples share: rows per rank and the device. (The examples with other
+/// defaults or inputs keep their own.)
+#[allow(dead_code)]
+#[derive(clap::Args)]
+pub struct Run {
+    /// Rows on each rank.
+    #[arg(long, default_value_t = 100_000)]
+    pub rows_per_rank: usize,
+    /// Compute on the CPU instead of the GPU.
+    #[arg(long)]
+    pub cpu: bool,
+}
+
+#[allow(dead_code)]
+impl Run {
+    /// The world (one process without mpirun) with logging on, and this rank's GPU (`None`
+    /// with `--cpu`).
+    pub fn start(&self) -> Result<(Comm, Option<Queue>), Box<dyn std::error::Error>> {
+        let comm = Comm::world()?;
+        spmd_learn::prelude::init_logging(&comm);
+        let queue = if self.cpu { None } else { Some(Queue::new()?) };
+        Ok((comm, queue))
+    }
 }
