@@ -2,10 +2,18 @@
 
 /// Implements, for an estimator type with fields `params` and `comm: Option<Comm>` (and
 /// `Default`), `with_params`, `comm`, `params`, and one consuming setter per listed parameter
-/// (each setting the field of that name, with the doc comment given).
+/// (each setting the field of that name, with the doc comment given); with `new = "doc"`, also
+/// `new()`, the defaults.
 macro_rules! builder {
-    ($estimator:ty, $params:ty { $( $(#[$doc:meta])* $name:ident: $value:ty ),* $(,)? }) => {
+    ($estimator:ty, $params:ty { $( $(#[$doc:meta])* $name:ident: $value:ty ),* $(,)? } $(, new = $new_doc:literal)?) => {
         impl $estimator {
+            $(
+                #[doc = $new_doc]
+                pub fn new() -> Self {
+                    Self::default()
+                }
+            )?
+
             /// From parameters (as read from a model file or the command line).
             pub fn with_params(params: $params) -> Self {
                 Self {

@@ -19,14 +19,13 @@ pub struct IncrementalEmpiricalCovariance {
     accumulator: Accumulator,
 }
 
-crate::builder::builder!(IncrementalEmpiricalCovariance, EmpiricalCovarianceParams {});
+crate::builder::builder!(
+    IncrementalEmpiricalCovariance,
+    EmpiricalCovarianceParams {},
+    new = "scikit-learn's defaults."
+);
 
 impl IncrementalEmpiricalCovariance {
-    /// scikit-learn's defaults.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// Adds a batch of this rank's rows. Local; an error is also remembered and makes
     /// `finalize` fail on every rank.
     pub fn partial_fit<F: Float, S: Data<Elem = F>>(

@@ -41,15 +41,11 @@ crate::builder::builder!(
     LinearRegressionParams {
         /// Whether to fit an intercept.
         fit_intercept: bool,
-    }
+    },
+    new = "scikit-learn's defaults (`fit_intercept=True`)."
 );
 
 impl IncrementalLinearRegression {
-    /// scikit-learn's defaults (`fit_intercept=True`).
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// Adds a batch of this rank's rows. Local; an error is also remembered and makes
     /// `finalize` fail on every rank.
     pub fn partial_fit<F: Float, S: Data<Elem = F>>(

@@ -55,14 +55,9 @@ crate::builder::builder!(MultinomialNb, MultinomialNbParams {
     fit_prior: bool,
     /// Given class priors (sorted label order).
     class_prior: Option<Vec<f64>>,
-});
+}, new = "scikit-learn's defaults (`alpha=1`, `fit_prior=True`).");
 
 impl MultinomialNb {
-    /// scikit-learn's defaults (`alpha=1`, `fit_prior=True`).
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// Fits on every rank's count rows `x` and labels `y`; every rank calls it and gets the
     /// same model. The classes are the union of all ranks' labels.
     pub fn fit<F, L, S, T>(

@@ -48,14 +48,13 @@ pub struct BasicStatistics {
     comm: Option<Comm>,
 }
 
-crate::builder::builder!(BasicStatistics, BasicStatisticsParams {});
+crate::builder::builder!(
+    BasicStatistics,
+    BasicStatisticsParams {},
+    new = "All statistics."
+);
 
 impl BasicStatistics {
-    /// All statistics.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// Only these statistics.
     pub fn result_options(mut self, statistics: &[Statistic]) -> Self {
         self.params.result_options = ResultOptions(statistics.to_vec());

@@ -20,14 +20,13 @@ pub struct IncrementalBasicStatistics {
     failure: FailureMemory,
 }
 
-crate::builder::builder!(IncrementalBasicStatistics, BasicStatisticsParams {});
+crate::builder::builder!(
+    IncrementalBasicStatistics,
+    BasicStatisticsParams {},
+    new = "All statistics."
+);
 
 impl IncrementalBasicStatistics {
-    /// All statistics.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// Adds a batch of this rank's rows. Local; an error is also remembered and makes
     /// `finalize` fail on every rank.
     pub fn partial_fit<F: Float, S: Data<Elem = F>>(

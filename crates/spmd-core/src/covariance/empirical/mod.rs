@@ -42,15 +42,11 @@ crate::builder::builder!(
         assume_centered: bool,
         /// Whether to compute `precision_`.
         store_precision: bool,
-    }
+    },
+    new = "scikit-learn's defaults."
 );
 
 impl EmpiricalCovariance {
-    /// scikit-learn's defaults.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// Fits on this rank's rows; every rank calls it and gets the same estimate.
     pub fn fit<F: Float, S: Data<Elem = F>>(
         &self,

@@ -52,15 +52,11 @@ crate::builder::builder!(
         n_components: NComponents,
         /// Scale projections to unit variance.
         whiten: bool,
-    }
+    },
+    new = "scikit-learn's defaults (all components, no whitening)."
 );
 
 impl Pca {
-    /// scikit-learn's defaults (all components, no whitening).
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// Fits on this rank's rows; every rank calls it and gets the same components.
     pub fn fit<F: Float, S: Data<Elem = F>>(
         &self,

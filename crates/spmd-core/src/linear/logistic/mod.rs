@@ -62,14 +62,9 @@ crate::builder::builder!(LogisticRegression, LogisticRegressionParams {
     tol: f64,
     /// The optimiser.
     solver: Solver,
-});
+}, new = "scikit-learn's defaults: `C=1`, lbfgs, `tol=1e-4`, `max_iter=100`, an intercept.");
 
 impl LogisticRegression {
-    /// scikit-learn's defaults: `C=1`, lbfgs, `tol=1e-4`, `max_iter=100`, an intercept.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// Fits on every rank's rows `x` and labels `y`; every rank calls it and gets the same
     /// model.
     pub fn fit<F, L, S, T>(

@@ -43,15 +43,11 @@ crate::builder::builder!(
     LinearRegressionParams {
         /// Whether to fit an intercept (otherwise the data are taken as centred).
         fit_intercept: bool,
-    }
+    },
+    new = "scikit-learn's defaults (`fit_intercept=True`)."
 );
 
 impl LinearRegression {
-    /// scikit-learn's defaults (`fit_intercept=True`).
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// Fits on this rank's rows `x` (`n x d`) and targets `y` (`n` or `n x t`); every rank of the
     /// communicator calls it. `queue`: this rank's GPU, or `None` for the CPU.
     pub fn fit<F: Float, S: Data<Elem = F>>(

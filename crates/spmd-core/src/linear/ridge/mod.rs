@@ -40,15 +40,11 @@ crate::builder::builder!(
         alpha: f64,
         /// Whether to fit an intercept.
         fit_intercept: bool,
-    }
+    },
+    new = "scikit-learn's defaults (`alpha=1.0`, `fit_intercept=True`)."
 );
 
 impl Ridge {
-    /// scikit-learn's defaults (`alpha=1.0`, `fit_intercept=True`).
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// Fits on this rank's rows; every rank of the communicator calls it. `queue`: this rank's
     /// GPU, or `None` for the CPU.
     pub fn fit<F: Float, S: Data<Elem = F>>(
