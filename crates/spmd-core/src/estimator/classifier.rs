@@ -2,11 +2,48 @@
 //! `predict` gives labels, `transform` class probabilities (`predict_proba`), `score` accuracy.
 
 /// Implements the contract for a classifier `$estimator` with parameters `$params` and fitted
-/// type `$fitted`, whose methods are `fit_weighted(x, y, w, queue)`, `predict_on(backend, x)`,
-/// `log_proba_on(backend, x)` and `score(comm, x, y, queue)`.
+/// type `$fitted`, whose methods are `fit_labelled(x, y, w, queue)` (on views),
+/// `predict_on(backend, x)`, `log_proba_on(backend, x)` and `score(comm, x, y, queue)`; and the
+/// estimator's inherent `fit` and `fit_weighted`.
 macro_rules! classifier_contract {
     ($estimator:ty, $params:ty, $fitted:ty) => {
         $crate::estimator::params_checked_by!($params);
+
+        impl $estimator {
+            /// Fits on every rank's rows `x` and labels `y`; every rank calls it and gets the
+            /// same model. The classes are the union of all ranks' labels.
+            pub fn fit<F, L, S, T>(
+                &self,
+                x: &ndarray::ArrayBase<S, ndarray::Ix2>,
+                y: &ndarray::ArrayBase<T, ndarray::Ix1>,
+                queue: Option<&spmd_gpu::Queue>,
+            ) -> $crate::Result<$fitted>
+            where
+                F: $crate::Float,
+                L: $crate::classes::ClassLabel,
+                S: ndarray::Data<Elem = F>,
+                T: ndarray::Data<Elem = L>,
+            {
+                self.fit_labelled(&x.view(), &y.view(), None, queue)
+            }
+
+            /// [`fit`](Self::fit) with a weight per row (scikit-learn's `sample_weight`).
+            pub fn fit_weighted<F, L, S, T>(
+                &self,
+                x: &ndarray::ArrayBase<S, ndarray::Ix2>,
+                y: &ndarray::ArrayBase<T, ndarray::Ix1>,
+                sample_weight: Option<ndarray::ArrayView1<'_, f64>>,
+                queue: Option<&spmd_gpu::Queue>,
+            ) -> $crate::Result<$fitted>
+            where
+                F: $crate::Float,
+                L: $crate::classes::ClassLabel,
+                S: ndarray::Data<Elem = F>,
+                T: ndarray::Data<Elem = L>,
+            {
+                self.fit_labelled(&x.view(), &y.view(), sample_weight, queue)
+            }
+        }
 
         impl $crate::estimator::Estimator for $estimator {
             type Params = $params;
@@ -77,4 +114,73 @@ macro_rules! classifier_contract {
     };
 }
 
+/// Writes a fitted classifier's shared inherent methods (`predict_proba`, `predict_log_proba`,
+/// `predict`, `predict_on` and `score`) from its `log_proba_on(backend, x)`, its
+/// `scores_on(backend, x)` (largest score = most probable class) and its `classes: Vec<i64>`.
+macro_rules! classifier_methods {
+    ($fitted:ty) => {
+        impl $fitted {
+            /// Class probabilities of this rank's rows, `n x n_classes`. Local.
+            pub fn predict_proba<F: $crate::Float, S: ndarray::Data<Elem = F>>(
+                &self,
+                x: &ndarray::ArrayBase<S, ndarray::Ix2>,
+                queue: Option<&spmd_gpu::Queue>,
+            ) -> $crate::Result<ndarray::Array2<f64>> {
+                Ok(self.predict_log_proba(x, queue)?.mapv(f64::exp))
+            }
+
+            /// Logarithms of [`predict_proba`](Self::predict_proba), computed without
+            /// overflow. Local.
+            pub fn predict_log_proba<F: $crate::Float, S: ndarray::Data<Elem = F>>(
+                &self,
+                x: &ndarray::ArrayBase<S, ndarray::Ix2>,
+                queue: Option<&spmd_gpu::Queue>,
+            ) -> $crate::Result<ndarray::Array2<f64>> {
+                self.log_proba_on(&$crate::backend::Backend::new(0, queue)?, x.view())
+            }
+
+            /// The most probable class of each of this rank's rows (ties to the lower
+            /// label). Local.
+            pub fn predict<F: $crate::Float, S: ndarray::Data<Elem = F>>(
+                &self,
+                x: &ndarray::ArrayBase<S, ndarray::Ix2>,
+                queue: Option<&spmd_gpu::Queue>,
+            ) -> $crate::Result<ndarray::Array1<i64>> {
+                self.predict_on(&$crate::backend::Backend::new(0, queue)?, x.view())
+            }
+
+            /// [`predict`](Self::predict) on `backend` (whose rank errors name).
+            pub(crate) fn predict_on<F: $crate::Float>(
+                &self,
+                backend: &$crate::backend::Backend<'_>,
+                x: ndarray::ArrayView2<'_, F>,
+            ) -> $crate::Result<ndarray::Array1<i64>> {
+                let scores = self.scores_on(backend, x)?;
+                Ok($crate::classes::best_classes(&scores, &self.classes))
+            }
+
+            /// Accuracy on all ranks' rows `x` with labels `y` (scikit-learn's `score`). Every
+            /// rank calls it and gets the same value.
+            pub fn score<F, L, S, T>(
+                &self,
+                comm: &spmd_comm::Comm,
+                x: &ndarray::ArrayBase<S, ndarray::Ix2>,
+                y: &ndarray::ArrayBase<T, ndarray::Ix1>,
+                queue: Option<&spmd_gpu::Queue>,
+            ) -> $crate::Result<f64>
+            where
+                F: $crate::Float,
+                L: $crate::classes::ClassLabel,
+                S: ndarray::Data<Elem = F>,
+                T: ndarray::Data<Elem = L>,
+            {
+                let predicted = $crate::backend::Backend::new(comm.rank(), queue)
+                    .and_then(|b| self.predict_on(&b, x.view()));
+                $crate::classes::global_accuracy(comm, predicted, y)
+            }
+        }
+    };
+}
+
 pub(crate) use classifier_contract;
+pub(crate) use classifier_methods;

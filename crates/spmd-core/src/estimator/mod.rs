@@ -41,7 +41,7 @@ mod classifier;
 mod dataset;
 mod impls;
 
-pub(crate) use classifier::classifier_contract;
+pub(crate) use classifier::{classifier_contract, classifier_methods};
 pub(crate) use impls::{estimator, params_checked_by};
 
 pub use dataset::Dataset;

@@ -1,12 +1,11 @@
-use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Data, Ix1, Ix2};
+use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Data, Ix2};
 use serde::{Deserialize, Serialize};
-use spmd_comm::Comm;
 use spmd_gpu::Queue;
 
 use super::counts::Counts;
 use super::MultinomialNbParams;
 use crate::backend::Backend;
-use crate::classes::{best_classes, global_accuracy, linear_scores, log_softmax_rows, ClassLabel};
+use crate::classes::{linear_scores, log_softmax_rows};
 use crate::{Error, Float, Result};
 
 /// A fitted [`MultinomialNb`](super::MultinomialNb), the same on every rank. Serialises
@@ -106,15 +105,6 @@ impl FittedMultinomialNb {
         linear_scores(backend, x, &self.feature_log_prob, &self.class_log_prior)
     }
 
-    /// Log class probabilities of this rank's rows, `n x classes`. Local.
-    pub fn predict_log_proba<F: Float, S: Data<Elem = F>>(
-        &self,
-        x: &ArrayBase<S, Ix2>,
-        queue: Option<&Queue>,
-    ) -> Result<Array2<f64>> {
-        self.log_proba_on(&Backend::new(0, queue)?, x.view())
-    }
-
     /// [`predict_log_proba`](Self::predict_log_proba) on `backend` (whose rank errors name).
     pub(crate) fn log_proba_on<F: Float>(
         &self,
@@ -125,53 +115,9 @@ impl FittedMultinomialNb {
         log_softmax_rows(&mut jll);
         Ok(jll)
     }
-
-    /// Class probabilities of this rank's rows, `n x classes`. Local.
-    pub fn predict_proba<F: Float, S: Data<Elem = F>>(
-        &self,
-        x: &ArrayBase<S, Ix2>,
-        queue: Option<&Queue>,
-    ) -> Result<Array2<f64>> {
-        Ok(self.predict_log_proba(x, queue)?.mapv(f64::exp))
-    }
-
-    /// The most probable class of each of this rank's rows (ties to the lower label). Local.
-    pub fn predict<F: Float, S: Data<Elem = F>>(
-        &self,
-        x: &ArrayBase<S, Ix2>,
-        queue: Option<&Queue>,
-    ) -> Result<Array1<i64>> {
-        self.predict_on(&Backend::new(0, queue)?, x.view())
-    }
-
-    /// [`predict`](Self::predict) on `backend` (whose rank errors name).
-    pub(crate) fn predict_on<F: Float>(
-        &self,
-        backend: &Backend<'_>,
-        x: ArrayView2<'_, F>,
-    ) -> Result<Array1<i64>> {
-        Ok(best_classes(&self.scores_on(backend, x)?, &self.classes))
-    }
-
-    /// Accuracy on all ranks' rows `x` with labels `y`. Every rank calls it.
-    pub fn score<F, L, S, T>(
-        &self,
-        comm: &Comm,
-        x: &ArrayBase<S, Ix2>,
-        y: &ArrayBase<T, Ix1>,
-        queue: Option<&Queue>,
-    ) -> Result<f64>
-    where
-        F: Float,
-        L: ClassLabel,
-        S: Data<Elem = F>,
-        T: Data<Elem = L>,
-    {
-        let predicted =
-            Backend::new(comm.rank(), queue).and_then(|b| self.predict_on(&b, x.view()));
-        global_accuracy(comm, predicted, y)
-    }
 }
+
+crate::estimator::classifier_methods!(FittedMultinomialNb);
 
 #[derive(Serialize, Deserialize)]
 struct Attributes {

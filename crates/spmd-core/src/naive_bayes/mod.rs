@@ -7,7 +7,7 @@ mod params;
 pub use fitted::FittedMultinomialNb;
 pub use params::MultinomialNbParams;
 
-use ndarray::{ArrayBase, ArrayView1, Data, Ix1, Ix2};
+use ndarray::{ArrayBase, ArrayView1, ArrayView2, Data, Ix1, Ix2};
 use spmd_comm::{Comm, ReduceOp};
 use spmd_gpu::Queue;
 
@@ -58,37 +58,14 @@ crate::builder::builder!(MultinomialNb, MultinomialNbParams {
 }, new = "scikit-learn's defaults (`alpha=1`, `fit_prior=True`).");
 
 impl MultinomialNb {
-    /// Fits on every rank's count rows `x` and labels `y`; every rank calls it and gets the
-    /// same model. The classes are the union of all ranks' labels.
-    pub fn fit<F, L, S, T>(
+    /// [`fit_weighted`](Self::fit_weighted) on views.
+    fn fit_labelled<F: Float, L: ClassLabel>(
         &self,
-        x: &ArrayBase<S, Ix2>,
-        y: &ArrayBase<T, Ix1>,
-        queue: Option<&Queue>,
-    ) -> Result<FittedMultinomialNb>
-    where
-        F: Float,
-        L: ClassLabel,
-        S: Data<Elem = F>,
-        T: Data<Elem = L>,
-    {
-        self.fit_weighted(x, y, None, queue)
-    }
-
-    /// [`fit`](Self::fit) with a weight per row (scikit-learn's `sample_weight`).
-    pub fn fit_weighted<F, L, S, T>(
-        &self,
-        x: &ArrayBase<S, Ix2>,
-        y: &ArrayBase<T, Ix1>,
+        x: &ArrayView2<'_, F>,
+        y: &ArrayView1<'_, L>,
         sample_weight: Option<ArrayView1<'_, f64>>,
         queue: Option<&Queue>,
-    ) -> Result<FittedMultinomialNb>
-    where
-        F: Float,
-        L: ClassLabel,
-        S: Data<Elem = F>,
-        T: Data<Elem = L>,
-    {
+    ) -> Result<FittedMultinomialNb> {
         let comm = comm_or_world(self.comm.as_ref())?;
         let rank = comm.rank();
         let labels = self.check_batch(x, y, sample_weight, rank);

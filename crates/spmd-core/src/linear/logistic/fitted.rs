@@ -1,10 +1,9 @@
-use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Axis, Data, Ix1, Ix2};
+use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Axis, Data, Ix2};
 use serde::{Deserialize, Serialize};
-use spmd_comm::Comm;
 use spmd_gpu::Queue;
 
 use crate::backend::Backend;
-use crate::classes::{best_classes, global_accuracy, linear_scores, log_softmax_rows, ClassLabel};
+use crate::classes::{linear_scores, log_softmax_rows};
 use crate::{Float, Result};
 
 /// A fitted [`LogisticRegression`](super::LogisticRegression), the same on every rank.
@@ -75,24 +74,6 @@ impl FittedLogisticRegression {
         linear_scores(backend, x, &self.coef, &self.intercept)
     }
 
-    /// Class probabilities of this rank's rows, `n x n_classes`. Local.
-    pub fn predict_proba<F: Float, S: Data<Elem = F>>(
-        &self,
-        x: &ArrayBase<S, Ix2>,
-        queue: Option<&Queue>,
-    ) -> Result<Array2<f64>> {
-        Ok(self.predict_log_proba(x, queue)?.mapv(f64::exp))
-    }
-
-    /// Logarithms of [`predict_proba`](Self::predict_proba), computed without overflow. Local.
-    pub fn predict_log_proba<F: Float, S: Data<Elem = F>>(
-        &self,
-        x: &ArrayBase<S, Ix2>,
-        queue: Option<&Queue>,
-    ) -> Result<Array2<f64>> {
-        self.log_proba_on(&Backend::new(0, queue)?, x.view())
-    }
-
     /// [`predict_log_proba`](Self::predict_log_proba) on `backend` (whose rank errors name).
     pub(crate) fn log_proba_on<F: Float>(
         &self,
@@ -117,45 +98,9 @@ impl FittedLogisticRegression {
         log_softmax_rows(&mut out);
         Ok(out)
     }
-
-    /// The most probable class of each of this rank's rows (ties to the lower label). Local.
-    pub fn predict<F: Float, S: Data<Elem = F>>(
-        &self,
-        x: &ArrayBase<S, Ix2>,
-        queue: Option<&Queue>,
-    ) -> Result<Array1<i64>> {
-        self.predict_on(&Backend::new(0, queue)?, x.view())
-    }
-
-    /// [`predict`](Self::predict) on `backend` (whose rank errors name).
-    pub(crate) fn predict_on<F: Float>(
-        &self,
-        backend: &Backend<'_>,
-        x: ArrayView2<'_, F>,
-    ) -> Result<Array1<i64>> {
-        Ok(best_classes(&self.scores_on(backend, x)?, &self.classes))
-    }
-
-    /// Accuracy on all ranks' rows `x` with labels `y` (scikit-learn's `score`). Every rank
-    /// calls it and gets the same value.
-    pub fn score<F, L, S, T>(
-        &self,
-        comm: &Comm,
-        x: &ArrayBase<S, Ix2>,
-        y: &ArrayBase<T, Ix1>,
-        queue: Option<&Queue>,
-    ) -> Result<f64>
-    where
-        F: Float,
-        L: ClassLabel,
-        S: Data<Elem = F>,
-        T: Data<Elem = L>,
-    {
-        let predicted =
-            Backend::new(comm.rank(), queue).and_then(|b| self.predict_on(&b, x.view()));
-        global_accuracy(comm, predicted, y)
-    }
 }
+
+crate::estimator::classifier_methods!(FittedLogisticRegression);
 
 #[derive(Serialize, Deserialize)]
 struct Attributes {

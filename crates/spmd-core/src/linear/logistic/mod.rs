@@ -9,7 +9,7 @@ mod params;
 pub use fitted::FittedLogisticRegression;
 pub use params::{ClassWeight, LogisticRegressionParams, Solver};
 
-use ndarray::{Array2, ArrayBase, ArrayView1, Data, Ix1, Ix2};
+use ndarray::{Array2, ArrayView1, ArrayView2};
 use spmd_comm::{Comm, ReduceOp};
 use spmd_gpu::{DeviceRows, Queue};
 
@@ -65,37 +65,14 @@ crate::builder::builder!(LogisticRegression, LogisticRegressionParams {
 }, new = "scikit-learn's defaults: `C=1`, lbfgs, `tol=1e-4`, `max_iter=100`, an intercept.");
 
 impl LogisticRegression {
-    /// Fits on every rank's rows `x` and labels `y`; every rank calls it and gets the same
-    /// model.
-    pub fn fit<F, L, S, T>(
+    /// [`fit_weighted`](Self::fit_weighted) on views.
+    fn fit_labelled<F: Float, L: ClassLabel>(
         &self,
-        x: &ArrayBase<S, Ix2>,
-        y: &ArrayBase<T, Ix1>,
-        queue: Option<&Queue>,
-    ) -> Result<FittedLogisticRegression>
-    where
-        F: Float,
-        L: ClassLabel,
-        S: Data<Elem = F>,
-        T: Data<Elem = L>,
-    {
-        self.fit_weighted(x, y, None, queue)
-    }
-
-    /// [`fit`](Self::fit) with a weight per row (scikit-learn's `sample_weight`).
-    pub fn fit_weighted<F, L, S, T>(
-        &self,
-        x: &ArrayBase<S, Ix2>,
-        y: &ArrayBase<T, Ix1>,
+        x: &ArrayView2<'_, F>,
+        y: &ArrayView1<'_, L>,
         sample_weight: Option<ArrayView1<'_, f64>>,
         queue: Option<&Queue>,
-    ) -> Result<FittedLogisticRegression>
-    where
-        F: Float,
-        L: ClassLabel,
-        S: Data<Elem = F>,
-        T: Data<Elem = L>,
-    {
+    ) -> Result<FittedLogisticRegression> {
         let comm = comm_or_world(self.comm.as_ref())?;
         let x = x.view();
         let rank = comm.rank();
