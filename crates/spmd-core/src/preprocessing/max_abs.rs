@@ -1,12 +1,11 @@
 //! MaxAbsScaler: each column divided by its largest absolute value.
 
-use ndarray::{Array1, ArrayView1, ArrayView2};
+use ndarray::{Array1, ArrayView1};
 use serde::{Deserialize, Serialize};
 
-use super::moments::{affine, fit_scaler, handle_zeros_in_scale, Scaler};
-use crate::estimator::{estimator, Context, Fitted, InverseTransform, Params, Transform};
+use super::moments::{handle_zeros_in_scale, scaler, AffineParts};
+use crate::estimator::Params;
 use crate::partials::ColumnMoments;
-use crate::{Float, Result};
 
 /// MaxAbsScaler takes no parameters (scikit-learn's `copy` has no meaning here).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -19,36 +18,6 @@ impl Params for MaxAbsScalerParams {}
 #[derive(Debug, Clone, Default)]
 pub struct MaxAbsScaler {
     params: MaxAbsScalerParams,
-}
-
-estimator!(
-    MaxAbsScaler, MaxAbsScalerParams => FittedMaxAbsScaler, supervised: false,
-    from: |params| MaxAbsScaler { params },
-    fit: |this, ctx, data| fit_scaler(this, ctx, data),
-);
-
-impl Scaler for MaxAbsScaler {
-    const WEIGHTED: bool = false;
-
-    fn params(&self) -> &MaxAbsScalerParams {
-        &self.params
-    }
-
-    fn from_moments(_: &MaxAbsScalerParams, m: &ColumnMoments) -> FittedMaxAbsScaler {
-        let max_abs: Array1<f64> = m
-            .min
-            .iter()
-            .zip(&m.max)
-            .map(|(lo, hi)| lo.abs().max(hi.abs()))
-            .collect();
-        let mut scale = max_abs.clone();
-        handle_zeros_in_scale(&mut scale, None);
-        FittedMaxAbsScaler {
-            max_abs,
-            scale,
-            n_samples_seen: m.count,
-        }
-    }
 }
 
 /// A fitted [`MaxAbsScaler`], the same on every rank. Serialises `max_abs_`, `scale_`,
@@ -95,7 +64,25 @@ impl TryFrom<MaxAbsAttributes> for FittedMaxAbsScaler {
     }
 }
 
+scaler!(MaxAbsScaler, MaxAbsScalerParams => FittedMaxAbsScaler, weighted: false);
+
 impl FittedMaxAbsScaler {
+    fn from_moments(_: &MaxAbsScalerParams, m: &ColumnMoments) -> Self {
+        let max_abs: Array1<f64> = m
+            .min
+            .iter()
+            .zip(&m.max)
+            .map(|(lo, hi)| lo.abs().max(hi.abs()))
+            .collect();
+        let mut scale = max_abs.clone();
+        handle_zeros_in_scale(&mut scale, None);
+        FittedMaxAbsScaler {
+            max_abs,
+            scale,
+            n_samples_seen: m.count,
+        }
+    }
+
     /// Largest absolute value per column over all ranks (`max_abs_`).
     pub fn max_abs(&self) -> ArrayView1<'_, f64> {
         self.max_abs.view()
@@ -106,30 +93,15 @@ impl FittedMaxAbsScaler {
     }
 }
 
-impl Fitted for FittedMaxAbsScaler {
-    fn n_features_in(&self) -> usize {
+impl AffineParts for FittedMaxAbsScaler {
+    fn n_features(&self) -> usize {
         self.scale.len()
     }
-}
 
-impl Transform for FittedMaxAbsScaler {
-    fn transform<F: Float>(
-        &self,
-        ctx: Context<'_>,
-        x: ArrayView2<'_, F>,
-    ) -> Result<ndarray::Array2<f64>> {
-        let zeros = Array1::zeros(self.scale.len());
-        affine(ctx, x, &self.scale.mapv(|s| 1.0 / s), &zeros)
-    }
-}
-
-impl InverseTransform for FittedMaxAbsScaler {
-    fn inverse_transform<F: Float>(
-        &self,
-        ctx: Context<'_>,
-        x: ArrayView2<'_, F>,
-    ) -> Result<ndarray::Array2<f64>> {
-        let zeros = Array1::zeros(self.scale.len());
-        affine(ctx, x, &self.scale, &zeros)
+    fn affine_parts(&self) -> (Array1<f64>, Array1<f64>) {
+        (
+            self.scale.mapv(|s| 1.0 / s),
+            Array1::zeros(self.scale.len()),
+        )
     }
 }

@@ -1,12 +1,12 @@
 //! MinMaxScaler: each column mapped linearly onto `feature_range`.
 
-use ndarray::{Array1, ArrayView1, ArrayView2};
+use ndarray::{Array1, ArrayView1};
 use serde::{Deserialize, Serialize};
 
-use super::moments::{affine, fit_scaler, handle_zeros_in_scale, Scaler};
-use crate::estimator::{estimator, Context, Fitted, InverseTransform, Params, Transform};
+use super::moments::{handle_zeros_in_scale, scaler, AffineParts};
+use crate::estimator::Params;
 use crate::partials::ColumnMoments;
-use crate::{Error, Float, Result};
+use crate::{Error, Result};
 
 /// Parameters of [`MinMaxScaler`], under scikit-learn's names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,41 +59,6 @@ impl MinMaxScaler {
     pub fn clip(mut self, yes: bool) -> Self {
         self.params.clip = yes;
         self
-    }
-}
-
-estimator!(
-    MinMaxScaler, MinMaxScalerParams => FittedMinMaxScaler, supervised: false,
-    from: |params| MinMaxScaler { params },
-    fit: |this, ctx, data| fit_scaler(this, ctx, data),
-);
-
-impl Scaler for MinMaxScaler {
-    const WEIGHTED: bool = false;
-
-    fn params(&self) -> &MinMaxScalerParams {
-        &self.params
-    }
-
-    fn from_moments(params: &MinMaxScalerParams, m: &ColumnMoments) -> FittedMinMaxScaler {
-        let (lo, hi) = params.feature_range;
-        let data_min = Array1::from(m.min.clone());
-        let data_max = Array1::from(m.max.clone());
-        let data_range = &data_max - &data_min;
-        let mut divisor = data_range.clone();
-        handle_zeros_in_scale(&mut divisor, None);
-        let scale = divisor.mapv(|r| (hi - lo) / r);
-        let min = lo - &data_min * &scale;
-        FittedMinMaxScaler {
-            feature_range: params.feature_range,
-            clip: params.clip,
-            data_min,
-            data_max,
-            data_range,
-            scale,
-            min,
-            n_samples_seen: m.count,
-        }
     }
 }
 
@@ -168,7 +133,30 @@ impl TryFrom<MinMaxAttributes> for FittedMinMaxScaler {
     }
 }
 
+scaler!(MinMaxScaler, MinMaxScalerParams => FittedMinMaxScaler, weighted: false);
+
 impl FittedMinMaxScaler {
+    fn from_moments(params: &MinMaxScalerParams, m: &ColumnMoments) -> Self {
+        let (lo, hi) = params.feature_range;
+        let data_min = Array1::from(m.min.clone());
+        let data_max = Array1::from(m.max.clone());
+        let data_range = &data_max - &data_min;
+        let mut divisor = data_range.clone();
+        handle_zeros_in_scale(&mut divisor, None);
+        let scale = divisor.mapv(|r| (hi - lo) / r);
+        let min = lo - &data_min * &scale;
+        FittedMinMaxScaler {
+            feature_range: params.feature_range,
+            clip: params.clip,
+            data_min,
+            data_max,
+            data_range,
+            scale,
+            min,
+            n_samples_seen: m.count,
+        }
+    }
+
     /// Column minima over all ranks (`data_min_`).
     pub fn data_min(&self) -> ArrayView1<'_, f64> {
         self.data_min.view()
@@ -187,34 +175,16 @@ impl FittedMinMaxScaler {
     }
 }
 
-impl Fitted for FittedMinMaxScaler {
-    fn n_features_in(&self) -> usize {
+impl AffineParts for FittedMinMaxScaler {
+    fn n_features(&self) -> usize {
         self.scale.len()
     }
-}
 
-impl Transform for FittedMinMaxScaler {
-    fn transform<F: Float>(
-        &self,
-        ctx: Context<'_>,
-        x: ArrayView2<'_, F>,
-    ) -> Result<ndarray::Array2<f64>> {
-        let mut out = affine(ctx, x, &self.scale, &self.min)?;
-        if self.clip {
-            let (lo, hi) = self.feature_range;
-            out.mapv_inplace(|v| v.clamp(lo, hi));
-        }
-        Ok(out)
+    fn affine_parts(&self) -> (Array1<f64>, Array1<f64>) {
+        (self.scale.clone(), self.min.clone())
     }
-}
 
-impl InverseTransform for FittedMinMaxScaler {
-    fn inverse_transform<F: Float>(
-        &self,
-        ctx: Context<'_>,
-        x: ArrayView2<'_, F>,
-    ) -> Result<ndarray::Array2<f64>> {
-        let a = self.scale.mapv(|s| 1.0 / s);
-        affine(ctx, x, &a, &(-&self.min * &a))
+    fn clip_range(&self) -> Option<(f64, f64)> {
+        self.clip.then_some(self.feature_range)
     }
 }

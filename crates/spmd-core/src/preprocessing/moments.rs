@@ -66,6 +66,96 @@ pub(crate) fn affine<F: Float>(
     Backend::new(ctx.rank(), ctx.queue)?.affine(x, &scale, &offset)
 }
 
+/// A fitted scaler's `transform`: `x * a + b` per column, then an optional clip. Its inverse
+/// is `(x - b) / a`.
+pub(crate) trait AffineParts {
+    /// Features seen in fit.
+    fn n_features(&self) -> usize;
+    /// `(a, b)` of `transform`.
+    fn affine_parts(&self) -> (Array1<f64>, Array1<f64>);
+    /// The bounds `transform` clips its output to, if any.
+    fn clip_range(&self) -> Option<(f64, f64)> {
+        None
+    }
+}
+
+/// Implements [`Estimator`] and [`Scaler`] for `$scaler` (fields `params`) and `Fitted`,
+/// `Transform` and `InverseTransform` for `$fitted` (an [`AffineParts`] with an inherent
+/// `from_moments(params, moments)`).
+macro_rules! scaler {
+    ($scaler:ident, $params:ty => $fitted:ty, weighted: $weighted:expr) => {
+        $crate::estimator::estimator!(
+            $scaler, $params => $fitted, supervised: false,
+            from: |params| $scaler { params },
+            fit: |this, ctx, data| $crate::preprocessing::moments::fit_scaler(this, ctx, data),
+        );
+
+        impl $crate::preprocessing::Scaler for $scaler {
+            const WEIGHTED: bool = $weighted;
+
+            fn params(&self) -> &$params {
+                &self.params
+            }
+
+            fn from_moments(params: &$params, m: &$crate::partials::ColumnMoments) -> $fitted {
+                <$fitted>::from_moments(params, m)
+            }
+        }
+
+        impl $crate::estimator::Fitted for $fitted {
+            fn n_features_in(&self) -> usize {
+                $crate::preprocessing::moments::AffineParts::n_features(self)
+            }
+        }
+
+        impl $crate::estimator::Transform for $fitted {
+            fn transform<F: $crate::Float>(
+                &self,
+                ctx: $crate::estimator::Context<'_>,
+                x: ndarray::ArrayView2<'_, F>,
+            ) -> $crate::Result<ndarray::Array2<f64>> {
+                $crate::preprocessing::moments::scale(self, ctx, x)
+            }
+        }
+
+        impl $crate::estimator::InverseTransform for $fitted {
+            fn inverse_transform<F: $crate::Float>(
+                &self,
+                ctx: $crate::estimator::Context<'_>,
+                x: ndarray::ArrayView2<'_, F>,
+            ) -> $crate::Result<ndarray::Array2<f64>> {
+                $crate::preprocessing::moments::unscale(self, ctx, x)
+            }
+        }
+    };
+}
+
+pub(crate) use scaler;
+
+/// `fitted`'s `transform` of `x`.
+pub(crate) fn scale<F: Float>(
+    fitted: &impl AffineParts,
+    ctx: Context<'_>,
+    x: ArrayView2<'_, F>,
+) -> Result<Array2<f64>> {
+    let (a, b) = fitted.affine_parts();
+    let mut out = affine(ctx, x, &a, &b)?;
+    if let Some((lo, hi)) = fitted.clip_range() {
+        out.mapv_inplace(|v| v.clamp(lo, hi));
+    }
+    Ok(out)
+}
+
+/// `fitted`'s `inverse_transform` of `x`: $(x - b) / a$.
+pub(crate) fn unscale<F: Float>(
+    fitted: &impl AffineParts,
+    ctx: Context<'_>,
+    x: ArrayView2<'_, F>,
+) -> Result<Array2<f64>> {
+    let (a, b) = fitted.affine_parts();
+    affine(ctx, x, &a.mapv(|v| 1.0 / v), &(-&b / &a))
+}
+
 /// scikit-learn's `_handle_zeros_in_scale`: scales below 10 machine epsilons, or marked
 /// constant, become 1.
 pub(crate) fn handle_zeros_in_scale(scale: &mut Array1<f64>, constant: Option<&[bool]>) {

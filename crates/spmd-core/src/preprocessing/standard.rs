@@ -1,12 +1,11 @@
 //! StandardScaler: $(x - \mu) / \sigma$ per column.
 
-use ndarray::{Array1, ArrayView1, ArrayView2};
+use ndarray::{Array1, ArrayView1};
 use serde::{Deserialize, Serialize};
 
-use super::moments::{affine, fit_scaler, handle_zeros_in_scale, Scaler};
-use crate::estimator::{estimator, Context, Fitted, InverseTransform, Params, Transform};
+use super::moments::{handle_zeros_in_scale, scaler, AffineParts};
+use crate::estimator::Params;
 use crate::partials::ColumnMoments;
-use crate::{Float, Result};
 
 /// Parameters of [`StandardScaler`], under scikit-learn's names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,20 +49,32 @@ impl StandardScaler {
     }
 }
 
-estimator!(
-    StandardScaler, StandardScalerParams => FittedStandardScaler, supervised: false,
-    from: |params| StandardScaler { params },
-    fit: |this, ctx, data| fit_scaler(this, ctx, data),
-);
+/// A fitted [`StandardScaler`], the same on every rank. Serialises `mean_`, `var_`, `scale_`
+/// (null where scikit-learn's are `None`), `n_samples_seen_` and `n_features_in_`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FittedStandardScaler {
+    #[serde(rename = "with_mean", default = "yes")]
+    with_mean: bool,
+    #[serde(rename = "mean_")]
+    mean: Option<Vec<f64>>,
+    #[serde(rename = "var_")]
+    var: Option<Vec<f64>>,
+    #[serde(rename = "scale_")]
+    scale: Option<Vec<f64>>,
+    #[serde(rename = "n_samples_seen_")]
+    n_samples_seen: f64,
+    #[serde(rename = "n_features_in_")]
+    n_features: usize,
+}
 
-impl Scaler for StandardScaler {
-    const WEIGHTED: bool = true;
+fn yes() -> bool {
+    true
+}
 
-    fn params(&self) -> &StandardScalerParams {
-        &self.params
-    }
+scaler!(StandardScaler, StandardScalerParams => FittedStandardScaler, weighted: true);
 
-    fn from_moments(params: &StandardScalerParams, m: &ColumnMoments) -> FittedStandardScaler {
+impl FittedStandardScaler {
+    fn from_moments(params: &StandardScalerParams, m: &ColumnMoments) -> Self {
         let n = m.count;
         let mean = Array1::from(m.mean.clone());
         let var = Array1::from(m.m2.iter().map(|v| v / n).collect::<Vec<_>>());
@@ -88,31 +99,7 @@ impl Scaler for StandardScaler {
             n_features: m.mean.len(),
         }
     }
-}
 
-/// A fitted [`StandardScaler`], the same on every rank. Serialises `mean_`, `var_`, `scale_`
-/// (null where scikit-learn's are `None`), `n_samples_seen_` and `n_features_in_`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FittedStandardScaler {
-    #[serde(rename = "with_mean", default = "yes")]
-    with_mean: bool,
-    #[serde(rename = "mean_")]
-    mean: Option<Vec<f64>>,
-    #[serde(rename = "var_")]
-    var: Option<Vec<f64>>,
-    #[serde(rename = "scale_")]
-    scale: Option<Vec<f64>>,
-    #[serde(rename = "n_samples_seen_")]
-    n_samples_seen: f64,
-    #[serde(rename = "n_features_in_")]
-    n_features: usize,
-}
-
-fn yes() -> bool {
-    true
-}
-
-impl FittedStandardScaler {
     /// Column means (`mean_`), unless neither centring nor scaling.
     pub fn mean(&self) -> Option<ArrayView1<'_, f64>> {
         self.mean.as_deref().map(ArrayView1::from)
@@ -129,8 +116,13 @@ impl FittedStandardScaler {
     pub fn n_samples_seen(&self) -> f64 {
         self.n_samples_seen
     }
+}
 
-    /// `transform` as `x * a + b`.
+impl AffineParts for FittedStandardScaler {
+    fn n_features(&self) -> usize {
+        self.n_features
+    }
+
     fn affine_parts(&self) -> (Array1<f64>, Array1<f64>) {
         let d = self.n_features;
         let a = self
@@ -142,33 +134,5 @@ impl FittedStandardScaler {
             _ => Array1::zeros(d),
         };
         (a, b)
-    }
-}
-
-impl Fitted for FittedStandardScaler {
-    fn n_features_in(&self) -> usize {
-        self.n_features
-    }
-}
-
-impl Transform for FittedStandardScaler {
-    fn transform<F: Float>(
-        &self,
-        ctx: Context<'_>,
-        x: ArrayView2<'_, F>,
-    ) -> Result<ndarray::Array2<f64>> {
-        let (a, b) = self.affine_parts();
-        affine(ctx, x, &a, &b)
-    }
-}
-
-impl InverseTransform for FittedStandardScaler {
-    fn inverse_transform<F: Float>(
-        &self,
-        ctx: Context<'_>,
-        x: ArrayView2<'_, F>,
-    ) -> Result<ndarray::Array2<f64>> {
-        let (a, b) = self.affine_parts();
-        affine(ctx, x, &a.mapv(|v| 1.0 / v), &(-&b / &a))
     }
 }
