@@ -5,16 +5,12 @@ mod common;
 
 use common::rel_err;
 use ndarray::{Array1, Array2, ArrayD};
-use ndarray_npy::ReadNpyExt;
 use spmd_learn::cluster::{FittedKMeans, Init, KMeans, NInit};
 use spmd_learn::comm::Comm;
 use spmd_learn::Queue;
 
 fn npy<T: ndarray_npy::ReadableElement>(name: &str) -> ArrayD<T> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/kmeans")
-        .join(name);
-    ArrayD::<T>::read_npy(std::fs::File::open(path).expect("fixture")).expect("npy")
+    common::fixture("kmeans", name)
 }
 
 fn x() -> Array2<f64> {
@@ -79,25 +75,22 @@ fn seeded_initialisations_come_close_to_sklearn_kmeans_plus_plus() {
     for init in [Init::KMeansPlusPlus, Init::KMeansParallel, Init::Random] {
         // Any one initialisation can land in a local minimum (scikit-learn's too): the best of
         // five, as n_init=5 runs them, must match scikit-learn's optimum.
-        let fitted = KMeans::new(5)
-            .init(init.clone())
-            .n_init(NInit::Count(5))
-            .random_state(0)
-            .comm(Comm::single())
-            .fit(&x, None)
-            .unwrap();
+        let fit = || {
+            KMeans::new(5)
+                .init(init.clone())
+                .n_init(NInit::Count(5))
+                .random_state(0)
+                .comm(Comm::single())
+                .fit(&x, None)
+                .unwrap()
+        };
+        let fitted = fit();
         assert!(
             fitted.inertia() < reference * 1.05,
             "{init:?}: {} vs scikit-learn {reference}",
             fitted.inertia()
         );
-        let again = KMeans::new(5)
-            .init(init.clone())
-            .n_init(NInit::Count(5))
-            .random_state(0)
-            .comm(Comm::single())
-            .fit(&x, None)
-            .unwrap();
+        let again = fit();
         assert_eq!(
             again.cluster_centers(),
             fitted.cluster_centers(),

@@ -120,12 +120,16 @@ fn predictions_agree_with_probabilities_and_log_probabilities() {
     }
 }
 
+fn logistic_case(name: &str) -> LogisticCase {
+    logistic_cases()
+        .into_iter()
+        .find(|c| c.name == name)
+        .expect("case in the fixtures")
+}
+
 #[test]
 fn f32_input_and_float_labels_fit_the_same_model() {
-    let case = logistic_cases()
-        .into_iter()
-        .find(|c| c.name == "multi_default")
-        .unwrap();
+    let case = logistic_case("multi_default");
     let x32 = case.x.mapv(|v| v as f32);
     let y_float: Array1<f64> = case.y.mapv(|v| v as f64);
     let model = estimator(&case, Solver::Lbfgs)
@@ -142,21 +146,19 @@ fn f32_input_and_float_labels_fit_the_same_model() {
 
 #[test]
 fn serde_round_trip_uses_sklearn_names() {
-    let case = logistic_cases()
-        .into_iter()
-        .find(|c| c.name == "binary_default")
-        .unwrap();
+    let case = logistic_case("binary_default");
     let model = fit(&case, Solver::Lbfgs, None);
     let json = serde_json::to_value(&model).unwrap();
-    for key in [
-        "coef_",
-        "intercept_",
-        "classes_",
-        "n_iter_",
-        "n_features_in_",
-    ] {
-        assert!(json.get(key).is_some(), "{key} in {json}");
-    }
+    common::assert_has_keys(
+        &json,
+        &[
+            "coef_",
+            "intercept_",
+            "classes_",
+            "n_iter_",
+            "n_features_in_",
+        ],
+    );
     assert_eq!(json["classes_"], serde_json::json!([3, 7]));
     assert_eq!(json["coef_"].as_array().unwrap().len(), 1);
     let back: FittedLogisticRegression = serde_json::from_value(json).unwrap();

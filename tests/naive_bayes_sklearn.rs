@@ -122,16 +122,17 @@ fn serde_round_trip_uses_sklearn_names() {
         .fit(&x.mapv(|v| v as f32), &y.mapv(|v| v as f64), None)
         .unwrap();
     let json = serde_json::to_value(&model).unwrap();
-    for key in [
-        "classes_",
-        "class_count_",
-        "feature_count_",
-        "class_log_prior_",
-        "feature_log_prob_",
-        "n_features_in_",
-    ] {
-        assert!(json.get(key).is_some(), "{key}");
-    }
+    common::assert_has_keys(
+        &json,
+        &[
+            "classes_",
+            "class_count_",
+            "feature_count_",
+            "class_log_prior_",
+            "feature_log_prob_",
+            "n_features_in_",
+        ],
+    );
     let back: FittedMultinomialNb = serde_json::from_value(json).unwrap();
     assert_eq!(back, model);
 }

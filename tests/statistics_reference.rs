@@ -6,7 +6,6 @@ mod common;
 
 use common::rel_err;
 use ndarray::{s, Array1, Array2, ArrayD};
-use ndarray_npy::ReadNpyExt;
 use spmd_learn::comm::Comm;
 use spmd_learn::statistics::{
     BasicStatistics, FittedBasicStatistics, IncrementalBasicStatistics, Statistic,
@@ -14,10 +13,7 @@ use spmd_learn::statistics::{
 use spmd_learn::Queue;
 
 fn npy(name: &str) -> ArrayD<f64> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/statistics")
-        .join(name);
-    ArrayD::<f64>::read_npy(std::fs::File::open(path).expect("fixture")).expect("npy")
+    common::fixture("statistics", name)
 }
 
 fn check(case: &str, fitted: &FittedBasicStatistics, tol: f64, what: &str) {

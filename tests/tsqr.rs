@@ -6,15 +6,11 @@ mod common;
 
 use common::rel_err;
 use ndarray::{Array2, ArrayD};
-use ndarray_npy::ReadNpyExt;
 use spmd_learn::comm::Comm;
 use spmd_learn::decomposition::{FittedSvd, Qr, Svd};
 
 fn npy(name: &str) -> ArrayD<f64> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/decomposition")
-        .join(name);
-    ArrayD::<f64>::read_npy(std::fs::File::open(path).expect("fixture")).expect("npy")
+    common::fixture("decomposition", name)
 }
 
 #[test]

@@ -1,18 +1,12 @@
 //! The scikit-learn classifier fixtures (`tests/fixtures/make_classification.py`) and an
 //! independent f64 evaluation of the logistic objective.
 
-use ndarray::{Array1, Array2, ArrayD, Dimension};
-use ndarray_npy::{ReadNpyExt, ReadableElement};
+use ndarray::{Array1, Array2, Dimension};
+use ndarray_npy::ReadableElement;
 use serde_json::Value;
 
 pub fn npy<T: ReadableElement, D: Dimension>(name: &str) -> ndarray::Array<T, D> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/classification")
-        .join(name);
-    ArrayD::<T>::read_npy(std::fs::File::open(&path).expect("fixture"))
-        .expect("npy")
-        .into_dimensionality()
-        .expect("fixture shape")
+    super::fixture("classification", name)
 }
 
 pub fn manifest() -> Value {

@@ -27,13 +27,34 @@ pub struct LinearCase {
     pub pred: Array2<f64>,
 }
 
+/// `tests/fixtures/<family>/<name>`, read as an array of the element type and dimension asked for.
+pub fn fixture<T: ndarray_npy::ReadableElement, D: ndarray::Dimension>(
+    family: &str,
+    name: &str,
+) -> ndarray::Array<T, D> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(family)
+        .join(name);
+    ArrayD::<T>::read_npy(std::fs::File::open(&path).expect("fixture exists"))
+        .expect("valid npy")
+        .into_dimensionality()
+        .expect("fixture shape")
+}
+
+/// Panics unless the JSON object has every one of `keys`.
+pub fn assert_has_keys(json: &serde_json::Value, keys: &[&str]) {
+    for key in keys {
+        assert!(json.get(key).is_some(), "{key} in {json}");
+    }
+}
+
 pub fn fixtures_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/linear")
 }
 
 fn read(name: &str) -> ArrayD<f64> {
-    let path = fixtures_dir().join(name);
-    ArrayD::<f64>::read_npy(std::fs::File::open(&path).expect("fixture exists")).expect("valid npy")
+    fixture("linear", name)
 }
 
 fn as_columns(a: ArrayD<f64>) -> (Array2<f64>, bool) {

@@ -1,7 +1,6 @@
 //! The scaler references written by tests/fixtures/make_preprocessing.py.
 
 use ndarray::{Array1, Array2, ArrayD};
-use ndarray_npy::ReadNpyExt;
 use serde_json::Value;
 
 use spmd_learn::comm::Comm;
@@ -26,7 +25,7 @@ fn dir() -> std::path::PathBuf {
 }
 
 pub fn npy(name: &str) -> ArrayD<f64> {
-    ArrayD::<f64>::read_npy(std::fs::File::open(dir().join(name)).expect("fixture")).expect("npy")
+    super::fixture("preprocessing", name)
 }
 
 pub fn x() -> Array2<f64> {
