@@ -21,35 +21,29 @@ pub struct BasicStatisticsParams {
     pub result_options: ResultOptions,
 }
 
-/// sklearnex's `BasicStatistics` (daal4py's low-order moments) over all ranks' rows: per column
-/// min, max, sum, mean, second-order raw moment, variance (divided by $n - 1$), standard
-/// deviation, variation, sum of squares and centred sum of squares.
-///
-/// Each rank reduces its rows to count, mean and centred sum of squares per column (on the CPU,
-/// or the GPU kernel), and ranks merge them with the pairwise update, so a column with a large
-/// mean keeps an accurate variance even in f32.
-///
-/// With sample weights the statistics are those of the weighted rows $w_i x_i$, as in
-/// sklearnex.
-///
-/// ```
-/// use ndarray::array;
-/// use spmd_core::statistics::{BasicStatistics, Statistic};
-///
-/// let x = array![[1.0_f64, 2.0], [3.0, 5.0], [4.0, 9.0], [10.0, 1.0]];
-/// let stats = BasicStatistics::new().fit(&x, None, None)?;
-/// assert_eq!(stats.get(Statistic::Mean).unwrap().to_vec(), [4.5, 4.25]);
-/// assert_eq!(stats.get(Statistic::Variance).unwrap()[0], 15.0);
-/// # Ok::<(), spmd_core::Error>(())
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct BasicStatistics {
-    params: BasicStatisticsParams,
-    comm: Option<Comm>,
-}
-
 crate::builder::builder!(
-    BasicStatistics,
+    /// sklearnex's `BasicStatistics` (daal4py's low-order moments) over all ranks' rows: per column
+    /// min, max, sum, mean, second-order raw moment, variance (divided by $n - 1$), standard
+    /// deviation, variation, sum of squares and centred sum of squares.
+    ///
+    /// Each rank reduces its rows to count, mean and centred sum of squares per column (on the CPU,
+    /// or the GPU kernel), and ranks merge them with the pairwise update, so a column with a large
+    /// mean keeps an accurate variance even in f32.
+    ///
+    /// With sample weights the statistics are those of the weighted rows $w_i x_i$, as in
+    /// sklearnex.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use spmd_core::statistics::{BasicStatistics, Statistic};
+    ///
+    /// let x = array![[1.0_f64, 2.0], [3.0, 5.0], [4.0, 9.0], [10.0, 1.0]];
+    /// let stats = BasicStatistics::new().fit(&x, None, None)?;
+    /// assert_eq!(stats.get(Statistic::Mean).unwrap().to_vec(), [4.5, 4.25]);
+    /// assert_eq!(stats.get(Statistic::Variance).unwrap()[0], 15.0);
+    /// # Ok::<(), spmd_core::Error>(())
+    /// ```
+    pub struct BasicStatistics,
     BasicStatisticsParams {},
     new = "All statistics."
 );

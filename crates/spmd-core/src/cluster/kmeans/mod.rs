@@ -22,42 +22,36 @@ use crate::partials::{combine_column_moments, ColumnMoments};
 use crate::{Error, Float, Result};
 use lloyd::{assign, CpuRows, Rows};
 
-/// scikit-learn's `KMeans` over all ranks' rows: centroids are global, labels stay with their
-/// rows.
-///
-/// Each Lloyd iteration assigns every local row to its nearest centre (CPU, or the GPU kernel),
-/// and one allreduce of per-cluster sums and counts, label changes and inertia gives every rank
-/// the same new centres; the stopping test uses only allreduced values, so every rank stops at the
-/// same iteration. Empty clusters are moved to the rows farthest from their centres, as
-/// scikit-learn does, agreed across ranks.
-///
-/// All randomness is a function of `random_state` and global row indices: the same seed gives the
-/// same centres for any number of ranks.
-///
-/// Memory: on the CPU, contiguous rows whose global column means are near zero (within 8
-/// standard deviations for f64, 1 for f32) are read in place; other rows are copied once per
-/// fit, shifted by the global means (as scikit-learn's `copy_x` centres a copy), f32 rows into
-/// an f32 copy.
-///
-/// ```
-/// use ndarray::array;
-/// use spmd_core::cluster::{Init, KMeans};
-///
-/// let x = array![[0.0_f64, 0.0], [0.0, 1.0], [10.0, 10.0], [10.0, 11.0]];
-/// let fitted = KMeans::new(2).init(Init::Given(array![[0.0, 0.0], [10.0, 10.0]])).fit(&x, None)?;
-/// assert_eq!(fitted.cluster_centers().row(0).to_vec(), [0.0, 0.5]);
-/// assert_eq!(fitted.labels().to_vec(), [0, 0, 1, 1]);
-/// assert!((fitted.inertia() - 1.0).abs() < 1e-12);
-/// # Ok::<(), spmd_core::Error>(())
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct KMeans {
-    params: KMeansParams,
-    comm: Option<Comm>,
-}
-
 crate::builder::builder!(
-    KMeans,
+    /// scikit-learn's `KMeans` over all ranks' rows: centroids are global, labels stay with their
+    /// rows.
+    ///
+    /// Each Lloyd iteration assigns every local row to its nearest centre (CPU, or the GPU kernel),
+    /// and one allreduce of per-cluster sums and counts, label changes and inertia gives every rank
+    /// the same new centres; the stopping test uses only allreduced values, so every rank stops at the
+    /// same iteration. Empty clusters are moved to the rows farthest from their centres, as
+    /// scikit-learn does, agreed across ranks.
+    ///
+    /// All randomness is a function of `random_state` and global row indices: the same seed gives the
+    /// same centres for any number of ranks.
+    ///
+    /// Memory: on the CPU, contiguous rows whose global column means are near zero (within 8
+    /// standard deviations for f64, 1 for f32) are read in place; other rows are copied once per
+    /// fit, shifted by the global means (as scikit-learn's `copy_x` centres a copy), f32 rows into
+    /// an f32 copy.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use spmd_core::cluster::{Init, KMeans};
+    ///
+    /// let x = array![[0.0_f64, 0.0], [0.0, 1.0], [10.0, 10.0], [10.0, 11.0]];
+    /// let fitted = KMeans::new(2).init(Init::Given(array![[0.0, 0.0], [10.0, 10.0]])).fit(&x, None)?;
+    /// assert_eq!(fitted.cluster_centers().row(0).to_vec(), [0.0, 0.5]);
+    /// assert_eq!(fitted.labels().to_vec(), [0, 0, 1, 1]);
+    /// assert!((fitted.inertia() - 1.0).abs() < 1e-12);
+    /// # Ok::<(), spmd_core::Error>(())
+    /// ```
+    pub struct KMeans,
     KMeansParams {
         /// How the first centres are chosen.
         init: Init,

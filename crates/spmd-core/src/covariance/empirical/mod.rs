@@ -6,7 +6,6 @@ pub use params::EmpiricalCovarianceParams;
 
 use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Data, Ix2};
 use serde::{Deserialize, Serialize};
-use spmd_comm::Comm;
 use spmd_gpu::Queue;
 
 use crate::distributed::comm_or_world;
@@ -15,28 +14,22 @@ use crate::partials::{global_scatter, GlobalScatter};
 use crate::validate::{check_features, check_finite};
 use crate::{Float, Result};
 
-/// scikit-learn's `EmpiricalCovariance`: the maximum-likelihood covariance
-/// $\frac{1}{n} \sum_i (x_i - \mu)(x_i - \mu)^\top$ of all ranks' rows.
-///
-/// ```
-/// use ndarray::array;
-/// use spmd_core::covariance::EmpiricalCovariance;
-///
-/// let x = array![[1.0_f64, 2.0], [3.0, 2.0], [2.0, 5.0]];
-/// let cov = EmpiricalCovariance::new().fit(&x, None)?;
-/// assert_eq!(cov.location().to_vec(), [2.0, 3.0]);
-/// assert!((cov.covariance()[[0, 0]] - 2.0 / 3.0).abs() < 1e-15);
-/// assert!((cov.covariance()[[1, 1]] - 2.0).abs() < 1e-15);
-/// # Ok::<(), spmd_core::Error>(())
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct EmpiricalCovariance {
-    params: EmpiricalCovarianceParams,
-    comm: Option<Comm>,
-}
-
 crate::builder::builder!(
-    EmpiricalCovariance,
+    /// scikit-learn's `EmpiricalCovariance`: the maximum-likelihood covariance
+    /// $\frac{1}{n} \sum_i (x_i - \mu)(x_i - \mu)^\top$ of all ranks' rows.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use spmd_core::covariance::EmpiricalCovariance;
+    ///
+    /// let x = array![[1.0_f64, 2.0], [3.0, 2.0], [2.0, 5.0]];
+    /// let cov = EmpiricalCovariance::new().fit(&x, None)?;
+    /// assert_eq!(cov.location().to_vec(), [2.0, 3.0]);
+    /// assert!((cov.covariance()[[0, 0]] - 2.0 / 3.0).abs() < 1e-15);
+    /// assert!((cov.covariance()[[1, 1]] - 2.0).abs() < 1e-15);
+    /// # Ok::<(), spmd_core::Error>(())
+    /// ```
+    pub struct EmpiricalCovariance,
     EmpiricalCovarianceParams {
         /// Treat the data as centred (`location_` zero).
         assume_centered: bool,

@@ -21,32 +21,26 @@ use crate::partials::{
 use crate::validate::check_features;
 use crate::{Error, Float, Result};
 
-/// scikit-learn's `PCA` with the `covariance_eigh` solver: the centred scatter matrix of all
-/// ranks' rows is summed with one allreduce and eigendecomposed on every rank.
-///
-/// Components follow scikit-learn's sign convention: the entry of largest magnitude of each
-/// component is positive.
-///
-/// ```
-/// use ndarray::array;
-/// use spmd_core::decomposition::{NComponents, Pca};
-///
-/// let x = array![[2.0_f64, 0.0], [0.0, 1.0], [-2.0, 0.0], [0.0, -1.0]];
-/// let pca = Pca::new().n_components(NComponents::Count(1)).fit(&x, None)?;
-/// assert_eq!(pca.components().row(0).to_vec(), [1.0, 0.0]);
-/// assert!((pca.explained_variance()[0] - 8.0 / 3.0).abs() < 1e-12);
-/// let projected = pca.transform(&x, None)?;
-/// assert!((projected[[0, 0]] - 2.0).abs() < 1e-12);
-/// # Ok::<(), spmd_core::Error>(())
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct Pca {
-    params: PcaParams,
-    comm: Option<Comm>,
-}
-
 crate::builder::builder!(
-    Pca,
+    /// scikit-learn's `PCA` with the `covariance_eigh` solver: the centred scatter matrix of all
+    /// ranks' rows is summed with one allreduce and eigendecomposed on every rank.
+    ///
+    /// Components follow scikit-learn's sign convention: the entry of largest magnitude of each
+    /// component is positive.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use spmd_core::decomposition::{NComponents, Pca};
+    ///
+    /// let x = array![[2.0_f64, 0.0], [0.0, 1.0], [-2.0, 0.0], [0.0, -1.0]];
+    /// let pca = Pca::new().n_components(NComponents::Count(1)).fit(&x, None)?;
+    /// assert_eq!(pca.components().row(0).to_vec(), [1.0, 0.0]);
+    /// assert!((pca.explained_variance()[0] - 8.0 / 3.0).abs() < 1e-12);
+    /// let projected = pca.transform(&x, None)?;
+    /// assert!((projected[[0, 0]] - 2.0).abs() < 1e-12);
+    /// # Ok::<(), spmd_core::Error>(())
+    /// ```
+    pub struct Pca,
     PcaParams {
         /// Components to keep.
         n_components: NComponents,

@@ -21,35 +21,31 @@ use crate::validate::{check_finite, check_same_rows, check_weights};
 use crate::{Error, Float, Result};
 use objective::{Device, LogLoss, Problem};
 
-/// scikit-learn's `LogisticRegression` over all ranks' rows.
-///
-/// Two classes give one coefficient row (the log-odds of the larger class label); more give
-/// one row per class (multinomial, softmax). The classes are the union of every rank's labels,
-/// so a rank may hold rows of only some classes, or none.
-///
-/// Every solver step needs the loss and gradient of all rows: each rank computes its rows'
-/// sums (CPU, or the GPU with the rows uploaded once), one allreduce adds them, and the
-/// optimiser runs identically on every rank. All ranks end with the same coefficients.
-///
-/// ```
-/// use ndarray::array;
-/// use spmd_core::linear::LogisticRegression;
-///
-/// let x = array![[-2.0_f64], [-1.0], [-0.5], [0.5], [1.0], [2.0]];
-/// let y = array![0, 0, 1, 0, 1, 1];
-/// let model = LogisticRegression::new().tol(1e-10).fit(&x, &y, None)?;
-/// assert_eq!(model.classes(), [0, 1]);
-/// assert!(model.coef()[[0, 0]] > 0.0);
-/// assert_eq!(model.predict(&array![[-3.0], [3.0]], None)?.to_vec(), [0, 1]);
-/// # Ok::<(), spmd_core::Error>(())
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct LogisticRegression {
-    params: LogisticRegressionParams,
-    comm: Option<Comm>,
-}
-
-crate::builder::builder!(LogisticRegression, LogisticRegressionParams {
+crate::builder::builder!(
+    /// scikit-learn's `LogisticRegression` over all ranks' rows.
+    ///
+    /// Two classes give one coefficient row (the log-odds of the larger class label); more give
+    /// one row per class (multinomial, softmax). The classes are the union of every rank's labels,
+    /// so a rank may hold rows of only some classes, or none.
+    ///
+    /// Every solver step needs the loss and gradient of all rows: each rank computes its rows'
+    /// sums (CPU, or the GPU with the rows uploaded once), one allreduce adds them, and the
+    /// optimiser runs identically on every rank. All ranks end with the same coefficients.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use spmd_core::linear::LogisticRegression;
+    ///
+    /// let x = array![[-2.0_f64], [-1.0], [-0.5], [0.5], [1.0], [2.0]];
+    /// let y = array![0, 0, 1, 0, 1, 1];
+    /// let model = LogisticRegression::new().tol(1e-10).fit(&x, &y, None)?;
+    /// assert_eq!(model.classes(), [0, 1]);
+    /// assert!(model.coef()[[0, 0]] > 0.0);
+    /// assert_eq!(model.predict(&array![[-3.0], [3.0]], None)?.to_vec(), [0, 1]);
+    /// # Ok::<(), spmd_core::Error>(())
+    /// ```
+    pub struct LogisticRegression,
+    LogisticRegressionParams {
     /// Inverse regularisation strength (scikit-learn's `C`; `f64::INFINITY`: no penalty).
     c: f64,
     /// Whether to fit an intercept.

@@ -5,41 +5,34 @@ mod params;
 pub use params::LinearRegressionParams;
 
 use ndarray::{ArrayBase, Data, Ix2};
-use spmd_comm::Comm;
 use spmd_gpu::Queue;
 
 use super::fit::fit_linear;
 use super::{LinearModel, Targets};
 use crate::{Float, Result};
 
-/// Ordinary least squares, scikit-learn's `LinearRegression`: minimises
-/// $\lVert y - X w - b \rVert^2$ over all ranks' rows.
-///
-/// Each rank forms the centred cross products of its rows (CPU, or GPU with a queue), one
-/// allreduce sums them, and every rank solves the $d \times d$ system. Collinear columns or fewer
-/// rows than features give scikit-learn's minimum-norm solution.
-///
-/// ```
-/// use ndarray::array;
-/// use spmd_core::linear::LinearRegression;
-///
-/// let x = array![[1.0_f64, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, 1.0]];
-/// let y = array![3.0, 2.0, 4.0, 6.0]; // 2 x0 + 1 x1 + 1
-/// let model = LinearRegression::new().fit(&x, &y, None)?;
-/// assert!((model.coef()[[0, 0]] - 2.0).abs() < 1e-12);
-/// assert!((model.coef()[[0, 1]] - 1.0).abs() < 1e-12);
-/// assert!((model.intercept()[0] - 1.0).abs() < 1e-12);
-/// assert!((model.score(&x, &y, None)? - 1.0).abs() < 1e-12);
-/// # Ok::<(), spmd_core::Error>(())
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct LinearRegression {
-    params: LinearRegressionParams,
-    comm: Option<Comm>,
-}
-
 crate::builder::builder!(
-    LinearRegression,
+    /// Ordinary least squares, scikit-learn's `LinearRegression`: minimises
+    /// $\lVert y - X w - b \rVert^2$ over all ranks' rows.
+    ///
+    /// Each rank forms the centred cross products of its rows (CPU, or GPU with a queue), one
+    /// allreduce sums them, and every rank solves the $d \times d$ system. Collinear columns or fewer
+    /// rows than features give scikit-learn's minimum-norm solution.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use spmd_core::linear::LinearRegression;
+    ///
+    /// let x = array![[1.0_f64, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, 1.0]];
+    /// let y = array![3.0, 2.0, 4.0, 6.0]; // 2 x0 + 1 x1 + 1
+    /// let model = LinearRegression::new().fit(&x, &y, None)?;
+    /// assert!((model.coef()[[0, 0]] - 2.0).abs() < 1e-12);
+    /// assert!((model.coef()[[0, 1]] - 1.0).abs() < 1e-12);
+    /// assert!((model.intercept()[0] - 1.0).abs() < 1e-12);
+    /// assert!((model.score(&x, &y, None)? - 1.0).abs() < 1e-12);
+    /// # Ok::<(), spmd_core::Error>(())
+    /// ```
+    pub struct LinearRegression,
     LinearRegressionParams {
         /// Whether to fit an intercept (otherwise the data are taken as centred).
         fit_intercept: bool,

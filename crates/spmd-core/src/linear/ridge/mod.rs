@@ -5,36 +5,29 @@ mod params;
 pub use params::RidgeParams;
 
 use ndarray::{ArrayBase, Data, Ix2};
-use spmd_comm::Comm;
 use spmd_gpu::Queue;
 
 use super::fit::fit_linear;
 use super::{LinearModel, Targets};
 use crate::{Float, Result};
 
-/// scikit-learn's `Ridge`: minimises $\lVert y - X w - b \rVert^2 + \alpha \lVert w \rVert^2$ over
-/// all ranks' rows (the intercept is not penalised).
-///
-/// ```
-/// use ndarray::array;
-/// use spmd_core::linear::Ridge;
-///
-/// let x = array![[0.0_f64], [1.0], [2.0]];
-/// let y = array![0.0, 1.0, 2.0];
-/// let model = Ridge::new().alpha(2.0).fit(&x, &y, None)?;
-/// // centred: sum x^2 = 2, sum x y = 2, so w = 2 / (2 + alpha)
-/// assert!((model.coef()[[0, 0]] - 0.5).abs() < 1e-12);
-/// assert!((model.intercept()[0] - 0.5).abs() < 1e-12);
-/// # Ok::<(), spmd_core::Error>(())
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct Ridge {
-    params: RidgeParams,
-    comm: Option<Comm>,
-}
-
 crate::builder::builder!(
-    Ridge,
+    /// scikit-learn's `Ridge`: minimises $\lVert y - X w - b \rVert^2 + \alpha \lVert w \rVert^2$ over
+    /// all ranks' rows (the intercept is not penalised).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use spmd_core::linear::Ridge;
+    ///
+    /// let x = array![[0.0_f64], [1.0], [2.0]];
+    /// let y = array![0.0, 1.0, 2.0];
+    /// let model = Ridge::new().alpha(2.0).fit(&x, &y, None)?;
+    /// // centred: sum x^2 = 2, sum x y = 2, so w = 2 / (2 + alpha)
+    /// assert!((model.coef()[[0, 0]] - 0.5).abs() < 1e-12);
+    /// assert!((model.intercept()[0] - 0.5).abs() < 1e-12);
+    /// # Ok::<(), spmd_core::Error>(())
+    /// ```
+    pub struct Ridge,
     RidgeParams {
         /// Strength of the penalty, finite and `>= 0`.
         alpha: f64,
