@@ -110,9 +110,7 @@ macro_rules! scaler {
 
         impl $crate::estimator::Transform for $fitted {
             fn transform<F: $crate::Float>(
-                &self,
-                ctx: $crate::estimator::Context<'_>,
-                x: ndarray::ArrayView2<'_, F>,
+                &self, ctx: $crate::estimator::Context<'_>, x: ndarray::ArrayView2<'_, F>,
             ) -> $crate::Result<ndarray::Array2<f64>> {
                 $crate::preprocessing::moments::scale(self, ctx, x)
             }
@@ -120,9 +118,7 @@ macro_rules! scaler {
 
         impl $crate::estimator::InverseTransform for $fitted {
             fn inverse_transform<F: $crate::Float>(
-                &self,
-                ctx: $crate::estimator::Context<'_>,
-                x: ndarray::ArrayView2<'_, F>,
+                &self, ctx: $crate::estimator::Context<'_>, x: ndarray::ArrayView2<'_, F>,
             ) -> $crate::Result<ndarray::Array2<f64>> {
                 $crate::preprocessing::moments::unscale(self, ctx, x)
             }
