@@ -3,10 +3,10 @@
 
 use ndarray::{s, Array2, ArrayView2};
 
-use super::{input_buffer, run_dispatch};
+use super::{check_shapes, input_buffer, run_dispatch};
 use crate::pack::pack_rows;
 use crate::result_buffer::ResultBuffer;
-use crate::{Error, HostFloat, KernelFloat, Precision, Queue, Readback, Result};
+use crate::{HostFloat, KernelFloat, Precision, Queue, Readback, Result};
 
 const NAME: &str = "affine";
 const DEFAULT_BLOCK_ROWS: usize = 1 << 16;
@@ -34,17 +34,18 @@ pub fn affine<F: HostFloat>(
     readback: Readback,
 ) -> Result<Array2<f64>> {
     let d = x.ncols();
-    if centre.len() != d || scale.len() != d || offset.len() != d {
-        return Err(Error::Shape {
-            kernel: NAME,
-            message: format!(
+    check_shapes(
+        NAME,
+        centre.len() == d && scale.len() == d && offset.len() == d,
+        || {
+            format!(
                 "x has {d} columns; centre {}, scale {}, offset {}",
                 centre.len(),
                 scale.len(),
                 offset.len()
-            ),
-        });
-    }
+            )
+        },
+    )?;
     match queue.precision_for::<F>() {
         Precision::F32 => {
             run::<F, f32>(queue, x, [centre, scale, offset], Precision::F32, readback)

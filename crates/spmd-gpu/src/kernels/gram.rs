@@ -2,13 +2,13 @@
 
 use ndarray::ArrayView2;
 
-use super::{input_buffer, run_dispatch};
+use super::{check_shapes, input_buffer, run_dispatch};
 use crate::pack::pack_rows;
 use crate::result_buffer::ResultBuffer;
 use crate::KernelFloat;
 pub use spmd_partials::ShiftedGram;
 
-use crate::{Error, HostFloat, Precision, Queue, Readback, Result};
+use crate::{HostFloat, Precision, Queue, Readback, Result};
 
 const NAME: &str = "gram";
 /// Rows per streamed block unless the binding limit or the queue's options say fewer.
@@ -36,17 +36,18 @@ pub fn shifted_gram<F: HostFloat>(
 ) -> Result<ShiftedGram> {
     let rows = parts.first().map_or(0, |p| p.nrows());
     let width: usize = parts.iter().map(|p| p.ncols()).sum();
-    if parts.iter().any(|p| p.nrows() != rows) || shift.len() != width {
-        return Err(Error::Shape {
-            kernel: NAME,
-            message: format!(
+    check_shapes(
+        NAME,
+        parts.iter().all(|p| p.nrows() == rows) && shift.len() == width,
+        || {
+            format!(
                 "parts have rows {:?} and {} columns in all; shift has {}",
                 parts.iter().map(|p| p.nrows()).collect::<Vec<_>>(),
                 width,
                 shift.len()
-            ),
-        });
-    }
+            )
+        },
+    )?;
     match queue.precision_for::<F>() {
         Precision::F32 => run::<F, f32>(queue, parts, shift, readback, rows, width),
         Precision::F64 => run::<F, f64>(queue, parts, shift, readback, rows, width),

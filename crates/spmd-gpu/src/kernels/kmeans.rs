@@ -2,11 +2,11 @@
 
 use ndarray::{Array2, ArrayView2};
 
-use super::{input_buffer, run_dispatch};
+use super::{check_shapes, input_buffer, run_dispatch};
 use crate::pack::pack_rows;
 use crate::result_buffer::ResultBuffer;
 use crate::DeviceRows;
-use crate::{Error, HostFloat, KernelFloat, Precision, Queue, Readback, Result};
+use crate::{HostFloat, KernelFloat, Precision, Queue, Readback, Result};
 
 const NAME: &str = "kmeans_assign";
 const DISTANCES: &str = "kmeans_distances";
@@ -26,18 +26,19 @@ pub fn assign<F: HostFloat>(
     readback: Readback,
     visit: impl FnMut(usize, usize, f64),
 ) -> Result<()> {
-    if x.ncols() != centres.ncols() || shift.len() != x.ncols() || centres.nrows() == 0 {
-        return Err(Error::Shape {
-            kernel: NAME,
-            message: format!(
+    check_shapes(
+        NAME,
+        x.ncols() == centres.ncols() && shift.len() == x.ncols() && centres.nrows() > 0,
+        || {
+            format!(
                 "x has {} columns, centres {} x {}, shift {}",
                 x.ncols(),
                 centres.nrows(),
                 centres.ncols(),
                 shift.len()
-            ),
-        });
-    }
+            )
+        },
+    )?;
     let rows = DeviceRows::upload_shifted(queue, x, Some(shift))?;
     assign_resident(queue, &rows, centres, readback, visit)
 }
@@ -50,17 +51,18 @@ pub fn assign_resident(
     readback: Readback,
     mut visit: impl FnMut(usize, usize, f64),
 ) -> Result<()> {
-    if x.cols() != centres.ncols() || centres.nrows() == 0 {
-        return Err(Error::Shape {
-            kernel: NAME,
-            message: format!(
+    check_shapes(
+        NAME,
+        x.cols() == centres.ncols() && centres.nrows() > 0,
+        || {
+            format!(
                 "x has {} columns, centres {} x {}",
                 x.cols(),
                 centres.nrows(),
                 centres.ncols()
-            ),
-        });
-    }
+            )
+        },
+    )?;
     match x.precision() {
         Precision::F32 => run::<f32>(queue, x, centres, readback, &mut visit),
         Precision::F64 => run::<f64>(queue, x, centres, readback, &mut visit),
@@ -139,18 +141,19 @@ pub fn squared_distances<F: HostFloat>(
     shift: &[f64],
     readback: Readback,
 ) -> Result<Array2<f64>> {
-    if x.ncols() != centres.ncols() || shift.len() != x.ncols() {
-        return Err(Error::Shape {
-            kernel: DISTANCES,
-            message: format!(
+    check_shapes(
+        DISTANCES,
+        x.ncols() == centres.ncols() && shift.len() == x.ncols(),
+        || {
+            format!(
                 "x has {} columns, centres {} x {}, shift {}",
                 x.ncols(),
                 centres.nrows(),
                 centres.ncols(),
                 shift.len()
-            ),
-        });
-    }
+            )
+        },
+    )?;
     match queue.precision_for::<F>() {
         Precision::F32 => run_distances::<F, f32>(queue, x, centres, shift, readback),
         Precision::F64 => run_distances::<F, f64>(queue, x, centres, shift, readback),

@@ -2,11 +2,11 @@
 
 use ndarray::{Array2, ArrayView2};
 
-use super::{input_buffer, run_dispatch};
+use super::{check_shapes, input_buffer, run_dispatch};
 use crate::pack::pack_rows;
 use crate::result_buffer::ResultBuffer;
 use crate::KernelFloat;
-use crate::{DeviceRows, Error, HostFloat, Precision, Queue, Readback, Result};
+use crate::{DeviceRows, HostFloat, Precision, Queue, Readback, Result};
 
 const NAME: &str = "matmul";
 const DEFAULT_BLOCK_ROWS: usize = 1 << 16;
@@ -30,12 +30,9 @@ pub fn matmul<F: HostFloat>(
     w: ArrayView2<'_, f64>,
     readback: Readback,
 ) -> Result<Array2<f64>> {
-    if x.ncols() != w.nrows() {
-        return Err(Error::Shape {
-            kernel: NAME,
-            message: format!("x has {} columns but w has {} rows", x.ncols(), w.nrows()),
-        });
-    }
+    check_shapes(NAME, x.ncols() == w.nrows(), || {
+        format!("x has {} columns but w has {} rows", x.ncols(), w.nrows())
+    })?;
     match queue.precision_for::<F>() {
         Precision::F32 => run::<F, f32>(queue, x, w, readback, Precision::F32),
         Precision::F64 => run::<F, f64>(queue, x, w, readback, Precision::F64),
@@ -131,12 +128,9 @@ pub fn matmul_resident(
     w: ArrayView2<'_, f64>,
     readback: Readback,
 ) -> Result<Array2<f64>> {
-    if x.cols() != w.nrows() {
-        return Err(Error::Shape {
-            kernel: NAME,
-            message: format!("x has {} columns but w has {} rows", x.cols(), w.nrows()),
-        });
-    }
+    check_shapes(NAME, x.cols() == w.nrows(), || {
+        format!("x has {} columns but w has {} rows", x.cols(), w.nrows())
+    })?;
     match x.precision() {
         Precision::F32 => run_resident::<f32>(queue, x, w, readback),
         Precision::F64 => run_resident::<f64>(queue, x, w, readback),

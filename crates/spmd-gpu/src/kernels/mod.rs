@@ -54,6 +54,22 @@ fn record_dispatch(
     pass.dispatch_workgroups(x, y, 1);
 }
 
+/// `Ok(())` where the shapes fit, otherwise [`crate::Error::Shape`] of `kernel` saying `message()`.
+pub(crate) fn check_shapes(
+    kernel: &'static str,
+    fits: bool,
+    message: impl FnOnce() -> String,
+) -> crate::Result<()> {
+    if fits {
+        Ok(())
+    } else {
+        Err(crate::Error::Shape {
+            kernel,
+            message: message(),
+        })
+    }
+}
+
 /// Runs one dispatch of `pipeline` to completion: a uniform holding `params` at binding 0, then
 /// `inputs`, then each result's buffer, over `invocations` invocations; the first `bytes` of
 /// each result are then readable by the host.

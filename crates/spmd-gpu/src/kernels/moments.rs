@@ -2,12 +2,12 @@
 
 use ndarray::{ArrayView1, ArrayView2};
 
-use super::{input_buffer, run_dispatch};
+use super::{check_shapes, input_buffer, run_dispatch};
 use crate::pack::pack_rows;
 use crate::result_buffer::ResultBuffer;
 pub use spmd_partials::ColumnMoments;
 
-use crate::{Error, HostFloat, KernelFloat, Precision, Queue, Readback, Result};
+use crate::{HostFloat, KernelFloat, Precision, Queue, Readback, Result};
 
 const NAME: &str = "moments";
 const DEFAULT_BLOCK_ROWS: usize = 1 << 16;
@@ -34,12 +34,9 @@ pub fn weighted_column_moments<F: HostFloat>(
     shift: &[f64],
     readback: Readback,
 ) -> Result<ColumnMoments> {
-    if weights.len() != x.nrows() {
-        return Err(Error::Shape {
-            kernel: NAME,
-            message: format!("x has {} rows, weights {}", x.nrows(), weights.len()),
-        });
-    }
+    check_shapes(NAME, weights.len() == x.nrows(), || {
+        format!("x has {} rows, weights {}", x.nrows(), weights.len())
+    })?;
     moments(queue, x, Some(weights), shift, readback)
 }
 
@@ -50,12 +47,9 @@ fn moments<F: HostFloat>(
     shift: &[f64],
     readback: Readback,
 ) -> Result<ColumnMoments> {
-    if shift.len() != x.ncols() {
-        return Err(Error::Shape {
-            kernel: NAME,
-            message: format!("x has {} columns, shift {}", x.ncols(), shift.len()),
-        });
-    }
+    check_shapes(NAME, shift.len() == x.ncols(), || {
+        format!("x has {} columns, shift {}", x.ncols(), shift.len())
+    })?;
     match queue.precision_for::<F>() {
         Precision::F32 => run::<F, f32>(queue, x, weights, shift, readback, Precision::F32),
         Precision::F64 => run::<F, f64>(queue, x, weights, shift, readback, Precision::F64),

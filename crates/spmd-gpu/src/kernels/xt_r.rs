@@ -2,9 +2,9 @@
 
 use ndarray::{Array2, ArrayView2};
 
-use super::{input_buffer, run_dispatch};
+use super::{check_shapes, input_buffer, run_dispatch};
 use crate::result_buffer::ResultBuffer;
-use crate::{DeviceRows, Error, KernelFloat, Precision, Queue, Readback, Result};
+use crate::{DeviceRows, KernelFloat, Precision, Queue, Readback, Result};
 
 const NAME: &str = "xt_r";
 /// Rows each invocation sums.
@@ -19,12 +19,9 @@ pub fn xt_r(
     r: ArrayView2<'_, f64>,
     readback: Readback,
 ) -> Result<Array2<f64>> {
-    if r.nrows() != x.rows() {
-        return Err(Error::Shape {
-            kernel: NAME,
-            message: format!("x has {} rows but r has {}", x.rows(), r.nrows()),
-        });
-    }
+    check_shapes(NAME, r.nrows() == x.rows(), || {
+        format!("x has {} rows but r has {}", x.rows(), r.nrows())
+    })?;
     match x.precision() {
         Precision::F32 => run::<f32>(queue, x, r, readback),
         Precision::F64 => run::<f64>(queue, x, r, readback),
