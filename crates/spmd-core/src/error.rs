@@ -93,3 +93,18 @@ pub enum Error {
     #[error(transparent)]
     Gpu(#[from] spmd_gpu::Error),
 }
+
+impl Error {
+    /// `Err(`[`Error::InvalidParam`]`)`: parameter `name` set to `value`, which is not `expected`.
+    pub(crate) fn invalid_param<T>(
+        name: &'static str,
+        value: impl ToString,
+        expected: &'static str,
+    ) -> Result<T, Self> {
+        Err(Self::InvalidParam {
+            name,
+            value: value.to_string(),
+            expected,
+        })
+    }
+}

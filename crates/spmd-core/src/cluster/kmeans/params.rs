@@ -131,13 +131,7 @@ impl Default for KMeansParams {
 impl KMeansParams {
     /// Errors on values scikit-learn rejects.
     pub fn check(&self) -> Result<()> {
-        let bad = |name, value: String, expected| {
-            Err(Error::InvalidParam {
-                name,
-                value,
-                expected,
-            })
-        };
+        let bad = Error::invalid_param::<()>;
         if self.n_clusters == 0 {
             return bad("n_clusters", "0".into(), "a positive integer");
         }

@@ -123,13 +123,7 @@ impl Default for LogisticRegressionParams {
 impl LogisticRegressionParams {
     /// Errors on values scikit-learn rejects.
     pub fn check(&self) -> Result<()> {
-        let bad = |name, value: String, expected| {
-            Err(Error::InvalidParam {
-                name,
-                value,
-                expected,
-            })
-        };
+        let bad = Error::invalid_param::<()>;
         if self.c.is_nan() || self.c <= 0.0 {
             return bad("C", self.c.to_string(), "a number > 0 (inf: no penalty)");
         }
