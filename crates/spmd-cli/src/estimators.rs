@@ -294,6 +294,24 @@ fn inline_array_files(params: &mut Map<String, Value>) -> Result<(), CliError> {
 
 fn checked_params<E: Estimator>(mut pairs: Map<String, Value>) -> Result<Value, CliError> {
     inline_array_files(&mut pairs)?;
+    // Each value alone first (on the defaults), so a value of the wrong type is named.
+    for (name, value) in &pairs {
+        let alone = Value::Object(Map::from_iter([(name.clone(), value.clone())]));
+        if let Err(e) = serde_json::from_value::<E::Params>(alone) {
+            let message = e.to_string();
+            if message.starts_with("unknown field") {
+                return Err(CliError::Param(message));
+            }
+            if !message.starts_with("missing field") {
+                let shown = value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_string);
+                return Err(CliError::Param(format!(
+                    "invalid parameter {name}={shown}: {message}"
+                )));
+            }
+        }
+    }
     let params: E::Params =
         serde_json::from_value(Value::Object(pairs)).map_err(|e| CliError::Param(e.to_string()))?;
     params.check()?;

@@ -65,6 +65,8 @@ fn agreed<T>(comm: &Comm, step: impl FnOnce() -> Result<T, CliError>) -> Result<
 /// the estimator's first collective.
 fn fit(comm: &Comm, a: &args::FitArgs) -> Result<(), CliError> {
     let queue = open_queue(comm, a.gpu)?;
+    // Before any work: a model that could not be written would waste the fit.
+    agreed(comm, || data::check_output_dir(&a.out))?;
     let estimator = agreed(comm, || estimators::find(&a.estimator))?;
     let params = agreed(comm, || {
         estimator.params(estimators::params_from_pairs(&a.param)?)
@@ -85,6 +87,7 @@ fn fit(comm: &Comm, a: &args::FitArgs) -> Result<(), CliError> {
         })
     })?;
     let ctx = Context::new(comm, queue.as_ref());
+    inject_panic(comm);
     let output = estimator.fit(ctx, &params, &input, a.out_local.is_some())?;
     if let Some(pattern) = &a.out_local {
         let rows = agreed(comm, || {
@@ -106,6 +109,15 @@ fn fit(comm: &Comm, a: &args::FitArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Fault injection for the failure tests: `SPMD_INJECT_PANIC_ON_RANK=N` panics on rank `N` just
+/// before the fit's first collective, where the other ranks would otherwise wait forever.
+fn inject_panic(comm: &Comm) {
+    let target = std::env::var("SPMD_INJECT_PANIC_ON_RANK").ok();
+    if target.and_then(|r| r.trim().parse::<usize>().ok()) == Some(comm.rank()) {
+        panic!("injected by SPMD_INJECT_PANIC_ON_RANK");
+    }
+}
+
 /// `predict`, `transform` or `inverse_transform` with a model file; each rank handles its own
 /// rows.
 fn apply(comm: &Comm, a: &args::ApplyArgs, operation: Operation) -> Result<(), CliError> {
@@ -113,6 +125,9 @@ fn apply(comm: &Comm, a: &args::ApplyArgs, operation: Operation) -> Result<(), C
     let model = agreed(comm, || ModelFile::read(&a.model))?;
     let estimator = agreed(comm, || estimators::find(&model.estimator))?;
     let x = agreed(comm, || data::read_features(&a.x, comm))?;
+    agreed(comm, || {
+        data::check_output_dir(data::resolve(&a.out, comm.rank()).0)
+    })?;
     let ctx = Context::new(comm, queue.as_ref());
     let out = agreed(comm, || estimator.apply(operation, ctx, &model, x.rows()?))?;
     let written = data::write_rows(&a.out, comm, &out);

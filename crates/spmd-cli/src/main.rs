@@ -3,6 +3,8 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // A panic on one rank ends the job (MPI_Abort) instead of leaving the others waiting.
+    spmd_comm::abort_job_on_panic();
     match spmd_cli::run(std::env::args_os()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(spmd_cli::CliError::Usage(e)) => {

@@ -22,6 +22,7 @@
 //! # Ok::<(), spmd_comm::Error>(())
 //! ```
 
+mod abort;
 mod agree;
 mod backend;
 mod comm;
@@ -36,6 +37,7 @@ mod scalar;
 mod single;
 mod world;
 
+pub use abort::{abort_job, abort_job_on_panic, PANIC_EXIT_CODE};
 pub use agree::Disagreement;
 pub use comm::Comm;
 pub use error::Error;

@@ -1,4 +1,5 @@
 use std::fmt;
+use std::io::IsTerminal;
 
 use spmd_comm::Comm;
 use tracing::{Event, Subscriber};
@@ -10,7 +11,8 @@ use tracing_subscriber::EnvFilter;
 /// Installs a `tracing` subscriber on stderr that starts every line with `[rank N]`.
 ///
 /// By default only rank 0 speaks (at `info`); other ranks print warnings and errors.
-/// `RUST_LOG` sets the filter; `SPMD_LOG_ALL_RANKS=1` applies it on every rank. Does nothing if a
+/// `RUST_LOG` sets the filter; `SPMD_LOG_ALL_RANKS=1` applies it on every rank. Lines are plain
+/// text (no colour codes) unless stderr is a terminal and `NO_COLOR` is unset. Does nothing if a
 /// subscriber is already installed.
 pub fn init_logging(comm: &Comm) {
     let all = std::env::var("SPMD_LOG_ALL_RANKS").is_ok_and(|v| v == "1");
@@ -19,14 +21,17 @@ pub fn init_logging(comm: &Comm) {
     } else {
         EnvFilter::new("warn")
     };
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let format = RankPrefixed {
         rank: comm.rank(),
         inner: tracing_subscriber::fmt::format()
+            .with_ansi(colour)
             .with_target(false)
             .without_time()
             .compact(),
     };
     let _ = tracing_subscriber::fmt()
+        .with_ansi(colour)
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .event_format(format)

@@ -203,6 +203,24 @@ fn read_table(path: &Path, selection: &Selection) -> Result<Table, CliError> {
     })
 }
 
+/// Errors unless the directory `path` would be written in exists: checked before any work, so a
+/// missing directory does not cost a whole fit.
+pub fn check_output_dir(path: impl AsRef<Path>) -> Result<(), CliError> {
+    let path = path.as_ref();
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if dir.is_dir() {
+        Ok(())
+    } else {
+        Err(CliError::file(
+            path,
+            format!("cannot be written: no directory {}", dir.display()),
+        ))
+    }
+}
+
 /// Writes this rank's result rows: with `{rank}` in `pattern` each rank writes its own .npy;
 /// without it the rows are gathered to rank 0 alone, which writes one file. One column is
 /// written 1-D.
