@@ -57,6 +57,20 @@ pub enum Error {
         what: &'static str,
     },
 
+    /// The input needs more memory than this rank can allocate.
+    #[error(
+        "not enough memory on rank {rank}: {what} needs {:.1} GB",
+        *bytes as f64 / 1e9
+    )]
+    OutOfMemory {
+        /// What would not fit.
+        what: String,
+        /// Bytes it needs.
+        bytes: u64,
+        /// The rank that could not allocate them.
+        rank: usize,
+    },
+
     /// A parameter has a value the estimator cannot use.
     #[error("invalid parameter {name}={value}: {expected}")]
     InvalidParam {

@@ -35,6 +35,7 @@ pub mod estimator;
 pub mod linalg;
 pub mod linear;
 mod logging;
+pub mod memory;
 pub mod naive_bayes;
 pub mod optimize;
 pub mod partials;

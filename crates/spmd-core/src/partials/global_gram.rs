@@ -37,10 +37,12 @@ pub fn global_gram<F: Float>(
     center: bool,
     queue: Option<&Queue>,
 ) -> Result<GlobalGram> {
-    let local = if parts.first().is_none_or(|p| p.nrows() == 0) {
-        Ok(Moments::empty(width))
-    } else {
-        Moments::of_rows(comm.rank(), parts, names, queue)
-    };
+    let local = crate::memory::check_gram(width, comm.rank()).and_then(|_| {
+        if parts.first().is_none_or(|p| p.nrows() == 0) {
+            Ok(Moments::empty(width))
+        } else {
+            Moments::of_rows(comm.rank(), parts, names, queue)
+        }
+    });
     agree(comm, local)?.combine(comm, center)
 }

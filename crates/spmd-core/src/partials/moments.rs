@@ -46,6 +46,7 @@ impl Moments {
         queue: Option<&Queue>,
     ) -> Result<Self> {
         let width: usize = parts.iter().map(|p| p.ncols()).sum();
+        crate::memory::check_gram(width, rank)?;
         if parts.first().is_none_or(|p| p.nrows() == 0) {
             return Ok(Self::empty(width));
         }
