@@ -60,20 +60,25 @@ pub(super) fn read(path: &Path, selection: &Selection) -> Result<(Storage, bool)
             }
         }
     };
+    let before = body[..bytes.start].iter().filter(|&&b| b == b'\n').count();
+    let line_number = |line: usize| usize::from(header_end > 0) + before + line;
     let (rows, width) = parse(&body[bytes.clone()]).map_err(|(line, message)| {
-        let before = body[..bytes.start].iter().filter(|&&b| b == b'\n').count();
-        let header_lines = usize::from(header_end > 0);
-        CliError::file(
-            path,
-            format!("line {}: {message}", header_lines + before + line),
-        )
+        CliError::file(path, format!("line {}: {message}", line_number(line)))
     })?;
-    // A rank whose bytes hold no line still has the file's width: 0 rows of d columns.
-    let width = if width == 0 {
-        first_data_width(body)
-    } else {
-        width
-    };
+    // Every rank holds the file's width (that of its first data row), so a ragged row is named
+    // here rather than found later as ranks disagreeing; a rank whose bytes hold no line has 0
+    // rows of that width.
+    let file_width = first_data_width(body);
+    if width != 0 && width != file_width {
+        return Err(CliError::file(
+            path,
+            format!(
+                "line {}: {width} fields, but the first row has {file_width}",
+                line_number(1)
+            ),
+        ));
+    }
+    let width = file_width;
     let n = rows.len().checked_div(width).unwrap_or(0);
     let array = Array2::from_shape_vec((n, width), rows).map_err(|e| CliError::file(path, e))?;
     Ok((Storage::F64(array), width == 1))

@@ -194,6 +194,37 @@ fn parse_header(bytes: &[u8]) -> Result<Header, String> {
     })
 }
 
+/// Bytes per element of a numeric `descr` such as `<f8` or `>i4`.
+fn element_size(descr: &str) -> Option<usize> {
+    let kind = descr.chars().nth(1)?;
+    "fiubc"
+        .contains(kind)
+        .then(|| descr.get(2..)?.parse().ok())?
+}
+
+/// Errors where the data are shorter than the header's shape says (checked before the dtype,
+/// so a cut-off float64 file is called truncated, not unreadable).
+fn check_length(header: &Header, file_len: usize, path: &Path) -> Result<(), CliError> {
+    let Some(size) = element_size(&header.descr) else {
+        return Ok(());
+    };
+    let needed = header
+        .shape
+        .iter()
+        .try_fold(size, |n, &d| n.checked_mul(d))
+        .and_then(|n| n.checked_add(header.data_offset));
+    if needed.is_none_or(|n| n > file_len) {
+        return Err(CliError::file(
+            path,
+            format!(
+                "is truncated: shape {:?} of '{}' needs more bytes than the file's {file_len}",
+                header.shape, header.descr
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Arrays the viewer refuses: big-endian numbers, converted for this rank's rows only, straight
 /// from the map (nothing is read whole); anything else is an error naming its dtype.
 fn read_by_hand(
@@ -202,6 +233,8 @@ fn read_by_hand(
     path: &Path,
 ) -> Result<(Storage, bool), CliError> {
     let header = parse_header(map).map_err(|e| CliError::file(path, e))?;
+    check_length(&header, map.len(), path)?;
+    let size = element_size(&header.descr).unwrap_or(8);
     let decode: fn(&[u8]) -> f64 = match header.descr.as_str() {
         ">f8" => |b| f64::from_be_bytes(b.try_into().unwrap_or_default()),
         ">f4" => |b| f64::from(f32::from_be_bytes(b.try_into().unwrap_or_default())),
@@ -220,24 +253,8 @@ fn read_by_hand(
             ))
         }
     };
-    let size: usize = header.descr[2..].parse().unwrap_or(8);
     let one_dimensional = check_dims(&header.shape, path)?;
     let (rows, cols) = (header.shape[0], header.shape.get(1).copied().unwrap_or(1));
-    let needed = rows
-        .checked_mul(cols)
-        .and_then(|n| n.checked_mul(size))
-        .and_then(|n| n.checked_add(header.data_offset));
-    if needed.is_none_or(|n| n > map.len()) {
-        return Err(CliError::file(
-            path,
-            format!(
-                "is truncated: shape {:?} of '{}' needs more bytes than the file's {}",
-                header.shape,
-                header.descr,
-                map.len()
-            ),
-        ));
-    }
     let range = rows_of(selection, rows, path)?;
     let data = &map[header.data_offset..];
     let at = |i: usize, j: usize| {

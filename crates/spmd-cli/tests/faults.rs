@@ -1,0 +1,472 @@
+//! The fault matrix: the `spmd-learn` command line under `mpirun -n 4` against bad inputs, bad
+//! parameters, broken environments and a rank that dies.
+//!
+//! Every case makes its own data, runs the whole job and asserts its outcome: the exit status,
+//! the words the user reads, that every rank exited within 10 s, that a failed `fit` left an
+//! earlier model file as it was and a failed `predict` wrote no output. Cases that must work
+//! (an empty rank, fewer rows than columns, MPI over TCP) are in the matrix too.
+//!
+//! Runs where `mpirun` runs the binary as several ranks (the `mpi` feature; `scripts/test.sh`);
+//! `SPMD_MPIRUN` names another launcher command.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod faults_support;
+
+use faults_support::*;
+
+#[test]
+fn fault_matrix() {
+    let Some(launcher) = Launcher::find() else {
+        return;
+    };
+    let dir = Scratch::new("faults");
+    let mut cases = Vec::new();
+    cases.extend(input_cases(&dir));
+    cases.extend(estimator_cases(&dir));
+    cases.extend(command_line_cases(&dir));
+    cases.extend(environment_cases(&dir));
+    assert!(cases.len() >= 40, "{} cases", cases.len());
+
+    let mut failures = Vec::new();
+    for case in &cases {
+        let report = case.run(&launcher, &dir);
+        println!("{:<34} {}", case.name, report.summary());
+        if let Err(why) = report.verdict {
+            failures.push(format!(
+                "{}: {why}\n--- stderr ---\n{}",
+                case.name, report.stderr
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+/// Bad or unusual feature, target and weight files, on one rank or all.
+fn input_cases(dir: &Scratch) -> Vec<Case> {
+    let x = dir.shards("x", |r| rows(r, 40, 3));
+    let y = dir.shards("y", |r| targets(r, 40));
+    let fit = |x: &str, y: &str| args(&["fit", "linear-regression", "--x", x, "--y", y]);
+    let with_x = |name: &str, bad: &dyn Fn(usize) -> Shard| dir.shards_with(name, bad);
+    vec![
+        Case::new("fit works", fit(&x, &y)).succeeds(),
+        Case::new(
+            "NaN in X on rank 2",
+            fit(&dir.shards("x_nan", |r| poison(rows(r, 40, 3), r == 2, f64::NAN)), &y),
+        )
+        .fails(&["rank 2", "NaN at row 0, column 1"]),
+        Case::new(
+            "infinity in y on rank 1",
+            fit(&x, &dir.shards("y_inf", |r| poison(targets(r, 40), r == 1, f64::INFINITY))),
+        )
+        .fails(&["rank 1", "y"]),
+        Case::new(
+            "NaN in weights on rank 3",
+            args(&[
+                "fit",
+                "standard-scaler",
+                "--x",
+                &x,
+                "--sample-weight",
+                &dir.shards("w_nan", |r| poison(ones(40), r == 3, f64::NAN)),
+            ]),
+        )
+        .fails(&["rank 3"]),
+        Case::new(
+            "4 columns on rank 1, 3 elsewhere",
+            fit(&dir.shards("x_wide1", |r| rows(r, 40, if r == 1 { 4 } else { 3 })), &y),
+        )
+        .fails(&["columns"]),
+        Case::new(
+            "X and y rows differ on rank 2",
+            fit(&x, &dir.shards("y_short2", |r| targets(r, if r == 2 { 39 } else { 40 }))),
+        )
+        .fails(&["rank 2"]),
+        Case::new("a missing shard on rank 3", fit(&dir.missing_on("x_gone", 3), &y))
+            .fails(&["x_gone_3.npy"]),
+        Case::new(
+            "a truncated shard on rank 1",
+            fit(&with_x("x_cut", &|r| if r == 1 { Shard::Truncated } else { Shard::Good(rows(r, 40, 3)) }), &y),
+        )
+        .fails(&["x_cut_1.npy", "truncated"]),
+        Case::new(
+            "a garbage shard on rank 2",
+            fit(&with_x("x_junk", &|r| if r == 2 { Shard::Garbage } else { Shard::Good(rows(r, 40, 3)) }), &y),
+        )
+        .fails(&["x_junk_2.npy", "not a valid .npy"]),
+        Case::new(
+            "a 0-d shard on rank 0",
+            fit(&with_x("x_0d", &|r| if r == 0 { Shard::Scalar } else { Shard::Good(rows(r, 40, 3)) }), &y),
+        )
+        .fails(&["x_0d_0.npy", "0 dimensions"]),
+        Case::new(
+            "a 3-d shard on rank 3",
+            fit(&with_x("x_3d", &|r| if r == 3 { Shard::ThreeD } else { Shard::Good(rows(r, 40, 3)) }), &y),
+        )
+        .fails(&["x_3d_3.npy", "3 dimensions"]),
+        Case::new(
+            "strings in a shard",
+            fit(&with_x("x_str", &|r| if r == 1 { Shard::Strings } else { Shard::Good(rows(r, 40, 3)) }), &y),
+        )
+        .fails(&["x_str_1.npy", "dtype '<U3'"]),
+        Case::new(
+            "float16 shard",
+            fit(&with_x("x_f16", &|r| if r == 0 { Shard::Half } else { Shard::Good(rows(r, 40, 3)) }), &y),
+        )
+        .fails(&["x_f16_0.npy", "dtype '<f2'"]),
+        Case::new(
+            "an empty rank",
+            fit(
+                &dir.shards("x_empty2", |r| rows(r, if r == 2 { 0 } else { 40 }, 3)),
+                &dir.shards("y_empty2", |r| targets(r, if r == 2 { 0 } else { 40 })),
+            ),
+        )
+        .succeeds(),
+        Case::new(
+            "every rank empty",
+            fit(&dir.shards("x_none", |r| rows(r, 0, 3)), &dir.shards("y_none", |r| targets(r, 0))),
+        )
+        .fails(&["zero rows"]),
+        Case::new(
+            "fewer rows than columns",
+            args(&[
+                "fit",
+                "ridge",
+                "--x",
+                &dir.shards("x_flat", |r| rows(r, 2, 12)),
+                "--y",
+                &dir.shards("y_flat", |r| targets(r, 2)),
+            ]),
+        )
+        .succeeds(),
+        Case::new(
+            "big-endian and integer shards",
+            fit(
+                &with_x("x_mixed", &|r| match r {
+                    0 => Shard::BigEndian(rows(r, 40, 3)),
+                    1 => Shard::Integers(40, 3),
+                    _ => Shard::Good(rows(r, 40, 3)),
+                }),
+                &y,
+            ),
+        )
+        .succeeds(),
+        Case::new(
+            "weights of shape (n, 0) on rank 1",
+            args(&[
+                "fit",
+                "basic-statistics",
+                "--x",
+                &x,
+                "--sample-weight",
+                &dir.shards("w_n0", |r| rows(r, 40, if r == 1 { 0 } else { 1 })),
+            ]),
+        )
+        .fails(&["sample_weight"]),
+        Case::new(
+            "negative weights on rank 0",
+            args(&[
+                "fit",
+                "logistic-regression",
+                "--x",
+                &x,
+                "--y",
+                &dir.shards("w_labels", |r| classes(r, 40, 2)),
+                "--sample-weight",
+                &dir.shards("w_neg", |r| poison(ones(40), r == 0, -1.0)),
+            ]),
+        )
+        .fails(&["rank 0", "weights must be finite and >= 0"]),
+        Case::new("a ragged CSV row", fit(&dir.csv("ragged", "1,2,3\n4,5\n6,7,8\n"), &dir.csv("ragged_y", "1\n2\n3\n")))
+            .fails(&["ragged.csv", "line 2: 2 fields, but the first row has 3"]),
+        Case::new("a blank CSV field", fit(&dir.csv("blank", "1,2,3\n4,,6\n7,8,9\n"), &dir.csv("blank_y", "1\n2\n3\n")))
+            .fails(&["blank.csv", "line 2: column 2"]),
+        Case::new(
+            "CSV with BOM, header, CRLF, quotes and nan spellings",
+            args(&[
+                "fit",
+                "basic-statistics",
+                "--x",
+                &dir.csv(
+                    "friendly",
+                    "\u{feff}a,b\r\n\"1.5\",2\r\n3,4\r\n5,6\r\n7,8\r\n9,10\r\n11,12\r\n13,14\r\n15,16\r\n",
+                ),
+            ]),
+        )
+        .succeeds(),
+        Case::new("an empty CSV", fit(&dir.csv("empty", ""), &dir.csv("empty_y", "")))
+            .fails(&["zero rows"]),
+    ]
+}
+
+/// Each estimator family's own invalid inputs.
+fn estimator_cases(dir: &Scratch) -> Vec<Case> {
+    let x = dir.shards("ex", |r| rows(r, 30, 4));
+    let counts = dir.shards("counts", |r| {
+        rows(r, 30, 4).mapv(|v| (v.abs() * 3.0).round())
+    });
+    let labels = dir.shards("labels", |r| classes(r, 30, 3));
+    vec![
+        Case::new(
+            "logistic: one class",
+            args(&[
+                "fit",
+                "logistic-regression",
+                "--x",
+                &x,
+                "--y",
+                &dir.shards("one_class", |_| ones(30)),
+            ]),
+        )
+        .fails(&["at least 2 classes"]),
+        Case::new(
+            "logistic: non-integer labels",
+            args(&[
+                "fit",
+                "logistic-regression",
+                "--x",
+                &x,
+                "--y",
+                &dir.shards("half_labels", |r| poison(classes(r, 30, 2), r == 1, 0.5)),
+            ]),
+        )
+        .fails(&["rank 1", "integer"]),
+        Case::new(
+            "logistic: labels with 2 columns on rank 1",
+            args(&[
+                "fit",
+                "logistic-regression",
+                "--x",
+                &x,
+                "--y",
+                &dir.shards("labels2", |r| {
+                    rows(r, 30, if r == 1 { 2 } else { 1 }).mapv(|v| v.round().abs())
+                }),
+            ]),
+        )
+        .fails(&["rank 1"]),
+        Case::new(
+            "naive Bayes: negative counts",
+            args(&[
+                "fit",
+                "multinomial-nb",
+                "--x",
+                &dir.shards("neg_counts", |r| {
+                    poison(rows(r, 30, 4).mapv(f64::abs), r == 3, -2.0)
+                }),
+                "--y",
+                &labels,
+            ]),
+        )
+        .fails(&["negative"]),
+        Case::new(
+            "naive Bayes works",
+            args(&["fit", "multinomial-nb", "--x", &counts, "--y", &labels]),
+        )
+        .succeeds(),
+        Case::new(
+            "kmeans: k > n",
+            args(&["fit", "kmeans", "--x", &x, "--param", "n_clusters=500"]),
+        )
+        .fails(&["n_clusters"]),
+        Case::new(
+            "kmeans: init file of the wrong width",
+            args(&[
+                "fit",
+                "kmeans",
+                "--x",
+                &x,
+                "--param",
+                "n_clusters=2",
+                "--param",
+                &format!("init={}", dir.file("init_wide.npy", rows(0, 2, 5))),
+            ]),
+        )
+        .fails(&["init"]),
+        Case::new(
+            "kmeans: a missing init file",
+            args(&[
+                "fit",
+                "kmeans",
+                "--x",
+                &x,
+                "--param",
+                "n_clusters=2",
+                "--param",
+                &format!("init={}", dir.path("nowhere.npy")),
+            ]),
+        )
+        .fails(&["nowhere.npy"]),
+        Case::new(
+            "pca: too many components",
+            args(&["fit", "pca", "--x", &x, "--param", "n_components=9"]),
+        )
+        .fails(&["n_components"]),
+        Case::new(
+            "scaler: min > max range",
+            args(&[
+                "fit",
+                "min-max-scaler",
+                "--x",
+                &x,
+                "--param",
+                "feature_range=[1, 0]",
+            ]),
+        )
+        .fails(&["feature_range"]),
+        Case::new(
+            "supervised fit without --y",
+            args(&["fit", "ridge", "--x", &x]),
+        )
+        .fails(&["needs targets"]),
+    ]
+}
+
+/// The command line itself: names, values, models and outputs.
+fn command_line_cases(dir: &Scratch) -> Vec<Case> {
+    let x = dir.shards("cx", |r| rows(r, 30, 3));
+    let y = dir.shards("cy", |r| targets(r, 30));
+    let model = dir.model("linear-regression", &x, &y);
+    let scaler = dir.model("standard-scaler", &x, &y);
+    let predict = |model: &str, x: &str, out: &str| {
+        args(&["predict", "--model", model, "--x", x, "--out", out])
+    };
+    let out = dir.pattern("pred");
+    vec![
+        Case::new("an unknown estimator", args(&["fit", "forest", "--x", &x]))
+            .fails(&["unknown estimator `forest`"]),
+        Case::new(
+            "an unknown parameter",
+            args(&["fit", "ridge", "--x", &x, "--y", &y, "--param", "alpah=1"]),
+        )
+        .fails(&["unknown field `alpah`", "alpha"]),
+        Case::new(
+            "a bad parameter value",
+            args(&["fit", "ridge", "--x", &x, "--y", &y, "--param", "alpha=abc"]),
+        )
+        .fails(&["alpha=abc"]),
+        Case::new(
+            "a negative alpha",
+            args(&["fit", "ridge", "--x", &x, "--y", &y, "--param", "alpha=-1"]),
+        )
+        .fails(&["alpha=-1"]),
+        Case::new("predict works", predict(&model, &x, &out))
+            .succeeds()
+            .writes(&out),
+        Case::new(
+            "a corrupt model",
+            predict(
+                &dir.text("corrupt.json", "{\"estimator\": \"ridge\", \"coef_\": [1,"),
+                &x,
+                &out,
+            ),
+        )
+        .fails(&["corrupt.json"])
+        .writes_nothing(&out),
+        Case::new(
+            "a missing model",
+            predict(&dir.path("absent.json"), &x, &out),
+        )
+        .fails(&["absent.json"])
+        .writes_nothing(&out),
+        Case::new(
+            "predict with the wrong width",
+            predict(&model, &dir.shards("cx5", |r| rows(r, 30, 5)), &out),
+        )
+        .fails(&["3", "5"])
+        .writes_nothing(&out),
+        Case::new(
+            "NaN at predict on rank 1",
+            predict(
+                &model,
+                &dir.shards("cx_nan", |r| poison(rows(r, 30, 3), r == 1, f64::NAN)),
+                &out,
+            ),
+        )
+        .fails(&["rank 1", "NaN"])
+        .writes_nothing(&out),
+        Case::new(
+            "transform with a regressor",
+            args(&["transform", "--model", &model, "--x", &x, "--out", &out]),
+        )
+        .fails(&["has no transform"])
+        .writes_nothing(&out),
+        Case::new(
+            "inverse-transform works",
+            args(&[
+                "inverse-transform",
+                "--model",
+                &scaler,
+                "--x",
+                &x,
+                "--out",
+                &out,
+            ]),
+        )
+        .succeeds()
+        .writes(&out),
+        Case::new(
+            "fit into a missing directory",
+            args(&["fit", "ridge", "--x", &x, "--y", &y]).out(&dir.path("no/such/dir/m.json")),
+        )
+        .fails(&["no directory"]),
+        Case::new(
+            "predict into a missing directory",
+            predict(&model, &x, &dir.path("no/such/dir/p_{rank}.npy")),
+        )
+        .fails(&["no directory"]),
+    ]
+}
+
+/// Broken or unusual environments: GPU drivers, launchers, networks, memory, dead ranks.
+fn environment_cases(dir: &Scratch) -> Vec<Case> {
+    let x = dir.shards("vx", |r| rows(r, 30, 3));
+    let y = dir.shards("vy", |r| targets(r, 30));
+    let fit = || args(&["fit", "linear-regression", "--x", &x, "--y", &y]);
+    let wide = dir.shards("vwide", |r| rows(r, 2, 40_000));
+    let wide_y = dir.shards("vwide_y", |r| targets(r, 2));
+    let slow = dir.shards("vslow", |r| rows(r, 200_000, 8));
+    vec![
+        Case::new("--gpu with no Vulkan driver", fit().arg("--gpu"))
+            .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
+            .env("WGPU_BACKEND", "vulkan")
+            .fails(&["GPU"]),
+        Case::new("MPI over TCP only", fit())
+            .env("OMPI_MCA_btl", "tcp,self")
+            .succeeds(),
+        Case::new("a panic on rank 1", fit())
+            .env("SPMD_INJECT_PANIC_ON_RANK", "1")
+            .fails(&["rank 1 panicked"]),
+        Case::new(
+            "40,000 columns under a 3 GB limit",
+            args(&["fit", "linear-regression", "--x", &wide, "--y", &wide_y]),
+        )
+        .memory_limit_kb(3_000_000)
+        .fails(&["not enough memory", "40001 x 40001 Gram matrix"]),
+        Case::new(
+            "a rank killed mid-fit",
+            args(&[
+                "fit",
+                "kmeans",
+                "--x",
+                &slow,
+                "--param",
+                "n_clusters=50",
+                "--param",
+                "max_iter=100000",
+                "--param",
+                "tol=0",
+            ]),
+        )
+        .kill_rank_after(1, 1.5)
+        .fails(&[]),
+        Case::new("a launcher from another MPI", fit())
+            .foreign_launcher()
+            .fails(&["different MPI"]),
+    ]
+}
