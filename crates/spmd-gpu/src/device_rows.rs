@@ -103,7 +103,7 @@ impl DeviceRows {
         for start in (0..rows).step_by(block_rows) {
             let n = block_rows.min(rows - start);
             pack_rows(&[x], shift, start, n, k4 * 4, &mut host, None);
-            let buffer = input_buffer(queue, "resident rows", n * row_bytes);
+            let buffer = input_buffer(queue, "resident rows", n * row_bytes)?;
             queue
                 .queue
                 .write_buffer(&buffer, 0, bytemuck::cast_slice(&host[..n * k4 * 4]));

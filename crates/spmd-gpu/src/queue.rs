@@ -28,6 +28,9 @@ pub struct Queue {
     max_block_rows: Option<usize>,
     pipelines: Mutex<HashMap<PipelineKey, Arc<wgpu::ComputePipeline>>>,
     staged_bytes: AtomicU64,
+    /// The first error wgpu reported outside a call that returns one (validation, out of
+    /// memory); the next submission returns it instead of wgpu's default handler panicking.
+    device_error: Arc<Mutex<Option<String>>>,
 }
 
 impl fmt::Debug for Queue {
@@ -97,6 +100,13 @@ impl Queue {
             mappable_storage: features.contains(wgpu::Features::MAPPABLE_PRIMARY_BUFFERS),
         };
         tracing::debug!(adapter = %info, "opened GPU queue");
+        let device_error = Arc::new(Mutex::new(None));
+        let slot = Arc::clone(&device_error);
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            if let Ok(mut first) = slot.lock() {
+                first.get_or_insert_with(|| e.to_string());
+            }
+        }));
         Ok(Self {
             device,
             queue,
@@ -105,6 +115,7 @@ impl Queue {
             max_block_rows,
             pipelines: Mutex::new(HashMap::new()),
             staged_bytes: AtomicU64::new(0),
+            device_error,
         })
     }
 
@@ -177,22 +188,33 @@ impl Queue {
         Ok(pipeline)
     }
 
-    /// Storage buffer of `bytes` bytes (at least 16).
+    /// Storage buffer of `bytes` bytes (at least 16); an error, not a device fault, where that
+    /// exceeds the device's buffer limit.
     pub(crate) fn storage_buffer(
         &self,
         label: &str,
         bytes: usize,
         usage: wgpu::BufferUsages,
-    ) -> wgpu::Buffer {
-        self.device.create_buffer(&wgpu::BufferDescriptor {
+    ) -> Result<wgpu::Buffer> {
+        let size = (bytes.max(16) as u64).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT);
+        if size > self.limits.max_buffer_size {
+            return Err(Error::Device(format!(
+                "{label} needs a {:.2} GB buffer; {} allows {:.2} GB",
+                size as f64 / 1e9,
+                self.info.name,
+                self.limits.max_buffer_size as f64 / 1e9
+            )));
+        }
+        Ok(self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(label),
-            size: (bytes.max(16) as u64).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT),
+            size,
             usage,
             mapped_at_creation: false,
-        })
+        }))
     }
 
-    /// Submits `encoder` and waits for the device to finish it.
+    /// Submits `encoder` and waits for the device to finish it; an error wgpu reported since
+    /// the last submission (a buffer or dispatch it refused) is returned here.
     pub(crate) fn submit_and_wait(&self, encoder: wgpu::CommandEncoder) -> Result<()> {
         let index = self.queue.submit([encoder.finish()]);
         self.device
@@ -200,7 +222,35 @@ impl Queue {
                 submission_index: Some(index),
                 timeout: None,
             })
-            .map(|_| ())
-            .map_err(|e| Error::Device(e.to_string()))
+            .map_err(|e| Error::Device(e.to_string()))?;
+        let reported = self.device_error.lock().ok().and_then(|mut e| e.take());
+        match reported {
+            Some(message) => Err(Error::Device(message)),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_buffer_over_the_device_limit_is_an_error_not_a_fault() {
+        let Some(queue) = Queue::for_tests() else {
+            return;
+        };
+        let too_big = usize::try_from(queue.limits.max_buffer_size)
+            .unwrap_or(usize::MAX)
+            .saturating_add(4096);
+        let err = queue
+            .storage_buffer("huge", too_big, wgpu::BufferUsages::STORAGE)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("huge needs a"), "{err}");
+        // The queue still works afterwards.
+        let encoder = queue.device.create_command_encoder(&Default::default());
+        assert!(queue.submit_and_wait(encoder).is_ok());
     }
 }

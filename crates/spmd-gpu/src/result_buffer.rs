@@ -16,12 +16,12 @@ impl ResultBuffer {
                 adapter: queue.info().name.clone(),
             }),
             Readback::Mapped => Ok(Self {
-                device: queue.storage_buffer(label, bytes, U::STORAGE | U::MAP_READ),
+                device: queue.storage_buffer(label, bytes, U::STORAGE | U::MAP_READ)?,
                 staging: None,
             }),
             Readback::Staged => Ok(Self {
-                device: queue.storage_buffer(label, bytes, U::STORAGE | U::COPY_SRC),
-                staging: Some(queue.storage_buffer(label, bytes, U::MAP_READ | U::COPY_DST)),
+                device: queue.storage_buffer(label, bytes, U::STORAGE | U::COPY_SRC)?,
+                staging: Some(queue.storage_buffer(label, bytes, U::MAP_READ | U::COPY_DST)?),
             }),
         }
     }

@@ -79,11 +79,11 @@ fn run<F: HostFloat, R: KernelFloat>(
         coefficients[j] = R::from_f64(scale[j]);
         coefficients[w4 * 4 + j] = R::from_f64(offset[j]);
     }
-    let coefficient_buffer = input_buffer(queue, "affine coefficients", coefficients.len() * elem);
+    let coefficient_buffer = input_buffer(queue, "affine coefficients", coefficients.len() * elem)?;
     queue
         .queue
         .write_buffer(&coefficient_buffer, 0, bytemuck::cast_slice(&coefficients));
-    let z_buffer = input_buffer(queue, "affine rows", block_rows * w4 * 4 * elem);
+    let z_buffer = input_buffer(queue, "affine rows", block_rows * w4 * 4 * elem)?;
     let result = ResultBuffer::new(queue, "affine y", block_rows * w4 * 4 * elem, readback)?;
     let mut host_rows = vec![R::default(); block_rows * w4 * 4];
 

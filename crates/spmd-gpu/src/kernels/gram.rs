@@ -88,8 +88,8 @@ fn run<F: HostFloat, R: KernelFloat>(
     let out_elems = max_chunks * tiles.len() * 16;
 
     let pipeline = queue.pipeline(NAME, precision, crate::shaders::GRAM)?;
-    let z_buffer = input_buffer(queue, "gram rows", block_rows * padded * elem);
-    let tile_buffer = input_buffer(queue, "gram tiles", tiles.len() * 8);
+    let z_buffer = input_buffer(queue, "gram rows", block_rows * padded * elem)?;
+    let tile_buffer = input_buffer(queue, "gram tiles", tiles.len() * 8)?;
     queue
         .queue
         .write_buffer(&tile_buffer, 0, bytemuck::cast_slice(&tiles));

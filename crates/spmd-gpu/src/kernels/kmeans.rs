@@ -92,7 +92,7 @@ fn run<R: KernelFloat>(
         None,
     );
     let pipeline = queue.pipeline(NAME, x.precision(), crate::shaders::KMEANS_ASSIGN)?;
-    let centre_buffer = input_buffer(queue, "kmeans centres", packed_centres.len() * elem);
+    let centre_buffer = input_buffer(queue, "kmeans centres", packed_centres.len() * elem)?;
     queue
         .queue
         .write_buffer(&centre_buffer, 0, bytemuck::cast_slice(&packed_centres));
@@ -190,11 +190,11 @@ fn run_distances<F: HostFloat, R: KernelFloat>(
         &mut packed_centres,
         None,
     );
-    let centre_buffer = input_buffer(queue, "kmeans centres", packed_centres.len() * elem);
+    let centre_buffer = input_buffer(queue, "kmeans centres", packed_centres.len() * elem)?;
     queue
         .queue
         .write_buffer(&centre_buffer, 0, bytemuck::cast_slice(&packed_centres));
-    let x_buffer = input_buffer(queue, "kmeans rows", block_rows * w4 * 4 * elem);
+    let x_buffer = input_buffer(queue, "kmeans rows", block_rows * w4 * 4 * elem)?;
     let result = ResultBuffer::new(queue, "kmeans distances", block_rows * k * elem, readback)?;
     let mut host_rows = vec![R::default(); block_rows * w4 * 4];
 

@@ -59,8 +59,8 @@ fn run<F: HostFloat, R: KernelFloat>(
         .min(rows);
 
     let pipeline = queue.pipeline(NAME, precision, crate::shaders::MATMUL)?;
-    let w_buffer = weights_buffer::<R>(queue, w, k4, t4);
-    let x_buffer = input_buffer(queue, "matmul x", block_rows * k4 * 4 * elem);
+    let w_buffer = weights_buffer::<R>(queue, w, k4, t4)?;
+    let x_buffer = input_buffer(queue, "matmul x", block_rows * k4 * 4 * elem)?;
     let result = ResultBuffer::new(queue, "matmul y", block_rows * t4 * 4 * elem, readback)?;
     let mut host_rows = vec![R::default(); block_rows * k4 * 4];
 
@@ -154,7 +154,7 @@ fn run_resident<R: KernelFloat>(
     let t4 = t.div_ceil(4);
     let elem = std::mem::size_of::<R>();
     let pipeline = queue.pipeline(NAME, x.precision(), crate::shaders::MATMUL)?;
-    let w_buffer = weights_buffer::<R>(queue, w, k4, t4);
+    let w_buffer = weights_buffer::<R>(queue, w, k4, t4)?;
     let result = ResultBuffer::new(queue, "matmul y", largest * t4 * 4 * elem, readback)?;
     for rows in &x.blocks {
         let block = Block {
@@ -175,14 +175,14 @@ fn weights_buffer<R: KernelFloat>(
     w: ArrayView2<'_, f64>,
     k4: usize,
     t4: usize,
-) -> wgpu::Buffer {
+) -> Result<wgpu::Buffer> {
     let mut host = vec![R::default(); k4 * 4 * t4 * 4];
     for ((i, j), v) in w.indexed_iter() {
         host[i * t4 * 4 + j] = R::from_f64(*v);
     }
-    let buffer = input_buffer(queue, "matmul w", host.len() * std::mem::size_of::<R>());
+    let buffer = input_buffer(queue, "matmul w", host.len() * std::mem::size_of::<R>())?;
     queue
         .queue
         .write_buffer(&buffer, 0, bytemuck::cast_slice(&host));
-    buffer
+    Ok(buffer)
 }

@@ -81,7 +81,7 @@ pub(crate) fn run_dispatch(
     results: &[(&crate::result_buffer::ResultBuffer, usize)],
     invocations: usize,
 ) -> crate::Result<()> {
-    let params = uniform_buffer(queue, "kernel params", params);
+    let params = uniform_buffer(queue, "kernel params", params)?;
     let mut buffers = vec![&params];
     buffers.extend_from_slice(inputs);
     buffers.extend(results.iter().map(|(result, _)| result.binding()));
@@ -94,20 +94,24 @@ pub(crate) fn run_dispatch(
 }
 
 /// A uniform buffer holding `words`.
-fn uniform_buffer(queue: &crate::Queue, label: &str, words: &[u32]) -> wgpu::Buffer {
+fn uniform_buffer(queue: &crate::Queue, label: &str, words: &[u32]) -> crate::Result<wgpu::Buffer> {
     let buffer = queue.storage_buffer(
         label,
         std::mem::size_of_val(words),
         wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-    );
+    )?;
     queue
         .queue
         .write_buffer(&buffer, 0, bytemuck::cast_slice(words));
-    buffer
+    Ok(buffer)
 }
 
 /// A storage buffer the host writes and kernels read.
-pub(crate) fn input_buffer(queue: &crate::Queue, label: &str, bytes: usize) -> wgpu::Buffer {
+pub(crate) fn input_buffer(
+    queue: &crate::Queue,
+    label: &str,
+    bytes: usize,
+) -> crate::Result<wgpu::Buffer> {
     queue.storage_buffer(
         label,
         bytes,

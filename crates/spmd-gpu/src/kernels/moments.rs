@@ -77,7 +77,7 @@ fn run<F: HostFloat, R: KernelFloat>(
     let max_chunks = block_rows.div_ceil(CHUNK_ROWS);
 
     let pipeline = queue.pipeline(NAME, precision, crate::shaders::MOMENTS)?;
-    let z_buffer = input_buffer(queue, "moments rows", block_rows * w4 * 4 * elem);
+    let z_buffer = input_buffer(queue, "moments rows", block_rows * w4 * 4 * elem)?;
     let result = ResultBuffer::new(
         queue,
         "moments partials",
@@ -87,7 +87,7 @@ fn run<F: HostFloat, R: KernelFloat>(
     let mut host_rows = vec![R::default(); block_rows * w4 * 4];
     let weighted = weights.is_some();
     let weight_rows = if weighted { block_rows } else { 4 };
-    let weight_buffer = input_buffer(queue, "moments weights", weight_rows * elem);
+    let weight_buffer = input_buffer(queue, "moments weights", weight_rows * elem)?;
     let mut host_weights = vec![R::default(); weight_rows];
 
     for start in (0..rows).step_by(block_rows) {

@@ -44,7 +44,7 @@ fn run<R: KernelFloat>(
     }
     let elem = std::mem::size_of::<R>();
     let pipeline = queue.pipeline(NAME, x.precision(), crate::shaders::XT_R)?;
-    let r_buffer = input_buffer(queue, "xt_r r", largest * t * elem);
+    let r_buffer = input_buffer(queue, "xt_r r", largest * t * elem)?;
     let partial_bytes = largest.div_ceil(CHUNK) * k4 * t * 4 * elem;
     let result = ResultBuffer::new(queue, "xt_r partials", partial_bytes, readback)?;
     let mut host_r = vec![R::default(); largest * t];
