@@ -2,7 +2,7 @@
 //! names at the top level.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -24,6 +24,9 @@ pub struct ModelFile {
     /// Fitted attributes (`coef_`, `intercept_`, ...), and `spmd_learn_version`.
     #[serde(flatten)]
     pub attributes: Map<String, Value>,
+    /// The file it was read from, for messages.
+    #[serde(skip)]
+    source: Option<PathBuf>,
 }
 
 impl ModelFile {
@@ -42,6 +45,7 @@ impl ModelFile {
             estimator: estimator.into(),
             params,
             attributes,
+            source: None,
         })
     }
 
@@ -52,15 +56,19 @@ impl ModelFile {
 
     /// The fitted attributes as the estimator's fitted type.
     pub fn fitted<T: serde::de::DeserializeOwned>(&self) -> Result<T, CliError> {
-        serde_json::from_value(self.attributes())
-            .map_err(|e| CliError::Param(format!("model file: {e}")))
+        serde_json::from_value(self.attributes()).map_err(|e| {
+            let path = self.source.clone().unwrap_or_else(|| "model file".into());
+            CliError::file(path, format!("not a valid {} model: {e}", self.estimator))
+        })
     }
 
     /// Reads a model file.
     pub fn read(path: &Path) -> Result<Self, CliError> {
         let text = std::fs::read_to_string(path).map_err(|e| CliError::file(path, e))?;
-        serde_json::from_str(&text)
-            .map_err(|e| CliError::file(path, format!("not a spmd-learn model: {e}")))
+        let mut model: Self = serde_json::from_str(&text)
+            .map_err(|e| CliError::file(path, format!("not a spmd-learn model: {e}")))?;
+        model.source = Some(path.to_path_buf());
+        Ok(model)
     }
 
     /// Writes the file so that readers see the old file or the whole new one, never a part:

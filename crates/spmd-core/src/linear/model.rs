@@ -210,14 +210,14 @@ struct Attributes {
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "a list of numbers or a list of rows of numbers")]
 enum OneOrTwo {
     One(Vec<f64>),
     Two(Vec<Vec<f64>>),
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "a number or a list of numbers")]
 enum NumberOrList {
     Number(f64),
     List(Vec<f64>),
