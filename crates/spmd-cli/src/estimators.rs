@@ -120,10 +120,8 @@ impl Entry {
         local: bool,
     ) -> Result<FitOutput, CliError> {
         if self.supervised && input.y.is_none() {
-            return Err(CliError::Param(format!(
-                "{} needs targets: pass --y",
-                self.name
-            )));
+            let message = format!("{} needs targets: pass --y", self.name);
+            return Err(CliError::Core(spmd_core::Error::Input(message)));
         }
         (self.fit)(self.name, ctx, params, input, local)
     }
