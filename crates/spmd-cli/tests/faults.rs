@@ -47,13 +47,49 @@ fn fault_matrix() {
     );
 }
 
+/// A case of one unreadable shard: its name, the shard's rank, the shard, what the error says.
+type UnreadableShard = (&'static str, usize, fn() -> Shard, &'static str);
+
 /// Bad or unusual feature, target and weight files, on one rank or all.
 fn input_cases(dir: &Scratch) -> Vec<Case> {
     let x = dir.shards("x", |r| rows(r, 40, 3));
     let y = dir.shards("y", |r| targets(r, 40));
     let fit = |x: &str, y: &str| args(&["fit", "linear-regression", "--x", x, "--y", y]);
     let with_x = |name: &str, bad: &dyn Fn(usize) -> Shard| dir.shards_with(name, bad);
-    vec![
+    // One unreadable shard among good ones: (case, its rank, the shard, what the error says).
+    let unreadable: [UnreadableShard; 6] = [
+        (
+            "a truncated shard on rank 1",
+            1,
+            || Shard::Truncated,
+            "truncated",
+        ),
+        (
+            "a garbage shard on rank 2",
+            2,
+            || Shard::Garbage,
+            "not a valid .npy",
+        ),
+        ("a 0-d shard on rank 0", 0, || Shard::Scalar, "0 dimensions"),
+        ("a 3-d shard on rank 3", 3, || Shard::ThreeD, "3 dimensions"),
+        ("strings in a shard", 1, || Shard::Strings, "dtype '<U3'"),
+        ("float16 shard", 0, || Shard::Half, "dtype '<f2'"),
+    ];
+    let unreadable = unreadable
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, bad, shard, says))| {
+            let good = |r| Shard::Good(rows(r, 40, 3));
+            let x = with_x(&format!("x_bad{i}"), &|r| {
+                if r == bad {
+                    shard()
+                } else {
+                    good(r)
+                }
+            });
+            Case::new(name, fit(&x, &y)).fails(&[&format!("x_bad{i}_{bad}.npy"), says])
+        });
+    unreadable.chain([
         Case::new("fit works", fit(&x, &y)).succeeds(),
         Case::new(
             "NaN in X on rank 2",
@@ -89,36 +125,6 @@ fn input_cases(dir: &Scratch) -> Vec<Case> {
         .fails(&["rank 2"]),
         Case::new("a missing shard on rank 3", fit(&dir.missing_on("x_gone", 3), &y))
             .fails(&["x_gone_3.npy"]),
-        Case::new(
-            "a truncated shard on rank 1",
-            fit(&with_x("x_cut", &|r| if r == 1 { Shard::Truncated } else { Shard::Good(rows(r, 40, 3)) }), &y),
-        )
-        .fails(&["x_cut_1.npy", "truncated"]),
-        Case::new(
-            "a garbage shard on rank 2",
-            fit(&with_x("x_junk", &|r| if r == 2 { Shard::Garbage } else { Shard::Good(rows(r, 40, 3)) }), &y),
-        )
-        .fails(&["x_junk_2.npy", "not a valid .npy"]),
-        Case::new(
-            "a 0-d shard on rank 0",
-            fit(&with_x("x_0d", &|r| if r == 0 { Shard::Scalar } else { Shard::Good(rows(r, 40, 3)) }), &y),
-        )
-        .fails(&["x_0d_0.npy", "0 dimensions"]),
-        Case::new(
-            "a 3-d shard on rank 3",
-            fit(&with_x("x_3d", &|r| if r == 3 { Shard::ThreeD } else { Shard::Good(rows(r, 40, 3)) }), &y),
-        )
-        .fails(&["x_3d_3.npy", "3 dimensions"]),
-        Case::new(
-            "strings in a shard",
-            fit(&with_x("x_str", &|r| if r == 1 { Shard::Strings } else { Shard::Good(rows(r, 40, 3)) }), &y),
-        )
-        .fails(&["x_str_1.npy", "dtype '<U3'"]),
-        Case::new(
-            "float16 shard",
-            fit(&with_x("x_f16", &|r| if r == 0 { Shard::Half } else { Shard::Good(rows(r, 40, 3)) }), &y),
-        )
-        .fails(&["x_f16_0.npy", "dtype '<f2'"]),
         Case::new(
             "an empty rank",
             fit(
@@ -201,7 +207,8 @@ fn input_cases(dir: &Scratch) -> Vec<Case> {
         .succeeds(),
         Case::new("an empty CSV", fit(&dir.csv("empty", ""), &dir.csv("empty_y", "")))
             .fails(&["zero rows"]),
-    ]
+    ])
+    .collect()
 }
 
 /// Each estimator family's own invalid inputs.

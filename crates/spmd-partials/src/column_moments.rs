@@ -56,22 +56,19 @@ impl ColumnMoments {
 
     /// Adds `other`'s rows.
     pub fn merge(&mut self, other: &ColumnMoments) {
-        if other.count == 0.0 {
+        let Some(merge) = crate::Pairwise::of(self.count, other.count) else {
+            if self.count == 0.0 {
+                *self = other.clone();
+            }
             return;
-        }
-        if self.count == 0.0 {
-            *self = other.clone();
-            return;
-        }
-        let (na, nb) = (self.count, other.count);
-        let n = na + nb;
+        };
         for j in 0..self.mean.len() {
             let delta = other.mean[j] - self.mean[j];
-            self.m2[j] += other.m2[j] + delta * delta * na * nb / n;
-            self.mean[j] += delta * nb / n;
+            self.m2[j] += other.m2[j] + delta * delta * merge.cross;
+            self.mean[j] += delta * merge.step;
             self.min[j] = self.min[j].min(other.min[j]);
             self.max[j] = self.max[j].max(other.max[j]);
         }
-        self.count = n;
+        self.count = merge.count;
     }
 }

@@ -6,8 +6,10 @@
 
 mod column_moments;
 mod host_float;
+mod pairwise;
 mod shifted_gram;
 
 pub use column_moments::ColumnMoments;
 pub use host_float::HostFloat;
+pub use pairwise::Pairwise;
 pub use shifted_gram::ShiftedGram;

@@ -172,20 +172,20 @@ impl Scratch {
     }
 }
 
-/// A version-1 `.npy` of `descr` and `shape` holding `data`.
+/// A version-1 `.npy` of `descr` and `shape` holding `data`: the magic string, the header's
+/// length, the header padded with spaces to a multiple of 64 bytes, then the data.
 fn npy_bytes(descr: &str, (rows, cols): (usize, usize), data: &[u8]) -> Vec<u8> {
-    let mut header =
-        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({rows}, {cols}), }}")
-            .into_bytes();
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(b' ');
-    }
-    header.push(b'\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend((header.len() as u16).to_le_bytes());
-    bytes.extend(header);
-    bytes.extend(data);
-    bytes
+    let dict =
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+    let padding = 63 - (10 + dict.len()) % 64;
+    let header = format!("{dict}{}\n", " ".repeat(padding));
+    [
+        b"\x93NUMPY\x01\x00".as_slice(),
+        &(header.len() as u16).to_le_bytes(),
+        header.as_bytes(),
+        data,
+    ]
+    .concat()
 }
 
 /// Rank `rank`'s `n x d` rows of one smooth data set.

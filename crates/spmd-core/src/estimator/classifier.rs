@@ -115,11 +115,21 @@ macro_rules! classifier_contract {
 }
 
 /// Writes a fitted classifier's shared inherent methods (`predict_proba`, `predict_log_proba`,
-/// `predict`, `predict_on` and `score`) from its `log_proba_on(backend, x)`, its
-/// `scores_on(backend, x)` (largest score = most probable class) and its `classes: Vec<i64>`.
+/// `predict`, `predict_on`, `score`, and `scores_on`: $X W^\top + b$ for its fields `W` and
+/// `b`, largest = most probable class) from its `log_proba_on(backend, x)` and its
+/// `classes: Vec<i64>`.
 macro_rules! classifier_methods {
-    ($fitted:ty) => {
+    ($fitted:ty, scores: $weights:ident, $bias:ident) => {
         impl $fitted {
+            /// $X W^\top + b$ for this rank's rows on `backend`.
+            fn scores_on<F: $crate::Float>(
+                &self,
+                backend: &$crate::backend::Backend<'_>,
+                x: ndarray::ArrayView2<'_, F>,
+            ) -> $crate::Result<ndarray::Array2<f64>> {
+                $crate::classes::linear_scores(backend, x, &self.$weights, &self.$bias)
+            }
+
             /// Class probabilities of this rank's rows, `n x n_classes`. Local.
             pub fn predict_proba<F: $crate::Float, S: ndarray::Data<Elem = F>>(
                 &self,

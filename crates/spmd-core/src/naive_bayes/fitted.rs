@@ -5,7 +5,7 @@ use spmd_gpu::Queue;
 use super::counts::Counts;
 use super::MultinomialNbParams;
 use crate::backend::Backend;
-use crate::classes::{linear_scores, log_softmax_rows};
+use crate::classes::log_softmax_rows;
 use crate::{Error, Float, Result};
 
 /// A fitted [`MultinomialNb`](super::MultinomialNb), the same on every rank. Serialises
@@ -97,14 +97,6 @@ impl FittedMultinomialNb {
         self.scores_on(&Backend::new(0, queue)?, x.view())
     }
 
-    fn scores_on<F: Float>(
-        &self,
-        backend: &Backend<'_>,
-        x: ArrayView2<'_, F>,
-    ) -> Result<Array2<f64>> {
-        linear_scores(backend, x, &self.feature_log_prob, &self.class_log_prior)
-    }
-
     /// [`predict_log_proba`](Self::predict_log_proba) on `backend` (whose rank errors name).
     pub(crate) fn log_proba_on<F: Float>(
         &self,
@@ -117,7 +109,7 @@ impl FittedMultinomialNb {
     }
 }
 
-crate::estimator::classifier_methods!(FittedMultinomialNb);
+crate::estimator::classifier_methods!(FittedMultinomialNb, scores: feature_log_prob, class_log_prior);
 
 #[derive(Serialize, Deserialize)]
 struct Attributes {

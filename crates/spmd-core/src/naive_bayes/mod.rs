@@ -99,26 +99,20 @@ impl MultinomialNb {
         T: Data<Elem = L>,
     {
         let rank = self.comm.as_ref().map_or(0, Comm::rank);
-        let result = self.add_batch(x, y, classes, sample_weight, queue, rank);
+        let result = self.add_batch((x.view(), y.view()), classes, sample_weight, queue, rank);
         self.failure.remember(result)
     }
 
-    fn add_batch<F, L, S, T>(
+    /// [`partial_fit`](Self::partial_fit) of views; `batch` is `(x, y)`.
+    fn add_batch<F: Float, L: ClassLabel>(
         &mut self,
-        x: &ArrayBase<S, Ix2>,
-        y: &ArrayBase<T, Ix1>,
+        (x, y): (ArrayView2<'_, F>, ArrayView1<'_, L>),
         classes: Option<&[i64]>,
         sample_weight: Option<ArrayView1<'_, f64>>,
         queue: Option<&Queue>,
         rank: usize,
-    ) -> Result<()>
-    where
-        F: Float,
-        L: ClassLabel,
-        S: Data<Elem = F>,
-        T: Data<Elem = L>,
-    {
-        let labels = self.check_batch(x, y, sample_weight, rank)?;
+    ) -> Result<()> {
+        let labels = self.check_batch(&x, &y, sample_weight, rank)?;
         let sorted = classes.map(|given| {
             let mut sorted = given.to_vec();
             sorted.sort_unstable();

@@ -25,7 +25,7 @@ impl Accumulator {
         y: ArrayView2<'_, F>,
         queue: Option<&Queue>,
     ) -> Result<()> {
-        let result = self.try_add(rank, x, y, queue);
+        let result = self.try_add([x, y], rank, queue);
         self.failure.remember(result)
     }
 
@@ -40,11 +40,11 @@ impl Accumulator {
         self.add(rank, x, none.view(), queue)
     }
 
+    /// [`add`](Self::add) of `[x, y]`, not remembered.
     fn try_add<F: Float>(
         &mut self,
+        [x, y]: [ArrayView2<'_, F>; 2],
         rank: usize,
-        x: ArrayView2<'_, F>,
-        y: ArrayView2<'_, F>,
         queue: Option<&Queue>,
     ) -> Result<()> {
         crate::validate::check_same_rows(x.nrows(), y.nrows())?;

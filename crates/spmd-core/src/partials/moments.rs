@@ -77,26 +77,23 @@ impl Moments {
 
     /// Adds `other`'s rows (Chan et al.'s pairwise update, stable however the rows are split).
     pub fn merge(&mut self, other: &Moments) {
-        if other.count == 0.0 {
+        let Some(merge) = spmd_partials::Pairwise::of(self.count, other.count) else {
+            if self.count == 0.0 {
+                *self = other.clone();
+            }
             return;
-        }
-        if self.count == 0.0 {
-            *self = other.clone();
-            return;
-        }
-        let (na, nb) = (self.count, other.count);
-        let n = na + nb;
+        };
         let w = self.width();
         let delta: Vec<f64> = (0..w).map(|j| other.mean[j] - self.mean[j]).collect();
         for i in 0..w {
             for j in 0..w {
-                self.m2[i * w + j] += other.m2[i * w + j] + delta[i] * delta[j] * na * nb / n;
+                self.m2[i * w + j] += other.m2[i * w + j] + delta[i] * delta[j] * merge.cross;
             }
         }
         for (m, d) in self.mean.iter_mut().zip(&delta) {
-            *m += d * nb / n;
+            *m += d * merge.step;
         }
-        self.count = n;
+        self.count = merge.count;
         self.roundoff = self.roundoff.max(other.roundoff);
     }
 

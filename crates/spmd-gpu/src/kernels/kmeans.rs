@@ -26,19 +26,7 @@ pub fn assign<F: HostFloat>(
     readback: Readback,
     visit: impl FnMut(usize, usize, f64),
 ) -> Result<()> {
-    check_shapes(
-        NAME,
-        x.ncols() == centres.ncols() && shift.len() == x.ncols() && centres.nrows() > 0,
-        || {
-            format!(
-                "x has {} columns, centres {} x {}, shift {}",
-                x.ncols(),
-                centres.nrows(),
-                centres.ncols(),
-                shift.len()
-            )
-        },
-    )?;
+    check_centres(NAME, x.ncols(), centres, Some(shift))?;
     let rows = DeviceRows::upload_shifted(queue, x, Some(shift))?;
     assign_resident(queue, &rows, centres, readback, visit)
 }
@@ -51,18 +39,7 @@ pub fn assign_resident(
     readback: Readback,
     mut visit: impl FnMut(usize, usize, f64),
 ) -> Result<()> {
-    check_shapes(
-        NAME,
-        x.cols() == centres.ncols() && centres.nrows() > 0,
-        || {
-            format!(
-                "x has {} columns, centres {} x {}",
-                x.cols(),
-                centres.nrows(),
-                centres.ncols()
-            )
-        },
-    )?;
+    check_centres(NAME, x.cols(), centres, None)?;
     match x.precision() {
         Precision::F32 => run::<f32>(queue, x, centres, readback, &mut visit),
         Precision::F64 => run::<f64>(queue, x, centres, readback, &mut visit),
@@ -141,19 +118,7 @@ pub fn squared_distances<F: HostFloat>(
     shift: &[f64],
     readback: Readback,
 ) -> Result<Array2<f64>> {
-    check_shapes(
-        DISTANCES,
-        x.ncols() == centres.ncols() && shift.len() == x.ncols(),
-        || {
-            format!(
-                "x has {} columns, centres {} x {}, shift {}",
-                x.ncols(),
-                centres.nrows(),
-                centres.ncols(),
-                shift.len()
-            )
-        },
-    )?;
+    check_centres(DISTANCES, x.ncols(), centres, Some(shift))?;
     match queue.precision_for::<F>() {
         Precision::F32 => run_distances::<F, f32>(queue, x, centres, shift, readback),
         Precision::F64 => run_distances::<F, f64>(queue, x, centres, shift, readback),
@@ -221,4 +186,26 @@ fn run_distances<F: HostFloat, R: KernelFloat>(
         })?;
     }
     Ok(out)
+}
+
+/// Errors unless there are centres, of the rows' width `cols` (and so is `shift`, if given).
+fn check_centres(
+    kernel: &'static str,
+    cols: usize,
+    centres: ArrayView2<'_, f64>,
+    shift: Option<&[f64]>,
+) -> Result<()> {
+    let fits = centres.ncols() == cols && centres.nrows() > 0;
+    check_shapes(
+        kernel,
+        fits && shift.is_none_or(|s| s.len() == cols),
+        || {
+            format!(
+                "x has {cols} columns, centres {} x {}, shift {:?}",
+                centres.nrows(),
+                centres.ncols(),
+                shift.map(<[f64]>::len)
+            )
+        },
+    )
 }

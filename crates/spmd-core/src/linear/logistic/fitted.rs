@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use spmd_gpu::Queue;
 
 use crate::backend::Backend;
-use crate::classes::{linear_scores, log_softmax_rows};
+use crate::classes::log_softmax_rows;
 use crate::{Float, Result};
 
 /// A fitted [`LogisticRegression`](super::LogisticRegression), the same on every rank.
@@ -66,14 +66,6 @@ impl FittedLogisticRegression {
         self.scores_on(&Backend::new(0, queue)?, x.view())
     }
 
-    fn scores_on<F: Float>(
-        &self,
-        backend: &Backend<'_>,
-        x: ArrayView2<'_, F>,
-    ) -> Result<Array2<f64>> {
-        linear_scores(backend, x, &self.coef, &self.intercept)
-    }
-
     /// [`predict_log_proba`](Self::predict_log_proba) on `backend` (whose rank errors name).
     pub(crate) fn log_proba_on<F: Float>(
         &self,
@@ -100,7 +92,7 @@ impl FittedLogisticRegression {
     }
 }
 
-crate::estimator::classifier_methods!(FittedLogisticRegression);
+crate::estimator::classifier_methods!(FittedLogisticRegression, scores: coef, intercept);
 
 #[derive(Serialize, Deserialize)]
 struct Attributes {
