@@ -104,9 +104,7 @@ impl DeviceRows {
             let n = block_rows.min(rows - start);
             pack_rows(&[x], shift, start, n, k4 * 4, &mut host, None);
             let buffer = input_buffer(queue, "resident rows", n * row_bytes)?;
-            queue
-                .queue
-                .write_buffer(&buffer, 0, bytemuck::cast_slice(&host[..n * k4 * 4]));
+            queue.write(&buffer, 0, bytemuck::cast_slice(&host[..n * k4 * 4]));
             blocks.push(RowBlock {
                 start,
                 rows: n,

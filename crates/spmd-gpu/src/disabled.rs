@@ -3,7 +3,7 @@
 
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
-use crate::{Error, HostFloat, Precision, QueueInfo, QueueOptions, Readback, Result};
+use crate::{Error, GpuStats, HostFloat, Precision, QueueInfo, QueueOptions, Readback, Result};
 
 /// No value: the types below hold one, so they cannot be built.
 #[derive(Debug, Clone, Copy)]
@@ -38,6 +38,11 @@ impl Queue {
 
     /// Bytes read back through staging buffers.
     pub fn staged_bytes(&self) -> u64 {
+        match self.never {}
+    }
+
+    /// What this queue has done since it was made.
+    pub fn stats(&self) -> GpuStats {
         match self.never {}
     }
 }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-pub use crate::queue_info::{QueueInfo, QueueOptions};
+pub use crate::queue_info::{GpuStats, QueueInfo, QueueOptions};
 use crate::selection::{name_filter, pick_index, preference};
 use crate::{Error, HostFloat, Precision, Result};
 
@@ -28,6 +28,8 @@ pub struct Queue {
     max_block_rows: Option<usize>,
     pipelines: Mutex<HashMap<PipelineKey, Arc<wgpu::ComputePipeline>>>,
     staged_bytes: AtomicU64,
+    stats: Counters,
+    timeout: std::time::Duration,
     /// The first error wgpu reported outside a call that returns one (validation, out of
     /// memory); the next submission returns it instead of wgpu's default handler panicking.
     device_error: Arc<Mutex<Option<String>>>,
@@ -77,6 +79,7 @@ impl Queue {
     }
 
     fn open(adapter: &wgpu::Adapter, max_block_rows: Option<usize>) -> Result<Self> {
+        let timeout = timeout_from_env()?;
         let adapter_info = adapter.get_info();
         let wanted = wgpu::Features::SHADER_F64 | wgpu::Features::MAPPABLE_PRIMARY_BUFFERS;
         let features = adapter.features() & wanted;
@@ -115,6 +118,8 @@ impl Queue {
             max_block_rows,
             pipelines: Mutex::new(HashMap::new()),
             staged_bytes: AtomicU64::new(0),
+            stats: Counters::default(),
+            timeout,
             device_error,
         })
     }
@@ -189,7 +194,7 @@ impl Queue {
     }
 
     /// Storage buffer of `bytes` bytes (at least 16); an error, not a device fault, where that
-    /// exceeds the device's buffer limit.
+    /// exceeds the device's limit for a buffer, or for a binding where kernels bind it whole.
     pub(crate) fn storage_buffer(
         &self,
         label: &str,
@@ -197,12 +202,19 @@ impl Queue {
         usage: wgpu::BufferUsages,
     ) -> Result<wgpu::Buffer> {
         let size = (bytes.max(16) as u64).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT);
-        if size > self.limits.max_buffer_size {
+        let mut limit = self.limits.max_buffer_size;
+        if usage.contains(wgpu::BufferUsages::STORAGE) {
+            limit = limit.min(self.limits.max_storage_buffer_binding_size);
+        }
+        if usage.contains(wgpu::BufferUsages::UNIFORM) {
+            limit = limit.min(self.limits.max_uniform_buffer_binding_size);
+        }
+        if size > limit {
             return Err(Error::Device(format!(
                 "{label} needs a {:.2} GB buffer; {} allows {:.2} GB",
                 size as f64 / 1e9,
                 self.info.name,
-                self.limits.max_buffer_size as f64 / 1e9
+                limit as f64 / 1e9
             )));
         }
         Ok(self.device.create_buffer(&wgpu::BufferDescriptor {
@@ -213,21 +225,106 @@ impl Queue {
         }))
     }
 
+    /// Writes `data` into `buffer` at `offset` (counted as uploaded).
+    pub(crate) fn write(&self, buffer: &wgpu::Buffer, offset: u64, data: &[u8]) {
+        self.stats
+            .uploaded_bytes
+            .fetch_add(data.len() as u64, Ordering::Relaxed);
+        self.queue.write_buffer(buffer, offset, data);
+    }
+
     /// Submits `encoder` and waits for the device to finish it; an error wgpu reported since
     /// the last submission (a buffer or dispatch it refused) is returned here.
     pub(crate) fn submit_and_wait(&self, encoder: wgpu::CommandEncoder) -> Result<()> {
+        self.stats.submits.fetch_add(1, Ordering::Relaxed);
         let index = self.queue.submit([encoder.finish()]);
-        self.device
-            .poll(wgpu::PollType::Wait {
-                submission_index: Some(index),
-                timeout: None,
-            })
-            .map_err(|e| Error::Device(e.to_string()))?;
+        self.wait(Some(index))?;
         let reported = self.device_error.lock().ok().and_then(|mut e| e.take());
         match reported {
             Some(message) => Err(Error::Device(message)),
             None => Ok(()),
         }
+    }
+
+    /// Waits for the device (for submission `index`, or for everything), at most
+    /// `SPMD_GPU_TIMEOUT`: a device that hangs becomes an error, not a hung rank.
+    pub(crate) fn wait(&self, index: Option<wgpu::SubmissionIndex>) -> Result<()> {
+        self.stats.waits.fetch_add(1, Ordering::Relaxed);
+        self.device
+            .poll(wgpu::PollType::Wait {
+                submission_index: index,
+                timeout: Some(self.timeout),
+            })
+            .map(|_| ())
+            .map_err(|e| match e {
+                wgpu::PollError::Timeout => Error::Device(format!(
+                    "the GPU did not finish within {} s (SPMD_GPU_TIMEOUT)",
+                    self.timeout.as_secs_f64()
+                )),
+                other => Error::Device(other.to_string()),
+            })
+    }
+
+    /// Counts `bytes` read back to the host.
+    pub(crate) fn add_readback_bytes(&self, bytes: u64) {
+        self.stats
+            .readback_bytes
+            .fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// What this queue has done since it was made.
+    pub fn stats(&self) -> GpuStats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        GpuStats {
+            submits: get(&self.stats.submits),
+            waits: get(&self.stats.waits),
+            uploaded_bytes: get(&self.stats.uploaded_bytes),
+            readback_bytes: get(&self.stats.readback_bytes),
+        }
+    }
+}
+
+/// Counters of a queue's traffic, for [`Queue::stats`] and `SPMD_GPU_STATS`.
+#[derive(Debug, Default)]
+struct Counters {
+    submits: AtomicU64,
+    waits: AtomicU64,
+    uploaded_bytes: AtomicU64,
+    readback_bytes: AtomicU64,
+}
+
+impl Drop for Queue {
+    /// With `SPMD_GPU_STATS=1`, prints this rank's one line of [`GpuStats`] to stderr.
+    fn drop(&mut self) {
+        if std::env::var("SPMD_GPU_STATS").is_ok_and(|v| v.trim() == "1") {
+            let s = self.stats();
+            eprintln!(
+                "gpu stats: rank={} submits={} waits={} uploaded_bytes={} readback_bytes={} kernel_ms=na",
+                crate::selection::world_rank_from_env(),
+                s.submits,
+                s.waits,
+                s.uploaded_bytes,
+                s.readback_bytes
+            );
+        }
+    }
+}
+
+/// `SPMD_GPU_TIMEOUT` (seconds; default 600): how long a rank waits for its GPU.
+fn timeout_from_env() -> Result<std::time::Duration> {
+    match std::env::var("SPMD_GPU_TIMEOUT") {
+        Err(_) => Ok(std::time::Duration::from_secs(600)),
+        Ok(v) => v
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map(std::time::Duration::from_secs_f64)
+            .ok_or(Error::InvalidEnv {
+                name: "SPMD_GPU_TIMEOUT",
+                value: v,
+                expected: "a positive number of seconds",
+            }),
     }
 }
 

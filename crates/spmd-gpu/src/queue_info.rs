@@ -59,3 +59,17 @@ impl fmt::Display for QueueInfo {
         )
     }
 }
+
+/// A queue's traffic since it was made: submissions, waits for the device, bytes written to
+/// the device and bytes read back from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GpuStats {
+    /// Command submissions.
+    pub submits: u64,
+    /// Waits for the device (after submissions and for mapped reads).
+    pub waits: u64,
+    /// Bytes written from the host into device buffers.
+    pub uploaded_bytes: u64,
+    /// Bytes the host read back from device or staging buffers.
+    pub readback_bytes: u64,
+}

@@ -50,16 +50,14 @@ impl ResultBuffer {
         if self.staging.is_some() {
             queue.add_staged_bytes(bytes as u64);
         }
+        queue.add_readback_bytes(bytes as u64);
         let slice = buffer.slice(0..bytes as u64);
         let (sender, receiver) = std::sync::mpsc::channel();
         slice.map_async(wgpu::MapMode::Read, move |result| {
             // The receiver waits below; a send error means it is gone, which cannot happen.
             let _ = sender.send(result);
         });
-        queue
-            .device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Device(e.to_string()))?;
+        queue.wait(None)?;
         receiver
             .recv()
             .map_err(|e| Error::Device(e.to_string()))?

@@ -20,6 +20,24 @@ pub(crate) fn local_rank_from_env() -> usize {
         .unwrap_or(0)
 }
 
+/// Environment variables that give this process's rank in the whole job.
+#[cfg(feature = "gpu")]
+const WORLD_RANK_VARS: &[&str] = &[
+    "OMPI_COMM_WORLD_RANK",
+    "PMI_RANK",
+    "PMIX_RANK",
+    "SLURM_PROCID",
+];
+
+/// This process's rank in the job, from the launcher's environment (0 when not launched).
+#[cfg(feature = "gpu")]
+pub(crate) fn world_rank_from_env() -> usize {
+    WORLD_RANK_VARS
+        .iter()
+        .find_map(|v| std::env::var(v).ok()?.trim().parse().ok())
+        .unwrap_or(0)
+}
+
 /// Parses an optional index variable such as `SPMD_DEVICE`.
 pub(crate) fn index_from_env(name: &'static str) -> Result<Option<usize>> {
     match std::env::var(name) {

@@ -80,9 +80,7 @@ fn run<F: HostFloat, R: KernelFloat>(
         coefficients[w4 * 4 + j] = R::from_f64(offset[j]);
     }
     let coefficient_buffer = input_buffer(queue, "affine coefficients", coefficients.len() * elem)?;
-    queue
-        .queue
-        .write_buffer(&coefficient_buffer, 0, bytemuck::cast_slice(&coefficients));
+    queue.write(&coefficient_buffer, 0, bytemuck::cast_slice(&coefficients));
     let z_buffer = input_buffer(queue, "affine rows", block_rows * w4 * 4 * elem)?;
     let result = ResultBuffer::new(queue, "affine y", block_rows * w4 * 4 * elem, readback)?;
     let mut host_rows = vec![R::default(); block_rows * w4 * 4];
@@ -91,9 +89,7 @@ fn run<F: HostFloat, R: KernelFloat>(
         let n = block_rows.min(rows - start);
         let values = n * w4 * 4;
         pack_rows(&[x], Some(centre), start, n, w4 * 4, &mut host_rows, None);
-        queue
-            .queue
-            .write_buffer(&z_buffer, 0, bytemuck::cast_slice(&host_rows[..values]));
+        queue.write(&z_buffer, 0, bytemuck::cast_slice(&host_rows[..values]));
         run_dispatch(
             queue,
             &pipeline,

@@ -90,9 +90,7 @@ fn run<F: HostFloat, R: KernelFloat>(
     let pipeline = queue.pipeline(NAME, precision, crate::shaders::GRAM)?;
     let z_buffer = input_buffer(queue, "gram rows", block_rows * padded * elem)?;
     let tile_buffer = input_buffer(queue, "gram tiles", tiles.len() * 8)?;
-    queue
-        .queue
-        .write_buffer(&tile_buffer, 0, bytemuck::cast_slice(&tiles));
+    queue.write(&tile_buffer, 0, bytemuck::cast_slice(&tiles));
     let result = ResultBuffer::new(queue, "gram partials", out_elems * elem, readback)?;
     let mut host_rows = vec![R::default(); block_rows * padded];
 
@@ -107,9 +105,7 @@ fn run<F: HostFloat, R: KernelFloat>(
             &mut host_rows,
             Some(&mut sums),
         );
-        queue
-            .queue
-            .write_buffer(&z_buffer, 0, bytemuck::cast_slice(&host_rows[..n * padded]));
+        queue.write(&z_buffer, 0, bytemuck::cast_slice(&host_rows[..n * padded]));
         let chunks = n.div_ceil(chunk_rows);
         let invocations = chunks * tiles.len();
         let bytes = invocations * 16 * elem;

@@ -70,9 +70,7 @@ fn run<R: KernelFloat>(
     );
     let pipeline = queue.pipeline(NAME, x.precision(), crate::shaders::KMEANS_ASSIGN)?;
     let centre_buffer = input_buffer(queue, "kmeans centres", packed_centres.len() * elem)?;
-    queue
-        .queue
-        .write_buffer(&centre_buffer, 0, bytemuck::cast_slice(&packed_centres));
+    queue.write(&centre_buffer, 0, bytemuck::cast_slice(&packed_centres));
     let labels = ResultBuffer::new(queue, "kmeans labels", largest * 4, readback)?;
     let distances = ResultBuffer::new(queue, "kmeans distances", largest * elem, readback)?;
 
@@ -156,9 +154,7 @@ fn run_distances<F: HostFloat, R: KernelFloat>(
         None,
     );
     let centre_buffer = input_buffer(queue, "kmeans centres", packed_centres.len() * elem)?;
-    queue
-        .queue
-        .write_buffer(&centre_buffer, 0, bytemuck::cast_slice(&packed_centres));
+    queue.write(&centre_buffer, 0, bytemuck::cast_slice(&packed_centres));
     let x_buffer = input_buffer(queue, "kmeans rows", block_rows * w4 * 4 * elem)?;
     let result = ResultBuffer::new(queue, "kmeans distances", block_rows * k * elem, readback)?;
     let mut host_rows = vec![R::default(); block_rows * w4 * 4];
@@ -166,9 +162,7 @@ fn run_distances<F: HostFloat, R: KernelFloat>(
     for start in (0..rows).step_by(block_rows) {
         let n = block_rows.min(rows - start);
         pack_rows(&[x], Some(shift), start, n, w4 * 4, &mut host_rows, None);
-        queue
-            .queue
-            .write_buffer(&x_buffer, 0, bytemuck::cast_slice(&host_rows[..n * w4 * 4]));
+        queue.write(&x_buffer, 0, bytemuck::cast_slice(&host_rows[..n * w4 * 4]));
         let bytes = n * k * elem;
         run_dispatch(
             queue,

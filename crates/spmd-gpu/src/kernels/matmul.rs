@@ -67,9 +67,7 @@ fn run<F: HostFloat, R: KernelFloat>(
     for start in (0..rows).step_by(block_rows) {
         let n = block_rows.min(rows - start);
         pack_rows(&[x], None, start, n, k4 * 4, &mut host_rows, None);
-        queue
-            .queue
-            .write_buffer(&x_buffer, 0, bytemuck::cast_slice(&host_rows[..n * k4 * 4]));
+        queue.write(&x_buffer, 0, bytemuck::cast_slice(&host_rows[..n * k4 * 4]));
         let block = Block {
             pipeline: &pipeline,
             x: &x_buffer,
@@ -181,8 +179,6 @@ fn weights_buffer<R: KernelFloat>(
         host[i * t4 * 4 + j] = R::from_f64(*v);
     }
     let buffer = input_buffer(queue, "matmul w", host.len() * std::mem::size_of::<R>())?;
-    queue
-        .queue
-        .write_buffer(&buffer, 0, bytemuck::cast_slice(&host));
+    queue.write(&buffer, 0, bytemuck::cast_slice(&host));
     Ok(buffer)
 }

@@ -100,9 +100,7 @@ fn uniform_buffer(queue: &crate::Queue, label: &str, words: &[u32]) -> crate::Re
         std::mem::size_of_val(words),
         wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
     )?;
-    queue
-        .queue
-        .write_buffer(&buffer, 0, bytemuck::cast_slice(words));
+    queue.write(&buffer, 0, bytemuck::cast_slice(words));
     Ok(buffer)
 }
 

@@ -93,9 +93,7 @@ fn run<F: HostFloat, R: KernelFloat>(
     for start in (0..rows).step_by(block_rows) {
         let n = block_rows.min(rows - start);
         pack_rows(&[x], Some(shift), start, n, w4 * 4, &mut host_rows, None);
-        queue
-            .queue
-            .write_buffer(&z_buffer, 0, bytemuck::cast_slice(&host_rows[..n * w4 * 4]));
+        queue.write(&z_buffer, 0, bytemuck::cast_slice(&host_rows[..n * w4 * 4]));
         if let Some(w) = weights {
             for (h, v) in host_weights
                 .iter_mut()
@@ -103,9 +101,7 @@ fn run<F: HostFloat, R: KernelFloat>(
             {
                 *h = R::from_f64(*v);
             }
-            queue
-                .queue
-                .write_buffer(&weight_buffer, 0, bytemuck::cast_slice(&host_weights[..n]));
+            queue.write(&weight_buffer, 0, bytemuck::cast_slice(&host_weights[..n]));
         }
         let chunks = n.div_ceil(CHUNK_ROWS);
         let bytes = chunks * w4 * 16 * elem;

@@ -55,9 +55,7 @@ fn run<R: KernelFloat>(
                 *v = R::from_f64(*w);
             }
         }
-        queue
-            .queue
-            .write_buffer(&r_buffer, 0, bytemuck::cast_slice(&host_r[..n * t]));
+        queue.write(&r_buffer, 0, bytemuck::cast_slice(&host_r[..n * t]));
         let chunks = n.div_ceil(CHUNK);
         let bytes = chunks * k4 * t * 4 * elem;
         run_dispatch(
