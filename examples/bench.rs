@@ -48,6 +48,9 @@ struct Args {
     /// of its own).
     #[arg(long, hide = true)]
     write_cli_files: Option<std::path::PathBuf>,
+    /// With `--cli`: time the CLI's `--gpu` fits instead, with each fit's GPU traffic.
+    #[arg(long, requires = "cli")]
+    cli_gpu: bool,
     /// Python with numpy and daal4py for the peer's CLI rows; `none` skips them.
     #[arg(long, default_value = "python3")]
     python: String,
@@ -111,7 +114,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if let Some(binary) = &args.cli {
         let python = (args.python != "none").then_some(args.python.as_str());
-        return cli_bench::run(binary, &args.data_dir, args.repeats, python);
+        return cli_bench::run(binary, &args.data_dir, args.repeats, python, args.cli_gpu);
     }
     let comm = Comm::world()?;
     init_logging(&comm);

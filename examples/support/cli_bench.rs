@@ -121,6 +121,7 @@ pub fn run(
     dir: &Path,
     repeats: usize,
     python: Option<&str>,
+    gpu: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let f = Files::in_dir(dir);
     if !f.all_exist() {
@@ -172,6 +173,9 @@ pub fn run(
             ],
         ),
     ];
+    if gpu {
+        return gpu_rows(binary, dir, repeats, &workloads);
+    }
     println!();
     println!("| ranks | workload | rows x features | who | load + fit s | peak RSS MB (per process) | RSS / file |");
     println!("|---|---|---|---|---|---|---|");
@@ -207,6 +211,32 @@ pub fn run(
         if !status.is_ok_and(|s| s.success()) {
             eprintln!("the daal4py rows did not run ({python}: needs numpy and daal4py)");
         }
+    }
+    Ok(())
+}
+
+/// The same workloads with `--gpu`, one process, each with the traffic line its queue prints
+/// (`SPMD_GPU_STATS=1`).
+fn gpu_rows(
+    binary: &Path,
+    dir: &Path,
+    repeats: usize,
+    workloads: &[(&str, &str, u64, Vec<String>)],
+) -> Result<(), Box<dyn std::error::Error>> {
+    println!();
+    println!("| workload | rows x features | load + fit s (`--gpu`) | GPU traffic of one fit |");
+    println!("|---|---|---|---|");
+    for (name, shape, _, args) in workloads {
+        let log = dir.join("cli-gpu.log");
+        let mut command = Command::new(binary);
+        command.args(args).arg("--gpu").env("SPMD_GPU_STATS", "1");
+        let t = time_runs(command, repeats, &log)?;
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let stats = text
+            .lines()
+            .find_map(|l| l.strip_prefix("gpu stats: rank=0 "))
+            .unwrap_or("(no stats line)");
+        println!("| {name} | {shape} | {:.3} | {stats} |", t.seconds);
     }
     Ok(())
 }
