@@ -30,6 +30,8 @@ pub struct Queue {
     staged_bytes: AtomicU64,
     stats: Counters,
     timeout: std::time::Duration,
+    /// Submissions not yet waited for, with the bytes each uploaded.
+    in_flight: Mutex<std::collections::VecDeque<(wgpu::SubmissionIndex, u64)>>,
     /// The first error wgpu reported outside a call that returns one (validation, out of
     /// memory); the next submission returns it instead of wgpu's default handler panicking.
     device_error: Arc<Mutex<Option<String>>>,
@@ -120,6 +122,7 @@ impl Queue {
             staged_bytes: AtomicU64::new(0),
             stats: Counters::default(),
             timeout,
+            in_flight: Mutex::new(std::collections::VecDeque::new()),
             device_error,
         })
     }
@@ -239,8 +242,49 @@ impl Queue {
         self.stats.submits.fetch_add(1, Ordering::Relaxed);
         let index = self.queue.submit([encoder.finish()]);
         self.wait(Some(index))?;
-        let reported = self.device_error.lock().ok().and_then(|mut e| e.take());
-        match reported {
+        if let Ok(mut in_flight) = self.in_flight.lock() {
+            // Everything submitted before has finished too.
+            in_flight.clear();
+        }
+        self.reported_error()
+    }
+
+    /// Submits `encoder` without waiting for it, unless the submissions still in flight have
+    /// uploaded more than [`MAX_BYTES_IN_FLIGHT`]: then it waits for all but this one.
+    /// This bounds the memory wgpu holds for uploads while packing, upload and compute overlap;
+    /// a stream of blocks waits once per that many bytes, not once per block.
+    pub(crate) fn submit_in_flight(
+        &self,
+        encoder: wgpu::CommandEncoder,
+        uploaded: u64,
+    ) -> Result<()> {
+        self.stats.submits.fetch_add(1, Ordering::Relaxed);
+        let index = self.queue.submit([encoder.finish()]);
+        let mut in_flight = self
+            .in_flight
+            .lock()
+            .map_err(|_| Error::Device("in-flight list lock poisoned".into()))?;
+        in_flight.push_back((index, uploaded));
+        let bytes: u64 = in_flight.iter().map(|(_, b)| b).sum();
+        // Over the limit: wait for everything but this submission, so the device drains while
+        // the host packs the next blocks (one wait per MAX_BYTES_IN_FLIGHT of input).
+        let drained = (bytes > MAX_BYTES_IN_FLIGHT && in_flight.len() > 1).then(|| {
+            let newest = in_flight.pop_back();
+            let older = in_flight.pop_back().map(|(index, _)| index);
+            in_flight.clear();
+            in_flight.extend(newest);
+            older
+        });
+        drop(in_flight);
+        if let Some(Some(index)) = drained {
+            self.wait(Some(index))?;
+        }
+        self.reported_error()
+    }
+
+    /// The first error wgpu reported since the last call, as an error.
+    fn reported_error(&self) -> Result<()> {
+        match self.device_error.lock().ok().and_then(|mut e| e.take()) {
             Some(message) => Err(Error::Device(message)),
             None => Ok(()),
         }
@@ -283,6 +327,10 @@ impl Queue {
         }
     }
 }
+
+/// Bytes of uploads the submissions in flight may hold before [`Queue::submit_in_flight`]
+/// waits for the oldest.
+const MAX_BYTES_IN_FLIGHT: u64 = 256 << 20;
 
 /// Counters of a queue's traffic, for [`Queue::stats`] and `SPMD_GPU_STATS`.
 #[derive(Debug, Default)]

@@ -23,6 +23,8 @@ pub const KMEANS_DISTANCES: &str = kernel_source!("kmeans_distances");
 pub const MATMUL: &str = kernel_source!("matmul");
 /// Column moments ([`crate::kernels::moments`]).
 pub const MOMENTS: &str = kernel_source!("moments");
+/// Compensated sums of partials into a device-resident total ([`crate::kernels::gram`]).
+pub const REDUCE: &str = kernel_source!("reduce");
 /// $X^\top R$ ([`crate::kernels::xt_r`]).
 pub const XT_R: &str = kernel_source!("xt_r");
 
@@ -34,5 +36,6 @@ pub const SHADERS: &[(&str, &str)] = &[
     ("kmeans_distances", KMEANS_DISTANCES),
     ("matmul", MATMUL),
     ("moments", MOMENTS),
+    ("reduce", REDUCE),
     ("xt_r", XT_R),
 ];

@@ -373,3 +373,55 @@ fn affine_and_weighted_moments_match_f64_reference() {
         assert!(err.to_string().contains("affine"), "{err}");
     }
 }
+
+#[test]
+fn a_gram_pass_reads_back_o_d_squared_and_waits_a_few_times_whatever_the_rows() {
+    let Some(queue) = Queue::for_tests() else {
+        return;
+    };
+    // Small blocks, so the longer input streams through dozens of them.
+    let options = QueueOptions {
+        max_block_rows: Some(4096),
+        ..QueueOptions::from_env().expect("valid env")
+    };
+    let queue = Queue::with_options(options).unwrap_or(queue);
+    let mut traffic = Vec::new();
+    for rows in [10_000, 200_000] {
+        let x = data(rows, 32, 21, 5.0);
+        let shift = vec![5.0; 32];
+        let before = queue.stats();
+        let g = shifted_gram(&queue, &[x.view()], &shift, Readback::Staged).unwrap();
+        let after = queue.stats();
+        let (_, want) = reference_gram(x.view(), &shift);
+        let tol = if queue.info().supports_f64 {
+            1e-12
+        } else {
+            1e-5
+        };
+        let err = max_rel_err(&g.gram, &want);
+        assert!(err <= tol, "{rows} rows: {err:e}");
+        traffic.push((
+            after.readback_bytes - before.readback_bytes,
+            after.waits - before.waits,
+            after.uploaded_bytes - before.uploaded_bytes,
+        ));
+    }
+    // f32 kernels: the compensated device total keeps long sums at f32 accuracy.
+    let x32 = data(200_000, 32, 22, 5.0).mapv(|v| v as f32);
+    let shift = vec![5.0; 32];
+    let g = shifted_gram(&queue, &[x32.view()], &shift, Readback::Staged).unwrap();
+    let (_, want) = reference_gram(x32.mapv(f64::from).view(), &shift);
+    let err = max_rel_err(&g.gram, &want);
+    assert!(err < 1e-5, "f32, 200,000 rows: {err:e}");
+    let (small, large) = (traffic[0], traffic[1]);
+    assert_eq!(small.0, large.0, "read-back bytes grew with the rows");
+    assert!(large.0 <= 64 * 1024, "{} bytes read back", large.0);
+    assert!(large.1 <= 4, "{} waits", large.1);
+    // The rows cross once (f64 kernels: 8 bytes a value; f32: 4).
+    let per_value = if queue.info().supports_f64 { 8 } else { 4 };
+    assert!(
+        large.2 <= 200_000 * 32 * per_value * 11 / 10,
+        "{} bytes uploaded",
+        large.2
+    );
+}

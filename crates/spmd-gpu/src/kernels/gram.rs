@@ -2,7 +2,7 @@
 
 use ndarray::ArrayView2;
 
-use super::{check_shapes, input_buffer, run_dispatch};
+use super::{check_shapes, input_buffer, Recorder};
 use crate::pack::pack_rows;
 use crate::result_buffer::ResultBuffer;
 use crate::KernelFloat;
@@ -15,8 +15,9 @@ const NAME: &str = "gram";
 const DEFAULT_BLOCK_ROWS: usize = 1 << 16;
 
 /// Computes [`ShiftedGram`] of the horizontal concatenation of `parts` (all with the same number of
-/// rows) minus `shift` on the GPU. The rows are streamed through the device in blocks; each block's
-/// partials are added on the host in f64.
+/// rows) minus `shift` on the GPU. The rows are streamed through the device in blocks without a
+/// wait between them; each block's partials are added on the device into a compensated running
+/// total, read back once.
 ///
 /// ```no_run
 /// use ndarray::array;
@@ -88,10 +89,18 @@ fn run<F: HostFloat, R: KernelFloat>(
     let out_elems = max_chunks * tiles.len() * 16;
 
     let pipeline = queue.pipeline(NAME, precision, crate::shaders::GRAM)?;
+    let reduce = queue.pipeline("reduce", precision, crate::shaders::REDUCE)?;
     let z_buffer = input_buffer(queue, "gram rows", block_rows * padded * elem)?;
     let tile_buffer = input_buffer(queue, "gram tiles", tiles.len() * 8)?;
     queue.write(&tile_buffer, 0, bytemuck::cast_slice(&tiles));
-    let result = ResultBuffer::new(queue, "gram partials", out_elems * elem, readback)?;
+    let partials = queue.storage_buffer(
+        "gram partials",
+        out_elems * elem,
+        wgpu::BufferUsages::STORAGE,
+    )?;
+    // The running total stays on the device: (sum, compensation) per tile element.
+    let total_elems = tiles.len() * 16;
+    let total = ResultBuffer::new(queue, "gram total", total_elems * 2 * elem, readback)?;
     let mut host_rows = vec![R::default(); block_rows * padded];
 
     for start in (0..rows).step_by(block_rows) {
@@ -105,32 +114,39 @@ fn run<F: HostFloat, R: KernelFloat>(
             &mut host_rows,
             Some(&mut sums),
         );
-        queue.write(&z_buffer, 0, bytemuck::cast_slice(&host_rows[..n * padded]));
+        let block = bytemuck::cast_slice(&host_rows[..n * padded]);
+        queue.write(&z_buffer, 0, block);
         let chunks = n.div_ceil(chunk_rows);
-        let invocations = chunks * tiles.len();
-        let bytes = invocations * 16 * elem;
+        let mut recorder = Recorder::new(queue);
         let params = [n, w4, chunk_rows, tiles.len(), chunks, 0, 0, 0].map(|v| v as u32);
-        run_dispatch(
-            queue,
+        recorder.dispatch(
             &pipeline,
             &params,
-            &[&z_buffer, &tile_buffer],
-            &[(&result, bytes)],
-            invocations,
+            &[&z_buffer, &tile_buffer, &partials],
+            chunks * tiles.len(),
         )?;
-        result.read::<R, _>(queue, bytes, |partials| {
-            for (k, tile) in partials.chunks_exact(16).enumerate() {
-                let [bi, bj] = tiles[k % tiles.len()];
-                let (r0, c0) = (4 * bi as usize, 4 * bj as usize);
-                for (i, row) in tile.chunks_exact(4).enumerate() {
-                    let dst = &mut gram[(r0 + i) * padded + c0..(r0 + i) * padded + c0 + 4];
-                    for (d, v) in dst.iter_mut().zip(row) {
-                        *d += v.to_f64();
-                    }
-                }
-            }
-        })?;
+        recorder.dispatch(
+            &reduce,
+            &[total_elems as u32, chunks as u32, 0, 0],
+            &[&partials, total.binding()],
+            total_elems,
+        )?;
+        recorder.submit(block.len())?;
     }
+    // One readback per fit, of O(d^2) bytes.
+    let mut recorder = Recorder::new(queue);
+    recorder.copy(&total, total_elems * 2 * elem);
+    recorder.submit_and_wait()?;
+    total.read::<R, _>(queue, total_elems * 2 * elem, |pairs| {
+        for (k, tile) in pairs.chunks_exact(32).enumerate() {
+            let [bi, bj] = tiles[k];
+            let (r0, c0) = (4 * bi as usize, 4 * bj as usize);
+            for (e, pair) in tile.chunks_exact(2).enumerate() {
+                let (i, j) = (e / 4, e % 4);
+                gram[(r0 + i) * padded + c0 + j] = pair[0].to_f64() + pair[1].to_f64();
+            }
+        }
+    })?;
     Ok(finish(rows, width, sums, &gram, padded))
 }
 

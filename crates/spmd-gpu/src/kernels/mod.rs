@@ -93,6 +93,53 @@ pub(crate) fn run_dispatch(
     queue.submit_and_wait(encoder)
 }
 
+/// Dispatches recorded into one command encoder and submitted together: the way to chain
+/// kernels over one block without a wait between them.
+pub(crate) struct Recorder<'q> {
+    queue: &'q crate::Queue,
+    encoder: wgpu::CommandEncoder,
+}
+
+impl<'q> Recorder<'q> {
+    pub(crate) fn new(queue: &'q crate::Queue) -> Self {
+        Self {
+            queue,
+            encoder: queue.device.create_command_encoder(&Default::default()),
+        }
+    }
+
+    /// Records a dispatch of `pipeline`: a uniform of `params` at binding 0, then `buffers`.
+    pub(crate) fn dispatch(
+        &mut self,
+        pipeline: &wgpu::ComputePipeline,
+        params: &[u32],
+        buffers: &[&wgpu::Buffer],
+        invocations: usize,
+    ) -> crate::Result<()> {
+        let params = uniform_buffer(self.queue, "kernel params", params)?;
+        let mut all = vec![&params];
+        all.extend_from_slice(buffers);
+        record_dispatch(self.queue, &mut self.encoder, pipeline, &all, invocations);
+        Ok(())
+    }
+
+    /// Records making the first `bytes` of `result` readable by the host.
+    pub(crate) fn copy(&mut self, result: &crate::result_buffer::ResultBuffer, bytes: usize) {
+        result.record_copy(&mut self.encoder, bytes);
+    }
+
+    /// Submits without waiting (see [`crate::Queue::submit_in_flight`]); `uploaded` is the
+    /// bytes written for this submission.
+    pub(crate) fn submit(self, uploaded: usize) -> crate::Result<()> {
+        self.queue.submit_in_flight(self.encoder, uploaded as u64)
+    }
+
+    /// Submits and waits for the device to finish.
+    pub(crate) fn submit_and_wait(self) -> crate::Result<()> {
+        self.queue.submit_and_wait(self.encoder)
+    }
+}
+
 /// A uniform buffer holding `words`.
 fn uniform_buffer(queue: &crate::Queue, label: &str, words: &[u32]) -> crate::Result<wgpu::Buffer> {
     let buffer = queue.storage_buffer(
