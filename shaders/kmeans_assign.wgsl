@@ -1,20 +1,19 @@
-// Nearest centre of each row of a block: label and squared distance. One invocation owns one
-// row and keeps its running minimum in registers; rows and centres are read a vec4 at a time.
-// Distances are sums of squared differences (no norm expansion), so f32 stays accurate when
-// the data are far from the origin.
+// Nearest centre of each row of a block, written to labels[first + row] (every block of a fit
+// writes its own range of one labels buffer). One invocation owns one row and keeps its running
+// minimum in registers; rows and centres are read a vec4 at a time. Distances are sums of
+// squared differences (no norm expansion), so f32 stays accurate far from the origin.
 
 struct Params {
     rows: u32,      // rows in this block
     width4: u32,    // vec4s per row and per centre
     clusters: u32,  // number of centres
-    pad0: u32,
+    first: u32,     // where this block's rows start in `labels`
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4<Real>>;
 @group(0) @binding(2) var<storage, read> centres: array<vec4<Real>>;
 @group(0) @binding(3) var<storage, read_write> labels: array<u32>;
-@group(0) @binding(4) var<storage, read_write> distances: array<Real>;
 
 @compute @workgroup_size(64)
 fn main(id: Invocation) {
@@ -38,6 +37,5 @@ fn main(id: Invocation) {
             best_distance = distance;
         }
     }
-    labels[row] = best;
-    distances[row] = best_distance;
+    labels[params.first + row] = best;
 }

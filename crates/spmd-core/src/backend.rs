@@ -230,14 +230,14 @@ impl<'a> Backend<'a> {
         let mut labels = vec![0; x.nrows()];
         let total = match self.gpu {
             Some(g) if x.nrows() > 0 && centres.nrows() > 0 => {
-                spmd_gpu::kernels::kmeans::assign(
+                let found = spmd_gpu::kernels::kmeans::assign(
                     g.queue,
                     x,
                     centres,
                     &mean_row(centres),
                     g.readback,
-                    |row, label, _| labels[row] = label,
                 )?;
+                labels = found.into_iter().map(|l| l as usize).collect();
                 // Exact distances of the winners, in f64 whatever precision found them.
                 local_inertia(x, &centres.to_owned(), &labels)
             }

@@ -160,9 +160,9 @@ pub mod kernels {
         use super::super::*;
         unreachable_kernels! {
             /// Unreachable: there is no queue.
-            pub fn assign<F: HostFloat>(queue: &Queue, x: ArrayView2<'_, F>, centres: ArrayView2<'_, f64>, shift: &[f64], readback: Readback, visit: impl FnMut(usize, usize, f64)) -> Result<()>;
+            pub fn assign<F: HostFloat>(queue: &Queue, x: ArrayView2<'_, F>, centres: ArrayView2<'_, f64>, shift: &[f64], readback: Readback) -> Result<Vec<u32>>;
             /// Unreachable: there is no queue.
-            pub fn assign_resident(queue: &Queue, x: &DeviceRows, centres: ArrayView2<'_, f64>, readback: Readback, visit: impl FnMut(usize, usize, f64)) -> Result<()>;
+            pub fn assign_resident(queue: &Queue, x: &DeviceRows, centres: ArrayView2<'_, f64>, readback: Readback) -> Result<Vec<u32>>;
             /// Unreachable: there is no queue.
             pub fn squared_distances<F: HostFloat>(queue: &Queue, x: ArrayView2<'_, F>, centres: ArrayView2<'_, f64>, shift: &[f64], readback: Readback) -> Result<Array2<f64>>;
         }

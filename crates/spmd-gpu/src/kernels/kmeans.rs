@@ -1,8 +1,8 @@
-//! Nearest-centre assignment and distances to every centre for k-means, streamed in row blocks.
+//! Nearest-centre assignment and distances to every centre for k-means, over row blocks.
 
 use ndarray::{Array2, ArrayView2};
 
-use super::{check_shapes, input_buffer, run_dispatch};
+use super::{check_shapes, input_buffer, run_dispatch, Recorder};
 use crate::pack::pack_rows;
 use crate::result_buffer::ResultBuffer;
 use crate::DeviceRows;
@@ -12,8 +12,8 @@ const NAME: &str = "kmeans_assign";
 const DISTANCES: &str = "kmeans_distances";
 const DEFAULT_BLOCK_ROWS: usize = 1 << 16;
 
-/// For each row of `x`, calls `visit(row, label, squared_distance)` with its nearest centre
-/// (rows of `centres`, `k x d`), computed on the GPU block by block. Ties go to the lowest label.
+/// The nearest centre (row of `centres`, `k x d`) of each row of `x`, computed on the GPU.
+/// Ties go to the lowest label.
 ///
 /// Rows and centres are shifted by `shift` (near the data's mean) before they reach the device,
 /// which leaves distances unchanged and keeps f32 accurate. Iterative callers upload the rows
@@ -24,25 +24,24 @@ pub fn assign<F: HostFloat>(
     centres: ArrayView2<'_, f64>,
     shift: &[f64],
     readback: Readback,
-    visit: impl FnMut(usize, usize, f64),
-) -> Result<()> {
+) -> Result<Vec<u32>> {
     check_centres(NAME, x.ncols(), centres, Some(shift))?;
     let rows = DeviceRows::upload_shifted(queue, x, Some(shift))?;
-    assign_resident(queue, &rows, centres, readback, visit)
+    assign_resident(queue, &rows, centres, readback)
 }
 
-/// [`assign`] for rows already on the device; the centres are shifted by the rows' shift.
+/// [`assign`] for rows already on the device; the centres are shifted by the rows' shift. Every
+/// block is dispatched in one submission and the labels (4 bytes a row) are read back once.
 pub fn assign_resident(
     queue: &Queue,
     x: &DeviceRows,
     centres: ArrayView2<'_, f64>,
     readback: Readback,
-    mut visit: impl FnMut(usize, usize, f64),
-) -> Result<()> {
+) -> Result<Vec<u32>> {
     check_centres(NAME, x.cols(), centres, None)?;
     match x.precision() {
-        Precision::F32 => run::<f32>(queue, x, centres, readback, &mut visit),
-        Precision::F64 => run::<f64>(queue, x, centres, readback, &mut visit),
+        Precision::F32 => run::<f32>(queue, x, centres, readback),
+        Precision::F64 => run::<f64>(queue, x, centres, readback),
     }
 }
 
@@ -51,12 +50,9 @@ fn run<R: KernelFloat>(
     x: &DeviceRows,
     centres: ArrayView2<'_, f64>,
     readback: Readback,
-    visit: &mut impl FnMut(usize, usize, f64),
-) -> Result<()> {
+) -> Result<Vec<u32>> {
     let (k, w4) = (centres.nrows(), x.k4);
-    let Some(largest) = x.blocks.iter().map(|b| b.rows).max() else {
-        return Ok(());
-    };
+    let mut labels = Vec::with_capacity(x.rows());
     let elem = std::mem::size_of::<R>();
     let mut packed_centres = vec![R::default(); k * w4 * 4];
     pack_rows(
@@ -71,27 +67,28 @@ fn run<R: KernelFloat>(
     let pipeline = queue.pipeline(NAME, x.precision(), crate::shaders::KMEANS_ASSIGN)?;
     let centre_buffer = input_buffer(queue, "kmeans centres", packed_centres.len() * elem)?;
     queue.write(&centre_buffer, 0, bytemuck::cast_slice(&packed_centres));
-    let labels = ResultBuffer::new(queue, "kmeans labels", largest * 4, readback)?;
-    let distances = ResultBuffer::new(queue, "kmeans distances", largest * elem, readback)?;
-
-    for block in &x.blocks {
-        let (start, n) = (block.start, block.rows);
-        run_dispatch(
-            queue,
-            &pipeline,
-            &[n as u32, w4 as u32, k as u32, 0],
-            &[&block.buffer, &centre_buffer],
-            &[(&labels, n * 4), (&distances, n * elem)],
-            n,
-        )?;
-        let found: Vec<u32> = labels.read::<u32, _>(queue, n * 4, |l| l.to_vec())?;
-        distances.read::<R, _>(queue, n * elem, |dist| {
-            for (i, (&label, d)) in found.iter().zip(dist).enumerate() {
-                visit(start + i, label as usize, d.to_f64().max(0.0));
-            }
-        })?;
+    // Blocks in groups whose labels fit one buffer binding (all of them, but on huge inputs).
+    let group_rows = queue.block_rows(4, usize::MAX).min(x.rows()).max(1);
+    let result = ResultBuffer::new(queue, "kmeans labels", group_rows * 4, readback)?;
+    let mut blocks = x.blocks.iter().peekable();
+    while blocks.peek().is_some() {
+        let mut recorder = Recorder::new(queue);
+        let mut filled = 0;
+        while let Some(block) = blocks.next_if(|b| filled + b.rows <= group_rows || filled == 0) {
+            let params = [block.rows as u32, w4 as u32, k as u32, filled as u32];
+            recorder.dispatch(
+                &pipeline,
+                &params,
+                &[&block.buffer, &centre_buffer, result.binding()],
+                block.rows,
+            )?;
+            filled += block.rows;
+        }
+        recorder.copy(&result, filled * 4);
+        recorder.submit_and_wait()?;
+        result.read::<u32, _>(queue, filled * 4, |found| labels.extend_from_slice(found))?;
     }
-    Ok(())
+    Ok(labels)
 }
 
 /// The squared distance of each row of `x` to every row of `centres` (`k x d`), `n x k`, computed

@@ -372,7 +372,6 @@ fn assign_gpu<F: Float>(
     labels: &mut [usize],
 ) -> Result<Step> {
     let (k, d) = centres.dim();
-    let mut step = Step::empty(k, d);
     let uploaded;
     let device = match rows.device {
         Some(device) => device,
@@ -381,22 +380,29 @@ fn assign_gpu<F: Float>(
             &uploaded
         }
     };
-    spmd_gpu::kernels::kmeans::assign_resident(
-        queue,
-        device,
-        centres.view(),
-        readback,
-        |i, label, _distance| {
-            step.changed += u64::from(labels[i] != label);
-            labels[i] = label;
-            step.counts[label] += 1.0;
-            step.sums
-                .row_mut(label)
-                .iter_mut()
-                .zip(rows.x.row(i))
-                .for_each(|(s, v)| *s += v.as_f64());
-        },
-    )?;
+    let found =
+        spmd_gpu::kernels::kmeans::assign_resident(queue, device, centres.view(), readback)?;
+    // Per-cluster sums of the rows (as given, not shifted) over blocks of rows in parallel.
+    let step = labels
+        .par_chunks_mut(BLOCK)
+        .zip(found.par_chunks(BLOCK))
+        .enumerate()
+        .map(|(b, (labels, found))| {
+            let mut step = Step::empty(k, d);
+            for (i, (label, &new)) in labels.iter_mut().zip(found).enumerate() {
+                let new = new as usize;
+                step.changed += u64::from(*label != new);
+                *label = new;
+                step.counts[new] += 1.0;
+                step.sums
+                    .row_mut(new)
+                    .iter_mut()
+                    .zip(rows.x.row(b * BLOCK + i))
+                    .for_each(|(s, v)| *s += v.as_f64());
+            }
+            step
+        })
+        .reduce(|| Step::empty(k, d), Step::add);
     Ok(step)
 }
 
