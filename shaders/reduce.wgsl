@@ -1,14 +1,15 @@
 // Adds `count` groups of `width` partials (partials[k * width + e]) into a running total per
 // element e that lives on the device across blocks: total[e] holds a (sum, compensation) pair
 // updated with Neumaier's compensated summation, so a total over millions of rows keeps the
-// accuracy of the kernel's precision instead of losing a digit per tenfold of rows. One
-// invocation owns one element.
+// accuracy of the kernel's precision instead of losing a digit per tenfold of rows. With the
+// moments layout (groups of 4 vec4s: sum, squares, minimum, maximum) the last two are reduced
+// by min and max instead. One invocation owns one element.
 
 struct Params {
-    width: u32,  // elements of one group of partials
-    count: u32,  // groups to add
-    pad0: u32,
-    pad1: u32,
+    width: u32,   // elements of one group of partials
+    count: u32,   // groups to add
+    grouping: u32,  // 0: every element is a sum; 1: the moments layout
+    fresh: u32,   // 1: the first block, whose partials start the totals
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -21,10 +22,29 @@ fn main(id: Invocation) {
     if (e >= params.width) {
         return;
     }
+    let part = (e / 4u) % 4u;
+    let extreme = params.grouping == 1u && part >= 2u;
     var sum = total[e].x;
     var compensation = total[e].y;
-    for (var k = 0u; k < params.count; k = k + 1u) {
+    var first = 0u;
+    if (params.fresh == 1u) {
+        compensation = Real(0.0);
+        sum = Real(0.0);
+        if (extreme && params.count > 0u) {
+            sum = partials[e];
+            first = 1u;
+        }
+    }
+    for (var k = first; k < params.count; k = k + 1u) {
         let value = partials[k * params.width + e];
+        if (extreme) {
+            if (part == 2u) {
+                sum = min(sum, value);
+            } else {
+                sum = max(sum, value);
+            }
+            continue;
+        }
         let next = sum + value;
         if (abs(sum) >= abs(value)) {
             compensation = compensation + ((sum - next) + value);

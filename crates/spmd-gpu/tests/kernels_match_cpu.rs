@@ -447,3 +447,43 @@ fn assign_finds_the_nearest_centre_of_every_row_in_one_readback() {
         assert_eq!(after.readback_bytes - before.readback_bytes, 4000);
     }
 }
+
+#[test]
+fn a_moments_pass_reads_back_o_d_whatever_the_rows() {
+    use spmd_gpu::kernels::moments::column_moments;
+    let Some(queue) = Queue::for_tests() else {
+        return;
+    };
+    let options = QueueOptions {
+        max_block_rows: Some(4096),
+        ..QueueOptions::from_env().expect("valid env")
+    };
+    let queue = Queue::with_options(options).unwrap_or(queue);
+    let mut readback = Vec::new();
+    for rows in [10_000, 100_000] {
+        let x = data(rows, 32, 41, 1e3);
+        let before = queue.stats();
+        let m = column_moments(&queue, x.view(), &[1e3; 32], Readback::Staged).unwrap();
+        let after = queue.stats();
+        assert_eq!(m.count, rows as f64);
+        let mean = x.mean_axis(ndarray::Axis(0)).unwrap();
+        let tol = if queue.info().supports_f64 {
+            1e-12
+        } else {
+            1e-6
+        };
+        assert!(max_rel_err(&m.mean, mean.as_slice().unwrap()) < tol);
+        let min = x.column(5).iter().copied().fold(f64::INFINITY, f64::min);
+        assert!(
+            (m.min[5] - min).abs() <= 1e-6 * min.abs(),
+            "{} vs {min}",
+            m.min[5]
+        );
+        assert!(after.waits - before.waits <= 4);
+        readback.push(after.readback_bytes - before.readback_bytes);
+    }
+    assert_eq!(
+        readback[0], readback[1],
+        "read-back bytes grew with the rows"
+    );
+}

@@ -2,7 +2,7 @@
 
 use ndarray::{ArrayView1, ArrayView2};
 
-use super::{check_shapes, input_buffer, run_dispatch};
+use super::{check_shapes, input_buffer, Recorder};
 use crate::pack::pack_rows;
 use crate::result_buffer::ResultBuffer;
 pub use spmd_partials::ColumnMoments;
@@ -14,8 +14,8 @@ const DEFAULT_BLOCK_ROWS: usize = 1 << 16;
 const CHUNK_ROWS: usize = 256;
 
 /// [`ColumnMoments`] of `x` on the GPU: rows shifted by `shift` (near the column means) are
-/// streamed in blocks; each invocation reduces a chunk of rows of four columns, and the host
-/// merges the chunks in f64.
+/// streamed in blocks without waits; each invocation reduces a chunk of rows of four columns,
+/// a second kernel adds the chunks into totals kept on the device, read back once.
 pub fn column_moments<F: HostFloat>(
     queue: &Queue,
     x: ArrayView2<'_, F>,
@@ -77,13 +77,16 @@ fn run<F: HostFloat, R: KernelFloat>(
     let max_chunks = block_rows.div_ceil(CHUNK_ROWS);
 
     let pipeline = queue.pipeline(NAME, precision, crate::shaders::MOMENTS)?;
+    let reduce = queue.pipeline("reduce", precision, crate::shaders::REDUCE)?;
     let z_buffer = input_buffer(queue, "moments rows", block_rows * w4 * 4 * elem)?;
-    let result = ResultBuffer::new(
-        queue,
+    let partials = queue.storage_buffer(
         "moments partials",
         max_chunks * w4 * 16 * elem,
-        readback,
+        wgpu::BufferUsages::STORAGE,
     )?;
+    // Totals on the device: (sum, compensation) pairs, or (min, -) and (max, -).
+    let total_elems = w4 * 16;
+    let totals = ResultBuffer::new(queue, "moments totals", total_elems * 2 * elem, readback)?;
     let mut host_rows = vec![R::default(); block_rows * w4 * 4];
     let weighted = weights.is_some();
     let weight_rows = if weighted { block_rows } else { 4 };
@@ -93,7 +96,8 @@ fn run<F: HostFloat, R: KernelFloat>(
     for start in (0..rows).step_by(block_rows) {
         let n = block_rows.min(rows - start);
         pack_rows(&[x], Some(shift), start, n, w4 * 4, &mut host_rows, None);
-        queue.write(&z_buffer, 0, bytemuck::cast_slice(&host_rows[..n * w4 * 4]));
+        let block = bytemuck::cast_slice(&host_rows[..n * w4 * 4]);
+        queue.write(&z_buffer, 0, block);
         if let Some(w) = weights {
             for (h, v) in host_weights
                 .iter_mut()
@@ -104,40 +108,42 @@ fn run<F: HostFloat, R: KernelFloat>(
             queue.write(&weight_buffer, 0, bytemuck::cast_slice(&host_weights[..n]));
         }
         let chunks = n.div_ceil(CHUNK_ROWS);
-        let bytes = chunks * w4 * 16 * elem;
+        let mut recorder = Recorder::new(queue);
         let params = [n, w4, CHUNK_ROWS, chunks, usize::from(weighted), 0, 0, 0].map(|v| v as u32);
-        run_dispatch(
-            queue,
+        recorder.dispatch(
             &pipeline,
             &params,
-            &[&z_buffer, &weight_buffer],
-            &[(&result, bytes)],
+            &[&z_buffer, &weight_buffer, &partials],
             chunks * w4,
         )?;
-        result.read::<R, _>(queue, bytes, |partials| {
-            for chunk in 0..chunks {
-                let first = start + chunk * CHUNK_ROWS;
-                let last = (first + CHUNK_ROWS).min(start + n);
-                let count = match weights {
-                    Some(w) => w.slice(ndarray::s![first..last]).sum(),
-                    None => (last - first) as f64,
-                };
-                let mut sums = vec![0.0; width];
-                let mut squares = vec![0.0; width];
-                let mut min = vec![0.0; width];
-                let mut max = vec![0.0; width];
-                for j in 0..width {
-                    let base = (chunk * w4 + j / 4) * 16 + j % 4;
-                    sums[j] = partials[base].to_f64();
-                    squares[j] = partials[base + 4].to_f64();
-                    min[j] = partials[base + 8].to_f64() + shift[j];
-                    max[j] = partials[base + 12].to_f64() + shift[j];
-                }
-                total.merge(&ColumnMoments::from_shifted_sums(
-                    count, shift, &sums, &squares, min, max,
-                ));
-            }
-        })?;
+        let fresh = u32::from(start == 0);
+        recorder.dispatch(
+            &reduce,
+            &[total_elems as u32, chunks as u32, 1, fresh],
+            &[&partials, totals.binding()],
+            total_elems,
+        )?;
+        recorder.submit(block.len())?;
     }
+    let mut recorder = Recorder::new(queue);
+    recorder.copy(&totals, total_elems * 2 * elem);
+    recorder.submit_and_wait()?;
+    let count = weights.map_or(rows as f64, |w| w.sum());
+    totals.read::<R, _>(queue, total_elems * 2 * elem, |pairs| {
+        let value = |j: usize, part: usize, compensated: bool| {
+            let e = (j / 4) * 16 + part * 4 + j % 4;
+            let (v, c) = (pairs[2 * e].to_f64(), pairs[2 * e + 1].to_f64());
+            if compensated {
+                v + c
+            } else {
+                v
+            }
+        };
+        let sums: Vec<f64> = (0..width).map(|j| value(j, 0, true)).collect();
+        let squares: Vec<f64> = (0..width).map(|j| value(j, 1, true)).collect();
+        let min = (0..width).map(|j| value(j, 2, false) + shift[j]).collect();
+        let max = (0..width).map(|j| value(j, 3, false) + shift[j]).collect();
+        total = ColumnMoments::from_shifted_sums(count, shift, &sums, &squares, min, max);
+    })?;
     Ok(total)
 }
