@@ -2,7 +2,7 @@
 
 use ndarray::{Array2, ArrayView2};
 
-use super::{check_shapes, input_buffer, run_dispatch};
+use super::{check_shapes, input_buffer, Recorder};
 use crate::result_buffer::ResultBuffer;
 use crate::{DeviceRows, KernelFloat, Precision, Queue, Readback, Result};
 
@@ -12,7 +12,7 @@ const CHUNK: usize = 256;
 
 /// Returns $X^\top R$ ($d \times t$) for resident rows $X$ ($n \times d$) and $R$ ($n \times t$)
 /// on the host. Each invocation sums a chunk of rows in the kernel's precision; the chunks'
-/// partials are added in f64.
+/// partials are added on the device (compensated) and read back once.
 pub fn xt_r(
     queue: &Queue,
     x: &DeviceRows,
@@ -44,42 +44,54 @@ fn run<R: KernelFloat>(
     }
     let elem = std::mem::size_of::<R>();
     let pipeline = queue.pipeline(NAME, x.precision(), crate::shaders::XT_R)?;
+    let reduce = queue.pipeline("reduce", x.precision(), crate::shaders::REDUCE)?;
     let r_buffer = input_buffer(queue, "xt_r r", largest * t * elem)?;
-    let partial_bytes = largest.div_ceil(CHUNK) * k4 * t * 4 * elem;
-    let result = ResultBuffer::new(queue, "xt_r partials", partial_bytes, readback)?;
+    let partial_elems = k4 * t * 4;
+    let partials = queue.storage_buffer(
+        "xt_r partials",
+        largest.div_ceil(CHUNK) * partial_elems * elem,
+        wgpu::BufferUsages::STORAGE,
+    )?;
+    let total = ResultBuffer::new(queue, "xt_r total", partial_elems * 2 * elem, readback)?;
     let mut host_r = vec![R::default(); largest * t];
-    for block in &x.blocks {
+    for (b, block) in x.blocks.iter().enumerate() {
         let n = block.rows;
         for (i, row) in host_r.chunks_exact_mut(t).take(n).enumerate() {
             for (v, w) in row.iter_mut().zip(r.row(block.start + i)) {
                 *v = R::from_f64(*w);
             }
         }
-        queue.write(&r_buffer, 0, bytemuck::cast_slice(&host_r[..n * t]));
+        let uploaded = bytemuck::cast_slice(&host_r[..n * t]);
+        queue.write(&r_buffer, 0, uploaded);
         let chunks = n.div_ceil(CHUNK);
-        let bytes = chunks * k4 * t * 4 * elem;
-        run_dispatch(
-            queue,
+        let mut recorder = Recorder::new(queue);
+        recorder.dispatch(
             &pipeline,
             &[n as u32, k4 as u32, t as u32, CHUNK as u32],
-            &[&block.buffer, &r_buffer],
-            &[(&result, bytes)],
+            &[&block.buffer, &r_buffer, &partials],
             chunks * k4 * t,
         )?;
-        result.read::<R, _>(queue, bytes, |partials| {
-            // partials[chunk][j4][column] is a vec4 over features 4 j4 .. 4 j4 + 4.
-            for chunk in partials.chunks_exact(k4 * t * 4) {
-                for (index, lanes) in chunk.chunks_exact(4).enumerate() {
-                    let (j4, column) = (index / t, index % t);
-                    for (lane, v) in lanes.iter().enumerate() {
-                        let feature = 4 * j4 + lane;
-                        if feature < d {
-                            out[[feature, column]] += v.to_f64();
-                        }
-                    }
-                }
-            }
-        })?;
+        recorder.dispatch(
+            &reduce,
+            &[partial_elems as u32, chunks as u32, 0, u32::from(b == 0)],
+            &[&partials, total.binding()],
+            partial_elems,
+        )?;
+        recorder.submit(uploaded.len())?;
     }
+    let mut recorder = Recorder::new(queue);
+    recorder.copy(&total, partial_elems * 2 * elem);
+    recorder.submit_and_wait()?;
+    total.read::<R, _>(queue, partial_elems * 2 * elem, |pairs| {
+        // Element (j4, column, lane) is feature 4 j4 + lane of column `column`.
+        for (index, pair) in pairs.chunks_exact(2).enumerate() {
+            let (lane, vec) = (index % 4, index / 4);
+            let (j4, column) = (vec / t, vec % t);
+            let feature = 4 * j4 + lane;
+            if feature < d {
+                out[[feature, column]] = pair[0].to_f64() + pair[1].to_f64();
+            }
+        }
+    })?;
     Ok(out)
 }
