@@ -54,7 +54,7 @@ pub use error::Error;
 pub use precision::{KernelFloat, Precision};
 #[cfg(feature = "gpu")]
 pub use queue::Queue;
-pub use queue_info::{GpuStats, QueueInfo, QueueOptions};
+pub use queue_info::{GpuPrecision, GpuStats, QueueInfo, QueueOptions};
 pub use readback::Readback;
 pub use shaders::SHADERS;
 pub use spmd_partials::HostFloat;

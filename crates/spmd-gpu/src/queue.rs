@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-pub use crate::queue_info::{GpuStats, QueueInfo, QueueOptions};
+pub use crate::queue_info::{GpuPrecision, GpuStats, QueueInfo, QueueOptions};
 use crate::selection::{name_filter, pick_index, preference};
 use crate::{Error, HostFloat, Precision, Result};
 
@@ -30,6 +30,8 @@ pub struct Queue {
     staged_bytes: AtomicU64,
     stats: Counters,
     timeout: std::time::Duration,
+    /// `SPMD_GPU_PRECISION=f64`: f32 data computed in f64 too.
+    all_f64: bool,
     /// Submissions not yet waited for, with the bytes each uploaded.
     in_flight: Mutex<std::collections::VecDeque<(wgpu::SubmissionIndex, u64)>>,
     /// The first error wgpu reported outside a call that returns one (validation, out of
@@ -77,10 +79,11 @@ impl Queue {
         let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
         let index = pick_index(options.device_index, options.local_rank, &names)?;
         let adapter = adapters.swap_remove(index);
-        Self::open(&adapter, options.max_block_rows)
+        Self::open(&adapter, &options)
     }
 
-    fn open(adapter: &wgpu::Adapter, max_block_rows: Option<usize>) -> Result<Self> {
+    fn open(adapter: &wgpu::Adapter, options: &QueueOptions) -> Result<Self> {
+        let max_block_rows = options.max_block_rows;
         let timeout = timeout_from_env()?;
         let adapter_info = adapter.get_info();
         let wanted = wgpu::Features::SHADER_F64 | wgpu::Features::MAPPABLE_PRIMARY_BUFFERS;
@@ -97,11 +100,23 @@ impl Queue {
             adapter: adapter_info.name.clone(),
             message: e.to_string(),
         })?;
+        let has_f64 = features.contains(wgpu::Features::SHADER_F64);
+        if options.precision == GpuPrecision::F64 && !has_f64 {
+            return Err(Error::InvalidEnv {
+                name: "SPMD_GPU_PRECISION",
+                value: "f64".into(),
+                expected: "f32 or auto: this adapter has no f64 (SHADER_F64)",
+            });
+        }
+        let device_type = format!("{:?}", adapter_info.device_type);
+        let f64_kernels = options
+            .precision
+            .f64_kernels(has_f64, &adapter_info.name, &device_type);
         let info = QueueInfo {
             name: adapter_info.name,
             backend: format!("{:?}", adapter_info.backend),
-            device_type: format!("{:?}", adapter_info.device_type),
-            supports_f64: features.contains(wgpu::Features::SHADER_F64),
+            device_type,
+            supports_f64: f64_kernels,
             mappable_storage: features.contains(wgpu::Features::MAPPABLE_PRIMARY_BUFFERS),
         };
         tracing::debug!(adapter = %info, "opened GPU queue");
@@ -122,6 +137,7 @@ impl Queue {
             staged_bytes: AtomicU64::new(0),
             stats: Counters::default(),
             timeout,
+            all_f64: options.precision == GpuPrecision::F64,
             in_flight: Mutex::new(std::collections::VecDeque::new()),
             device_error,
         })
@@ -132,10 +148,12 @@ impl Queue {
         &self.info
     }
 
-    /// The precision kernels use for host data of type `F`: f64 where both the data and the
-    /// adapter have it, f32 otherwise.
+    /// The precision kernels use for host data of type `F`: f64 for f64 data where the queue
+    /// computes f64 in f64 ([`QueueInfo::supports_f64`]), f32 otherwise; f64 for every kernel
+    /// with `SPMD_GPU_PRECISION=f64`.
     pub fn precision_for<F: HostFloat>(&self) -> Precision {
-        if std::mem::size_of::<F>() == 8 && self.info.supports_f64 {
+        let f64_data = std::mem::size_of::<F>() == 8;
+        if self.info.supports_f64 && (f64_data || self.all_f64) {
             Precision::F64
         } else {
             Precision::F32

@@ -17,17 +17,82 @@ pub struct QueueOptions {
     /// Upper bound on rows per streamed block (the storage-binding limit also bounds it). Small
     /// values exercise the streaming path on small data.
     pub max_block_rows: Option<usize>,
+    /// The precision kernels compute in (`SPMD_GPU_PRECISION`).
+    pub precision: GpuPrecision,
+}
+
+/// The precision kernels compute in, chosen by `SPMD_GPU_PRECISION`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GpuPrecision {
+    /// f64 data in f64 where the adapter's f64 is fast (CPU adapters, data-centre GPUs), f32
+    /// otherwise (with the partials combined in f64 or with compensated sums); f32 data in f32.
+    #[default]
+    Auto,
+    /// Every kernel in f32: half the upload of f64 data, about 1e-6 relative accuracy.
+    F32,
+    /// Every kernel in f64 (an error where the adapter has no f64).
+    F64,
+}
+
+impl GpuPrecision {
+    /// `SPMD_GPU_PRECISION`: `f32`, `f64` or `auto` (the default).
+    pub fn from_env() -> Result<Self> {
+        match std::env::var("SPMD_GPU_PRECISION") {
+            Err(_) => Ok(Self::Auto),
+            Ok(v) => match v.trim().to_ascii_lowercase().as_str() {
+                "" | "auto" => Ok(Self::Auto),
+                "f32" => Ok(Self::F32),
+                "f64" => Ok(Self::F64),
+                _ => Err(crate::Error::InvalidEnv {
+                    name: "SPMD_GPU_PRECISION",
+                    value: v,
+                    expected: "f32, f64 or auto",
+                }),
+            },
+        }
+    }
+
+    /// Whether f64 data compute in f64 on an adapter `name` of type `device_type` that has
+    /// f64 (`has_f64`). Auto trusts CPU adapters and data-centre GPUs, whose f64 runs at half
+    /// the f32 rate or better; consumer GPUs run it at 1/16 to 1/64.
+    pub fn f64_kernels(self, has_f64: bool, name: &str, device_type: &str) -> bool {
+        const FAST_F64: &[&str] = &[
+            "a100",
+            "h100",
+            "h200",
+            "h800",
+            "b100",
+            "b200",
+            "gh200",
+            "v100",
+            "mi100",
+            "mi210",
+            "mi250",
+            "mi300",
+            "ponte vecchio",
+            "max 1",
+        ];
+        let name = name.to_lowercase();
+        match self {
+            Self::F32 => false,
+            Self::F64 => has_f64,
+            Self::Auto => {
+                has_f64 && (device_type == "Cpu" || FAST_F64.iter().any(|n| name.contains(n)))
+            }
+        }
+    }
 }
 
 impl QueueOptions {
     /// Options from the environment: `SPMD_DEVICE` (adapter index), the launcher's local rank
     /// (`OMPI_COMM_WORLD_LOCAL_RANK`, `MPI_LOCALRANKID`, `SLURM_LOCALID`, ...) and
-    /// `SPMD_GPU_BLOCK_ROWS`.
+    /// `SPMD_GPU_BLOCK_ROWS` and `SPMD_GPU_PRECISION`.
     pub fn from_env() -> Result<Self> {
         Ok(Self {
             device_index: index_from_env("SPMD_DEVICE")?,
             local_rank: local_rank_from_env(),
             max_block_rows: index_from_env("SPMD_GPU_BLOCK_ROWS")?.filter(|&n| n > 0),
+            precision: GpuPrecision::from_env()?,
         })
     }
 }
@@ -41,7 +106,8 @@ pub struct QueueInfo {
     pub backend: String,
     /// Discrete, integrated, virtual, software (`Cpu`) or other.
     pub device_type: String,
-    /// Whether kernels can compute in f64.
+    /// Whether f64 data are computed in f64 on this queue: the adapter has f64 and
+    /// `SPMD_GPU_PRECISION` chooses it (see [`GpuPrecision`]).
     pub supports_f64: bool,
     /// Whether storage buffers can be mapped by the host (GPU-aware offload).
     pub mappable_storage: bool,
@@ -72,4 +138,20 @@ pub struct GpuStats {
     pub uploaded_bytes: u64,
     /// Bytes the host read back from device or staging buffers.
     pub readback_bytes: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_trusts_cpu_adapters_and_data_centre_gpus_with_f64() {
+        let auto = GpuPrecision::Auto;
+        assert!(auto.f64_kernels(true, "llvmpipe (LLVM 15.0.6, 256 bits)", "Cpu"));
+        assert!(auto.f64_kernels(true, "NVIDIA H200", "DiscreteGpu"));
+        assert!(!auto.f64_kernels(true, "NVIDIA GeForce RTX 4090", "DiscreteGpu"));
+        assert!(!auto.f64_kernels(false, "NVIDIA H200", "DiscreteGpu"));
+        assert!(!GpuPrecision::F32.f64_kernels(true, "NVIDIA H200", "DiscreteGpu"));
+        assert!(GpuPrecision::F64.f64_kernels(true, "NVIDIA GeForce RTX 4090", "DiscreteGpu"));
+    }
 }

@@ -487,3 +487,35 @@ fn a_moments_pass_reads_back_o_d_whatever_the_rows() {
         "read-back bytes grew with the rows"
     );
 }
+
+#[test]
+fn precision_is_a_choice_with_a_documented_error_bound() {
+    use spmd_gpu::{GpuPrecision, Precision};
+    let Some(_) = Queue::for_tests() else {
+        return;
+    };
+    let with = |precision| {
+        Queue::with_options(QueueOptions {
+            precision,
+            ..QueueOptions::from_env().expect("valid env")
+        })
+    };
+    let x = data(20_000, 12, 51, 100.0);
+    let shift = vec![100.0; 12];
+    let (_, want) = reference_gram(x.view(), &shift);
+    // f32 for f64 data: half the upload, within 1e-5 of the f64 reference.
+    let f32_queue = with(GpuPrecision::F32).expect("adapter exists");
+    assert_eq!(f32_queue.precision_for::<f64>(), Precision::F32);
+    let g = shifted_gram(&f32_queue, &[x.view()], &shift, Readback::Staged).unwrap();
+    assert!(max_rel_err(&g.gram, &want) < 1e-5);
+    assert!(f32_queue.stats().uploaded_bytes <= 20_000 * 12 * 4 * 11 / 10);
+    // f64 everywhere where the adapter has it; an error naming the variable where it does not.
+    match with(GpuPrecision::F64) {
+        Ok(q) => {
+            assert_eq!(q.precision_for::<f32>(), Precision::F64);
+            let g = shifted_gram(&q, &[x.view()], &shift, Readback::Staged).unwrap();
+            assert!(max_rel_err(&g.gram, &want) < 1e-12);
+        }
+        Err(e) => assert!(e.to_string().contains("SPMD_GPU_PRECISION"), "{e}"),
+    }
+}
