@@ -66,8 +66,12 @@ const CSV_PIECES: &[&str] = &[
 ];
 
 fn config() -> ProptestConfig {
+    // PROPTEST_CASES runs more (or fewer) cases of every property.
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok());
     ProptestConfig {
-        cases: 200,
+        cases: cases.unwrap_or(200),
         failure_persistence: None,
         ..ProptestConfig::default()
     }
@@ -117,6 +121,15 @@ proptest! {
     fn csv_from_pieces(pieces in proptest::collection::vec(0..CSV_PIECES.len(), 0..60)) {
         let text: String = pieces.iter().map(|&i| CSV_PIECES[i]).collect();
         read("pieces.csv", text.as_bytes());
+    }
+}
+
+/// Fewer cases for the model properties (each runs a command): 120 unless PROPTEST_CASES says.
+fn model_config() -> ProptestConfig {
+    let set = std::env::var("PROPTEST_CASES").is_ok();
+    ProptestConfig {
+        cases: if set { config().cases } else { 120 },
+        ..config()
     }
 }
 
@@ -200,7 +213,7 @@ fn replace_leaf(value: &mut serde_json::Value, index: &mut usize, new: &serde_js
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 120, ..config() })]
+    #![proptest_config(model_config())]
 
     #[test]
     fn mutated_models_are_read_and_used_without_panicking(

@@ -128,13 +128,29 @@ macro_rules! scaler {
 
 pub(crate) use scaler;
 
+/// `fitted`'s `(a, b)`, checked to have one value per feature (a model read from a file may
+/// not).
+fn checked_parts(fitted: &impl AffineParts) -> Result<(Array1<f64>, Array1<f64>)> {
+    let (a, b) = fitted.affine_parts();
+    let n = fitted.n_features();
+    if a.len() != n || b.len() != n {
+        return Err(Error::Input(format!(
+            "the scaler's attributes disagree: n_features_in_ is {n} but they give {} scales \
+             and {} offsets",
+            a.len(),
+            b.len()
+        )));
+    }
+    Ok((a, b))
+}
+
 /// `fitted`'s `transform` of `x`.
 pub(crate) fn scale<F: Float>(
     fitted: &impl AffineParts,
     ctx: Context<'_>,
     x: ArrayView2<'_, F>,
 ) -> Result<Array2<f64>> {
-    let (a, b) = fitted.affine_parts();
+    let (a, b) = checked_parts(fitted)?;
     let mut out = affine(ctx, x, &a, &b)?;
     if let Some((lo, hi)) = fitted.clip_range() {
         out.mapv_inplace(|v| v.clamp(lo, hi));
@@ -148,7 +164,7 @@ pub(crate) fn unscale<F: Float>(
     ctx: Context<'_>,
     x: ArrayView2<'_, F>,
 ) -> Result<Array2<f64>> {
-    let (a, b) = fitted.affine_parts();
+    let (a, b) = checked_parts(fitted)?;
     affine(ctx, x, &a.mapv(|v| 1.0 / v), &(-&b / &a))
 }
 

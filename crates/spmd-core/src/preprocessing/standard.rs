@@ -130,7 +130,7 @@ impl AffineParts for FittedStandardScaler {
             .as_ref()
             .map_or_else(|| Array1::ones(d), |s| s.iter().map(|v| 1.0 / v).collect());
         let b = match (&self.mean, self.with_mean) {
-            (Some(m), true) => -(ArrayView1::from(m.as_slice()).to_owned() * &a),
+            (Some(m), true) => m.iter().zip(&a).map(|(m, a)| -m * a).collect(),
             _ => Array1::zeros(d),
         };
         (a, b)
