@@ -6,10 +6,14 @@
 // by min and max instead. One invocation owns one element.
 
 struct Params {
-    width: u32,   // elements of one group of partials
-    count: u32,   // groups to add
+    width: u32,     // elements of one group of partials
+    count: u32,     // groups to add
     grouping: u32,  // 0: every element is a sum; 1: the moments layout
-    fresh: u32,   // 1: the first block, whose partials start the totals
+    fresh: u32,     // 1: the first block, whose partials start the totals
+    offset: u32,    // where this reduction's elements start in `total`
+    pad0: u32,
+    pad1: u32,
+    pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -24,8 +28,9 @@ fn main(id: Invocation) {
     }
     let part = (e / 4u) % 4u;
     let extreme = params.grouping == 1u && part >= 2u;
-    var sum = total[e].x;
-    var compensation = total[e].y;
+    let slot = params.offset + e;
+    var sum = total[slot].x;
+    var compensation = total[slot].y;
     var first = 0u;
     if (params.fresh == 1u) {
         compensation = Real(0.0);
@@ -53,5 +58,5 @@ fn main(id: Invocation) {
         }
         sum = next;
     }
-    total[e] = vec2<Real>(sum, compensation);
+    total[slot] = vec2<Real>(sum, compensation);
 }

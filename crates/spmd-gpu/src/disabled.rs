@@ -158,6 +158,40 @@ pub mod kernels {
     /// Nearest centres and distances to every centre.
     pub mod kmeans {
         use super::super::*;
+        /// Clusters a [`LloydStep`] handles on the device.
+        pub const MAX_DEVICE_CLUSTERS: usize = 32;
+
+        /// One Lloyd step's totals (see the GPU build).
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct LloydTotals {
+            /// `k x d` sums of the shifted rows of each cluster.
+            pub sums: Array2<f64>,
+            /// Rows in each cluster.
+            pub counts: Vec<f64>,
+            /// Rows whose label changed in this step.
+            pub changed: u64,
+        }
+
+        /// Lloyd steps on the device; none can be made in this build.
+        pub struct LloydStep {
+            never: Never,
+        }
+
+        impl LloydStep {
+            /// Unreachable: there is no queue.
+            pub fn new(queue: &Queue, _x: &DeviceRows, _k: usize, _r: Readback) -> Result<Option<Self>> {
+                match queue.never {}
+            }
+            /// Unreachable: there is no queue.
+            pub fn step(&mut self, _q: &Queue, _x: &DeviceRows, _c: ArrayView2<'_, f64>) -> Result<LloydTotals> {
+                match self.never {}
+            }
+            /// Unreachable: there is no queue.
+            pub fn labels(&self, _q: &Queue, _x: &DeviceRows) -> Result<Vec<u32>> {
+                match self.never {}
+            }
+        }
+
         unreachable_kernels! {
             /// Unreachable: there is no queue.
             pub fn assign<F: HostFloat>(queue: &Queue, x: ArrayView2<'_, F>, centres: ArrayView2<'_, f64>, shift: &[f64], readback: Readback) -> Result<Vec<u32>>;

@@ -170,6 +170,11 @@ impl Queue {
         self.staged_bytes.fetch_add(bytes, Ordering::Relaxed);
     }
 
+    /// Rows of `row_bytes` bytes that fit one storage binding.
+    pub(crate) fn binding_rows(&self, row_bytes: usize) -> usize {
+        (self.limits.max_storage_buffer_binding_size as usize) / row_bytes.max(1)
+    }
+
     /// Rows per streamed block for rows of `row_bytes` bytes.
     pub(crate) fn block_rows(&self, row_bytes: usize, default_rows: usize) -> usize {
         let binding = self.limits.max_storage_buffer_binding_size as usize;

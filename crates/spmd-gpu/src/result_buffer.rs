@@ -26,6 +26,15 @@ impl ResultBuffer {
         }
     }
 
+    /// A buffer the device copies into and the host maps: for results copied from elsewhere.
+    pub(crate) fn copy_target(queue: &Queue, label: &str, bytes: usize) -> Result<Self> {
+        use wgpu::BufferUsages as U;
+        Ok(Self {
+            device: queue.storage_buffer(label, bytes, U::MAP_READ | U::COPY_DST)?,
+            staging: None,
+        })
+    }
+
     /// The buffer kernels write.
     pub(crate) fn binding(&self) -> &wgpu::Buffer {
         &self.device

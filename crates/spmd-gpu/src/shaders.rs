@@ -19,6 +19,8 @@ pub const GRAM: &str = kernel_source!("gram");
 pub const KMEANS_ASSIGN: &str = kernel_source!("kmeans_assign");
 /// Distances to every centre ([`crate::kernels::kmeans::squared_distances`]).
 pub const KMEANS_DISTANCES: &str = kernel_source!("kmeans_distances");
+/// Per-cluster sums of one Lloyd step ([`crate::kernels::kmeans::LloydStep`]).
+pub const KMEANS_SUMS: &str = kernel_source!("kmeans_sums");
 /// $X W$ ([`crate::kernels::matmul`]).
 pub const MATMUL: &str = kernel_source!("matmul");
 /// Column moments ([`crate::kernels::moments`]).
@@ -34,6 +36,7 @@ pub const SHADERS: &[(&str, &str)] = &[
     ("gram", GRAM),
     ("kmeans_assign", KMEANS_ASSIGN),
     ("kmeans_distances", KMEANS_DISTANCES),
+    ("kmeans_sums", KMEANS_SUMS),
     ("matmul", MATMUL),
     ("moments", MOMENTS),
     ("reduce", REDUCE),

@@ -519,3 +519,46 @@ fn precision_is_a_choice_with_a_documented_error_bound() {
         Err(e) => assert!(e.to_string().contains("SPMD_GPU_PRECISION"), "{e}"),
     }
 }
+
+#[test]
+fn a_lloyd_step_on_the_device_reads_back_under_4_kib_and_matches_the_host() {
+    use spmd_gpu::kernels::kmeans::LloydStep;
+    use spmd_gpu::DeviceRows;
+    for queue in queues() {
+        let x = data(5000, 32, 61, 10.0).mapv(|v| v as f32);
+        let centres = data(10, 32, 62, 10.0);
+        let shift = vec![10.0; 32];
+        let rows = DeviceRows::upload_shifted(&queue, x.view(), Some(&shift)).unwrap();
+        let mut step = LloydStep::new(&queue, &rows, 10, Readback::Staged)
+            .unwrap()
+            .expect("10 centres fit on the device");
+        let before = queue.stats();
+        let totals = step.step(&queue, &rows, centres.view()).unwrap();
+        let after = queue.stats();
+        assert!(after.readback_bytes - before.readback_bytes <= 4096);
+        assert_eq!(totals.changed, 5000, "every row is new in the first step");
+        // The host's sums of the shifted rows by nearest centre.
+        let labels = step.labels(&queue, &rows).unwrap();
+        let mut sums = Array2::<f64>::zeros((10, 32));
+        let mut counts = vec![0.0; 10];
+        for (row, &label) in x.rows().into_iter().zip(&labels) {
+            let c = label as usize;
+            counts[c] += 1.0;
+            for (s, v) in sums.row_mut(c).iter_mut().zip(row) {
+                *s += f64::from(*v) - 10.0;
+            }
+            let distance = |c: usize| {
+                row.iter()
+                    .zip(centres.row(c))
+                    .map(|(v, w)| (f64::from(*v) - w).powi(2))
+                    .sum::<f64>()
+            };
+            let best = (0..10).map(distance).fold(f64::INFINITY, f64::min);
+            assert!(distance(c) <= best * (1.0 + 1e-5));
+        }
+        assert_eq!(totals.counts, counts);
+        assert!(max_rel_err(totals.sums.as_slice().unwrap(), sums.as_slice().unwrap()) < 1e-5);
+        // Same centres again: nothing moves.
+        assert_eq!(step.step(&queue, &rows, centres.view()).unwrap().changed, 0);
+    }
+}

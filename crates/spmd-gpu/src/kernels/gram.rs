@@ -127,7 +127,16 @@ fn run<F: HostFloat, R: KernelFloat>(
         )?;
         recorder.dispatch(
             &reduce,
-            &[total_elems as u32, chunks as u32, 0, u32::from(start == 0)],
+            &[
+                total_elems as u32,
+                chunks as u32,
+                0,
+                u32::from(start == 0),
+                0,
+                0,
+                0,
+                0,
+            ],
             &[&partials, total.binding()],
             total_elems,
         )?;

@@ -200,3 +200,194 @@ fn check_centres(
         },
     )
 }
+
+/// Clusters a [`LloydStep`] handles on the device (its kernel keeps one accumulator each).
+pub const MAX_DEVICE_CLUSTERS: usize = 32;
+/// Rows one invocation of the per-cluster sums adds.
+const SUMS_CHUNK_ROWS: usize = 256;
+
+/// One Lloyd step's totals for this rank's rows: per-cluster sums of the rows (as uploaded,
+/// that is less the rows' shift), row counts, and how many rows changed cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LloydTotals {
+    /// `k x d` sums of the shifted rows of each cluster.
+    pub sums: Array2<f64>,
+    /// Rows in each cluster.
+    pub counts: Vec<f64>,
+    /// Rows whose label changed in this step.
+    pub changed: u64,
+}
+
+/// Lloyd steps on resident rows with the labels kept on the device: each step is one
+/// submission that assigns every row, adds the rows of each cluster (compensated, on the
+/// device) and reads back only the `k x d` sums, the counts and the changed count.
+pub struct LloydStep {
+    k: usize,
+    labels: wgpu::Buffer,
+    previous: wgpu::Buffer,
+    partial_sums: wgpu::Buffer,
+    partial_counts: wgpu::Buffer,
+    /// The step's totals: the sums' (sum, compensation) pairs, then the counts' and the
+    /// changed count's.
+    totals: ResultBuffer,
+}
+
+impl LloydStep {
+    /// State for steps over `x` with `k` centres; `None` where the device cannot take them
+    /// (more than [`MAX_DEVICE_CLUSTERS`] centres, or labels beyond one binding).
+    pub fn new(
+        queue: &Queue,
+        x: &DeviceRows,
+        k: usize,
+        readback: Readback,
+    ) -> Result<Option<Self>> {
+        let n = x.rows();
+        if k == 0 || k > MAX_DEVICE_CLUSTERS || n == 0 || queue.binding_rows(4) < n {
+            return Ok(None);
+        }
+        use wgpu::BufferUsages as U;
+        let elem = x.precision().bytes();
+        let largest = x.blocks.iter().map(|b| b.rows).max().unwrap_or(0);
+        let chunks = largest.div_ceil(SUMS_CHUNK_ROWS);
+        let labels = queue.storage_buffer("kmeans labels", n * 4, U::STORAGE | U::COPY_SRC)?;
+        let previous =
+            queue.storage_buffer("kmeans previous labels", n * 4, U::STORAGE | U::COPY_DST)?;
+        // No row has a label before the first step: every row counts as changed.
+        queue.write(&previous, 0, bytemuck::cast_slice(&vec![u32::MAX; n]));
+        let partial_sums = queue.storage_buffer(
+            "kmeans partial sums",
+            chunks * x.k4 * k * 4 * elem,
+            U::STORAGE,
+        )?;
+        let partial_counts =
+            queue.storage_buffer("kmeans partial counts", chunks * (k + 1) * elem, U::STORAGE)?;
+        let totals_bytes = (x.k4 * k * 4 + k + 1) * 2 * elem;
+        let totals = ResultBuffer::new(queue, "kmeans totals", totals_bytes, readback)?;
+        Ok(Some(Self {
+            k,
+            labels,
+            previous,
+            partial_sums,
+            partial_counts,
+            totals,
+        }))
+    }
+
+    /// One step with `centres` (`k x d`, unshifted).
+    pub fn step(
+        &mut self,
+        queue: &Queue,
+        x: &DeviceRows,
+        centres: ArrayView2<'_, f64>,
+    ) -> Result<LloydTotals> {
+        check_centres(NAME, x.cols(), centres, None)?;
+        check_shapes(NAME, centres.nrows() == self.k, || {
+            format!("{} centres, not {}", centres.nrows(), self.k)
+        })?;
+        match x.precision() {
+            Precision::F32 => self.run::<f32>(queue, x, centres),
+            Precision::F64 => self.run::<f64>(queue, x, centres),
+        }
+    }
+
+    fn run<R: KernelFloat>(
+        &mut self,
+        queue: &Queue,
+        x: &DeviceRows,
+        centres: ArrayView2<'_, f64>,
+    ) -> Result<LloydTotals> {
+        let (k, w4, elem) = (self.k, x.k4, std::mem::size_of::<R>());
+        let mut packed = vec![R::default(); k * w4 * 4];
+        pack_rows(&[centres], Some(x.shift()), 0, k, w4 * 4, &mut packed, None);
+        let centre_buffer = input_buffer(queue, "kmeans centres", packed.len() * elem)?;
+        queue.write(&centre_buffer, 0, bytemuck::cast_slice(&packed));
+        let assign = queue.pipeline(NAME, x.precision(), crate::shaders::KMEANS_ASSIGN)?;
+        let sums = queue.pipeline("kmeans_sums", x.precision(), crate::shaders::KMEANS_SUMS)?;
+        let reduce = queue.pipeline("reduce", x.precision(), crate::shaders::REDUCE)?;
+        let (sum_elems, count_elems) = (w4 * k * 4, k + 1);
+        let mut recorder = Recorder::new(queue);
+        for (b, block) in x.blocks.iter().enumerate() {
+            let (first, n) = (block.start as u32, block.rows);
+            recorder.dispatch(
+                &assign,
+                &[n as u32, w4 as u32, k as u32, first],
+                &[&block.buffer, &centre_buffer, &self.labels],
+                n,
+            )?;
+            let chunks = n.div_ceil(SUMS_CHUNK_ROWS);
+            let params = [n, w4, k, block.start, SUMS_CHUNK_ROWS, chunks, 0, 0].map(|v| v as u32);
+            recorder.dispatch(
+                &sums,
+                &params,
+                &[
+                    &block.buffer,
+                    &self.labels,
+                    &self.previous,
+                    &self.partial_sums,
+                    &self.partial_counts,
+                ],
+                chunks * w4,
+            )?;
+            // Sums, then counts and the changed count, in one total read back once.
+            let fresh = u32::from(b == 0);
+            let sums_params = [sum_elems as u32, chunks as u32, 0, fresh, 0, 0, 0, 0];
+            let counts_at = sum_elems as u32;
+            let counts_params = [
+                count_elems as u32,
+                chunks as u32,
+                0,
+                fresh,
+                counts_at,
+                0,
+                0,
+                0,
+            ];
+            let into_totals = self.totals.binding();
+            recorder.dispatch(
+                &reduce,
+                &sums_params,
+                &[&self.partial_sums, into_totals],
+                sum_elems,
+            )?;
+            recorder.dispatch(
+                &reduce,
+                &counts_params,
+                &[&self.partial_counts, into_totals],
+                count_elems,
+            )?;
+        }
+        recorder.copy_buffer(&self.labels, &self.previous, x.rows() * 4);
+        let bytes = (sum_elems + count_elems) * 2 * elem;
+        recorder.copy(&self.totals, bytes);
+        recorder.submit_and_wait()?;
+        let d = x.cols();
+        let mut totals = LloydTotals {
+            sums: Array2::zeros((k, d)),
+            counts: vec![0.0; k],
+            changed: 0,
+        };
+        self.totals.read::<R, _>(queue, bytes, |pairs| {
+            let value = |e: usize| pairs[2 * e].to_f64() + pairs[2 * e + 1].to_f64();
+            for c in 0..k {
+                for j in 0..d {
+                    totals.sums[[c, j]] = value(((j / 4) * k + c) * 4 + j % 4);
+                }
+            }
+            for (c, count) in totals.counts.iter_mut().enumerate() {
+                *count = value(sum_elems + c).round();
+            }
+            totals.changed = value(sum_elems + k).round() as u64;
+        })?;
+        Ok(totals)
+    }
+
+    /// The labels of the last step, read back from the device (4 bytes a row).
+    pub fn labels(&self, queue: &Queue, x: &DeviceRows) -> Result<Vec<u32>> {
+        let bytes = x.rows() * 4;
+        let out = ResultBuffer::copy_target(queue, "kmeans labels out", bytes)?;
+        let mut recorder = Recorder::new(queue);
+        recorder.copy_buffer(&self.labels, out.binding(), bytes);
+        recorder.submit_and_wait()?;
+        out.read::<u32, _>(queue, bytes, <[u32]>::to_vec)
+    }
+}

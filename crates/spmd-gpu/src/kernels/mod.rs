@@ -123,6 +123,12 @@ impl<'q> Recorder<'q> {
         Ok(())
     }
 
+    /// Records a copy of the first `bytes` of `from` into `to`.
+    pub(crate) fn copy_buffer(&mut self, from: &wgpu::Buffer, to: &wgpu::Buffer, bytes: usize) {
+        self.encoder
+            .copy_buffer_to_buffer(from, 0, to, 0, bytes as u64);
+    }
+
     /// Records making the first `bytes` of `result` readable by the host.
     pub(crate) fn copy(&mut self, result: &crate::result_buffer::ResultBuffer, bytes: usize) {
         result.record_copy(&mut self.encoder, bytes);

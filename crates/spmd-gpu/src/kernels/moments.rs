@@ -119,7 +119,7 @@ fn run<F: HostFloat, R: KernelFloat>(
         let fresh = u32::from(start == 0);
         recorder.dispatch(
             &reduce,
-            &[total_elems as u32, chunks as u32, 1, fresh],
+            &[total_elems as u32, chunks as u32, 1, fresh, 0, 0, 0, 0],
             &[&partials, totals.binding()],
             total_elems,
         )?;

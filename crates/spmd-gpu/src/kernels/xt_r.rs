@@ -73,7 +73,16 @@ fn run<R: KernelFloat>(
         )?;
         recorder.dispatch(
             &reduce,
-            &[partial_elems as u32, chunks as u32, 0, u32::from(b == 0)],
+            &[
+                partial_elems as u32,
+                chunks as u32,
+                0,
+                u32::from(b == 0),
+                0,
+                0,
+                0,
+                0,
+            ],
             &[&partials, total.binding()],
             partial_elems,
         )?;

@@ -171,6 +171,70 @@ fn shifted_copy<F: Float, T: spmd_gpu::KernelFloat>(x: ArrayView2<'_, F>, mean: 
     z
 }
 
+/// Lloyd steps of one run: on the device with the labels kept there where the GPU can take
+/// them ([`spmd_gpu::kernels::kmeans::LloydStep`]), otherwise [`assign`] each step.
+pub(crate) struct Stepper<'a> {
+    device: Option<(
+        spmd_gpu::kernels::kmeans::LloydStep,
+        &'a Queue,
+        &'a DeviceRows,
+    )>,
+    /// Whether the host's labels are behind the device's.
+    stale: bool,
+}
+
+impl<'a> Stepper<'a> {
+    /// A stepper for `k` centres over `rows`.
+    pub fn new<F: Float>(rows: &Rows<'a, F>, k: usize) -> Self {
+        let device = rows.backend.gpu().zip(rows.device).and_then(|((queue, readback), x)| {
+            match spmd_gpu::kernels::kmeans::LloydStep::new(queue, x, k, readback) {
+                Ok(step) => step.map(|step| (step, queue, x)),
+                Err(e) => {
+                    tracing::debug!(error = %e, "Lloyd steps on the device unavailable; host sums");
+                    None
+                }
+            }
+        });
+        Self {
+            device,
+            stale: false,
+        }
+    }
+
+    /// One step: the labels of every row (kept on the device, or written to `labels`), and the
+    /// per-cluster sums and counts of the rows.
+    pub fn step<F: Float>(
+        &mut self,
+        rows: &Rows<'_, F>,
+        centres: &Array2<f64>,
+        labels: &mut [usize],
+    ) -> Result<Step> {
+        let Some((step, queue, x)) = self.device.as_mut() else {
+            return assign(rows, centres, labels);
+        };
+        let totals = step.step(queue, x, centres.view())?;
+        self.stale = true;
+        let step = Step {
+            sums: totals.sums,
+            counts: totals.counts,
+            changed: totals.changed,
+        };
+        Ok(unshift(step, x.shift()))
+    }
+
+    /// Brings `labels` up to date with the device's (a readback of 4 bytes a row).
+    pub fn sync(&mut self, labels: &mut [usize]) -> Result<()> {
+        if let (true, Some((step, queue, x))) = (self.stale, self.device.as_ref()) {
+            let found = step.labels(queue, x)?;
+            for (label, &new) in labels.iter_mut().zip(&found) {
+                *label = new as usize;
+            }
+            self.stale = false;
+        }
+        Ok(())
+    }
+}
+
 /// Assigns every local row to its nearest centre (lowest label on ties), writing `labels`, and
 /// sums the rows per cluster.
 pub(crate) fn assign<F: Float>(

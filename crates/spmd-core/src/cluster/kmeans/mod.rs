@@ -20,7 +20,7 @@ use crate::backend::Backend;
 use crate::distributed::{agree, allreduce_or_fail, comm_or_world, global_shape};
 use crate::partials::{combine_column_moments, ColumnMoments};
 use crate::{Error, Float, Result};
-use lloyd::{assign, CpuRows, Rows};
+use lloyd::{CpuRows, Rows, Stepper};
 
 crate::builder::builder!(
     /// scikit-learn's `KMeans` over all ranks' rows: centroids are global, labels stay with their
@@ -200,10 +200,11 @@ impl KMeans {
         let (k, d) = centres.dim();
         let comm = rows.comm;
         let mut labels = vec![usize::MAX; rows.x.nrows()];
+        let mut stepper = Stepper::new(rows, k);
         let mut strict = false;
         let mut n_iter = 0;
         for iteration in 0..self.params.max_iter {
-            let local = assign(rows, &centres, &mut labels).map(|step| {
+            let local = stepper.step(rows, &centres, &mut labels).map(|step| {
                 let mut totals: Vec<f64> = step
                     .sums
                     .iter()
@@ -219,6 +220,11 @@ impl KMeans {
             let mut sums = Array2::from_shape_vec((k, d), totals[..k * d].to_vec())
                 .map_err(|e| Error::Input(e.to_string()))?;
             let mut counts = totals[k * d..k * d + k].to_vec();
+            if counts.contains(&0.0) {
+                // Relocation reads this rank's labels (every rank sees the same counts).
+                let synced = stepper.sync(&mut labels);
+                allreduce_or_fail(comm, synced.map(|_| Vec::new()), 0)?;
+            }
             self.relocate_empty(rows, &labels, &centres, &mut sums, &mut counts)?;
             let mut new_centres = sums;
             for (mut row, &count) in new_centres.rows_mut().into_iter().zip(&counts) {
@@ -244,9 +250,13 @@ impl KMeans {
         }
         if !strict {
             // Labels that match the final centres.
-            let local = assign(rows, &centres, &mut labels).map(|_| Vec::new());
+            let local = stepper
+                .step(rows, &centres, &mut labels)
+                .map(|_| Vec::new());
             allreduce_or_fail(comm, local, 0)?;
         }
+        let synced = stepper.sync(&mut labels).map(|_| Vec::new());
+        allreduce_or_fail(comm, synced, 0)?;
         let inertia =
             comm.allreduce_scalar(local_inertia(rows.x, &centres, &labels), ReduceOp::Sum)?;
         Ok(FittedKMeans {
