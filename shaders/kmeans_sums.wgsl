@@ -13,7 +13,7 @@ struct Params {
     first: u32,       // where this block's rows start in `labels` and `previous`
     chunk_rows: u32,  // rows one invocation sums
     chunks: u32,      // chunks in this block
-    pad0: u32,
+    fresh: u32,       // 1: the first step, where every row counts as changed
     pad1: u32,
 }
 
@@ -45,7 +45,7 @@ fn main(id: Invocation) {
         let label = min(labels[params.first + r], params.clusters - 1u);
         acc[label] = acc[label] + x[r * params.width4 + column];
         count[label] = count[label] + Real(1.0);
-        if (label != previous[params.first + r]) {
+        if (params.fresh == 1u || label != previous[params.first + r]) {
             moved = moved + Real(1.0);
         }
     }

@@ -228,3 +228,31 @@ fn transform_predict_and_score_match_f64_reference_on_cpu_and_gpu() {
         assert!(rel_err(&got, &want) < 1e-5);
     }
 }
+
+#[test]
+fn a_gpu_fit_uploads_its_rows_once_and_reads_back_little_per_iteration() {
+    let Some(queue) = Queue::for_tests() else {
+        return;
+    };
+    let x = Array2::from_shape_fn((20_000, 8), |(i, j)| {
+        ((i * 7919 + j * 104_729) % 1000) as f32 / 100.0 + (i % 5) as f32 * 20.0
+    });
+    let init = x.slice(ndarray::s![..5, ..]).mapv(f64::from);
+    let fitted = KMeans::new(5)
+        .init(Init::Given(init))
+        .max_iter(30)
+        .tol(0.0)
+        .comm(Comm::single())
+        .fit(&x, Some(&queue))
+        .unwrap();
+    let stats = queue.stats();
+    let x_bytes = (20_000 * 8 * 4) as u64;
+    assert!(stats.uploaded_bytes <= x_bytes * 11 / 10, "{stats:?}");
+    // Labels once (4 bytes a row) and a few KB per iteration.
+    let per_iteration = (stats.readback_bytes - 20_000 * 4) / fitted.n_iter().max(1) as u64;
+    assert!(
+        per_iteration <= 4096,
+        "{stats:?} over {} iterations",
+        fitted.n_iter()
+    );
+}

@@ -115,6 +115,22 @@ impl<'a> Backend<'a> {
         self.finite_moments(x, moments)
     }
 
+    /// The rows' [`ColumnMoments`] and, on a GPU, the rows kept on the device for an iterative
+    /// fit: uploaded once (shifted by the mean of their first rows) and the moments formed from
+    /// that copy, so the rows cross to the device once. On the CPU, `(moments, None)`.
+    pub fn moments_and_upload<F: Float>(
+        &self,
+        x: ArrayView2<'_, F>,
+    ) -> Result<(ColumnMoments, Option<DeviceRows>)> {
+        let Some(g) = self.gpu.filter(|_| x.nrows() > 0) else {
+            return Ok((self.column_moments(x)?, None));
+        };
+        let rows = DeviceRows::upload_shifted(g.queue, x, Some(&leading_mean(&[x])))?;
+        let moments =
+            spmd_gpu::kernels::moments::column_moments_resident(g.queue, &rows, g.readback)?;
+        Ok((self.finite_moments(x, moments)?, Some(rows)))
+    }
+
     /// [`column_moments`](Self::column_moments) with row `i` weighing `weights[i]` (finite, not
     /// negative: the caller checks): weighted count, mean and centred squares; min and max over
     /// every row.

@@ -131,6 +131,8 @@ pub mod kernels {
             /// Unreachable: there is no queue.
             pub fn column_moments<F: HostFloat>(queue: &Queue, x: ArrayView2<'_, F>, shift: &[f64], readback: Readback) -> Result<ColumnMoments>;
             /// Unreachable: there is no queue.
+            pub fn column_moments_resident(queue: &Queue, x: &DeviceRows, readback: Readback) -> Result<ColumnMoments>;
+            /// Unreachable: there is no queue.
             pub fn weighted_column_moments<F: HostFloat>(queue: &Queue, x: ArrayView2<'_, F>, weights: ArrayView1<'_, f64>, shift: &[f64], readback: Readback) -> Result<ColumnMoments>;
         }
     }

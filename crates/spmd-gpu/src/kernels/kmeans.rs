@@ -227,6 +227,8 @@ pub struct LloydStep {
     previous: wgpu::Buffer,
     partial_sums: wgpu::Buffer,
     partial_counts: wgpu::Buffer,
+    /// Steps taken (the first counts every row as changed).
+    steps: u64,
     /// The step's totals: the sums' (sum, compensation) pairs, then the counts' and the
     /// changed count's.
     totals: ResultBuffer,
@@ -252,8 +254,6 @@ impl LloydStep {
         let labels = queue.storage_buffer("kmeans labels", n * 4, U::STORAGE | U::COPY_SRC)?;
         let previous =
             queue.storage_buffer("kmeans previous labels", n * 4, U::STORAGE | U::COPY_DST)?;
-        // No row has a label before the first step: every row counts as changed.
-        queue.write(&previous, 0, bytemuck::cast_slice(&vec![u32::MAX; n]));
         let partial_sums = queue.storage_buffer(
             "kmeans partial sums",
             chunks * x.k4 * k * 4 * elem,
@@ -270,6 +270,7 @@ impl LloydStep {
             partial_sums,
             partial_counts,
             totals,
+            steps: 0,
         }))
     }
 
@@ -315,7 +316,18 @@ impl LloydStep {
                 n,
             )?;
             let chunks = n.div_ceil(SUMS_CHUNK_ROWS);
-            let params = [n, w4, k, block.start, SUMS_CHUNK_ROWS, chunks, 0, 0].map(|v| v as u32);
+            let first_step = usize::from(self.steps == 0);
+            let params = [
+                n,
+                w4,
+                k,
+                block.start,
+                SUMS_CHUNK_ROWS,
+                chunks,
+                first_step,
+                0,
+            ];
+            let params = params.map(|v| v as u32);
             recorder.dispatch(
                 &sums,
                 &params,
@@ -360,6 +372,7 @@ impl LloydStep {
         let bytes = (sum_elems + count_elems) * 2 * elem;
         recorder.copy(&self.totals, bytes);
         recorder.submit_and_wait()?;
+        self.steps += 1;
         let d = x.cols();
         let mut totals = LloydTotals {
             sums: Array2::zeros((k, d)),

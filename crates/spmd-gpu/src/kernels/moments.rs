@@ -129,7 +129,71 @@ fn run<F: HostFloat, R: KernelFloat>(
     recorder.copy(&totals, total_elems * 2 * elem);
     recorder.submit_and_wait()?;
     let count = weights.map_or(rows as f64, |w| w.sum());
-    totals.read::<R, _>(queue, total_elems * 2 * elem, |pairs| {
+    total = read_totals::<R>(queue, &totals, count, shift, width)?;
+    Ok(total)
+}
+
+/// [`ColumnMoments`] of rows already on the device (their upload's shift is added back): no
+/// upload, one readback.
+pub fn column_moments_resident(
+    queue: &Queue,
+    x: &crate::DeviceRows,
+    readback: Readback,
+) -> Result<ColumnMoments> {
+    let width = x.cols();
+    if x.rows() == 0 || width == 0 {
+        return Ok(ColumnMoments::empty(width));
+    }
+    let (w4, precision) = (x.k4, x.precision());
+    let elem = precision.bytes();
+    let largest = x.blocks.iter().map(|b| b.rows).max().unwrap_or(0);
+    let pipeline = queue.pipeline(NAME, precision, crate::shaders::MOMENTS)?;
+    let reduce = queue.pipeline("reduce", precision, crate::shaders::REDUCE)?;
+    let partials = queue.storage_buffer(
+        "moments partials",
+        largest.div_ceil(CHUNK_ROWS) * w4 * 16 * elem,
+        wgpu::BufferUsages::STORAGE,
+    )?;
+    let no_weights = input_buffer(queue, "moments weights", 4 * elem)?;
+    let total_elems = w4 * 16;
+    let totals = ResultBuffer::new(queue, "moments totals", total_elems * 2 * elem, readback)?;
+    let mut recorder = Recorder::new(queue);
+    for (b, block) in x.blocks.iter().enumerate() {
+        let chunks = block.rows.div_ceil(CHUNK_ROWS);
+        let params = [block.rows, w4, CHUNK_ROWS, chunks, 0, 0, 0, 0].map(|v| v as u32);
+        let buffers = [&block.buffer, &no_weights, &partials];
+        recorder.dispatch(&pipeline, &params, &buffers, chunks * w4)?;
+        let sums = [
+            total_elems as u32,
+            chunks as u32,
+            1,
+            u32::from(b == 0),
+            0,
+            0,
+            0,
+            0,
+        ];
+        recorder.dispatch(&reduce, &sums, &[&partials, totals.binding()], total_elems)?;
+    }
+    recorder.copy(&totals, total_elems * 2 * elem);
+    recorder.submit_and_wait()?;
+    let shift = x.shift();
+    match precision {
+        Precision::F32 => read_totals::<f32>(queue, &totals, x.rows() as f64, shift, width),
+        Precision::F64 => read_totals::<f64>(queue, &totals, x.rows() as f64, shift, width),
+    }
+}
+
+/// The moments from the device totals of `count` rows shifted by `shift`.
+fn read_totals<R: KernelFloat>(
+    queue: &Queue,
+    totals: &ResultBuffer,
+    count: f64,
+    shift: &[f64],
+    width: usize,
+) -> Result<ColumnMoments> {
+    let bytes = width.div_ceil(4) * 16 * 2 * std::mem::size_of::<R>();
+    totals.read::<R, _>(queue, bytes, |pairs| {
         let value = |j: usize, part: usize, compensated: bool| {
             let e = (j / 4) * 16 + part * 4 + j % 4;
             let (v, c) = (pairs[2 * e].to_f64(), pairs[2 * e + 1].to_f64());
@@ -143,7 +207,6 @@ fn run<F: HostFloat, R: KernelFloat>(
         let squares: Vec<f64> = (0..width).map(|j| value(j, 1, true)).collect();
         let min = (0..width).map(|j| value(j, 2, false) + shift[j]).collect();
         let max = (0..width).map(|j| value(j, 3, false) + shift[j]).collect();
-        total = ColumnMoments::from_shifted_sums(count, shift, &sums, &squares, min, max);
-    })?;
-    Ok(total)
+        ColumnMoments::from_shifted_sums(count, shift, &sums, &squares, min, max)
+    })
 }

@@ -108,10 +108,11 @@ impl KMeans {
         let backend = Backend::new(comm.rank(), queue);
         let local = self.check(x.ncols()).and_then(|_| {
             let backend = backend.as_ref().map_err(|e| Error::Input(e.to_string()))?;
-            backend.column_moments(x)
+            // On the GPU the rows are uploaded here, once, and stay for every iteration.
+            backend.moments_and_upload(x)
         });
         let backend = backend?;
-        let local = agree(&comm, local)?;
+        let (local, device) = agree(&comm, local)?;
         let shape = global_shape(&comm, x.nrows(), [x.ncols(), 0], ["X", "y"])?;
         let (n, d, k) = (shape.rows, shape.columns[0], self.params.n_clusters);
         if n == 0 {
@@ -137,8 +138,6 @@ impl KMeans {
             .gpu()
             .is_none()
             .then(|| CpuRows::new(x, &moments.mean, in_place));
-        // On the GPU the rows are uploaded once (shifted) and stay there for every iteration.
-        let device = agree(&comm, backend.upload(x, Some(&moments.mean)))?;
         let rows = Rows {
             comm: &comm,
             x,
