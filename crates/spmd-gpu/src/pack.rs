@@ -24,6 +24,51 @@ pub fn pack_rows<F: HostFloat, R: KernelFloat>(
     rows: usize,
     stride: usize,
     out: &mut [R],
+    sums: Option<&mut [f64]>,
+) {
+    use rayon::prelude::*;
+    if rows < 2 * PARALLEL_ROWS || stride == 0 {
+        return pack_serial(parts, shift, start, rows, stride, out, sums);
+    }
+    // Blocks of rows packed on all threads, each with its own column sums.
+    let width: usize = parts.iter().map(|p| p.ncols()).sum();
+    let want_sums = sums.is_some();
+    let block_sums: Vec<Vec<f64>> = out[..rows * stride]
+        .par_chunks_mut(PARALLEL_ROWS * stride)
+        .enumerate()
+        .map(|(b, out)| {
+            let mut local = vec![0.0; if want_sums { width } else { 0 }];
+            let n = out.len() / stride;
+            let local_sums = want_sums.then_some(local.as_mut_slice());
+            pack_serial(
+                parts,
+                shift,
+                start + b * PARALLEL_ROWS,
+                n,
+                stride,
+                out,
+                local_sums,
+            );
+            local
+        })
+        .collect();
+    if let Some(sums) = sums {
+        for block in &block_sums {
+            sums.iter_mut().zip(block).for_each(|(s, b)| *s += b);
+        }
+    }
+}
+
+/// Rows per task when [`pack_rows`] packs in parallel.
+const PARALLEL_ROWS: usize = 4096;
+
+fn pack_serial<F: HostFloat, R: KernelFloat>(
+    parts: &[ArrayView2<'_, F>],
+    shift: Option<&[f64]>,
+    start: usize,
+    rows: usize,
+    stride: usize,
+    out: &mut [R],
     mut sums: Option<&mut [f64]>,
 ) {
     let width: usize = parts.iter().map(|p| p.ncols()).sum();
