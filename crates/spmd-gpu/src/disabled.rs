@@ -163,16 +163,7 @@ pub mod kernels {
         /// Clusters a [`LloydStep`] handles on the device.
         pub const MAX_DEVICE_CLUSTERS: usize = 32;
 
-        /// One Lloyd step's totals (see the GPU build).
-        #[derive(Debug, Clone, PartialEq)]
-        pub struct LloydTotals {
-            /// `k x d` sums of the shifted rows of each cluster.
-            pub sums: Array2<f64>,
-            /// Rows in each cluster.
-            pub counts: Vec<f64>,
-            /// Rows whose label changed in this step.
-            pub changed: u64,
-        }
+        pub use crate::queue_info::LloydTotals;
 
         /// Lloyd steps on the device; none can be made in this build.
         pub struct LloydStep {

@@ -28,25 +28,25 @@ pub fn pack_rows<F: HostFloat, R: KernelFloat>(
 ) {
     use rayon::prelude::*;
     if rows < 2 * PARALLEL_ROWS || stride == 0 {
-        return pack_serial(parts, shift, start, rows, stride, out, sums);
+        let len = (rows * stride).min(out.len());
+        return pack_serial(parts, shift, start, &mut out[..len], stride, sums);
     }
     // Blocks of rows packed on all threads, each with its own column sums.
     let width: usize = parts.iter().map(|p| p.ncols()).sum();
     let want_sums = sums.is_some();
-    let block_sums: Vec<Vec<f64>> = out[..rows * stride]
+    let len = (rows * stride).min(out.len());
+    let block_sums: Vec<Vec<f64>> = out[..len]
         .par_chunks_mut(PARALLEL_ROWS * stride)
         .enumerate()
         .map(|(b, out)| {
             let mut local = vec![0.0; if want_sums { width } else { 0 }];
-            let n = out.len() / stride;
             let local_sums = want_sums.then_some(local.as_mut_slice());
             pack_serial(
                 parts,
                 shift,
                 start + b * PARALLEL_ROWS,
-                n,
-                stride,
                 out,
+                stride,
                 local_sums,
             );
             local
@@ -62,19 +62,22 @@ pub fn pack_rows<F: HostFloat, R: KernelFloat>(
 /// Rows per task when [`pack_rows`] packs in parallel.
 const PARALLEL_ROWS: usize = 4096;
 
+/// [`pack_rows`] of as many rows as `out` holds, on this thread.
 fn pack_serial<F: HostFloat, R: KernelFloat>(
     parts: &[ArrayView2<'_, F>],
     shift: Option<&[f64]>,
     start: usize,
-    rows: usize,
-    stride: usize,
     out: &mut [R],
+    stride: usize,
     mut sums: Option<&mut [f64]>,
 ) {
+    if stride == 0 {
+        return;
+    }
     let width: usize = parts.iter().map(|p| p.ncols()).sum();
     let zeros = vec![0.0; width];
     let shift = shift.unwrap_or(&zeros);
-    for (local, row_out) in out.chunks_exact_mut(stride).take(rows).enumerate() {
+    for (local, row_out) in out.chunks_exact_mut(stride).enumerate() {
         let row = start + local;
         let mut col = 0;
         for part in parts {

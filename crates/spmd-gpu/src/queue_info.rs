@@ -140,6 +140,18 @@ pub struct GpuStats {
     pub readback_bytes: u64,
 }
 
+/// One Lloyd step's totals for this rank's rows: per-cluster sums of the rows (as uploaded,
+/// that is less the rows' shift), row counts, and how many rows changed cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LloydTotals {
+    /// `k x d` sums of the shifted rows of each cluster.
+    pub sums: ndarray::Array2<f64>,
+    /// Rows in each cluster.
+    pub counts: Vec<f64>,
+    /// Rows whose label changed in this step.
+    pub changed: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,6 +43,16 @@ fn max_rel_err(got: &[f64], want: &[f64]) -> f64 {
         .fold(0.0, f64::max)
 }
 
+/// A test queue streaming at most `rows` rows per block (`None`: no adapter, skip).
+fn queue_with_blocks_of(rows: usize) -> Option<Queue> {
+    let queue = Queue::for_tests()?;
+    let options = QueueOptions {
+        max_block_rows: Some(rows),
+        ..QueueOptions::from_env().expect("valid env")
+    };
+    Some(Queue::with_options(options).unwrap_or(queue))
+}
+
 fn queues() -> Vec<Queue> {
     // The default queue, and one with tiny blocks so every path streams.
     let Some(q) = Queue::for_tests() else {
@@ -376,15 +386,10 @@ fn affine_and_weighted_moments_match_f64_reference() {
 
 #[test]
 fn a_gram_pass_reads_back_o_d_squared_and_waits_a_few_times_whatever_the_rows() {
-    let Some(queue) = Queue::for_tests() else {
+    // Small blocks, so the longer input streams through dozens of them.
+    let Some(queue) = queue_with_blocks_of(4096) else {
         return;
     };
-    // Small blocks, so the longer input streams through dozens of them.
-    let options = QueueOptions {
-        max_block_rows: Some(4096),
-        ..QueueOptions::from_env().expect("valid env")
-    };
-    let queue = Queue::with_options(options).unwrap_or(queue);
     let mut traffic = Vec::new();
     for rows in [10_000, 200_000] {
         let x = data(rows, 32, 21, 5.0);
@@ -451,14 +456,9 @@ fn assign_finds_the_nearest_centre_of_every_row_in_one_readback() {
 #[test]
 fn a_moments_pass_reads_back_o_d_whatever_the_rows() {
     use spmd_gpu::kernels::moments::column_moments;
-    let Some(queue) = Queue::for_tests() else {
+    let Some(queue) = queue_with_blocks_of(4096) else {
         return;
     };
-    let options = QueueOptions {
-        max_block_rows: Some(4096),
-        ..QueueOptions::from_env().expect("valid env")
-    };
-    let queue = Queue::with_options(options).unwrap_or(queue);
     let mut readback = Vec::new();
     for rows in [10_000, 100_000] {
         let x = data(rows, 32, 41, 1e3);

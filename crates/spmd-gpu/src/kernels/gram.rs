@@ -2,7 +2,7 @@
 
 use ndarray::ArrayView2;
 
-use super::{check_shapes, input_buffer, Recorder};
+use super::{check_shapes, input_buffer, settle, Grouping, Recorder};
 use crate::pack::pack_rows;
 use crate::result_buffer::ResultBuffer;
 use crate::KernelFloat;
@@ -125,27 +125,12 @@ fn run<F: HostFloat, R: KernelFloat>(
             &[&z_buffer, &tile_buffer, &partials],
             chunks * tiles.len(),
         )?;
-        recorder.dispatch(
-            &reduce,
-            &[
-                total_elems as u32,
-                chunks as u32,
-                0,
-                u32::from(start == 0),
-                0,
-                0,
-                0,
-                0,
-            ],
-            &[&partials, total.binding()],
-            total_elems,
-        )?;
+        let (into, sizes) = ((&partials, &total), (total_elems, chunks, 0));
+        recorder.reduce(&reduce, into, sizes, Grouping::Sums, start == 0)?;
         recorder.submit(block.len())?;
     }
     // One readback per fit, of O(d^2) bytes.
-    let mut recorder = Recorder::new(queue);
-    recorder.copy(&total, total_elems * 2 * elem);
-    recorder.submit_and_wait()?;
+    settle(queue, &total, total_elems * 2 * elem)?;
     total.read::<R, _>(queue, total_elems * 2 * elem, |pairs| {
         for (k, tile) in pairs.chunks_exact(32).enumerate() {
             let [bi, bj] = tiles[k];

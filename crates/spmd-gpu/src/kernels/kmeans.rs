@@ -2,8 +2,9 @@
 
 use ndarray::{Array2, ArrayView2};
 
-use super::{check_shapes, input_buffer, run_dispatch, Recorder};
+use super::{check_shapes, input_buffer, run_dispatch, Grouping, Recorder};
 use crate::pack::pack_rows;
+pub use crate::queue_info::LloydTotals;
 use crate::result_buffer::ResultBuffer;
 use crate::DeviceRows;
 use crate::{HostFloat, KernelFloat, Precision, Queue, Readback, Result};
@@ -206,18 +207,6 @@ pub const MAX_DEVICE_CLUSTERS: usize = 32;
 /// Rows one invocation of the per-cluster sums adds.
 const SUMS_CHUNK_ROWS: usize = 256;
 
-/// One Lloyd step's totals for this rank's rows: per-cluster sums of the rows (as uploaded,
-/// that is less the rows' shift), row counts, and how many rows changed cluster.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LloydTotals {
-    /// `k x d` sums of the shifted rows of each cluster.
-    pub sums: Array2<f64>,
-    /// Rows in each cluster.
-    pub counts: Vec<f64>,
-    /// Rows whose label changed in this step.
-    pub changed: u64,
-}
-
 /// Lloyd steps on resident rows with the labels kept on the device: each step is one
 /// submission that assigns every row, adds the rows of each cluster (compensated, on the
 /// device) and reads back only the `k x d` sums, the counts and the changed count.
@@ -341,32 +330,11 @@ impl LloydStep {
                 chunks * w4,
             )?;
             // Sums, then counts and the changed count, in one total read back once.
-            let fresh = u32::from(b == 0);
-            let sums_params = [sum_elems as u32, chunks as u32, 0, fresh, 0, 0, 0, 0];
-            let counts_at = sum_elems as u32;
-            let counts_params = [
-                count_elems as u32,
-                chunks as u32,
-                0,
-                fresh,
-                counts_at,
-                0,
-                0,
-                0,
-            ];
-            let into_totals = self.totals.binding();
-            recorder.dispatch(
-                &reduce,
-                &sums_params,
-                &[&self.partial_sums, into_totals],
-                sum_elems,
-            )?;
-            recorder.dispatch(
-                &reduce,
-                &counts_params,
-                &[&self.partial_counts, into_totals],
-                count_elems,
-            )?;
+            let (first, sums) = (b == 0, (&self.partial_sums, &self.totals));
+            recorder.reduce(&reduce, sums, (sum_elems, chunks, 0), Grouping::Sums, first)?;
+            let counts = (&self.partial_counts, &self.totals);
+            let sizes = (count_elems, chunks, sum_elems);
+            recorder.reduce(&reduce, counts, sizes, Grouping::Sums, first)?;
         }
         recorder.copy_buffer(&self.labels, &self.previous, x.rows() * 4);
         let bytes = (sum_elems + count_elems) * 2 * elem;

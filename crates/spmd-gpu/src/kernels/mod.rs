@@ -93,6 +93,15 @@ pub(crate) fn run_dispatch(
     queue.submit_and_wait(encoder)
 }
 
+/// How `shaders/reduce.wgsl` combines the partials.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Grouping {
+    /// Every element is a compensated sum.
+    Sums = 0,
+    /// Groups of 4 vec4s: sums, sums of squares, minima, maxima.
+    Moments = 1,
+}
+
 /// Dispatches recorded into one command encoder and submitted together: the way to chain
 /// kernels over one block without a wait between them.
 pub(crate) struct Recorder<'q> {
@@ -123,6 +132,30 @@ impl<'q> Recorder<'q> {
         Ok(())
     }
 
+    /// Records adding `chunks` groups of `width` partials into `total` from element `at` on
+    /// (`shaders/reduce.wgsl`; `first`: the first block, which starts the totals).
+    pub(crate) fn reduce(
+        &mut self,
+        pipeline: &wgpu::ComputePipeline,
+        (partials, total): (&wgpu::Buffer, &crate::result_buffer::ResultBuffer),
+        (width, chunks, at): (usize, usize, usize),
+        grouping: Grouping,
+        first: bool,
+    ) -> crate::Result<()> {
+        let params = [
+            width,
+            chunks,
+            grouping as usize,
+            usize::from(first),
+            at,
+            0,
+            0,
+            0,
+        ];
+        let params = params.map(|v| v as u32);
+        self.dispatch(pipeline, &params, &[partials, total.binding()], width)
+    }
+
     /// Records a copy of the first `bytes` of `from` into `to`.
     pub(crate) fn copy_buffer(&mut self, from: &wgpu::Buffer, to: &wgpu::Buffer, bytes: usize) {
         self.encoder
@@ -144,6 +177,18 @@ impl<'q> Recorder<'q> {
     pub(crate) fn submit_and_wait(self) -> crate::Result<()> {
         self.queue.submit_and_wait(self.encoder)
     }
+}
+
+/// Waits for everything submitted, then makes the first `bytes` of `total` readable by the
+/// host: the end of a streamed pass whose totals stayed on the device.
+pub(crate) fn settle(
+    queue: &crate::Queue,
+    total: &crate::result_buffer::ResultBuffer,
+    bytes: usize,
+) -> crate::Result<()> {
+    let mut recorder = Recorder::new(queue);
+    recorder.copy(total, bytes);
+    recorder.submit_and_wait()
 }
 
 /// A uniform buffer holding `words`.

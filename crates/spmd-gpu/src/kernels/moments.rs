@@ -2,7 +2,7 @@
 
 use ndarray::{ArrayView1, ArrayView2};
 
-use super::{check_shapes, input_buffer, Recorder};
+use super::{check_shapes, input_buffer, settle, Grouping, Recorder};
 use crate::pack::pack_rows;
 use crate::result_buffer::ResultBuffer;
 pub use spmd_partials::ColumnMoments;
@@ -116,18 +116,11 @@ fn run<F: HostFloat, R: KernelFloat>(
             &[&z_buffer, &weight_buffer, &partials],
             chunks * w4,
         )?;
-        let fresh = u32::from(start == 0);
-        recorder.dispatch(
-            &reduce,
-            &[total_elems as u32, chunks as u32, 1, fresh, 0, 0, 0, 0],
-            &[&partials, totals.binding()],
-            total_elems,
-        )?;
+        let (into, sizes) = ((&partials, &totals), (total_elems, chunks, 0));
+        recorder.reduce(&reduce, into, sizes, Grouping::Moments, start == 0)?;
         recorder.submit(block.len())?;
     }
-    let mut recorder = Recorder::new(queue);
-    recorder.copy(&totals, total_elems * 2 * elem);
-    recorder.submit_and_wait()?;
+    settle(queue, &totals, total_elems * 2 * elem)?;
     let count = weights.map_or(rows as f64, |w| w.sum());
     total = read_totals::<R>(queue, &totals, count, shift, width)?;
     Ok(total)
@@ -163,17 +156,8 @@ pub fn column_moments_resident(
         let params = [block.rows, w4, CHUNK_ROWS, chunks, 0, 0, 0, 0].map(|v| v as u32);
         let buffers = [&block.buffer, &no_weights, &partials];
         recorder.dispatch(&pipeline, &params, &buffers, chunks * w4)?;
-        let sums = [
-            total_elems as u32,
-            chunks as u32,
-            1,
-            u32::from(b == 0),
-            0,
-            0,
-            0,
-            0,
-        ];
-        recorder.dispatch(&reduce, &sums, &[&partials, totals.binding()], total_elems)?;
+        let (into, sizes) = ((&partials, &totals), (total_elems, chunks, 0));
+        recorder.reduce(&reduce, into, sizes, Grouping::Moments, b == 0)?;
     }
     recorder.copy(&totals, total_elems * 2 * elem);
     recorder.submit_and_wait()?;

@@ -2,7 +2,7 @@
 
 use ndarray::{Array2, ArrayView2};
 
-use super::{check_shapes, input_buffer, Recorder};
+use super::{check_shapes, input_buffer, settle, Grouping, Recorder};
 use crate::result_buffer::ResultBuffer;
 use crate::{DeviceRows, KernelFloat, Precision, Queue, Readback, Result};
 
@@ -71,26 +71,11 @@ fn run<R: KernelFloat>(
             &[&block.buffer, &r_buffer, &partials],
             chunks * k4 * t,
         )?;
-        recorder.dispatch(
-            &reduce,
-            &[
-                partial_elems as u32,
-                chunks as u32,
-                0,
-                u32::from(b == 0),
-                0,
-                0,
-                0,
-                0,
-            ],
-            &[&partials, total.binding()],
-            partial_elems,
-        )?;
+        let (into, sizes) = ((&partials, &total), (partial_elems, chunks, 0));
+        recorder.reduce(&reduce, into, sizes, Grouping::Sums, b == 0)?;
         recorder.submit(uploaded.len())?;
     }
-    let mut recorder = Recorder::new(queue);
-    recorder.copy(&total, partial_elems * 2 * elem);
-    recorder.submit_and_wait()?;
+    settle(queue, &total, partial_elems * 2 * elem)?;
     total.read::<R, _>(queue, partial_elems * 2 * elem, |pairs| {
         // Element (j4, column, lane) is feature 4 j4 + lane of column `column`.
         for (index, pair) in pairs.chunks_exact(2).enumerate() {
