@@ -7,7 +7,9 @@
 //!   $\sum_i z_i$ for $z_i = [x_i, y_i] - s$ (a shift that keeps f32 accurate);
 //! - [`kernels::matmul::matmul`]: $X W$ for predictions;
 //! - [`kernels::affine::affine`]: $(x - c) s + b$ per column, for the scalers;
-//! - [`kernels::kmeans::assign`]: nearest centre and squared distance of each row;
+//! - [`kernels::kmeans::assign`]: the nearest centre of each row;
+//! - [`kernels::kmeans::LloydStep`]: Lloyd steps with the labels and per-cluster sums on the
+//!   device;
 //! - [`kernels::kmeans::squared_distances`]: squared distance of each row to every centre;
 //! - [`kernels::moments::column_moments`] (and its weighted twin): per-column count, mean,
 //!   centred sum of squares, min and max;
@@ -18,8 +20,10 @@
 //! followed by its own file ([`shaders`]).
 //!
 //! Inputs larger than the device's storage-binding limit are streamed in row blocks through
-//! reused buffers. Kernels run in f64 where the adapter has `SHADER_F64`, otherwise in f32 with
-//! per-block partials combined in f64 on the host.
+//! reused buffers, submitted without waiting; the passes that reduce (Gram, moments, $X^\top R$)
+//! add their partials on the device and read the total back once. Kernels run in f64 where
+//! `SPMD_GPU_PRECISION` and the adapter allow it ([`GpuPrecision`]), otherwise in f32 with the
+//! partials combined by compensated sums.
 //!
 //! This crate knows nothing of MPI or estimators.
 //!
