@@ -174,6 +174,10 @@ const ESTIMATORS: &[(&str, bool, &str)] = &[
     ("kmeans", false, "transform"),
     ("standard-scaler", false, "inverse-transform"),
     ("min-max-scaler", false, "transform"),
+    ("max-abs-scaler", false, "inverse-transform"),
+    ("ridge", true, "predict"),
+    ("svd", false, "transform"),
+    ("incremental-pca", false, "inverse-transform"),
 ];
 
 /// JSON values a mutation puts in place of one in a model.
