@@ -51,6 +51,9 @@ struct Args {
     /// With `--cli`: time the CLI's `--gpu` fits instead, with each fit's GPU traffic.
     #[arg(long, requires = "cli")]
     cli_gpu: bool,
+    /// With `--cli-gpu`: the adapter's memory bandwidth in GB/s, for the kernels' share of it.
+    #[arg(long, requires = "cli_gpu")]
+    gpu_peak_gbs: Option<f64>,
     /// Python with numpy and daal4py for the peer's CLI rows; `none` skips them.
     #[arg(long, default_value = "python3")]
     python: String,
@@ -114,7 +117,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if let Some(binary) = &args.cli {
         let python = (args.python != "none").then_some(args.python.as_str());
-        return cli_bench::run(binary, &args.data_dir, args.repeats, python, args.cli_gpu);
+        return cli_bench::run(
+            binary,
+            &args.data_dir,
+            args.repeats,
+            python,
+            args.cli_gpu,
+            args.gpu_peak_gbs,
+        );
     }
     let comm = Comm::world()?;
     init_logging(&comm);

@@ -122,6 +122,7 @@ pub fn run(
     repeats: usize,
     python: Option<&str>,
     gpu: bool,
+    peak_gbs: Option<f64>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let f = Files::in_dir(dir);
     if !f.all_exist() {
@@ -174,7 +175,7 @@ pub fn run(
         ),
     ];
     if gpu {
-        return gpu_rows(binary, dir, repeats, &workloads);
+        return gpu_rows(binary, dir, repeats, &workloads, peak_gbs);
     }
     println!();
     println!("| ranks | workload | rows x features | who | load + fit s | peak RSS MB (per process) | RSS / file |");
@@ -216,17 +217,19 @@ pub fn run(
 }
 
 /// The same workloads with `--gpu`, one process, each with the traffic line its queue prints
-/// (`SPMD_GPU_STATS=1`).
+/// (`SPMD_GPU_STATS=1`) and, where the adapter has timestamp queries, the rate its kernels read
+/// the file at (and the share of `peak_gbs`, the adapter's memory bandwidth, when given).
 fn gpu_rows(
     binary: &Path,
     dir: &Path,
     repeats: usize,
     workloads: &[(&str, &str, u64, Vec<String>)],
+    peak_gbs: Option<f64>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     println!();
-    println!("| workload | rows x features | load + fit s (`--gpu`) | GPU traffic of one fit |");
-    println!("|---|---|---|---|");
-    for (name, shape, _, args) in workloads {
+    println!("| workload | rows x features | load + fit s (`--gpu`) | GPU traffic of one fit | file GB / kernel s | share of peak |");
+    println!("|---|---|---|---|---|---|");
+    for (name, shape, file_bytes, args) in workloads {
         let log = dir.join("cli-gpu.log");
         let mut command = Command::new(binary);
         command.args(args).arg("--gpu").env("SPMD_GPU_STATS", "1");
@@ -236,7 +239,21 @@ fn gpu_rows(
             .lines()
             .find_map(|l| l.strip_prefix("gpu stats: rank=0 "))
             .unwrap_or("(no stats line)");
-        println!("| {name} | {shape} | {:.3} | {stats} |", t.seconds);
+        let kernel_s = stats
+            .split(' ')
+            .find_map(|f| f.strip_prefix("kernel_ms="))
+            .and_then(|ms| ms.parse::<f64>().ok())
+            .map(|ms| ms / 1e3);
+        let rate = kernel_s.map(|s| *file_bytes as f64 / s / 1e9);
+        let show =
+            |v: Option<f64>, digits: usize| v.map_or("na".into(), |v| format!("{v:.digits$}"));
+        let share = rate.zip(peak_gbs).map(|(r, p)| 100.0 * r / p);
+        println!(
+            "| {name} | {shape} | {:.3} | {stats} | {} | {} |",
+            t.seconds,
+            show(rate, 3),
+            show(share, 1).replace("na", "na (no --gpu-peak-gbs)")
+        );
     }
     Ok(())
 }

@@ -944,3 +944,59 @@ fn f32_files_reach_the_f32_path_and_match_sklearn() {
     // about 1e-7 (f32 products).
     assert!(max_abs_diff(got, api) <= 1e-12 * scale);
 }
+
+#[test]
+fn gpu_stats_print_one_line_per_rank_with_the_traffic_and_kernel_time() {
+    if spmd_core::Queue::shared_for_tests().is_none() {
+        return;
+    }
+    let dir = scratch("gpu-stats");
+    let model = dir.join("model.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_spmd-learn"))
+        .args([
+            "fit",
+            "linear-regression",
+            "--gpu",
+            "--out",
+            model.to_str().unwrap(),
+        ])
+        .args(["--x", fixture("ols_basic_x.npy").to_str().unwrap()])
+        .args(["--y", fixture("ols_basic_y.npy").to_str().unwrap()])
+        .env("SPMD_GPU_STATS", "1")
+        .output()
+        .expect("binary runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("gpu stats: "))
+        .unwrap_or_else(|| panic!("no stats line in {stderr}"));
+    let fields: Vec<(&str, &str)> = line["gpu stats: ".len()..]
+        .split(' ')
+        .map(|f| f.split_once('=').expect("name=value"))
+        .collect();
+    let names: Vec<&str> = fields.iter().map(|(n, _)| *n).collect();
+    assert_eq!(
+        names,
+        [
+            "rank",
+            "submits",
+            "waits",
+            "uploaded_bytes",
+            "readback_bytes",
+            "kernel_ms"
+        ]
+    );
+    for (name, value) in &fields[..5] {
+        assert!(value.parse::<u64>().is_ok(), "{name}={value}");
+    }
+    let kernel_ms = fields[5].1;
+    assert!(
+        kernel_ms == "na" || kernel_ms.parse::<f64>().is_ok_and(|ms| ms >= 0.0),
+        "kernel_ms={kernel_ms}"
+    );
+}

@@ -48,6 +48,8 @@ mod result_buffer;
 mod selection;
 pub mod shaders;
 mod testing;
+#[cfg(feature = "gpu")]
+mod timer;
 pub use testing::gpu_required;
 
 #[cfg(feature = "gpu")]

@@ -32,6 +32,8 @@ pub struct Queue {
     timeout: std::time::Duration,
     /// `SPMD_GPU_PRECISION=f64`: f32 data computed in f64 too.
     all_f64: bool,
+    /// Kernel time from timestamp queries (with `SPMD_GPU_STATS=1`, where the device has them).
+    pub(crate) timer: Option<crate::timer::KernelTimer>,
     /// Submissions not yet waited for, with the bytes each uploaded.
     in_flight: Mutex<std::collections::VecDeque<(wgpu::SubmissionIndex, u64)>>,
     /// The first error wgpu reported outside a call that returns one (validation, out of
@@ -86,7 +88,11 @@ impl Queue {
         let max_block_rows = options.max_block_rows;
         let timeout = timeout_from_env()?;
         let adapter_info = adapter.get_info();
-        let wanted = wgpu::Features::SHADER_F64 | wgpu::Features::MAPPABLE_PRIMARY_BUFFERS;
+        let mut wanted = wgpu::Features::SHADER_F64 | wgpu::Features::MAPPABLE_PRIMARY_BUFFERS;
+        if stats_requested() {
+            // Kernel time for the stats line (timestamp queries cost a little per pass).
+            wanted |= wgpu::Features::TIMESTAMP_QUERY;
+        }
         let features = adapter.features() & wanted;
         let limits = adapter.limits();
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
@@ -120,6 +126,9 @@ impl Queue {
             mappable_storage: features.contains(wgpu::Features::MAPPABLE_PRIMARY_BUFFERS),
         };
         tracing::debug!(adapter = %info, "opened GPU queue");
+        let timer = stats_requested()
+            .then(|| crate::timer::KernelTimer::new(&device, &queue))
+            .flatten();
         let device_error = Arc::new(Mutex::new(None));
         let slot = Arc::clone(&device_error);
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
@@ -138,6 +147,7 @@ impl Queue {
             stats: Counters::default(),
             timeout,
             all_f64: options.precision == GpuPrecision::F64,
+            timer,
             in_flight: Mutex::new(std::collections::VecDeque::new()),
             device_error,
         })
@@ -367,10 +377,15 @@ struct Counters {
 impl Drop for Queue {
     /// With `SPMD_GPU_STATS=1`, prints this rank's one line of [`GpuStats`] to stderr.
     fn drop(&mut self) {
-        if std::env::var("SPMD_GPU_STATS").is_ok_and(|v| v.trim() == "1") {
+        if stats_requested() {
             let s = self.stats();
+            let kernel_ms = self
+                .timer
+                .as_ref()
+                .and_then(|t| t.total_ms(&self.device))
+                .map_or_else(|| "na".to_string(), |ms| format!("{ms:.3}"));
             eprintln!(
-                "gpu stats: rank={} submits={} waits={} uploaded_bytes={} readback_bytes={} kernel_ms=na",
+                "gpu stats: rank={} submits={} waits={} uploaded_bytes={} readback_bytes={} kernel_ms={kernel_ms}",
                 crate::selection::world_rank_from_env(),
                 s.submits,
                 s.waits,
@@ -379,6 +394,11 @@ impl Drop for Queue {
             );
         }
     }
+}
+
+/// Whether `SPMD_GPU_STATS=1` asks for the stats line.
+fn stats_requested() -> bool {
+    std::env::var("SPMD_GPU_STATS").is_ok_and(|v| v.trim() == "1")
 }
 
 /// `SPMD_GPU_TIMEOUT` (seconds; default 600): how long a rank waits for its GPU.

@@ -48,10 +48,18 @@ fn record_dispatch(
         invocations,
         queue.limits.max_compute_workgroups_per_dimension,
     );
-    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+    let timer = queue.timer.as_ref().map(|t| t.pass(&queue.device));
+    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+        label: None,
+        timestamp_writes: timer.as_ref().map(crate::timer::PassTimer::writes),
+    });
     pass.set_pipeline(pipeline);
     pass.set_bind_group(0, &bind_group, &[]);
     pass.dispatch_workgroups(x, y, 1);
+    drop(pass);
+    if let (Some(t), Some(pass)) = (queue.timer.as_ref(), timer) {
+        t.finish(pass, encoder);
+    }
 }
 
 /// `Ok(())` where the shapes fit, otherwise [`crate::Error::Shape`] of `kernel` saying `message()`.
