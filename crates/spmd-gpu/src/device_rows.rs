@@ -3,7 +3,7 @@
 use ndarray::ArrayView2;
 
 use crate::kernels::input_buffer;
-use crate::pack::pack_rows;
+use crate::pack::pack_rows_parallel;
 use crate::{Error, HostFloat, KernelFloat, Precision, Queue, Result};
 
 /// Rows per resident block when the binding limit allows it.
@@ -102,7 +102,7 @@ impl DeviceRows {
             .push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         for start in (0..rows).step_by(block_rows) {
             let n = block_rows.min(rows - start);
-            pack_rows(&[x], shift, start, n, k4 * 4, &mut host, None);
+            pack_rows_parallel(&[x], shift, start, n, k4 * 4, &mut host, None);
             let buffer = input_buffer(queue, "resident rows", n * row_bytes)?;
             queue.write(&buffer, 0, bytemuck::cast_slice(&host[..n * k4 * 4]));
             blocks.push(RowBlock {

@@ -26,12 +26,27 @@ pub fn pack_rows<F: HostFloat, R: KernelFloat>(
     out: &mut [R],
     sums: Option<&mut [f64]>,
 ) {
+    let len = (rows * stride).min(out.len());
+    pack_serial(parts, shift, start, &mut out[..len], stride, sums);
+}
+
+/// [`pack_rows`] on every thread, for the large blocks streamed to a GPU (the CPU paths call
+/// [`pack_rows`] from their own parallel loops): tasks of [`PARALLEL_ROWS`] rows, each with its
+/// own column sums, merged at the end.
+#[cfg(any(feature = "gpu", test))]
+pub(crate) fn pack_rows_parallel<F: HostFloat, R: KernelFloat>(
+    parts: &[ArrayView2<'_, F>],
+    shift: Option<&[f64]>,
+    start: usize,
+    rows: usize,
+    stride: usize,
+    out: &mut [R],
+    sums: Option<&mut [f64]>,
+) {
     use rayon::prelude::*;
     if rows < 2 * PARALLEL_ROWS || stride == 0 {
-        let len = (rows * stride).min(out.len());
-        return pack_serial(parts, shift, start, &mut out[..len], stride, sums);
+        return pack_rows(parts, shift, start, rows, stride, out, sums);
     }
-    // Blocks of rows packed on all threads, each with its own column sums.
     let width: usize = parts.iter().map(|p| p.ncols()).sum();
     let want_sums = sums.is_some();
     let len = (rows * stride).min(out.len());
@@ -59,7 +74,8 @@ pub fn pack_rows<F: HostFloat, R: KernelFloat>(
     }
 }
 
-/// Rows per task when [`pack_rows`] packs in parallel.
+/// Rows per task of [`pack_rows_parallel`].
+#[cfg(any(feature = "gpu", test))]
 const PARALLEL_ROWS: usize = 4096;
 
 /// [`pack_rows`] of as many rows as `out` holds, on this thread.
@@ -148,5 +164,34 @@ mod tests {
         pack_rows(&[t], None, 0, 3, 2, &mut out, Some(&mut sums));
         assert_eq!(out, [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
         assert_eq!(sums, [6.0, 15.0]);
+    }
+
+    #[test]
+    fn parallel_packing_equals_serial_packing() {
+        let x = ndarray::Array2::from_shape_fn((20_001, 3), |(i, j)| (i * 3 + j) as f64 * 0.5);
+        let shift = [1.0, 2.0, 3.0];
+        let (mut serial, mut parallel) = (vec![0.0_f32; 20_001 * 4], vec![0.0_f32; 20_001 * 4]);
+        let (mut serial_sums, mut parallel_sums) = (vec![0.0; 3], vec![0.0; 3]);
+        pack_rows(
+            &[x.view()],
+            Some(&shift),
+            0,
+            20_001,
+            4,
+            &mut serial,
+            Some(&mut serial_sums),
+        );
+        pack_rows_parallel(
+            &[x.view()],
+            Some(&shift),
+            0,
+            20_001,
+            4,
+            &mut parallel,
+            Some(&mut parallel_sums),
+        );
+        assert_eq!(serial, parallel);
+        // Sums of integers and halves: exact in either order.
+        assert_eq!(serial_sums, parallel_sums);
     }
 }

@@ -4,7 +4,7 @@
 use ndarray::{s, Array2, ArrayView2};
 
 use super::{check_shapes, input_buffer, run_dispatch};
-use crate::pack::pack_rows;
+use crate::pack::pack_rows_parallel;
 use crate::result_buffer::ResultBuffer;
 use crate::{HostFloat, KernelFloat, Precision, Queue, Readback, Result};
 
@@ -88,7 +88,7 @@ fn run<F: HostFloat, R: KernelFloat>(
     for start in (0..rows).step_by(block_rows) {
         let n = block_rows.min(rows - start);
         let values = n * w4 * 4;
-        pack_rows(&[x], Some(centre), start, n, w4 * 4, &mut host_rows, None);
+        pack_rows_parallel(&[x], Some(centre), start, n, w4 * 4, &mut host_rows, None);
         queue.write(&z_buffer, 0, bytemuck::cast_slice(&host_rows[..values]));
         run_dispatch(
             queue,

@@ -3,7 +3,7 @@
 use ndarray::ArrayView2;
 
 use super::{check_shapes, input_buffer, settle, Grouping, Recorder};
-use crate::pack::pack_rows;
+use crate::pack::pack_rows_parallel;
 use crate::result_buffer::ResultBuffer;
 use crate::KernelFloat;
 pub use spmd_partials::ShiftedGram;
@@ -105,7 +105,7 @@ fn run<F: HostFloat, R: KernelFloat>(
 
     for start in (0..rows).step_by(block_rows) {
         let n = block_rows.min(rows - start);
-        pack_rows(
+        pack_rows_parallel(
             parts,
             Some(shift),
             start,

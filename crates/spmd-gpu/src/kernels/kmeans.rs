@@ -3,7 +3,7 @@
 use ndarray::{Array2, ArrayView2};
 
 use super::{check_shapes, input_buffer, run_dispatch, Grouping, Recorder};
-use crate::pack::pack_rows;
+use crate::pack::{pack_rows, pack_rows_parallel};
 pub use crate::queue_info::LloydTotals;
 use crate::result_buffer::ResultBuffer;
 use crate::DeviceRows;
@@ -159,7 +159,7 @@ fn run_distances<F: HostFloat, R: KernelFloat>(
 
     for start in (0..rows).step_by(block_rows) {
         let n = block_rows.min(rows - start);
-        pack_rows(&[x], Some(shift), start, n, w4 * 4, &mut host_rows, None);
+        pack_rows_parallel(&[x], Some(shift), start, n, w4 * 4, &mut host_rows, None);
         queue.write(&x_buffer, 0, bytemuck::cast_slice(&host_rows[..n * w4 * 4]));
         let bytes = n * k * elem;
         run_dispatch(

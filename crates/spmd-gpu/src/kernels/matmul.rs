@@ -3,7 +3,7 @@
 use ndarray::{Array2, ArrayView2};
 
 use super::{check_shapes, input_buffer, run_dispatch};
-use crate::pack::pack_rows;
+use crate::pack::pack_rows_parallel;
 use crate::result_buffer::ResultBuffer;
 use crate::KernelFloat;
 use crate::{DeviceRows, HostFloat, Precision, Queue, Readback, Result};
@@ -66,7 +66,7 @@ fn run<F: HostFloat, R: KernelFloat>(
 
     for start in (0..rows).step_by(block_rows) {
         let n = block_rows.min(rows - start);
-        pack_rows(&[x], None, start, n, k4 * 4, &mut host_rows, None);
+        pack_rows_parallel(&[x], None, start, n, k4 * 4, &mut host_rows, None);
         queue.write(&x_buffer, 0, bytemuck::cast_slice(&host_rows[..n * k4 * 4]));
         let block = Block {
             pipeline: &pipeline,
