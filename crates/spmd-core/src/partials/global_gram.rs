@@ -37,12 +37,12 @@ pub fn global_gram<F: Float>(
     center: bool,
     queue: Option<&Queue>,
 ) -> Result<GlobalGram> {
-    let local = crate::memory::check_gram(width, comm.rank()).and_then(|_| {
-        if parts.first().is_none_or(|p| p.nrows() == 0) {
-            Ok(Moments::empty(width))
-        } else {
-            Moments::of_rows(comm.rank(), parts, names, queue)
-        }
-    });
+    // `of_rows` checks the memory for the Gram itself; an empty rank checks it here, so every
+    // rank refuses (and agrees) alike.
+    let local = if parts.first().is_none_or(|p| p.nrows() == 0) {
+        crate::memory::check_gram(width, comm.rank()).map(|_| Moments::empty(width))
+    } else {
+        Moments::of_rows(comm.rank(), parts, names, queue)
+    };
     agree(comm, local)?.combine(comm, center)
 }
