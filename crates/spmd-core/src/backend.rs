@@ -380,18 +380,6 @@ impl<'a> Backend<'a> {
             }
         }
     }
-
-    /// The rows uploaded to the GPU to stay there for an iterative fit (`None` on the CPU).
-    pub fn upload<F: Float>(
-        &self,
-        x: ArrayView2<'_, F>,
-        shift: Option<&[f64]>,
-    ) -> Result<Option<DeviceRows>> {
-        match self.gpu {
-            None => Ok(None),
-            Some(g) => Ok(Some(DeviceRows::upload_shifted(g.queue, x, shift)?)),
-        }
-    }
 }
 
 /// `(x - mean) w` in f64 for one block of rows (converted once, in cache).
