@@ -3,7 +3,7 @@
 use ndarray::{ArrayView1, ArrayView2};
 
 use super::{check_shapes, input_buffer, settle, Grouping, Recorder};
-use crate::pack::pack_rows;
+use crate::pack::pack_rows_parallel;
 use crate::result_buffer::ResultBuffer;
 pub use spmd_partials::ColumnMoments;
 
@@ -65,9 +65,8 @@ fn run<F: HostFloat, R: KernelFloat>(
     precision: Precision,
 ) -> Result<ColumnMoments> {
     let (rows, width) = (x.nrows(), x.ncols());
-    let mut total = ColumnMoments::empty(width);
     if rows == 0 || width == 0 {
-        return Ok(total);
+        return Ok(ColumnMoments::empty(width));
     }
     let w4 = width.div_ceil(4);
     let elem = std::mem::size_of::<R>();
@@ -95,7 +94,7 @@ fn run<F: HostFloat, R: KernelFloat>(
 
     for start in (0..rows).step_by(block_rows) {
         let n = block_rows.min(rows - start);
-        pack_rows(&[x], Some(shift), start, n, w4 * 4, &mut host_rows, None);
+        pack_rows_parallel(&[x], Some(shift), start, n, w4 * 4, &mut host_rows, None);
         let block = bytemuck::cast_slice(&host_rows[..n * w4 * 4]);
         queue.write(&z_buffer, 0, block);
         if let Some(w) = weights {
@@ -122,8 +121,7 @@ fn run<F: HostFloat, R: KernelFloat>(
     }
     settle(queue, &totals, total_elems * 2 * elem)?;
     let count = weights.map_or(rows as f64, |w| w.sum());
-    total = read_totals::<R>(queue, &totals, count, shift, width)?;
-    Ok(total)
+    read_totals::<R>(queue, &totals, count, shift, width)
 }
 
 /// [`ColumnMoments`] of rows already on the device (their upload's shift is added back): no
