@@ -18,8 +18,14 @@ fn npy(path: &Path) -> ArrayD<f64> {
 }
 
 fn spmd_learn(args: &[&str]) -> std::process::Output {
+    spmd_learn_with(args, &[])
+}
+
+/// [`spmd_learn`] with environment variables set.
+fn spmd_learn_with(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_spmd-learn"))
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .expect("binary runs")
 }
@@ -952,19 +958,19 @@ fn gpu_stats_print_one_line_per_rank_with_the_traffic_and_kernel_time() {
     }
     let dir = scratch("gpu-stats");
     let model = dir.join("model.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_spmd-learn"))
-        .args([
-            "fit",
-            "linear-regression",
-            "--gpu",
-            "--out",
-            model.to_str().unwrap(),
-        ])
-        .args(["--x", fixture("ols_basic_x.npy").to_str().unwrap()])
-        .args(["--y", fixture("ols_basic_y.npy").to_str().unwrap()])
-        .env("SPMD_GPU_STATS", "1")
-        .output()
-        .expect("binary runs");
+    let (x, y) = (fixture("ols_basic_x.npy"), fixture("ols_basic_y.npy"));
+    let args = [
+        "fit",
+        "linear-regression",
+        "--gpu",
+        "--out",
+        model.to_str().unwrap(),
+        "--x",
+        x.to_str().unwrap(),
+        "--y",
+        y.to_str().unwrap(),
+    ];
+    let out = spmd_learn_with(&args, &[("SPMD_GPU_STATS", "1")]);
     assert!(
         out.status.success(),
         "{}",
