@@ -65,8 +65,15 @@ fn agreed<T>(comm: &Comm, step: impl FnOnce() -> Result<T, CliError>) -> Result<
 /// the estimator's first collective.
 fn fit(comm: &Comm, a: &args::FitArgs) -> Result<(), CliError> {
     let queue = open_queue(comm, a.gpu)?;
-    // Before any work: a model that could not be written would waste the fit.
-    agreed(comm, || data::check_output_dir(&a.out))?;
+    // Before any work: a model that could not be written would waste the fit. Rank 0 alone
+    // writes it, so its directory need exist there only (ranks may not share a filesystem).
+    agreed(comm, || {
+        if comm.is_root() {
+            data::check_output_dir(&a.out)
+        } else {
+            Ok(())
+        }
+    })?;
     let estimator = agreed(comm, || estimators::find(&a.estimator))?;
     let params = agreed(comm, || {
         estimator.params(estimators::params_from_pairs(&a.param)?)
@@ -125,9 +132,7 @@ fn apply(comm: &Comm, a: &args::ApplyArgs, operation: Operation) -> Result<(), C
     let model = agreed(comm, || ModelFile::read(&a.model))?;
     let estimator = agreed(comm, || estimators::find(&model.estimator))?;
     let x = agreed(comm, || data::read_features(&a.x, comm))?;
-    agreed(comm, || {
-        data::check_output_dir(data::resolve(&a.out, comm.rank()).0)
-    })?;
+    agreed(comm, || data::check_rows_output(&a.out, comm))?;
     let ctx = Context::new(comm, queue.as_ref());
     let out = agreed(comm, || estimator.apply(operation, ctx, &model, x.rows()?))?;
     let written = data::write_rows(&a.out, comm, &out);

@@ -221,6 +221,17 @@ pub fn check_output_dir(path: impl AsRef<Path>) -> Result<(), CliError> {
     }
 }
 
+/// [`check_output_dir`] where [`write_rows`] will write `pattern`: on every rank with `{rank}`,
+/// on rank 0 alone without it.
+pub fn check_rows_output(pattern: &str, comm: &Comm) -> Result<(), CliError> {
+    let (path, sharded) = resolve(pattern, comm.rank());
+    if sharded || comm.is_root() {
+        check_output_dir(path)
+    } else {
+        Ok(())
+    }
+}
+
 /// Writes this rank's result rows: with `{rank}` in `pattern` each rank writes its own .npy;
 /// without it the rows are gathered to rank 0 alone, which writes one file. One column is
 /// written 1-D.
