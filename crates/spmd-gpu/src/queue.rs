@@ -187,9 +187,8 @@ impl Queue {
 
     /// Rows per streamed block for rows of `row_bytes` bytes.
     pub(crate) fn block_rows(&self, row_bytes: usize, default_rows: usize) -> usize {
-        let binding = self.limits.max_storage_buffer_binding_size as usize;
-        let by_limit = (binding / row_bytes.max(1)).max(1);
-        by_limit
+        self.binding_rows(row_bytes)
+            .max(1)
             .min(default_rows)
             .min(self.max_block_rows.unwrap_or(usize::MAX))
             .max(1)
