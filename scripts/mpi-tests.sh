@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the multi-rank test programs (tests/mpi/*.rs) and the flagship example under mpirun with
-# 2 and 4 ranks. Expects `cargo test --workspace --features mpi` to have built them.
+# 2 and 4 ranks. Expects `cargo test --workspace --features mpi` (or the MPICH script) to have
+# built them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -9,7 +10,7 @@ mpirun_cmd=(mpirun)
 [ -n "${SPMD_MPIRUN:-}" ] && read -r -a mpirun_cmd <<<"$SPMD_MPIRUN"
 
 # The executables cargo built for the mpi_* test targets and the example.
-listing=$(cargo test --workspace --features mpi --no-run --message-format=json 2>/dev/null)
+listing=$(cargo test --features mpi --test 'mpi_*' --no-run --message-format=json 2>/dev/null)
 programs=$(grep -o '"executable":"[^"]*/mpi_[a-z_]*-[0-9a-f]*"' <<<"$listing" | cut -d'"' -f4 | sort -u)
 examples="${CARGO_TARGET_DIR:-target}/debug/examples"
 example="$examples/linreg_spmd"

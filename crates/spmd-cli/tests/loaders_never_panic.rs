@@ -2,7 +2,7 @@
 //! the model-file reader (with the model then used) give a result or an error, never a panic.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
 use ndarray_npy::WriteNpyExt;
@@ -11,7 +11,7 @@ use spmd_cli::data::read_features;
 use spmd_core::Comm;
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("spmd-learn-props-{}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("spmd-learn-props");
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
 }

@@ -57,7 +57,8 @@ impl Launcher {
     }
 }
 
-/// A directory of test data, made afresh.
+/// A directory of test data, made afresh under Cargo's per-target scratch directory and removed
+/// when dropped.
 pub struct Scratch {
     root: PathBuf,
 }
@@ -75,9 +76,15 @@ pub enum Shard {
     Half,
 }
 
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
 impl Scratch {
     pub fn new(name: &str) -> Self {
-        let root = std::env::temp_dir().join(format!("spmd-learn-{name}-{}", std::process::id()));
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("spmd-learn-{name}"));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(&root).unwrap();
         Self { root }
