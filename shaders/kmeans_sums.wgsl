@@ -3,6 +3,10 @@
 // columns and keeps a vec4 accumulator per cluster (at most 32 clusters) in private memory; it
 // writes sums[(chunk * width4 + column) * clusters + c]. The invocations of column 0 also write
 // counts[chunk * (clusters + 1) + c] and, last, the rows whose label differs from `previous`.
+//
+// The first step (`fresh`) sums every row. Later steps sum only the change: a row that moved
+// from cluster a to b is added to b and subtracted from a (its count likewise), and the host
+// adds these changes to the totals it keeps. Once few rows move, a step reads few rows.
 
 const MAX_CLUSTERS: u32 = 32u;
 
@@ -13,7 +17,7 @@ struct Params {
     first: u32,       // where this block's rows start in `labels` and `previous`
     chunk_rows: u32,  // rows one invocation sums
     chunks: u32,      // chunks in this block
-    fresh: u32,       // 1: the first step, where every row counts as changed
+    fresh: u32,       // 1: the first step: every row is summed and counts as changed
     pad1: u32,
 }
 
@@ -43,10 +47,20 @@ fn main(id: Invocation) {
     let end = min(start + params.chunk_rows, params.rows);
     for (var r = start; r < end; r = r + 1u) {
         let label = min(labels[params.first + r], params.clusters - 1u);
-        acc[label] = acc[label] + x[r * params.width4 + column];
-        count[label] = count[label] + Real(1.0);
-        if (params.fresh == 1u || label != previous[params.first + r]) {
+        if (params.fresh == 1u) {
+            acc[label] = acc[label] + x[r * params.width4 + column];
+            count[label] = count[label] + Real(1.0);
             moved = moved + Real(1.0);
+        } else {
+            let before = min(previous[params.first + r], params.clusters - 1u);
+            if (label != before) {
+                let row = x[r * params.width4 + column];
+                acc[label] = acc[label] + row;
+                acc[before] = acc[before] - row;
+                count[label] = count[label] + Real(1.0);
+                count[before] = count[before] - Real(1.0);
+                moved = moved + Real(1.0);
+            }
         }
     }
     let out = (chunk * params.width4 + column) * params.clusters;

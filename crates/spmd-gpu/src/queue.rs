@@ -9,7 +9,8 @@ pub use crate::queue_info::{GpuPrecision, GpuStats, QueueInfo, QueueOptions};
 use crate::selection::{name_filter, pick_index, preference};
 use crate::{Error, HostFloat, Precision, Result};
 
-type PipelineKey = (&'static str, Precision);
+/// A kernel, its precision and the values of its pipeline-overridable constants.
+type PipelineKey = (&'static str, Precision, Vec<(&'static str, u32)>);
 
 /// One rank's GPU: adapter, device, queue and the compute pipelines built on it.
 ///
@@ -201,11 +202,25 @@ impl Queue {
         precision: Precision,
         source: &str,
     ) -> Result<Arc<wgpu::ComputePipeline>> {
+        self.specialised_pipeline(kernel, precision, source, &[])
+    }
+
+    /// [`Self::pipeline`] with its `override` constants set to `constants`: each distinct set of
+    /// values is its own pipeline, built once, which lets the shader compiler unroll loops whose
+    /// bounds are among them.
+    pub(crate) fn specialised_pipeline(
+        &self,
+        kernel: &'static str,
+        precision: Precision,
+        source: &str,
+        constants: &[(&'static str, u32)],
+    ) -> Result<Arc<wgpu::ComputePipeline>> {
         let mut cache = self
             .pipelines
             .lock()
             .map_err(|_| Error::Device("pipeline cache lock poisoned".into()))?;
-        if let Some(p) = cache.get(&(kernel, precision)) {
+        let key = (kernel, precision, constants.to_vec());
+        if let Some(p) = cache.get(&key) {
             return Ok(p.clone());
         }
         let module = self
@@ -214,17 +229,24 @@ impl Queue {
                 label: Some(kernel),
                 source: wgpu::ShaderSource::Wgsl(precision.specialise(source).into()),
             });
+        let values: Vec<(&str, f64)> = constants
+            .iter()
+            .map(|&(name, value)| (name, f64::from(value)))
+            .collect();
         let pipeline = Arc::new(self.device.create_compute_pipeline(
             &wgpu::ComputePipelineDescriptor {
                 label: Some(kernel),
                 layout: None,
                 module: &module,
                 entry_point: Some("main"),
-                compilation_options: Default::default(),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    constants: &values,
+                    ..Default::default()
+                },
                 cache: None,
             },
         ));
-        cache.insert((kernel, precision), pipeline.clone());
+        cache.insert(key, pipeline.clone());
         Ok(pipeline)
     }
 

@@ -537,28 +537,63 @@ fn a_lloyd_step_on_the_device_reads_back_under_4_kib_and_matches_the_host() {
         let after = queue.stats();
         assert!(after.readback_bytes - before.readback_bytes <= 4096);
         assert_eq!(totals.changed, 5000, "every row is new in the first step");
-        // The host's sums of the shifted rows by nearest centre.
         let labels = step.labels(&queue, &rows).unwrap();
-        let mut sums = Array2::<f64>::zeros((10, 32));
-        let mut counts = vec![0.0; 10];
-        for (row, &label) in x.rows().into_iter().zip(&labels) {
-            let c = label as usize;
-            counts[c] += 1.0;
-            for (s, v) in sums.row_mut(c).iter_mut().zip(row) {
-                *s += f64::from(*v) - 10.0;
-            }
-            let distance = |c: usize| {
-                row.iter()
-                    .zip(centres.row(c))
-                    .map(|(v, w)| (f64::from(*v) - w).powi(2))
-                    .sum::<f64>()
-            };
-            let best = (0..10).map(distance).fold(f64::INFINITY, f64::min);
-            assert!(distance(c) <= best * (1.0 + 1e-5));
-        }
+        let (sums, counts) = host_cluster_sums(&x, &labels, &centres, 10.0);
         assert_eq!(totals.counts, counts);
         assert!(max_rel_err(totals.sums.as_slice().unwrap(), sums.as_slice().unwrap()) < 1e-5);
         // Same centres again: nothing moves.
         assert_eq!(step.step(&queue, &rows, centres.view()).unwrap().changed, 0);
+        // Lloyd's update: rows move, and the totals the step keeps from the changes alone still
+        // equal the host's sums over every row.
+        let mut centres = centres;
+        let mut totals = totals;
+        let mut moved = 0;
+        for _ in 0..4 {
+            for (c, mut centre) in centres.rows_mut().into_iter().enumerate() {
+                let n = totals.counts[c].max(1.0);
+                let mean = totals.sums.row(c).mapv(|s| s / n + 10.0);
+                centre.assign(&mean);
+            }
+            let last = step.labels(&queue, &rows).unwrap();
+            totals = step.step(&queue, &rows, centres.view()).unwrap();
+            let labels = step.labels(&queue, &rows).unwrap();
+            let changed = labels.iter().zip(&last).filter(|(a, b)| a != b).count();
+            assert_eq!(totals.changed as usize, changed);
+            moved += changed;
+            let (sums, counts) = host_cluster_sums(&x, &labels, &centres, 10.0);
+            assert_eq!(totals.counts, counts);
+            let err = max_rel_err(totals.sums.as_slice().unwrap(), sums.as_slice().unwrap());
+            assert!(err < 1e-5, "{err}");
+        }
+        assert!(moved > 0, "the updates moved rows");
     }
+}
+
+/// The f64 sums of the rows less `shift` and the row counts of each label, after checking that
+/// every row's label is its nearest centre (to f32 rounding).
+fn host_cluster_sums(
+    x: &Array2<f32>,
+    labels: &[u32],
+    centres: &Array2<f64>,
+    shift: f64,
+) -> (Array2<f64>, Vec<f64>) {
+    let (k, d) = centres.dim();
+    let mut sums = Array2::<f64>::zeros((k, d));
+    let mut counts = vec![0.0; k];
+    for (row, &label) in x.rows().into_iter().zip(labels) {
+        let c = label as usize;
+        counts[c] += 1.0;
+        for (s, v) in sums.row_mut(c).iter_mut().zip(row) {
+            *s += f64::from(*v) - shift;
+        }
+        let distance = |c: usize| {
+            row.iter()
+                .zip(centres.row(c))
+                .map(|(v, w)| (f64::from(*v) - w).powi(2))
+                .sum::<f64>()
+        };
+        let best = (0..k).map(distance).fold(f64::INFINITY, f64::min);
+        assert!(distance(c) <= best * (1.0 + 1e-5));
+    }
+    (sums, counts)
 }

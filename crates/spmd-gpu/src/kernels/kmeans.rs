@@ -12,6 +12,9 @@ use crate::{HostFloat, KernelFloat, Precision, Queue, Readback, Result};
 const NAME: &str = "kmeans_assign";
 const DISTANCES: &str = "kmeans_distances";
 const DEFAULT_BLOCK_ROWS: usize = 1 << 16;
+/// The widest rows (in vec4s) the assignment kernel keeps in registers (`MAX_ROW_WIDTH4` in
+/// `kmeans_assign.wgsl`).
+const MAX_CACHED_WIDTH4: usize = 16;
 
 /// The nearest centre (row of `centres`, `k x d`) of each row of `x`, computed on the GPU.
 /// Ties go to the lowest label.
@@ -65,7 +68,7 @@ fn run<R: KernelFloat>(
         &mut packed_centres,
         None,
     );
-    let pipeline = queue.pipeline(NAME, x.precision(), crate::shaders::KMEANS_ASSIGN)?;
+    let pipeline = assign_pipeline(queue, x)?;
     let centre_buffer = input_buffer(queue, "kmeans centres", packed_centres.len() * elem)?;
     queue.write(&centre_buffer, 0, bytemuck::cast_slice(&packed_centres));
     // Blocks in groups whose labels fit one buffer binding (all of them, but on huge inputs).
@@ -180,6 +183,18 @@ fn run_distances<F: HostFloat, R: KernelFloat>(
     Ok(out)
 }
 
+/// The assignment pipeline for `x`'s rows: specialised to their width where it is small
+/// enough for the kernel to keep a row in registers.
+fn assign_pipeline(queue: &Queue, x: &DeviceRows) -> Result<std::sync::Arc<wgpu::ComputePipeline>> {
+    let source = crate::shaders::KMEANS_ASSIGN;
+    if x.k4 <= MAX_CACHED_WIDTH4 {
+        let width = ("ROW_WIDTH4", x.k4 as u32);
+        queue.specialised_pipeline(NAME, x.precision(), source, &[width])
+    } else {
+        queue.pipeline(NAME, x.precision(), source)
+    }
+}
+
 /// Errors unless there are centres, of the rows' width `cols` (and so is `shift`, if given).
 fn check_centres(
     kernel: &'static str,
@@ -210,6 +225,9 @@ const SUMS_CHUNK_ROWS: usize = 256;
 /// Lloyd steps on resident rows with the labels kept on the device: each step is one
 /// submission that assigns every row, adds the rows of each cluster (compensated, on the
 /// device) and reads back only the `k x d` sums, the counts and the changed count.
+///
+/// The first step sums every row; later ones sum only the rows whose label changed (added to
+/// their new cluster, taken from their old one), and the totals are kept here in f64.
 pub struct LloydStep {
     k: usize,
     labels: wgpu::Buffer,
@@ -218,6 +236,8 @@ pub struct LloydStep {
     partial_counts: wgpu::Buffer,
     /// Steps taken (the first counts every row as changed).
     steps: u64,
+    /// The sums and counts of the last step's clusters (shifted rows), in f64.
+    running: Option<LloydTotals>,
     /// The step's totals: the sums' (sum, compensation) pairs, then the counts' and the
     /// changed count's.
     totals: ResultBuffer,
@@ -260,6 +280,7 @@ impl LloydStep {
             partial_counts,
             totals,
             steps: 0,
+            running: None,
         }))
     }
 
@@ -291,7 +312,7 @@ impl LloydStep {
         pack_rows(&[centres], Some(x.shift()), 0, k, w4 * 4, &mut packed, None);
         let centre_buffer = input_buffer(queue, "kmeans centres", packed.len() * elem)?;
         queue.write(&centre_buffer, 0, bytemuck::cast_slice(&packed));
-        let assign = queue.pipeline(NAME, x.precision(), crate::shaders::KMEANS_ASSIGN)?;
+        let assign = assign_pipeline(queue, x)?;
         let sums = queue.pipeline("kmeans_sums", x.precision(), crate::shaders::KMEANS_SUMS)?;
         let reduce = queue.pipeline("reduce", x.precision(), crate::shaders::REDUCE)?;
         let (sum_elems, count_elems) = (w4 * k * 4, k + 1);
@@ -342,7 +363,7 @@ impl LloydStep {
         recorder.submit_and_wait()?;
         self.steps += 1;
         let d = x.cols();
-        let mut totals = LloydTotals {
+        let mut change = LloydTotals {
             sums: Array2::zeros((k, d)),
             counts: vec![0.0; k],
             changed: 0,
@@ -351,14 +372,26 @@ impl LloydStep {
             let value = |e: usize| pairs[2 * e].to_f64() + pairs[2 * e + 1].to_f64();
             for c in 0..k {
                 for j in 0..d {
-                    totals.sums[[c, j]] = value(((j / 4) * k + c) * 4 + j % 4);
+                    change.sums[[c, j]] = value(((j / 4) * k + c) * 4 + j % 4);
                 }
             }
-            for (c, count) in totals.counts.iter_mut().enumerate() {
+            for (c, count) in change.counts.iter_mut().enumerate() {
                 *count = value(sum_elems + c).round();
             }
-            totals.changed = value(sum_elems + k).round() as u64;
+            change.changed = value(sum_elems + k).round() as u64;
         })?;
+        let totals = match self.running.take() {
+            None => change,
+            Some(mut running) => {
+                running.sums += &change.sums;
+                for (count, delta) in running.counts.iter_mut().zip(&change.counts) {
+                    *count += delta;
+                }
+                running.changed = change.changed;
+                running
+            }
+        };
+        self.running = Some(totals.clone());
         Ok(totals)
     }
 
