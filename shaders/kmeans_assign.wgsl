@@ -3,25 +3,38 @@
 // minimum in registers. Distances are sums of squared differences (no norm expansion), so f32
 // stays accurate far from the origin.
 //
+// With `record` set, a row whose nearest centre differs from the label it had sets its bit in
+// `moved` (bit g % 32 of word g / 32 for the row at g = first + row), so that the per-cluster
+// sums of a Lloyd step need read only the rows that moved.
+//
 // Pipelines built for one row width (ROW_WIDTH4 vec4s, at most MAX_ROW_WIDTH4) read the row into
-// registers once and compare it with every centre in loops the compiler unrolls; with
-// ROW_WIDTH4 = 0 the row is read from memory for each centre, at any width.
+// registers once and compare it with every centre in loops the compiler unrolls, reading the
+// centres (at most MAX_SMALL_CENTRES vec4s) from a uniform buffer, which every invocation reads
+// alike; with ROW_WIDTH4 = 0 the row and the centres are read from storage for each centre, at
+// any width and any number of centres. Each binds the other's centres to a placeholder.
 
 // Vec4s per row this pipeline is specialised for; 0: any width, taken from params.
 override ROW_WIDTH4: u32 = 0u;
 const MAX_ROW_WIDTH4: u32 = 16u;
+const MAX_SMALL_CENTRES: u32 = 512u;
 
 struct Params {
     rows: u32,      // rows in this block
     width4: u32,    // vec4s per row and per centre
     clusters: u32,  // number of centres
     first: u32,     // where this block's rows start in `labels`
+    record: u32,    // 1: mark the rows whose label changes in `moved`
+    pad0: u32,
+    pad1: u32,
+    pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4<Real>>;
 @group(0) @binding(2) var<storage, read> centres: array<vec4<Real>>;
 @group(0) @binding(3) var<storage, read_write> labels: array<u32>;
+@group(0) @binding(4) var<storage, read_write> moved: array<atomic<u32>>;
+@group(0) @binding(5) var<uniform> small_centres: array<vec4<Real>, MAX_SMALL_CENTRES>;
 
 @compute @workgroup_size(64)
 fn main(id: Invocation) {
@@ -41,7 +54,7 @@ fn main(id: Invocation) {
             var acc = vec4<Real>(0.0);
             let centre = c * ROW_WIDTH4;
             for (var j = 0u; j < ROW_WIDTH4; j = j + 1u) {
-                let diff = v[j] - centres[centre + j];
+                let diff = v[j] - small_centres[centre + j];
                 acc = acc + diff * diff;
             }
             let distance = acc.x + acc.y + acc.z + acc.w;
@@ -65,5 +78,9 @@ fn main(id: Invocation) {
             }
         }
     }
-    labels[params.first + row] = best;
+    let at = params.first + row;
+    if (params.record == 1u && labels[at] != best) {
+        atomicOr(&moved[at / 32u], 1u << (at % 32u));
+    }
+    labels[at] = best;
 }

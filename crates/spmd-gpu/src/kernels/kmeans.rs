@@ -15,6 +15,8 @@ const DEFAULT_BLOCK_ROWS: usize = 1 << 16;
 /// The widest rows (in vec4s) the assignment kernel keeps in registers (`MAX_ROW_WIDTH4` in
 /// `kmeans_assign.wgsl`).
 const MAX_CACHED_WIDTH4: usize = 16;
+/// The most centre vec4s its uniform buffer holds (`MAX_SMALL_CENTRES`).
+const MAX_SMALL_CENTRES: usize = 512;
 
 /// The nearest centre (row of `centres`, `k x d`) of each row of `x`, computed on the GPU.
 /// Ties go to the lowest label.
@@ -57,7 +59,6 @@ fn run<R: KernelFloat>(
 ) -> Result<Vec<u32>> {
     let (k, w4) = (centres.nrows(), x.k4);
     let mut labels = Vec::with_capacity(x.rows());
-    let elem = std::mem::size_of::<R>();
     let mut packed_centres = vec![R::default(); k * w4 * 4];
     pack_rows(
         &[centres],
@@ -68,24 +69,36 @@ fn run<R: KernelFloat>(
         &mut packed_centres,
         None,
     );
-    let pipeline = assign_pipeline(queue, x)?;
-    let centre_buffer = input_buffer(queue, "kmeans centres", packed_centres.len() * elem)?;
-    queue.write(&centre_buffer, 0, bytemuck::cast_slice(&packed_centres));
+    let assignment = Assignment::new(queue, x, k, &packed_centres)?;
     // Blocks in groups whose labels fit one buffer binding (all of them, but on huge inputs).
     let group_rows = queue.block_rows(4, usize::MAX).min(x.rows()).max(1);
     let result = ResultBuffer::new(queue, "kmeans labels", group_rows * 4, readback)?;
+    // The kernel's record of moved rows, unused here.
+    let no_moves = queue.storage_buffer("kmeans moved rows", 16, wgpu::BufferUsages::STORAGE)?;
     let mut blocks = x.blocks.iter().peekable();
     while blocks.peek().is_some() {
         let mut recorder = Recorder::new(queue);
         let mut filled = 0;
         while let Some(block) = blocks.next_if(|b| filled + b.rows <= group_rows || filled == 0) {
-            let params = [block.rows as u32, w4 as u32, k as u32, filled as u32];
-            recorder.dispatch(
-                &pipeline,
-                &params,
-                &[&block.buffer, &centre_buffer, result.binding()],
-                block.rows,
-            )?;
+            let params = [
+                block.rows as u32,
+                w4 as u32,
+                k as u32,
+                filled as u32,
+                0,
+                0,
+                0,
+                0,
+            ];
+            let (centres, small_centres) = (&assignment.centres, &assignment.small_centres);
+            let bindings = [
+                &block.buffer,
+                centres,
+                result.binding(),
+                &no_moves,
+                small_centres,
+            ];
+            recorder.dispatch(&assignment.pipeline, &params, &bindings, block.rows)?;
             filled += block.rows;
         }
         recorder.copy(&result, filled * 4);
@@ -183,15 +196,45 @@ fn run_distances<F: HostFloat, R: KernelFloat>(
     Ok(out)
 }
 
-/// The assignment pipeline for `x`'s rows: specialised to their width where it is small
-/// enough for the kernel to keep a row in registers.
-fn assign_pipeline(queue: &Queue, x: &DeviceRows) -> Result<std::sync::Arc<wgpu::ComputePipeline>> {
-    let source = crate::shaders::KMEANS_ASSIGN;
-    if x.k4 <= MAX_CACHED_WIDTH4 {
-        let width = ("ROW_WIDTH4", x.k4 as u32);
-        queue.specialised_pipeline(NAME, x.precision(), source, &[width])
-    } else {
-        queue.pipeline(NAME, x.precision(), source)
+/// The assignment kernel for `x`'s rows and `k` centres, and its centres.
+struct Assignment {
+    pipeline: std::sync::Arc<wgpu::ComputePipeline>,
+    /// The centres in storage (the general kernel), or a placeholder.
+    centres: wgpu::Buffer,
+    /// The centres in a uniform buffer (the kernel specialised to the row width), or a
+    /// placeholder.
+    small_centres: wgpu::Buffer,
+}
+
+impl Assignment {
+    /// Specialised to the row width where rows fit in registers and the centres (`packed`,
+    /// `k x` the rows' padded width) in the uniform buffer; the general kernel otherwise.
+    fn new<R: KernelFloat>(queue: &Queue, x: &DeviceRows, k: usize, packed: &[R]) -> Result<Self> {
+        use wgpu::BufferUsages as U;
+        let source = crate::shaders::KMEANS_ASSIGN;
+        let elem = std::mem::size_of::<R>();
+        let small_bytes = MAX_SMALL_CENTRES * 4 * elem;
+        let bytes = std::mem::size_of_val(packed);
+        let uniform =
+            |bytes| queue.storage_buffer("kmeans centres", bytes, U::UNIFORM | U::COPY_DST);
+        if x.k4 <= MAX_CACHED_WIDTH4 && k * x.k4 <= MAX_SMALL_CENTRES {
+            let width = ("ROW_WIDTH4", x.k4 as u32);
+            let small_centres = uniform(small_bytes)?;
+            queue.write(&small_centres, 0, bytemuck::cast_slice(packed));
+            Ok(Self {
+                pipeline: queue.specialised_pipeline(NAME, x.precision(), source, &[width])?,
+                centres: input_buffer(queue, "kmeans centres placeholder", 4 * elem)?,
+                small_centres,
+            })
+        } else {
+            let centres = input_buffer(queue, "kmeans centres", bytes)?;
+            queue.write(&centres, 0, bytemuck::cast_slice(packed));
+            Ok(Self {
+                pipeline: queue.pipeline(NAME, x.precision(), source)?,
+                centres,
+                small_centres: uniform(small_bytes)?,
+            })
+        }
     }
 }
 
@@ -232,6 +275,8 @@ pub struct LloydStep {
     k: usize,
     labels: wgpu::Buffer,
     previous: wgpu::Buffer,
+    /// One bit per row, set by the assignment where the row's label changed.
+    moved: wgpu::Buffer,
     partial_sums: wgpu::Buffer,
     partial_counts: wgpu::Buffer,
     /// Steps taken (the first counts every row as changed).
@@ -263,6 +308,9 @@ impl LloydStep {
         let labels = queue.storage_buffer("kmeans labels", n * 4, U::STORAGE | U::COPY_SRC)?;
         let previous =
             queue.storage_buffer("kmeans previous labels", n * 4, U::STORAGE | U::COPY_DST)?;
+        let moved_bytes = n.div_ceil(32) * 4;
+        let moved =
+            queue.storage_buffer("kmeans moved rows", moved_bytes, U::STORAGE | U::COPY_DST)?;
         let partial_sums = queue.storage_buffer(
             "kmeans partial sums",
             chunks * x.k4 * k * 4 * elem,
@@ -276,6 +324,7 @@ impl LloydStep {
             k,
             labels,
             previous,
+            moved,
             partial_sums,
             partial_counts,
             totals,
@@ -310,23 +359,29 @@ impl LloydStep {
         let (k, w4, elem) = (self.k, x.k4, std::mem::size_of::<R>());
         let mut packed = vec![R::default(); k * w4 * 4];
         pack_rows(&[centres], Some(x.shift()), 0, k, w4 * 4, &mut packed, None);
-        let centre_buffer = input_buffer(queue, "kmeans centres", packed.len() * elem)?;
-        queue.write(&centre_buffer, 0, bytemuck::cast_slice(&packed));
-        let assign = assign_pipeline(queue, x)?;
+        let assignment = Assignment::new(queue, x, k, &packed)?;
         let sums = queue.pipeline("kmeans_sums", x.precision(), crate::shaders::KMEANS_SUMS)?;
         let reduce = queue.pipeline("reduce", x.precision(), crate::shaders::REDUCE)?;
         let (sum_elems, count_elems) = (w4 * k * 4, k + 1);
         let mut recorder = Recorder::new(queue);
+        let first_step = usize::from(self.steps == 0);
+        recorder.clear(&self.moved);
         for (b, block) in x.blocks.iter().enumerate() {
             let (first, n) = (block.start as u32, block.rows);
+            let record = 1 - first_step as u32;
             recorder.dispatch(
-                &assign,
-                &[n as u32, w4 as u32, k as u32, first],
-                &[&block.buffer, &centre_buffer, &self.labels],
+                &assignment.pipeline,
+                &[n as u32, w4 as u32, k as u32, first, record, 0, 0, 0],
+                &[
+                    &block.buffer,
+                    &assignment.centres,
+                    &self.labels,
+                    &self.moved,
+                    &assignment.small_centres,
+                ],
                 n,
             )?;
             let chunks = n.div_ceil(SUMS_CHUNK_ROWS);
-            let first_step = usize::from(self.steps == 0);
             let params = [
                 n,
                 w4,
@@ -345,6 +400,7 @@ impl LloydStep {
                     &block.buffer,
                     &self.labels,
                     &self.previous,
+                    &self.moved,
                     &self.partial_sums,
                     &self.partial_counts,
                 ],

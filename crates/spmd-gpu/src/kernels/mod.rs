@@ -170,6 +170,11 @@ impl<'q> Recorder<'q> {
             .copy_buffer_to_buffer(from, 0, to, 0, bytes as u64);
     }
 
+    /// Records setting the whole of `buffer` to zeros.
+    pub(crate) fn clear(&mut self, buffer: &wgpu::Buffer) {
+        self.encoder.clear_buffer(buffer, 0, None);
+    }
+
     /// Records making the first `bytes` of `result` readable by the host.
     pub(crate) fn copy(&mut self, result: &crate::result_buffer::ResultBuffer, bytes: usize) {
         result.record_copy(&mut self.encoder, bytes);
