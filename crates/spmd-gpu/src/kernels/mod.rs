@@ -161,7 +161,9 @@ impl<'q> Recorder<'q> {
             0,
         ];
         let params = params.map(|v| v as u32);
-        self.dispatch(pipeline, &params, &[partials, total.binding()], width)
+        // One workgroup per element.
+        let invocations = width * WORKGROUP as usize;
+        self.dispatch(pipeline, &params, &[partials, total.binding()], invocations)
     }
 
     /// Records a copy of the first `bytes` of `from` into `to`.
