@@ -2,8 +2,7 @@
 
 use ndarray::ArrayView2;
 
-use crate::kernels::input_buffer;
-use crate::pack::pack_rows_parallel;
+use crate::kernels::{input_buffer, Recorder};
 use crate::{Error, HostFloat, KernelFloat, Precision, Queue, Result};
 
 /// Rows per resident block when the binding limit allows it.
@@ -93,7 +92,6 @@ impl DeviceRows {
         let block_rows = queue
             .block_rows(row_bytes, DEFAULT_BLOCK_ROWS)
             .min(rows.max(1));
-        let mut host = vec![R::default(); block_rows * k4 * 4];
         let mut blocks = Vec::new();
         // Running out of device memory is an error to return, not a panic of wgpu's default
         // handler.
@@ -102,9 +100,11 @@ impl DeviceRows {
             .push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         for start in (0..rows).step_by(block_rows) {
             let n = block_rows.min(rows - start);
-            pack_rows_parallel(&[x], shift, start, n, k4 * 4, &mut host, None);
             let buffer = input_buffer(queue, "resident rows", n * row_bytes)?;
-            queue.write(&buffer, 0, bytemuck::cast_slice(&host[..n * k4 * 4]));
+            let mut recorder = Recorder::new(queue);
+            let uploaded =
+                recorder.upload_rows::<F, R>(&buffer, &[x], shift, (start, n, k4 * 4), None)?;
+            recorder.submit(uploaded)?;
             blocks.push(RowBlock {
                 start,
                 rows: n,

@@ -74,7 +74,66 @@ pub(crate) fn pack_rows_parallel<F: HostFloat, R: KernelFloat>(
     }
 }
 
-/// Rows per task of [`pack_rows_parallel`].
+/// [`pack_rows_parallel`] straight into write-only staging memory (`out`, the bytes of
+/// `rows x stride` values of `R`): each task packs its [`PARALLEL_ROWS`] rows into a buffer of
+/// its own, small enough to stay in cache, and copies it into its part of `out`, so the rows
+/// cross main memory once on their way to the device.
+#[cfg(feature = "gpu")]
+pub(crate) fn pack_rows_to_staging<F: HostFloat, R: KernelFloat>(
+    parts: &[ArrayView2<'_, F>],
+    shift: Option<&[f64]>,
+    start: usize,
+    stride: usize,
+    out: wgpu::WriteOnly<'_, [u8]>,
+    sums: Option<&mut [f64]>,
+) {
+    use rayon::prelude::*;
+    let row_bytes = stride * std::mem::size_of::<R>();
+    if row_bytes == 0 {
+        return;
+    }
+    let mut pieces = Vec::new();
+    let mut rest = out;
+    while rest.len() > PARALLEL_ROWS * row_bytes {
+        let (piece, tail) = rest.split_at(PARALLEL_ROWS * row_bytes);
+        pieces.push(StagingPiece(piece));
+        rest = tail;
+    }
+    pieces.push(StagingPiece(rest));
+    let width: usize = parts.iter().map(|p| p.ncols()).sum();
+    let want_sums = sums.is_some();
+    let block_sums: Vec<Vec<f64>> = pieces
+        .into_par_iter()
+        .enumerate()
+        .map(|(b, StagingPiece(mut piece))| {
+            let rows = piece.len() / row_bytes;
+            let mut packed = vec![R::default(); rows * stride];
+            let mut local = vec![0.0; if want_sums { width } else { 0 }];
+            let local_sums = want_sums.then_some(local.as_mut_slice());
+            let first = start + b * PARALLEL_ROWS;
+            pack_serial(parts, shift, first, &mut packed, stride, local_sums);
+            piece.copy_from_slice(bytemuck::cast_slice(&packed));
+            local
+        })
+        .collect();
+    if let Some(sums) = sums {
+        for block in &block_sums {
+            sums.iter_mut().zip(block).for_each(|(s, b)| *s += b);
+        }
+    }
+}
+
+/// A part of a staging buffer that one task writes.
+#[cfg(feature = "gpu")]
+struct StagingPiece<'a>(wgpu::WriteOnly<'a, [u8]>);
+
+// SAFETY: a `WriteOnly<[u8]>` is an exclusive, write-only borrow of its bytes, like `&mut [u8]`,
+// which is `Send`; wgpu implements `Send` for `WriteOnly<T>` of sized `T` only. The pieces are
+// disjoint (made by `split_at`), so each task writes its own bytes.
+#[cfg(feature = "gpu")]
+unsafe impl Send for StagingPiece<'_> {}
+
+/// Rows per task of [`pack_rows_parallel`] and [`pack_rows_to_staging`].
 #[cfg(any(feature = "gpu", test))]
 const PARALLEL_ROWS: usize = 4096;
 

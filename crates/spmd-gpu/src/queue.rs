@@ -36,6 +36,9 @@ pub struct Queue {
     /// Kernel time from timestamp queries (with `SPMD_GPU_STATS=1`, where the device has them).
     pub(crate) timer: Option<crate::timer::KernelTimer>,
     /// Submissions not yet waited for, with the bytes each uploaded.
+    /// Staging memory for streamed rows: chunks the host packs into, reused once the device has
+    /// copied out of them.
+    pub(crate) staging: Mutex<wgpu::util::StagingBelt>,
     in_flight: Mutex<std::collections::VecDeque<(wgpu::SubmissionIndex, u64)>>,
     /// The first error wgpu reported outside a call that returns one (validation, out of
     /// memory); the next submission returns it instead of wgpu's default handler panicking.
@@ -137,6 +140,10 @@ impl Queue {
                 first.get_or_insert_with(|| e.to_string());
             }
         }));
+        let staging = Mutex::new(wgpu::util::StagingBelt::new(
+            device.clone(),
+            STAGING_CHUNK_BYTES,
+        ));
         Ok(Self {
             device,
             queue,
@@ -150,6 +157,7 @@ impl Queue {
             all_f64: options.precision == GpuPrecision::F64,
             timer,
             in_flight: Mutex::new(std::collections::VecDeque::new()),
+            staging,
             device_error,
         })
     }
@@ -284,10 +292,15 @@ impl Queue {
 
     /// Writes `data` into `buffer` at `offset` (counted as uploaded).
     pub(crate) fn write(&self, buffer: &wgpu::Buffer, offset: u64, data: &[u8]) {
+        self.count_upload(data.len());
+        self.queue.write_buffer(buffer, offset, data);
+    }
+
+    /// Counts `bytes` written to the device (for [`Self::stats`]).
+    pub(crate) fn count_upload(&self, bytes: usize) {
         self.stats
             .uploaded_bytes
-            .fetch_add(data.len() as u64, Ordering::Relaxed);
-        self.queue.write_buffer(buffer, offset, data);
+            .fetch_add(bytes as u64, Ordering::Relaxed);
     }
 
     /// Submits `encoder` and waits for the device to finish it; an error wgpu reported since
@@ -385,6 +398,10 @@ impl Queue {
 /// Bytes of uploads the submissions in flight may hold before [`Queue::submit_in_flight`]
 /// waits for the oldest.
 const MAX_BYTES_IN_FLIGHT: u64 = 256 << 20;
+
+/// Bytes of one staging chunk: a block of streamed rows fits one (larger blocks get a chunk of
+/// their own size), and chunks come back for reuse as the device finishes copying them.
+const STAGING_CHUNK_BYTES: u64 = 32 << 20;
 
 /// Counters of a queue's traffic, for [`Queue::stats`] and `SPMD_GPU_STATS`.
 #[derive(Debug, Default)]

@@ -3,7 +3,6 @@
 use ndarray::ArrayView2;
 
 use super::{check_shapes, input_buffer, settle, Grouping, Recorder};
-use crate::pack::pack_rows_parallel;
 use crate::result_buffer::ResultBuffer;
 use crate::KernelFloat;
 pub use spmd_partials::ShiftedGram;
@@ -101,23 +100,14 @@ fn run<F: HostFloat, R: KernelFloat>(
     // The running total stays on the device: (sum, compensation) per tile element.
     let total_elems = tiles.len() * 16;
     let total = ResultBuffer::new(queue, "gram total", total_elems * 2 * elem, readback)?;
-    let mut host_rows = vec![R::default(); block_rows * padded];
 
     for start in (0..rows).step_by(block_rows) {
         let n = block_rows.min(rows - start);
-        pack_rows_parallel(
-            parts,
-            Some(shift),
-            start,
-            n,
-            padded,
-            &mut host_rows,
-            Some(&mut sums),
-        );
-        let block = bytemuck::cast_slice(&host_rows[..n * padded]);
-        queue.write(&z_buffer, 0, block);
-        let chunks = n.div_ceil(chunk_rows);
         let mut recorder = Recorder::new(queue);
+        let rows = (start, n, padded);
+        let uploaded =
+            recorder.upload_rows::<F, R>(&z_buffer, parts, Some(shift), rows, Some(&mut sums))?;
+        let chunks = n.div_ceil(chunk_rows);
         let params = [n, w4, chunk_rows, tiles.len(), chunks, 0, 0, 0].map(|v| v as u32);
         recorder.dispatch(
             &pipeline,
@@ -127,7 +117,7 @@ fn run<F: HostFloat, R: KernelFloat>(
         )?;
         let (into, sizes) = ((&partials, &total), (total_elems, chunks, 0));
         recorder.reduce(&reduce, into, sizes, Grouping::Sums, start == 0)?;
-        recorder.submit(block.len())?;
+        recorder.submit(uploaded)?;
     }
     // One readback per fit, of O(d^2) bytes.
     settle(queue, &total, total_elems * 2 * elem)?;

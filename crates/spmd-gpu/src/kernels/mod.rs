@@ -115,6 +115,8 @@ pub(crate) enum Grouping {
 pub(crate) struct Recorder<'q> {
     queue: &'q crate::Queue,
     encoder: wgpu::CommandEncoder,
+    /// The queue's staging memory, held from the first upload until the submission.
+    staging: Option<std::sync::MutexGuard<'q, wgpu::util::StagingBelt>>,
 }
 
 impl<'q> Recorder<'q> {
@@ -122,7 +124,47 @@ impl<'q> Recorder<'q> {
         Self {
             queue,
             encoder: queue.device.create_command_encoder(&Default::default()),
+            staging: None,
         }
+    }
+
+    /// Records an upload of rows `start..start + rows` of `[parts[0] | ...] - shift`, packed
+    /// (one row every `stride` values of `R`) in parallel straight into the queue's staging
+    /// memory, into `buffer`; adds the packed values to `sums` as [`crate::pack::pack_rows`]
+    /// does. Returns the bytes uploaded.
+    pub(crate) fn upload_rows<F: crate::HostFloat, R: crate::KernelFloat>(
+        &mut self,
+        buffer: &wgpu::Buffer,
+        parts: &[ndarray::ArrayView2<'_, F>],
+        shift: Option<&[f64]>,
+        (start, rows, stride): (usize, usize, usize),
+        sums: Option<&mut [f64]>,
+    ) -> crate::Result<usize> {
+        let bytes = rows * stride * std::mem::size_of::<R>();
+        let Some(size) = wgpu::BufferSize::new(bytes as u64) else {
+            return Ok(0);
+        };
+        let belt = match &mut self.staging {
+            Some(belt) => belt,
+            None => self.staging.insert(
+                self.queue
+                    .staging
+                    .lock()
+                    .map_err(|_| crate::Error::Device("staging lock poisoned".into()))?,
+            ),
+        };
+        let mut view = belt.write_buffer(&mut self.encoder, buffer, 0, size);
+        crate::pack::pack_rows_to_staging::<F, R>(
+            parts,
+            shift,
+            start,
+            stride,
+            view.slice(..),
+            sums,
+        );
+        drop(view);
+        self.queue.count_upload(bytes);
+        Ok(bytes)
     }
 
     /// Records a dispatch of `pipeline`: a uniform of `params` at binding 0, then `buffers`.
@@ -185,12 +227,37 @@ impl<'q> Recorder<'q> {
     /// Submits without waiting (see [`crate::Queue::submit_in_flight`]); `uploaded` is the
     /// bytes written for this submission.
     pub(crate) fn submit(self, uploaded: usize) -> crate::Result<()> {
-        self.queue.submit_in_flight(self.encoder, uploaded as u64)
+        let queue = self.queue;
+        self.submit_with(|encoder| queue.submit_in_flight(encoder, uploaded as u64))
     }
 
     /// Submits and waits for the device to finish.
     pub(crate) fn submit_and_wait(self) -> crate::Result<()> {
-        self.queue.submit_and_wait(self.encoder)
+        let queue = self.queue;
+        self.submit_with(|encoder| queue.submit_and_wait(encoder))
+    }
+
+    /// Closes the staging chunks this submission copies from, submits with `submit`, and
+    /// hands the chunks back to be reused once the device is done with them.
+    fn submit_with(
+        self,
+        submit: impl FnOnce(wgpu::CommandEncoder) -> crate::Result<()>,
+    ) -> crate::Result<()> {
+        let Self {
+            queue,
+            encoder,
+            mut staging,
+        } = self;
+        if let Some(belt) = staging.as_mut() {
+            belt.finish();
+        }
+        let submitted = submit(encoder);
+        if let Some(mut belt) = staging {
+            belt.recall();
+            // Lets chunks the device has finished with come back before the next upload.
+            let _ = queue.device.poll(wgpu::PollType::Poll);
+        }
+        submitted
     }
 }
 

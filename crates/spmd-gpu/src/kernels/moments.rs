@@ -3,7 +3,6 @@
 use ndarray::{ArrayView1, ArrayView2};
 
 use super::{check_shapes, input_buffer, settle, Grouping, Recorder};
-use crate::pack::pack_rows_parallel;
 use crate::result_buffer::ResultBuffer;
 pub use spmd_partials::ColumnMoments;
 
@@ -86,7 +85,6 @@ fn run<F: HostFloat, R: KernelFloat>(
     // Totals on the device: (sum, compensation) pairs, or (min, -) and (max, -).
     let total_elems = w4 * 16;
     let totals = ResultBuffer::new(queue, "moments totals", total_elems * 2 * elem, readback)?;
-    let mut host_rows = vec![R::default(); block_rows * w4 * 4];
     let weighted = weights.is_some();
     let weight_rows = if weighted { block_rows } else { 4 };
     let weight_buffer = input_buffer(queue, "moments weights", weight_rows * elem)?;
@@ -94,9 +92,9 @@ fn run<F: HostFloat, R: KernelFloat>(
 
     for start in (0..rows).step_by(block_rows) {
         let n = block_rows.min(rows - start);
-        pack_rows_parallel(&[x], Some(shift), start, n, w4 * 4, &mut host_rows, None);
-        let block = bytemuck::cast_slice(&host_rows[..n * w4 * 4]);
-        queue.write(&z_buffer, 0, block);
+        let mut recorder = Recorder::new(queue);
+        let block = (start, n, w4 * 4);
+        let uploaded = recorder.upload_rows::<F, R>(&z_buffer, &[x], Some(shift), block, None)?;
         if let Some(w) = weights {
             for (h, v) in host_weights
                 .iter_mut()
@@ -107,7 +105,6 @@ fn run<F: HostFloat, R: KernelFloat>(
             queue.write(&weight_buffer, 0, bytemuck::cast_slice(&host_weights[..n]));
         }
         let chunks = n.div_ceil(CHUNK_ROWS);
-        let mut recorder = Recorder::new(queue);
         let params = [n, w4, CHUNK_ROWS, chunks, usize::from(weighted), 0, 0, 0].map(|v| v as u32);
         recorder.dispatch(
             &pipeline,
@@ -117,7 +114,7 @@ fn run<F: HostFloat, R: KernelFloat>(
         )?;
         let (into, sizes) = ((&partials, &totals), (total_elems, chunks, 0));
         recorder.reduce(&reduce, into, sizes, Grouping::Moments, start == 0)?;
-        recorder.submit(block.len())?;
+        recorder.submit(uploaded)?;
     }
     settle(queue, &totals, total_elems * 2 * elem)?;
     let count = weights.map_or(rows as f64, |w| w.sum());
