@@ -1,13 +1,16 @@
-// Adds `count` groups of `width` partials (partials[k * width + e]) into a running total per
-// element e that lives on the device across blocks: total[e] holds a (sum, compensation) pair
-// updated with Neumaier's compensated summation, so a total over millions of rows keeps the
-// accuracy of the kernel's precision instead of losing a digit per tenfold of rows. With the
-// moments layout (groups of 4 vec4s: sum, squares, minimum, maximum) the last two are reduced
-// by min and max instead.
+// Shared by `reduce_workgroup.wgsl` and `reduce_subgroup.wgsl`, which differ only in how a
+// workgroup's lanes are folded together.
+//
+// A reduction adds `count` groups of `width` partials (partials[k * width + e]) into a running
+// total per element e that lives on the device across blocks: total[e] holds a (sum,
+// compensation) pair updated with Neumaier's compensated summation, so a total over millions of
+// rows keeps the accuracy of the kernel's precision instead of losing a digit per tenfold of
+// rows. With the moments layout (groups of 4 vec4s: sum, squares, minimum, maximum) the last two
+// are reduced by min and max instead.
 //
 // One workgroup owns one element: each of its 64 invocations adds every 64th partial into its
-// own (sum, compensation) pair, and the pairs are merged in workgroup memory in six halving
-// steps, so a reduction of thousands of partials runs in parallel instead of in one loop.
+// own (sum, compensation) pair (`lane_share`), the pairs are folded into one, and lane 0 adds
+// that into the total (`finish`).
 
 struct Params {
     width: u32,     // elements of one group of partials
@@ -25,7 +28,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> total: array<vec2<Real>>;
 
 const LANES: u32 = 64u;
-var<workgroup> lane_sums: array<vec2<Real>, LANES>;
 
 // The (sum, compensation) pair of a + b, carrying the rounding error of the sum exactly.
 fn merge(a: vec2<Real>, b: vec2<Real>) -> vec2<Real> {
@@ -39,67 +41,49 @@ fn merge(a: vec2<Real>, b: vec2<Real>) -> vec2<Real> {
     return vec2<Real>(next, a.y + b.y + error);
 }
 
-// Minimum (part 2) or maximum (part 3) of the moments layout.
-fn extreme_of(part: u32, a: Real, b: Real) -> Real {
-    if (part == 2u) {
-        return min(a, b);
+// Where element e sits in the moments layout: 0 sums, 1 squares, 2 minima, 3 maxima.
+fn part_of(e: u32) -> u32 {
+    if (params.grouping == 1u) {
+        return (e / 4u) % 4u;
     }
-    return max(a, b);
+    return 0u;
 }
 
-@compute @workgroup_size(64)
-fn main(
-    @builtin(workgroup_id) group: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
-    @builtin(local_invocation_index) lane: u32,
-) {
-    let e = group.y * groups.x + group.x;
-    if (e >= params.width) {
-        return;
+// Two lanes' results for an element in `part`: merged sums, or the minimum or maximum.
+fn combine(part: u32, a: vec2<Real>, b: vec2<Real>) -> vec2<Real> {
+    if (part == 2u) {
+        return vec2<Real>(min(a.x, b.x), 0.0);
     }
-    let part = (e / 4u) % 4u;
-    let extreme = params.grouping == 1u && part >= 2u;
-    // Each lane's share; a lane with none repeats a partial where extremes are taken, which
-    // leaves them unchanged.
+    if (part == 3u) {
+        return vec2<Real>(max(a.x, b.x), 0.0);
+    }
+    return merge(a, b);
+}
+
+// This lane's share of element e: every 64th partial from the lane's own. A lane with none
+// repeats a partial where extremes are taken, which leaves them unchanged.
+fn lane_share(e: u32, lane: u32) -> vec2<Real> {
+    let part = part_of(e);
     var own = vec2<Real>(0.0);
-    if (extreme && params.count > 0u) {
+    if (part >= 2u && params.count > 0u) {
         own.x = partials[(lane % params.count) * params.width + e];
     }
     for (var k = lane; k < params.count; k = k + LANES) {
-        let value = partials[k * params.width + e];
-        if (extreme) {
-            own.x = extreme_of(part, own.x, value);
-        } else {
-            own = merge(own, vec2<Real>(value, 0.0));
-        }
+        own = combine(part, own, vec2<Real>(partials[k * params.width + e], 0.0));
     }
-    lane_sums[lane] = own;
-    workgroupBarrier();
-    for (var half = LANES / 2u; half > 0u; half = half / 2u) {
-        if (lane < half) {
-            let other = lane_sums[lane + half];
-            if (extreme) {
-                lane_sums[lane].x = extreme_of(part, lane_sums[lane].x, other.x);
-            } else {
-                lane_sums[lane] = merge(lane_sums[lane], other);
-            }
-        }
-        workgroupBarrier();
-    }
-    if (lane != 0u) {
-        return;
-    }
+    return own;
+}
+
+// Adds the workgroup's folded result into element e's total (or starts it, on a fresh block).
+fn finish(e: u32, folded: vec2<Real>) {
     let slot = params.offset + e;
-    var result = lane_sums[0];
+    let part = part_of(e);
+    var result = folded;
     if (params.fresh == 0u) {
-        if (extreme) {
-            if (params.count > 0u) {
-                result.x = extreme_of(part, total[slot].x, result.x);
-            } else {
-                result = total[slot];
-            }
+        if (part >= 2u && params.count == 0u) {
+            result = total[slot];
         } else {
-            result = merge(total[slot], result);
+            result = combine(part, total[slot], folded);
         }
     }
     total[slot] = result;

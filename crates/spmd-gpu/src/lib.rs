@@ -62,7 +62,7 @@ pub use precision::{KernelFloat, Precision};
 pub use queue::Queue;
 pub use queue_info::{GpuPrecision, GpuStats, QueueInfo, QueueOptions};
 pub use readback::Readback;
-pub use shaders::SHADERS;
+pub use shaders::{SHADERS, SHARED_PARTS};
 pub use spmd_partials::HostFloat;
 
 /// Result type of this crate.

@@ -93,6 +93,9 @@ impl Queue {
         let timeout = timeout_from_env()?;
         let adapter_info = adapter.get_info();
         let mut wanted = wgpu::Features::SHADER_F64 | wgpu::Features::MAPPABLE_PRIMARY_BUFFERS;
+        if !options.avoid_subgroups {
+            wanted |= wgpu::Features::SUBGROUP;
+        }
         if stats_requested() {
             // Kernel time for the stats line (timestamp queries cost a little per pass).
             wanted |= wgpu::Features::TIMESTAMP_QUERY;
@@ -128,6 +131,7 @@ impl Queue {
             device_type,
             supports_f64: f64_kernels,
             mappable_storage: features.contains(wgpu::Features::MAPPABLE_PRIMARY_BUFFERS),
+            subgroups: features.contains(wgpu::Features::SUBGROUP),
         };
         tracing::debug!(adapter = %info, "opened GPU queue");
         let timer = stats_requested()
@@ -211,6 +215,27 @@ impl Queue {
         source: &str,
     ) -> Result<Arc<wgpu::ComputePipeline>> {
         self.specialised_pipeline(kernel, precision, source, &[])
+    }
+
+    /// The reduction of partials into device totals (`shaders/reduce.wgsl`): its lanes folded
+    /// by subgroup shuffles where the adapter has subgroup operations, else in workgroup memory.
+    pub(crate) fn reduce_pipeline(
+        &self,
+        precision: Precision,
+    ) -> Result<Arc<wgpu::ComputePipeline>> {
+        if self.info.subgroups {
+            self.pipeline(
+                "reduce_subgroup",
+                precision,
+                crate::shaders::REDUCE_SUBGROUP,
+            )
+        } else {
+            self.pipeline(
+                "reduce_workgroup",
+                precision,
+                crate::shaders::REDUCE_WORKGROUP,
+            )
+        }
     }
 
     /// [`Self::pipeline`] with its `override` constants set to `constants`: each distinct set of

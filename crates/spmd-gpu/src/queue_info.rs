@@ -19,6 +19,9 @@ pub struct QueueOptions {
     pub max_block_rows: Option<usize>,
     /// The precision kernels compute in (`SPMD_GPU_PRECISION`).
     pub precision: GpuPrecision,
+    /// Keep to workgroup memory even where the adapter has subgroup operations
+    /// (`SPMD_GPU_SUBGROUPS=0`); both ways give the same results to rounding.
+    pub avoid_subgroups: bool,
 }
 
 /// The precision kernels compute in, chosen by `SPMD_GPU_PRECISION`.
@@ -86,13 +89,14 @@ impl GpuPrecision {
 impl QueueOptions {
     /// Options from the environment: `SPMD_DEVICE` (adapter index), the launcher's local rank
     /// (`OMPI_COMM_WORLD_LOCAL_RANK`, `MPI_LOCALRANKID`, `SLURM_LOCALID`, ...) and
-    /// `SPMD_GPU_BLOCK_ROWS` and `SPMD_GPU_PRECISION`.
+    /// `SPMD_GPU_BLOCK_ROWS`, `SPMD_GPU_PRECISION` and `SPMD_GPU_SUBGROUPS`.
     pub fn from_env() -> Result<Self> {
         Ok(Self {
             device_index: index_from_env("SPMD_DEVICE")?,
             local_rank: local_rank_from_env(),
             max_block_rows: index_from_env("SPMD_GPU_BLOCK_ROWS")?.filter(|&n| n > 0),
             precision: GpuPrecision::from_env()?,
+            avoid_subgroups: std::env::var("SPMD_GPU_SUBGROUPS").is_ok_and(|v| v.trim() == "0"),
         })
     }
 }
@@ -111,17 +115,21 @@ pub struct QueueInfo {
     pub supports_f64: bool,
     /// Whether storage buffers can be mapped by the host (GPU-aware offload).
     pub mappable_storage: bool,
+    /// Whether kernels use subgroup operations: the adapter has them and
+    /// `SPMD_GPU_SUBGROUPS=0` does not turn them off.
+    pub subgroups: bool,
 }
 
 impl fmt::Display for QueueInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} ({}, {}, f64 {})",
+            "{} ({}, {}, f64 {}, subgroups {})",
             self.name,
             self.backend,
             self.device_type,
-            if self.supports_f64 { "yes" } else { "no" }
+            if self.supports_f64 { "yes" } else { "no" },
+            if self.subgroups { "yes" } else { "no" }
         )
     }
 }

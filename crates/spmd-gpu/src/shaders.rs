@@ -1,12 +1,13 @@
 //! The WGSL sources. Each kernel's source is `shaders/common.wgsl` (the `Real` alias and the
 //! invocation numbering every kernel shares) followed by `shaders/<name>.wgsl`.
 
-/// `shaders/common.wgsl` then `shaders/<name>.wgsl`, as one `&'static str`.
+/// `shaders/common.wgsl` then `shaders/<name>.wgsl` (after the files it shares with another
+/// kernel, if any), as one `&'static str`.
 macro_rules! kernel_source {
-    ($name:literal) => {
+    ($($name:literal),+) => {
         concat!(
             include_str!("../../../shaders/common.wgsl"),
-            include_str!(concat!("../../../shaders/", $name, ".wgsl"))
+            $(include_str!(concat!("../../../shaders/", $name, ".wgsl"))),+
         )
     };
 }
@@ -25,8 +26,11 @@ pub const KMEANS_SUMS: &str = kernel_source!("kmeans_sums");
 pub const MATMUL: &str = kernel_source!("matmul");
 /// Column moments ([`crate::kernels::moments`]).
 pub const MOMENTS: &str = kernel_source!("moments");
-/// Compensated sums of partials into a device-resident total ([`crate::kernels::gram`]).
-pub const REDUCE: &str = kernel_source!("reduce");
+/// Compensated sums of partials into a device-resident total, the lanes folded in workgroup
+/// memory ([`crate::kernels::gram`] and the other streamed kernels).
+pub const REDUCE_WORKGROUP: &str = kernel_source!("reduce", "reduce_workgroup");
+/// The same with the lanes folded by subgroup shuffles, where the adapter has them.
+pub const REDUCE_SUBGROUP: &str = kernel_source!("reduce", "reduce_subgroup");
 /// $X^\top R$ ([`crate::kernels::xt_r`]).
 pub const XT_R: &str = kernel_source!("xt_r");
 
@@ -39,6 +43,10 @@ pub const SHADERS: &[(&str, &str)] = &[
     ("kmeans_sums", KMEANS_SUMS),
     ("matmul", MATMUL),
     ("moments", MOMENTS),
-    ("reduce", REDUCE),
+    ("reduce_subgroup", REDUCE_SUBGROUP),
+    ("reduce_workgroup", REDUCE_WORKGROUP),
     ("xt_r", XT_R),
 ];
+
+/// Files in `shaders/` that are parts of other kernels' sources, not kernels of their own.
+pub const SHARED_PARTS: &[&str] = &["common", "reduce"];

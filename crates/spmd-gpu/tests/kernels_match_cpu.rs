@@ -54,15 +54,47 @@ fn queue_with_blocks_of(rows: usize) -> Option<Queue> {
 }
 
 fn queues() -> Vec<Queue> {
-    // The default queue, and one with tiny blocks so every path streams.
+    // The default queue, one that folds reductions in workgroup memory even where the adapter
+    // has subgroups, and one with tiny blocks so every path streams.
     let Some(q) = Queue::for_tests() else {
         return vec![];
     };
+    let with = |options: QueueOptions| Queue::with_options(options).expect("adapter exists");
+    let env = || QueueOptions::from_env().expect("valid env");
+    vec![
+        q,
+        with(QueueOptions {
+            avoid_subgroups: true,
+            ..env()
+        }),
+        with(QueueOptions {
+            max_block_rows: Some(37),
+            ..env()
+        }),
+    ]
+}
+
+#[test]
+fn reductions_folded_by_subgroups_or_in_workgroup_memory_match_the_reference() {
+    let Some(default) = Queue::for_tests() else {
+        return;
+    };
     let options = QueueOptions {
-        max_block_rows: Some(37),
+        avoid_subgroups: true,
         ..QueueOptions::from_env().expect("valid env")
     };
-    vec![q, Queue::with_options(options).expect("adapter exists")]
+    let workgroup = Queue::with_options(options).expect("adapter exists");
+    assert!(!workgroup.info().subgroups);
+    // Many partials per element, in f32: the fold's compensation is what keeps 1e-6.
+    let x = data(300_000, 9, 71, 50.0).mapv(|v| v as f32);
+    let x64 = x.mapv(f64::from);
+    let shift = vec![50.0; 9];
+    let (_, want) = reference_gram(x64.view(), &shift);
+    for queue in [default, workgroup] {
+        let g = shifted_gram(&queue, &[x.view()], &shift, Readback::Staged).unwrap();
+        let err = max_rel_err(&g.gram, &want);
+        assert!(err < 1e-6, "{} {err}", queue.info());
+    }
 }
 
 #[test]

@@ -88,7 +88,7 @@ fn run<F: HostFloat, R: KernelFloat>(
     let out_elems = max_chunks * tiles.len() * 16;
 
     let pipeline = queue.pipeline(NAME, precision, crate::shaders::GRAM)?;
-    let reduce = queue.pipeline("reduce", precision, crate::shaders::REDUCE)?;
+    let reduce = queue.reduce_pipeline(precision)?;
     let z_buffer = input_buffer(queue, "gram rows", block_rows * padded * elem)?;
     let tile_buffer = input_buffer(queue, "gram tiles", tiles.len() * 8)?;
     queue.write(&tile_buffer, 0, bytemuck::cast_slice(&tiles));

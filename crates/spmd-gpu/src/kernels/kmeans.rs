@@ -361,7 +361,7 @@ impl LloydStep {
         pack_rows(&[centres], Some(x.shift()), 0, k, w4 * 4, &mut packed, None);
         let assignment = Assignment::new(queue, x, k, &packed)?;
         let sums = queue.pipeline("kmeans_sums", x.precision(), crate::shaders::KMEANS_SUMS)?;
-        let reduce = queue.pipeline("reduce", x.precision(), crate::shaders::REDUCE)?;
+        let reduce = queue.reduce_pipeline(x.precision())?;
         let (sum_elems, count_elems) = (w4 * k * 4, k + 1);
         let mut recorder = Recorder::new(queue);
         let first_step = usize::from(self.steps == 0);

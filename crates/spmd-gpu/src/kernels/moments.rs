@@ -75,7 +75,7 @@ fn run<F: HostFloat, R: KernelFloat>(
     let max_chunks = block_rows.div_ceil(CHUNK_ROWS);
 
     let pipeline = queue.pipeline(NAME, precision, crate::shaders::MOMENTS)?;
-    let reduce = queue.pipeline("reduce", precision, crate::shaders::REDUCE)?;
+    let reduce = queue.reduce_pipeline(precision)?;
     let z_buffer = input_buffer(queue, "moments rows", block_rows * w4 * 4 * elem)?;
     let partials = queue.storage_buffer(
         "moments partials",
@@ -136,7 +136,7 @@ pub fn column_moments_resident(
     let elem = precision.bytes();
     let largest = x.blocks.iter().map(|b| b.rows).max().unwrap_or(0);
     let pipeline = queue.pipeline(NAME, precision, crate::shaders::MOMENTS)?;
-    let reduce = queue.pipeline("reduce", precision, crate::shaders::REDUCE)?;
+    let reduce = queue.reduce_pipeline(precision)?;
     let partials = queue.storage_buffer(
         "moments partials",
         largest.div_ceil(CHUNK_ROWS) * w4 * 16 * elem,

@@ -44,7 +44,7 @@ fn run<R: KernelFloat>(
     }
     let elem = std::mem::size_of::<R>();
     let pipeline = queue.pipeline(NAME, x.precision(), crate::shaders::XT_R)?;
-    let reduce = queue.pipeline("reduce", x.precision(), crate::shaders::REDUCE)?;
+    let reduce = queue.reduce_pipeline(x.precision())?;
     let r_buffer = input_buffer(queue, "xt_r r", largest * t * elem)?;
     let partial_elems = k4 * t * 4;
     let partials = queue.storage_buffer(
