@@ -225,3 +225,47 @@ fn a_model_predicts_and_transforms_on_the_gpu_as_on_the_cpu() {
         assert!(err < tol, "estimator {i}: GPU differs from CPU by {err:e}");
     }
 }
+
+#[test]
+fn kmeans_fits_share_one_upload_of_rows_kept_on_the_device() {
+    let Some(queue) = spmd_learn::Queue::for_tests() else {
+        return;
+    };
+    let (x, _) = common::synthetic(5000, 6, 7, 3);
+    let mean: Vec<f64> = x.mean_axis(ndarray::Axis(0)).unwrap().to_vec();
+    let rows = spmd_learn::gpu::DeviceRows::upload_shifted(&queue, x.view(), Some(&mean)).unwrap();
+    let one_upload = queue.stats().uploaded_bytes;
+    let comm = Comm::single();
+    let ctx = Context::new(&comm, Some(&queue));
+    let before = queue.stats().uploaded_bytes;
+    let mut shared = Vec::new();
+    for k in [2, 3, 5] {
+        let kmeans = KMeans::from_params(
+            serde_json::from_value(json!({"n_clusters": k, "random_state": 0})).unwrap(),
+        );
+        let data = Dataset::new(x.view()).resident(&rows);
+        shared.push((kmeans.clone(), Estimator::fit(&kmeans, ctx, &data).unwrap()));
+    }
+    // Three fits, and not a quarter of another copy of the rows: centres and parameters.
+    let uploaded = queue.stats().uploaded_bytes - before;
+    assert!(
+        uploaded < one_upload / 4,
+        "{uploaded} bytes uploaded, the rows {one_upload}"
+    );
+    // The same models as fits that upload their own rows.
+    for (kmeans, fitted) in &shared {
+        let own = Estimator::fit(kmeans, ctx, &Dataset::new(x.view())).unwrap();
+        let err = common::rel_err(
+            fitted.cluster_centers().iter(),
+            own.cluster_centers().iter(),
+        );
+        assert!(err < 1e-6, "{err:e}");
+        assert_eq!(fitted.labels(), own.labels());
+    }
+    // Rows of another shape are an error that names them.
+    let other =
+        spmd_learn::gpu::DeviceRows::upload(&queue, x.slice(ndarray::s![..10, ..])).unwrap();
+    let data = Dataset::new(x.view()).resident(&other);
+    let err = Estimator::fit(&KMeans::new(2), ctx, &data).unwrap_err();
+    assert!(err.to_string().contains("resident on the device"), "{err}");
+}

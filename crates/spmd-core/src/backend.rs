@@ -131,6 +131,22 @@ impl<'a> Backend<'a> {
         Ok((self.finite_moments(x, moments)?, Some(rows)))
     }
 
+    /// The moments of `x` from its copy already on the device (`rows`), which must hold the
+    /// rows of `x`; on the CPU, from `x`.
+    pub fn resident_moments<F: Float>(
+        &self,
+        x: ArrayView2<'_, F>,
+        rows: &DeviceRows,
+    ) -> Result<ColumnMoments> {
+        let Some(g) = self.gpu.filter(|_| x.nrows() > 0) else {
+            return self.column_moments(x);
+        };
+        check_resident(x, rows)?;
+        let moments =
+            spmd_gpu::kernels::moments::column_moments_resident(g.queue, rows, g.readback)?;
+        self.finite_moments(x, moments)
+    }
+
     /// [`column_moments`](Self::column_moments) with row `i` weighing `weights[i]` (finite, not
     /// negative: the caller checks): weighted count, mean and centred squares; min and max over
     /// every row.
@@ -412,4 +428,16 @@ fn nearest_row<F: Float>(x: ArrayView1<'_, F>, centres: ArrayView2<'_, f64>) -> 
         }
     }
     best
+}
+
+/// An error unless `rows` (a device copy given by the caller) has the shape of `x`.
+pub(crate) fn check_resident<F>(x: ArrayView2<'_, F>, rows: &DeviceRows) -> Result<()> {
+    if (rows.rows(), rows.cols()) == x.dim() {
+        return Ok(());
+    }
+    Err(Error::Shape {
+        what: "the rows resident on the device".into(),
+        expected: format!("{} x {}, the shape of X", x.nrows(), x.ncols()),
+        found: format!("{} x {}", rows.rows(), rows.cols()),
+    })
 }

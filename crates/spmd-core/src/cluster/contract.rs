@@ -13,7 +13,10 @@ params_checked_by!(KMeansParams);
 estimator!(
     KMeans, KMeansParams => FittedKMeans, supervised: false,
     from: KMeans::with_params,
-    fit: |this, ctx, data| this.clone().comm(ctx.comm.clone()).fit(&data.x(), ctx.queue),
+    fit: |this, ctx, data| {
+        let this = this.clone().comm(ctx.comm.clone());
+        this.fit_with(data.x(), ctx.queue, data.resident_rows())
+    },
 );
 
 impl Fitted for FittedKMeans {

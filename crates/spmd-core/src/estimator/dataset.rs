@@ -1,5 +1,7 @@
 use ndarray::{ArrayView1, ArrayView2};
 
+use spmd_gpu::DeviceRows;
+
 use crate::linear::Targets;
 use crate::{Error, Result};
 
@@ -13,6 +15,7 @@ pub struct Dataset<'a, F> {
     y: Option<ArrayView2<'a, F>>,
     y_is_1d: bool,
     sample_weight: Option<ArrayView1<'a, F>>,
+    resident: Option<&'a DeviceRows>,
 }
 
 impl<'a, F> Dataset<'a, F> {
@@ -23,6 +26,7 @@ impl<'a, F> Dataset<'a, F> {
             y: None,
             y_is_1d: false,
             sample_weight: None,
+            resident: None,
         }
     }
 
@@ -53,6 +57,40 @@ impl<'a, F> Dataset<'a, F> {
             Some(w) => self.sample_weight(w),
             None => self,
         }
+    }
+
+    /// With the features also on this rank's GPU, uploaded once by the caller
+    /// ([`DeviceRows::upload`] or [`DeviceRows::upload_shifted`], shifted by a point near the
+    /// data for f32 accuracy) and reused by every fit given them. KMeans uses this copy instead
+    /// of uploading its own; the other estimators do not use it yet. It must hold the rows of
+    /// [`Self::x`] on the context's queue; the CPU path ignores it.
+    ///
+    /// ```no_run
+    /// use ndarray::Array2;
+    /// use spmd_core::cluster::KMeans;
+    /// use spmd_core::estimator::{Context, Dataset, Estimator};
+    /// use spmd_core::Comm;
+    /// use spmd_gpu::{DeviceRows, Queue};
+    ///
+    /// let (comm, queue) = (Comm::single(), Queue::new()?);
+    /// let x = Array2::<f32>::zeros((1000, 8));
+    /// let rows = DeviceRows::upload(&queue, x.view())?;
+    /// let data = Dataset::new(x.view()).resident(&rows);
+    /// let ctx = Context::new(&comm, Some(&queue));
+    /// for k in [2, 4, 8] {
+    ///     // The rows cross to the device once, for all three fits.
+    ///     let model = Estimator::fit(&KMeans::new(k), ctx, &data)?;
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn resident(mut self, rows: &'a DeviceRows) -> Self {
+        self.resident = Some(rows);
+        self
+    }
+
+    /// The device copy of the features given with [`Self::resident`], if any.
+    pub fn resident_rows(&self) -> Option<&'a DeviceRows> {
+        self.resident
     }
 
     /// The features, `n x d`.

@@ -14,7 +14,7 @@ pub(crate) use lloyd::{local_inertia, squared_distance};
 use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Data, Ix2};
 use serde::{Deserialize, Serialize};
 use spmd_comm::{Comm, ReduceOp};
-use spmd_gpu::Queue;
+use spmd_gpu::{DeviceRows, Queue};
 
 use crate::backend::Backend;
 use crate::distributed::{agree, allreduce_or_fail, comm_or_world, global_shape};
@@ -103,16 +103,42 @@ impl KMeans {
         x: &ArrayBase<S, Ix2>,
         queue: Option<&Queue>,
     ) -> Result<FittedKMeans> {
+        self.fit_with(x.view(), queue, None)
+    }
+
+    /// [`Self::fit`] with this rank's rows already on `queue`'s device (`rows`, the rows of `x`
+    /// uploaded once with [`DeviceRows::upload`] or [`DeviceRows::upload_shifted`]), so that
+    /// several fits share one upload.
+    pub fn fit_resident<F: Float, S: Data<Elem = F>>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+        rows: &DeviceRows,
+        queue: &Queue,
+    ) -> Result<FittedKMeans> {
+        self.fit_with(x.view(), Some(queue), Some(rows))
+    }
+
+    pub(crate) fn fit_with<F: Float>(
+        &self,
+        x: ArrayView2<'_, F>,
+        queue: Option<&Queue>,
+        resident: Option<&DeviceRows>,
+    ) -> Result<FittedKMeans> {
         let comm = comm_or_world(self.comm.as_ref())?;
-        let x = x.view();
         let backend = Backend::new(comm.rank(), queue);
         let local = self.check(x.ncols()).and_then(|_| {
             let backend = backend.as_ref().map_err(|e| Error::Input(e.to_string()))?;
-            // On the GPU the rows are uploaded here, once, and stay for every iteration.
-            backend.moments_and_upload(x)
+            match resident.filter(|_| backend.gpu().is_some()) {
+                Some(rows) => Ok((backend.resident_moments(x, rows)?, None)),
+                // On the GPU the rows are uploaded here, once, and stay for every iteration.
+                None => backend.moments_and_upload(x),
+            }
         });
         let backend = backend?;
-        let (local, device) = agree(&comm, local)?;
+        let (local, uploaded) = agree(&comm, local)?;
+        let device = uploaded
+            .as_ref()
+            .or(resident.filter(|_| backend.gpu().is_some()));
         let shape = global_shape(&comm, x.nrows(), [x.ncols(), 0], ["X", "y"])?;
         let (n, d, k) = (shape.rows, shape.columns[0], self.params.n_clusters);
         if n == 0 {
@@ -146,7 +172,7 @@ impl KMeans {
             backend,
             shift: moments.mean,
             cpu: cpu.as_ref(),
-            device: device.as_ref(),
+            device,
         };
         let seed = self.seed(&comm)?;
         let runs = match (self.params.n_init, &self.params.init) {
