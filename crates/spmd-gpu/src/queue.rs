@@ -198,13 +198,14 @@ impl Queue {
         (self.limits.max_storage_buffer_binding_size as usize) / row_bytes.max(1)
     }
 
-    /// Rows per streamed block for rows of `row_bytes` bytes.
+    /// Rows per streamed block for rows of `row_bytes` bytes: `default_rows` on a software
+    /// adapter (whose few cores gain from packing one block while the next is computed), and on
+    /// a hardware GPU at least [`GPU_BLOCK_BYTES`], so a block's kernels take far longer than
+    /// its submission; never more than one storage binding holds, nor `SPMD_GPU_BLOCK_ROWS`.
     pub(crate) fn block_rows(&self, row_bytes: usize, default_rows: usize) -> usize {
-        self.binding_rows(row_bytes)
-            .max(1)
-            .min(default_rows)
-            .min(self.max_block_rows.unwrap_or(usize::MAX))
-            .max(1)
+        let software = self.info.device_type == "Cpu";
+        let limits = (self.binding_rows(row_bytes), self.max_block_rows);
+        block_rows_for(software, limits, row_bytes, default_rows)
     }
 
     /// The pipeline of `kernel` at `precision`, built from `source` on first use.
@@ -424,6 +425,29 @@ impl Queue {
 /// waits for the oldest.
 const MAX_BYTES_IN_FLIGHT: u64 = 256 << 20;
 
+/// Bytes of one streamed block on a hardware GPU (see [`Queue::block_rows`]).
+const GPU_BLOCK_BYTES: usize = 64 << 20;
+
+/// [`Queue::block_rows`] on a `software` adapter or not, with `binding_rows` rows fitting one
+/// binding and an optional cap.
+fn block_rows_for(
+    software: bool,
+    (binding_rows, cap): (usize, Option<usize>),
+    row_bytes: usize,
+    default_rows: usize,
+) -> usize {
+    let wanted = if software {
+        default_rows
+    } else {
+        default_rows.max(GPU_BLOCK_BYTES / row_bytes.max(1))
+    };
+    binding_rows
+        .max(1)
+        .min(wanted)
+        .min(cap.unwrap_or(usize::MAX))
+        .max(1)
+}
+
 /// Bytes of one staging chunk: a block of streamed rows fits one (larger blocks get a chunk of
 /// their own size), and chunks come back for reuse as the device finishes copying them.
 const STAGING_CHUNK_BYTES: u64 = 32 << 20;
@@ -484,6 +508,21 @@ fn timeout_from_env() -> Result<std::time::Duration> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn blocks_are_large_on_hardware_gpus_and_bounded_everywhere() {
+        let row = 32 * 8;
+        // Software adapters keep the kernel's default; hardware GPUs take 64 MB blocks.
+        assert_eq!(block_rows_for(true, (1 << 30, None), row, 1 << 16), 1 << 16);
+        assert_eq!(
+            block_rows_for(false, (1 << 30, None), row, 1 << 16),
+            (64 << 20) / row
+        );
+        // The binding limit and SPMD_GPU_BLOCK_ROWS bound both.
+        assert_eq!(block_rows_for(false, (1000, None), row, 1 << 16), 1000);
+        assert_eq!(block_rows_for(false, (1 << 30, Some(37)), row, 1 << 16), 37);
+        assert_eq!(block_rows_for(true, (0, None), row, 1 << 16), 1);
+    }
     use super::*;
 
     #[test]
