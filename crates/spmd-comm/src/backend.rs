@@ -27,6 +27,10 @@ pub(crate) trait Backend: Send + Sync {
     /// Like `allgatherv`, received by `root` alone; `recv` is only written on `root`.
     fn gatherv(&self, root: usize, send: &[u8], counts: &[usize], recv: &mut [u8]) -> Result<()>;
 
+    /// Sends `send` to the next rank (rank + 1, wrapping) while receiving the previous rank's
+    /// bytes into `recv`, whose length the caller knows.
+    fn ring_shift(&self, send: &[u8], recv: &mut [u8]) -> Result<()>;
+
     fn barrier(&self) -> Result<()>;
 
     /// A new communicator of the ranks that passed the same `color`, ordered by `key`.

@@ -178,6 +178,29 @@ impl Comm {
         Ok(is_root.then_some((recv, counts)))
     }
 
+    /// Passes `send` one step around the ring of ranks: this rank's `send` goes to rank + 1
+    /// (the last rank's to rank 0) and the previous rank's arrives here, of any length. Every
+    /// rank calls it; with one rank it returns a copy.
+    ///
+    /// ```
+    /// let comm = spmd_comm::Comm::single();
+    /// assert_eq!(comm.ring_shift(&[1.0_f64, 2.0])?, vec![1.0, 2.0]);
+    /// # Ok::<(), spmd_comm::Error>(())
+    /// ```
+    pub fn ring_shift<T: Scalar>(&self, send: &[T]) -> Result<Vec<T>> {
+        let mut len = [0_u64];
+        self.backend.ring_shift(
+            bytemuck::cast_slice(&[send.len() as u64]),
+            bytemuck::cast_slice_mut(&mut len),
+        )?;
+        let mut recv = vec![T::zeroed(); len[0] as usize];
+        self.backend.ring_shift(
+            bytemuck::cast_slice(send),
+            bytemuck::cast_slice_mut(&mut recv),
+        )?;
+        Ok(recv)
+    }
+
     /// Waits until every rank has reached the barrier.
     pub fn barrier(&self) -> Result<()> {
         self.backend.barrier()

@@ -182,6 +182,20 @@ impl Backend for MpiComm {
         Ok(())
     }
 
+    fn ring_shift(&self, send: &[u8], recv: &mut [u8]) -> Result<()> {
+        let size = self.size();
+        let next = count((self.rank + 1) % size)?;
+        let previous = count((self.rank + size - 1) % size)?;
+        let comm = self.lock()?;
+        ::mpi::point_to_point::send_receive_into(
+            send,
+            &comm.0.process_at_rank(next),
+            recv,
+            &comm.0.process_at_rank(previous),
+        );
+        Ok(())
+    }
+
     fn barrier(&self) -> Result<()> {
         self.lock()?.0.barrier();
         Ok(())

@@ -37,6 +37,7 @@ pub mod linear;
 mod logging;
 pub mod memory;
 pub mod naive_bayes;
+pub mod neighbors;
 pub mod optimize;
 pub mod partials;
 pub mod preprocessing;

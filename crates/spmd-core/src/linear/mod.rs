@@ -5,7 +5,7 @@ mod contract;
 mod fit;
 mod incremental;
 mod logistic;
-mod model;
+pub(crate) mod model;
 mod regression;
 mod ridge;
 mod targets;

@@ -1,0 +1,137 @@
+//! The distances the neighbour searches rank by, computed exactly in f64.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// A distance between rows, under scikit-learn's names. `minkowski` with `p = 2` (scikit-learn's
+/// default) is the euclidean distance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Metric {
+    /// $(\sum_j |a_j - b_j|^p)^{1/p}$, with `p` from the parameters.
+    #[default]
+    Minkowski,
+    /// $\sqrt{\sum_j (a_j - b_j)^2}$.
+    Euclidean,
+    /// $\sum_j (a_j - b_j)^2$.
+    Sqeuclidean,
+    /// $\sum_j |a_j - b_j|$.
+    Manhattan,
+    /// $\max_j |a_j - b_j|$.
+    Chebyshev,
+    /// $1 - a \cdot b / (\lVert a \rVert \lVert b \rVert)$; a zero row is at distance 1 from
+    /// every row, as scikit-learn's `cosine_distances` has it.
+    Cosine,
+}
+
+/// A [`Metric`] with its exponent, ready to measure: ranks rows by a key that orders like the
+/// distance (the p-th power for Minkowski, so no root is taken per pair) and turns the winners'
+/// keys into distances.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Measure {
+    /// Sum of `|d|^p`, then its p-th root.
+    Power(f64),
+    /// Sum of squares, then its square root (euclidean).
+    Squares { root: bool },
+    /// Sum of `|d|`.
+    Manhattan,
+    /// Max of `|d|`.
+    Chebyshev,
+    /// Cosine distance of rows normalised once ([`Measure::prepare`]).
+    Cosine,
+}
+
+impl Metric {
+    /// The measure for exponent `p` (used by Minkowski only); an error for `p < 1`.
+    pub(crate) fn measure(self, p: f64) -> Result<Measure> {
+        Ok(match self {
+            Metric::Minkowski if !p.is_finite() || p < 1.0 => {
+                return Err(Error::InvalidParam {
+                    name: "p",
+                    value: p.to_string(),
+                    expected: "a finite number >= 1",
+                })
+            }
+            Metric::Minkowski if p == 2.0 => Measure::Squares { root: true },
+            Metric::Minkowski if p == 1.0 => Measure::Manhattan,
+            Metric::Minkowski => Measure::Power(p),
+            Metric::Euclidean => Measure::Squares { root: true },
+            Metric::Sqeuclidean => Measure::Squares { root: false },
+            Metric::Manhattan => Measure::Manhattan,
+            Metric::Chebyshev => Measure::Chebyshev,
+            Metric::Cosine => Measure::Cosine,
+        })
+    }
+}
+
+impl Measure {
+    /// The row as the measure reads it: divided by its norm for cosine (a zero row stays zero),
+    /// unchanged otherwise.
+    pub(crate) fn prepare(self, row: &mut [f64]) {
+        if self == Measure::Cosine {
+            let norm = row.iter().map(|v| v * v).sum::<f64>().sqrt();
+            if norm > 0.0 {
+                row.iter_mut().for_each(|v| *v /= norm);
+            }
+        }
+    }
+
+    /// The ranking key of prepared rows `a` and `b`: smaller is nearer, in the order of the
+    /// distance.
+    pub(crate) fn key(self, a: &[f64], b: &[f64]) -> f64 {
+        let pairs = a.iter().zip(b);
+        match self {
+            Measure::Squares { .. } => pairs.map(|(x, y)| (x - y) * (x - y)).sum(),
+            Measure::Manhattan => pairs.map(|(x, y)| (x - y).abs()).sum(),
+            Measure::Chebyshev => pairs.map(|(x, y)| (x - y).abs()).fold(0.0, f64::max),
+            Measure::Power(p) => pairs.map(|(x, y)| (x - y).abs().powf(p)).sum(),
+            Measure::Cosine => {
+                let dot: f64 = pairs.map(|(x, y)| x * y).sum();
+                let zero = |r: &[f64]| r.iter().all(|v| *v == 0.0);
+                if zero(a) || zero(b) {
+                    1.0
+                } else {
+                    (1.0 - dot).clamp(0.0, 2.0)
+                }
+            }
+        }
+    }
+
+    /// The distance of a ranking key.
+    pub(crate) fn distance(self, key: f64) -> f64 {
+        match self {
+            Measure::Squares { root: true } => key.sqrt(),
+            Measure::Power(p) => key.powf(1.0 / p),
+            _ => key,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_metric_against_its_closed_form() {
+        let (a, b) = ([1.0, -2.0, 3.0], [4.0, 2.0, 3.0]);
+        let distance = |metric: Metric, p: f64| {
+            let m = metric.measure(p).unwrap();
+            let (mut a, mut b) = (a, b);
+            m.prepare(&mut a);
+            m.prepare(&mut b);
+            m.distance(m.key(&a, &b))
+        };
+        assert_eq!(distance(Metric::Euclidean, 2.0), 5.0);
+        assert_eq!(distance(Metric::Minkowski, 2.0), 5.0);
+        assert_eq!(distance(Metric::Sqeuclidean, 2.0), 25.0);
+        assert_eq!(distance(Metric::Manhattan, 2.0), 7.0);
+        assert_eq!(distance(Metric::Minkowski, 1.0), 7.0);
+        assert_eq!(distance(Metric::Chebyshev, 2.0), 4.0);
+        let cube = (27.0_f64 + 64.0).powf(1.0 / 3.0);
+        assert!((distance(Metric::Minkowski, 3.0) - cube).abs() < 1e-12);
+        let cosine = 1.0 - (4.0 - 4.0 + 9.0) / (14.0_f64.sqrt() * 29.0_f64.sqrt());
+        assert!((distance(Metric::Cosine, 2.0) - cosine).abs() < 1e-12);
+        assert!(Metric::Minkowski.measure(0.5).is_err());
+    }
+}

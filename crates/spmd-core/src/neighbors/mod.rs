@@ -1,0 +1,516 @@
+//! Neighbour searches over all ranks' rows: [`NearestNeighbors`], [`KNeighborsClassifier`] and
+//! [`KNeighborsRegressor`] (scikit-learn's brute-force search, exactly).
+//!
+//! `fit` is local but for agreeing on the width and, for the classifier, the union of classes:
+//! each rank keeps its own training rows. `kneighbors`, `predict`, `predict_proba` and `score`
+//! are collective: each rank asks for its own query rows, and the training rows travel once
+//! around the ring of ranks in blocks (one block per rank), each rank keeping a running top-k
+//! per query. No rank ever holds more than its own rows and one block in flight. Neighbour
+//! indices are global (the row number in the concatenation of every rank's training rows), and
+//! ties go to the lower index, so the result is the same for any number of ranks and any split.
+//! Distances are computed exactly in f64 for every pair. The search runs on the CPU.
+//!
+//! ```
+//! use ndarray::array;
+//! use spmd_core::neighbors::KNeighborsClassifier;
+//!
+//! let x = array![[0.0_f64], [1.0], [2.0], [10.0], [11.0]];
+//! let y = array![0, 0, 0, 1, 1];
+//! let model = KNeighborsClassifier::new().n_neighbors(3).fit(&x, &y)?;
+//! let (distances, indices) = model.kneighbors(Some(array![[10.4]].view()), None)?;
+//! assert_eq!(indices.row(0).to_vec(), [3, 4, 2]);
+//! assert!((distances[[0, 2]] - 8.4).abs() < 1e-12);
+//! assert_eq!(model.predict(array![[0.4], [10.6]].view())?.to_vec(), [0, 1]);
+//! # Ok::<(), spmd_core::Error>(())
+//! ```
+
+mod metric;
+mod search;
+
+pub use metric::Metric;
+
+use ndarray::{Array1, Array2, ArrayBase, ArrayView2, Data, Ix1, Ix2};
+use serde::{Deserialize, Serialize};
+use spmd_comm::Comm;
+
+use crate::classes::{encode, global_accuracy, global_classes, local_classes, ClassLabel};
+use crate::distributed::{agree, comm_or_world, global_shape};
+use crate::validate::{check_finite, check_same_rows};
+use crate::{Error, Float, Result};
+use metric::Measure;
+use search::{distances_and_indices, Block, Search, TopK};
+
+/// How the neighbours' votes or values are weighed (scikit-learn's `weights`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Weights {
+    /// Every neighbour alike.
+    #[default]
+    Uniform,
+    /// By the inverse of the distance; a query at distance 0 from some neighbours takes those
+    /// alone.
+    Distance,
+}
+
+/// Parameters of the neighbour estimators, under scikit-learn's names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NeighborsParams {
+    /// Neighbours per query (default 5).
+    pub n_neighbors: usize,
+    /// How neighbours are weighed in `predict` (default uniform).
+    pub weights: Weights,
+    /// The distance (default minkowski, with `p`).
+    pub metric: Metric,
+    /// Minkowski's exponent (default 2, the euclidean distance).
+    pub p: f64,
+}
+
+impl Default for NeighborsParams {
+    fn default() -> Self {
+        Self {
+            n_neighbors: 5,
+            weights: Weights::Uniform,
+            metric: Metric::Minkowski,
+            p: 2.0,
+        }
+    }
+}
+
+impl NeighborsParams {
+    /// Errors on values scikit-learn rejects.
+    pub fn check(&self) -> Result<()> {
+        check_k(self.n_neighbors)?;
+        self.metric.measure(self.p).map(|_| ())
+    }
+}
+
+fn check_k(k: usize) -> Result<()> {
+    if k == 0 {
+        return Err(Error::InvalidParam {
+            name: "n_neighbors",
+            value: "0".into(),
+            expected: "an integer >= 1",
+        });
+    }
+    Ok(())
+}
+
+crate::builder::builder!(
+    /// scikit-learn's `NearestNeighbors` (brute force) over all ranks' rows.
+    pub struct NearestNeighbors,
+    NeighborsParams {
+        /// Neighbours per query.
+        n_neighbors: usize,
+        /// The distance.
+        metric: Metric,
+        /// Minkowski's exponent.
+        p: f64,
+    },
+    new = "scikit-learn's defaults: 5 neighbours, minkowski with p = 2."
+);
+
+crate::builder::builder!(
+    /// scikit-learn's `KNeighborsClassifier` (brute force) over all ranks' rows.
+    pub struct KNeighborsClassifier,
+    NeighborsParams {
+        /// Neighbours per query.
+        n_neighbors: usize,
+        /// How neighbours' votes are weighed.
+        weights: Weights,
+        /// The distance.
+        metric: Metric,
+        /// Minkowski's exponent.
+        p: f64,
+    },
+    new = "scikit-learn's defaults: 5 neighbours, uniform weights, minkowski with p = 2."
+);
+
+crate::builder::builder!(
+    /// scikit-learn's `KNeighborsRegressor` (brute force) over all ranks' rows.
+    pub struct KNeighborsRegressor,
+    NeighborsParams {
+        /// Neighbours per query.
+        n_neighbors: usize,
+        /// How neighbours' values are weighed.
+        weights: Weights,
+        /// The distance.
+        metric: Metric,
+        /// Minkowski's exponent.
+        p: f64,
+    },
+    new = "scikit-learn's defaults: 5 neighbours, uniform weights, minkowski with p = 2."
+);
+
+/// What travels with each training row.
+#[derive(Debug, Clone)]
+enum Targets {
+    None,
+    /// Class codes (indices into `classes`).
+    Classes {
+        classes: Vec<i64>,
+        codes: Vec<u32>,
+    },
+    /// Target columns, and whether `y` was one-dimensional.
+    Values {
+        y: Array2<f64>,
+        one_d: bool,
+    },
+}
+
+/// A fitted neighbour search: this rank's training rows (prepared for the metric), where they
+/// start in the global order, and their targets.
+#[derive(Debug, Clone)]
+pub struct FittedNeighbors {
+    params: NeighborsParams,
+    measure: Measure,
+    comm: Comm,
+    rows: Array2<f64>,
+    first: u64,
+    total: u64,
+    targets: Targets,
+}
+
+/// A fitted [`KNeighborsClassifier`]; its search is [`FittedNeighbors`] (through `Deref`).
+#[derive(Debug, Clone)]
+pub struct FittedKNeighborsClassifier(FittedNeighbors);
+
+/// A fitted [`KNeighborsRegressor`]; its search is [`FittedNeighbors`] (through `Deref`).
+#[derive(Debug, Clone)]
+pub struct FittedKNeighborsRegressor(FittedNeighbors);
+
+impl std::ops::Deref for FittedKNeighborsClassifier {
+    type Target = FittedNeighbors;
+    fn deref(&self) -> &FittedNeighbors {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for FittedKNeighborsRegressor {
+    type Target = FittedNeighbors;
+    fn deref(&self) -> &FittedNeighbors {
+        &self.0
+    }
+}
+
+/// Checks and keeps this rank's rows (collective: the ranks agree on the width).
+fn fit_rows<F: Float>(
+    comm: Comm,
+    params: &NeighborsParams,
+    x: ArrayView2<'_, F>,
+    targets: impl FnOnce(&Comm) -> Result<Targets>,
+    y_rows: Option<usize>,
+) -> Result<FittedNeighbors> {
+    let rank = comm.rank();
+    let local = params
+        .check()
+        .and_then(|_| y_rows.map_or(Ok(()), |n| check_same_rows(x.nrows(), n)))
+        .and_then(|_| check_finite("X", x, rank));
+    agree(&comm, local)?;
+    let shape = global_shape(&comm, x.nrows(), [x.ncols(), 0], ["X", "y"])?;
+    if shape.rows == 0 {
+        return Err(Error::Empty { what: "X" });
+    }
+    let targets = targets(&comm)?;
+    let measure = params.metric.measure(params.p)?;
+    let mut rows = x.mapv(|v| v.as_f64());
+    for mut row in rows.rows_mut() {
+        if let Some(row) = row.as_slice_mut() {
+            measure.prepare(row);
+        }
+    }
+    Ok(FittedNeighbors {
+        params: params.clone(),
+        measure,
+        comm,
+        rows,
+        first: shape.row_offset as u64,
+        total: shape.rows,
+        targets,
+    })
+}
+
+impl NearestNeighbors {
+    /// Keeps every rank's rows for searches; every rank calls it.
+    pub fn fit<F: Float, S: Data<Elem = F>>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+    ) -> Result<FittedNeighbors> {
+        let comm = comm_or_world(self.comm.as_ref())?;
+        fit_rows(comm, &self.params, x.view(), |_| Ok(Targets::None), None)
+    }
+}
+
+impl KNeighborsClassifier {
+    /// Keeps every rank's rows and labels; the classes are the union of all ranks' labels.
+    /// Every rank calls it.
+    pub fn fit<F, L, S, T>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+        y: &ArrayBase<T, Ix1>,
+    ) -> Result<FittedKNeighborsClassifier>
+    where
+        F: Float,
+        L: ClassLabel,
+        S: Data<Elem = F>,
+        T: Data<Elem = L>,
+    {
+        let comm = comm_or_world(self.comm.as_ref())?;
+        let labels = agree(&comm, local_classes(y, comm.rank()))?;
+        let targets = |comm: &Comm| {
+            let classes = global_classes(comm, &labels)?;
+            let codes = encode(&classes, &labels);
+            Ok(Targets::Classes { classes, codes })
+        };
+        fit_rows(comm.clone(), &self.params, x.view(), targets, Some(y.len()))
+            .map(FittedKNeighborsClassifier)
+    }
+}
+
+impl KNeighborsRegressor {
+    /// Keeps every rank's rows and targets (`n` or `n x t`); every rank calls it.
+    pub fn fit<F: Float, S: Data<Elem = F>>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+        y: &impl crate::linear::Targets<F>,
+    ) -> Result<FittedKNeighborsRegressor> {
+        let comm = comm_or_world(self.comm.as_ref())?;
+        let columns = y.as_columns();
+        let (one_d, n) = (y.is_single(), columns.nrows());
+        let values = columns.mapv(|v| v.as_f64());
+        let targets = move |comm: &Comm| {
+            let local = check_finite("y", columns, comm.rank());
+            agree(comm, local)?;
+            Ok(Targets::Values { y: values, one_d })
+        };
+        fit_rows(comm, &self.params, x.view(), targets, Some(n)).map(FittedKNeighborsRegressor)
+    }
+}
+
+impl FittedNeighbors {
+    /// Training rows over all ranks.
+    pub fn n_samples_fit(&self) -> u64 {
+        self.total
+    }
+
+    /// Features per row.
+    pub fn n_features_in(&self) -> usize {
+        self.rows.ncols()
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &NeighborsParams {
+        &self.params
+    }
+
+    /// Distances and global indices (`n x k`, nearest first, ties to the lower index) of the
+    /// `k` (default `n_neighbors`) nearest training rows of each row of `x`; with `x = None`,
+    /// of each of this rank's training rows among the others (scikit-learn's
+    /// `kneighbors(X=None)`). Collective: every rank calls it, with its own rows.
+    pub fn kneighbors<F: Float>(
+        &self,
+        x: Option<ArrayView2<'_, F>>,
+        k: Option<usize>,
+    ) -> Result<(Array2<f64>, Array2<u64>)> {
+        let k = k.unwrap_or(self.params.n_neighbors);
+        let tops = self.search(x, k, 0)?;
+        Ok(distances_and_indices(self.measure, &tops, k))
+    }
+
+    /// The top-k of each query with `carry` target values per neighbour.
+    fn search<F: Float>(
+        &self,
+        x: Option<ArrayView2<'_, F>>,
+        k: usize,
+        carry: usize,
+    ) -> Result<Vec<TopK>> {
+        let comm = &self.comm;
+        let local = self.check_query(x, k);
+        let queries = agree(comm, local)?;
+        let queries = queries.as_ref().unwrap_or(&self.rows);
+        let width = self.rows.ncols();
+        let mut values = Vec::with_capacity(self.rows.nrows() * (width + carry));
+        for (i, row) in self.rows.rows().into_iter().enumerate() {
+            values.extend(row.iter());
+            match &self.targets {
+                Targets::Classes { codes, .. } if carry > 0 => values.push(f64::from(codes[i])),
+                Targets::Values { y, .. } if carry > 0 => values.extend(y.row(i).iter()),
+                _ => {}
+            }
+        }
+        let search = Search {
+            comm,
+            measure: self.measure,
+            width,
+            carry,
+            k,
+            exclude_self: x.is_none().then_some(self.first),
+        };
+        search.run(
+            queries.view(),
+            Block {
+                first: self.first,
+                values,
+            },
+        )
+    }
+
+    /// This rank's query rows, prepared for the metric (`None`: the training rows themselves),
+    /// after checking them and `k` against the training rows.
+    fn check_query<F: Float>(
+        &self,
+        x: Option<ArrayView2<'_, F>>,
+        k: usize,
+    ) -> Result<Option<Array2<f64>>> {
+        check_k(k)?;
+        let available = self.total - u64::from(x.is_none());
+        if k as u64 > available {
+            return Err(Error::InvalidParam {
+                name: "n_neighbors",
+                value: k.to_string(),
+                expected: if x.is_none() {
+                    "at most the training rows over all ranks less one (each row's own)"
+                } else {
+                    "at most the training rows over all ranks"
+                },
+            });
+        }
+        let Some(x) = x else {
+            return Ok(None);
+        };
+        if x.ncols() != self.rows.ncols() {
+            return Err(Error::Shape {
+                what: "X".into(),
+                expected: format!("{} features, as in fit", self.rows.ncols()),
+                found: format!("{} features", x.ncols()),
+            });
+        }
+        check_finite("X", x, self.comm.rank())?;
+        let mut queries = x.mapv(|v| v.as_f64());
+        for mut row in queries.rows_mut() {
+            if let Some(row) = row.as_slice_mut() {
+                self.measure.prepare(row);
+            }
+        }
+        Ok(Some(queries))
+    }
+
+    /// Each neighbour's weight: 1, or its inverse distance; where some neighbours are at
+    /// distance 0, those alone with weight 1 (scikit-learn's `_get_weights`).
+    fn weights(&self, top: &TopK) -> Vec<f64> {
+        let distances: Vec<f64> = top
+            .found
+            .iter()
+            .map(|&(key, _)| self.measure.distance(key))
+            .collect();
+        match self.params.weights {
+            Weights::Uniform => vec![1.0; distances.len()],
+            Weights::Distance if distances.contains(&0.0) => distances
+                .iter()
+                .map(|&d| if d == 0.0 { 1.0 } else { 0.0 })
+                .collect(),
+            Weights::Distance => distances.iter().map(|d| 1.0 / d).collect(),
+        }
+    }
+}
+
+impl FittedKNeighborsClassifier {
+    /// The classes, sorted (scikit-learn's `classes_`).
+    pub fn classes(&self) -> &[i64] {
+        match &self.0.targets {
+            Targets::Classes { classes, .. } => classes,
+            _ => &[],
+        }
+    }
+
+    /// Each row's class probabilities (`n x classes`): the weighed share of its neighbours in
+    /// each class. Collective.
+    pub fn predict_proba<F: Float>(&self, x: ArrayView2<'_, F>) -> Result<Array2<f64>> {
+        let k = self.params.n_neighbors;
+        let tops = self.0.search(Some(x), k, 1)?;
+        let classes = self.classes().len();
+        let mut proba = Array2::zeros((tops.len(), classes));
+        for (mut row, top) in proba.rows_mut().into_iter().zip(&tops) {
+            for (w, carried) in self.0.weights(top).iter().zip(&top.carried) {
+                let code = carried.first().copied().unwrap_or(0.0) as usize;
+                if code < classes {
+                    row[code] += w;
+                }
+            }
+            let total: f64 = row.sum();
+            if total > 0.0 {
+                row.mapv_inplace(|v| v / total);
+            }
+        }
+        Ok(proba)
+    }
+
+    /// Each row's class: the most weighed among its neighbours, ties to the lower class.
+    /// Collective.
+    pub fn predict<F: Float>(&self, x: ArrayView2<'_, F>) -> Result<Array1<i64>> {
+        let proba = self.predict_proba(x)?;
+        let classes = self.classes();
+        Ok(proba
+            .rows()
+            .into_iter()
+            .map(|row| {
+                let best = row
+                    .iter()
+                    .enumerate()
+                    .fold(
+                        (0, f64::NEG_INFINITY),
+                        |b, (c, &v)| if v > b.1 { (c, v) } else { b },
+                    );
+                classes.get(best.0).copied().unwrap_or_default()
+            })
+            .collect())
+    }
+
+    /// Accuracy over all ranks' rows `x` and labels `y`. Collective.
+    pub fn score<F: Float, L: ClassLabel, T: Data<Elem = L>>(
+        &self,
+        x: ArrayView2<'_, F>,
+        y: &ArrayBase<T, Ix1>,
+    ) -> Result<f64> {
+        global_accuracy(&self.comm, self.predict(x), y)
+    }
+}
+
+impl FittedKNeighborsRegressor {
+    /// Each row's prediction (`n x t`): its neighbours' targets, averaged with their weights.
+    /// Collective.
+    pub fn predict<F: Float>(&self, x: ArrayView2<'_, F>) -> Result<Array2<f64>> {
+        let Targets::Values { y, .. } = &self.0.targets else {
+            return Err(Error::Input("the regressor holds no targets".into()));
+        };
+        let t = y.ncols();
+        let tops = self.0.search(Some(x), self.params.n_neighbors, t)?;
+        let mut out = Array2::zeros((tops.len(), t));
+        for (mut row, top) in out.rows_mut().into_iter().zip(&tops) {
+            let weights = self.0.weights(top);
+            let total: f64 = weights.iter().sum();
+            for (w, carried) in weights.iter().zip(&top.carried) {
+                row.iter_mut().zip(carried).for_each(|(o, v)| *o += w * v);
+            }
+            row.mapv_inplace(|v| v / total);
+        }
+        Ok(out)
+    }
+
+    /// Whether the targets were one-dimensional.
+    pub fn y_is_1d(&self) -> bool {
+        matches!(self.0.targets, Targets::Values { one_d: true, .. })
+    }
+
+    /// R² over all ranks' rows (averaged over targets). Collective.
+    pub fn score<F: Float>(
+        &self,
+        x: ArrayView2<'_, F>,
+        y: &impl crate::linear::Targets<F>,
+    ) -> Result<f64> {
+        let predicted = self.predict(x);
+        let y = y.as_columns().mapv(|v| v.as_f64());
+        let predicted = agree(&self.comm, predicted)?;
+        crate::linear::model::r2_score(&self.comm, y.view(), predicted.view())
+    }
+}

@@ -1,0 +1,145 @@
+//! The neighbour estimators against scikit-learn's brute force (tests/fixtures/make_neighbors.py):
+//! every metric, both weights, queries and `kneighbors(X=None)`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use ndarray::{Array1, Array2, Ix1, Ix2};
+use spmd_learn::comm::Comm;
+use spmd_learn::neighbors::{
+    KNeighborsClassifier, KNeighborsRegressor, Metric, NearestNeighbors, NeighborsParams, Weights,
+};
+
+fn array2<T: ndarray_npy::ReadableElement>(name: &str) -> Array2<T> {
+    common::fixture::<T, Ix2>("neighbors", name)
+}
+
+fn array1<T: ndarray_npy::ReadableElement>(name: &str) -> Array1<T> {
+    common::fixture::<T, Ix1>("neighbors", name)
+}
+
+fn cases() -> Vec<(String, NeighborsParams)> {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/neighbors/manifest.json"),
+    )
+    .unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
+    manifest["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|case| {
+            let params = NeighborsParams {
+                n_neighbors: case["k"].as_u64().unwrap() as usize,
+                weights: serde_json::from_value(case["weights"].clone()).unwrap(),
+                metric: serde_json::from_value(case["metric"].clone()).unwrap(),
+                p: case["p"].as_f64().unwrap(),
+            };
+            (case["name"].as_str().unwrap().to_string(), params)
+        })
+        .collect()
+}
+
+fn assert_close(got: &Array2<f64>, want: &Array2<f64>, what: &str) {
+    assert_eq!(got.dim(), want.dim(), "{what}");
+    let err = common::rel_err(got.iter(), want.iter());
+    assert!(err < 1e-10, "{what}: {err:e}");
+}
+
+#[test]
+fn every_metric_and_weighting_matches_scikit_learn() {
+    let (x, queries) = (array2::<f64>("x.npy"), array2::<f64>("queries.npy"));
+    let (labels, targets) = (array1::<i64>("labels.npy"), array2::<f64>("targets.npy"));
+    let comm = Comm::single();
+    for (name, params) in cases() {
+        let file = |suffix: &str| format!("{name}_{suffix}.npy");
+        let search = NearestNeighbors::with_params(params.clone())
+            .comm(comm.clone())
+            .fit(&x)
+            .unwrap();
+        let (distances, indices) = search.kneighbors(Some(queries.view()), None).unwrap();
+        assert_eq!(
+            indices.mapv(|i| i as i64),
+            array2::<i64>(&file("indices")),
+            "{name}"
+        );
+        assert_close(&distances, &array2(&file("distances")), &name);
+        let (distances, indices) = search.kneighbors::<f64>(None, None).unwrap();
+        let want = array2::<i64>(&file("self_indices"));
+        assert_eq!(indices.mapv(|i| i as i64), want, "{name} X=None");
+        assert_close(&distances, &array2(&file("self_distances")), &name);
+
+        let classifier = KNeighborsClassifier::with_params(params.clone())
+            .comm(comm.clone())
+            .fit(&x, &labels)
+            .unwrap();
+        let predicted = classifier.predict(queries.view()).unwrap();
+        assert_eq!(predicted, array1::<i64>(&file("predict")), "{name}");
+        let proba = classifier.predict_proba(queries.view()).unwrap();
+        assert_close(&proba, &array2(&file("proba")), &name);
+
+        let regressor = KNeighborsRegressor::with_params(params)
+            .comm(comm.clone())
+            .fit(&x, &targets)
+            .unwrap();
+        let predicted = regressor.predict(queries.view()).unwrap();
+        assert_close(&predicted, &array2(&file("regress")), &name);
+    }
+}
+
+#[test]
+fn f32_rows_find_the_same_neighbours() {
+    let (x, queries) = (array2::<f64>("x.npy"), array2::<f64>("queries.npy"));
+    let search = NearestNeighbors::new()
+        .comm(Comm::single())
+        .fit(&x.mapv(|v| v as f32))
+        .unwrap();
+    let (_, indices) = search
+        .kneighbors(Some(queries.mapv(|v| v as f32).view()), None)
+        .unwrap();
+    let want = array2::<i64>("minkowski_p2_uniform_indices.npy");
+    assert_eq!(indices.mapv(|i| i as i64), want);
+}
+
+#[test]
+fn bad_requests_are_errors_that_name_the_problem() {
+    let x = array2::<f64>("x.npy");
+    let comm = Comm::single();
+    let fitted = NearestNeighbors::new().comm(comm.clone()).fit(&x).unwrap();
+    let err = fitted
+        .kneighbors::<f64>(None, Some(80))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("n_neighbors"), "{err}");
+    let narrow = x.slice(ndarray::s![.., ..3]).to_owned();
+    let err = fitted
+        .kneighbors(Some(narrow.view()), None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("features"), "{err}");
+    let err = NearestNeighbors::new()
+        .n_neighbors(0)
+        .comm(comm.clone())
+        .fit(&x)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("n_neighbors"), "{err}");
+    let err = NearestNeighbors::new()
+        .metric(Metric::Minkowski)
+        .p(0.5)
+        .comm(comm.clone())
+        .fit(&x)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains('p'), "{err}");
+    let mut with_nan = x.clone();
+    with_nan[[3, 1]] = f64::NAN;
+    let err = KNeighborsClassifier::new()
+        .weights(Weights::Distance)
+        .comm(comm)
+        .fit(&with_nan, &array1::<i64>("labels.npy"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("NaN") || err.contains("finite"), "{err}");
+}
