@@ -60,7 +60,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .fit(&x, &y)?;
     let (distances, indices) = classifier.kneighbors(Some(queries.view()), None)?;
     let accuracy = classifier.score(queries.view(), &truth)?;
-    let regressor = KNeighborsRegressor::new().n_neighbors(args.k).fit(&x, &target)?;
+    let regressor = KNeighborsRegressor::new()
+        .n_neighbors(args.k)
+        .fit(&x, &target)?;
     let r2 = regressor.score(queries.view(), &queries.column(0).mapv(|v| v * v))?;
     if comm.is_root() {
         println!(
@@ -70,7 +72,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             args.k
         );
         if indices.nrows() > 0 {
-            println!("  rank 0's first query: neighbours {:?}", indices.row(0).to_vec());
+            println!(
+                "  rank 0's first query: neighbours {:?}",
+                indices.row(0).to_vec()
+            );
             println!("  at distances {:.3?}", distances.row(0).to_vec());
         }
         println!("  classifier accuracy {accuracy:.3}, regressor R² {r2:.3}");

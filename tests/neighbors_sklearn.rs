@@ -35,6 +35,7 @@ fn cases() -> Vec<(String, NeighborsParams)> {
                 weights: serde_json::from_value(case["weights"].clone()).unwrap(),
                 metric: serde_json::from_value(case["metric"].clone()).unwrap(),
                 p: case["p"].as_f64().unwrap(),
+                ..NeighborsParams::default()
             };
             (case["name"].as_str().unwrap().to_string(), params)
         })
@@ -142,4 +143,60 @@ fn bad_requests_are_errors_that_name_the_problem() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("NaN") || err.contains("finite"), "{err}");
+}
+
+#[test]
+fn radius_searches_and_the_graph_match_scikit_learn() {
+    let (x, queries) = (array2::<f64>("x.npy"), array2::<f64>("queries.npy"));
+    let search = NearestNeighbors::new()
+        .radius(1.2)
+        .comm(Comm::single())
+        .fit(&x)
+        .unwrap();
+    let cases = [
+        ("radius", Some(queries.view()), false),
+        ("radius_sorted", Some(queries.view()), true),
+        ("self_radius", None, false),
+    ];
+    for (name, q, sort) in cases {
+        let found = search.radius_neighbors(q, None, sort).unwrap();
+        let lengths: Vec<i64> = found.iter().map(|(_, i)| i.len() as i64).collect();
+        assert_eq!(
+            lengths,
+            array1::<i64>(&format!("{name}_lengths.npy")).to_vec(),
+            "{name}"
+        );
+        let indices: Vec<i64> = found
+            .iter()
+            .flat_map(|(_, i)| i.iter().map(|&v| v as i64))
+            .collect();
+        assert_eq!(
+            indices,
+            array1::<i64>(&format!("{name}_indices.npy")).to_vec(),
+            "{name}"
+        );
+        let distances: Vec<f64> = found.iter().flat_map(|(d, _)| d.iter().copied()).collect();
+        let want = array1::<f64>(&format!("{name}_distances.npy"));
+        assert!(
+            common::rel_err(distances.iter(), want.iter()) < 1e-10,
+            "{name}"
+        );
+    }
+    let graph = NearestNeighbors::new()
+        .n_neighbors(3)
+        .comm(Comm::single())
+        .fit(&x)
+        .unwrap()
+        .kneighbors_graph(Some(queries.view()), None, true)
+        .unwrap();
+    let as_i64 = |v: &[usize]| v.iter().map(|&i| i as i64).collect::<Vec<_>>();
+    assert_eq!(
+        as_i64(&graph.indptr),
+        array1::<i64>("graph_indptr.npy").to_vec()
+    );
+    let indices: Vec<i64> = graph.indices.iter().map(|&i| i as i64).collect();
+    assert_eq!(indices, array1::<i64>("graph_indices.npy").to_vec());
+    let want = array1::<f64>("graph_data.npy");
+    assert!(common::rel_err(graph.data.iter(), want.iter()) < 1e-10);
+    assert_eq!(graph.n_cols, 80);
 }

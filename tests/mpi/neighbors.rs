@@ -87,6 +87,38 @@ fn same_as_one_process(c: &Comm, train: &[usize], query: &[usize], metric: Metri
         &wd.slice(s![mine.clone(), ..]).to_owned(),
     )?;
 
+    // Radius searches: the same rows, in the same order, with global indices.
+    let whole_radius = NearestNeighbors::new()
+        .metric(metric)
+        .radius(0.9)
+        .comm(one.clone());
+    let split_radius = NearestNeighbors::new()
+        .metric(metric)
+        .radius(0.9)
+        .comm(c.clone());
+    let whole_radius = whole_radius.fit(&x).map_err(fail)?;
+    let split_radius = split_radius.fit(&xl).map_err(fail)?;
+    for sort in [false, true] {
+        let want = whole_radius
+            .radius_neighbors(Some(queries.view()), None, sort)
+            .map_err(fail)?;
+        let got = split_radius
+            .radius_neighbors(Some(ql), None, sort)
+            .map_err(fail)?;
+        ensure(got == want[asked.clone()], || {
+            "radius neighbours differ".into()
+        })?;
+        let want = whole_radius
+            .radius_neighbors::<f64>(None, None, sort)
+            .map_err(fail)?;
+        let got = split_radius
+            .radius_neighbors::<f64>(None, None, sort)
+            .map_err(fail)?;
+        ensure(got == want[mine.clone()], || {
+            "X=None radius neighbours differ".into()
+        })?;
+    }
+
     let yl = labels.slice(s![mine.clone()]);
     let classifier = |comm: &Comm| {
         KNeighborsClassifier::new()

@@ -64,6 +64,8 @@ pub struct NeighborsParams {
     pub metric: Metric,
     /// Minkowski's exponent (default 2, the euclidean distance).
     pub p: f64,
+    /// The radius of [`FittedNeighbors::radius_neighbors`] (default 1).
+    pub radius: f64,
 }
 
 impl Default for NeighborsParams {
@@ -73,6 +75,7 @@ impl Default for NeighborsParams {
             weights: Weights::Uniform,
             metric: Metric::Minkowski,
             p: 2.0,
+            radius: 1.0,
         }
     }
 }
@@ -81,8 +84,20 @@ impl NeighborsParams {
     /// Errors on values scikit-learn rejects.
     pub fn check(&self) -> Result<()> {
         check_k(self.n_neighbors)?;
+        check_radius(self.radius)?;
         self.metric.measure(self.p).map(|_| ())
     }
+}
+
+fn check_radius(radius: f64) -> Result<()> {
+    if radius.is_nan() || radius < 0.0 {
+        return Err(Error::InvalidParam {
+            name: "radius",
+            value: radius.to_string(),
+            expected: "a number >= 0",
+        });
+    }
+    Ok(())
 }
 
 fn check_k(k: usize) -> Result<()> {
@@ -106,8 +121,10 @@ crate::builder::builder!(
         metric: Metric,
         /// Minkowski's exponent.
         p: f64,
+        /// The radius of `radius_neighbors`.
+        radius: f64,
     },
-    new = "scikit-learn's defaults: 5 neighbours, minkowski with p = 2."
+    new = "scikit-learn's defaults: 5 neighbours, radius 1, minkowski with p = 2."
 );
 
 crate::builder::builder!(
@@ -169,6 +186,20 @@ pub struct FittedNeighbors {
     first: u64,
     total: u64,
     targets: Targets,
+}
+
+/// A sparse matrix in compressed rows (scikit-learn's `csr_matrix`): row `r`'s entries are
+/// `data[indptr[r]..indptr[r + 1]]` in the columns `indices[..]` of the same range.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Csr {
+    /// Where each row's entries start, and the end (`rows + 1` values).
+    pub indptr: Vec<usize>,
+    /// Column of each entry (a global training row).
+    pub indices: Vec<u64>,
+    /// Value of each entry.
+    pub data: Vec<f64>,
+    /// Columns: the training rows over all ranks.
+    pub n_cols: u64,
 }
 
 /// A fitted [`KNeighborsClassifier`]; its search is [`FittedNeighbors`] (through `Deref`).
@@ -317,17 +348,54 @@ impl FittedNeighbors {
         Ok(distances_and_indices(self.measure, &tops, k))
     }
 
-    /// The top-k of each query with `carry` target values per neighbour.
-    fn search<F: Float>(
+    /// The training rows within `radius` (default the parameter's) of each row of `x` (with
+    /// `x = None`, of each of this rank's training rows, itself left out): distances and global
+    /// indices per row, in index order, or nearest first with `sort_results` (ties to the lower
+    /// index), as scikit-learn's brute-force `radius_neighbors`. Collective.
+    pub fn radius_neighbors<F: Float>(
         &self,
         x: Option<ArrayView2<'_, F>>,
-        k: usize,
-        carry: usize,
-    ) -> Result<Vec<TopK>> {
-        let comm = &self.comm;
-        let local = self.check_query(x, k);
-        let queries = agree(comm, local)?;
+        radius: Option<f64>,
+        sort_results: bool,
+    ) -> Result<Vec<(Vec<f64>, Vec<u64>)>> {
+        let radius = radius.unwrap_or(self.params.radius);
+        let local = check_radius(radius).and_then(|_| self.prepare_queries(x));
+        let queries = agree(&self.comm, local)?;
         let queries = queries.as_ref().unwrap_or(&self.rows);
+        let (search, block) = self.search_and_block(x.is_none(), 1, 0);
+        let found = search.within(queries.view(), block, radius, sort_results)?;
+        Ok(found
+            .into_iter()
+            .map(|near| near.into_iter().unzip())
+            .collect())
+    }
+
+    /// The `k`-neighbours graph of this rank's query rows (`x = None`: its training rows, each
+    /// without itself), as scikit-learn's `kneighbors_graph`: a sparse matrix with one row per
+    /// query and one column per training row over all ranks, holding 1 (`distance = false`,
+    /// connectivity) or the distance at each neighbour. Collective.
+    pub fn kneighbors_graph<F: Float>(
+        &self,
+        x: Option<ArrayView2<'_, F>>,
+        k: Option<usize>,
+        distance: bool,
+    ) -> Result<Csr> {
+        let (distances, indices) = self.kneighbors(x, k)?;
+        let (rows, k) = indices.dim();
+        Ok(Csr {
+            indptr: (0..=rows).map(|r| r * k).collect(),
+            indices: indices.iter().copied().collect(),
+            data: if distance {
+                distances.iter().copied().collect()
+            } else {
+                vec![1.0; rows * k]
+            },
+            n_cols: self.total,
+        })
+    }
+
+    /// The ring search over this rank's rows, carrying `carry` target values per row.
+    fn search_and_block(&self, exclude_self: bool, k: usize, carry: usize) -> (Search<'_>, Block) {
         let width = self.rows.ncols();
         let mut values = Vec::with_capacity(self.rows.nrows() * (width + carry));
         for (i, row) in self.rows.rows().into_iter().enumerate() {
@@ -339,20 +407,32 @@ impl FittedNeighbors {
             }
         }
         let search = Search {
-            comm,
+            comm: &self.comm,
             measure: self.measure,
             width,
             carry,
             k,
-            exclude_self: x.is_none().then_some(self.first),
+            exclude_self: exclude_self.then_some(self.first),
         };
-        search.run(
-            queries.view(),
-            Block {
-                first: self.first,
-                values,
-            },
-        )
+        let block = Block {
+            first: self.first,
+            values,
+        };
+        (search, block)
+    }
+
+    /// The top-k of each query with `carry` target values per neighbour.
+    fn search<F: Float>(
+        &self,
+        x: Option<ArrayView2<'_, F>>,
+        k: usize,
+        carry: usize,
+    ) -> Result<Vec<TopK>> {
+        let local = self.check_query(x, k);
+        let queries = agree(&self.comm, local)?;
+        let queries = queries.as_ref().unwrap_or(&self.rows);
+        let (search, block) = self.search_and_block(x.is_none(), k, carry);
+        search.run(queries.view(), block)
     }
 
     /// This rank's query rows, prepared for the metric (`None`: the training rows themselves),
@@ -363,18 +443,34 @@ impl FittedNeighbors {
         k: usize,
     ) -> Result<Option<Array2<f64>>> {
         check_k(k)?;
-        let available = self.total - u64::from(x.is_none());
+        self.check_available(x.is_none(), k)?;
+        self.prepare_queries(x)
+    }
+
+    /// Errors unless `k` training rows exist over all ranks (less one, for each query's own
+    /// row, with `training_rows`).
+    fn check_available(&self, training_rows: bool, k: usize) -> Result<()> {
+        let available = self.total - u64::from(training_rows);
         if k as u64 > available {
             return Err(Error::InvalidParam {
                 name: "n_neighbors",
                 value: k.to_string(),
-                expected: if x.is_none() {
+                expected: if training_rows {
                     "at most the training rows over all ranks less one (each row's own)"
                 } else {
                     "at most the training rows over all ranks"
                 },
             });
         }
+        Ok(())
+    }
+
+    /// This rank's query rows, checked and prepared for the metric (`None`: the training rows
+    /// themselves).
+    fn prepare_queries<F: Float>(
+        &self,
+        x: Option<ArrayView2<'_, F>>,
+    ) -> Result<Option<Array2<f64>>> {
         let Some(x) = x else {
             return Ok(None);
         };

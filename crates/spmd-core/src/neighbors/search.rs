@@ -60,10 +60,58 @@ impl Search<'_> {
     /// `local` block. Collective: each rank passes its block on `size - 1` times.
     pub(crate) fn run(&self, queries: ArrayView2<'_, f64>, local: Block) -> Result<Vec<TopK>> {
         let mut tops = vec![TopK::default(); queries.nrows()];
+        self.ring(local, |block| self.merge(queries, block, &mut tops))?;
+        Ok(tops)
+    }
+
+    /// Every training row within `radius` of each row of `queries`: (distance, global index)
+    /// pairs in the order of the index, or of the distance (then the index) with `by_distance`.
+    /// Collective, as [`Self::run`].
+    pub(crate) fn within(
+        &self,
+        queries: ArrayView2<'_, f64>,
+        local: Block,
+        radius: f64,
+        by_distance: bool,
+    ) -> Result<Vec<Vec<(f64, u64)>>> {
+        let mut found = vec![Vec::new(); queries.nrows()];
+        let stride = self.width + self.carry;
+        self.ring(local, |block| {
+            found
+                .par_iter_mut()
+                .zip(queries.axis_iter(ndarray::Axis(0)).into_par_iter())
+                .enumerate()
+                .for_each(|(q, (near, query))| {
+                    let query = query.to_vec();
+                    let own = self.exclude_self.map(|first| first + q as u64);
+                    for (r, row) in block.values.chunks_exact(stride.max(1)).enumerate() {
+                        let index = block.first + r as u64;
+                        let distance = self
+                            .measure
+                            .distance(self.measure.key(&query, &row[..self.width]));
+                        if own != Some(index) && distance <= radius {
+                            near.push((distance, index));
+                        }
+                    }
+                });
+        })?;
+        for near in &mut found {
+            if by_distance {
+                near.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            } else {
+                near.sort_by_key(|&(_, index)| index);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Calls `visit` with `local`, then with each other rank's block as it comes around the
+    /// ring (the previous rank's first).
+    fn ring(&self, local: Block, mut visit: impl FnMut(&Block)) -> Result<()> {
         let mut block = local;
         let size = self.comm.size();
         for step in 0..size {
-            self.merge(queries, &block, &mut tops);
+            visit(&block);
             if step + 1 < size {
                 let mut message = Vec::with_capacity(block.values.len() + 1);
                 message.push(block.first as f64);
@@ -75,7 +123,7 @@ impl Search<'_> {
                 };
             }
         }
-        Ok(tops)
+        Ok(())
     }
 
     /// Offers every row of `block` to every query's top-k.
