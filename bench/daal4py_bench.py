@@ -9,8 +9,8 @@ Prints the best of 5 fits per workload, one process, with the threads oneDAL cho
 
 times instead np.load + fit of the .npy files that `examples/bench.rs --cli` wrote into DIR
 (the rows it prints beside the spmd-learn CLI's), each in a fresh process, with its peak RSS.
-LogisticRegression has no convenient daal4py entry point; it is timed through
-scikit-learn-intelex's LogisticRegression (oneDAL underneath) and, for reference, scikit-learn.
+LogisticRegression and KNeighborsClassifier have no convenient daal4py entry point; they are
+timed through scikit-learn-intelex (oneDAL underneath) and, for reference, scikit-learn.
 KMeans is also timed in scikit-learn (Lloyd, the same given centres) for reference.
 """
 
@@ -87,6 +87,7 @@ workloads = [
     ("kmeans", 1_000_000, 32),
     ("kmeans32", 1_000_000, 32),
     ("logreg", 500_000, 32),
+    ("knn", 200_000, 32),
 ]
 for name, rows, cols in workloads:
     x = rng.random((rows, cols)) - 0.5
@@ -99,6 +100,18 @@ for name, rows, cols in workloads:
         seconds = best(lambda: daal4py.pca(method="correlationDense", nComponents=8, resultsToCompute="mean|variance|eigenvalue").compute(x))
     elif name == "qr":
         seconds = best(lambda: daal4py.qr().compute(x))
+    elif name == "knn":
+        # KNeighborsClassifier (k = 5, brute force) fitted on the rows, predicting 10,000 other
+        # rows, as examples/bench.rs runs it: scikit-learn, and scikit-learn-intelex (oneDAL).
+        from sklearn.neighbors import KNeighborsClassifier as SkKNeighborsClassifier
+        from sklearnex.neighbors import KNeighborsClassifier
+
+        labels = (x.sum(axis=1) > 0).astype(np.int64)
+        queries = rng.random((10_000, cols)) - 0.5
+        knn = lambda cls: lambda: cls(n_neighbors=5, algorithm="brute").fit(x, labels).predict(queries)
+        reference = best(knn(SkKNeighborsClassifier))
+        print(f"| - | {name} | {rows} x {cols} | scikit-learn | {reference:.3f} | - |")
+        seconds = best(knn(KNeighborsClassifier))
     elif name == "logreg":
         # Binary labels drawn with probability sigmoid(row sum), as examples/bench.rs draws them;
         # scikit-learn's defaults (lbfgs, C = 1, tol = 1e-4).
@@ -119,5 +132,5 @@ for name, rows, cols in workloads:
         print(f"| - | {name} | {rows} x {cols} | scikit-learn | {reference:.3f} | {rows * cols * data.itemsize / reference / 1e9:.1f} |")
         algorithm = daal4py.kmeans(nClusters=10, maxIterations=20, accuracyThreshold=0.0, fptype="double" if name == "kmeans" else "float")
         seconds = best(lambda: algorithm.compute(data, centres))
-    library = "scikit-learn-intelex (oneDAL)" if name == "logreg" else "daal4py (oneDAL)"
+    library = "scikit-learn-intelex (oneDAL)" if name in ("logreg", "knn") else "daal4py (oneDAL)"
     print(f"| - | {name} | {rows} x {cols} | {library} | {seconds:.3f} | {rows * cols * 8 / seconds / 1e9:.1f} |")

@@ -21,6 +21,7 @@ use spmd_learn::comm::{Comm, ReduceOp};
 use spmd_learn::covariance::EmpiricalCovariance;
 use spmd_learn::decomposition::{NComponents, Pca, Qr};
 use spmd_learn::linear::LogisticRegression;
+use spmd_learn::neighbors::KNeighborsClassifier;
 use spmd_learn::prelude::*;
 
 #[derive(Parser)]
@@ -199,12 +200,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         .map(drop)
                 })
             }
+            // KNeighborsClassifier (k = 5, brute force) fitted on the rows, predicting 10,000
+            // query rows split over the ranks; the search runs on the CPU.
+            "knn" => {
+                let labels = binary_labels(&comm, &x);
+                // Negated, so the queries are not the first training rows themselves.
+                let queries = data(&comm, 10_000, cols).0.mapv(|v| -v);
+                let (comm, x) = (comm.clone(), x.clone());
+                Box::new(move |_| {
+                    KNeighborsClassifier::new()
+                        .comm(comm.clone())
+                        .fit(&x, &labels)?
+                        .predict(queries.view())
+                        .map(drop)
+                })
+            }
             other => return Err(format!("unknown workload {other:?}").into()),
         };
         let bytes = (rows * cols * if name == "kmeans32" { 4 } else { 8 }) as f64;
         let mut devices: Vec<(String, Option<&Queue>, usize)> =
             vec![("CPU".into(), None, args.repeats)];
-        if let (Some(q), false) = (&queue, name == "qr") {
+        if let (Some(q), false) = (&queue, name == "qr" || name == "knn") {
             devices.push((q.info().name.clone(), Some(q), 1));
         }
         for (device, q, repeats) in devices {

@@ -27,6 +27,15 @@ pub(crate) struct TopK {
 }
 
 impl TopK {
+    /// The k-th smallest key so far; infinite until there are `k`.
+    fn worst(&self, k: usize) -> f64 {
+        if self.found.len() < k {
+            f64::INFINITY
+        } else {
+            self.found.last().map_or(f64::INFINITY, |&(key, _)| key)
+        }
+    }
+
     fn offer(&mut self, k: usize, key: f64, index: u64, carried: &[f64]) {
         let before = |&(k2, i2): &(f64, u64)| k2 < key || (k2 == key && i2 < index);
         let at = self.found.partition_point(before);
@@ -132,6 +141,11 @@ impl Search<'_> {
         if stride == 0 {
             return;
         }
+        if let Measure::Squares { .. } = self.measure {
+            if queries.is_standard_layout() && self.width > 0 {
+                return self.merge_squares(queries, block, tops);
+            }
+        }
         tops.par_iter_mut()
             .zip(queries.axis_iter(ndarray::Axis(0)).into_par_iter())
             .enumerate()
@@ -145,6 +159,111 @@ impl Search<'_> {
                     }
                     let (features, carried) = row.split_at(self.width);
                     top.offer(self.k, self.measure.key(&query, features), index, carried);
+                }
+            });
+    }
+}
+
+/// Query rows per tile of the squared-distance sweep.
+const QUERY_TILE: usize = 64;
+/// Training rows per tile of the squared-distance sweep.
+const TRAIN_TILE: usize = 1024;
+/// Pairs the sweep's pruning test takes at once (a few SIMD vectors).
+const GROUP: usize = 16;
+
+impl Search<'_> {
+    /// [`Self::merge`] for squared differences, with a product to prune: a tile of queries
+    /// times a tile of training rows (faer) gives $\lVert q \rVert^2 + \lVert t \rVert^2 - 2 q
+    /// \cdot t$ for every pair; a pair whose value exceeds the query's k-th exact key by more
+    /// than that formula's rounding bound cannot enter its top-k and is skipped, and the rest
+    /// are offered with their exact key. The result is the exact top-k, as from the per-pair
+    /// loop, at the product's speed.
+    fn merge_squares(&self, queries: ArrayView2<'_, f64>, block: &Block, tops: &mut [TopK]) {
+        use faer::linalg::matmul::matmul;
+        use faer::{Accum, Mat, MatRef, Par};
+        let (width, stride) = (self.width, self.width + self.carry);
+        let rows = block.values.len() / stride;
+        if rows == 0 {
+            return;
+        }
+        let norm = |r: &[f64]| r.iter().map(|v| v * v).sum::<f64>();
+        // The expansion's rounding: within (width + 2) eps (|q|^2 + |t|^2) twice over. A pair
+        // whose (1 - slack)(|q|^2 + |t|^2) - 2 q.t exceeds the k-th exact key cannot enter.
+        let shrink = 1.0 - 4.0 * (width as f64 + 2.0) * f64::EPSILON;
+        // Training rows with one more column, shrink |t|^2, and queries with -2 q and 1: the
+        // product is then the bound less shrink |q|^2, compared with one load per pair.
+        let aug = width + 1;
+        let mut train = vec![0.0; rows * aug];
+        train
+            .par_chunks_mut(aug)
+            .zip(block.values.par_chunks_exact(stride))
+            .for_each(|(out, row)| {
+                out[..width].copy_from_slice(&row[..width]);
+                out[width] = shrink * norm(&row[..width]);
+            });
+        tops.par_chunks_mut(QUERY_TILE)
+            .zip(
+                queries
+                    .axis_chunks_iter(ndarray::Axis(0), QUERY_TILE)
+                    .into_par_iter(),
+            )
+            .enumerate()
+            .for_each(|(tile, (tops, q))| {
+                let Some(q) = q.as_slice() else {
+                    return;
+                };
+                let n = tops.len();
+                let mut scaled = vec![1.0; n * aug];
+                for (out, query) in scaled.chunks_exact_mut(aug).zip(q.chunks_exact(width)) {
+                    out[..width]
+                        .iter_mut()
+                        .zip(query)
+                        .for_each(|(o, v)| *o = -2.0 * v);
+                }
+                let query_terms: Vec<f64> =
+                    q.chunks_exact(width).map(|r| shrink * norm(r)).collect();
+                let scaled_t = MatRef::from_row_major_slice(&scaled, n, aug).transpose();
+                // Column i holds query i's bounds against the tile's rows, contiguous.
+                let mut bounds = Mat::<f64>::zeros(TRAIN_TILE.min(rows), n);
+                for start in (0..rows).step_by(TRAIN_TILE) {
+                    let m = TRAIN_TILE.min(rows - start);
+                    let rows_here = &train[start * aug..(start + m) * aug];
+                    let train_tile = MatRef::from_row_major_slice(rows_here, m, aug);
+                    let out = bounds.as_mut().subrows_mut(0, m);
+                    matmul(out, Accum::Replace, train_tile, scaled_t, 1.0, Par::Seq);
+                    let values = &block.values[start * stride..(start + m) * stride];
+                    for (i, top) in tops.iter_mut().enumerate() {
+                        let Some(column) = bounds.col(i).try_as_col_major() else {
+                            continue;
+                        };
+                        let own = self
+                            .exclude_self
+                            .map(|first| first + (tile * QUERY_TILE + i) as u64);
+                        let query = &q[i * width..(i + 1) * width];
+                        let mut threshold = top.worst(self.k) - query_terms[i];
+                        // Groups of pairs tested branch-free (so the test vectorises); only a
+                        // group with a candidate is looked at pair by pair.
+                        for (g, group) in column.as_slice()[..m].chunks(GROUP).enumerate() {
+                            let hits = group.iter().filter(|&&b| b <= threshold).count();
+                            if hits == 0 {
+                                continue;
+                            }
+                            for (j, &b) in (g * GROUP..).zip(group) {
+                                if b > threshold {
+                                    continue;
+                                }
+                                let index = block.first + (start + j) as u64;
+                                if own == Some(index) {
+                                    continue;
+                                }
+                                let row = &values[j * stride..(j + 1) * stride];
+                                let (features, carried) = row.split_at(width);
+                                let key = self.measure.key(query, features);
+                                top.offer(self.k, key, index, carried);
+                                threshold = top.worst(self.k) - query_terms[i];
+                            }
+                        }
+                    }
                 }
             });
     }
@@ -170,6 +289,53 @@ pub(crate) fn distances_and_indices(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The pruned product sweep gives exactly the per-pair loop's neighbours, ties included
+    /// (duplicated rows in different tiles), with and without each row's own.
+    #[test]
+    fn the_product_sweep_finds_what_the_pair_loop_finds() {
+        let (rows, width) = (2500, 5);
+        let mut state = 7_u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64 + 3.0
+        };
+        let mut x = Array2::from_shape_simple_fn((rows, width), &mut next);
+        for r in (0..rows).step_by(7) {
+            let copy = x.row((r * 13) % rows).to_owned();
+            x.row_mut(r).assign(&copy);
+        }
+        let comm = Comm::single();
+        let values: Vec<f64> = x.iter().copied().collect();
+        for exclude_self in [None, Some(0)] {
+            let search = |measure| Search {
+                comm: &comm,
+                measure,
+                width,
+                carry: 0,
+                k: 6,
+                exclude_self,
+            };
+            let block = || Block {
+                first: 0,
+                values: values.clone(),
+            };
+            let fast = search(Measure::Squares { root: false })
+                .run(x.view(), block())
+                .unwrap();
+            let pairs = search(Measure::Power(2.0)).run(x.view(), block()).unwrap();
+            // The same rows in the same order; keys to the last bit (powf against a product).
+            for (f, p) in fast.iter().zip(&pairs) {
+                let indices = |t: &TopK| t.found.iter().map(|&(_, i)| i).collect::<Vec<_>>();
+                assert_eq!(indices(f), indices(p));
+                for (&(a, _), &(b, _)) in f.found.iter().zip(&p.found) {
+                    assert!((a - b).abs() <= 1e-15 * b.max(1.0), "{a} {b}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn ties_go_to_the_lower_index_whatever_the_order_offered() {
