@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use spmd_comm::Comm;
 
 use super::metric::Measure;
-use crate::Result;
+use crate::{Error, Result};
 
 /// This rank's training rows as they travel: features (prepared for the measure), the values
 /// that travel with them (targets), and the global index of the first row.
@@ -115,22 +115,30 @@ impl Search<'_> {
     }
 
     /// Calls `visit` with `local`, then with each other rank's block as it comes around the
-    /// ring (the previous rank's first).
+    /// ring (the previous rank's first). Each step's transfer runs on a thread of its own while
+    /// `visit` works on the block in hand, so a rank holds its rows, the block it visits and
+    /// the one arriving.
     fn ring(&self, local: Block, mut visit: impl FnMut(&Block)) -> Result<()> {
         let mut block = local;
         let size = self.comm.size();
         for step in 0..size {
-            visit(&block);
-            if step + 1 < size {
-                let mut message = Vec::with_capacity(block.values.len() + 1);
-                message.push(block.first as f64);
-                message.extend_from_slice(&block.values);
-                let received = self.comm.ring_shift(&message)?;
-                block = Block {
-                    first: received.first().copied().unwrap_or(0.0) as u64,
-                    values: received.get(1..).unwrap_or_default().to_vec(),
-                };
+            if step + 1 == size {
+                visit(&block);
+                break;
             }
+            let mut message = Vec::with_capacity(block.values.len() + 1);
+            message.push(block.first as f64);
+            message.extend_from_slice(&block.values);
+            let received = std::thread::scope(|scope| {
+                let transfer = scope.spawn(|| self.comm.ring_shift(&message));
+                visit(&block);
+                transfer.join()
+            })
+            .map_err(|_| Error::Input("the ring transfer thread panicked".into()))??;
+            block = Block {
+                first: received.first().copied().unwrap_or(0.0) as u64,
+                values: received.get(1..).unwrap_or_default().to_vec(),
+            };
         }
         Ok(())
     }
