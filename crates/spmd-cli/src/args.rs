@@ -23,8 +23,26 @@ pub(crate) enum Command {
     Transform(ApplyArgs),
     /// Map transformed rows back (scalers, PCA).
     InverseTransform(ApplyArgs),
+    /// The nearest training rows of each row (neighbour models); each rank writes its rows'.
+    Kneighbors(KneighborsArgs),
     /// List the estimators.
     Estimators,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct KneighborsArgs {
+    /// Model written by `spmd-learn fit` for a neighbour estimator.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Query rows: a .npy or .csv path; `{rank}` is replaced by the rank.
+    #[arg(long)]
+    pub x: String,
+    /// Output .npy of the neighbours' global row numbers, nearest first (like predict's --out).
+    #[arg(long)]
+    pub out: String,
+    /// Output .npy of their distances.
+    #[arg(long)]
+    pub out_distances: Option<String>,
 }
 
 #[derive(Debug, Args)]

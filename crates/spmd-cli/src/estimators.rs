@@ -26,6 +26,8 @@ pub struct FitInput<'a> {
     pub y: Option<(Rows<'a>, bool)>,
     /// One weight per row (one column, checked).
     pub sample_weight: Option<Rows<'a>>,
+    /// The `--x` and `--y` patterns, absolute (the neighbour models point at them).
+    pub sources: (String, Option<String>),
 }
 
 /// What a fit returns: the model file and, when asked for, this rank's per-row result
@@ -90,6 +92,21 @@ impl Entry {
     {
         self.inverse_transform = Some(inverse_transform::<E>);
         self
+    }
+
+    /// A neighbour estimator: its model points at the training files (see
+    /// [`crate::neighbors`]).
+    const fn neighbors(name: &'static str, summary: &'static str, supervised: bool) -> Self {
+        Self {
+            name,
+            summary,
+            supervised,
+            params: crate::neighbors::params,
+            fit: crate::neighbors::fit,
+            predict: Some(crate::neighbors::predict),
+            transform: Some(crate::neighbors::transform),
+            inverse_transform: None,
+        }
     }
 
     /// Kebab-case name (`linear-regression`).
@@ -236,6 +253,21 @@ pub static ESTIMATORS: &[Entry] = &[
     )
     .transforms::<MaxAbsScaler>()
     .inverts::<MaxAbsScaler>(),
+    Entry::neighbors(
+        "nearest-neighbors",
+        "k nearest neighbours, brute force (params: n_neighbors, metric, p); use with kneighbors",
+        false,
+    ),
+    Entry::neighbors(
+        "knn-classifier",
+        "k-nearest-neighbours classifier (params: n_neighbors, weights, metric, p); predict gives labels, transform probabilities",
+        true,
+    ),
+    Entry::neighbors(
+        "knn-regressor",
+        "k-nearest-neighbours regressor (params: n_neighbors, weights, metric, p); predict gives values",
+        true,
+    ),
 ];
 
 /// The estimator called `name`.

@@ -13,6 +13,7 @@ pub mod data;
 mod error;
 mod estimators;
 mod model_file;
+mod neighbors;
 
 pub use args::Cli;
 pub use error::CliError;
@@ -45,6 +46,7 @@ pub fn run_parsed(comm: &Comm, cli: Cli) -> Result<(), CliError> {
         Command::Predict(a) => apply(comm, &a, Operation::Predict),
         Command::Transform(a) => apply(comm, &a, Operation::Transform),
         Command::InverseTransform(a) => apply(comm, &a, Operation::InverseTransform),
+        Command::Kneighbors(a) => kneighbors(comm, &a),
         Command::Estimators => {
             if comm.is_root() {
                 for e in ESTIMATORS {
@@ -91,6 +93,10 @@ fn fit(comm: &Comm, a: &args::FitArgs) -> Result<(), CliError> {
                 .as_ref()
                 .map(|w| w.one_column("sample_weight"))
                 .transpose()?,
+            sources: (
+                neighbors::absolute(&a.x),
+                a.y.as_deref().map(neighbors::absolute),
+            ),
         })
     })?;
     let ctx = Context::new(comm, queue.as_ref());
@@ -134,9 +140,46 @@ fn apply(comm: &Comm, a: &args::ApplyArgs, operation: Operation) -> Result<(), C
     let x = agreed(comm, || data::read_features(&a.x, comm))?;
     agreed(comm, || data::check_rows_output(&a.out, comm))?;
     let ctx = Context::new(comm, queue.as_ref());
-    let out = agreed(comm, || estimator.apply(operation, ctx, &model, x.rows()?))?;
+    let out = if neighbors::is_neighbors(&model.estimator) {
+        // Collective (the training rows go around the ranks): every rank enters it, and it
+        // agrees on its own failures.
+        let rows = agreed(comm, || x.rows())?;
+        estimator.apply(operation, ctx, &model, rows)?
+    } else {
+        agreed(comm, || estimator.apply(operation, ctx, &model, x.rows()?))?
+    };
     let written = data::write_rows(&a.out, comm, &out);
     agreed(comm, || written)?;
+    Ok(())
+}
+
+/// `kneighbors` with a neighbour model: each rank writes its rows' neighbours (global row
+/// numbers of the training rows) and, when asked, their distances.
+fn kneighbors(comm: &Comm, a: &args::KneighborsArgs) -> Result<(), CliError> {
+    let model = agreed(comm, || ModelFile::read(&a.model))?;
+    agreed(comm, || {
+        if neighbors::is_neighbors(&model.estimator) {
+            Ok(())
+        } else {
+            Err(CliError::Unsupported {
+                estimator: model.estimator.clone(),
+                operation: "kneighbors",
+            })
+        }
+    })?;
+    let x = agreed(comm, || data::read_features(&a.x, comm))?;
+    agreed(comm, || data::check_rows_output(&a.out, comm))?;
+    if let Some(d) = &a.out_distances {
+        agreed(comm, || data::check_rows_output(d, comm))?;
+    }
+    let rows = agreed(comm, || x.rows())?;
+    let (distances, indices) = neighbors::kneighbors(comm, &model, rows)?;
+    let written = data::write_rows(&a.out, comm, &indices);
+    agreed(comm, || written)?;
+    if let Some(d) = &a.out_distances {
+        let written = data::write_rows(d, comm, &distances);
+        agreed(comm, || written)?;
+    }
     Ok(())
 }
 

@@ -1023,3 +1023,116 @@ fn gpu_stats_print_one_line_per_rank_with_the_traffic_and_kernel_time() {
         "kernel_ms={kernel_ms}"
     );
 }
+
+/// The neighbour estimators: the model points at the training files; predict, transform and
+/// kneighbors read them again and match scikit-learn; a changed training file is an error.
+#[test]
+fn neighbour_models_point_at_their_training_files_and_match_sklearn() {
+    let dir = scratch("neighbors");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/neighbors");
+    let ints = |name: &str| {
+        ArrayD::<i64>::read_npy(std::fs::File::open(fixtures.join(name)).unwrap())
+            .unwrap()
+            .mapv(|v| v as f64)
+    };
+    let floats = |name: &str| npy(&fixtures.join(name));
+    for name in ["x.npy", "labels.npy", "targets.npy"] {
+        std::fs::copy(fixtures.join(name), dir.join(name)).unwrap();
+    }
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let queries = fixtures.join("queries.npy").to_str().unwrap().to_string();
+    let run = |args: &[&str]| {
+        let out = spmd_learn(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let close = |got: ArrayD<f64>, want: ArrayD<f64>, what: &str| {
+        assert_eq!(got.shape(), want.shape(), "{what}");
+        assert!(
+            max_abs_diff(got.iter().copied(), want.iter().copied()) < 1e-10,
+            "{what}"
+        );
+    };
+    let fit = |estimator: &str, y: Option<&str>, model: &str| {
+        let (x, model) = (path("x.npy"), path(model));
+        let mut args = vec!["fit", estimator, "--x", &x, "--param", "weights=distance"];
+        let y = y.map(path);
+        if let Some(y) = &y {
+            args.extend(["--y", y]);
+        }
+        if estimator == "nearest-neighbors" {
+            args.truncate(4);
+        }
+        args.extend(["--out", &model]);
+        run(&args);
+    };
+
+    fit("knn-classifier", Some("labels.npy"), "c.json");
+    let (model, out) = (path("c.json"), path("out.npy"));
+    run(&["predict", "--model", &model, "--x", &queries, "--out", &out]);
+    let want = ints("minkowski_p2_distance_predict.npy");
+    close(npy(Path::new(&out)), want, "classifier predict");
+    run(&[
+        "transform",
+        "--model",
+        &model,
+        "--x",
+        &queries,
+        "--out",
+        &out,
+    ]);
+    close(
+        npy(Path::new(&out)),
+        floats("minkowski_p2_distance_proba.npy"),
+        "predict_proba",
+    );
+
+    fit("knn-regressor", Some("targets.npy"), "r.json");
+    let model = path("r.json");
+    run(&["predict", "--model", &model, "--x", &queries, "--out", &out]);
+    close(
+        npy(Path::new(&out)),
+        floats("minkowski_p2_distance_regress.npy"),
+        "regressor",
+    );
+
+    fit("nearest-neighbors", None, "n.json");
+    let (model, distances) = (path("n.json"), path("d.npy"));
+    let args = [
+        "kneighbors",
+        "--model",
+        &model,
+        "--x",
+        &queries,
+        "--out",
+        &out,
+    ];
+    run(&[&args[..], &["--out-distances", &distances]].concat());
+    close(
+        npy(Path::new(&out)),
+        ints("minkowski_p2_uniform_indices.npy"),
+        "indices",
+    );
+    let want = floats("minkowski_p2_uniform_distances.npy");
+    close(npy(Path::new(&distances)), want, "distances");
+    let text = std::fs::read_to_string(&model).unwrap();
+    assert!(
+        text.contains("training_files") && !text.contains("0.5"),
+        "{text}"
+    );
+
+    // A changed training file: the model no longer describes it.
+    let mut x = npy(&dir.join("x.npy"));
+    x[[0, 0]] += 1.0;
+    x.write_npy(std::fs::File::create(dir.join("x.npy")).unwrap())
+        .unwrap();
+    let out = spmd_learn(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("changed since it was fitted"),
+        "{stderr}"
+    );
+}

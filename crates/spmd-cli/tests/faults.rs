@@ -25,6 +25,7 @@ fn fault_matrix() {
     cases.extend(estimator_cases(&dir));
     cases.extend(command_line_cases(&dir));
     cases.extend(environment_cases(&dir));
+    cases.extend(neighbor_cases(&dir));
     assert!(cases.len() >= 40, "{} cases", cases.len());
 
     let mut failures = Vec::new();
@@ -475,5 +476,74 @@ fn environment_cases(dir: &Scratch) -> Vec<Case> {
         Case::new("a launcher from another MPI", fit())
             .foreign_launcher()
             .fails(&["different MPI"]),
+    ]
+}
+
+/// The neighbour estimators: bad training rows, models whose training files changed or were
+/// sharded for another number of ranks, bad queries.
+fn neighbor_cases(dir: &Scratch) -> Vec<Case> {
+    let x = dir.shards("nx", |r| rows(r, 30, 4));
+    let labels = dir.shards("nlabels", |r| classes(r, 30, 3));
+    let queries = dir.shards("nq", |r| rows(r, 5, 4));
+    let narrow = dir.shards("nq_narrow", |r| rows(r, 5, if r == 3 { 3 } else { 4 }));
+    // Models fitted by one process: on one file (any number of ranks may use it), on a
+    // `{rank}` pattern (one shard: a 1-rank fit), and on a file changed afterwards.
+    let whole = dir.file("nwhole.npy", rows(0, 40, 4));
+    let whole_labels = dir.file("nwhole_labels.npy", classes(0, 40, 3));
+    let model = dir.model("knn-classifier", &whole, &whole_labels);
+    let sharded = dir.model("knn-regressor", &x, &dir.shards("ny", |r| targets(r, 30)));
+    let changed_x = dir.file("nchanged.npy", rows(0, 40, 4));
+    let changed = dir.model("nearest-neighbors", &changed_x, &whole_labels);
+    dir.file("nchanged.npy", rows(1, 40, 4));
+    let out = dir.pattern("nout");
+    let apply =
+        |verb: &str, model: &str, x: &str| args(&[verb, "--model", model, "--x", x, "--out", &out]);
+    vec![
+        Case::new(
+            "knn: NaN in rank 2's training rows",
+            args(&[
+                "fit",
+                "knn-classifier",
+                "--x",
+                &dir.shards("nx_nan", |r| poison(rows(r, 30, 4), r == 2, f64::NAN)),
+                "--y",
+                &labels,
+            ]),
+        )
+        .fails(&["rank 2", "NaN"]),
+        Case::new(
+            "knn: predict on 4 ranks with a one-file model",
+            apply("predict", &model, &queries),
+        )
+        .succeeds()
+        .writes(&out),
+        Case::new(
+            "knn: kneighbors, queries 3 wide on rank 3",
+            apply("kneighbors", &model, &narrow),
+        )
+        .fails(&["rank 3", "features"])
+        .writes_nothing(&out),
+        Case::new(
+            "knn: a model sharded for 1 rank, run on 4",
+            apply("predict", &sharded, &queries),
+        )
+        .fails(&["1-rank fit", "run with 1 ranks"])
+        .writes_nothing(&out),
+        Case::new(
+            "knn: a training file changed after the fit",
+            apply("kneighbors", &changed, &queries),
+        )
+        .fails(&["changed since it was fitted"])
+        .writes_nothing(&out),
+        Case::new(
+            "kneighbors with a ridge model",
+            apply(
+                "kneighbors",
+                &dir.model("ridge", &whole, &whole_labels),
+                &queries,
+            ),
+        )
+        .fails(&["ridge has no kneighbors"])
+        .writes_nothing(&out),
     ]
 }
