@@ -208,19 +208,15 @@ pub(crate) fn predict(
     model: &ModelFile,
     x: Rows<'_>,
 ) -> Result<Array2<f64>, CliError> {
-    warn_if_gpu(ctx);
-    let queries = x.to_owned_as::<f64>();
-    match refit(ctx.comm, model)? {
-        Fitted::Classifier(c) => Ok(c
-            .predict(queries.view())?
-            .mapv(|l| l as f64)
-            .insert_axis(ndarray::Axis(1))),
-        Fitted::Regressor(r) => Ok(r.predict(queries.view())?),
-        Fitted::Search(_) => Err(CliError::Unsupported {
-            estimator: model.estimator.clone(),
-            operation: "predict",
-        }),
-    }
+    refit_and(ctx, model, x, "predict", |fitted, queries| match fitted {
+        Fitted::Classifier(c) => Ok(Some(
+            c.predict(queries)?
+                .mapv(|l| l as f64)
+                .insert_axis(ndarray::Axis(1)),
+        )),
+        Fitted::Regressor(r) => Ok(Some(r.predict(queries)?)),
+        Fitted::Search(_) => Ok(None),
+    })
 }
 
 /// `transform`: the classifier's class probabilities. Collective.
@@ -229,15 +225,28 @@ pub(crate) fn transform(
     model: &ModelFile,
     x: Rows<'_>,
 ) -> Result<Array2<f64>, CliError> {
+    refit_and(ctx, model, x, "transform", |fitted, queries| match fitted {
+        Fitted::Classifier(c) => Ok(Some(c.predict_proba(queries)?)),
+        _ => Ok(None),
+    })
+}
+
+/// Refits the model's search and applies `operation` to this rank's rows `x`; `None` from it
+/// means the estimator has no such operation.
+fn refit_and(
+    ctx: Context<'_>,
+    model: &ModelFile,
+    x: Rows<'_>,
+    operation: &'static str,
+    apply: impl FnOnce(&Fitted, ndarray::ArrayView2<'_, f64>) -> spmd_core::Result<Option<Array2<f64>>>,
+) -> Result<Array2<f64>, CliError> {
     warn_if_gpu(ctx);
     let queries = x.to_owned_as::<f64>();
-    match refit(ctx.comm, model)? {
-        Fitted::Classifier(c) => Ok(c.predict_proba(queries.view())?),
-        _ => Err(CliError::Unsupported {
-            estimator: model.estimator.clone(),
-            operation: "transform",
-        }),
-    }
+    let fitted = refit(ctx.comm, model)?;
+    apply(&fitted, queries.view())?.ok_or_else(|| CliError::Unsupported {
+        estimator: model.estimator.clone(),
+        operation,
+    })
 }
 
 /// `kneighbors`: distances and global indices (as numbers) of this rank's rows. Collective.

@@ -67,11 +67,7 @@ pub(crate) fn pack_rows_parallel<F: HostFloat, R: KernelFloat>(
             local
         })
         .collect();
-    if let Some(sums) = sums {
-        for block in &block_sums {
-            sums.iter_mut().zip(block).for_each(|(s, b)| *s += b);
-        }
-    }
+    add_task_sums(sums, &block_sums);
 }
 
 /// [`pack_rows_parallel`] straight into write-only staging memory (`out`, the bytes of
@@ -116,11 +112,7 @@ pub(crate) fn pack_rows_to_staging<F: HostFloat, R: KernelFloat>(
             local
         })
         .collect();
-    if let Some(sums) = sums {
-        for block in &block_sums {
-            sums.iter_mut().zip(block).for_each(|(s, b)| *s += b);
-        }
-    }
+    add_task_sums(sums, &block_sums);
 }
 
 /// A part of a staging buffer that one task writes.
@@ -132,6 +124,17 @@ struct StagingPiece<'a>(wgpu::WriteOnly<'a, [u8]>);
 // disjoint (made by `split_at`), so each task writes its own bytes.
 #[cfg(feature = "gpu")]
 unsafe impl Send for StagingPiece<'_> {}
+
+/// Adds each parallel task's column sums into `sums`, in task order (so the total is the same
+/// on every run).
+#[cfg(any(feature = "gpu", test))]
+fn add_task_sums(sums: Option<&mut [f64]>, tasks: &[Vec<f64>]) {
+    if let Some(sums) = sums {
+        for task in tasks {
+            sums.iter_mut().zip(task).for_each(|(s, t)| *s += t);
+        }
+    }
+}
 
 /// Rows per task of [`pack_rows_parallel`] and [`pack_rows_to_staging`].
 #[cfg(any(feature = "gpu", test))]

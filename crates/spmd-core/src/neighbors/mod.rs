@@ -127,36 +127,37 @@ crate::builder::builder!(
     new = "scikit-learn's defaults: 5 neighbours, radius 1, minkowski with p = 2."
 );
 
-crate::builder::builder!(
+/// The classifier and the regressor: the same parameters, only what is weighed differs.
+macro_rules! knn_builder {
+    ($(#[$doc:meta])* pub struct $name:ident, $weighed:literal) => {
+        crate::builder::builder!(
+            $(#[$doc])*
+            pub struct $name,
+            NeighborsParams {
+                /// Neighbours per query.
+                n_neighbors: usize,
+                #[doc = concat!("How neighbours' ", $weighed, " are weighed.")]
+                weights: Weights,
+                /// The distance.
+                metric: Metric,
+                /// Minkowski's exponent.
+                p: f64,
+            },
+            new = "scikit-learn's defaults: 5 neighbours, uniform weights, minkowski with p = 2."
+        );
+    };
+}
+
+knn_builder!(
     /// scikit-learn's `KNeighborsClassifier` (brute force) over all ranks' rows.
     pub struct KNeighborsClassifier,
-    NeighborsParams {
-        /// Neighbours per query.
-        n_neighbors: usize,
-        /// How neighbours' votes are weighed.
-        weights: Weights,
-        /// The distance.
-        metric: Metric,
-        /// Minkowski's exponent.
-        p: f64,
-    },
-    new = "scikit-learn's defaults: 5 neighbours, uniform weights, minkowski with p = 2."
+    "votes"
 );
 
-crate::builder::builder!(
+knn_builder!(
     /// scikit-learn's `KNeighborsRegressor` (brute force) over all ranks' rows.
     pub struct KNeighborsRegressor,
-    NeighborsParams {
-        /// Neighbours per query.
-        n_neighbors: usize,
-        /// How neighbours' values are weighed.
-        weights: Weights,
-        /// The distance.
-        metric: Metric,
-        /// Minkowski's exponent.
-        p: f64,
-    },
-    new = "scikit-learn's defaults: 5 neighbours, uniform weights, minkowski with p = 2."
+    "values"
 );
 
 /// What travels with each training row.
