@@ -172,8 +172,12 @@ impl Search<'_> {
     }
 }
 
-/// Query rows per tile of the squared-distance sweep.
-const QUERY_TILE: usize = 64;
+/// The most query rows per tile of the squared-distance sweep: each tile reads the whole
+/// training block once, so the larger the tile, the less memory traffic per query. Tiles are
+/// smaller where that gives every thread one (down to [`MIN_QUERY_TILE`]).
+const QUERY_TILE: usize = 1024;
+/// The fewest query rows per tile.
+const MIN_QUERY_TILE: usize = 64;
 /// Training rows per tile of the squared-distance sweep.
 const TRAIN_TILE: usize = 1024;
 /// Pairs the sweep's pruning test takes at once (a few SIMD vectors).
@@ -209,10 +213,14 @@ impl Search<'_> {
                 out[..width].copy_from_slice(&row[..width]);
                 out[width] = shrink * norm(&row[..width]);
             });
-        tops.par_chunks_mut(QUERY_TILE)
+        let query_tile = queries
+            .nrows()
+            .div_ceil(rayon::current_num_threads())
+            .clamp(MIN_QUERY_TILE, QUERY_TILE);
+        tops.par_chunks_mut(query_tile)
             .zip(
                 queries
-                    .axis_chunks_iter(ndarray::Axis(0), QUERY_TILE)
+                    .axis_chunks_iter(ndarray::Axis(0), query_tile)
                     .into_par_iter(),
             )
             .enumerate()
@@ -246,7 +254,7 @@ impl Search<'_> {
                         };
                         let own = self
                             .exclude_self
-                            .map(|first| first + (tile * QUERY_TILE + i) as u64);
+                            .map(|first| first + (tile * query_tile + i) as u64);
                         let query = &q[i * width..(i + 1) * width];
                         let mut threshold = top.worst(self.k) - query_terms[i];
                         // Groups of pairs tested branch-free (so the test vectorises); only a
