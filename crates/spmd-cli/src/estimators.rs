@@ -322,12 +322,18 @@ fn inline_array_files(params: &mut Map<String, Value>) -> Result<(), CliError> {
     Ok(())
 }
 
-fn checked_params<E: Estimator>(mut pairs: Map<String, Value>) -> Result<Value, CliError> {
+fn checked_params<E: Estimator>(pairs: Map<String, Value>) -> Result<Value, CliError> {
+    checked::<E::Params>(pairs)
+}
+
+/// `NAME=VALUE` parameters as `P`: each value checked alone first (so a bad one is named),
+/// then together, then by `P`'s own checks; the normalised JSON (defaults filled in).
+pub(crate) fn checked<P: Params>(mut pairs: Map<String, Value>) -> Result<Value, CliError> {
     inline_array_files(&mut pairs)?;
     // Each value alone first (on the defaults), so a value of the wrong type is named.
     for (name, value) in &pairs {
         let alone = Value::Object(Map::from_iter([(name.clone(), value.clone())]));
-        if let Err(e) = serde_json::from_value::<E::Params>(alone) {
+        if let Err(e) = serde_json::from_value::<P>(alone) {
             let message = e.to_string();
             if message.starts_with("unknown field") {
                 return Err(CliError::Param(message));
@@ -342,7 +348,7 @@ fn checked_params<E: Estimator>(mut pairs: Map<String, Value>) -> Result<Value, 
             }
         }
     }
-    let params: E::Params =
+    let params: P =
         serde_json::from_value(Value::Object(pairs)).map_err(|e| CliError::Param(e.to_string()))?;
     params.check()?;
     serde_json::to_value(&params).map_err(|e| CliError::Param(e.to_string()))

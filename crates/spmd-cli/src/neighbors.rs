@@ -33,12 +33,9 @@ struct TrainingFiles {
     checksums: Vec<u64>,
 }
 
-/// `NAME=VALUE` parameters checked and normalised.
+/// `NAME=VALUE` parameters checked and normalised, each bad value named.
 pub(crate) fn params(pairs: Map<String, Value>) -> Result<Value, CliError> {
-    let params: NeighborsParams =
-        serde_json::from_value(Value::Object(pairs)).map_err(|e| CliError::Param(e.to_string()))?;
-    params.check()?;
-    serde_json::to_value(&params).map_err(|e| CliError::Param(e.to_string()))
+    crate::estimators::checked::<NeighborsParams>(pairs)
 }
 
 fn parse(params: &Value) -> Result<NeighborsParams, CliError> {

@@ -512,6 +512,20 @@ fn neighbor_cases(dir: &Scratch) -> Vec<Case> {
         )
         .fails(&["rank 2", "NaN"]),
         Case::new(
+            "knn: n_neighbors=abc",
+            args(&[
+                "fit",
+                "knn-regressor",
+                "--x",
+                &x,
+                "--y",
+                &labels,
+                "--param",
+                "n_neighbors=abc",
+            ]),
+        )
+        .fails(&["invalid parameter n_neighbors=abc"]),
+        Case::new(
             "knn: predict on 4 ranks with a one-file model",
             apply("predict", &model, &queries),
         )

@@ -89,6 +89,8 @@ impl NeighborsParams {
     }
 }
 
+crate::estimator::params_checked_by!(NeighborsParams);
+
 fn check_radius(radius: f64) -> Result<()> {
     if radius.is_nan() || radius < 0.0 {
         return Err(Error::InvalidParam {
