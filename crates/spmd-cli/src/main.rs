@@ -1,5 +1,6 @@
 //! The `spmd-learn` binary.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -19,7 +20,10 @@ fn main() -> ExitCode {
             // Every rank fails together; rank 0 and the rank that caused it say why.
             let rank = spmd_comm::Comm::world().map(|c| c.rank()).unwrap_or(0);
             if rank == 0 || !e.is_remote() {
-                eprintln!("error: {e}");
+                // One write of the whole line: several ranks share the terminal or pipe, and
+                // eprintln! writes a line in pieces that other ranks' lines can cut into.
+                let line = format!("error: {e}\n");
+                let _ = std::io::stderr().write_all(line.as_bytes());
             }
             ExitCode::FAILURE
         }

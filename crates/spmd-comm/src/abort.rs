@@ -38,7 +38,9 @@ pub fn abort_job_on_panic() {
             .map(|s| (*s).to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "a panic with no message".into());
-        eprintln!("error: rank {rank} panicked{place}: {message}; ending the job");
+        // One write of the whole line, so other ranks' output cannot cut into it.
+        let line = format!("error: rank {rank} panicked{place}: {message}; ending the job\n");
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
         abort_job(PANIC_EXIT_CODE)
     }));
 }
