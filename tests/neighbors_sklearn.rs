@@ -200,3 +200,29 @@ fn radius_searches_and_the_graph_match_scikit_learn() {
     assert!(common::rel_err(graph.data.iter(), want.iter()) < 1e-10);
     assert_eq!(graph.n_cols, 80);
 }
+
+#[test]
+fn column_major_rows_find_the_same_neighbours() {
+    use ndarray::ShapeBuilder;
+    let fortran = |a: &Array2<f64>| {
+        let mut f = Array2::zeros(a.raw_dim().f());
+        f.assign(a);
+        f
+    };
+    let (x, queries) = (array2::<f64>("x.npy"), array2::<f64>("queries.npy"));
+    let search = NearestNeighbors::new()
+        .metric(Metric::Cosine)
+        .comm(Comm::single())
+        .fit(&fortran(&x))
+        .unwrap();
+    let (distances, indices) = search
+        .kneighbors(Some(fortran(&queries).view()), None)
+        .unwrap();
+    let want = array2::<i64>("cosine_p2_uniform_indices.npy");
+    assert_eq!(indices.mapv(|i| i as i64), want);
+    assert_close(
+        &distances,
+        &array2("cosine_p2_uniform_distances.npy"),
+        "cosine, column-major",
+    );
+}

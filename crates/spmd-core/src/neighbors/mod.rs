@@ -247,12 +247,7 @@ fn fit_rows<F: Float>(
     }
     let targets = targets(&comm)?;
     let measure = params.metric.measure(params.p)?;
-    let mut rows = x.mapv(|v| v.as_f64());
-    for mut row in rows.rows_mut() {
-        if let Some(row) = row.as_slice_mut() {
-            measure.prepare(row);
-        }
-    }
+    let rows = prepared(x, measure);
     Ok(FittedNeighbors {
         params: params.clone(),
         measure,
@@ -262,6 +257,19 @@ fn fit_rows<F: Float>(
         total: shape.rows,
         targets,
     })
+}
+
+/// `x` in f64, row-major whatever its layout (the search reads rows as slices), each row
+/// prepared for `measure`.
+fn prepared<F: Float>(x: ArrayView2<'_, F>, measure: Measure) -> Array2<f64> {
+    // from_shape_fn lays the rows out one after another, so each is a slice.
+    let mut rows = Array2::from_shape_fn(x.dim(), |at| x[at].as_f64());
+    for mut row in rows.rows_mut() {
+        if let Some(row) = row.as_slice_mut() {
+            measure.prepare(row);
+        }
+    }
+    rows
 }
 
 impl NearestNeighbors {
@@ -485,13 +493,7 @@ impl FittedNeighbors {
             });
         }
         check_finite("X", x, self.comm.rank())?;
-        let mut queries = x.mapv(|v| v.as_f64());
-        for mut row in queries.rows_mut() {
-            if let Some(row) = row.as_slice_mut() {
-                self.measure.prepare(row);
-            }
-        }
-        Ok(Some(queries))
+        Ok(Some(prepared(x, self.measure)))
     }
 
     /// Each neighbour's weight: 1, or its inverse distance; where some neighbours are at
