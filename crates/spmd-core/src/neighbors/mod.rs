@@ -408,12 +408,12 @@ impl FittedNeighbors {
     /// The ring search over this rank's rows, carrying `carry` target values per row.
     fn search_and_block(&self, exclude_self: bool, k: usize, carry: usize) -> (Search<'_>, Block) {
         let width = self.rows.ncols();
-        let mut values = Vec::with_capacity(self.rows.nrows() * (width + carry));
+        let mut block = Block::starting_at(self.first, self.rows.nrows() * (width + carry));
         for (i, row) in self.rows.rows().into_iter().enumerate() {
-            values.extend(row.iter());
+            block.extend(row.iter().copied());
             match &self.targets {
-                Targets::Classes { codes, .. } if carry > 0 => values.push(f64::from(codes[i])),
-                Targets::Values { y, .. } if carry > 0 => values.extend(y.row(i).iter()),
+                Targets::Classes { codes, .. } if carry > 0 => block.extend([f64::from(codes[i])]),
+                Targets::Values { y, .. } if carry > 0 => block.extend(y.row(i).iter().copied()),
                 _ => {}
             }
         }
@@ -424,10 +424,6 @@ impl FittedNeighbors {
             carry,
             k,
             exclude_self: exclude_self.then_some(self.first),
-        };
-        let block = Block {
-            first: self.first,
-            values,
         };
         (search, block)
     }

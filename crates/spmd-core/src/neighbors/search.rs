@@ -8,13 +8,36 @@ use spmd_comm::Comm;
 use super::metric::Measure;
 use crate::{Error, Result};
 
-/// This rank's training rows as they travel: features (prepared for the measure), the values
-/// that travel with them (targets), and the global index of the first row.
+/// A rank's training rows as they travel, in the form they travel in: the global index of the
+/// first row, then the rows (features prepared for the measure, then the values carried with
+/// them), row-major. A block received is searched as it arrived, without a copy.
 pub(crate) struct Block {
+    message: Vec<f64>,
+}
+
+impl Block {
+    /// An empty block whose rows will start at global index `first`, with room for `len`
+    /// values; [`Block::extend`] adds them.
+    pub(crate) fn starting_at(first: u64, len: usize) -> Self {
+        let mut message = Vec::with_capacity(len + 1);
+        message.push(first as f64);
+        Self { message }
+    }
+
+    /// Appends `values` to the rows.
+    pub(crate) fn extend(&mut self, values: impl IntoIterator<Item = f64>) {
+        self.message.extend(values);
+    }
+
     /// Global index of row 0.
-    pub first: u64,
-    /// Rows x (features + carried values), row-major.
-    pub values: Vec<f64>,
+    fn first(&self) -> u64 {
+        self.message.first().copied().unwrap_or(0.0) as u64
+    }
+
+    /// The rows, row-major.
+    fn values(&self) -> &[f64] {
+        self.message.get(1..).unwrap_or_default()
+    }
 }
 
 /// One query's nearest rows so far: (ranking key, global index, carried values), nearest first,
@@ -93,8 +116,8 @@ impl Search<'_> {
                 .for_each(|(q, (near, query))| {
                     let query = query.to_vec();
                     let own = self.exclude_self.map(|first| first + q as u64);
-                    for (r, row) in block.values.chunks_exact(stride.max(1)).enumerate() {
-                        let index = block.first + r as u64;
+                    for (r, row) in block.values().chunks_exact(stride.max(1)).enumerate() {
+                        let index = block.first() + r as u64;
                         let distance = self
                             .measure
                             .distance(self.measure.key(&query, &row[..self.width]));
@@ -126,19 +149,13 @@ impl Search<'_> {
                 visit(&block);
                 break;
             }
-            let mut message = Vec::with_capacity(block.values.len() + 1);
-            message.push(block.first as f64);
-            message.extend_from_slice(&block.values);
             let received = std::thread::scope(|scope| {
-                let transfer = scope.spawn(|| self.comm.ring_shift(&message));
+                let transfer = scope.spawn(|| self.comm.ring_shift(&block.message));
                 visit(&block);
                 transfer.join()
             })
             .map_err(|_| Error::Input("the ring transfer thread panicked".into()))??;
-            block = Block {
-                first: received.first().copied().unwrap_or(0.0) as u64,
-                values: received.get(1..).unwrap_or_default().to_vec(),
-            };
+            block = Block { message: received };
         }
         Ok(())
     }
@@ -160,8 +177,8 @@ impl Search<'_> {
             .for_each(|(q, (top, query))| {
                 let query = query.to_vec();
                 let own = self.exclude_self.map(|first| first + q as u64);
-                for (r, row) in block.values.chunks_exact(stride).enumerate() {
-                    let index = block.first + r as u64;
+                for (r, row) in block.values().chunks_exact(stride).enumerate() {
+                    let index = block.first() + r as u64;
                     if own == Some(index) {
                         continue;
                     }
@@ -194,7 +211,7 @@ impl Search<'_> {
         use faer::linalg::matmul::matmul;
         use faer::{Accum, Mat, MatRef, Par};
         let (width, stride) = (self.width, self.width + self.carry);
-        let rows = block.values.len() / stride;
+        let rows = block.values().len() / stride;
         if rows == 0 {
             return;
         }
@@ -208,7 +225,7 @@ impl Search<'_> {
         let mut train = vec![0.0; rows * aug];
         train
             .par_chunks_mut(aug)
-            .zip(block.values.par_chunks_exact(stride))
+            .zip(block.values().par_chunks_exact(stride))
             .for_each(|(out, row)| {
                 out[..width].copy_from_slice(&row[..width]);
                 out[width] = shrink * norm(&row[..width]);
@@ -247,7 +264,7 @@ impl Search<'_> {
                     let train_tile = MatRef::from_row_major_slice(rows_here, m, aug);
                     let out = bounds.as_mut().subrows_mut(0, m);
                     matmul(out, Accum::Replace, train_tile, scaled_t, 1.0, Par::Seq);
-                    let values = &block.values[start * stride..(start + m) * stride];
+                    let values = &block.values()[start * stride..(start + m) * stride];
                     for (i, top) in tops.iter_mut().enumerate() {
                         let Some(column) = bounds.col(i).try_as_col_major() else {
                             continue;
@@ -268,7 +285,7 @@ impl Search<'_> {
                                 if b > threshold {
                                     continue;
                                 }
-                                let index = block.first + (start + j) as u64;
+                                let index = block.first() + (start + j) as u64;
                                 if own == Some(index) {
                                     continue;
                                 }
@@ -334,9 +351,10 @@ mod tests {
                 k: 6,
                 exclude_self,
             };
-            let block = || Block {
-                first: 0,
-                values: values.clone(),
+            let block = || {
+                let mut block = Block::starting_at(0, values.len());
+                block.extend(values.iter().copied());
+                block
             };
             let fast = search(Measure::Squares { root: false })
                 .run(x.view(), block())
