@@ -96,15 +96,30 @@ impl Entry {
 
     /// A neighbour estimator: its model points at the training files (see
     /// [`crate::neighbors`]).
-    const fn neighbors(name: &'static str, summary: &'static str, supervised: bool) -> Self {
+    /// `predicts` and `transforms` say which of those it has, so that the others fail before
+    /// the training files are read again.
+    const fn neighbors(
+        name: &'static str,
+        summary: &'static str,
+        supervised: bool,
+        (predicts, transforms): (bool, bool),
+    ) -> Self {
         Self {
             name,
             summary,
             supervised,
             params: crate::neighbors::params,
             fit: crate::neighbors::fit,
-            predict: Some(crate::neighbors::predict),
-            transform: Some(crate::neighbors::transform),
+            predict: if predicts {
+                Some(crate::neighbors::predict)
+            } else {
+                None
+            },
+            transform: if transforms {
+                Some(crate::neighbors::transform)
+            } else {
+                None
+            },
             inverse_transform: None,
         }
     }
@@ -257,16 +272,19 @@ pub static ESTIMATORS: &[Entry] = &[
         "nearest-neighbors",
         "k nearest neighbours, brute force (params: n_neighbors, metric, p); use with kneighbors",
         false,
+        (false, false),
     ),
     Entry::neighbors(
         "knn-classifier",
         "k-nearest-neighbours classifier (params: n_neighbors, weights, metric, p); predict gives labels, transform probabilities",
         true,
+        (true, true),
     ),
     Entry::neighbors(
         "knn-regressor",
         "k-nearest-neighbours regressor (params: n_neighbors, weights, metric, p); predict gives values",
         true,
+        (true, false),
     ),
 ];
 

@@ -6,7 +6,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use ndarray::Array2;
+use ndarray::{Array2, ArrayView2, CowArray, Ix2};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use spmd_core::distributed::agree;
@@ -64,7 +64,7 @@ fn fit_rows(
     name: &str,
     comm: &Comm,
     params: &NeighborsParams,
-    x: &Array2<f64>,
+    x: ArrayView2<'_, f64>,
     y: Option<(&Array2<f64>, bool)>,
 ) -> Result<Fitted, CliError> {
     let needs_y = || {
@@ -77,22 +77,22 @@ fn fit_rows(
             let (y, _) = y.ok_or_else(needs_y)?;
             let labels = y.column(0).to_owned();
             let estimator = KNeighborsClassifier::with_params(params.clone()).comm(comm.clone());
-            Fitted::Classifier(estimator.fit(x, &labels)?)
+            Fitted::Classifier(estimator.fit(&x, &labels)?)
         }
         "knn-regressor" => {
             let (y, one_d) = y.ok_or_else(needs_y)?;
             let estimator = KNeighborsRegressor::with_params(params.clone()).comm(comm.clone());
             let fitted = if one_d {
-                estimator.fit(x, &y.column(0).to_owned())?
+                estimator.fit(&x, &y.column(0).to_owned())?
             } else {
-                estimator.fit(x, y)?
+                estimator.fit(&x, y)?
             };
             Fitted::Regressor(fitted)
         }
         _ => Fitted::Search(
             NearestNeighbors::with_params(params.clone())
                 .comm(comm.clone())
-                .fit(x)?,
+                .fit(&x)?,
         ),
     })
 }
@@ -108,12 +108,18 @@ pub(crate) fn fit(
     warn_if_gpu(ctx);
     let comm = ctx.comm;
     let parsed = parse(params)?;
-    let x = input.x.to_owned_as::<f64>();
+    let x = as_f64(input.x.clone());
     let y = input
         .y
         .as_ref()
         .map(|(y, one_d)| (y.to_owned_as::<f64>(), *one_d));
-    let fitted = fit_rows(name, comm, &parsed, &x, y.as_ref().map(|(y, d)| (y, *d)))?;
+    let fitted = fit_rows(
+        name,
+        comm,
+        &parsed,
+        x.view(),
+        y.as_ref().map(|(y, d)| (y, *d)),
+    )?;
     let (x_pattern, y_pattern) = &input.sources;
     let mut checksums = checksums_of(comm, x_pattern)?;
     if let Some(y) = y_pattern {
@@ -185,7 +191,7 @@ fn refit(comm: &Comm, model: &ModelFile) -> Result<Fitted, CliError> {
         .as_deref()
         .map(|y| data::read_matching(y, comm, &x))
         .transpose()?;
-    let x_rows = x.to_owned_as::<f64>()?;
+    let x_rows = as_f64(x.rows()?);
     let y_rows = y
         .as_ref()
         .map(|y| Ok::<_, CliError>((y.to_owned_as::<f64>()?, y.one_dimensional())))
@@ -194,7 +200,7 @@ fn refit(comm: &Comm, model: &ModelFile) -> Result<Fitted, CliError> {
         &model.estimator,
         comm,
         &parse(&model.params)?,
-        &x_rows,
+        x_rows.view(),
         y_rows.as_ref().map(|(y, d)| (y, *d)),
     )
 }
@@ -235,10 +241,10 @@ fn refit_and(
     model: &ModelFile,
     x: Rows<'_>,
     operation: &'static str,
-    apply: impl FnOnce(&Fitted, ndarray::ArrayView2<'_, f64>) -> spmd_core::Result<Option<Array2<f64>>>,
+    apply: impl FnOnce(&Fitted, ArrayView2<'_, f64>) -> spmd_core::Result<Option<Array2<f64>>>,
 ) -> Result<Array2<f64>, CliError> {
     warn_if_gpu(ctx);
-    let queries = x.to_owned_as::<f64>();
+    let queries = as_f64(x);
     let fitted = refit(ctx.comm, model)?;
     apply(&fitted, queries.view())?.ok_or_else(|| CliError::Unsupported {
         estimator: model.estimator.clone(),
@@ -252,10 +258,19 @@ pub(crate) fn kneighbors(
     model: &ModelFile,
     x: Rows<'_>,
 ) -> Result<(Array2<f64>, Array2<f64>), CliError> {
-    let queries = x.to_owned_as::<f64>();
+    let queries = as_f64(x);
     let fitted = refit(comm, model)?;
     let (distances, indices) = fitted.search().kneighbors(Some(queries.view()), None)?;
     Ok((distances, indices.mapv(|i| i as f64)))
+}
+
+/// Features as f64 for the search: float64 rows as they are (in place where the file is
+/// mapped), float32 rows widened.
+fn as_f64(rows: Rows<'_>) -> CowArray<'_, f64, Ix2> {
+    match rows {
+        Rows::F64(v) => v.into(),
+        Rows::F32(v) => v.mapv(f64::from).into(),
+    }
 }
 
 /// An error about the neighbour model `model`, naming it.
