@@ -134,6 +134,20 @@ fn bad_requests_are_errors_that_name_the_problem() {
         .unwrap_err()
         .to_string();
     assert!(err.contains('p'), "{err}");
+    // A regressor's score checks y before the search: rows, then the number of targets.
+    let targets = array2::<f64>("targets.npy");
+    let regressor = KNeighborsRegressor::new()
+        .comm(comm.clone())
+        .fit(&x, &targets)
+        .unwrap();
+    let err = regressor
+        .score(x.slice(ndarray::s![..10, ..]), &targets)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("rows"), "{err}");
+    let one = targets.slice(ndarray::s![.., ..1]).to_owned();
+    let err = regressor.score(x.view(), &one).unwrap_err().to_string();
+    assert!(err.contains("targets"), "{err}");
     let mut with_nan = x.clone();
     with_nan[[3, 1]] = f64::NAN;
     let err = KNeighborsClassifier::new()

@@ -154,7 +154,7 @@ impl<F: Float> LinearModel<F> {
     }
 }
 
-fn target_mismatch(expected: usize, found: usize) -> Error {
+pub(crate) fn target_mismatch(expected: usize, found: usize) -> Error {
     Error::Shape {
         what: "y".into(),
         expected: format!("{expected} targets, as in fit"),

@@ -35,7 +35,7 @@ use spmd_comm::Comm;
 
 use crate::classes::{encode, global_accuracy, global_classes, local_classes, ClassLabel};
 use crate::distributed::{agree, comm_or_world, global_shape};
-use crate::validate::{check_finite, check_same_rows};
+use crate::validate::{check_features, check_finite, check_same_rows};
 use crate::{Error, Float, Result};
 use metric::Measure;
 use search::{distances_and_indices, Block, Search, TopK};
@@ -599,15 +599,27 @@ impl FittedKNeighborsRegressor {
         matches!(self.0.targets, Targets::Values { one_d: true, .. })
     }
 
-    /// R² over all ranks' rows (averaged over targets). Collective.
+    /// R² over all ranks' rows (averaged over targets). Collective: `y` is checked on every
+    /// rank (its rows, its targets, finite values) before the search, as
+    /// [`LinearModel::score`](crate::linear::LinearModel::score) checks it.
     pub fn score<F: Float>(
         &self,
         x: ArrayView2<'_, F>,
         y: &impl crate::linear::Targets<F>,
     ) -> Result<f64> {
-        let predicted = self.predict(x);
-        let y = y.as_columns().mapv(|v| v.as_f64());
-        let predicted = agree(&self.comm, predicted)?;
-        crate::linear::model::r2_score(&self.comm, y.view(), predicted.view())
+        use crate::linear::model::{r2_score, target_mismatch};
+        let y = y.as_columns();
+        let targets = match &self.0.targets {
+            Targets::Values { y, .. } => y.ncols(),
+            _ => 0,
+        };
+        let local = check_same_rows(x.nrows(), y.nrows())
+            .and_then(|_| {
+                check_features(targets, y.ncols()).map_err(|_| target_mismatch(targets, y.ncols()))
+            })
+            .and_then(|_| check_finite("y", y, self.comm.rank()));
+        agree(&self.comm, local)?;
+        let predicted = self.predict(x)?;
+        r2_score(&self.comm, y.mapv(|v| v.as_f64()).view(), predicted.view())
     }
 }
