@@ -279,9 +279,8 @@ pub struct LloydStep {
     moved: wgpu::Buffer,
     partial_sums: wgpu::Buffer,
     partial_counts: wgpu::Buffer,
-    /// Steps taken (the first counts every row as changed).
-    steps: u64,
-    /// The sums and counts of the last step's clusters (shifted rows), in f64.
+    /// The sums and counts of the last step's clusters (shifted rows), in f64; `None` before
+    /// the first step, which sums every row and counts each as changed.
     running: Option<LloydTotals>,
     /// The step's totals: the sums' (sum, compensation) pairs, then the counts' and the
     /// changed count's.
@@ -328,7 +327,6 @@ impl LloydStep {
             partial_sums,
             partial_counts,
             totals,
-            steps: 0,
             running: None,
         }))
     }
@@ -364,7 +362,7 @@ impl LloydStep {
         let reduce = queue.reduce_pipeline(x.precision())?;
         let (sum_elems, count_elems) = (w4 * k * 4, k + 1);
         let mut recorder = Recorder::new(queue);
-        let first_step = usize::from(self.steps == 0);
+        let first_step = usize::from(self.running.is_none());
         recorder.clear(&self.moved);
         for (b, block) in x.blocks.iter().enumerate() {
             let (first, n) = (block.start as u32, block.rows);
@@ -417,7 +415,6 @@ impl LloydStep {
         let bytes = (sum_elems + count_elems) * 2 * elem;
         recorder.copy(&self.totals, bytes);
         recorder.submit_and_wait()?;
-        self.steps += 1;
         let d = x.cols();
         let mut change = LloydTotals {
             sums: Array2::zeros((k, d)),
