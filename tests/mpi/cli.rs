@@ -436,5 +436,87 @@ fn main() {
             Ok(())
         },
     );
+    h.run(
+        "a neighbour model on {rank} shards answers alike from another number of ranks",
+        |c| {
+            let fixtures =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/neighbors");
+            let read = |name: &str| -> Result<ndarray::Array2<f64>, String> {
+                let file = std::fs::File::open(fixtures.join(name)).map_err(|e| e.to_string())?;
+                let any = ArrayD::<f64>::read_npy(file).map_err(|e| e.to_string())?;
+                any.into_dimensionality().map_err(|e| e.to_string())
+            };
+            let read_ints = |path: &std::path::Path| -> Result<Vec<i64>, String> {
+                let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+                let any = ArrayD::<i64>::read_npy(file).map_err(|e| e.to_string())?;
+                Ok(any.iter().copied().collect())
+            };
+            // Uneven shards, rank 0's empty when there are several.
+            let x = read("x.npy")?;
+            let counts = harness::split_rows(x.nrows(), c.size(), |r| {
+                usize::from(r > 0 || c.size() == 1) * (r + 1)
+            });
+            let mine = harness::my_rows(c, &counts);
+            let shard = dir.join(format!("nn_x_{}.npy", c.rank()));
+            x.slice(s![mine, ..])
+                .to_owned()
+                .write_npy(std::fs::File::create(&shard).map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
+            let (pattern, model) = (dir.join("nn_x_{rank}.npy"), dir.join("nn.json"));
+            run(
+                c,
+                &[
+                    "fit",
+                    "nearest-neighbors",
+                    "--x",
+                    pattern.to_str().unwrap(),
+                    "--out",
+                    model.to_str().unwrap(),
+                ],
+            )?;
+            c.barrier().map_err(|e| e.to_string())?;
+            // Rank 0 alone, and the others together: neither group has the fit's rank count.
+            let color = u32::from(c.rank() > 0);
+            let group = c.split(color, 0).map_err(|e| e.to_string())?;
+            let (out, distances) = (
+                dir.join(format!("nn_idx_{color}.npy")),
+                dir.join(format!("nn_dist_{color}.npy")),
+            );
+            let queries = fixtures.join("queries.npy");
+            run(
+                &group,
+                &[
+                    "kneighbors",
+                    "--model",
+                    model.to_str().unwrap(),
+                    "--x",
+                    queries.to_str().unwrap(),
+                    "--out",
+                    out.to_str().unwrap(),
+                    "--out-distances",
+                    distances.to_str().unwrap(),
+                ],
+            )?;
+            c.barrier().map_err(|e| e.to_string())?;
+            let got =
+                ArrayD::<f64>::read_npy(std::fs::File::open(&out).map_err(|e| e.to_string())?)
+                    .map_err(|e| e.to_string())?;
+            let want = read_ints(&fixtures.join("minkowski_p2_uniform_indices.npy"))?;
+            ensure(
+                got.iter().map(|&v| v as i64).collect::<Vec<_>>() == want,
+                || format!("indices differ from sklearn on a group of {}", group.size()),
+            )?;
+            let got = ArrayD::<f64>::read_npy(
+                std::fs::File::open(&distances).map_err(|e| e.to_string())?,
+            )
+            .map_err(|e| e.to_string())?;
+            let want = read("minkowski_p2_uniform_distances.npy")?;
+            ensure(
+                rel_err(got.as_slice().unwrap_or_default(), want.iter()) < 1e-10,
+                || "distances differ from sklearn".into(),
+            )
+        },
+    );
+
     h.finish();
 }

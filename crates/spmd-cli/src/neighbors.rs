@@ -4,6 +4,7 @@
 //! again, split over the ranks of that run, and fail if a file changed or vanished.
 
 use std::io::Read;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use ndarray::{Array2, ArrayView2, CowArray, Ix2};
@@ -31,6 +32,17 @@ struct TrainingFiles {
     ranks: usize,
     /// A checksum of each file, `x`'s then `y`'s, one per rank for `{rank}` patterns.
     checksums: Vec<u64>,
+    /// Rows of each shard of a `{rank}` pattern (empty for one file): a run with another
+    /// number of ranks splits their concatenation evenly.
+    #[serde(default)]
+    shard_rows: Vec<u64>,
+}
+
+impl TrainingFiles {
+    /// Whether the rows are in one file per rank of the fit.
+    fn sharded(&self) -> bool {
+        self.x.contains("{rank}") || self.y.as_deref().is_some_and(|y| y.contains("{rank}"))
+    }
 }
 
 /// `NAME=VALUE` parameters checked and normalised, each bad value named.
@@ -121,16 +133,18 @@ pub(crate) fn fit(
         y.as_ref().map(|(y, d)| (y, *d)),
     )?;
     let (x_pattern, y_pattern) = &input.sources;
-    let mut checksums = checksums_of(comm, x_pattern)?;
-    if let Some(y) = y_pattern {
-        checksums.extend(checksums_of(comm, y)?);
-    }
-    let training = TrainingFiles {
+    let mut training = TrainingFiles {
         x: x_pattern.clone(),
         y: y_pattern.clone(),
         ranks: comm.size(),
-        checksums,
+        checksums: Vec::new(),
+        shard_rows: Vec::new(),
     };
+    training.checksums = checksums(comm, &training)?;
+    if training.sharded() {
+        let rows = [input.x.dim().0 as u64];
+        training.shard_rows = comm.allgather(&rows).map_err(spmd_core::Error::from)?;
+    }
     let search = fitted.search();
     let mut attributes = Map::new();
     attributes.insert("n_features_in_".into(), search.n_features_in().into());
@@ -159,21 +173,16 @@ fn refit(comm: &Comm, model: &ModelFile) -> Result<Fitted, CliError> {
         .cloned()
         .ok_or_else(|| model_error(model, "it names no training files".into()))
         .and_then(|v| serde_json::from_value(v).map_err(|e| model_error(model, e.to_string())))?;
-    let sharded =
-        files.x.contains("{rank}") || files.y.as_deref().is_some_and(|y| y.contains("{rank}"));
-    if sharded && files.ranks != comm.size() {
+    let resplit = files.sharded() && files.ranks != comm.size();
+    if resplit && files.shard_rows.len() != files.ranks {
         let message = format!(
-            "its training rows are in one file per rank of a {}-rank fit ({}); run with {} \
-             ranks, or fit from one file, which any number of ranks can share",
+            "its training rows are in one file per rank of a {}-rank fit ({}) and it does not \
+             record their row counts; run with {} ranks, or fit again",
             files.ranks, files.x, files.ranks
         );
         return Err(model_error(model, message));
     }
-    let mut found = checksums_of(comm, &files.x)?;
-    if let Some(y) = &files.y {
-        found.extend(checksums_of(comm, y)?);
-    }
-    if found != files.checksums {
+    if checksums(comm, &files)? != files.checksums {
         let y = files
             .y
             .as_deref()
@@ -185,17 +194,30 @@ fn refit(comm: &Comm, model: &ModelFile) -> Result<Fitted, CliError> {
         );
         return Err(model_error(model, message));
     }
-    let x = data::read_features(&files.x, comm)?;
-    let y = files
-        .y
-        .as_deref()
-        .map(|y| data::read_matching(y, comm, &x))
-        .transpose()?;
-    let x_rows = as_f64(x.rows()?);
-    let y_rows = y
-        .as_ref()
-        .map(|y| Ok::<_, CliError>((y.to_owned_as::<f64>()?, y.one_dimensional())))
-        .transpose()?;
+    let x_table;
+    let (x_rows, y_rows) = if resplit {
+        let rows = share_of_shards(comm, &files.shard_rows);
+        let x = agree(comm, read_range(&files.x, &files.shard_rows, rows.clone()))?;
+        let y = files
+            .y
+            .as_deref()
+            .map(|y| agree(comm, read_range(y, &files.shard_rows, rows.clone())))
+            .transpose()?;
+        (CowArray::from(x.0), y)
+    } else {
+        x_table = data::read_features(&files.x, comm)?;
+        let y = files
+            .y
+            .as_deref()
+            .map(|y| data::read_matching(y, comm, &x_table))
+            .transpose()?;
+        let x_rows = as_f64(x_table.rows()?);
+        let y_rows = y
+            .as_ref()
+            .map(|y| Ok::<_, CliError>((y.to_owned_as::<f64>()?, y.one_dimensional())))
+            .transpose()?;
+        (x_rows, y_rows)
+    };
     fit_rows(
         &model.estimator,
         comm,
@@ -289,18 +311,78 @@ pub(crate) fn is_neighbors(name: &str) -> bool {
     )
 }
 
-/// The checksum of each file of `pattern`: one per rank for a `{rank}` pattern (each rank
-/// reads its own), else the one file's (rank 0 reads it). Collective.
-fn checksums_of(comm: &Comm, pattern: &str) -> Result<Vec<u64>, CliError> {
-    let (path, per_rank) = resolve(pattern, comm.rank());
-    let mine = if per_rank || comm.is_root() {
-        checksum(&path)
-    } else {
-        Ok(0)
-    };
+/// The checksum of every training file, `x`'s then `y`'s. Collective.
+fn checksums(comm: &Comm, files: &TrainingFiles) -> Result<Vec<u64>, CliError> {
+    let mut sums = checksums_of(comm, &files.x, files.ranks)?;
+    if let Some(y) = &files.y {
+        sums.extend(checksums_of(comm, y, files.ranks)?);
+    }
+    Ok(sums)
+}
+
+/// The checksum of each file of `pattern`: one per shard of a `{rank}` pattern written by
+/// `shards` ranks (shard `i` read by rank `i % size`, so by its own rank when the counts
+/// agree), else the one file's (rank 0 reads it). Collective.
+fn checksums_of(comm: &Comm, pattern: &str, shards: usize) -> Result<Vec<u64>, CliError> {
+    let (rank, size) = (comm.rank(), comm.size());
+    let per_rank = pattern.contains("{rank}");
+    let count = if per_rank { shards } else { 1 };
+    let mine: Result<Vec<u64>, CliError> = (0..count)
+        .map(|i| {
+            if i % size == rank {
+                checksum(&resolve(pattern, i).0)
+            } else {
+                Ok(0)
+            }
+        })
+        .collect();
     let mine = agree(comm, mine.map_err(CliError::into_core))?;
-    let all = comm.allgather(&[mine]).map_err(spmd_core::Error::from)?;
-    Ok(if per_rank { all } else { all[..1].to_vec() })
+    let all = comm.allgather(&mine).map_err(spmd_core::Error::from)?;
+    // Rank r's list starts at r * count; shard i is in its reader's list.
+    Ok((0..count).map(|i| all[(i % size) * count + i]).collect())
+}
+
+/// This rank's even share of the global rows of shards holding `shard_rows` rows each.
+fn share_of_shards(comm: &Comm, shard_rows: &[u64]) -> Range<usize> {
+    let total = shard_rows.iter().sum::<u64>() as usize;
+    let (start, end) = data::share(total, comm.rank(), comm.size());
+    start..end
+}
+
+/// Global rows `rows` of `pattern` (shards of `shard_rows` rows each, or one file) as f64,
+/// and whether the file held one dimension: the pieces of every shard they span, joined.
+fn read_range(
+    pattern: &str,
+    shard_rows: &[u64],
+    rows: Range<usize>,
+) -> spmd_core::Result<(Array2<f64>, bool)> {
+    let read = |path: &Path, range: Range<usize>| {
+        let table = data::read_rows(path, range)?;
+        Ok::<_, CliError>((table.to_owned_as::<f64>()?, table.one_dimensional()))
+    };
+    let read_all = || {
+        if !pattern.contains("{rank}") {
+            return read(Path::new(pattern), rows.clone());
+        }
+        let mut pieces = Vec::new();
+        let mut one_d = false;
+        let mut first = 0;
+        for (i, &n) in shard_rows.iter().enumerate() {
+            let (start, end) = (first, first + n as usize);
+            first = end;
+            let (lo, hi) = (rows.start.max(start), rows.end.min(end));
+            if lo < hi || (rows.is_empty() && i == 0) {
+                let (piece, d) = read(&resolve(pattern, i).0, lo - start..hi.max(lo) - start)?;
+                one_d = d;
+                pieces.push(piece);
+            }
+        }
+        let views: Vec<_> = pieces.iter().map(|p| p.view()).collect();
+        ndarray::concatenate(ndarray::Axis(0), &views)
+            .map(|joined| (joined, one_d))
+            .map_err(|e| CliError::Param(format!("{pattern}: shards of unequal widths ({e})")))
+    };
+    read_all().map_err(CliError::into_core)
 }
 
 /// A 64-bit checksum of a file's bytes (FNV-1a over 8-byte words, then its length).

@@ -181,6 +181,11 @@ pub fn read_matching(pattern: &str, comm: &Comm, features: &Table) -> Result<Tab
     Ok(table)
 }
 
+/// Rows `rows` (global row numbers) of the file `path`, in place where the file allows.
+pub fn read_rows(path: &Path, rows: Range<usize>) -> Result<Table, CliError> {
+    read_table(path, &Selection::Rows(rows))
+}
+
 /// The whole of a small file (initial centres), whatever the number of ranks.
 pub fn read_whole(path: &Path) -> Result<Array2<f64>, CliError> {
     read_table(path, &Selection::All)?.to_owned_as::<f64>()
