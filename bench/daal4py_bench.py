@@ -88,6 +88,7 @@ workloads = [
     ("kmeans32", 1_000_000, 32),
     ("logreg", 500_000, 32),
     ("knn", 200_000, 32),
+    ("knn32", 200_000, 32),
 ]
 for name, rows, cols in workloads:
     x = rng.random((rows, cols)) - 0.5
@@ -100,14 +101,17 @@ for name, rows, cols in workloads:
         seconds = best(lambda: daal4py.pca(method="correlationDense", nComponents=8, resultsToCompute="mean|variance|eigenvalue").compute(x))
     elif name == "qr":
         seconds = best(lambda: daal4py.qr().compute(x))
-    elif name == "knn":
+    elif name in ("knn", "knn32"):
         # KNeighborsClassifier (k = 5, brute force) fitted on the rows, predicting 10,000 other
-        # rows, as examples/bench.rs runs it: scikit-learn, and scikit-learn-intelex (oneDAL).
+        # rows, as examples/bench.rs runs it: scikit-learn, and scikit-learn-intelex (oneDAL);
+        # knn32 on float32 rows and queries.
         from sklearn.neighbors import KNeighborsClassifier as SkKNeighborsClassifier
         from sklearnex.neighbors import KNeighborsClassifier
 
         labels = (x.sum(axis=1) > 0).astype(np.int64)
         queries = rng.random((10_000, cols)) - 0.5
+        if name == "knn32":
+            x, queries = x.astype(np.float32), queries.astype(np.float32)
         knn = lambda cls: lambda: cls(n_neighbors=5, algorithm="brute").fit(x, labels).predict(queries)
         reference = best(knn(SkKNeighborsClassifier))
         print(f"| - | {name} | {rows} x {cols} | scikit-learn | {reference:.3f} | - |")
@@ -132,5 +136,5 @@ for name, rows, cols in workloads:
         print(f"| - | {name} | {rows} x {cols} | scikit-learn | {reference:.3f} | {rows * cols * data.itemsize / reference / 1e9:.1f} |")
         algorithm = daal4py.kmeans(nClusters=10, maxIterations=20, accuracyThreshold=0.0, fptype="double" if name == "kmeans" else "float")
         seconds = best(lambda: algorithm.compute(data, centres))
-    library = "scikit-learn-intelex (oneDAL)" if name in ("logreg", "knn") else "daal4py (oneDAL)"
+    library = "scikit-learn-intelex (oneDAL)" if name in ("logreg", "knn", "knn32") else "daal4py (oneDAL)"
     print(f"| - | {name} | {rows} x {cols} | {library} | {seconds:.3f} | {rows * cols * 8 / seconds / 1e9:.1f} |")

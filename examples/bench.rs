@@ -92,6 +92,20 @@ fn binary_labels(comm: &Comm, x: &Array2<f64>) -> Array1<i64> {
         .collect()
 }
 
+/// KNeighborsClassifier (k = 5) fitted on `x`, predicting `queries`.
+fn knn_predict<F: spmd_learn::Float>(
+    comm: &Comm,
+    x: &Array2<F>,
+    labels: &Array1<i64>,
+    queries: &Array2<F>,
+) -> Result<(), Error> {
+    KNeighborsClassifier::new()
+        .comm(comm.clone())
+        .fit(x, labels)?
+        .predict(queries.view())
+        .map(drop)
+}
+
 type Fit<'a> = Box<dyn Fn(Option<&Queue>) -> Result<(), Error> + 'a>;
 
 fn best(
@@ -202,25 +216,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             // KNeighborsClassifier (k = 5, brute force) fitted on the rows, predicting 10,000
             // query rows split over the ranks; the search runs on the CPU.
-            "knn" => {
+            // knn32 runs it on f32 rows and queries (the sweep prunes in f32).
+            "knn" | "knn32" => {
                 let labels = binary_labels(&comm, &x);
                 // Negated, so the queries are not the first training rows themselves.
                 let queries = data(&comm, 10_000, cols).0.mapv(|v| -v);
-                let (comm, x) = (comm.clone(), x.clone());
-                Box::new(move |_| {
-                    KNeighborsClassifier::new()
-                        .comm(comm.clone())
-                        .fit(&x, &labels)?
-                        .predict(queries.view())
-                        .map(drop)
-                })
+                let comm = comm.clone();
+                if name == "knn" {
+                    let x = x.clone();
+                    Box::new(move |_| knn_predict(&comm, &x, &labels, &queries))
+                } else {
+                    let (x, queries) = (x.mapv(|v| v as f32), queries.mapv(|v| v as f32));
+                    Box::new(move |_| knn_predict(&comm, &x, &labels, &queries))
+                }
             }
             other => return Err(format!("unknown workload {other:?}").into()),
         };
-        let bytes = (rows * cols * if name == "kmeans32" { 4 } else { 8 }) as f64;
+        let single = name == "kmeans32" || name == "knn32";
+        let bytes = (rows * cols * if single { 4 } else { 8 }) as f64;
         let mut devices: Vec<(String, Option<&Queue>, usize)> =
             vec![("CPU".into(), None, args.repeats)];
-        if let (Some(q), false) = (&queue, name == "qr" || name == "knn") {
+        if let (Some(q), false) = (&queue, matches!(name, "qr" | "knn" | "knn32")) {
             devices.push((q.info().name.clone(), Some(q), 1));
         }
         for (device, q, repeats) in devices {

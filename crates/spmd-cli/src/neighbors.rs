@@ -76,7 +76,21 @@ fn fit_rows(
     name: &str,
     comm: &Comm,
     params: &NeighborsParams,
-    x: ArrayView2<'_, f64>,
+    x: Rows<'_>,
+    y: Option<(&Array2<f64>, bool)>,
+) -> Result<Fitted, CliError> {
+    // float32 rows stay f32, so the search prunes in f32.
+    match x {
+        Rows::F32(x) => fit_typed(name, comm, params, x, y),
+        Rows::F64(x) => fit_typed(name, comm, params, x, y),
+    }
+}
+
+fn fit_typed<F: spmd_core::Float>(
+    name: &str,
+    comm: &Comm,
+    params: &NeighborsParams,
+    x: ArrayView2<'_, F>,
     y: Option<(&Array2<f64>, bool)>,
 ) -> Result<Fitted, CliError> {
     let needs_y = || {
@@ -120,7 +134,6 @@ pub(crate) fn fit(
     warn_if_gpu(ctx);
     let comm = ctx.comm;
     let parsed = parse(params)?;
-    let x = as_f64(input.x.clone());
     let y = input
         .y
         .as_ref()
@@ -129,7 +142,7 @@ pub(crate) fn fit(
         name,
         comm,
         &parsed,
-        x.view(),
+        input.x.clone(),
         y.as_ref().map(|(y, d)| (y, *d)),
     )?;
     let (x_pattern, y_pattern) = &input.sources;
@@ -194,16 +207,17 @@ fn refit(comm: &Comm, model: &ModelFile) -> Result<Fitted, CliError> {
         );
         return Err(model_error(model, message));
     }
-    let x_table;
+    // The rows live here: a mapped file, or the pieces of shards joined.
+    let (x_table, x_joined);
     let (x_rows, y_rows) = if resplit {
         let rows = share_of_shards(comm, &files.shard_rows);
-        let x = agree(comm, read_range(&files.x, &files.shard_rows, rows.clone()))?;
+        x_joined = agree(comm, read_range(&files.x, &files.shard_rows, rows.clone()))?.0;
         let y = files
             .y
             .as_deref()
             .map(|y| agree(comm, read_range(y, &files.shard_rows, rows.clone())))
             .transpose()?;
-        (CowArray::from(x.0), y)
+        (Rows::F64(x_joined.view()), y)
     } else {
         x_table = data::read_features(&files.x, comm)?;
         let y = files
@@ -211,7 +225,7 @@ fn refit(comm: &Comm, model: &ModelFile) -> Result<Fitted, CliError> {
             .as_deref()
             .map(|y| data::read_matching(y, comm, &x_table))
             .transpose()?;
-        let x_rows = as_f64(x_table.rows()?);
+        let x_rows = x_table.rows()?;
         let y_rows = y
             .as_ref()
             .map(|y| Ok::<_, CliError>((y.to_owned_as::<f64>()?, y.one_dimensional())))
@@ -222,7 +236,7 @@ fn refit(comm: &Comm, model: &ModelFile) -> Result<Fitted, CliError> {
         &model.estimator,
         comm,
         &parse(&model.params)?,
-        x_rows.view(),
+        x_rows,
         y_rows.as_ref().map(|(y, d)| (y, *d)),
     )
 }

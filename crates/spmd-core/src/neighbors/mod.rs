@@ -38,7 +38,7 @@ use crate::distributed::{agree, comm_or_world, global_shape};
 use crate::validate::{check_features, check_finite, check_same_rows};
 use crate::{Error, Float, Result};
 use metric::Measure;
-use search::{distances_and_indices, Block, Search, TopK};
+use search::{distances_and_indices, Block, Precision, Search, TopK};
 
 /// How the neighbours' votes or values are weighed (scikit-learn's `weights`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -189,6 +189,8 @@ pub struct FittedNeighbors {
     first: u64,
     total: u64,
     targets: Targets,
+    /// f32 for rows fitted in f32: the squared-distance sweep prunes in that precision.
+    prune_in: Precision,
 }
 
 /// A sparse matrix in compressed rows (scikit-learn's `csr_matrix`): row `r`'s entries are
@@ -256,6 +258,11 @@ fn fit_rows<F: Float>(
         first: shape.row_offset as u64,
         total: shape.rows,
         targets,
+        prune_in: if F::DTYPE == "float32" {
+            Precision::F32
+        } else {
+            Precision::F64
+        },
     })
 }
 
@@ -310,11 +317,12 @@ impl KNeighborsClassifier {
 }
 
 impl KNeighborsRegressor {
-    /// Keeps every rank's rows and targets (`n` or `n x t`); every rank calls it.
-    pub fn fit<F: Float, S: Data<Elem = F>>(
+    /// Keeps every rank's rows and targets (`n` or `n x t`, in either precision); every rank
+    /// calls it.
+    pub fn fit<F: Float, G: Float, S: Data<Elem = F>>(
         &self,
         x: &ArrayBase<S, Ix2>,
-        y: &impl crate::linear::Targets<F>,
+        y: &impl crate::linear::Targets<G>,
     ) -> Result<FittedKNeighborsRegressor> {
         let comm = comm_or_world(self.comm.as_ref())?;
         let columns = y.as_columns();
@@ -424,6 +432,7 @@ impl FittedNeighbors {
             carry,
             k,
             exclude_self: exclude_self.then_some(self.first),
+            prune_in: self.prune_in,
         };
         (search, block)
     }

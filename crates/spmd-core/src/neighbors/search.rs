@@ -85,6 +85,16 @@ pub(crate) struct Search<'a> {
     /// With `Some(first)`, query row `i` is training row `first + i` and is not its own
     /// neighbour (scikit-learn's `kneighbors(X=None)`).
     pub exclude_self: Option<u64>,
+    /// The precision the squared-distance sweep prunes in (f32 for rows fitted in f32); the
+    /// keys of the pairs that pass are exact f64 either way.
+    pub prune_in: Precision,
+}
+
+/// The precision of the squared-distance sweep's pruning product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Precision {
+    F32,
+    F64,
 }
 
 impl Search<'_> {
@@ -168,7 +178,10 @@ impl Search<'_> {
         }
         if let Measure::Squares { .. } = self.measure {
             if queries.is_standard_layout() && self.width > 0 {
-                return self.merge_squares(queries, block, tops);
+                return match self.prune_in {
+                    Precision::F32 => self.merge_squares::<f32>(queries, block, tops),
+                    Precision::F64 => self.merge_squares::<f64>(queries, block, tops),
+                };
             }
         }
         tops.par_iter_mut()
@@ -200,6 +213,51 @@ const TRAIN_TILE: usize = 1024;
 /// Pairs the sweep's pruning test takes at once (a few SIMD vectors).
 const GROUP: usize = 16;
 
+/// Whether any of `values` is at most `threshold`: branch-free over a whole group, so it
+/// compiles to a few vector compares.
+#[inline]
+fn any_at_most<T: PartialOrd + Copy>(values: &[T], threshold: T) -> bool {
+    match <&[T; GROUP]>::try_from(values) {
+        Ok(group) => group.iter().fold(false, |any, &b| any | (b <= threshold)),
+        Err(_) => values.iter().any(|&b| b <= threshold),
+    }
+}
+
+/// The element type of the pruning product: f64, or f32 at twice the speed (a looser bound).
+trait PruneFloat: faer::traits::RealField + Copy + PartialOrd + Send + Sync {
+    /// The machine epsilon.
+    const EPSILON: f64;
+    /// `value` rounded to nearest.
+    fn near(value: f64) -> Self;
+    /// The smallest value of this type at or above `value`.
+    fn at_least(value: f64) -> Self;
+}
+
+impl PruneFloat for f64 {
+    const EPSILON: f64 = f64::EPSILON;
+    fn near(value: f64) -> Self {
+        value
+    }
+    fn at_least(value: f64) -> Self {
+        value
+    }
+}
+
+impl PruneFloat for f32 {
+    const EPSILON: f64 = f32::EPSILON as f64;
+    fn near(value: f64) -> Self {
+        value as f32
+    }
+    fn at_least(value: f64) -> Self {
+        let rounded = value as f32;
+        if f64::from(rounded) < value {
+            rounded.next_up()
+        } else {
+            rounded
+        }
+    }
+}
+
 impl Search<'_> {
     /// [`Self::merge`] for squared differences, with a product to prune: a tile of queries
     /// times a tile of training rows (faer) gives $\lVert q \rVert^2 + \lVert t \rVert^2 - 2 q
@@ -207,7 +265,15 @@ impl Search<'_> {
     /// than that formula's rounding bound cannot enter its top-k and is skipped, and the rest
     /// are offered with their exact key. The result is the exact top-k, as from the per-pair
     /// loop, at the product's speed.
-    fn merge_squares(&self, queries: ArrayView2<'_, f64>, block: &Block, tops: &mut [TopK]) {
+    ///
+    /// In f32 the inputs' rounding to f32 joins the product's in the bound, so the result is
+    /// the same exact top-k from any rows.
+    fn merge_squares<T: PruneFloat>(
+        &self,
+        queries: ArrayView2<'_, f64>,
+        block: &Block,
+        tops: &mut [TopK],
+    ) {
         use faer::linalg::matmul::matmul;
         use faer::{Accum, Mat, MatRef, Par};
         let (width, stride) = (self.width, self.width + self.carry);
@@ -216,19 +282,22 @@ impl Search<'_> {
             return;
         }
         let norm = |r: &[f64]| r.iter().map(|v| v * v).sum::<f64>();
-        // The expansion's rounding: within (width + 2) eps (|q|^2 + |t|^2) twice over. A pair
-        // whose (1 - slack)(|q|^2 + |t|^2) - 2 q.t exceeds the k-th exact key cannot enter.
-        let shrink = 1.0 - 4.0 * (width as f64 + 2.0) * f64::EPSILON;
+        // The expansion's rounding (and the inputs' rounding to T): within (width + 4) eps
+        // (|q|^2 + |t|^2) twice over. A pair whose (1 - slack)(|q|^2 + |t|^2) - 2 q.t exceeds
+        // the k-th exact key cannot enter.
+        let shrink = 1.0 - 4.0 * (width as f64 + 4.0) * T::EPSILON;
         // Training rows with one more column, shrink |t|^2, and queries with -2 q and 1: the
         // product is then the bound less shrink |q|^2, compared with one load per pair.
         let aug = width + 1;
-        let mut train = vec![0.0; rows * aug];
+        let mut train = vec![T::near(0.0); rows * aug];
         train
             .par_chunks_mut(aug)
             .zip(block.values().par_chunks_exact(stride))
             .for_each(|(out, row)| {
-                out[..width].copy_from_slice(&row[..width]);
-                out[width] = shrink * norm(&row[..width]);
+                out.iter_mut()
+                    .zip(&row[..width])
+                    .for_each(|(o, &v)| *o = T::near(v));
+                out[width] = T::near(shrink * norm(&row[..width]));
             });
         let query_tile = queries
             .nrows()
@@ -246,24 +315,31 @@ impl Search<'_> {
                     return;
                 };
                 let n = tops.len();
-                let mut scaled = vec![1.0; n * aug];
+                let mut scaled = vec![T::near(1.0); n * aug];
                 for (out, query) in scaled.chunks_exact_mut(aug).zip(q.chunks_exact(width)) {
                     out[..width]
                         .iter_mut()
                         .zip(query)
-                        .for_each(|(o, v)| *o = -2.0 * v);
+                        .for_each(|(o, &v)| *o = T::near(-2.0 * v));
                 }
                 let query_terms: Vec<f64> =
                     q.chunks_exact(width).map(|r| shrink * norm(r)).collect();
                 let scaled_t = MatRef::from_row_major_slice(&scaled, n, aug).transpose();
                 // Column i holds query i's bounds against the tile's rows, contiguous.
-                let mut bounds = Mat::<f64>::zeros(TRAIN_TILE.min(rows), n);
+                let mut bounds = Mat::<T>::zeros(TRAIN_TILE.min(rows), n);
                 for start in (0..rows).step_by(TRAIN_TILE) {
                     let m = TRAIN_TILE.min(rows - start);
                     let rows_here = &train[start * aug..(start + m) * aug];
                     let train_tile = MatRef::from_row_major_slice(rows_here, m, aug);
                     let out = bounds.as_mut().subrows_mut(0, m);
-                    matmul(out, Accum::Replace, train_tile, scaled_t, 1.0, Par::Seq);
+                    matmul(
+                        out,
+                        Accum::Replace,
+                        train_tile,
+                        scaled_t,
+                        T::near(1.0),
+                        Par::Seq,
+                    );
                     let values = &block.values()[start * stride..(start + m) * stride];
                     for (i, top) in tops.iter_mut().enumerate() {
                         let Some(column) = bounds.col(i).try_as_col_major() else {
@@ -273,12 +349,11 @@ impl Search<'_> {
                             .exclude_self
                             .map(|first| first + (tile * query_tile + i) as u64);
                         let query = &q[i * width..(i + 1) * width];
-                        let mut threshold = top.worst(self.k) - query_terms[i];
+                        let mut threshold = T::at_least(top.worst(self.k) - query_terms[i]);
                         // Groups of pairs tested branch-free (so the test vectorises); only a
                         // group with a candidate is looked at pair by pair.
                         for (g, group) in column.as_slice()[..m].chunks(GROUP).enumerate() {
-                            let hits = group.iter().filter(|&&b| b <= threshold).count();
-                            if hits == 0 {
+                            if !any_at_most(group, threshold) {
                                 continue;
                             }
                             for (j, &b) in (g * GROUP..).zip(group) {
@@ -293,7 +368,7 @@ impl Search<'_> {
                                 let (features, carried) = row.split_at(width);
                                 let key = self.measure.key(query, features);
                                 top.offer(self.k, key, index, carried);
-                                threshold = top.worst(self.k) - query_terms[i];
+                                threshold = T::at_least(top.worst(self.k) - query_terms[i]);
                             }
                         }
                     }
@@ -324,7 +399,8 @@ mod tests {
     use super::*;
 
     /// The pruned product sweep gives exactly the per-pair loop's neighbours, ties included
-    /// (duplicated rows in different tiles), with and without each row's own.
+    /// (duplicated rows in different tiles), with and without each row's own, pruning in f64
+    /// or in f32 (rows that are not f32 values, offset from the origin).
     #[test]
     fn the_product_sweep_finds_what_the_pair_loop_finds() {
         let (rows, width) = (2500, 5);
@@ -342,7 +418,10 @@ mod tests {
         }
         let comm = Comm::single();
         let values: Vec<f64> = x.iter().copied().collect();
-        for exclude_self in [None, Some(0)] {
+        let cases = [None, Some(0)]
+            .into_iter()
+            .flat_map(|e| [(e, Precision::F64), (e, Precision::F32)]);
+        for (exclude_self, prune_in) in cases {
             let search = |measure| Search {
                 comm: &comm,
                 measure,
@@ -350,6 +429,7 @@ mod tests {
                 carry: 0,
                 k: 6,
                 exclude_self,
+                prune_in,
             };
             let block = || {
                 let mut block = Block::starting_at(0, values.len());
