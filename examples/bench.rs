@@ -92,17 +92,18 @@ fn binary_labels(comm: &Comm, x: &Array2<f64>) -> Array1<i64> {
         .collect()
 }
 
-/// KNeighborsClassifier (k = 5) fitted on `x`, predicting `queries`.
+/// KNeighborsClassifier (k = 5) fitted on `x`, predicting `queries` (candidates found on
+/// `queue`'s GPU when given).
 fn knn_predict<F: spmd_learn::Float>(
     comm: &Comm,
-    x: &Array2<F>,
-    labels: &Array1<i64>,
+    (x, labels): (&Array2<F>, &Array1<i64>),
     queries: &Array2<F>,
+    queue: Option<&Queue>,
 ) -> Result<(), Error> {
     KNeighborsClassifier::new()
         .comm(comm.clone())
         .fit(x, labels)?
-        .predict(queries.view())
+        .predict(queries.view(), queue)
         .map(drop)
 }
 
@@ -215,7 +216,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 })
             }
             // KNeighborsClassifier (k = 5, brute force) fitted on the rows, predicting 10,000
-            // query rows split over the ranks; the search runs on the CPU.
+            // query rows split over the ranks.
             // knn32 runs it on f32 rows and queries (the sweep prunes in f32).
             "knn" | "knn32" => {
                 let labels = binary_labels(&comm, &x);
@@ -224,10 +225,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let comm = comm.clone();
                 if name == "knn" {
                     let x = x.clone();
-                    Box::new(move |_| knn_predict(&comm, &x, &labels, &queries))
+                    Box::new(move |q| knn_predict(&comm, (&x, &labels), &queries, q))
                 } else {
                     let (x, queries) = (x.mapv(|v| v as f32), queries.mapv(|v| v as f32));
-                    Box::new(move |_| knn_predict(&comm, &x, &labels, &queries))
+                    Box::new(move |q| knn_predict(&comm, (&x, &labels), &queries, q))
                 }
             }
             other => return Err(format!("unknown workload {other:?}").into()),
@@ -236,7 +237,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let bytes = (rows * cols * if single { 4 } else { 8 }) as f64;
         let mut devices: Vec<(String, Option<&Queue>, usize)> =
             vec![("CPU".into(), None, args.repeats)];
-        if let (Some(q), false) = (&queue, matches!(name, "qr" | "knn" | "knn32")) {
+        if let (Some(q), false) = (&queue, name == "qr") {
             devices.push((q.info().name.clone(), Some(q), 1));
         }
         for (device, q, repeats) in devices {

@@ -1,25 +1,24 @@
-//! Distributed k-nearest neighbours: `mpirun -n 4 target/release/examples/neighbors_spmd`.
+//! Distributed k-nearest neighbours: `mpirun -n 4 target/release/examples/neighbors_spmd [--cpu]`.
 //!
 //! Each rank holds its own training rows (two noisy classes and a regression target) and its
 //! own query rows. The training rows travel once around the ring of ranks; every rank gets its
 //! queries' neighbours among all ranks' rows, with global indices. Rank 0 prints its first
-//! query's neighbours and the global accuracy and R². The search runs on the CPU.
+//! query's neighbours and the global accuracy and R². Each rank's GPU lists the candidates of
+//! every block (without `--cpu`); the neighbours are exact either way.
 
 #[path = "common/synthetic.rs"]
 mod synthetic;
 
 use clap::Parser;
 use ndarray::{Array1, Array2};
-use spmd_learn::comm::Comm;
 use spmd_learn::neighbors::{KNeighborsClassifier, KNeighborsRegressor, Weights};
-use spmd_learn::prelude::*;
 
 #[derive(Parser)]
 #[command(about = "Distributed k-nearest neighbours")]
 struct Args {
-    /// Training rows on each rank.
-    #[arg(long, default_value_t = 20_000)]
-    rows_per_rank: usize,
+    /// Training rows on each rank, and the device.
+    #[command(flatten)]
+    run: synthetic::Run,
     /// Query rows on each rank.
     #[arg(long, default_value_t = 500)]
     queries_per_rank: usize,
@@ -32,8 +31,8 @@ const FEATURES: usize = 8;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let comm = Comm::world()?;
-    init_logging(&comm);
+    let (comm, queue) = args.run.start()?;
+    let queue = queue.as_ref();
     // Class 1 sits one unit further along every feature; the target is the first feature's
     // square.
     let class = |row: u64| i64::from(synthetic::cell(row, 91) > 0.0);
@@ -46,7 +45,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let first = (comm.rank() * count) as u64;
         (0..count as u64).map(|i| class(first + i + salt)).collect()
     };
-    let (x, y) = (rows(args.rows_per_rank, 0), labels(args.rows_per_rank, 0));
+    let (x, y) = (
+        rows(args.run.rows_per_rank, 0),
+        labels(args.run.rows_per_rank, 0),
+    );
     let salt = 1 << 40;
     let (queries, truth) = (
         rows(args.queries_per_rank, salt),
@@ -58,12 +60,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .n_neighbors(args.k)
         .weights(Weights::Distance)
         .fit(&x, &y)?;
-    let (distances, indices) = classifier.kneighbors(Some(queries.view()), None)?;
-    let accuracy = classifier.score(queries.view(), &truth)?;
+    let (distances, indices) = classifier.kneighbors(Some(queries.view()), None, queue)?;
+    let accuracy = classifier.score(queries.view(), &truth, queue)?;
     let regressor = KNeighborsRegressor::new()
         .n_neighbors(args.k)
         .fit(&x, &target)?;
-    let r2 = regressor.score(queries.view(), &queries.column(0).mapv(|v| v * v))?;
+    let r2 = regressor.score(queries.view(), &queries.column(0).mapv(|v| v * v), queue)?;
     if comm.is_root() {
         println!(
             "k-nearest neighbours over {} rank(s): {} training rows, k = {}",

@@ -9,6 +9,7 @@ use spmd_learn::comm::Comm;
 use spmd_learn::neighbors::{
     KNeighborsClassifier, KNeighborsRegressor, Metric, NearestNeighbors, NeighborsParams, Weights,
 };
+use spmd_learn::Queue;
 
 fn array2<T: ndarray_npy::ReadableElement>(name: &str) -> Array2<T> {
     common::fixture::<T, Ix2>("neighbors", name)
@@ -49,24 +50,41 @@ fn assert_close(got: &Array2<f64>, want: &Array2<f64>, what: &str) {
 }
 
 #[test]
-fn every_metric_and_weighting_matches_scikit_learn() {
+fn every_metric_and_weighting_matches_scikit_learn_on_cpu_and_gpu() {
+    for queue in [None, Queue::shared_for_tests()] {
+        let before = queue.map(|q| q.stats().readback_bytes);
+        every_case_matches(queue);
+        if let (Some(q), Some(before)) = (queue, before) {
+            assert!(
+                q.stats().readback_bytes > before,
+                "the GPU found no candidates"
+            );
+        }
+    }
+}
+
+fn every_case_matches(queue: Option<&Queue>) {
     let (x, queries) = (array2::<f64>("x.npy"), array2::<f64>("queries.npy"));
     let (labels, targets) = (array1::<i64>("labels.npy"), array2::<f64>("targets.npy"));
     let comm = Comm::single();
+    let device = if queue.is_some() { "GPU" } else { "CPU" };
     for (name, params) in cases() {
-        let file = |suffix: &str| format!("{name}_{suffix}.npy");
+        let name = format!("{name} ({device})");
+        let file = |suffix: &str| format!("{}_{suffix}.npy", name.split(' ').next().unwrap());
         let search = NearestNeighbors::with_params(params.clone())
             .comm(comm.clone())
             .fit(&x)
             .unwrap();
-        let (distances, indices) = search.kneighbors(Some(queries.view()), None).unwrap();
+        let (distances, indices) = search
+            .kneighbors(Some(queries.view()), None, queue)
+            .unwrap();
         assert_eq!(
             indices.mapv(|i| i as i64),
             array2::<i64>(&file("indices")),
             "{name}"
         );
         assert_close(&distances, &array2(&file("distances")), &name);
-        let (distances, indices) = search.kneighbors::<f64>(None, None).unwrap();
+        let (distances, indices) = search.kneighbors::<f64>(None, None, queue).unwrap();
         let want = array2::<i64>(&file("self_indices"));
         assert_eq!(indices.mapv(|i| i as i64), want, "{name} X=None");
         assert_close(&distances, &array2(&file("self_distances")), &name);
@@ -75,16 +93,16 @@ fn every_metric_and_weighting_matches_scikit_learn() {
             .comm(comm.clone())
             .fit(&x, &labels)
             .unwrap();
-        let predicted = classifier.predict(queries.view()).unwrap();
+        let predicted = classifier.predict(queries.view(), queue).unwrap();
         assert_eq!(predicted, array1::<i64>(&file("predict")), "{name}");
-        let proba = classifier.predict_proba(queries.view()).unwrap();
+        let proba = classifier.predict_proba(queries.view(), queue).unwrap();
         assert_close(&proba, &array2(&file("proba")), &name);
 
         let regressor = KNeighborsRegressor::with_params(params)
             .comm(comm.clone())
             .fit(&x, &targets)
             .unwrap();
-        let predicted = regressor.predict(queries.view()).unwrap();
+        let predicted = regressor.predict(queries.view(), queue).unwrap();
         assert_close(&predicted, &array2(&file("regress")), &name);
     }
 }
@@ -97,7 +115,7 @@ fn f32_rows_find_the_same_neighbours() {
         .fit(&x.mapv(|v| v as f32))
         .unwrap();
     let (_, indices) = search
-        .kneighbors(Some(queries.mapv(|v| v as f32).view()), None)
+        .kneighbors(Some(queries.mapv(|v| v as f32).view()), None, None)
         .unwrap();
     let want = array2::<i64>("minkowski_p2_uniform_indices.npy");
     assert_eq!(indices.mapv(|i| i as i64), want);
@@ -109,13 +127,13 @@ fn bad_requests_are_errors_that_name_the_problem() {
     let comm = Comm::single();
     let fitted = NearestNeighbors::new().comm(comm.clone()).fit(&x).unwrap();
     let err = fitted
-        .kneighbors::<f64>(None, Some(80))
+        .kneighbors::<f64>(None, Some(80), None)
         .unwrap_err()
         .to_string();
     assert!(err.contains("n_neighbors"), "{err}");
     let narrow = x.slice(ndarray::s![.., ..3]).to_owned();
     let err = fitted
-        .kneighbors(Some(narrow.view()), None)
+        .kneighbors(Some(narrow.view()), None, None)
         .unwrap_err()
         .to_string();
     assert!(err.contains("features"), "{err}");
@@ -141,12 +159,15 @@ fn bad_requests_are_errors_that_name_the_problem() {
         .fit(&x, &targets)
         .unwrap();
     let err = regressor
-        .score(x.slice(ndarray::s![..10, ..]), &targets)
+        .score(x.slice(ndarray::s![..10, ..]), &targets, None)
         .unwrap_err()
         .to_string();
     assert!(err.contains("rows"), "{err}");
     let one = targets.slice(ndarray::s![.., ..1]).to_owned();
-    let err = regressor.score(x.view(), &one).unwrap_err().to_string();
+    let err = regressor
+        .score(x.view(), &one, None)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("targets"), "{err}");
     let mut with_nan = x.clone();
     with_nan[[3, 1]] = f64::NAN;
@@ -201,7 +222,7 @@ fn radius_searches_and_the_graph_match_scikit_learn() {
         .comm(Comm::single())
         .fit(&x)
         .unwrap()
-        .kneighbors_graph(Some(queries.view()), None, true)
+        .kneighbors_graph(Some(queries.view()), None, true, None)
         .unwrap();
     let as_i64 = |v: &[usize]| v.iter().map(|&i| i as i64).collect::<Vec<_>>();
     assert_eq!(
@@ -230,7 +251,7 @@ fn column_major_rows_find_the_same_neighbours() {
         .fit(&fortran(&x))
         .unwrap();
     let (distances, indices) = search
-        .kneighbors(Some(fortran(&queries).view()), None)
+        .kneighbors(Some(fortran(&queries).view()), None, None)
         .unwrap();
     let want = array2::<i64>("cosine_p2_uniform_indices.npy");
     assert_eq!(indices.mapv(|i| i as i64), want);
@@ -239,4 +260,65 @@ fn column_major_rows_find_the_same_neighbours() {
         &array2("cosine_p2_uniform_distances.npy"),
         "cosine, column-major",
     );
+}
+
+/// The GPU's candidate lists give exactly the CPU's neighbours: rows far from the origin (f32
+/// device keys lose most digits there), more duplicates of one row than a list holds (its lists
+/// overflow and are searched again on the host), f32 and f64 rows, every metric the device
+/// takes, k from 1 to 64, with queries and with `X=None`.
+#[test]
+fn gpu_candidates_give_exactly_the_cpu_neighbours() {
+    let Some(queue) = Queue::shared_for_tests() else {
+        return;
+    };
+    let (rows, width) = (1500, 7);
+    let mut state = 11_u64;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut x = Array2::from_shape_simple_fn((rows, width), || 1000.0 + next());
+    let copy = x.row(3).to_owned();
+    for r in (0..rows).step_by(5) {
+        x.row_mut(r).assign(&copy);
+    }
+    let queries = x.slice(ndarray::s![..40, ..]).mapv(|v| v + 1e-7);
+    let comm = Comm::single();
+    for metric in [
+        Metric::Euclidean,
+        Metric::Sqeuclidean,
+        Metric::Manhattan,
+        Metric::Chebyshev,
+        Metric::Cosine,
+    ] {
+        for k in [1, 5, 64] {
+            let fit = |single: bool| {
+                let estimator = NearestNeighbors::new()
+                    .n_neighbors(k)
+                    .metric(metric)
+                    .comm(comm.clone());
+                if single {
+                    estimator.fit(&x.mapv(|v| v as f32)).unwrap()
+                } else {
+                    estimator.fit(&x).unwrap()
+                }
+            };
+            for single in [false, true] {
+                let search = fit(single);
+                let what = format!("{metric:?} k={k} f32={single}");
+                let cpu = search.kneighbors(Some(queries.view()), None, None).unwrap();
+                let gpu = search
+                    .kneighbors(Some(queries.view()), None, Some(queue))
+                    .unwrap();
+                assert_eq!(cpu.1, gpu.1, "{what}");
+                assert_eq!(cpu.0, gpu.0, "{what}");
+                let cpu = search.kneighbors::<f64>(None, None, None).unwrap();
+                let gpu = search.kneighbors::<f64>(None, None, Some(queue)).unwrap();
+                assert_eq!(cpu.1, gpu.1, "{what} X=None");
+                assert_eq!(cpu.0, gpu.0, "{what} X=None");
+            }
+        }
+    }
 }

@@ -14,7 +14,7 @@ use spmd_learn::comm::Comm;
 use spmd_learn::neighbors::{
     KNeighborsClassifier, KNeighborsRegressor, Metric, NearestNeighbors, Weights,
 };
-use spmd_learn::Error;
+use spmd_learn::{Error, Queue};
 
 fn fixture<T: ndarray_npy::ReadableElement, D: ndarray::Dimension>(
     name: &str,
@@ -47,7 +47,14 @@ fn same(what: &str, got: &Array2<f64>, want: &Array2<f64>) -> Check {
 }
 
 /// Every output for training rows split by `train` and queries split by `query`.
-fn same_as_one_process(c: &Comm, train: &[usize], query: &[usize], metric: Metric) -> Check {
+/// With `queue`, the split search finds its candidates on each rank's GPU.
+fn same_as_one_process(
+    c: &Comm,
+    train: &[usize],
+    query: &[usize],
+    metric: Metric,
+    queue: Option<&Queue>,
+) -> Check {
     let (x, labels, targets, queries) = data();
     let one = Comm::single();
     let (mine, asked) = (my_rows(c, train), my_rows(c, query));
@@ -68,16 +75,18 @@ fn same_as_one_process(c: &Comm, train: &[usize], query: &[usize], metric: Metri
         .fit(&xl)
         .map_err(fail)?;
     let (wd, wi) = whole
-        .kneighbors(Some(queries.view()), Some(7))
+        .kneighbors(Some(queries.view()), Some(7), None)
         .map_err(fail)?;
-    let (d, i) = split.kneighbors(Some(ql), Some(7)).map_err(fail)?;
+    let (d, i) = split.kneighbors(Some(ql), Some(7), queue).map_err(fail)?;
     ensure(i == wi.slice(s![asked.clone(), ..]), || {
         "query neighbours differ".into()
     })?;
     same("distances", &d, &wd.slice(s![asked.clone(), ..]).to_owned())?;
     // X=None: each rank's training rows among every rank's others.
-    let (wd, wi) = whole.kneighbors::<f64>(None, Some(4)).map_err(fail)?;
-    let (d, i) = split.kneighbors::<f64>(None, Some(4)).map_err(fail)?;
+    let (wd, wi) = whole.kneighbors::<f64>(None, Some(4), None).map_err(fail)?;
+    let (d, i) = split
+        .kneighbors::<f64>(None, Some(4), queue)
+        .map_err(fail)?;
     ensure(i == wi.slice(s![mine.clone(), ..]), || {
         "X=None neighbours differ".into()
     })?;
@@ -131,15 +140,15 @@ fn same_as_one_process(c: &Comm, train: &[usize], query: &[usize], metric: Metri
     ensure(split.classes() == whole.classes(), || {
         format!("classes {:?}", split.classes())
     })?;
-    let wp = whole.predict_proba(queries.view()).map_err(fail)?;
+    let wp = whole.predict_proba(queries.view(), None).map_err(fail)?;
     same(
         "proba",
-        &split.predict_proba(ql).map_err(fail)?,
+        &split.predict_proba(ql, queue).map_err(fail)?,
         &wp.slice(s![asked.clone(), ..]).to_owned(),
     )?;
     // Accuracy on every rank's training rows, over all ranks.
-    let want = whole.score(x.view(), &labels).map_err(fail)?;
-    let got = split.score(xl, &yl).map_err(fail)?;
+    let want = whole.score(x.view(), &labels, None).map_err(fail)?;
+    let got = split.score(xl, &yl, queue).map_err(fail)?;
     ensure((got - want).abs() < 1e-15, || {
         format!("accuracy {got} against {want}")
     })?;
@@ -148,10 +157,10 @@ fn same_as_one_process(c: &Comm, train: &[usize], query: &[usize], metric: Metri
     let regressor = |comm: &Comm| KNeighborsRegressor::new().metric(metric).comm(comm.clone());
     let whole = regressor(&one).fit(&x, &targets).map_err(fail)?;
     let split = regressor(c).fit(&xl, &tl).map_err(fail)?;
-    let wr = whole.predict(queries.view()).map_err(fail)?;
+    let wr = whole.predict(queries.view(), None).map_err(fail)?;
     same(
         "regression",
-        &split.predict(ql).map_err(fail)?,
+        &split.predict(ql, queue).map_err(fail)?,
         &wr.slice(s![asked, ..]).to_owned(),
     )
 }
@@ -163,11 +172,30 @@ fn main() {
     let empty_first = split_rows(80, p, |r| usize::from(r > 0 || p == 1));
     let queries_last = split_rows(17, p, |r| usize::from(r + 1 == p));
     h.run("uneven training split, uneven queries, euclidean", |c| {
-        same_as_one_process(c, &uneven, &split_rows(17, p, |r| 2 + r), Metric::Euclidean)
+        same_as_one_process(
+            c,
+            &uneven,
+            &split_rows(17, p, |r| 2 + r),
+            Metric::Euclidean,
+            None,
+        )
     });
     h.run(
         "an empty training rank, queries on the last rank, manhattan",
-        |c| same_as_one_process(c, &empty_first, &queries_last, Metric::Manhattan),
+        |c| same_as_one_process(c, &empty_first, &queries_last, Metric::Manhattan, None),
+    );
+    let queue = Queue::for_tests();
+    h.run(
+        "on each rank's GPU: an empty training rank, euclidean",
+        |c| {
+            same_as_one_process(
+                c,
+                &empty_first,
+                &uneven_queries(p),
+                Metric::Euclidean,
+                queue.as_ref(),
+            )
+        },
     );
     h.run("cosine, the other way round", |c| {
         same_as_one_process(
@@ -175,6 +203,7 @@ fn main() {
             &queries_last_as_train(p),
             &uneven_queries(p),
             Metric::Cosine,
+            None,
         )
     });
     h.run(
@@ -191,7 +220,7 @@ fn main() {
             } else {
                 queries.clone()
             };
-            match fitted.kneighbors(Some(q.view()), None) {
+            match fitted.kneighbors(Some(q.view()), None, None) {
                 Err(Error::Shape { .. }) if c.rank() == p - 1 => Ok(()),
                 Err(Error::OnOtherRank { rank, .. }) if rank == p - 1 => Ok(()),
                 Ok(_) if p == 1 => Err("a narrow query was accepted".into()),

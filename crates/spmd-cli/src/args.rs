@@ -43,6 +43,9 @@ pub(crate) struct KneighborsArgs {
     /// Output .npy of their distances.
     #[arg(long)]
     pub out_distances: Option<String>,
+    /// Find candidates on this rank's GPU (exact neighbours either way).
+    #[arg(long)]
+    pub gpu: bool,
 }
 
 #[derive(Debug, Args)]

@@ -156,6 +156,7 @@ fn apply(comm: &Comm, a: &args::ApplyArgs, operation: Operation) -> Result<(), C
 /// `kneighbors` with a neighbour model: each rank writes its rows' neighbours (global row
 /// numbers of the training rows) and, when asked, their distances.
 fn kneighbors(comm: &Comm, a: &args::KneighborsArgs) -> Result<(), CliError> {
+    let queue = open_queue(comm, a.gpu)?;
     let model = agreed(comm, || ModelFile::read(&a.model))?;
     agreed(comm, || {
         if neighbors::is_neighbors(&model.estimator) {
@@ -173,7 +174,8 @@ fn kneighbors(comm: &Comm, a: &args::KneighborsArgs) -> Result<(), CliError> {
         agreed(comm, || data::check_rows_output(d, comm))?;
     }
     let rows = agreed(comm, || x.rows())?;
-    let (distances, indices) = neighbors::kneighbors(comm, &model, rows)?;
+    let ctx = Context::new(comm, queue.as_ref());
+    let (distances, indices) = neighbors::kneighbors(ctx, &model, rows)?;
     let written = data::write_rows(&a.out, comm, &indices);
     agreed(comm, || written)?;
     if let Some(d) = &a.out_distances {

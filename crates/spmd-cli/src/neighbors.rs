@@ -131,7 +131,6 @@ pub(crate) fn fit(
     input: &FitInput<'_>,
     _local: bool,
 ) -> Result<FitOutput, CliError> {
-    warn_if_gpu(ctx);
     let comm = ctx.comm;
     let parsed = parse(params)?;
     let y = input
@@ -169,13 +168,6 @@ pub(crate) fn fit(
     attributes.insert("training_files".into(), training);
     let model = ModelFile::new(name, params.clone(), Value::Object(attributes))?;
     Ok(FitOutput { model, local: None })
-}
-
-/// Says, once per command, that the neighbour search ignores `--gpu`.
-fn warn_if_gpu(ctx: Context<'_>) {
-    if ctx.queue.is_some() {
-        tracing::warn!("the neighbour estimators run on the CPU; --gpu is ignored");
-    }
 }
 
 /// The search a model describes, its training rows read again (every rank its share).
@@ -247,13 +239,14 @@ pub(crate) fn predict(
     model: &ModelFile,
     x: Rows<'_>,
 ) -> Result<Array2<f64>, CliError> {
+    let queue = ctx.queue;
     refit_and(ctx, model, x, "predict", |fitted, queries| match fitted {
         Fitted::Classifier(c) => Ok(Some(
-            c.predict(queries)?
+            c.predict(queries, queue)?
                 .mapv(|l| l as f64)
                 .insert_axis(ndarray::Axis(1)),
         )),
-        Fitted::Regressor(r) => Ok(Some(r.predict(queries)?)),
+        Fitted::Regressor(r) => Ok(Some(r.predict(queries, queue)?)),
         Fitted::Search(_) => Ok(None),
     })
 }
@@ -264,8 +257,9 @@ pub(crate) fn transform(
     model: &ModelFile,
     x: Rows<'_>,
 ) -> Result<Array2<f64>, CliError> {
+    let queue = ctx.queue;
     refit_and(ctx, model, x, "transform", |fitted, queries| match fitted {
-        Fitted::Classifier(c) => Ok(Some(c.predict_proba(queries)?)),
+        Fitted::Classifier(c) => Ok(Some(c.predict_proba(queries, queue)?)),
         _ => Ok(None),
     })
 }
@@ -279,7 +273,6 @@ fn refit_and(
     operation: &'static str,
     apply: impl FnOnce(&Fitted, ArrayView2<'_, f64>) -> spmd_core::Result<Option<Array2<f64>>>,
 ) -> Result<Array2<f64>, CliError> {
-    warn_if_gpu(ctx);
     let queries = as_f64(x);
     let fitted = refit(ctx.comm, model)?;
     apply(&fitted, queries.view())?.ok_or_else(|| CliError::Unsupported {
@@ -290,13 +283,14 @@ fn refit_and(
 
 /// `kneighbors`: distances and global indices (as numbers) of this rank's rows. Collective.
 pub(crate) fn kneighbors(
-    comm: &Comm,
+    ctx: Context<'_>,
     model: &ModelFile,
     x: Rows<'_>,
 ) -> Result<(Array2<f64>, Array2<f64>), CliError> {
     let queries = as_f64(x);
-    let fitted = refit(comm, model)?;
-    let (distances, indices) = fitted.search().kneighbors(Some(queries.view()), None)?;
+    let fitted = refit(ctx.comm, model)?;
+    let search = fitted.search();
+    let (distances, indices) = search.kneighbors(Some(queries.view()), None, ctx.queue)?;
     Ok((distances, indices.mapv(|i| i as f64)))
 }
 

@@ -1118,6 +1118,14 @@ fn neighbour_models_point_at_their_training_files_and_match_sklearn() {
     );
     let want = floats("minkowski_p2_uniform_distances.npy");
     close(npy(Path::new(&distances)), want, "distances");
+    // The GPU lists the candidates; the neighbours are the same.
+    if spmd_core::Queue::shared_for_tests().is_some() {
+        run(&[&args[..], &["--out-distances", &distances, "--gpu"]].concat());
+        let want = ints("minkowski_p2_uniform_indices.npy");
+        close(npy(Path::new(&out)), want, "indices on the GPU");
+        let want = floats("minkowski_p2_uniform_distances.npy");
+        close(npy(Path::new(&distances)), want, "distances on the GPU");
+    }
     let text = std::fs::read_to_string(&model).unwrap();
     assert!(
         text.contains("training_files") && !text.contains("0.5"),

@@ -157,6 +157,25 @@ pub mod kernels {
         }
     }
 
+    /// Neighbour candidates of query rows in a block of training rows.
+    pub mod neighbors {
+        use super::super::*;
+        pub use crate::candidate_lists::{CandidateMeasure, Candidates, MAX_KEEP};
+
+        /// Unreachable: there is no queue.
+        pub fn candidates(
+            queue: &Queue,
+            _queries: &DeviceRows,
+            _block: ArrayView2<'_, f64>,
+            _measure: CandidateMeasure,
+            _keep: usize,
+            _self_shift: Option<i64>,
+            _readback: Readback,
+        ) -> Result<Candidates> {
+            match queue.never {}
+        }
+    }
+
     /// Nearest centres and distances to every centre.
     pub mod kmeans {
         use super::super::*;

@@ -13,6 +13,8 @@
 //! - [`kernels::kmeans::squared_distances`]: squared distance of each row to every centre;
 //! - [`kernels::moments::column_moments`] (and its weighted twin): per-column count, mean,
 //!   centred sum of squares, min and max;
+//! - [`kernels::neighbors::candidates`]: for each query row, the training rows of a block with
+//!   the smallest distance keys (lists the neighbour search makes exact on the host);
 //! - [`kernels::matmul::matmul_resident`] and [`kernels::xt_r::xt_r`]: $X W$ and $X^\top R$ on
 //!   rows kept on the device ([`DeviceRows`]) across the iterations of a solver.
 //!
@@ -30,6 +32,7 @@
 //! Built without its `gpu` feature (on by default) it does not compile wgpu: the API stays the
 //! same and [`Queue::new`] returns [`Error::Disabled`], so every estimator runs on the CPU.
 
+mod candidate_lists;
 #[cfg(feature = "gpu")]
 mod device_rows;
 #[cfg(not(feature = "gpu"))]

@@ -22,6 +22,9 @@ pub const KMEANS_ASSIGN: &str = kernel_source!("kmeans_assign");
 pub const KMEANS_DISTANCES: &str = kernel_source!("kmeans_distances");
 /// Per-cluster sums of one Lloyd step ([`crate::kernels::kmeans::LloydStep`]).
 pub const KMEANS_SUMS: &str = kernel_source!("kmeans_sums");
+/// Neighbour candidates of query rows in a block of training rows
+/// ([`crate::kernels::neighbors`]).
+pub const KNN_CANDIDATES: &str = kernel_source!("knn_candidates");
 /// $X W$ ([`crate::kernels::matmul`]).
 pub const MATMUL: &str = kernel_source!("matmul");
 /// Column moments ([`crate::kernels::moments`]).
@@ -41,6 +44,7 @@ pub const SHADERS: &[(&str, &str)] = &[
     ("kmeans_assign", KMEANS_ASSIGN),
     ("kmeans_distances", KMEANS_DISTANCES),
     ("kmeans_sums", KMEANS_SUMS),
+    ("knn_candidates", KNN_CANDIDATES),
     ("matmul", MATMUL),
     ("moments", MOMENTS),
     ("reduce_subgroup", REDUCE_SUBGROUP),

@@ -634,3 +634,76 @@ fn host_cluster_sums(
     }
     (sums, counts)
 }
+
+/// Each candidate list holds its chunk's `keep` rows of smallest key (an f64 reference),
+/// nearest first, with keys to the kernel's precision; uploads cut into blocks of 37 rows and
+/// queries spread over resident blocks of several sizes change nothing; a query's own row is
+/// left out when asked.
+#[test]
+fn neighbour_candidates_are_each_chunks_nearest_rows() {
+    use spmd_gpu::kernels::neighbors::{candidates, CandidateMeasure};
+    use spmd_gpu::DeviceRows;
+    let Some(queue) = queue_with_blocks_of(37) else {
+        return;
+    };
+    let (train, queries) = (data(150, 6, 3, 0.5), data(23, 6, 4, 0.5));
+    let measures = [
+        CandidateMeasure::Squares,
+        CandidateMeasure::Absolute,
+        CandidateMeasure::Largest,
+        CandidateMeasure::Cosine,
+    ];
+    let key = |m: CandidateMeasure, a: &[f64], b: &[f64]| -> f64 {
+        let pairs = a.iter().zip(b);
+        match m {
+            CandidateMeasure::Squares => pairs.map(|(x, y)| (x - y) * (x - y)).sum(),
+            CandidateMeasure::Absolute => pairs.map(|(x, y)| (x - y).abs()).sum(),
+            CandidateMeasure::Largest => pairs.map(|(x, y)| (x - y).abs()).fold(0.0, f64::max),
+            CandidateMeasure::Cosine => 1.0 - pairs.map(|(x, y)| x * y).sum::<f64>(),
+        }
+    };
+    for measure in measures {
+        for (single, self_shift) in [(false, None), (true, None), (false, Some(5_i64))] {
+            let rows = if single {
+                DeviceRows::upload(&queue, queries.mapv(|v| v as f32).view()).unwrap()
+            } else {
+                DeviceRows::upload(&queue, queries.view()).unwrap()
+            };
+            let keep = 4;
+            let lists = candidates(
+                &queue,
+                &rows,
+                train.view(),
+                measure,
+                keep,
+                self_shift,
+                Readback::Staged,
+            )
+            .unwrap();
+            let tolerance = if single { 1e-5 } else { 1e-13 };
+            let mut covered = 0;
+            for (c, &(start, end)) in lists.chunks.iter().enumerate() {
+                assert_eq!(start, covered);
+                covered = end;
+                for q in 0..queries.nrows() {
+                    let query = queries.row(q).to_vec();
+                    let own = self_shift.map(|s| q as i64 + s);
+                    let mut want: Vec<(f64, usize)> = (start..end)
+                        .filter(|&r| own != Some(r as i64))
+                        .map(|r| (key(measure, &query, train.row(r).as_slice().unwrap()), r))
+                        .collect();
+                    want.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                    want.truncate(keep);
+                    let (keys, found) = lists.list(q, c);
+                    assert_eq!(keys.len(), want.len(), "{measure:?} chunk {c} query {q}");
+                    for ((&k, &r), &(w, _)) in keys.iter().zip(found).zip(&want) {
+                        assert!((k - w).abs() <= tolerance * (1.0 + w.abs()), "{k} {w}");
+                        let exact = key(measure, &query, train.row(r as usize).as_slice().unwrap());
+                        assert!((exact - w).abs() <= 2.0 * tolerance * (1.0 + w.abs()));
+                    }
+                }
+            }
+            assert_eq!(covered, train.nrows());
+        }
+    }
+}

@@ -8,7 +8,10 @@
 //! per query. No rank ever holds more than its own rows and one block in flight. Neighbour
 //! indices are global (the row number in the concatenation of every rank's training rows), and
 //! ties go to the lower index, so the result is the same for any number of ranks and any split.
-//! Distances are computed exactly in f64 for every pair. The search runs on the CPU.
+//! Distances are computed exactly in f64. With a queue, the GPU lists each block's candidates
+//! and the host computes the exact keys of those that may count (the neighbours are the CPU's
+//! exactly; see the `gpu` module's notes); Minkowski with p other than 1 and 2, `k` above 64
+//! and `radius_neighbors` search on the CPU.
 //!
 //! ```
 //! use ndarray::array;
@@ -17,13 +20,14 @@
 //! let x = array![[0.0_f64], [1.0], [2.0], [10.0], [11.0]];
 //! let y = array![0, 0, 0, 1, 1];
 //! let model = KNeighborsClassifier::new().n_neighbors(3).fit(&x, &y)?;
-//! let (distances, indices) = model.kneighbors(Some(array![[10.4]].view()), None)?;
+//! let (distances, indices) = model.kneighbors(Some(array![[10.4]].view()), None, None)?;
 //! assert_eq!(indices.row(0).to_vec(), [3, 4, 2]);
 //! assert!((distances[[0, 2]] - 8.4).abs() < 1e-12);
-//! assert_eq!(model.predict(array![[0.4], [10.6]].view())?.to_vec(), [0, 1]);
+//! assert_eq!(model.predict(array![[0.4], [10.6]].view(), None)?.to_vec(), [0, 1]);
 //! # Ok::<(), spmd_core::Error>(())
 //! ```
 
+mod gpu;
 mod metric;
 mod search;
 
@@ -36,7 +40,7 @@ use spmd_comm::Comm;
 use crate::classes::{encode, global_accuracy, global_classes, local_classes, ClassLabel};
 use crate::distributed::{agree, comm_or_world, global_shape};
 use crate::validate::{check_features, check_finite, check_same_rows};
-use crate::{Error, Float, Result};
+use crate::{Error, Float, Queue, Result};
 use metric::Measure;
 use search::{distances_and_indices, Block, Precision, Search, TopK};
 
@@ -361,9 +365,10 @@ impl FittedNeighbors {
         &self,
         x: Option<ArrayView2<'_, F>>,
         k: Option<usize>,
+        queue: Option<&Queue>,
     ) -> Result<(Array2<f64>, Array2<u64>)> {
         let k = k.unwrap_or(self.params.n_neighbors);
-        let tops = self.search(x, k, 0)?;
+        let tops = self.search(x, k, 0, queue)?;
         Ok(distances_and_indices(self.measure, &tops, k))
     }
 
@@ -381,7 +386,7 @@ impl FittedNeighbors {
         let local = check_radius(radius).and_then(|_| self.prepare_queries(x));
         let queries = agree(&self.comm, local)?;
         let queries = queries.as_ref().unwrap_or(&self.rows);
-        let (search, block) = self.search_and_block(x.is_none(), 1, 0);
+        let (search, block) = self.search_and_block(x.is_none(), 1, 0, None);
         let found = search.within(queries.view(), block, radius, sort_results)?;
         Ok(found
             .into_iter()
@@ -398,8 +403,9 @@ impl FittedNeighbors {
         x: Option<ArrayView2<'_, F>>,
         k: Option<usize>,
         distance: bool,
+        queue: Option<&Queue>,
     ) -> Result<Csr> {
-        let (distances, indices) = self.kneighbors(x, k)?;
+        let (distances, indices) = self.kneighbors(x, k, queue)?;
         let (rows, k) = indices.dim();
         Ok(Csr {
             indptr: (0..=rows).map(|r| r * k).collect(),
@@ -414,7 +420,13 @@ impl FittedNeighbors {
     }
 
     /// The ring search over this rank's rows, carrying `carry` target values per row.
-    fn search_and_block(&self, exclude_self: bool, k: usize, carry: usize) -> (Search<'_>, Block) {
+    fn search_and_block<'a>(
+        &'a self,
+        exclude_self: bool,
+        k: usize,
+        carry: usize,
+        queue: Option<&'a Queue>,
+    ) -> (Search<'a>, Block) {
         let width = self.rows.ncols();
         let mut block = Block::starting_at(self.first, self.rows.nrows() * (width + carry));
         for (i, row) in self.rows.rows().into_iter().enumerate() {
@@ -433,6 +445,7 @@ impl FittedNeighbors {
             k,
             exclude_self: exclude_self.then_some(self.first),
             prune_in: self.prune_in,
+            queue,
         };
         (search, block)
     }
@@ -443,11 +456,12 @@ impl FittedNeighbors {
         x: Option<ArrayView2<'_, F>>,
         k: usize,
         carry: usize,
+        queue: Option<&Queue>,
     ) -> Result<Vec<TopK>> {
         let local = self.check_query(x, k);
         let queries = agree(&self.comm, local)?;
         let queries = queries.as_ref().unwrap_or(&self.rows);
-        let (search, block) = self.search_and_block(x.is_none(), k, carry);
+        let (search, block) = self.search_and_block(x.is_none(), k, carry, queue);
         search.run(queries.view(), block)
     }
 
@@ -531,9 +545,13 @@ impl FittedKNeighborsClassifier {
 
     /// Each row's class probabilities (`n x classes`): the weighed share of its neighbours in
     /// each class. Collective.
-    pub fn predict_proba<F: Float>(&self, x: ArrayView2<'_, F>) -> Result<Array2<f64>> {
+    pub fn predict_proba<F: Float>(
+        &self,
+        x: ArrayView2<'_, F>,
+        queue: Option<&Queue>,
+    ) -> Result<Array2<f64>> {
         let k = self.params.n_neighbors;
-        let tops = self.0.search(Some(x), k, 1)?;
+        let tops = self.0.search(Some(x), k, 1, queue)?;
         let classes = self.classes().len();
         let mut proba = Array2::zeros((tops.len(), classes));
         for (mut row, top) in proba.rows_mut().into_iter().zip(&tops) {
@@ -553,8 +571,12 @@ impl FittedKNeighborsClassifier {
 
     /// Each row's class: the most weighed among its neighbours, ties to the lower class.
     /// Collective.
-    pub fn predict<F: Float>(&self, x: ArrayView2<'_, F>) -> Result<Array1<i64>> {
-        let proba = self.predict_proba(x)?;
+    pub fn predict<F: Float>(
+        &self,
+        x: ArrayView2<'_, F>,
+        queue: Option<&Queue>,
+    ) -> Result<Array1<i64>> {
+        let proba = self.predict_proba(x, queue)?;
         let classes = self.classes();
         Ok(proba
             .rows()
@@ -577,20 +599,25 @@ impl FittedKNeighborsClassifier {
         &self,
         x: ArrayView2<'_, F>,
         y: &ArrayBase<T, Ix1>,
+        queue: Option<&Queue>,
     ) -> Result<f64> {
-        global_accuracy(&self.comm, self.predict(x), y)
+        global_accuracy(&self.comm, self.predict(x, queue), y)
     }
 }
 
 impl FittedKNeighborsRegressor {
     /// Each row's prediction (`n x t`): its neighbours' targets, averaged with their weights.
     /// Collective.
-    pub fn predict<F: Float>(&self, x: ArrayView2<'_, F>) -> Result<Array2<f64>> {
+    pub fn predict<F: Float>(
+        &self,
+        x: ArrayView2<'_, F>,
+        queue: Option<&Queue>,
+    ) -> Result<Array2<f64>> {
         let Targets::Values { y, .. } = &self.0.targets else {
             return Err(Error::Input("the regressor holds no targets".into()));
         };
         let t = y.ncols();
-        let tops = self.0.search(Some(x), self.params.n_neighbors, t)?;
+        let tops = self.0.search(Some(x), self.params.n_neighbors, t, queue)?;
         let mut out = Array2::zeros((tops.len(), t));
         for (mut row, top) in out.rows_mut().into_iter().zip(&tops) {
             let weights = self.0.weights(top);
@@ -615,6 +642,7 @@ impl FittedKNeighborsRegressor {
         &self,
         x: ArrayView2<'_, F>,
         y: &impl crate::linear::Targets<F>,
+        queue: Option<&Queue>,
     ) -> Result<f64> {
         use crate::linear::model::{r2_score, target_mismatch};
         let y = y.as_columns();
@@ -628,7 +656,7 @@ impl FittedKNeighborsRegressor {
             })
             .and_then(|_| check_finite("y", y, self.comm.rank()));
         agree(&self.comm, local)?;
-        let predicted = self.predict(x)?;
+        let predicted = self.predict(x, queue)?;
         r2_score(&self.comm, y.mapv(|v| v.as_f64()).view(), predicted.view())
     }
 }

@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use spmd_comm::Comm;
 
 use super::metric::Measure;
-use crate::{Error, Result};
+use crate::{Error, Queue, Result};
 
 /// A rank's training rows as they travel, in the form they travel in: the global index of the
 /// first row, then the rows (features prepared for the measure, then the values carried with
@@ -30,12 +30,12 @@ impl Block {
     }
 
     /// Global index of row 0.
-    fn first(&self) -> u64 {
+    pub(crate) fn first(&self) -> u64 {
         self.message.first().copied().unwrap_or(0.0) as u64
     }
 
     /// The rows, row-major.
-    fn values(&self) -> &[f64] {
+    pub(crate) fn values(&self) -> &[f64] {
         self.message.get(1..).unwrap_or_default()
     }
 }
@@ -51,7 +51,7 @@ pub(crate) struct TopK {
 
 impl TopK {
     /// The k-th smallest key so far; infinite until there are `k`.
-    fn worst(&self, k: usize) -> f64 {
+    pub(crate) fn worst(&self, k: usize) -> f64 {
         if self.found.len() < k {
             f64::INFINITY
         } else {
@@ -59,7 +59,7 @@ impl TopK {
         }
     }
 
-    fn offer(&mut self, k: usize, key: f64, index: u64, carried: &[f64]) {
+    pub(crate) fn offer(&mut self, k: usize, key: f64, index: u64, carried: &[f64]) {
         let before = |&(k2, i2): &(f64, u64)| k2 < key || (k2 == key && i2 < index);
         let at = self.found.partition_point(before);
         if at >= k {
@@ -86,8 +86,11 @@ pub(crate) struct Search<'a> {
     /// neighbour (scikit-learn's `kneighbors(X=None)`).
     pub exclude_self: Option<u64>,
     /// The precision the squared-distance sweep prunes in (f32 for rows fitted in f32); the
-    /// keys of the pairs that pass are exact f64 either way.
+    /// keys of the pairs that pass are exact f64 either way. The GPU computes its candidate
+    /// keys in it too (f64 only where the adapter has it).
     pub prune_in: Precision,
+    /// This rank's GPU, which then finds each block's candidates ([`super::gpu`]).
+    pub queue: Option<&'a Queue>,
 }
 
 /// The precision of the squared-distance sweep's pruning product.
@@ -100,9 +103,36 @@ pub(crate) enum Precision {
 impl Search<'_> {
     /// The top-k of every row of `queries` (prepared for the measure) against every rank's
     /// `local` block. Collective: each rank passes its block on `size - 1` times.
+    /// With a queue, the GPU finds each block's candidates (where the measure and `k` allow
+    /// it); a GPU failure on any rank is an error on every rank, after the ring.
     pub(crate) fn run(&self, queries: ArrayView2<'_, f64>, local: Block) -> Result<Vec<TopK>> {
         let mut tops = vec![TopK::default(); queries.nrows()];
-        self.ring(local, |block| self.merge(queries, block, &mut tops))?;
+        let mut device = match self.queue {
+            Some(queue) => super::gpu::DeviceSearch::new(self, queue, queries),
+            None => Ok(None),
+        };
+        let mut failed = None;
+        self.ring(local, |block| {
+            let outcome = match &mut device {
+                Ok(Some(gpu)) => Some(gpu.merge(self, queries, block, &mut tops)),
+                _ => None,
+            };
+            match outcome {
+                Some(Ok(())) => return,
+                // The rest of the ring on the CPU, so every rank completes it.
+                Some(Err(e)) => {
+                    failed.get_or_insert(e);
+                    device = Ok(None);
+                }
+                None => {}
+            }
+            self.merge(queries, block, &mut tops);
+        })?;
+        let local = match (device, failed) {
+            (Err(e), _) | (_, Some(e)) => Err(e),
+            _ => Ok(()),
+        };
+        crate::distributed::agree(self.comm, local)?;
         Ok(tops)
     }
 
@@ -168,6 +198,28 @@ impl Search<'_> {
             block = Block { message: received };
         }
         Ok(())
+    }
+
+    /// Offers rows `rows` of `block` to the top-k of query `q` (row `query`), one pair at a
+    /// time.
+    pub(crate) fn offer_rows(
+        &self,
+        (q, query): (usize, &[f64]),
+        block: &Block,
+        rows: std::ops::Range<usize>,
+        top: &mut TopK,
+    ) {
+        let stride = self.width + self.carry;
+        let own = self.exclude_self.map(|first| first + q as u64);
+        for r in rows {
+            let index = block.first() + r as u64;
+            if own == Some(index) {
+                continue;
+            }
+            let row = &block.values()[r * stride..(r + 1) * stride];
+            let (features, carried) = row.split_at(self.width);
+            top.offer(self.k, self.measure.key(query, features), index, carried);
+        }
     }
 
     /// Offers every row of `block` to every query's top-k.
@@ -430,6 +482,7 @@ mod tests {
                 k: 6,
                 exclude_self,
                 prune_in,
+                queue: None,
             };
             let block = || {
                 let mut block = Block::starting_at(0, values.len());

@@ -5,6 +5,7 @@ pub mod gram;
 pub mod kmeans;
 pub mod matmul;
 pub mod moments;
+pub mod neighbors;
 pub mod xt_r;
 
 /// Workgroup size every kernel declares.

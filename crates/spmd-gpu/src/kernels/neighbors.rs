@@ -1,0 +1,228 @@
+//! Neighbour candidates: for each query row and each chunk of a block of training rows, the
+//! rows with the smallest keys as the device computes them (`shaders/knn_candidates.wgsl`).
+//!
+//! The keys are approximate (f32, or f64 where the adapter has it). A caller that needs the
+//! exact nearest rows widens each list's k-th key by the rounding bound of
+//! [`Candidates::unit_roundoff`] and computes exact keys for the rows inside that band: a list
+//! that is full with its last key inside the band may have left rows out and is searched
+//! again on the host.
+
+use ndarray::ArrayView2;
+
+use super::{check_shapes, input_buffer, Recorder};
+pub use crate::candidate_lists::{CandidateMeasure, Candidates, MAX_KEEP};
+use crate::result_buffer::ResultBuffer;
+use crate::{DeviceRows, KernelFloat, Precision, Queue, Readback, Result};
+
+const NAME: &str = "knn_candidates";
+/// Invocations a block's dispatch aims for: chunks of training rows multiply the queries up to
+/// this, so a large GPU has work for every core even with few queries.
+const TARGET_INVOCATIONS: usize = 1 << 16;
+/// The fewest training rows per chunk.
+const MIN_CHUNK_ROWS: usize = 64;
+/// The widest rows (in vec4s) the kernel keeps in registers (`MAX_ROW_WIDTH4` in the shader).
+const MAX_CACHED_WIDTH4: usize = 16;
+/// Training rows per uploaded block on a software adapter.
+const DEFAULT_BLOCK_ROWS: usize = 1 << 16;
+
+/// The candidate lists of every row of `queries` (on the device) against the rows of `block`,
+/// `keep` per list (at most [`MAX_KEEP`]). With `self_shift`, query `i` is block row
+/// `i + self_shift` and is not its own candidate.
+pub fn candidates(
+    queue: &Queue,
+    queries: &DeviceRows,
+    block: ArrayView2<'_, f64>,
+    measure: CandidateMeasure,
+    keep: usize,
+    self_shift: Option<i64>,
+    readback: Readback,
+) -> Result<Candidates> {
+    check_shapes(NAME, (1..=MAX_KEEP).contains(&keep), || {
+        format!("keep must be 1..={MAX_KEEP}, not {keep}")
+    })?;
+    check_shapes(NAME, block.ncols() == queries.cols(), || {
+        format!(
+            "queries have {} columns, training rows {}",
+            queries.cols(),
+            block.ncols()
+        )
+    })?;
+    check_shapes(NAME, block.nrows() < i32::MAX as usize, || {
+        format!("{} training rows in one block", block.nrows())
+    })?;
+    match queries.precision() {
+        Precision::F32 => run::<f32>(queue, queries, block, measure, keep, self_shift, readback),
+        Precision::F64 => run::<f64>(queue, queries, block, measure, keep, self_shift, readback),
+    }
+}
+
+/// The chunks of a training block of `rows` rows cut into uploads of `upload_rows`, for
+/// `queries` query rows: `(upload start, upload rows, rows per chunk, chunks)`.
+fn plan(rows: usize, upload_rows: usize, queries: usize) -> Vec<(usize, usize, usize, usize)> {
+    (0..rows)
+        .step_by(upload_rows.max(1))
+        .map(|start| {
+            let n = upload_rows.min(rows - start);
+            let wanted = TARGET_INVOCATIONS.div_ceil(queries.max(1));
+            let chunks = wanted.clamp(1, n.div_ceil(MIN_CHUNK_ROWS).max(1));
+            let chunk_rows = n.div_ceil(chunks);
+            (start, n, chunk_rows, n.div_ceil(chunk_rows))
+        })
+        .collect()
+}
+
+fn run<R: KernelFloat>(
+    queue: &Queue,
+    queries: &DeviceRows,
+    block: ArrayView2<'_, f64>,
+    measure: CandidateMeasure,
+    keep: usize,
+    self_shift: Option<i64>,
+    readback: Readback,
+) -> Result<Candidates> {
+    let elem = std::mem::size_of::<R>();
+    let (n_queries, rows, k4) = (queries.rows(), block.nrows(), queries.k4);
+    let uploads = plan(
+        rows,
+        queue.block_rows(k4 * 4 * elem, DEFAULT_BLOCK_ROWS),
+        n_queries,
+    );
+    let chunks: Vec<(usize, usize)> = uploads
+        .iter()
+        .flat_map(|&(start, n, chunk_rows, count)| {
+            (0..count).map(move |c| {
+                let first = start + c * chunk_rows;
+                (first, (first + chunk_rows).min(start + n))
+            })
+        })
+        .collect();
+    let lists = chunks.len();
+    let mut out = Candidates {
+        keep,
+        chunks,
+        keys: vec![0.0; n_queries * lists * keep],
+        rows: vec![0; n_queries * lists * keep],
+        counts: vec![0; n_queries * lists],
+        unit_roundoff: if elem == 4 {
+            f64::from(f32::EPSILON) / 2.0
+        } else {
+            f64::EPSILON / 2.0
+        },
+    };
+    if n_queries == 0 || rows == 0 {
+        return Ok(out);
+    }
+    // Specialised to the measure, and to the width where a query row fits in registers.
+    let width = if k4 <= MAX_CACHED_WIDTH4 {
+        k4 as u32
+    } else {
+        0
+    };
+    let constants = [("MEASURE", measure as u32), ("ROW_WIDTH4", width)];
+    let source = crate::shaders::KNN_CANDIDATES;
+    let pipeline = queue.specialised_pipeline(NAME, queries.precision(), source, &constants)?;
+    let largest_upload = uploads.iter().map(|u| u.1).max().unwrap_or(1);
+    let largest_chunks = uploads.iter().map(|u| u.3).max().unwrap_or(1);
+    let training = input_buffer(queue, "knn training rows", largest_upload * k4 * 4 * elem)?;
+    // Queries per dispatch: as many as the output bindings hold.
+    let per_query = largest_chunks * keep * elem.max(4);
+    let slice = queue.binding_rows(per_query).clamp(1, n_queries);
+    let keys = ResultBuffer::new(queue, "knn keys", slice * per_query, readback)?;
+    let found = ResultBuffer::new(
+        queue,
+        "knn rows",
+        slice * largest_chunks * keep * 4,
+        readback,
+    )?;
+    let counts = ResultBuffer::new(queue, "knn counts", slice * largest_chunks * 4, readback)?;
+    let mut list_base = 0;
+    for &(start, n, chunk_rows, n_chunks) in &uploads {
+        let mut recorder = Recorder::new(queue);
+        let uploaded =
+            recorder.upload_rows::<f64, R>(&training, &[block], None, (start, n, k4 * 4), None)?;
+        recorder.submit(uploaded)?;
+        for query_block in &queries.blocks {
+            for first in (0..query_block.rows).step_by(slice) {
+                let m = slice.min(query_block.rows - first);
+                // Query row q of this buffer is query `query_block.start + q`: block row
+                // `query_block.start + q + self_shift`, upload row that less `start`.
+                let shift = self_shift
+                    .map(|s| s + query_block.start as i64 - start as i64)
+                    .and_then(|s| i32::try_from(s).ok());
+                let params = [
+                    m as u32,
+                    n as u32,
+                    k4 as u32,
+                    keep as u32,
+                    n_chunks as u32,
+                    chunk_rows as u32,
+                    0,
+                    shift.unwrap_or(0) as u32,
+                    u32::from(shift.is_some()),
+                    first as u32,
+                    0,
+                    0,
+                ];
+                let mut recorder = Recorder::new(queue);
+                let bindings = [
+                    &query_block.buffer,
+                    &training,
+                    keys.binding(),
+                    found.binding(),
+                    counts.binding(),
+                ];
+                recorder.dispatch(&pipeline, &params, &bindings, m * n_chunks)?;
+                let lists_here = m * n_chunks;
+                recorder.copy(&keys, lists_here * keep * elem);
+                recorder.copy(&found, lists_here * keep * 4);
+                recorder.copy(&counts, lists_here * 4);
+                recorder.submit_and_wait()?;
+                // Scatter (query, chunk) lists into the [query][list] layout.
+                let at = |i: usize| {
+                    let (q, c) = (i / n_chunks, i % n_chunks);
+                    (query_block.start + first + q) * lists + list_base + c
+                };
+                counts.read::<u32, _>(queue, lists_here * 4, |got| {
+                    for (i, &c) in got.iter().enumerate() {
+                        out.counts[at(i)] = c;
+                    }
+                })?;
+                keys.read::<R, _>(queue, lists_here * keep * elem, |got| {
+                    for (i, list) in got.chunks_exact(keep).enumerate() {
+                        let to = &mut out.keys[at(i) * keep..(at(i) + 1) * keep];
+                        to.iter_mut().zip(list).for_each(|(o, v)| *o = v.to_f64());
+                    }
+                })?;
+                found.read::<u32, _>(queue, lists_here * keep * 4, |got| {
+                    for (i, list) in got.chunks_exact(keep).enumerate() {
+                        let to = &mut out.rows[at(i) * keep..(at(i) + 1) * keep];
+                        // Upload rows to block rows.
+                        to.iter_mut()
+                            .zip(list)
+                            .for_each(|(o, &r)| *o = r + start as u32);
+                    }
+                })?;
+            }
+        }
+        list_base += n_chunks;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_cover_every_row_once() {
+        for (rows, upload, queries) in [(1000, 300, 10), (65, 1 << 16, 1), (5, 2, 100_000)] {
+            let mut covered = 0;
+            for (start, n, chunk_rows, chunks) in plan(rows, upload, queries) {
+                assert_eq!(start, covered);
+                assert!(chunk_rows * chunks >= n && chunk_rows * (chunks - 1) < n);
+                covered += n;
+            }
+            assert_eq!(covered, rows);
+        }
+    }
+}
