@@ -98,6 +98,36 @@ impl Measure {
         }
     }
 
+    /// [`Self::key`], or `None` as soon as a partial sum (or maximum) exceeds `limit`: the
+    /// terms are never negative, so the key would too. A key that is computed is the same to
+    /// the last bit as [`Self::key`]'s (the same terms added in the same order).
+    pub(crate) fn key_within(self, a: &[f64], b: &[f64], limit: f64) -> Option<f64> {
+        /// Terms between two looks at the partial sum.
+        const STEP: usize = 8;
+        let term: fn(f64, f64, f64) -> f64 = match self {
+            Measure::Squares { .. } => |x, y, _| (x - y) * (x - y),
+            Measure::Manhattan | Measure::Chebyshev => |x, y, _| (x - y).abs(),
+            Measure::Power(_) => |x, y, p| (x - y).abs().powf(p),
+            Measure::Cosine => return Some(self.key(a, b)),
+        };
+        let p = if let Measure::Power(p) = self { p } else { 0.0 };
+        let mut partial = 0.0;
+        for (a, b) in a.chunks(STEP).zip(b.chunks(STEP)) {
+            for (&x, &y) in a.iter().zip(b) {
+                let t = term(x, y, p);
+                partial = if self == Measure::Chebyshev {
+                    f64::max(partial, t)
+                } else {
+                    partial + t
+                };
+            }
+            if partial > limit {
+                return None;
+            }
+        }
+        Some(partial)
+    }
+
     /// The distance of a ranking key.
     pub(crate) fn distance(self, key: f64) -> f64 {
         match self {
@@ -133,5 +163,25 @@ mod tests {
         let cosine = 1.0 - (4.0 - 4.0 + 9.0) / (14.0_f64.sqrt() * 29.0_f64.sqrt());
         assert!((distance(Metric::Cosine, 2.0) - cosine).abs() < 1e-12);
         assert!(Metric::Minkowski.measure(0.5).is_err());
+    }
+
+    #[test]
+    fn a_key_within_a_limit_is_the_key_to_the_last_bit_or_none_above_it() {
+        let a: Vec<f64> = (0..19).map(|i| (i as f64 * 0.37).sin()).collect();
+        let b: Vec<f64> = (0..19).map(|i| (i as f64 * 0.91).cos()).collect();
+        for measure in [
+            Measure::Squares { root: true },
+            Measure::Manhattan,
+            Measure::Chebyshev,
+            Measure::Power(3.0),
+            Measure::Cosine,
+        ] {
+            let key = measure.key(&a, &b);
+            assert_eq!(measure.key_within(&a, &b, key), Some(key), "{measure:?}");
+            assert_eq!(measure.key_within(&a, &b, f64::INFINITY), Some(key));
+            if measure != Measure::Cosine {
+                assert_eq!(measure.key_within(&a, &b, key * 0.5), None, "{measure:?}");
+            }
+        }
     }
 }

@@ -201,7 +201,7 @@ impl Search<'_> {
     }
 
     /// Offers rows `rows` of `block` to the top-k of query `q` (row `query`), one pair at a
-    /// time.
+    /// time, each key abandoned once it exceeds the k-th so far.
     pub(crate) fn offer_rows(
         &self,
         (q, query): (usize, &[f64]),
@@ -218,7 +218,9 @@ impl Search<'_> {
             }
             let row = &block.values()[r * stride..(r + 1) * stride];
             let (features, carried) = row.split_at(self.width);
-            top.offer(self.k, self.measure.key(query, features), index, carried);
+            if let Some(key) = self.measure.key_within(query, features, top.worst(self.k)) {
+                top.offer(self.k, key, index, carried);
+            }
         }
     }
 
@@ -236,24 +238,34 @@ impl Search<'_> {
                 };
             }
         }
-        tops.par_iter_mut()
-            .zip(queries.axis_iter(ndarray::Axis(0)).into_par_iter())
+        // Tiles of queries against tiles of training rows small enough to stay in cache, so
+        // each training row is read from memory once per query tile; a pair's key stops
+        // adding once it exceeds the query's k-th key.
+        let rows = block.values().len() / stride;
+        tops.par_chunks_mut(PAIR_QUERY_TILE)
+            .zip(
+                queries
+                    .axis_chunks_iter(ndarray::Axis(0), PAIR_QUERY_TILE)
+                    .into_par_iter(),
+            )
             .enumerate()
-            .for_each(|(q, (top, query))| {
-                let query = query.to_vec();
-                let own = self.exclude_self.map(|first| first + q as u64);
-                for (r, row) in block.values().chunks_exact(stride).enumerate() {
-                    let index = block.first() + r as u64;
-                    if own == Some(index) {
-                        continue;
+            .for_each(|(tile, (tops, q))| {
+                let q: Vec<Vec<f64>> = q.rows().into_iter().map(|r| r.to_vec()).collect();
+                for start in (0..rows).step_by(PAIR_TRAIN_TILE) {
+                    let end = (start + PAIR_TRAIN_TILE).min(rows);
+                    for (i, (top, query)) in tops.iter_mut().zip(&q).enumerate() {
+                        let at = tile * PAIR_QUERY_TILE + i;
+                        self.offer_rows((at, query), block, start..end, top);
                     }
-                    let (features, carried) = row.split_at(self.width);
-                    top.offer(self.k, self.measure.key(&query, features), index, carried);
                 }
             });
     }
 }
 
+/// Query rows per tile of the per-pair sweep (the other metrics).
+const PAIR_QUERY_TILE: usize = 64;
+/// Training rows per tile of the per-pair sweep: 256 rows of 32 f64 features are 64 KiB.
+const PAIR_TRAIN_TILE: usize = 256;
 /// The most query rows per tile of the squared-distance sweep: each tile reads the whole
 /// training block once, so the larger the tile, the less memory traffic per query. Tiles are
 /// smaller where that gives every thread one (down to [`MIN_QUERY_TILE`]).
