@@ -41,6 +41,7 @@ pub mod neighbors;
 pub mod optimize;
 pub mod partials;
 pub mod preprocessing;
+mod ring;
 mod simd;
 pub mod statistics;
 mod validate;

@@ -6,39 +6,8 @@ use rayon::prelude::*;
 use spmd_comm::Comm;
 
 use super::metric::Measure;
-use crate::{Error, Queue, Result};
-
-/// A rank's training rows as they travel, in the form they travel in: the global index of the
-/// first row, then the rows (features prepared for the measure, then the values carried with
-/// them), row-major. A block received is searched as it arrived, without a copy.
-pub(crate) struct Block {
-    message: Vec<f64>,
-}
-
-impl Block {
-    /// An empty block whose rows will start at global index `first`, with room for `len`
-    /// values; [`Block::extend`] adds them.
-    pub(crate) fn starting_at(first: u64, len: usize) -> Self {
-        let mut message = Vec::with_capacity(len + 1);
-        message.push(first as f64);
-        Self { message }
-    }
-
-    /// Appends `values` to the rows.
-    pub(crate) fn extend(&mut self, values: impl IntoIterator<Item = f64>) {
-        self.message.extend(values);
-    }
-
-    /// Global index of row 0.
-    pub(crate) fn first(&self) -> u64 {
-        self.message.first().copied().unwrap_or(0.0) as u64
-    }
-
-    /// The rows, row-major.
-    pub(crate) fn values(&self) -> &[f64] {
-        self.message.get(1..).unwrap_or_default()
-    }
-}
+pub(crate) use crate::ring::Block;
+use crate::{Queue, Result};
 
 /// One query's nearest rows so far: (ranking key, global index, carried values), nearest first,
 /// ties broken by the lower global index, so the result does not depend on the order the
@@ -177,27 +146,8 @@ impl Search<'_> {
         Ok(found)
     }
 
-    /// Calls `visit` with `local`, then with each other rank's block as it comes around the
-    /// ring (the previous rank's first). Each step's transfer runs on a thread of its own while
-    /// `visit` works on the block in hand, so a rank holds its rows, the block it visits and
-    /// the one arriving.
-    fn ring(&self, local: Block, mut visit: impl FnMut(&Block)) -> Result<()> {
-        let mut block = local;
-        let size = self.comm.size();
-        for step in 0..size {
-            if step + 1 == size {
-                visit(&block);
-                break;
-            }
-            let received = std::thread::scope(|scope| {
-                let transfer = scope.spawn(|| self.comm.ring_shift(&block.message));
-                visit(&block);
-                transfer.join()
-            })
-            .map_err(|_| Error::Input("the ring transfer thread panicked".into()))??;
-            block = Block { message: received };
-        }
-        Ok(())
+    fn ring(&self, local: Block, visit: impl FnMut(&Block)) -> Result<()> {
+        crate::ring::ring_pass(self.comm, local, visit)
     }
 
     /// Offers rows `rows` of `block` to the top-k of query `q` (row `query`), one pair at a
