@@ -10,7 +10,7 @@ use common::rel_err;
 use harness::{ensure, my_rows, split_rows, Check, Harness};
 use ndarray::{s, Array2, ArrayD};
 use ndarray_npy::ReadNpyExt;
-use spmd_learn::cluster::{Init, KMeans, NInit};
+use spmd_learn::cluster::{Dbscan, DbscanParams, Init, KMeans, NInit};
 use spmd_learn::comm::Comm;
 use spmd_learn::{Error, Float, Queue};
 
@@ -137,5 +137,97 @@ fn main() {
             other => Err(format!("unexpected outcome {other:?}")),
         }
     });
+    for case in [
+        "moons",
+        "grid_euclidean",
+        "blobs_weighted",
+        "duplicates",
+        "blobs_chebyshev",
+    ] {
+        let name = format!("DBSCAN {case}: rows sorted so clusters straddle ranks, rank 0 empty");
+        h.run(&name, |c| dbscan_same_as_single(c, case));
+    }
     h.finish();
+}
+
+/// DBSCAN over ranks holding the fixture's rows sorted by their first feature (so clusters
+/// straddle ranks), uneven, rank 0 empty: each rank's labels and core rows are the single
+/// process's, and scikit-learn's.
+fn dbscan_same_as_single(c: &Comm, case: &str) -> Check {
+    let cases: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/dbscan/cases.json"),
+        )
+        .map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    let case = cases["cases"]
+        .as_array()
+        .and_then(|all| all.iter().find(|k| k["name"] == case))
+        .ok_or("no such case")?;
+    let read = |name: &str| -> Result<ArrayD<f64>, String> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/dbscan")
+            .join(name);
+        let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+        ArrayD::<f64>::read_npy(file).map_err(|e| e.to_string())
+    };
+    let x: Array2<f64> = read(&format!(
+        "{}.npy",
+        case["data"].as_str().unwrap_or_default()
+    ))?
+    .into_dimensionality()
+    .map_err(|e| e.to_string())?;
+    let weights = if case["weights"].as_bool() == Some(true) {
+        Some(
+            read("weights.npy")?
+                .into_dimensionality::<ndarray::Ix1>()
+                .map_err(|e| e.to_string())?,
+        )
+    } else {
+        None
+    };
+    let mut order: Vec<usize> = (0..x.nrows()).collect();
+    order.sort_by(|&a, &b| x[[a, 0]].total_cmp(&x[[b, 0]]).then(a.cmp(&b)));
+    let x = x.select(ndarray::Axis(0), &order);
+    let weights = weights.map(|w| w.select(ndarray::Axis(0), &order));
+    let params: DbscanParams =
+        serde_json::from_value(case["params"].clone()).map_err(|e| e.to_string())?;
+    let fail = |e: Error| e.to_string();
+    let whole = Dbscan::with_params(params.clone())
+        .comm(Comm::single())
+        .fit(&x, weights.as_ref())
+        .map_err(fail)?;
+    let p = c.size();
+    let counts = split_rows(x.nrows(), p, |r| if p > 1 { r } else { 1 });
+    let mine = my_rows(c, &counts);
+    let xl = x.slice(s![mine.clone(), ..]).to_owned();
+    let wl = weights
+        .as_ref()
+        .map(|w| w.slice(s![mine.clone()]).to_owned());
+    let split = Dbscan::with_params(params)
+        .comm(c.clone())
+        .fit(&xl, wl.as_ref())
+        .map_err(fail)?;
+    ensure(
+        split.labels() == whole.labels().slice(s![mine.clone()]),
+        || "labels differ from one process".into(),
+    )?;
+    let core: Vec<u64> = whole
+        .core_sample_indices()
+        .iter()
+        .copied()
+        .filter(|&i| mine.contains(&(i as usize)))
+        .collect();
+    ensure(split.core_sample_indices() == &core[..], || {
+        "core rows differ".into()
+    })?;
+    ensure(split.n_clusters() == whole.n_clusters(), || {
+        "cluster counts differ".into()
+    })?;
+    ensure(
+        whole.n_clusters() as u64 == case["n_clusters"].as_u64().unwrap_or_default(),
+        || "the single process differs from scikit-learn".into(),
+    )
 }

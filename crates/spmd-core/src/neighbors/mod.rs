@@ -28,7 +28,7 @@
 //! ```
 
 mod gpu;
-mod metric;
+pub(crate) mod metric;
 mod search;
 
 pub use metric::Metric;
