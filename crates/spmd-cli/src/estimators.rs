@@ -3,7 +3,7 @@
 
 use ndarray::Array2;
 use serde_json::{Map, Value};
-use spmd_core::cluster::KMeans;
+use spmd_core::cluster::{Dbscan, KMeans};
 use spmd_core::covariance::EmpiricalCovariance;
 use spmd_core::decomposition::{IncrementalPca, Pca, Qr, Svd};
 use spmd_core::estimator::{
@@ -238,6 +238,10 @@ pub static ESTIMATORS: &[Entry] = &[
     )
     .predicts::<KMeans>()
     .transforms::<KMeans>(),
+    Entry::of::<Dbscan>(
+        "dbscan",
+        "DBSCAN, scikit-learn's labels for any split (params: eps, min_samples, metric, p; --sample-weight); --out-local labels, -1 for noise",
+    ),
     Entry::of::<LogisticRegression>(
         "logistic-regression",
         "logistic regression, binary or multinomial (params: C, fit_intercept, class_weight, solver, max_iter, tol); predict gives labels, transform probabilities",

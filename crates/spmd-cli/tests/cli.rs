@@ -1144,3 +1144,62 @@ fn neighbour_models_point_at_their_training_files_and_match_sklearn() {
         "{stderr}"
     );
 }
+
+/// `dbscan`: `--out-local` writes scikit-learn's labels (weights from `--sample-weight`); the
+/// model holds the parameters and the counts, no per-row arrays.
+#[test]
+fn dbscan_writes_scikit_learns_labels_and_a_small_model() {
+    let dir = scratch("dbscan");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/dbscan");
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let (model, labels) = (path("dbscan.json"), path("labels_{rank}.npy"));
+    let x = fixtures.join("blobs.npy").to_str().unwrap().to_string();
+    let w = fixtures.join("weights.npy").to_str().unwrap().to_string();
+    let out = spmd_learn(&[
+        "fit",
+        "dbscan",
+        "--x",
+        &x,
+        "--sample-weight",
+        &w,
+        "--param",
+        "eps=0.7",
+        "--param",
+        "min_samples=6",
+        "--out",
+        &model,
+        "--out-local",
+        &labels,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want = ArrayD::<i64>::read_npy(
+        std::fs::File::open(fixtures.join("blobs_weighted_labels.npy")).unwrap(),
+    )
+    .unwrap();
+    let got = npy(&dir.join("labels_0.npy"));
+    assert_eq!(got.len(), want.len());
+    assert!(got.iter().zip(&want).all(|(&g, &w)| g == w as f64));
+    let text = std::fs::read_to_string(&model).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["n_clusters_"], 4, "{text}");
+    assert!(text.len() < 400, "{text}");
+    let out = spmd_learn(&[
+        "fit",
+        "dbscan",
+        "--x",
+        &x,
+        "--param",
+        "metric=cosine",
+        "--out",
+        &model,
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("metric"),
+        "{stderr}"
+    );
+}

@@ -26,6 +26,7 @@ fn fault_matrix() {
     cases.extend(command_line_cases(&dir));
     cases.extend(environment_cases(&dir));
     cases.extend(neighbor_cases(&dir));
+    cases.extend(dbscan_cases(&dir));
     assert!(cases.len() >= 40, "{} cases", cases.len());
 
     let mut failures = Vec::new();
@@ -559,5 +560,52 @@ fn neighbor_cases(dir: &Scratch) -> Vec<Case> {
         )
         .fails(&["ridge has no kneighbors"])
         .writes_nothing(&out),
+    ]
+}
+
+/// DBSCAN: an empty rank and labels per rank (ok), NaN on one rank, bad parameters, negative
+/// weights on one rank.
+fn dbscan_cases(dir: &Scratch) -> Vec<Case> {
+    let x = dir.shards("dx", |r| rows(r, if r == 2 { 0 } else { 40 }, 3));
+    let labels = dir.pattern("dlabels");
+    let fit = |x: &str, extra: &[&str]| {
+        let mut words = vec!["fit", "dbscan", "--x", x, "--param", "eps=0.8"];
+        words.extend_from_slice(extra);
+        args(&words)
+    };
+    vec![
+        Case::new(
+            "dbscan: rank 2 empty, labels per rank",
+            fit(&x, &["--out-local", &labels]),
+        )
+        .succeeds()
+        .writes(&labels),
+        Case::new(
+            "dbscan: NaN on rank 3",
+            fit(
+                &dir.shards("dx_nan", |r| poison(rows(r, 40, 3), r == 3, f64::NAN)),
+                &[],
+            ),
+        )
+        .fails(&["rank 3", "NaN"]),
+        Case::new("dbscan: eps=-1", fit(&x, &["--param", "eps=-1"])).fails(&["eps"]),
+        Case::new(
+            "dbscan: metric=cosine",
+            fit(&x, &["--param", "metric=cosine"]),
+        )
+        .fails(&["metric", "euclidean, manhattan"]),
+        Case::new(
+            "dbscan: a negative weight on rank 1",
+            fit(
+                &x,
+                &[
+                    "--sample-weight",
+                    &dir.shards("dw", |r| {
+                        poison(ones(if r == 2 { 0 } else { 40 }), r == 1, -1.0)
+                    }),
+                ],
+            ),
+        )
+        .fails(&["rank 1", "sample_weight"]),
     ]
 }
