@@ -143,6 +143,7 @@ fn main() {
         "blobs_weighted",
         "duplicates",
         "blobs_chebyshev",
+        "dense",
     ] {
         let name = format!("DBSCAN {case}: rows sorted so clusters straddle ranks, rank 0 empty");
         h.run(&name, |c| dbscan_same_as_single(c, case));

@@ -2,6 +2,7 @@
 //! edges between components that the ring pass found.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use spmd_comm::Comm;
 
@@ -32,6 +33,51 @@ impl UnionFind {
         let (a, b) = (self.find(a), self.find(b));
         let (low, high) = if a < b { (a, b) } else { (b, a) };
         self.parent[high] = low;
+    }
+}
+
+/// [`UnionFind`] that threads share: `union` links the larger root under the smaller with a
+/// compare-and-swap, retrying when another thread moved either root first. The root of a set
+/// is still its smallest member.
+#[derive(Debug)]
+pub(crate) struct SharedUnionFind {
+    parent: Vec<AtomicUsize>,
+}
+
+impl SharedUnionFind {
+    pub(crate) fn new(n: usize) -> Self {
+        Self {
+            parent: (0..n).map(AtomicUsize::new).collect(),
+        }
+    }
+
+    pub(crate) fn find(&self, mut i: usize) -> usize {
+        loop {
+            let parent = self.parent[i].load(Ordering::Acquire);
+            if parent == i {
+                return i;
+            }
+            let grand = self.parent[parent].load(Ordering::Acquire);
+            // Path halving; losing the race only skips a shortcut.
+            let _ =
+                self.parent[i].compare_exchange(parent, grand, Ordering::AcqRel, Ordering::Acquire);
+            i = grand;
+        }
+    }
+
+    pub(crate) fn union(&self, a: usize, b: usize) {
+        loop {
+            let (a, b) = (self.find(a), self.find(b));
+            if a == b {
+                return;
+            }
+            let (low, high) = if a < b { (a, b) } else { (b, a) };
+            let linked =
+                self.parent[high].compare_exchange(high, low, Ordering::AcqRel, Ordering::Acquire);
+            if linked.is_ok() {
+                return;
+            }
+        }
     }
 }
 
@@ -85,6 +131,23 @@ impl Clusters {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn threads_sharing_a_union_find_join_what_one_thread_joins() {
+        use rayon::prelude::*;
+        let n = 5000;
+        let edges: Vec<(usize, usize)> = (0..n)
+            .map(|i| (i, (i * 7919 + 13) % n))
+            .filter(|&(a, b)| (a + b) % 3 != 0)
+            .collect();
+        let shared = SharedUnionFind::new(n);
+        edges.par_iter().for_each(|&(a, b)| shared.union(a, b));
+        let mut one = UnionFind::new(n);
+        edges.iter().for_each(|&(a, b)| one.union(a, b));
+        for i in 0..n {
+            assert_eq!(shared.find(i), one.find(i));
+        }
+    }
 
     #[test]
     fn clusters_are_numbered_by_their_smallest_member() {

@@ -39,7 +39,6 @@ mod pairs;
 use std::collections::HashSet;
 
 use ndarray::{Array1, ArrayBase, ArrayView1, Data, Ix1, Ix2};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use spmd_comm::{Comm, ReduceOp};
 
@@ -49,8 +48,23 @@ use crate::neighbors::Metric;
 use crate::ring::{ring_pass, Block};
 use crate::validate::{check_finite, check_weights};
 use crate::{Error, Float, Result};
-use components::{Clusters, UnionFind};
+use components::{Clusters, SharedUnionFind};
 use pairs::Finder;
+
+/// Neighbours among its own rank's rows a row keeps from the first pass (4 bytes each); a row
+/// with more is searched again when the components are joined.
+const OWN_NEIGHBOURS: usize = 256;
+
+/// What the first pass keeps of a row's neighbourhood among its own rank's rows.
+#[derive(Debug, Clone, Default)]
+struct Own {
+    /// Its weighted count.
+    count: f64,
+    /// Its neighbours, while there are at most [`OWN_NEIGHBOURS`].
+    near: Vec<u32>,
+    /// Whether it had more.
+    overflowed: bool,
+}
 
 /// Parameters of [`Dbscan`], under scikit-learn's names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -219,67 +233,92 @@ impl Dbscan {
         let finder = finder(comm, measure, self.params.eps, &rows, width)?;
         tracing::debug!(grid_dims = finder.grid_dims(), "dbscan neighbourhoods");
 
-        // Pass 1: the weighted neighbourhood of each row over all ranks.
+        // Pass 1: the weighted neighbourhood of each row over all ranks; the first visit, this
+        // rank's own rows, also keeps each row's neighbours among them, up to OWN_NEIGHBOURS.
+        let mut own: Vec<Own> = vec![Own::default(); n];
         let mut counts = vec![0.0; n];
         let mut block = Block::starting_at(first, n * (width + 1));
         for i in 0..n {
             block.extend(rows[i * width..(i + 1) * width].iter().copied());
             block.extend([weight(i)]);
         }
+        let mut visits = 0;
         ring_pass(comm, block, |block| {
+            visits += 1;
             let stride = width + 1;
             let values = block.values();
             let index = finder.index(values, stride);
-            counts.par_iter_mut().enumerate().for_each(|(i, count)| {
-                let row = &rows[i * width..(i + 1) * width];
-                finder.within(row, (values, stride), &index, |j| {
+            let rows = (rows.as_slice(), (values, stride), &index);
+            if visits == 1 {
+                finder.for_each_within(rows.0, rows.1, rows.2, &mut own, |own, j| {
+                    own.count += values[j * stride + width];
+                    if own.near.len() < OWN_NEIGHBOURS {
+                        own.near.push(j as u32);
+                    } else {
+                        own.overflowed = true;
+                    }
+                });
+            } else {
+                finder.for_each_within(rows.0, rows.1, rows.2, &mut counts, |count, j| {
                     *count += values[j * stride + width];
                 });
-            });
+            }
         })?;
+        // Each row's own-rank count first, then the other ranks' in ring order.
+        let counts: Vec<f64> = own.iter().zip(&counts).map(|(a, b)| a.count + b).collect();
         let min_samples = self.params.min_samples as f64;
         let core: Vec<bool> = counts.iter().map(|&c| c >= min_samples).collect();
 
-        // This rank's components: core rows joined through core rows within eps; each named
-        // by its smallest global row.
-        let own = finder.index(&rows, width);
-        let local_pairs: Vec<Vec<usize>> = (0..n)
-            .into_par_iter()
-            .map(|i| {
-                let mut near = Vec::new();
-                finder.within(
-                    &rows[i * width..(i + 1) * width],
-                    (&rows, width),
-                    &own,
-                    |j| {
-                        if core[j] && j != i {
-                            near.push(j);
-                        }
-                    },
-                );
-                near
-            })
-            .collect();
-        let mut sets = UnionFind::new(n);
-        for (i, near) in local_pairs.iter().enumerate() {
+        // This rank's components: core rows joined through core rows within eps, each named
+        // by its smallest global row; for each row that is not core, its core neighbours.
+        let sets = SharedUnionFind::new(n);
+        let mut border: Vec<Vec<u32>> = vec![Vec::new(); n];
+        let mut again: Vec<usize> = Vec::new();
+        for (i, own) in own.into_iter().enumerate() {
+            if own.overflowed {
+                again.push(i);
+                continue;
+            }
+            let near = own.near.into_iter().filter(|&j| core[j as usize]);
             if core[i] {
-                near.iter().for_each(|&j| sets.union(i, j));
+                near.for_each(|j| sets.union(i, j as usize));
+            } else {
+                border[i] = near.collect();
+            }
+        }
+        if !again.is_empty() {
+            // Rows with more neighbours than were kept: searched again, joined as found.
+            let rows_again: Vec<f64> = again
+                .iter()
+                .flat_map(|&i| rows[i * width..(i + 1) * width].iter().copied())
+                .collect();
+            let index = finder.index(&rows, width);
+            let mut states: Vec<(usize, Vec<u32>)> =
+                again.iter().map(|&i| (i, Vec::new())).collect();
+            finder.for_each_within(
+                &rows_again,
+                (&rows, width),
+                &index,
+                &mut states,
+                |(i, near), j| {
+                    if core[j] {
+                        if core[*i] {
+                            sets.union(*i, j);
+                        } else {
+                            near.push(j as u32);
+                        }
+                    }
+                },
+            );
+            for (i, near) in states {
+                border[i] = near;
             }
         }
         let component: Vec<u64> = (0..n).map(|i| first + sets.find(i) as u64).collect();
-        // For each row that is not core, the components of its core neighbours.
-        let mut touching: Vec<HashSet<u64>> = local_pairs
-            .iter()
-            .enumerate()
-            .map(|(i, near)| {
-                if core[i] {
-                    HashSet::new()
-                } else {
-                    near.iter().map(|&j| component[j]).collect()
-                }
-            })
+        let mut touching: Vec<HashSet<u64>> = border
+            .into_iter()
+            .map(|near| near.into_iter().map(|j| component[j as usize]).collect())
             .collect();
-        drop(local_pairs);
 
         // Pass 2: other ranks' core rows within eps of each row.
         let stride = width + 2;
@@ -297,19 +336,12 @@ impl Dbscan {
             }
             let values = block.values();
             let index = finder.index(values, stride);
-            let found: Vec<HashSet<u64>> = (0..n)
-                .into_par_iter()
-                .map(|i| {
-                    let mut near = HashSet::new();
-                    let row = &rows[i * width..(i + 1) * width];
-                    finder.within(row, (values, stride), &index, |j| {
-                        if values[j * stride + width] > 0.5 {
-                            near.insert(values[j * stride + width + 1] as u64);
-                        }
-                    });
-                    near
-                })
-                .collect();
+            let mut found: Vec<HashSet<u64>> = vec![HashSet::new(); n];
+            finder.for_each_within(&rows, (values, stride), &index, &mut found, |near, j| {
+                if values[j * stride + width] > 0.5 {
+                    near.insert(values[j * stride + width + 1] as u64);
+                }
+            });
             for (i, near) in found.into_iter().enumerate() {
                 if core[i] {
                     edges.extend(near.into_iter().map(|other| (component[i], other)));
@@ -379,5 +411,16 @@ fn finder(comm: &Comm, measure: Measure, eps: f64, rows: &[f64], width: usize) -
         .chain(&high)
         .filter(|v| v.is_finite())
         .fold(0.0_f64, |m, v| m.max(v.abs()));
-    Ok(Finder::new(measure, eps, width, &spread, largest))
+    let centre: Vec<f64> = low
+        .iter()
+        .zip(&high)
+        .map(|(l, h)| if l <= h { l + (h - l) / 2.0 } else { 0.0 })
+        .collect();
+    Ok(Finder::new(
+        measure,
+        eps,
+        (width, &centre),
+        &spread,
+        largest,
+    ))
 }
