@@ -89,6 +89,9 @@ workloads = [
     ("logreg", 500_000, 32),
     ("knn", 200_000, 32),
     ("knn32", 200_000, 32),
+    ("dbscan", 50_000, 8),
+    ("dbscan", 20_000, 64),
+    ("dbscan", 1_000_000, 4),
 ]
 for name, rows, cols in workloads:
     x = rng.random((rows, cols)) - 0.5
@@ -116,6 +119,21 @@ for name, rows, cols in workloads:
         reference = best(knn(SkKNeighborsClassifier))
         print(f"| - | {name} | {rows} x {cols} | scikit-learn | {reference:.3f} | - |")
         seconds = best(knn(KNeighborsClassifier))
+    elif name == "dbscan":
+        # make_blobs(centers=10, random_state=0), min_samples = 5, eps by width (as
+        # examples/bench.rs); the rows are written to bench-data/ for the Rust bench to read.
+        from sklearn.cluster import DBSCAN as SkDBSCAN
+        from sklearn.datasets import make_blobs
+        from sklearnex.cluster import DBSCAN
+
+        x, _ = make_blobs(n_samples=rows, n_features=cols, centers=10, random_state=0)
+        pathlib.Path("bench-data").mkdir(exist_ok=True)
+        np.save(f"bench-data/dbscan_{rows}x{cols}.npy", x)
+        eps = {4: 0.1, 8: 2.0}.get(cols, 9.5)
+        if rows <= 100_000:
+            reference = best(lambda: SkDBSCAN(eps=eps, min_samples=5).fit(x))
+            print(f"| - | {name} | {rows} x {cols} | scikit-learn | {reference:.3f} | - |")
+        seconds = best(lambda: DBSCAN(eps=eps, min_samples=5).fit(x))
     elif name == "logreg":
         # Binary labels drawn with probability sigmoid(row sum), as examples/bench.rs draws them;
         # scikit-learn's defaults (lbfgs, C = 1, tol = 1e-4).
@@ -136,5 +154,5 @@ for name, rows, cols in workloads:
         print(f"| - | {name} | {rows} x {cols} | scikit-learn | {reference:.3f} | {rows * cols * data.itemsize / reference / 1e9:.1f} |")
         algorithm = daal4py.kmeans(nClusters=10, maxIterations=20, accuracyThreshold=0.0, fptype="double" if name == "kmeans" else "float")
         seconds = best(lambda: algorithm.compute(data, centres))
-    library = "scikit-learn-intelex (oneDAL)" if name in ("logreg", "knn", "knn32") else "daal4py (oneDAL)"
+    library = "scikit-learn-intelex (oneDAL)" if name in ("logreg", "knn", "knn32", "dbscan") else "daal4py (oneDAL)"
     print(f"| - | {name} | {rows} x {cols} | {library} | {seconds:.3f} | {rows * cols * 8 / seconds / 1e9:.1f} |")

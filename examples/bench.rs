@@ -16,7 +16,7 @@ use clap::Parser;
 #[path = "support/cli_bench.rs"]
 mod cli_bench;
 use ndarray::{Array1, Array2};
-use spmd_learn::cluster::{Init, KMeans};
+use spmd_learn::cluster::{Dbscan, Init, KMeans};
 use spmd_learn::comm::{Comm, ReduceOp};
 use spmd_learn::covariance::EmpiricalCovariance;
 use spmd_learn::decomposition::{NComponents, Pca, Qr};
@@ -90,6 +90,15 @@ fn binary_labels(comm: &Comm, x: &Array2<f64>) -> Array1<i64> {
             i64::from(u < 1.0 / (1.0 + (-row.sum()).exp()))
         })
         .collect()
+}
+
+/// DBSCAN's eps for the bench's blobs of `cols` features (bench/daal4py_bench.py uses the same).
+fn dbscan_eps(cols: usize) -> f64 {
+    match cols {
+        c if c <= 4 => 0.1,
+        c if c <= 8 => 2.0,
+        _ => 9.5,
+    }
 }
 
 /// KNeighborsClassifier (k = 5) fitted on `x`, predicting `queries` (candidates found on
@@ -231,13 +240,38 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     Box::new(move |q| knn_predict(&comm, (&x, &labels), &queries, q))
                 }
             }
+            // make_blobs(centers=10, random_state=0) rows written by bench/daal4py_bench.py
+            // (which times scikit-learn and scikit-learn-intelex on the same file), split over
+            // the ranks; min_samples = 5 and eps by width, as there.
+            "dbscan" => {
+                let path = args.data_dir.join(format!("dbscan_{rows}x{cols}.npy"));
+                let file = std::fs::File::open(&path).map_err(|e| {
+                    format!("{}: {e}; bench/daal4py_bench.py writes it", path.display())
+                })?;
+                let all: Array2<f64> = ndarray_npy::ReadNpyExt::read_npy(file)?;
+                let (start, end) = (
+                    rows * comm.rank() / comm.size(),
+                    rows * (comm.rank() + 1) / comm.size(),
+                );
+                let mine = all.slice(ndarray::s![start..end, ..]).to_owned();
+                let eps = dbscan_eps(cols);
+                let comm = comm.clone();
+                Box::new(move |_| {
+                    Dbscan::new()
+                        .eps(eps)
+                        .min_samples(5)
+                        .comm(comm.clone())
+                        .fit(&mine, None)
+                        .map(drop)
+                })
+            }
             other => return Err(format!("unknown workload {other:?}").into()),
         };
         let single = name == "kmeans32" || name == "knn32";
         let bytes = (rows * cols * if single { 4 } else { 8 }) as f64;
         let mut devices: Vec<(String, Option<&Queue>, usize)> =
             vec![("CPU".into(), None, args.repeats)];
-        if let (Some(q), false) = (&queue, name == "qr") {
+        if let (Some(q), false) = (&queue, name == "qr" || name == "dbscan") {
             devices.push((q.info().name.clone(), Some(q), 1));
         }
         for (device, q, repeats) in devices {
