@@ -256,12 +256,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let mine = all.slice(ndarray::s![start..end, ..]).to_owned();
                 let eps = dbscan_eps(cols);
                 let comm = comm.clone();
-                Box::new(move |_| {
+                Box::new(move |q| {
                     Dbscan::new()
                         .eps(eps)
                         .min_samples(5)
                         .comm(comm.clone())
-                        .fit(&mine, None)
+                        .fit(&mine, None, q)
                         .map(drop)
                 })
             }
@@ -271,7 +271,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let bytes = (rows * cols * if single { 4 } else { 8 }) as f64;
         let mut devices: Vec<(String, Option<&Queue>, usize)> =
             vec![("CPU".into(), None, args.repeats)];
-        if let (Some(q), false) = (&queue, name == "qr" || name == "dbscan") {
+        if let (Some(q), false) = (&queue, name == "qr") {
             devices.push((q.info().name.clone(), Some(q), 1));
         }
         for (device, q, repeats) in devices {

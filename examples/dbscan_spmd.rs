@@ -1,23 +1,23 @@
-//! Distributed DBSCAN: `mpirun -n 4 target/release/examples/dbscan_spmd`.
+//! Distributed DBSCAN: `mpirun -n 4 target/release/examples/dbscan_spmd [--cpu]`.
 //!
 //! Each rank builds its rows of one synthetic data set (rings of points around four centres,
 //! with scattered noise), DBSCAN labels every rank's rows as one process would, and rank 0
-//! prints the clusters, their sizes over all ranks, and the noise. DBSCAN runs on the CPU.
+//! prints the clusters, their sizes over all ranks, and the noise. Each rank's GPU sorts the
+//! pairs of every block against eps (without `--cpu`); the labels are the same either way.
 
 #[path = "common/synthetic.rs"]
 mod synthetic;
 
 use clap::Parser;
 use spmd_learn::cluster::Dbscan;
-use spmd_learn::comm::{Comm, ReduceOp};
-use spmd_learn::prelude::*;
+use spmd_learn::comm::ReduceOp;
 
 #[derive(Parser)]
 #[command(about = "Distributed DBSCAN")]
 struct Args {
-    /// Rows on each rank.
-    #[arg(long, default_value_t = 20_000)]
-    rows_per_rank: usize,
+    /// Rows on each rank, and the device.
+    #[command(flatten)]
+    run: synthetic::Run,
     /// The neighbourhood radius.
     #[arg(long, default_value_t = 0.3)]
     eps: f64,
@@ -28,11 +28,10 @@ struct Args {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let comm = Comm::world()?;
-    init_logging(&comm);
+    let (comm, queue) = args.run.start()?;
     // Row r: a point on the ring of radius 2 around centre (hash of r) % 4, or, one row in
     // twenty, noise anywhere in the square.
-    let x = synthetic::rank_rows(&comm, args.rows_per_rank, 2, |row, j, noise| {
+    let x = synthetic::rank_rows(&comm, args.run.rows_per_rank, 2, |row, j, noise| {
         if synthetic::cell(row, 11) > 0.9 {
             return synthetic::cell(row, 13 + j as u64) * 12.0;
         }
@@ -51,7 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fitted = Dbscan::new()
         .eps(args.eps)
         .min_samples(args.min_samples)
-        .fit(&x, None)?;
+        .fit(&x, None, queue.as_ref())?;
     let mut sizes = vec![0_u64; fitted.n_clusters() + 1];
     for &label in fitted.labels() {
         sizes[(label + 1) as usize] += 1;

@@ -7,6 +7,7 @@ mod common;
 use ndarray::{Array1, Array2, Ix1, Ix2};
 use spmd_learn::cluster::{Dbscan, DbscanParams};
 use spmd_learn::comm::Comm;
+use spmd_learn::Queue;
 
 fn manifest() -> serde_json::Value {
     let path =
@@ -15,7 +16,20 @@ fn manifest() -> serde_json::Value {
 }
 
 #[test]
-fn labels_and_core_rows_match_scikit_learn() {
+fn labels_and_core_rows_match_scikit_learn_on_cpu_and_gpu() {
+    for queue in [None, Queue::shared_for_tests()] {
+        let before = queue.map(|q| q.stats().readback_bytes);
+        every_case_matches(queue, false);
+        every_case_matches(queue, true);
+        if let (Some(q), Some(before)) = (queue, before) {
+            assert!(q.stats().readback_bytes > before, "the GPU sorted no pairs");
+        }
+    }
+}
+
+/// Every case, with its rows in f32 where `single` (the cases whose f32 rows keep their
+/// distances, the integer grid, on the device in f32).
+fn every_case_matches(queue: Option<&Queue>, single: bool) {
     for case in manifest()["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let x: Array2<f64> = common::fixture::<f64, Ix2>(
@@ -27,10 +41,17 @@ fn labels_and_core_rows_match_scikit_learn() {
             .as_bool()
             .unwrap()
             .then(|| common::fixture::<f64, Ix1>("dbscan", "weights.npy"));
-        let fitted = Dbscan::with_params(params)
-            .comm(Comm::single())
-            .fit(&x, weights.as_ref())
-            .unwrap();
+        if single && case["data"] != "grid" {
+            continue;
+        }
+        let estimator = Dbscan::with_params(params).comm(Comm::single());
+        let fitted = if single {
+            let weights = weights.map(|w| w.mapv(|v| v as f32));
+            estimator.fit(&x.mapv(|v| v as f32), weights.as_ref(), queue)
+        } else {
+            estimator.fit(&x, weights.as_ref(), queue)
+        }
+        .unwrap();
         let labels = common::fixture::<i64, Ix1>("dbscan", &format!("{name}_labels.npy"));
         assert_eq!(fitted.labels(), labels.view(), "{name}");
         let core = common::fixture::<i64, Ix1>("dbscan", &format!("{name}_core.npy"));
@@ -50,7 +71,7 @@ fn bad_parameters_and_rows_are_errors_that_name_them() {
     let fit = |params: DbscanParams| {
         Dbscan::with_params(params)
             .comm(Comm::single())
-            .fit(&x, None)
+            .fit(&x, None, None)
             .unwrap_err()
             .to_string()
     };
@@ -74,8 +95,50 @@ fn bad_parameters_and_rows_are_errors_that_name_them() {
     nan[[2, 1]] = f64::NAN;
     let err = Dbscan::new()
         .comm(Comm::single())
-        .fit(&nan, None)
+        .fit(&nan, None, None)
         .unwrap_err()
         .to_string();
     assert!(err.contains("NaN"), "{err}");
+}
+
+/// On a queue computing in f32, rows far from the origin whose pairs lie at eps to within f32's
+/// rounding (a lattice of step 0.1 around 1000, eps a multiple of the step) get exactly the
+/// CPU's labels and core rows: the pairs the device cannot decide are decided on exact keys.
+#[test]
+fn an_f32_device_decides_pairs_at_eps_as_the_cpu() {
+    use spmd_learn::gpu::{GpuPrecision, QueueOptions};
+    if Queue::shared_for_tests().is_none() {
+        return;
+    }
+    let options = QueueOptions {
+        precision: GpuPrecision::F32,
+        ..QueueOptions::from_env().unwrap()
+    };
+    let queue = Queue::with_options(options).unwrap();
+    let x = Array2::from_shape_fn((600, 3), |(i, j)| {
+        let k = [i % 10, (i / 10) % 10, i / 100][j];
+        1000.0 + 0.1 * k as f64 + if (i * 7 + j) % 11 == 0 { 0.05 } else { 0.0 }
+    });
+    for (metric, eps, min_samples) in [
+        (spmd_learn::neighbors::Metric::Euclidean, 0.1, 3),
+        (
+            spmd_learn::neighbors::Metric::Euclidean,
+            0.2_f64.hypot(0.1),
+            20,
+        ),
+        (spmd_learn::neighbors::Metric::Manhattan, 0.2, 12),
+        (spmd_learn::neighbors::Metric::Chebyshev, 0.1, 4),
+    ] {
+        let estimator = Dbscan::new()
+            .eps(eps)
+            .min_samples(min_samples)
+            .metric(metric)
+            .comm(Comm::single());
+        let cpu = estimator.fit(&x, None, None).unwrap();
+        let gpu = estimator.fit(&x, None, Some(&queue)).unwrap();
+        assert_eq!(cpu.labels(), gpu.labels(), "{metric:?} eps {eps}");
+        assert_eq!(cpu.core_sample_indices(), gpu.core_sample_indices());
+        let core = cpu.n_core_samples();
+        assert!(core > 0 && core < 600, "{metric:?}: {core} core rows");
+    }
 }

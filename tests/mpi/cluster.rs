@@ -146,15 +146,19 @@ fn main() {
         "dense",
     ] {
         let name = format!("DBSCAN {case}: rows sorted so clusters straddle ranks, rank 0 empty");
-        h.run(&name, |c| dbscan_same_as_single(c, case));
+        h.run(&name, |c| dbscan_same_as_single(c, case, None));
+    }
+    for case in ["moons", "grid_chebyshev", "dense"] {
+        let name = format!("DBSCAN {case} on each rank's GPU: as one process on the CPU");
+        h.run(&name, |c| dbscan_same_as_single(c, case, q));
     }
     h.finish();
 }
 
 /// DBSCAN over ranks holding the fixture's rows sorted by their first feature (so clusters
-/// straddle ranks), uneven, rank 0 empty: each rank's labels and core rows are the single
-/// process's, and scikit-learn's.
-fn dbscan_same_as_single(c: &Comm, case: &str) -> Check {
+/// straddle ranks), uneven, rank 0 empty (on each rank's GPU with `queue`): each rank's labels
+/// and core rows are the single process's on the CPU, and scikit-learn's.
+fn dbscan_same_as_single(c: &Comm, case: &str, queue: Option<&Queue>) -> Check {
     let cases: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -198,7 +202,7 @@ fn dbscan_same_as_single(c: &Comm, case: &str) -> Check {
     let fail = |e: Error| e.to_string();
     let whole = Dbscan::with_params(params.clone())
         .comm(Comm::single())
-        .fit(&x, weights.as_ref())
+        .fit(&x, weights.as_ref(), None)
         .map_err(fail)?;
     let p = c.size();
     let counts = split_rows(x.nrows(), p, |r| if p > 1 { r } else { 1 });
@@ -209,7 +213,7 @@ fn dbscan_same_as_single(c: &Comm, case: &str) -> Check {
         .map(|w| w.slice(s![mine.clone()]).to_owned());
     let split = Dbscan::with_params(params)
         .comm(c.clone())
-        .fit(&xl, wl.as_ref())
+        .fit(&xl, wl.as_ref(), queue)
         .map_err(fail)?;
     ensure(
         split.labels() == whole.labels().slice(s![mine.clone()]),

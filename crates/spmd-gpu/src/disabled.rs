@@ -157,6 +157,28 @@ pub mod kernels {
         }
     }
 
+    /// DBSCAN's pairs of rows and a block of rows.
+    pub mod dbscan {
+        use super::super::*;
+        pub use crate::candidate_lists::CandidateMeasure;
+        pub use crate::pair_records::{PairMode, PairRecord, PairRecords};
+
+        /// Unreachable: there is no queue.
+        #[allow(clippy::too_many_arguments)]
+        pub fn pair_records(
+            queue: &Queue,
+            _queries: &DeviceRows,
+            _block: ArrayView2<'_, f64>,
+            _limits: &[(f64, f64)],
+            _extra: &[u32],
+            _kind: (CandidateMeasure, PairMode),
+            _caps: (usize, usize),
+            _readback: Readback,
+        ) -> Result<PairRecords> {
+            match queue.never {}
+        }
+    }
+
     /// Neighbour candidates of query rows in a block of training rows.
     pub mod neighbors {
         use super::super::*;

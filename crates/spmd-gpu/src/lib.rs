@@ -13,6 +13,8 @@
 //! - [`kernels::kmeans::squared_distances`]: squared distance of each row to every centre;
 //! - [`kernels::moments::column_moments`] (and its weighted twin): per-column count, mean,
 //!   centred sum of squares, min and max;
+//! - [`kernels::dbscan::pair_records`]: DBSCAN's neighbourhood counts and touching components
+//!   of a block, with the pairs too close to eps to decide listed for the host;
 //! - [`kernels::neighbors::candidates`]: for each query row, the training rows of a block with
 //!   the smallest distance keys (lists the neighbour search makes exact on the host);
 //! - [`kernels::matmul::matmul_resident`] and [`kernels::xt_r::xt_r`]: $X W$ and $X^\top R$ on
@@ -41,6 +43,7 @@ pub mod error;
 #[cfg(feature = "gpu")]
 pub mod kernels;
 pub mod pack;
+mod pair_records;
 mod precision;
 #[cfg(feature = "gpu")]
 mod queue;

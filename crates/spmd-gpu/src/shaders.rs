@@ -22,6 +22,8 @@ pub const KMEANS_ASSIGN: &str = kernel_source!("kmeans_assign");
 pub const KMEANS_DISTANCES: &str = kernel_source!("kmeans_distances");
 /// Per-cluster sums of one Lloyd step ([`crate::kernels::kmeans::LloydStep`]).
 pub const KMEANS_SUMS: &str = kernel_source!("kmeans_sums");
+/// DBSCAN's pairs of a row and a block of rows ([`crate::kernels::dbscan`]).
+pub const DBSCAN_PAIRS: &str = kernel_source!("dbscan_pairs");
 /// Neighbour candidates of query rows in a block of training rows
 /// ([`crate::kernels::neighbors`]).
 pub const KNN_CANDIDATES: &str = kernel_source!("knn_candidates");
@@ -40,6 +42,7 @@ pub const XT_R: &str = kernel_source!("xt_r");
 /// Every kernel's full source, by the name of its file in `shaders/`.
 pub const SHADERS: &[(&str, &str)] = &[
     ("affine", AFFINE),
+    ("dbscan_pairs", DBSCAN_PAIRS),
     ("gram", GRAM),
     ("kmeans_assign", KMEANS_ASSIGN),
     ("kmeans_distances", KMEANS_DISTANCES),

@@ -1,6 +1,7 @@
 //! The compute kernels. Each owns its WGSL (`shaders/<name>.wgsl`) and its pipelines.
 
 pub mod affine;
+pub mod dbscan;
 pub mod gram;
 pub mod kmeans;
 pub mod matmul;

@@ -12,11 +12,8 @@ estimator!(
     Dbscan, DbscanParams => FittedDbscan, supervised: false,
     from: Dbscan::with_params,
     fit: |this, ctx, data| {
-        if ctx.queue.is_some() {
-            tracing::warn!("DBSCAN runs on the CPU; the GPU queue is not used");
-        }
         let weights = data.weights().map(|w| w.mapv(|v| v.as_f64()));
-        this.fit_on(ctx.comm, data.x(), weights.as_ref().map(|w| w.view()))
+        this.fit_on(ctx.comm, data.x(), weights.as_ref().map(|w| w.view()), ctx.queue)
     },
 );
 

@@ -26,7 +26,7 @@
 //! use spmd_core::cluster::Dbscan;
 //!
 //! let x = array![[0.0_f64], [0.5], [1.0], [10.0], [10.5], [11.0], [30.0]];
-//! let fitted = Dbscan::new().eps(0.6).min_samples(2).fit(&x, None)?;
+//! let fitted = Dbscan::new().eps(0.6).min_samples(2).fit(&x, None, None)?;
 //! assert_eq!(fitted.labels().to_vec(), [0, 0, 0, 1, 1, 1, -1]);
 //! assert_eq!(fitted.n_clusters(), 2);
 //! # Ok::<(), spmd_core::Error>(())
@@ -34,6 +34,7 @@
 
 mod components;
 mod contract;
+mod gpu;
 mod pairs;
 
 use std::collections::HashSet;
@@ -47,8 +48,9 @@ use crate::neighbors::metric::Measure;
 use crate::neighbors::Metric;
 use crate::ring::{ring_pass, Block};
 use crate::validate::{check_finite, check_weights};
-use crate::{Error, Float, Result};
+use crate::{Error, Float, Queue, Result};
 use components::{Clusters, SharedUnionFind};
+use gpu::DevicePairs;
 use pairs::Finder;
 
 /// Neighbours among its own rank's rows a row keeps from the first pass (4 bytes each); a row
@@ -197,15 +199,18 @@ impl FittedDbscan {
 
 impl Dbscan {
     /// Clusters every rank's rows `x` (with optional `sample_weight`, one per row). Collective:
-    /// every rank calls it, with its own rows (possibly none), and gets its rows' labels.
+    /// every rank calls it, with its own rows (possibly none), and gets its rows' labels. With
+    /// a queue (and no weights), the GPU sorts each block's pairs against eps and counts them
+    /// (euclidean, manhattan, chebyshev); the labels are the same.
     pub fn fit<F: Float, S: Data<Elem = F>>(
         &self,
         x: &ArrayBase<S, Ix2>,
         sample_weight: Option<&ArrayBase<S, Ix1>>,
+        queue: Option<&Queue>,
     ) -> Result<FittedDbscan> {
         let comm = comm_or_world(self.comm.as_ref())?;
         let weights = sample_weight.map(|w| w.mapv(|v| v.as_f64()));
-        self.fit_on(&comm, x.view(), weights.as_ref().map(|w| w.view()))
+        self.fit_on(&comm, x.view(), weights.as_ref().map(|w| w.view()), queue)
     }
 
     pub(crate) fn fit_on<F: Float>(
@@ -213,6 +218,7 @@ impl Dbscan {
         comm: &Comm,
         x: ndarray::ArrayView2<'_, F>,
         weights: Option<ArrayView1<'_, f64>>,
+        queue: Option<&Queue>,
     ) -> Result<FittedDbscan> {
         let rank = comm.rank();
         let local = self
@@ -242,26 +248,69 @@ impl Dbscan {
             block.extend(rows[i * width..(i + 1) * width].iter().copied());
             block.extend([weight(i)]);
         }
+        let mut gpu = Gpu::open(queue, weights.is_some(), || {
+            let queue = queue?;
+            Some(DevicePairs::new(
+                queue,
+                &rows,
+                width,
+                measure,
+                F::DTYPE == "float32",
+            ))
+        });
         let mut visits = 0;
         ring_pass(comm, block, |block| {
             visits += 1;
             let stride = width + 1;
             let values = block.values();
-            let index = finder.index(values, stride);
-            let rows = (rows.as_slice(), (values, stride), &index);
-            if visits == 1 {
-                finder.for_each_within(rows.0, rows.1, rows.2, &mut own, |own, j| {
-                    own.count += values[j * stride + width];
-                    if own.near.len() < OWN_NEIGHBOURS {
-                        own.near.push(j as u32);
+            let device = gpu.run(|device| device.counts(&finder, &rows, (values, stride)));
+            let index = || finder.index(values, stride);
+            match (device, visits == 1) {
+                (Some((found, again)), own_rows) => {
+                    // The device counts; its overflowed rows, and on the own visit the
+                    // neighbour lists, come from the CPU.
+                    if own_rows {
+                        own.iter_mut().zip(&found).for_each(|(o, &c)| {
+                            o.count += c;
+                            o.overflowed = true;
+                        });
                     } else {
-                        own.overflowed = true;
+                        counts.iter_mut().zip(&found).for_each(|(c, &f)| *c += f);
                     }
-                });
-            } else {
-                finder.for_each_within(rows.0, rows.1, rows.2, &mut counts, |count, j| {
-                    *count += values[j * stride + width];
-                });
+                    let add = |sum: &mut f64, j: usize| *sum += values[j * stride + width];
+                    let sums = cpu_rows(&finder, &rows, &again, (values, stride), &index(), add);
+                    again
+                        .iter()
+                        .zip(sums)
+                        .for_each(|(&i, sum)| counts[i] += sum);
+                }
+                (None, true) => {
+                    finder.for_each_within(
+                        &rows,
+                        (values, stride),
+                        &index(),
+                        &mut own,
+                        |own, j| {
+                            own.count += values[j * stride + width];
+                            if own.near.len() < OWN_NEIGHBOURS {
+                                own.near.push(j as u32);
+                            } else {
+                                own.overflowed = true;
+                            }
+                        },
+                    );
+                }
+                (None, false) => {
+                    finder.for_each_within(
+                        &rows,
+                        (values, stride),
+                        &index(),
+                        &mut counts,
+                        |count, j| {
+                            *count += values[j * stride + width];
+                        },
+                    );
+                }
             }
         })?;
         // Each row's own-rank count first, then the other ranks' in ring order.
@@ -335,13 +384,38 @@ impl Dbscan {
                 return; // this rank's own rows: joined above
             }
             let values = block.values();
-            let index = finder.index(values, stride);
-            let mut found: Vec<HashSet<u64>> = vec![HashSet::new(); n];
-            finder.for_each_within(&rows, (values, stride), &index, &mut found, |near, j| {
-                if values[j * stride + width] > 0.5 {
-                    near.insert(values[j * stride + width + 1] as u64);
-                }
+            let m = values.len() / stride;
+            let block_components: Vec<Option<u64>> = (0..m)
+                .map(|j| {
+                    (values[j * stride + width] > 0.5)
+                        .then(|| values[j * stride + width + 1] as u64)
+                })
+                .collect();
+            let device = gpu.run(|device| {
+                device.components(&finder, &rows, (values, stride), &block_components)
             });
+            let index = || finder.index(values, stride);
+            let collect = |near: &mut HashSet<u64>, j: usize| {
+                if let Some(id) = block_components[j] {
+                    near.insert(id);
+                }
+            };
+            let found: Vec<HashSet<u64>> = match device {
+                Some((mut found, again)) => {
+                    let redone =
+                        cpu_rows(&finder, &rows, &again, (values, stride), &index(), collect);
+                    again
+                        .iter()
+                        .zip(redone)
+                        .for_each(|(&i, near)| found[i] = near);
+                    found
+                }
+                None => {
+                    let mut found = vec![HashSet::new(); n];
+                    finder.for_each_within(&rows, (values, stride), &index(), &mut found, collect);
+                    found
+                }
+            };
             for (i, near) in found.into_iter().enumerate() {
                 if core[i] {
                     edges.extend(near.into_iter().map(|other| (component[i], other)));
@@ -350,6 +424,9 @@ impl Dbscan {
                 }
             }
         })?;
+
+        // A GPU failure on any rank is an error on every rank (the rest ran on the CPU).
+        agree(comm, gpu.outcome())?;
 
         // The clusters over all ranks.
         let mut components: Vec<u64> = (0..n).filter(|&i| core[i]).map(|i| component[i]).collect();
@@ -423,4 +500,87 @@ fn finder(comm: &Comm, measure: Measure, eps: f64, rows: &[f64], width: usize) -
         &spread,
         largest,
     ))
+}
+
+/// The rows `subset` of `rows` against a block on the CPU: one state per row of the subset.
+fn cpu_rows<S: Default + Clone + Send>(
+    finder: &Finder,
+    rows: &[f64],
+    subset: &[usize],
+    block: (&[f64], usize),
+    index: &pairs::BlockIndex,
+    visit: impl Fn(&mut S, usize) + Sync,
+) -> Vec<S> {
+    let width = finder.width();
+    let gathered: Vec<f64> = subset
+        .iter()
+        .flat_map(|&i| rows[i * width..(i + 1) * width].iter().copied())
+        .collect();
+    let mut states = vec![S::default(); subset.len()];
+    if !subset.is_empty() {
+        finder.for_each_within(&gathered, block, index, &mut states, visit);
+    }
+    states
+}
+
+/// The GPU side of a fit, if any: opened once, used while it works; a failure is kept for the
+/// end of the fit and the rest runs on the CPU.
+struct Gpu<'q> {
+    device: Option<DevicePairs<'q>>,
+    failed: Option<Error>,
+}
+
+impl<'q> Gpu<'q> {
+    /// `open()` unless there is no queue, or weights (the device counts rows, not weights).
+    fn open(
+        queue: Option<&'q Queue>,
+        weighted: bool,
+        open: impl FnOnce() -> Option<Result<Option<DevicePairs<'q>>>>,
+    ) -> Self {
+        if queue.is_none() {
+            return Self {
+                device: None,
+                failed: None,
+            };
+        }
+        if weighted {
+            tracing::warn!("DBSCAN with sample weights runs on the CPU; the GPU is not used");
+            return Self {
+                device: None,
+                failed: None,
+            };
+        }
+        match open() {
+            Some(Ok(device)) => Self {
+                device,
+                failed: None,
+            },
+            Some(Err(e)) => Self {
+                device: None,
+                failed: Some(e),
+            },
+            None => Self {
+                device: None,
+                failed: None,
+            },
+        }
+    }
+
+    /// `step` on the device, or `None` (no device, or it failed now or before).
+    fn run<T>(&mut self, step: impl FnOnce(&DevicePairs<'q>) -> Result<T>) -> Option<T> {
+        let outcome = step(self.device.as_ref()?);
+        match outcome {
+            Ok(value) => Some(value),
+            Err(e) => {
+                self.failed.get_or_insert(e);
+                self.device = None;
+                None
+            }
+        }
+    }
+
+    /// Whether the device failed.
+    fn outcome(&mut self) -> Result<()> {
+        self.failed.take().map_or(Ok(()), Err)
+    }
 }

@@ -124,6 +124,22 @@ impl Finder {
         8.0 * (self.width as f64 + 8.0) * f64::from(f32::EPSILON)
     }
 
+    /// Features per row.
+    pub(crate) fn width(&self) -> usize {
+        self.width
+    }
+
+    /// eps.
+    pub(crate) fn eps(&self) -> f64 {
+        self.eps
+    }
+
+    /// Whether `row` and the row starting `other` (features first) are within eps, on the
+    /// exact key.
+    pub(crate) fn within_eps(&self, row: &[f64], other: &[f64]) -> bool {
+        self.measure.key(row, &other[..self.width]) <= self.limit
+    }
+
     /// How many coordinates the grid has (0: none).
     pub(crate) fn grid_dims(&self) -> usize {
         self.dims.len()

@@ -1,0 +1,237 @@
+//! DBSCAN's pairs of this rank's rows (on the device) and a block of rows
+//! (`shaders/dbscan_pairs.wgsl`): per row and chunk of the block, the rows certainly within
+//! eps summed (weights) or reduced to their distinct components, and the rows whose device key
+//! is too close to eps to decide, listed for the host.
+
+use ndarray::ArrayView2;
+
+use super::{check_shapes, input_buffer, Recorder};
+pub use crate::candidate_lists::CandidateMeasure;
+pub use crate::pair_records::{PairMode, PairRecord, PairRecords};
+use crate::result_buffer::ResultBuffer;
+use crate::{DeviceRows, KernelFloat, Precision, Queue, Readback, Result};
+
+const NAME: &str = "dbscan_pairs";
+/// Invocations a block's dispatch aims for.
+const TARGET_INVOCATIONS: usize = 1 << 16;
+/// The fewest block rows per chunk.
+const MIN_CHUNK_ROWS: usize = 256;
+/// The widest rows (in vec4s) the kernel keeps in registers.
+const MAX_CACHED_WIDTH4: usize = 16;
+/// Block rows per upload on a software adapter.
+const DEFAULT_BLOCK_ROWS: usize = 1 << 16;
+
+/// The records of every row of `queries` against the rows of `block`: `limits[i]` bounds row
+/// `i`'s keys (at or below `.0` certainly within eps, above `.1` certainly not; the host rounds
+/// them outwards), `extra[j]` is block row `j`'s weight (count mode) or component (components
+/// mode, 0 for rows that are not core). Measures: squares, absolute, largest.
+#[allow(clippy::too_many_arguments)]
+pub fn pair_records(
+    queue: &Queue,
+    queries: &DeviceRows,
+    block: ArrayView2<'_, f64>,
+    limits: &[(f64, f64)],
+    extra: &[u32],
+    (measure, mode): (CandidateMeasure, PairMode),
+    (band_cap, comp_cap): (usize, usize),
+    readback: Readback,
+) -> Result<PairRecords> {
+    check_shapes(NAME, measure != CandidateMeasure::Cosine, || {
+        "the pair kernel takes squares, absolute or largest differences".into()
+    })?;
+    check_shapes(NAME, block.ncols() == queries.cols(), || {
+        format!("rows of {} and {} columns", queries.cols(), block.ncols())
+    })?;
+    check_shapes(
+        NAME,
+        limits.len() == queries.rows() && extra.len() == block.nrows(),
+        || "one limit per row and one extra value per block row".into(),
+    )?;
+    match queries.precision() {
+        Precision::F32 => run::<f32>(
+            queue,
+            queries,
+            block,
+            limits,
+            extra,
+            (measure, mode),
+            (band_cap, comp_cap),
+            readback,
+        ),
+        Precision::F64 => run::<f64>(
+            queue,
+            queries,
+            block,
+            limits,
+            extra,
+            (measure, mode),
+            (band_cap, comp_cap),
+            readback,
+        ),
+    }
+}
+
+/// The uploads of a block of `rows` rows in pieces of `upload_rows`: `(start, rows, rows per
+/// chunk, chunks)`.
+fn plan(rows: usize, upload_rows: usize, queries: usize) -> Vec<(usize, usize, usize, usize)> {
+    (0..rows)
+        .step_by(upload_rows.max(1))
+        .map(|start| {
+            let n = upload_rows.min(rows - start);
+            let wanted = TARGET_INVOCATIONS.div_ceil(queries.max(1));
+            let chunks = wanted.clamp(1, n.div_ceil(MIN_CHUNK_ROWS).max(1));
+            let chunk_rows = n.div_ceil(chunks);
+            (start, n, chunk_rows, n.div_ceil(chunk_rows))
+        })
+        .collect()
+}
+
+/// `value` rounded towards `down` (or up) in `R`.
+fn rounded<R: KernelFloat>(value: f64, down: bool) -> R {
+    let r = R::from_f64(value);
+    let off = if down {
+        r.to_f64() > value
+    } else {
+        r.to_f64() < value
+    };
+    if !off {
+        return r;
+    }
+    // One step of R's precision outwards.
+    let step = value.abs()
+        * if std::mem::size_of::<R>() == 4 {
+            1.2e-7
+        } else {
+            2.3e-16
+        };
+    R::from_f64(if down { value - step } else { value + step })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run<R: KernelFloat>(
+    queue: &Queue,
+    queries: &DeviceRows,
+    block: ArrayView2<'_, f64>,
+    limits: &[(f64, f64)],
+    extra: &[u32],
+    (measure, mode): (CandidateMeasure, PairMode),
+    (band_cap, comp_cap): (usize, usize),
+    readback: Readback,
+) -> Result<PairRecords> {
+    let elem = std::mem::size_of::<R>();
+    let (n_queries, rows, k4) = (queries.rows(), block.nrows(), queries.k4);
+    let uploads = plan(
+        rows,
+        queue.block_rows(k4 * 4 * elem, DEFAULT_BLOCK_ROWS),
+        n_queries,
+    );
+    let chunks: Vec<(usize, usize)> = uploads
+        .iter()
+        .flat_map(|&(start, n, chunk_rows, count)| {
+            (0..count).map(move |c| {
+                let first = start + c * chunk_rows;
+                (first, (first + chunk_rows).min(start + n))
+            })
+        })
+        .collect();
+    let lists = chunks.len();
+    let size = 3 + band_cap + comp_cap;
+    let mut out = PairRecords {
+        chunks,
+        band_cap,
+        comp_cap,
+        records: vec![0; n_queries * lists * size],
+    };
+    if n_queries == 0 || rows == 0 {
+        return Ok(out);
+    }
+    let width = if k4 <= MAX_CACHED_WIDTH4 {
+        k4 as u32
+    } else {
+        0
+    };
+    let constants = [
+        ("MEASURE", measure as u32),
+        ("MODE", mode as u32),
+        ("ROW_WIDTH4", width),
+    ];
+    let source = crate::shaders::DBSCAN_PAIRS;
+    let pipeline = queue.specialised_pipeline(NAME, queries.precision(), source, &constants)?;
+    let bounds: Vec<R> = limits
+        .iter()
+        .flat_map(|&(lo, hi)| [rounded::<R>(lo, true), rounded::<R>(hi, false)])
+        .collect();
+    let bounds_buffer = input_buffer(queue, "dbscan bounds", bounds.len() * elem)?;
+    queue.write(&bounds_buffer, 0, bytemuck::cast_slice(&bounds));
+    let largest = uploads.iter().map(|u| u.1).max().unwrap_or(1);
+    let largest_chunks = uploads.iter().map(|u| u.3).max().unwrap_or(1);
+    let training = input_buffer(queue, "dbscan rows", largest * k4 * 4 * elem)?;
+    let extra_buffer = input_buffer(queue, "dbscan extra", largest * 4)?;
+    let per_query = largest_chunks * size * 4;
+    let slice = queue.binding_rows(per_query).clamp(1, n_queries);
+    let records = ResultBuffer::new(queue, "dbscan records", slice * per_query, readback)?;
+    let mut list_base = 0;
+    for &(start, n, chunk_rows, n_chunks) in &uploads {
+        let mut recorder = Recorder::new(queue);
+        let uploaded =
+            recorder.upload_rows::<f64, R>(&training, &[block], None, (start, n, k4 * 4), None)?;
+        recorder.submit(uploaded)?;
+        queue.write(
+            &extra_buffer,
+            0,
+            bytemuck::cast_slice(&extra[start..start + n]),
+        );
+        for query_block in &queries.blocks {
+            for first in (0..query_block.rows).step_by(slice) {
+                let m = slice.min(query_block.rows - first);
+                let params = [
+                    m as u32,
+                    n as u32,
+                    k4 as u32,
+                    n_chunks as u32,
+                    chunk_rows as u32,
+                    first as u32,
+                    band_cap as u32,
+                    comp_cap as u32,
+                ];
+                // The bounds of this dispatch's rows start at the query block's first row.
+                let offset_bounds;
+                let bounds_binding = if query_block.start == 0 {
+                    &bounds_buffer
+                } else {
+                    let rows_here =
+                        &bounds[query_block.start * 2..(query_block.start + query_block.rows) * 2];
+                    offset_bounds =
+                        input_buffer(queue, "dbscan bounds", std::mem::size_of_val(rows_here))?;
+                    queue.write(&offset_bounds, 0, bytemuck::cast_slice(rows_here));
+                    &offset_bounds
+                };
+                let mut recorder = Recorder::new(queue);
+                let bindings = [
+                    &query_block.buffer,
+                    &training,
+                    bounds_binding,
+                    &extra_buffer,
+                    records.binding(),
+                ];
+                recorder.dispatch(&pipeline, &params, &bindings, m * n_chunks)?;
+                let bytes = m * n_chunks * size * 4;
+                recorder.copy(&records, bytes);
+                recorder.submit_and_wait()?;
+                records.read::<u32, _>(queue, bytes, |got| {
+                    for (i, record) in got.chunks_exact(size).enumerate() {
+                        let (q, c) = (i / n_chunks, i % n_chunks);
+                        let at = ((query_block.start + first + q) * lists + list_base + c) * size;
+                        let to = &mut out.records[at..at + size];
+                        to.copy_from_slice(record);
+                        // Upload rows to block rows.
+                        let band = (to[1] as usize).min(band_cap);
+                        to[3..3 + band].iter_mut().for_each(|r| *r += start as u32);
+                    }
+                })?;
+            }
+        }
+        list_base += n_chunks;
+    }
+    Ok(out)
+}
