@@ -1186,6 +1186,33 @@ fn dbscan_writes_scikit_learns_labels_and_a_small_model() {
     let text = std::fs::read_to_string(&model).unwrap();
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(json["n_clusters_"], 4, "{text}");
+    // Unweighted, on the GPU: scikit-learn's labels again.
+    if spmd_core::Queue::shared_for_tests().is_some() {
+        let out = spmd_learn(&[
+            "fit",
+            "dbscan",
+            "--x",
+            &x,
+            "--param",
+            "eps=0.7",
+            "--out",
+            &model,
+            "--out-local",
+            &labels,
+            "--gpu",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let want = ArrayD::<i64>::read_npy(
+            std::fs::File::open(fixtures.join("blobs_euclidean_labels.npy")).unwrap(),
+        )
+        .unwrap();
+        let got = npy(&dir.join("labels_0.npy"));
+        assert!(got.iter().zip(&want).all(|(&g, &w)| g == w as f64));
+    }
     assert!(text.len() < 400, "{text}");
     let out = spmd_learn(&[
         "fit",
