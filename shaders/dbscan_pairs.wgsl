@@ -8,9 +8,8 @@
 //   [3 ..] the first BAND_CAP rows between the bounds (block rows), then the first COMP_CAP
 //       distinct values. A count above its cap means the host searches that row again.
 //
-// Pipelines are specialised to the measure (MEASURE: 0 squared differences, 1 absolute
-// differences, 2 largest absolute difference), the mode, and the width where rows fit in
-// registers (ROW_WIDTH4, at most MAX_ROW_WIDTH4 vec4s; 0: any width, read from storage).
+// Keys come from pair_keys.wgsl (MEASURE 0 to 2 here); pipelines are specialised to the
+// measure, the mode and the row width.
 
 struct Params {
     queries: u32,     // rows of this rank in this dispatch
@@ -23,10 +22,7 @@ struct Params {
     comp_cap: u32,    // distinct values a record holds
 }
 
-override MEASURE: u32 = 0u;
 override MODE: u32 = 0u;
-override ROW_WIDTH4: u32 = 0u;
-const MAX_ROW_WIDTH4: u32 = 16u;
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> queries: array<vec4<Real>>;
@@ -34,23 +30,6 @@ const MAX_ROW_WIDTH4: u32 = 16u;
 @group(0) @binding(3) var<storage, read> limits: array<vec2<Real>>;
 @group(0) @binding(4) var<storage, read> extra: array<u32>;
 @group(0) @binding(5) var<storage, read_write> records: array<u32>;
-
-fn accumulate(acc: vec4<Real>, a: vec4<Real>, b: vec4<Real>) -> vec4<Real> {
-    if (MEASURE == 0u) {
-        let d = a - b;
-        return acc + d * d;
-    } else if (MEASURE == 1u) {
-        return acc + abs(a - b);
-    }
-    return max(acc, abs(a - b));
-}
-
-fn finish(acc: vec4<Real>) -> Real {
-    if (MEASURE == 2u) {
-        return max(max(acc.x, acc.y), max(acc.z, acc.w));
-    }
-    return acc.x + acc.y + acc.z + acc.w;
-}
 
 @compute @workgroup_size(64)
 fn main(id: Invocation) {
@@ -62,10 +41,7 @@ fn main(id: Invocation) {
     let chunk = index % params.chunks;
     let start = chunk * params.chunk_rows;
     let end = min(start + params.chunk_rows, params.rows);
-    var cached: array<vec4<Real>, MAX_ROW_WIDTH4>;
-    for (var j = 0u; j < ROW_WIDTH4; j = j + 1u) {
-        cached[j] = queries[query_row * ROW_WIDTH4 + j];
-    }
+    var cached = cached_row(query_row);
     let bounds = limits[query_row];
     let record = index * (3u + params.band_cap + params.comp_cap);
     let band_at = record + 3u;
@@ -74,19 +50,7 @@ fn main(id: Invocation) {
     var band = 0u;
     var distinct = 0u;
     for (var r = start; r < end; r = r + 1u) {
-        var acc = vec4<Real>(0.0);
-        if (ROW_WIDTH4 > 0u) {
-            for (var j = 0u; j < ROW_WIDTH4; j = j + 1u) {
-                acc = accumulate(acc, cached[j], rows[r * ROW_WIDTH4 + j]);
-            }
-        } else {
-            let q = query_row * params.width4;
-            let t = r * params.width4;
-            for (var j = 0u; j < params.width4; j = j + 1u) {
-                acc = accumulate(acc, queries[q + j], rows[t + j]);
-            }
-        }
-        let key = finish(acc);
+        let key = pair_key(&cached, query_row, r);
         if (key > bounds.y) {
             continue;
         }

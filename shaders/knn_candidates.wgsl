@@ -3,12 +3,7 @@
 // in order), then writes them nearest first with their rows (block-local) and how many it kept.
 // The keys are approximate (the kernel's precision); the host widens the k-th into a band
 // that holds every row which could be among the exact k nearest, and computes exact keys.
-//
-// Each pipeline is built for one measure (MEASURE: 0 squared differences, 1 absolute
-// differences, 2 largest absolute difference, 3 one less the dot product) and, where rows are
-// at most MAX_ROW_WIDTH4 vec4s wide, for one width (ROW_WIDTH4): the query row then sits in
-// registers and the loop over its vec4s unrolls. With ROW_WIDTH4 = 0 both rows are read from
-// storage, at any width.
+// Keys come from pair_keys.wgsl (one pipeline per measure and row width).
 
 struct Params {
     queries: u32,     // query rows in this dispatch
@@ -25,9 +20,6 @@ struct Params {
     pad2: u32,
 }
 
-override MEASURE: u32 = 0u;
-override ROW_WIDTH4: u32 = 0u;
-const MAX_ROW_WIDTH4: u32 = 16u;
 const MAX_KEEP: u32 = 128u;
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -36,29 +28,6 @@ const MAX_KEEP: u32 = 128u;
 @group(0) @binding(3) var<storage, read_write> out_keys: array<Real>;
 @group(0) @binding(4) var<storage, read_write> out_rows: array<u32>;
 @group(0) @binding(5) var<storage, read_write> out_counts: array<u32>;
-
-// Adds one vec4 of a pair of rows to the running `acc`.
-fn accumulate(acc: vec4<Real>, a: vec4<Real>, b: vec4<Real>) -> vec4<Real> {
-    if (MEASURE == 0u) {
-        let d = a - b;
-        return acc + d * d;
-    } else if (MEASURE == 1u) {
-        return acc + abs(a - b);
-    } else if (MEASURE == 2u) {
-        return max(acc, abs(a - b));
-    }
-    return acc + a * b;
-}
-
-// The key of a pair from its accumulated vec4.
-fn finish(acc: vec4<Real>) -> Real {
-    if (MEASURE == 2u) {
-        return max(max(acc.x, acc.y), max(acc.z, acc.w));
-    } else if (MEASURE == 3u) {
-        return 1.0 - (acc.x + acc.y + acc.z + acc.w);
-    }
-    return acc.x + acc.y + acc.z + acc.w;
-}
 
 @compute @workgroup_size(64)
 fn main(id: Invocation) {
@@ -72,10 +41,7 @@ fn main(id: Invocation) {
     let end = min(start + params.chunk_rows, params.rows);
     let query_row = params.query_first + query;
     let own = i32(query_row) + bitcast<i32>(params.self_shift);
-    var cached: array<vec4<Real>, MAX_ROW_WIDTH4>;
-    for (var j = 0u; j < ROW_WIDTH4; j = j + 1u) {
-        cached[j] = queries[query_row * ROW_WIDTH4 + j];
-    }
+    var cached = cached_row(query_row);
     var keys: array<Real, MAX_KEEP>;
     var found: array<u32, MAX_KEEP>;
     var count = 0u;
@@ -84,19 +50,7 @@ fn main(id: Invocation) {
         if (params.exclude != 0u && i32(r) == own) {
             continue;
         }
-        var acc = vec4<Real>(0.0);
-        if (ROW_WIDTH4 > 0u) {
-            for (var j = 0u; j < ROW_WIDTH4; j = j + 1u) {
-                acc = accumulate(acc, cached[j], rows[r * ROW_WIDTH4 + j]);
-            }
-        } else {
-            let q = query_row * params.width4;
-            let t = r * params.width4;
-            for (var j = 0u; j < params.width4; j = j + 1u) {
-                acc = accumulate(acc, queries[q + j], rows[t + j]);
-            }
-        }
-        let key = finish(acc);
+        let key = pair_key(&cached, query_row, r);
         if (count == keep && key >= keys[keep - 1u]) {
             continue;
         }

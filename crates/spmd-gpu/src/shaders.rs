@@ -23,10 +23,10 @@ pub const KMEANS_DISTANCES: &str = kernel_source!("kmeans_distances");
 /// Per-cluster sums of one Lloyd step ([`crate::kernels::kmeans::LloydStep`]).
 pub const KMEANS_SUMS: &str = kernel_source!("kmeans_sums");
 /// DBSCAN's pairs of a row and a block of rows ([`crate::kernels::dbscan`]).
-pub const DBSCAN_PAIRS: &str = kernel_source!("dbscan_pairs");
+pub const DBSCAN_PAIRS: &str = kernel_source!("pair_keys", "dbscan_pairs");
 /// Neighbour candidates of query rows in a block of training rows
 /// ([`crate::kernels::neighbors`]).
-pub const KNN_CANDIDATES: &str = kernel_source!("knn_candidates");
+pub const KNN_CANDIDATES: &str = kernel_source!("pair_keys", "knn_candidates");
 /// $X W$ ([`crate::kernels::matmul`]).
 pub const MATMUL: &str = kernel_source!("matmul");
 /// Column moments ([`crate::kernels::moments`]).
@@ -56,4 +56,4 @@ pub const SHADERS: &[(&str, &str)] = &[
 ];
 
 /// Files in `shaders/` that are parts of other kernels' sources, not kernels of their own.
-pub const SHARED_PARTS: &[&str] = &["common", "reduce"];
+pub const SHARED_PARTS: &[&str] = &["common", "pair_keys", "reduce"];

@@ -5,6 +5,7 @@
 
 use ndarray::ArrayView2;
 
+use super::pair_chunks::plan;
 use super::{check_shapes, input_buffer, Recorder};
 pub use crate::candidate_lists::CandidateMeasure;
 pub use crate::pair_records::{PairMode, PairRecord, PairRecords};
@@ -12,8 +13,6 @@ use crate::result_buffer::ResultBuffer;
 use crate::{DeviceRows, KernelFloat, Precision, Queue, Readback, Result};
 
 const NAME: &str = "dbscan_pairs";
-/// Invocations a block's dispatch aims for.
-const TARGET_INVOCATIONS: usize = 1 << 16;
 /// The fewest block rows per chunk.
 const MIN_CHUNK_ROWS: usize = 256;
 /// The widest rows (in vec4s) the kernel keeps in registers.
@@ -71,21 +70,6 @@ pub fn pair_records(
     }
 }
 
-/// The uploads of a block of `rows` rows in pieces of `upload_rows`: `(start, rows, rows per
-/// chunk, chunks)`.
-fn plan(rows: usize, upload_rows: usize, queries: usize) -> Vec<(usize, usize, usize, usize)> {
-    (0..rows)
-        .step_by(upload_rows.max(1))
-        .map(|start| {
-            let n = upload_rows.min(rows - start);
-            let wanted = TARGET_INVOCATIONS.div_ceil(queries.max(1));
-            let chunks = wanted.clamp(1, n.div_ceil(MIN_CHUNK_ROWS).max(1));
-            let chunk_rows = n.div_ceil(chunks);
-            (start, n, chunk_rows, n.div_ceil(chunk_rows))
-        })
-        .collect()
-}
-
 /// `value` rounded towards `down` (or up) in `R`.
 fn rounded<R: KernelFloat>(value: f64, down: bool) -> R {
     let r = R::from_f64(value);
@@ -120,20 +104,8 @@ fn run<R: KernelFloat>(
 ) -> Result<PairRecords> {
     let elem = std::mem::size_of::<R>();
     let (n_queries, rows, k4) = (queries.rows(), block.nrows(), queries.k4);
-    let uploads = plan(
-        rows,
-        queue.block_rows(k4 * 4 * elem, DEFAULT_BLOCK_ROWS),
-        n_queries,
-    );
-    let chunks: Vec<(usize, usize)> = uploads
-        .iter()
-        .flat_map(|&(start, n, chunk_rows, count)| {
-            (0..count).map(move |c| {
-                let first = start + c * chunk_rows;
-                (first, (first + chunk_rows).min(start + n))
-            })
-        })
-        .collect();
+    let upload_rows = queue.block_rows(k4 * 4 * elem, DEFAULT_BLOCK_ROWS);
+    let (uploads, chunks) = plan(rows, upload_rows, n_queries, MIN_CHUNK_ROWS);
     let lists = chunks.len();
     let size = 3 + band_cap + comp_cap;
     let mut out = PairRecords {
@@ -163,15 +135,17 @@ fn run<R: KernelFloat>(
         .collect();
     let bounds_buffer = input_buffer(queue, "dbscan bounds", bounds.len() * elem)?;
     queue.write(&bounds_buffer, 0, bytemuck::cast_slice(&bounds));
-    let largest = uploads.iter().map(|u| u.1).max().unwrap_or(1);
-    let largest_chunks = uploads.iter().map(|u| u.3).max().unwrap_or(1);
+    let largest = uploads.iter().map(|u| u.rows).max().unwrap_or(1);
+    let largest_chunks = uploads.iter().map(|u| u.chunks).max().unwrap_or(1);
     let training = input_buffer(queue, "dbscan rows", largest * k4 * 4 * elem)?;
     let extra_buffer = input_buffer(queue, "dbscan extra", largest * 4)?;
     let per_query = largest_chunks * size * 4;
     let slice = queue.binding_rows(per_query).clamp(1, n_queries);
     let records = ResultBuffer::new(queue, "dbscan records", slice * per_query, readback)?;
     let mut list_base = 0;
-    for &(start, n, chunk_rows, n_chunks) in &uploads {
+    for upload in &uploads {
+        let (start, n) = (upload.start, upload.rows);
+        let (chunk_rows, n_chunks) = (upload.chunk_rows, upload.chunks);
         let mut recorder = Recorder::new(queue);
         let uploaded =
             recorder.upload_rows::<f64, R>(&training, &[block], None, (start, n, k4 * 4), None)?;

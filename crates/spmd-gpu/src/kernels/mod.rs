@@ -7,6 +7,7 @@ pub mod kmeans;
 pub mod matmul;
 pub mod moments;
 pub mod neighbors;
+mod pair_chunks;
 pub mod xt_r;
 
 /// Workgroup size every kernel declares.

@@ -9,15 +9,13 @@
 
 use ndarray::ArrayView2;
 
+use super::pair_chunks::plan;
 use super::{check_shapes, input_buffer, Recorder};
 pub use crate::candidate_lists::{CandidateMeasure, Candidates, MAX_KEEP};
 use crate::result_buffer::ResultBuffer;
 use crate::{DeviceRows, KernelFloat, Precision, Queue, Readback, Result};
 
 const NAME: &str = "knn_candidates";
-/// Invocations a block's dispatch aims for: chunks of training rows multiply the queries up to
-/// this, so a large GPU has work for every core even with few queries.
-const TARGET_INVOCATIONS: usize = 1 << 16;
 /// The fewest training rows per chunk.
 const MIN_CHUNK_ROWS: usize = 64;
 /// The widest rows (in vec4s) the kernel keeps in registers (`MAX_ROW_WIDTH4` in the shader).
@@ -56,21 +54,6 @@ pub fn candidates(
     }
 }
 
-/// The chunks of a training block of `rows` rows cut into uploads of `upload_rows`, for
-/// `queries` query rows: `(upload start, upload rows, rows per chunk, chunks)`.
-fn plan(rows: usize, upload_rows: usize, queries: usize) -> Vec<(usize, usize, usize, usize)> {
-    (0..rows)
-        .step_by(upload_rows.max(1))
-        .map(|start| {
-            let n = upload_rows.min(rows - start);
-            let wanted = TARGET_INVOCATIONS.div_ceil(queries.max(1));
-            let chunks = wanted.clamp(1, n.div_ceil(MIN_CHUNK_ROWS).max(1));
-            let chunk_rows = n.div_ceil(chunks);
-            (start, n, chunk_rows, n.div_ceil(chunk_rows))
-        })
-        .collect()
-}
-
 fn run<R: KernelFloat>(
     queue: &Queue,
     queries: &DeviceRows,
@@ -82,20 +65,8 @@ fn run<R: KernelFloat>(
 ) -> Result<Candidates> {
     let elem = std::mem::size_of::<R>();
     let (n_queries, rows, k4) = (queries.rows(), block.nrows(), queries.k4);
-    let uploads = plan(
-        rows,
-        queue.block_rows(k4 * 4 * elem, DEFAULT_BLOCK_ROWS),
-        n_queries,
-    );
-    let chunks: Vec<(usize, usize)> = uploads
-        .iter()
-        .flat_map(|&(start, n, chunk_rows, count)| {
-            (0..count).map(move |c| {
-                let first = start + c * chunk_rows;
-                (first, (first + chunk_rows).min(start + n))
-            })
-        })
-        .collect();
+    let upload_rows = queue.block_rows(k4 * 4 * elem, DEFAULT_BLOCK_ROWS);
+    let (uploads, chunks) = plan(rows, upload_rows, n_queries, MIN_CHUNK_ROWS);
     let lists = chunks.len();
     let mut out = Candidates {
         keep,
@@ -121,8 +92,8 @@ fn run<R: KernelFloat>(
     let constants = [("MEASURE", measure as u32), ("ROW_WIDTH4", width)];
     let source = crate::shaders::KNN_CANDIDATES;
     let pipeline = queue.specialised_pipeline(NAME, queries.precision(), source, &constants)?;
-    let largest_upload = uploads.iter().map(|u| u.1).max().unwrap_or(1);
-    let largest_chunks = uploads.iter().map(|u| u.3).max().unwrap_or(1);
+    let largest_upload = uploads.iter().map(|u| u.rows).max().unwrap_or(1);
+    let largest_chunks = uploads.iter().map(|u| u.chunks).max().unwrap_or(1);
     let training = input_buffer(queue, "knn training rows", largest_upload * k4 * 4 * elem)?;
     // Queries per dispatch: as many as the output bindings hold.
     let per_query = largest_chunks * keep * elem.max(4);
@@ -136,7 +107,9 @@ fn run<R: KernelFloat>(
     )?;
     let counts = ResultBuffer::new(queue, "knn counts", slice * largest_chunks * 4, readback)?;
     let mut list_base = 0;
-    for &(start, n, chunk_rows, n_chunks) in &uploads {
+    for upload in &uploads {
+        let (start, n) = (upload.start, upload.rows);
+        let (chunk_rows, n_chunks) = (upload.chunk_rows, upload.chunks);
         let mut recorder = Recorder::new(queue);
         let uploaded =
             recorder.upload_rows::<f64, R>(&training, &[block], None, (start, n, k4 * 4), None)?;
@@ -207,22 +180,4 @@ fn run<R: KernelFloat>(
         list_base += n_chunks;
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chunks_cover_every_row_once() {
-        for (rows, upload, queries) in [(1000, 300, 10), (65, 1 << 16, 1), (5, 2, 100_000)] {
-            let mut covered = 0;
-            for (start, n, chunk_rows, chunks) in plan(rows, upload, queries) {
-                assert_eq!(start, covered);
-                assert!(chunk_rows * chunks >= n && chunk_rows * (chunks - 1) < n);
-                covered += n;
-            }
-            assert_eq!(covered, rows);
-        }
-    }
 }
