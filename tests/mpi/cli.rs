@@ -518,5 +518,39 @@ fn main() {
         },
     );
 
+    #[cfg(feature = "parquet")]
+    h.run(
+        "Parquet (one file, a dataset directory) and Arrow split over the ranks as the .npy is",
+        |c| {
+            let fixtures =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/columnar");
+            let input = |name: &str| fixtures.join(name).to_str().unwrap_or_default().to_string();
+            let coef = |x: &str, y: &str, name: &str| -> Result<Vec<f64>, String> {
+                let model = dir.join(format!("columnar_{name}.json"));
+                run(
+                    c,
+                    &[
+                        "fit",
+                        "linear-regression",
+                        "--x",
+                        x,
+                        "--y",
+                        y,
+                        "--out",
+                        model.to_str().unwrap_or_default(),
+                    ],
+                )?;
+                c.barrier().map_err(|e| e.to_string())?;
+                read_matrix_attribute(&model, "coef_")
+            };
+            let want = coef(&input("x.npy"), &input("y.npy"), "npy")?;
+            for x in ["x.parquet", "x_zstd.parquet", "x_dataset", "x.arrow"] {
+                let got = coef(&input(x), &input("y.parquet"), x)?;
+                ensure(got == want, || format!("{x}: {got:?} against {want:?}"))?;
+            }
+            Ok(())
+        },
+    );
+
     h.finish();
 }

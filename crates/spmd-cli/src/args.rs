@@ -34,7 +34,7 @@ pub(crate) struct KneighborsArgs {
     /// Model written by `spmd-learn fit` for a neighbour estimator.
     #[arg(long)]
     pub model: PathBuf,
-    /// Query rows: a .npy or .csv path; `{rank}` is replaced by the rank.
+    /// Query rows: a .npy, .csv, .parquet, .arrow or .feather path, or a directory of .parquet files; `{rank}` is replaced by the rank.
     #[arg(long)]
     pub x: String,
     /// Output .npy of the neighbours' global row numbers, nearest first (like predict's --out).
@@ -52,7 +52,7 @@ pub(crate) struct KneighborsArgs {
 pub(crate) struct FitArgs {
     /// Estimator, kebab-case (`spmd-learn estimators` lists them).
     pub estimator: String,
-    /// Features: a .npy or .csv path; `{rank}` is replaced by the rank.
+    /// Features: a .npy, .csv, .parquet, .arrow or .feather path, or a directory of .parquet files; `{rank}` is replaced by the rank.
     #[arg(long)]
     pub x: String,
     /// Targets, like --x.
@@ -81,7 +81,7 @@ pub(crate) struct ApplyArgs {
     /// Model written by `spmd-learn fit`.
     #[arg(long)]
     pub model: PathBuf,
-    /// Features: a .npy or .csv path; `{rank}` is replaced by the rank.
+    /// Features: a .npy, .csv, .parquet, .arrow or .feather path, or a directory of .parquet files; `{rank}` is replaced by the rank.
     #[arg(long)]
     pub x: String,
     /// Compute on this rank's GPU instead of the CPU.

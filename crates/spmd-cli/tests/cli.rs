@@ -1230,3 +1230,123 @@ fn dbscan_writes_scikit_learns_labels_and_a_small_model() {
         "{stderr}"
     );
 }
+
+/// Parquet (snappy and zstd, several row groups), a directory of Parquet files and an Arrow IPC
+/// file give the same model and predictions as the same rows in `.npy`; every numeric type is
+/// read as its value; a null or a string column is an error naming the column (and the row).
+#[cfg(feature = "parquet")]
+#[test]
+fn parquet_and_arrow_inputs_equal_the_npy_path() {
+    let dir = scratch("columnar");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/columnar");
+    let input = |name: &str| fixtures.join(name).to_str().unwrap().to_string();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let run = |args: &[&str]| {
+        let out = spmd_learn(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let fit = |x: &str, y: &str, model: &str| {
+        run(&[
+            "fit",
+            "linear-regression",
+            "--x",
+            x,
+            "--y",
+            y,
+            "--out",
+            model,
+        ]);
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(model).unwrap()).unwrap();
+        json["coef_"].clone()
+    };
+    let want = fit(&input("x.npy"), &input("y.npy"), &path("npy.json"));
+    let predicted = path("npy_pred.npy");
+    run(&[
+        "predict",
+        "--model",
+        &path("npy.json"),
+        "--x",
+        &input("x.npy"),
+        "--out",
+        &predicted,
+    ]);
+    let predicted = npy(Path::new(&predicted));
+    for x in ["x.parquet", "x_zstd.parquet", "x_dataset", "x.arrow"] {
+        let model = path(&format!("{x}.json"));
+        assert_eq!(fit(&input(x), &input("y.parquet"), &model), want, "{x}");
+        let out = path(&format!("{x}_pred.npy"));
+        run(&[
+            "predict",
+            "--model",
+            &model,
+            "--x",
+            &input(x),
+            "--out",
+            &out,
+        ]);
+        assert_eq!(npy(Path::new(&out)), predicted, "{x}");
+    }
+    // Every numeric type, as its value.
+    let scaler = path("scaler.json");
+    run(&[
+        "fit",
+        "max-abs-scaler",
+        "--x",
+        &input("types.npy"),
+        "--out",
+        &scaler,
+    ]);
+    let (a, b) = (path("types_npy.npy"), path("types_parquet.npy"));
+    run(&[
+        "transform",
+        "--model",
+        &scaler,
+        "--x",
+        &input("types.npy"),
+        "--out",
+        &a,
+    ]);
+    run(&[
+        "transform",
+        "--model",
+        &scaler,
+        "--x",
+        &input("types.parquet"),
+        "--out",
+        &b,
+    ]);
+    assert_eq!(npy(Path::new(&a)), npy(Path::new(&b)));
+    // float32 columns stay f32 and give the f32 rows' model.
+    let (f32_model, f32_npy) = (path("f32.json"), path("x_f32.npy"));
+    let x32 = npy(&fixtures.join("x.npy")).mapv(|v| v as f32);
+    x32.write_npy(std::fs::File::create(&f32_npy).unwrap())
+        .unwrap();
+    let from_npy = fit(&f32_npy, &input("y.npy"), &f32_model);
+    assert_eq!(
+        fit(&input("x_f32.parquet"), &input("y.npy"), &f32_model),
+        from_npy
+    );
+    for (file, says) in [
+        ("nulls.parquet", "column \"b\" holds a null at row 13"),
+        ("strings.parquet", "column \"name\" is of type Utf8"),
+    ] {
+        let out = spmd_learn(&[
+            "fit",
+            "standard-scaler",
+            "--x",
+            &input(file),
+            "--out",
+            &scaler,
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && stderr.contains(says),
+            "{file}: {stderr}"
+        );
+    }
+}

@@ -1,4 +1,5 @@
-//! Reading this rank's rows from `.npy` or `.csv`, and writing per-rank results.
+//! Reading this rank's rows from `.npy`, `.csv`, and (with the `parquet` feature) Parquet and
+//! Arrow IPC files, and writing per-rank results.
 //!
 //! A path with `{rank}` names one shard per rank. A path without it is one file whose rows the
 //! ranks share in rank order.
@@ -9,6 +10,8 @@
 //! `.csv` are converted for this rank's rows only. Targets and weights are read for exactly the
 //! global rows this rank's features hold.
 
+#[cfg(feature = "parquet")]
+mod columnar;
 mod csv_rows;
 mod npy;
 
@@ -65,6 +68,8 @@ pub struct Table {
 enum Storage {
     Mapped(Mapped),
     F64(Array2<f64>),
+    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
+    F32(Array2<f32>),
 }
 
 /// A view of a [`Table`]'s rows in the file's precision.
@@ -100,6 +105,7 @@ impl Table {
         match &self.storage {
             Storage::Mapped(m) => m.rows().map_err(|e| CliError::file(&self.path, e)),
             Storage::F64(a) => Ok(Rows::F64(a.view())),
+            Storage::F32(a) => Ok(Rows::F32(a.view())),
         }
     }
 
@@ -108,6 +114,7 @@ impl Table {
         match &self.storage {
             Storage::Mapped(m) => m.nrows(),
             Storage::F64(a) => a.nrows(),
+            Storage::F32(a) => a.nrows(),
         }
     }
 
@@ -196,9 +203,25 @@ fn read_table(path: &Path, selection: &Selection) -> Result<Table, CliError> {
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
+    #[cfg(feature = "parquet")]
+    if columnar::handles(path) {
+        let (storage, one_dimensional) = columnar::read(path, selection)?;
+        return Ok(Table {
+            storage,
+            one_dimensional,
+            path: path.to_path_buf(),
+        });
+    }
     let (storage, one_dimensional) = match extension.as_deref() {
         Some("npy") => npy::read(path, selection)?,
         Some("csv") => csv_rows::read(path, selection)?,
+        _ if cfg!(feature = "parquet") => {
+            return Err(CliError::file(
+                path,
+                "expected a .npy, .csv, .parquet, .arrow or .feather file, or a directory of \
+                 .parquet files",
+            ))
+        }
         _ => return Err(CliError::file(path, "expected a .npy or .csv file")),
     };
     Ok(Table {
