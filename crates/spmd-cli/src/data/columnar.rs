@@ -41,17 +41,12 @@ fn extension(path: &Path) -> Option<String> {
 
 /// This rank's rows of `path` (see the module's notes), and whether it has one column.
 pub(super) fn read(path: &Path, selection: &Selection) -> Result<(Storage, bool), CliError> {
-    let parts = parts(path)?;
-    let mut batches: Vec<(PathBuf, u64, RecordBatch)> = Vec::new();
-    if matches!(extension(path).as_deref(), Some("arrow" | "feather")) {
-        read_ipc(path, selection, &mut batches)?;
+    let source = if matches!(extension(path).as_deref(), Some("arrow" | "feather")) {
+        Source::ipc(path)?
     } else {
-        read_parquet(&parts, selection, &mut batches)?;
-    }
-    let schema = match batches.first() {
-        Some((_, _, b)) => b.schema(),
-        None => schema_of(&parts, path)?,
+        Source::parquet(parts(path)?)?
     };
+    let schema = source.schema.clone();
     let columns = schema.fields().len();
     if columns == 0 {
         return Err(CliError::file(path, "has no columns"));
@@ -69,22 +64,26 @@ pub(super) fn read(path: &Path, selection: &Selection) -> Result<(Storage, bool)
             ));
         }
     }
+    let mine = rows_of(selection, source.total, path)?;
     let single = schema
         .fields()
         .iter()
         .all(|f| f.data_type() == &DataType::Float32);
-    let rows: usize = batches.iter().map(|(_, _, b)| b.num_rows()).sum();
     let storage = if single {
-        let mut out = Array2::<f32>::zeros((rows, columns));
-        fill(&batches, &mut out, |a| {
-            Ok(a.as_primitive::<Float32Type>().values().to_vec())
+        let mut out = Array2::<f32>::zeros((mine.len(), columns));
+        source.each_batch(&mine, |file, first, batch| {
+            fill(file, (first, first - mine.start), batch, &mut out, |a| {
+                Ok(a.as_primitive::<Float32Type>().values().to_vec())
+            })
         })?;
         Storage::F32(out)
     } else {
-        let mut out = Array2::<f64>::zeros((rows, columns));
-        fill(&batches, &mut out, |a| {
-            let cast = arrow_cast::cast(a, &DataType::Float64).map_err(|e| e.to_string())?;
-            Ok(cast.as_primitive::<Float64Type>().values().to_vec())
+        let mut out = Array2::<f64>::zeros((mine.len(), columns));
+        source.each_batch(&mine, |file, first, batch| {
+            fill(file, (first, first - mine.start), batch, &mut out, |a| {
+                let cast = arrow_cast::cast(a, &DataType::Float64).map_err(|e| e.to_string())?;
+                Ok(cast.as_primitive::<Float64Type>().values().to_vec())
+            })
         })?;
         Storage::F64(out)
     };
@@ -96,32 +95,155 @@ fn readable(data_type: &DataType) -> bool {
     data_type.is_numeric() || matches!(data_type, DataType::Boolean)
 }
 
-/// Copies every batch's columns (as `values` gives them) into `out`, row after row; a null is
-/// an error naming the file, the column and its row over the whole input.
+/// Copies a batch's columns (as `values` gives them) into `out` from row `at`; a null is an
+/// error naming the file, the column and its row over the whole input (`first` is the batch's
+/// first row there).
 fn fill<T: Copy>(
-    batches: &[(PathBuf, u64, RecordBatch)],
+    file: &Path,
+    (first, at): (usize, usize),
+    batch: &RecordBatch,
     out: &mut Array2<T>,
     values: impl Fn(&dyn Array) -> Result<Vec<T>, String>,
 ) -> Result<(), CliError> {
-    let mut at = 0;
-    for (path, first, batch) in batches {
-        for (j, column) in batch.columns().iter().enumerate() {
-            if column.null_count() > 0 {
-                let row = (0..column.len()).find(|&i| column.is_null(i)).unwrap_or(0);
-                let name = batch.schema().field(j).name().clone();
-                return Err(CliError::file(
-                    path,
-                    format!("column {name:?} holds a null at row {}", first + row as u64),
-                ));
-            }
-            let values = values(column.as_ref()).map_err(|e| CliError::file(path, e))?;
-            for (i, v) in values.into_iter().enumerate() {
-                out[[at + i, j]] = v;
-            }
+    for (j, column) in batch.columns().iter().enumerate() {
+        if column.null_count() > 0 {
+            let row = (0..column.len()).find(|&i| column.is_null(i)).unwrap_or(0);
+            let name = batch.schema().field(j).name().clone();
+            return Err(CliError::file(
+                file,
+                format!("column {name:?} holds a null at row {}", first + row),
+            ));
         }
-        at += batch.num_rows();
+        let values = values(column.as_ref()).map_err(|e| CliError::file(file, e))?;
+        for (i, v) in values.into_iter().enumerate() {
+            out[[at + i, j]] = v;
+        }
     }
     Ok(())
+}
+
+/// An input's schema, its row count, and where its rows are.
+struct Source {
+    schema: arrow_schema::SchemaRef,
+    total: usize,
+    kind: Kind,
+}
+
+enum Kind {
+    /// Every row group of the files in order: file, group, global rows.
+    Parquet {
+        parts: Vec<PathBuf>,
+        groups: Vec<(usize, usize, Range<usize>)>,
+    },
+    /// An IPC file's batches, decoded, with their first global rows.
+    Ipc {
+        path: PathBuf,
+        batches: Vec<(usize, RecordBatch)>,
+    },
+}
+
+impl Source {
+    /// The files' metadata (no rows decoded); every file must have the first one's columns.
+    fn parquet(parts: Vec<PathBuf>) -> Result<Self, CliError> {
+        let mut groups = Vec::new();
+        let mut total = 0;
+        let mut schema: Option<arrow_schema::SchemaRef> = None;
+        for (f, part) in parts.iter().enumerate() {
+            let builder = open_parquet(part)?;
+            match &schema {
+                Some(first) if first.fields() != builder.schema().fields() => {
+                    return Err(CliError::file(
+                        part,
+                        format!(
+                            "has columns {:?}, the dataset's first file {:?}",
+                            names(builder.schema()),
+                            names(first)
+                        ),
+                    ))
+                }
+                Some(_) => {}
+                None => schema = Some(builder.schema().clone()),
+            }
+            for (g, group) in builder.metadata().row_groups().iter().enumerate() {
+                let rows = usize::try_from(group.num_rows()).unwrap_or(0);
+                groups.push((f, g, total..total + rows));
+                total += rows;
+            }
+        }
+        let schema = schema.ok_or_else(|| CliError::Param("no Parquet files".into()))?;
+        Ok(Self {
+            schema,
+            total,
+            kind: Kind::Parquet { parts, groups },
+        })
+    }
+
+    /// An Arrow IPC file, decoded batch by batch.
+    fn ipc(path: &Path) -> Result<Self, CliError> {
+        let file = File::open(path).map_err(|e| CliError::file(path, e))?;
+        let reader = arrow_ipc::reader::FileReader::try_new(file, None)
+            .map_err(|e| CliError::file(path, e))?;
+        let schema = reader.schema();
+        let mut batches = Vec::new();
+        let mut total = 0;
+        for batch in reader {
+            let batch = batch.map_err(|e| CliError::file(path, e))?;
+            let n = batch.num_rows();
+            batches.push((total, batch));
+            total += n;
+        }
+        Ok(Self {
+            schema,
+            total,
+            kind: Kind::Ipc {
+                path: path.to_path_buf(),
+                batches,
+            },
+        })
+    }
+
+    /// Calls `visit(file, first global row, batch)` for the pieces of the input that hold the
+    /// rows `mine`, in order, decoding only the Parquet row groups that hold them.
+    fn each_batch(
+        &self,
+        mine: &Range<usize>,
+        mut visit: impl FnMut(&Path, usize, &RecordBatch) -> Result<(), CliError>,
+    ) -> Result<(), CliError> {
+        let mut cut = |file: &Path, at: usize, batch: &RecordBatch| {
+            let n = batch.num_rows();
+            let (from, to) = (mine.start.max(at), mine.end.min(at + n));
+            if from < to {
+                visit(file, from, &batch.slice(from - at, to - from))?;
+            }
+            Ok::<_, CliError>(())
+        };
+        match &self.kind {
+            Kind::Ipc { path, batches } => {
+                for (at, batch) in batches {
+                    cut(path, *at, batch)?;
+                }
+            }
+            Kind::Parquet { parts, groups } => {
+                for (f, g, rows) in groups {
+                    if rows.end <= mine.start || rows.start >= mine.end {
+                        continue;
+                    }
+                    let part = &parts[*f];
+                    let reader = open_parquet(part)?
+                        .with_row_groups(vec![*g])
+                        .build()
+                        .map_err(|e| CliError::file(part, e))?;
+                    let mut at = rows.start;
+                    for batch in reader {
+                        let batch = batch.map_err(|e| CliError::file(part, e))?;
+                        cut(part, at, &batch)?;
+                        at += batch.num_rows();
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The Parquet files of `path`: itself, or a directory's `.parquet` files in name order.
@@ -166,111 +288,6 @@ fn rows_of(selection: &Selection, total: usize, path: &Path) -> Result<Range<usi
 fn open_parquet(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>, CliError> {
     let file = File::open(path).map_err(|e| CliError::file(path, e))?;
     ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| CliError::file(path, e))
-}
-
-/// The schema of the first part (for a rank with no rows), its columns checked as any.
-fn schema_of(parts: &[PathBuf], path: &Path) -> Result<arrow_schema::SchemaRef, CliError> {
-    let first = parts
-        .first()
-        .ok_or_else(|| CliError::file(path, "no files"))?;
-    if matches!(extension(first).as_deref(), Some("arrow" | "feather")) {
-        let file = File::open(first).map_err(|e| CliError::file(first, e))?;
-        let reader = arrow_ipc::reader::FileReader::try_new(file, None)
-            .map_err(|e| CliError::file(first, e))?;
-        return Ok(reader.schema());
-    }
-    Ok(open_parquet(first)?.schema().clone())
-}
-
-/// The row groups of `parts` that hold this rank's rows, decoded and cut to them; each batch
-/// with its file and the global row of its first row.
-fn read_parquet(
-    parts: &[PathBuf],
-    selection: &Selection,
-    batches: &mut Vec<(PathBuf, u64, RecordBatch)>,
-) -> Result<(), CliError> {
-    // Every row group's global rows, over the files in order.
-    let mut groups: Vec<(usize, usize, Range<usize>)> = Vec::new();
-    let mut total = 0;
-    let mut schema: Option<arrow_schema::SchemaRef> = None;
-    for (f, part) in parts.iter().enumerate() {
-        let builder = open_parquet(part)?;
-        if let Some(first) = &schema {
-            if first.fields() != builder.schema().fields() {
-                return Err(CliError::file(
-                    part,
-                    format!(
-                        "has columns {:?}, the dataset's first file {:?}",
-                        names(builder.schema()),
-                        names(first)
-                    ),
-                ));
-            }
-        } else {
-            schema = Some(builder.schema().clone());
-        }
-        for (g, group) in builder.metadata().row_groups().iter().enumerate() {
-            let rows = usize::try_from(group.num_rows()).unwrap_or(0);
-            groups.push((f, g, total..total + rows));
-            total += rows;
-        }
-    }
-    let mine = rows_of(selection, total, &parts[0])?;
-    for (f, g, rows) in groups {
-        let (lo, hi) = (rows.start.max(mine.start), rows.end.min(mine.end));
-        if lo >= hi {
-            continue;
-        }
-        let reader = open_parquet(&parts[f])?
-            .with_row_groups(vec![g])
-            .with_batch_size(rows.len().max(1))
-            .build()
-            .map_err(|e| CliError::file(&parts[f], e))?;
-        let mut at = rows.start;
-        for batch in reader {
-            let batch = batch.map_err(|e| CliError::file(&parts[f], e))?;
-            let n = batch.num_rows();
-            let (from, to) = (lo.max(at), hi.min(at + n));
-            if from < to {
-                let cut = batch.slice(from - at, to - from);
-                batches.push((parts[f].clone(), from as u64, cut));
-            }
-            at += n;
-        }
-    }
-    Ok(())
-}
-
-/// An Arrow IPC file's batches, decoded in order and cut to this rank's rows.
-fn read_ipc(
-    path: &Path,
-    selection: &Selection,
-    batches: &mut Vec<(PathBuf, u64, RecordBatch)>,
-) -> Result<(), CliError> {
-    let open = || {
-        let file = File::open(path).map_err(|e| CliError::file(path, e))?;
-        arrow_ipc::reader::FileReader::try_new(file, None).map_err(|e| CliError::file(path, e))
-    };
-    let mut all = Vec::new();
-    for batch in open()? {
-        all.push(batch.map_err(|e| CliError::file(path, e))?);
-    }
-    let total: usize = all.iter().map(RecordBatch::num_rows).sum();
-    let mine = rows_of(selection, total, path)?;
-    let mut at = 0;
-    for batch in all {
-        let n = batch.num_rows();
-        let (from, to) = (mine.start.max(at), mine.end.min(at + n));
-        if from < to {
-            batches.push((
-                path.to_path_buf(),
-                from as u64,
-                batch.slice(from - at, to - from),
-            ));
-        }
-        at += n;
-    }
-    Ok(())
 }
 
 fn names(schema: &arrow_schema::SchemaRef) -> Vec<String> {
