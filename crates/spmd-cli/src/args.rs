@@ -61,6 +61,20 @@ pub(crate) struct FitArgs {
     /// Sample weights (one per row), like --x; for estimators that take them.
     #[arg(long)]
     pub sample_weight: Option<String>,
+    /// Parquet/Arrow features: columns by name (`a,b,c`) or position (`0:12`); default every
+    /// column but those of --y-column and --sample-weight-column.
+    #[arg(long)]
+    pub columns: Option<String>,
+    /// Parquet/Arrow: read nulls as NaN instead of refusing them (estimators that refuse NaN
+    /// still do).
+    #[arg(long)]
+    pub null_as_nan: bool,
+    /// Parquet/Arrow: the targets are this column of --x (instead of --y).
+    #[arg(long, conflicts_with = "y")]
+    pub y_column: Option<String>,
+    /// Parquet/Arrow: the sample weights are this column of --x (instead of --sample-weight).
+    #[arg(long, conflicts_with = "sample_weight")]
+    pub sample_weight_column: Option<String>,
     /// A parameter under scikit-learn's name, e.g. `alpha=0.5` or `fit_intercept=false`.
     #[arg(long = "param", value_name = "NAME=VALUE")]
     pub param: Vec<String>,
@@ -84,6 +98,14 @@ pub(crate) struct ApplyArgs {
     /// Features: a .npy, .csv, .parquet, .arrow or .feather path, or a directory of .parquet files; `{rank}` is replaced by the rank.
     #[arg(long)]
     pub x: String,
+    /// Parquet/Arrow features: columns by name (`a,b,c`) or position (`0:12`); default every
+    /// column but those of --y-column and --sample-weight-column.
+    #[arg(long)]
+    pub columns: Option<String>,
+    /// Parquet/Arrow: read nulls as NaN instead of refusing them (estimators that refuse NaN
+    /// still do).
+    #[arg(long)]
+    pub null_as_nan: bool,
     /// Compute on this rank's GPU instead of the CPU.
     #[arg(long)]
     pub gpu: bool,

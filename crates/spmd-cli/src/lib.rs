@@ -80,9 +80,39 @@ fn fit(comm: &Comm, a: &args::FitArgs) -> Result<(), CliError> {
     let params = agreed(comm, || {
         estimator.params(estimators::params_from_pairs(&a.param)?)
     })?;
-    let x = agreed(comm, || data::read_features(&a.x, comm))?;
-    let y = read_matching(comm, a.y.as_deref(), &x)?;
-    let sample_weight = read_matching(comm, a.sample_weight.as_deref(), &x)?;
+    let columns = agreed(comm, || {
+        let mut columns = data::Columns::parse(a.columns.as_deref(), a.null_as_nan)?;
+        columns.except = [&a.y_column, &a.sample_weight_column]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        let chosen = columns != data::Columns::default() || !columns.except.is_empty();
+        if chosen && neighbors::is_neighbors(estimator.name()) {
+            return Err(CliError::Param(
+                "the neighbour estimators read whole files: --columns, --y-column, \
+                 --sample-weight-column and --null-as-nan are not taken"
+                    .into(),
+            ));
+        }
+        Ok(columns)
+    })?;
+    let x = agreed(comm, || data::read_features_with(&a.x, comm, &columns))?;
+    check_names_agree(comm, &x)?;
+    let column_of_x = |name: &Option<String>| {
+        name.as_ref().map(|name| {
+            let table = data::read_matching_with(&a.x, comm, &x, &columns.only(name));
+            agreed(comm, || table)
+        })
+    };
+    let y = match column_of_x(&a.y_column) {
+        Some(y) => Some(y?),
+        None => read_matching(comm, a.y.as_deref(), &x)?,
+    };
+    let sample_weight = match column_of_x(&a.sample_weight_column) {
+        Some(w) => Some(w?),
+        None => read_matching(comm, a.sample_weight.as_deref(), &x)?,
+    };
     let input = agreed(comm, || {
         Ok(estimators::FitInput {
             x: x.rows()?,
@@ -101,7 +131,15 @@ fn fit(comm: &Comm, a: &args::FitArgs) -> Result<(), CliError> {
     })?;
     let ctx = Context::new(comm, queue.as_ref());
     inject_panic(comm);
-    let output = estimator.fit(ctx, &params, &input, a.out_local.is_some())?;
+    let mut output = estimator.fit(ctx, &params, &input, a.out_local.is_some())?;
+    if let Some(names) = x.names() {
+        // scikit-learn's `feature_names_in_`: predict checks them.
+        let names = serde_json::Value::from(names.to_vec());
+        output
+            .model
+            .attributes
+            .insert("feature_names_in_".into(), names);
+    }
     if let Some(pattern) = &a.out_local {
         let rows = agreed(comm, || {
             output.local.as_ref().ok_or_else(|| CliError::Unsupported {
@@ -137,7 +175,12 @@ fn apply(comm: &Comm, a: &args::ApplyArgs, operation: Operation) -> Result<(), C
     let queue = open_queue(comm, a.gpu)?;
     let model = agreed(comm, || ModelFile::read(&a.model))?;
     let estimator = agreed(comm, || estimators::find(&model.estimator))?;
-    let x = agreed(comm, || data::read_features(&a.x, comm))?;
+    let columns = agreed(comm, || {
+        data::Columns::parse(a.columns.as_deref(), a.null_as_nan)
+    })?;
+    let x = agreed(comm, || data::read_features_with(&a.x, comm, &columns))?;
+    check_names_agree(comm, &x)?;
+    agreed(comm, || check_feature_names(&model, &x, &a.x))?;
     agreed(comm, || data::check_rows_output(&a.out, comm))?;
     let ctx = Context::new(comm, queue.as_ref());
     let out = if neighbors::is_neighbors(&model.estimator) {
@@ -183,6 +226,58 @@ fn kneighbors(comm: &Comm, a: &args::KneighborsArgs) -> Result<(), CliError> {
         agreed(comm, || written)?;
     }
     Ok(())
+}
+
+/// Errors unless every rank's input that names its columns names the same ones (`{rank}`
+/// shards of Parquet or Arrow files); one allgatherv. Collective.
+fn check_names_agree(comm: &Comm, x: &data::Table) -> Result<(), CliError> {
+    // One byte first (some MPIs refuse a gather of nothing): 1 where names follow.
+    let mut mine = vec![u8::from(x.names().is_some())];
+    mine.extend(
+        x.names()
+            .map(|n| n.join("\u{1f}"))
+            .unwrap_or_default()
+            .bytes(),
+    );
+    let (all, counts) = comm.allgatherv(&mine).map_err(spmd_core::Error::from)?;
+    let mut at = 0;
+    let mut per_rank = Vec::new();
+    for (rank, &count) in counts.iter().enumerate() {
+        let chunk = &all[at..at + count];
+        at += count;
+        if chunk.first() == Some(&1) {
+            per_rank.push((rank, String::from_utf8_lossy(&chunk[1..]).into_owned()));
+        }
+    }
+    match per_rank.iter().find(|(_, n)| *n != per_rank[0].1) {
+        None => Ok(()),
+        Some((rank, names)) => {
+            let list = |n: &str| n.split('\u{1f}').collect::<Vec<_>>().join(", ");
+            Err(CliError::Param(format!(
+                "the ranks' inputs disagree on their columns: rank {} has [{}], rank {rank} \
+                 has [{}]",
+                per_rank[0].0,
+                list(&per_rank[0].1),
+                list(names)
+            )))
+        }
+    }
+}
+
+/// Errors when the model was fitted on named columns (`feature_names_in_`) and `x` names
+/// others, as scikit-learn does; inputs without names (`.npy`, `.csv`) are taken by position.
+fn check_feature_names(model: &ModelFile, x: &data::Table, pattern: &str) -> Result<(), CliError> {
+    let (Some(fitted), Some(given)) = (model.attributes.get("feature_names_in_"), x.names()) else {
+        return Ok(());
+    };
+    let fitted: Vec<String> = serde_json::from_value(fitted.clone()).unwrap_or_default();
+    if fitted == given {
+        return Ok(());
+    }
+    Err(CliError::Param(format!(
+        "the model was fitted on the columns {fitted:?}; {pattern} gives {given:?} (--columns \
+         chooses them)"
+    )))
 }
 
 /// Targets or weights from `pattern`, if given, for the same global rows as `features`; a read

@@ -1291,6 +1291,33 @@ fn parquet_and_arrow_inputs_equal_the_npy_path() {
         ]);
         assert_eq!(npy(Path::new(&out)), predicted, "{x}");
     }
+    // Predictions written as Parquet: one float64 column per output.
+    let out = path("pred.parquet");
+    run(&[
+        "predict",
+        "--model",
+        &path("npy.json"),
+        "--x",
+        &input("x.npy"),
+        "--out",
+        &out,
+    ]);
+    let file = std::fs::File::open(&out).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut values = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        assert_eq!(batch.schema().field(0).name(), "0");
+        let column = batch.column(0);
+        let column = arrow_array::cast::AsArray::as_primitive::<arrow_array::types::Float64Type>(
+            column.as_ref(),
+        );
+        values.extend(column.values().iter().copied());
+    }
+    assert_eq!(values, predicted.iter().copied().collect::<Vec<_>>());
     // Every numeric type, as its value.
     let scaler = path("scaler.json");
     run(&[
@@ -1331,22 +1358,116 @@ fn parquet_and_arrow_inputs_equal_the_npy_path() {
         fit(&input("x_f32.parquet"), &input("y.npy"), &f32_model),
         from_npy
     );
+    let fails = |args: &[&str], says: &str| {
+        let out = spmd_learn(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && stderr.contains(says),
+            "{args:?}: {stderr}"
+        );
+    };
     for (file, says) in [
         ("nulls.parquet", "column \"b\" holds a null at row 13"),
         ("strings.parquet", "column \"name\" is of type Utf8"),
     ] {
-        let out = spmd_learn(&[
-            "fit",
-            "standard-scaler",
-            "--x",
-            &input(file),
-            "--out",
-            &scaler,
-        ]);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            !out.status.success() && stderr.contains(says),
-            "{file}: {stderr}"
+        fails(
+            &[
+                "fit",
+                "standard-scaler",
+                "--x",
+                &input(file),
+                "--out",
+                &scaler,
+            ],
+            says,
         );
     }
+    // Nulls as NaN reach the estimator, which refuses NaN.
+    let nulls = input("nulls.parquet");
+    let args = [
+        "fit",
+        "standard-scaler",
+        "--x",
+        &nulls,
+        "--null-as-nan",
+        "--out",
+        &scaler,
+    ];
+    fails(&args, "NaN at row 13, column 1");
+
+    // Features, target and weights from one table: by names or positions; the model keeps
+    // the feature names and predict checks them.
+    let table = input("table.parquet");
+    let weighted = |extra: &[&str], model: &str| {
+        let mut args = vec!["fit", "ridge", "--x", &table, "--y-column", "target"];
+        args.extend_from_slice(extra);
+        args.extend(["--sample-weight-column", "weight", "--out", model]);
+        run(&args);
+        std::fs::read_to_string(model).unwrap()
+    };
+    let (by_name, by_npy) = (path("by_name.json"), path("by_npy.json"));
+    let named = weighted(&["--columns", "a,b,c"], &by_name);
+    let (x_npy, y_npy, w_npy) = (input("x.npy"), input("y.npy"), input("w.npy"));
+    run(&[
+        "fit",
+        "ridge",
+        "--x",
+        &x_npy,
+        "--y",
+        &y_npy,
+        "--sample-weight",
+        &w_npy,
+        "--out",
+        &by_npy,
+    ]);
+    let coef =
+        |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap()["coef_"].clone();
+    assert_eq!(
+        coef(&named),
+        coef(&std::fs::read_to_string(&by_npy).unwrap())
+    );
+    assert!(named.contains("\"feature_names_in_\""), "{named}");
+    let out = path("by_name_pred.npy");
+    run(&[
+        "predict",
+        "--model",
+        &by_name,
+        "--x",
+        &input("x.parquet"),
+        "--out",
+        &out,
+    ]);
+    run(&[
+        "predict",
+        "--model",
+        &by_name,
+        "--x",
+        &table,
+        "--columns",
+        "a,b,c",
+        "--out",
+        &out,
+    ]);
+    let renamed = input("renamed.parquet");
+    fails(
+        &[
+            "predict", "--model", &by_name, "--x", &renamed, "--out", &out,
+        ],
+        "fitted on the columns [\"a\", \"b\", \"c\"]",
+    );
+    // The default choice is every column but the target and weights: the string column is
+    // named.
+    let err_model = path("err.json");
+    let fit_table = |extra: &[&str]| {
+        let mut args = vec!["fit", "ridge", "--x", &table, "--y-column", "target"];
+        args.extend_from_slice(extra);
+        args.extend(["--out", &err_model]);
+        args.iter().map(|a| a.to_string()).collect::<Vec<_>>()
+    };
+    let strings = fit_table(&[]);
+    let strings: Vec<&str> = strings.iter().map(String::as_str).collect();
+    fails(&strings, "column \"name\" is of type Utf8");
+    let missing = fit_table(&["--columns", "a,zz"]);
+    let missing: Vec<&str> = missing.iter().map(String::as_str).collect();
+    fails(&missing, "has no column \"zz\"");
 }

@@ -27,6 +27,8 @@ fn fault_matrix() {
     cases.extend(environment_cases(&dir));
     cases.extend(neighbor_cases(&dir));
     cases.extend(dbscan_cases(&dir));
+    #[cfg(feature = "parquet")]
+    cases.extend(parquet_cases(&dir));
     assert!(cases.len() >= 40, "{} cases", cases.len());
 
     let mut failures = Vec::new();
@@ -607,5 +609,48 @@ fn dbscan_cases(dir: &Scratch) -> Vec<Case> {
             ),
         )
         .fails(&["rank 1", "sample_weight"]),
+    ]
+}
+
+/// Parquet inputs: `{rank}` shards (copies of the columnar fixtures) where one rank's file has
+/// a null, a string column or other column names; a column the files lack.
+#[cfg(feature = "parquet")]
+fn parquet_cases(dir: &Scratch) -> Vec<Case> {
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/columnar");
+    let shards = |name: &str, odd: (usize, &str)| {
+        for rank in 0..RANKS {
+            let file = if rank == odd.0 { odd.1 } else { "x.parquet" };
+            let to = dir.path(&format!("{name}_{rank}.parquet"));
+            std::fs::copy(fixtures.join(file), to).expect("fixture copies");
+        }
+        dir.path(&format!("{name}_{{rank}}.parquet"))
+    };
+    let fit = |x: &str, extra: &[&str]| {
+        let mut words = vec!["fit", "standard-scaler", "--x", x];
+        words.extend_from_slice(extra);
+        args(&words)
+    };
+    vec![
+        Case::new(
+            "parquet: a null on rank 2",
+            fit(&shards("pnull", (2, "nulls.parquet")), &[]),
+        )
+        .fails(&["pnull_2.parquet", "column \"b\" holds a null at row 13"]),
+        Case::new(
+            "parquet: a string column on rank 1",
+            fit(&shards("pstr", (1, "strings.parquet")), &[]),
+        )
+        .fails(&["pstr_1.parquet", "column \"name\" is of type Utf8"]),
+        Case::new(
+            "parquet: other column names on rank 3",
+            fit(&shards("pnames", (3, "renamed.parquet")), &[]),
+        )
+        .fails(&["disagree on their columns", "rank 3 has [p, q, r]"]),
+        Case::new(
+            "parquet: a missing column",
+            fit(&shards("pmiss", (0, "x.parquet")), &["--columns", "a,zz"]),
+        )
+        .fails(&["has no column \"zz\""]),
     ]
 }

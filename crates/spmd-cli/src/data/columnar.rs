@@ -21,7 +21,7 @@ use arrow_schema::DataType;
 use ndarray::Array2;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use super::{share, Selection, Storage};
+use super::{share, ColumnChoice, Columns, Selection, Storage};
 use crate::CliError;
 
 /// Whether `path` is read here: a directory, or a `.parquet`, `.arrow` or `.feather` file.
@@ -39,55 +39,120 @@ fn extension(path: &Path) -> Option<String> {
         .map(str::to_ascii_lowercase)
 }
 
-/// This rank's rows of `path` (see the module's notes), and whether it has one column.
-pub(super) fn read(path: &Path, selection: &Selection) -> Result<(Storage, bool), CliError> {
+/// This rank's rows of the `columns` of `path` (see the module's notes), whether it has one
+/// column, and the columns' names.
+pub(super) fn read(
+    path: &Path,
+    selection: &Selection,
+    columns: &Columns,
+) -> Result<(Storage, bool, Vec<String>), CliError> {
     let source = if matches!(extension(path).as_deref(), Some("arrow" | "feather")) {
         Source::ipc(path)?
     } else {
         Source::parquet(parts(path)?)?
     };
-    let schema = source.schema.clone();
-    let columns = schema.fields().len();
-    if columns == 0 {
-        return Err(CliError::file(path, "has no columns"));
+    let chosen = choose(&source.schema, columns, path)?;
+    if chosen.is_empty() {
+        return Err(CliError::file(path, "has no columns to read"));
     }
-    for field in schema.fields() {
+    let fields: Vec<&arrow_schema::Field> =
+        chosen.iter().map(|&j| source.schema.field(j)).collect();
+    for field in &fields {
         if !readable(field.data_type()) {
             return Err(CliError::file(
                 path,
                 format!(
                     "column {:?} is of type {}; only integer, boolean, decimal and float columns \
-                     can be read",
+                     can be read (--columns chooses others)",
                     field.name(),
                     field.data_type()
                 ),
             ));
         }
     }
+    let names: Vec<String> = fields.iter().map(|f| f.name().clone()).collect();
     let mine = rows_of(selection, source.total, path)?;
-    let single = schema
-        .fields()
-        .iter()
-        .all(|f| f.data_type() == &DataType::Float32);
+    let single = fields.iter().all(|f| f.data_type() == &DataType::Float32);
+    let width = chosen.len();
+    let nulls = columns.null_as_nan;
     let storage = if single {
-        let mut out = Array2::<f32>::zeros((mine.len(), columns));
+        let mut out = Array2::<f32>::zeros((mine.len(), width));
         source.each_batch(&mine, |file, first, batch| {
-            fill(file, (first, first - mine.start), batch, &mut out, |a| {
-                Ok(a.as_primitive::<Float32Type>().values().to_vec())
+            let at = (first, first - mine.start);
+            fill(file, at, batch, &chosen, nulls, &mut out, |a| {
+                let values = a.as_primitive::<Float32Type>();
+                Ok((0..a.len())
+                    .map(|i| {
+                        if a.is_null(i) {
+                            f32::NAN
+                        } else {
+                            values.value(i)
+                        }
+                    })
+                    .collect())
             })
         })?;
         Storage::F32(out)
     } else {
-        let mut out = Array2::<f64>::zeros((mine.len(), columns));
+        let mut out = Array2::<f64>::zeros((mine.len(), width));
         source.each_batch(&mine, |file, first, batch| {
-            fill(file, (first, first - mine.start), batch, &mut out, |a| {
+            let at = (first, first - mine.start);
+            fill(file, at, batch, &chosen, nulls, &mut out, |a| {
                 let cast = arrow_cast::cast(a, &DataType::Float64).map_err(|e| e.to_string())?;
-                Ok(cast.as_primitive::<Float64Type>().values().to_vec())
+                let values = cast.as_primitive::<Float64Type>();
+                Ok((0..a.len())
+                    .map(|i| {
+                        if a.is_null(i) {
+                            f64::NAN
+                        } else {
+                            values.value(i)
+                        }
+                    })
+                    .collect())
             })
         })?;
         Storage::F64(out)
     };
-    Ok((storage, columns == 1))
+    Ok((storage, width == 1, names))
+}
+
+/// The positions of the columns `columns` picks in `schema`; a name or position the input
+/// lacks is an error that lists what it has.
+fn choose(
+    schema: &arrow_schema::SchemaRef,
+    columns: &Columns,
+    path: &Path,
+) -> Result<Vec<usize>, CliError> {
+    let all = names(schema);
+    let has = || format!("its columns are {all:?}");
+    match &columns.chosen {
+        None => Ok((0..all.len())
+            .filter(|&j| !columns.except.contains(&all[j]))
+            .collect()),
+        Some(ColumnChoice::Names(wanted)) => wanted
+            .iter()
+            .map(|name| {
+                all.iter().position(|n| n == name).ok_or_else(|| {
+                    CliError::file(path, format!("has no column {name:?}; {}", has()))
+                })
+            })
+            .collect(),
+        Some(ColumnChoice::Positions(range))
+            if range.end <= all.len() && range.start < range.end =>
+        {
+            Ok(range.clone().collect())
+        }
+        Some(ColumnChoice::Positions(range)) => Err(CliError::file(
+            path,
+            format!(
+                "has {} columns, so positions {}:{} do not fit; {}",
+                all.len(),
+                range.start,
+                range.end,
+                has()
+            ),
+        )),
+    }
 }
 
 /// Whether a column of this type is read (as numbers).
@@ -95,28 +160,34 @@ fn readable(data_type: &DataType) -> bool {
     data_type.is_numeric() || matches!(data_type, DataType::Boolean)
 }
 
-/// Copies a batch's columns (as `values` gives them) into `out` from row `at`; a null is an
-/// error naming the file, the column and its row over the whole input (`first` is the batch's
-/// first row there).
+/// Copies the `chosen` columns of a batch (as `values` gives them, nulls as NaN) into `out`
+/// from row `at`; a null, unless `null_as_nan`, is an error naming the file, the column and
+/// its row over the whole input (`first` is the batch's first row there).
 fn fill<T: Copy>(
     file: &Path,
     (first, at): (usize, usize),
     batch: &RecordBatch,
+    chosen: &[usize],
+    null_as_nan: bool,
     out: &mut Array2<T>,
     values: impl Fn(&dyn Array) -> Result<Vec<T>, String>,
 ) -> Result<(), CliError> {
-    for (j, column) in batch.columns().iter().enumerate() {
-        if column.null_count() > 0 {
+    for (k, &j) in chosen.iter().enumerate() {
+        let column = batch.column(j);
+        if column.null_count() > 0 && !null_as_nan {
             let row = (0..column.len()).find(|&i| column.is_null(i)).unwrap_or(0);
             let name = batch.schema().field(j).name().clone();
             return Err(CliError::file(
                 file,
-                format!("column {name:?} holds a null at row {}", first + row),
+                format!(
+                    "column {name:?} holds a null at row {} (--null-as-nan reads nulls as NaN)",
+                    first + row
+                ),
             ));
         }
         let values = values(column.as_ref()).map_err(|e| CliError::file(file, e))?;
         for (i, v) in values.into_iter().enumerate() {
-            out[[at + i, j]] = v;
+            out[[at + i, k]] = v;
         }
     }
     Ok(())
@@ -288,6 +359,40 @@ fn rows_of(selection: &Selection, total: usize, path: &Path) -> Result<Range<usi
 fn open_parquet(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>, CliError> {
     let file = File::open(path).map_err(|e| CliError::file(path, e))?;
     ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| CliError::file(path, e))
+}
+
+/// Writes `rows` as a Parquet file (snappy) of float64 columns named `0`, `1`, ... (an Arrow
+/// IPC file for `.arrow` and `.feather`).
+pub(super) fn write(path: &Path, rows: ndarray::ArrayView2<'_, f64>) -> Result<(), CliError> {
+    use std::sync::Arc;
+    let fields: Vec<arrow_schema::Field> = (0..rows.ncols())
+        .map(|j| arrow_schema::Field::new(j.to_string(), DataType::Float64, false))
+        .collect();
+    let schema = Arc::new(arrow_schema::Schema::new(fields));
+    let columns: Vec<arrow_array::ArrayRef> = rows
+        .columns()
+        .into_iter()
+        .map(|c| Arc::new(arrow_array::Float64Array::from(c.to_vec())) as arrow_array::ArrayRef)
+        .collect();
+    let batch =
+        RecordBatch::try_new(schema.clone(), columns).map_err(|e| CliError::file(path, e))?;
+    let file = File::create(path).map_err(|e| CliError::file(path, e))?;
+    if matches!(extension(path).as_deref(), Some("arrow" | "feather")) {
+        let mut writer = arrow_ipc::writer::FileWriter::try_new(file, &schema)
+            .map_err(|e| CliError::file(path, e))?;
+        writer.write(&batch).map_err(|e| CliError::file(path, e))?;
+        return writer.finish().map_err(|e| CliError::file(path, e));
+    }
+    let properties = parquet::file::properties::WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::SNAPPY)
+        .build();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema, Some(properties))
+        .map_err(|e| CliError::file(path, e))?;
+    writer.write(&batch).map_err(|e| CliError::file(path, e))?;
+    writer
+        .close()
+        .map(drop)
+        .map_err(|e| CliError::file(path, e))
 }
 
 fn names(schema: &arrow_schema::SchemaRef) -> Vec<String> {

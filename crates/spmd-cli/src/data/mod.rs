@@ -54,6 +54,64 @@ pub(crate) enum Selection {
     Rows(Range<usize>),
 }
 
+/// Which columns of a Parquet or Arrow file are read, and how nulls are taken.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Columns {
+    /// Names, or one range of positions (`0:12`); `None`: every column but `except`.
+    pub chosen: Option<ColumnChoice>,
+    /// Columns left out of the default choice (the target and weight columns).
+    pub except: Vec<String>,
+    /// Read nulls as NaN (estimators that refuse NaN still refuse them).
+    pub null_as_nan: bool,
+}
+
+/// Columns named, or a range of positions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColumnChoice {
+    /// These columns, in this order.
+    Names(Vec<String>),
+    /// Positions `start..end`.
+    Positions(Range<usize>),
+}
+
+impl Columns {
+    /// `--columns a,b,c` (names) or `--columns 0:12` (positions), with `--null-as-nan`.
+    pub fn parse(spec: Option<&str>, null_as_nan: bool) -> Result<Self, CliError> {
+        let chosen = match spec {
+            None => None,
+            Some(spec) => Some(match spec.split_once(':') {
+                Some((a, b)) => {
+                    let position = |v: &str| {
+                        v.trim().parse::<usize>().map_err(|_| {
+                            CliError::Param(format!(
+                                "--columns {spec}: expected names a,b,c or positions START:END"
+                            ))
+                        })
+                    };
+                    ColumnChoice::Positions(position(a)?..position(b)?)
+                }
+                None => {
+                    ColumnChoice::Names(spec.split(',').map(|n| n.trim().to_string()).collect())
+                }
+            }),
+        };
+        Ok(Self {
+            chosen,
+            except: Vec::new(),
+            null_as_nan,
+        })
+    }
+
+    /// The one column `name`, nulls as this choice takes them.
+    pub fn only(&self, name: &str) -> Self {
+        Self {
+            chosen: Some(ColumnChoice::Names(vec![name.to_string()])),
+            except: Vec::new(),
+            null_as_nan: self.null_as_nan,
+        }
+    }
+}
+
 /// A rank's rows of a file: a memory map viewed in place, or rows converted on reading.
 #[derive(Debug)]
 pub struct Table {
@@ -62,6 +120,8 @@ pub struct Table {
     one_dimensional: bool,
     /// The file, for messages.
     path: PathBuf,
+    /// The columns' names, where the file has them (Parquet, Arrow).
+    names: Option<Vec<String>>,
 }
 
 #[derive(Debug)]
@@ -123,6 +183,11 @@ impl Table {
         self.one_dimensional
     }
 
+    /// The columns' names, where the file has them (Parquet, Arrow).
+    pub fn names(&self) -> Option<&[String]> {
+        self.names.as_deref()
+    }
+
     /// The rows as `F` (a copy: for targets and weights, small beside the features).
     pub fn to_owned_as<F: Float>(&self) -> Result<Array2<F>, CliError> {
         Ok(self.rows()?.to_owned_as())
@@ -152,6 +217,15 @@ impl Table {
 
 /// This rank's feature rows: its shard, or its share of one file. Every rank calls it.
 pub fn read_features(pattern: &str, comm: &Comm) -> Result<Table, CliError> {
+    read_features_with(pattern, comm, &Columns::default())
+}
+
+/// [`read_features`] of the `columns` of a Parquet or Arrow input.
+pub fn read_features_with(
+    pattern: &str,
+    comm: &Comm,
+    columns: &Columns,
+) -> Result<Table, CliError> {
     let (path, sharded) = resolve(pattern, comm.rank());
     let selection = if sharded {
         Selection::All
@@ -161,12 +235,23 @@ pub fn read_features(pattern: &str, comm: &Comm) -> Result<Table, CliError> {
             size: comm.size(),
         }
     };
-    read_table(&path, &selection)
+    read_table(&path, &selection, columns)
 }
 
 /// The rows of `pattern` matching this rank's `features` (targets or weights): a shard read
 /// whole, or the same global rows of a shared file. Collective (one exclusive scan).
 pub fn read_matching(pattern: &str, comm: &Comm, features: &Table) -> Result<Table, CliError> {
+    read_matching_with(pattern, comm, features, &Columns::default())
+}
+
+/// [`read_matching`] of the `columns` of a Parquet or Arrow input (a target or weight column
+/// of the features' own file).
+pub fn read_matching_with(
+    pattern: &str,
+    comm: &Comm,
+    features: &Table,
+    columns: &Columns,
+) -> Result<Table, CliError> {
     let (path, sharded) = resolve(pattern, comm.rank());
     let rows = features.nrows();
     let start = comm.exclusive_scan_sum(rows as u64)? as usize;
@@ -175,7 +260,7 @@ pub fn read_matching(pattern: &str, comm: &Comm, features: &Table) -> Result<Tab
     } else {
         Selection::Rows(start..start + rows)
     };
-    let table = read_table(&path, &selection)?;
+    let table = read_table(&path, &selection, columns)?;
     if table.nrows() != rows {
         return Err(CliError::file(
             &path,
@@ -190,27 +275,35 @@ pub fn read_matching(pattern: &str, comm: &Comm, features: &Table) -> Result<Tab
 
 /// Rows `rows` (global row numbers) of the file `path`, in place where the file allows.
 pub fn read_rows(path: &Path, rows: Range<usize>) -> Result<Table, CliError> {
-    read_table(path, &Selection::Rows(rows))
+    read_table(path, &Selection::Rows(rows), &Columns::default())
 }
 
 /// The whole of a small file (initial centres), whatever the number of ranks.
 pub fn read_whole(path: &Path) -> Result<Array2<f64>, CliError> {
-    read_table(path, &Selection::All)?.to_owned_as::<f64>()
+    read_table(path, &Selection::All, &Columns::default())?.to_owned_as::<f64>()
 }
 
-fn read_table(path: &Path, selection: &Selection) -> Result<Table, CliError> {
+fn read_table(path: &Path, selection: &Selection, columns: &Columns) -> Result<Table, CliError> {
     let extension = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
     #[cfg(feature = "parquet")]
     if columnar::handles(path) {
-        let (storage, one_dimensional) = columnar::read(path, selection)?;
+        let (storage, one_dimensional, names) = columnar::read(path, selection, columns)?;
         return Ok(Table {
             storage,
             one_dimensional,
             path: path.to_path_buf(),
+            names: Some(names),
         });
+    }
+    if *columns != Columns::default() {
+        return Err(CliError::file(
+            path,
+            "--columns, --y-column, --sample-weight-column and --null-as-nan need a Parquet or \
+             Arrow input",
+        ));
     }
     let (storage, one_dimensional) = match extension.as_deref() {
         Some("npy") => npy::read(path, selection)?,
@@ -228,6 +321,7 @@ fn read_table(path: &Path, selection: &Selection) -> Result<Table, CliError> {
         storage,
         one_dimensional,
         path: path.to_path_buf(),
+        names: None,
     })
 }
 
@@ -266,7 +360,7 @@ pub fn check_rows_output(pattern: &str, comm: &Comm) -> Result<(), CliError> {
 pub fn write_rows(pattern: &str, comm: &Comm, rows: &Array2<f64>) -> Result<(), CliError> {
     let (path, sharded) = resolve(pattern, comm.rank());
     if sharded {
-        return write_npy(&path, rows.view());
+        return write_file(&path, rows.view());
     }
     // Contiguous rows are sent as they are; only other layouts are copied.
     let values: std::borrow::Cow<'_, [f64]> = rows.as_slice().map_or_else(
@@ -280,7 +374,17 @@ pub fn write_rows(pattern: &str, comm: &Comm, rows: &Array2<f64>) -> Result<(), 
     let total = all.len() / width.max(1);
     let gathered =
         Array2::from_shape_vec((total, width), all).map_err(|e| CliError::file(&path, e))?;
-    write_npy(&path, gathered.view())
+    write_file(&path, gathered.view())
+}
+
+/// Writes `rows` as Parquet where `path` ends in `.parquet` (with the `parquet` feature), as
+/// `.npy` otherwise.
+fn write_file(path: &Path, rows: ArrayView2<'_, f64>) -> Result<(), CliError> {
+    #[cfg(feature = "parquet")]
+    if columnar::handles(path) && !path.is_dir() {
+        return columnar::write(path, rows);
+    }
+    write_npy(path, rows)
 }
 
 fn write_npy(path: &Path, rows: ArrayView2<'_, f64>) -> Result<(), CliError> {
@@ -356,18 +460,18 @@ mod tests {
             .write_npy(std::fs::File::create(&path).unwrap())
             .unwrap();
         let selection = Selection::Share { rank: 1, size: 3 };
-        let table = read_table(&path, &selection).unwrap();
+        let table = read_table(&path, &selection, &Columns::default()).unwrap();
         assert!(table.one_dimensional() && !reads_in_place(&table));
         assert_eq!(
             table.column_as::<f64>("y").unwrap().to_vec(),
             [3.0, 4.0, 5.0]
         );
-        let table = read_table(&path, &Selection::Rows(7..10)).unwrap();
+        let table = read_table(&path, &Selection::Rows(7..10), &Columns::default()).unwrap();
         assert_eq!(
             table.column_as::<f32>("y").unwrap().to_vec(),
             [7.0, 8.0, 9.0]
         );
-        let err = read_table(&path, &Selection::Rows(8..12))
+        let err = read_table(&path, &Selection::Rows(8..12), &Columns::default())
             .unwrap_err()
             .to_string();
         assert!(
@@ -382,7 +486,9 @@ mod tests {
         ndarray::Array3::<f64>::zeros((2, 2, 2))
             .write_npy(std::fs::File::create(&path).unwrap())
             .unwrap();
-        let err = read_table(&path, &Selection::All).unwrap_err().to_string();
+        let err = read_table(&path, &Selection::All, &Columns::default())
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("three.npy") && err.contains("3 dimensions"),
             "{err}"
@@ -391,7 +497,9 @@ mod tests {
         ndarray::arr0(1.0_f64)
             .write_npy(std::fs::File::create(&path).unwrap())
             .unwrap();
-        let err = read_table(&path, &Selection::All).unwrap_err().to_string();
+        let err = read_table(&path, &Selection::All, &Columns::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("0 dimensions"), "{err}");
     }
 
@@ -404,16 +512,26 @@ mod tests {
         std::fs::write(&path, text).unwrap();
         let mut seen = Vec::new();
         for rank in 0..4 {
-            let table = read_table(&path, &Selection::Share { rank, size: 4 }).unwrap();
+            let table = read_table(
+                &path,
+                &Selection::Share { rank, size: 4 },
+                &Columns::default(),
+            )
+            .unwrap();
             seen.extend(table.to_owned_as::<f64>().unwrap().column(0).to_vec());
         }
         assert_eq!(seen, (0..9).map(f64::from).collect::<Vec<_>>());
         // More ranks than rows: the ranks without a line get 0 rows of the file's width.
         for rank in 0..16 {
-            let table = read_table(&path, &Selection::Share { rank, size: 16 }).unwrap();
+            let table = read_table(
+                &path,
+                &Selection::Share { rank, size: 16 },
+                &Columns::default(),
+            )
+            .unwrap();
             assert_eq!(table.rows().unwrap().dim().1, 2, "rank {rank}");
         }
-        let table = read_table(&path, &Selection::Rows(2..5)).unwrap();
+        let table = read_table(&path, &Selection::Rows(2..5), &Columns::default()).unwrap();
         assert_eq!(
             table.to_owned_as::<f64>().unwrap().column(1).to_vec(),
             [20.0, 30.0, 40.0]
@@ -448,7 +566,12 @@ mod tests {
             .flat_map(f64::to_be_bytes)
             .collect();
         let path = npy_file("be_c.npy", ">f8", false, "(5, 2)", &c);
-        let table = read_table(&path, &Selection::Share { rank: 1, size: 2 }).unwrap();
+        let table = read_table(
+            &path,
+            &Selection::Share { rank: 1, size: 2 },
+            &Columns::default(),
+        )
+        .unwrap();
         let want = array![[2.0, 20.0], [3.0, 30.0], [4.0, 40.0]];
         assert_eq!(table.to_owned_as::<f64>().unwrap(), want);
 
@@ -458,7 +581,7 @@ mod tests {
             .flat_map(f64::to_be_bytes)
             .collect();
         let path = npy_file("be_f.npy", ">f8", true, "(5, 2)", &f);
-        let table = read_table(&path, &Selection::Rows(2..5)).unwrap();
+        let table = read_table(&path, &Selection::Rows(2..5), &Columns::default()).unwrap();
         assert_eq!(table.to_owned_as::<f64>().unwrap(), want);
 
         let ints: Vec<u8> = [7_i32, -3, 5]
@@ -466,7 +589,7 @@ mod tests {
             .flat_map(i32::to_be_bytes)
             .collect();
         let path = npy_file("be_i4.npy", ">i4", false, "(3,)", &ints);
-        let table = read_table(&path, &Selection::All).unwrap();
+        let table = read_table(&path, &Selection::All, &Columns::default()).unwrap();
         assert!(table.one_dimensional());
         assert_eq!(
             table.column_as::<f64>("y").unwrap().to_vec(),
@@ -485,7 +608,9 @@ mod tests {
             (strings, "found dtype '<U3'"),
             (garbage, "no .npy magic string"),
         ] {
-            let err = read_table(&path, &Selection::All).unwrap_err().to_string();
+            let err = read_table(&path, &Selection::All, &Columns::default())
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(says), "{err}");
         }
     }
