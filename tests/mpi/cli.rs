@@ -520,7 +520,7 @@ fn main() {
 
     #[cfg(feature = "parquet")]
     h.run(
-        "Parquet (one file, a dataset directory) and Arrow split over the ranks as the .npy is",
+        "Parquet (one file, a dataset directory) and Arrow over the ranks give the .npy's model",
         |c| {
             let fixtures =
                 std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/columnar");
@@ -546,7 +546,10 @@ fn main() {
             let want = coef(&input("x.npy"), &input("y.npy"), "npy")?;
             for x in ["x.parquet", "x_zstd.parquet", "x_dataset", "x.arrow"] {
                 let got = coef(&input(x), &input("y.parquet"), x)?;
-                ensure(got == want, || format!("{x}: {got:?} against {want:?}"))?;
+                // Whole row groups per rank: another split than the .npy's, the same model.
+                ensure(rel_err(&got, &want) < 1e-12, || {
+                    format!("{x}: {got:?} against {want:?}")
+                })?;
             }
             Ok(())
         },

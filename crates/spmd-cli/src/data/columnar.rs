@@ -6,9 +6,10 @@
 //! of another type (strings, dictionaries, nested types) or with a null is an error that names
 //! the file, the column and, for a null, its first row (counted over the whole input).
 //!
-//! For Parquet, a rank decodes only the row groups that hold its rows (its share of a shared
-//! input, or the rows another file gave it); an Arrow IPC file is decoded batch by batch and
-//! cut to the rank's rows.
+//! For Parquet, a rank decodes only the row groups that hold its rows: of a shared input, whole
+//! row groups balanced by rows (an even share of the rows, cut inside row groups, when there
+//! are fewer row groups than ranks); for targets and weights, the rows its features gave it.
+//! An Arrow IPC file is decoded batch by batch and cut to the rank's rows.
 
 use std::fs::File;
 use std::ops::Range;
@@ -71,7 +72,17 @@ pub(super) fn read(
         }
     }
     let names: Vec<String> = fields.iter().map(|f| f.name().clone()).collect();
-    let mine = rows_of(selection, source.total, path)?;
+    let mine = match (selection, &source.kind) {
+        // A shared Parquet input: whole row groups to each rank, balanced by rows, where there
+        // are enough of them.
+        (Selection::Share { rank, size }, Kind::Parquet { groups, .. })
+            if groups.len() >= *size =>
+        {
+            let ranges: Vec<Range<usize>> = groups.iter().map(|g| g.2.clone()).collect();
+            by_row_groups(&ranges, source.total, *rank, *size)
+        }
+        _ => rows_of(selection, source.total, path)?,
+    };
     let single = fields.iter().all(|f| f.data_type() == &DataType::Float32);
     let width = chosen.len();
     let nulls = columns.null_as_nan;
@@ -337,6 +348,25 @@ fn parts(path: &Path) -> Result<Vec<PathBuf>, CliError> {
     Ok(files)
 }
 
+/// The rows of rank `rank` of `size` when whole row groups (of global rows `groups`, in order)
+/// go to the rank whose even share holds their middle row: contiguous, balanced by rows to
+/// within a row group.
+fn by_row_groups(groups: &[Range<usize>], total: usize, rank: usize, size: usize) -> Range<usize> {
+    let owner = |g: &Range<usize>| ((g.start + g.end) / 2 * size / total.max(1)).min(size - 1);
+    let mine: Vec<&Range<usize>> = groups.iter().filter(|g| owner(g) == rank).collect();
+    match (mine.first(), mine.last()) {
+        (Some(first), Some(last)) => first.start..last.end,
+        _ => {
+            // No group: an empty range where the next rank's rows start.
+            let at = groups
+                .iter()
+                .find(|g| owner(g) > rank)
+                .map_or(total, |g| g.start);
+            at..at
+        }
+    }
+}
+
 /// The global rows this rank reads of an input of `total` rows.
 fn rows_of(selection: &Selection, total: usize, path: &Path) -> Result<Range<usize>, CliError> {
     match selection {
@@ -397,4 +427,25 @@ pub(super) fn write(path: &Path, rows: ndarray::ArrayView2<'_, f64>) -> Result<(
 
 fn names(schema: &arrow_schema::SchemaRef) -> Vec<String> {
     schema.fields().iter().map(|f| f.name().clone()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_row_groups_go_to_the_ranks_in_order_balanced_by_rows() {
+        let groups: Vec<Range<usize>> = [0..7, 7..14, 14..21, 21..28, 28..35, 35..40].into();
+        for size in 1..=6 {
+            let mut at = 0;
+            for rank in 0..size {
+                let mine = by_row_groups(&groups, 40, rank, size);
+                assert_eq!(mine.start, at, "size {size}");
+                assert!(groups.iter().any(|g| g.start == mine.start) || mine.is_empty());
+                at = mine.end;
+            }
+            assert_eq!(at, 40);
+        }
+        assert_eq!(by_row_groups(&groups, 40, 1, 2), 21..40);
+    }
 }
