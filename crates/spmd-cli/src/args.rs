@@ -62,7 +62,7 @@ pub(crate) struct FitArgs {
     #[arg(long)]
     pub sample_weight: Option<String>,
     /// Parquet/Arrow features: columns by name (`a,b,c`) or position (`0:12`); default every
-    /// column but those of --y-column and --sample-weight-column.
+    /// numeric column but those of --y-column and --sample-weight-column.
     #[arg(long)]
     pub columns: Option<String>,
     /// Parquet/Arrow: read nulls as NaN instead of refusing them (estimators that refuse NaN
@@ -99,7 +99,7 @@ pub(crate) struct ApplyArgs {
     #[arg(long)]
     pub x: String,
     /// Parquet/Arrow features: columns by name (`a,b,c`) or position (`0:12`); default every
-    /// column but those of --y-column and --sample-weight-column.
+    /// numeric column (a model with `feature_names_in_` needs the same names).
     #[arg(long)]
     pub columns: Option<String>,
     /// Parquet/Arrow: read nulls as NaN instead of refusing them (estimators that refuse NaN

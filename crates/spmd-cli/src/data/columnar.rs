@@ -1,10 +1,11 @@
 //! Parquet files, directories of Parquet files (a dataset, files in name order) and Arrow IPC
 //! files (`.arrow`, `.feather`), read for this rank's rows only.
 //!
-//! Every column is a feature (or, for targets and weights, a target column). Integer, boolean,
-//! decimal and float columns are read; a file whose columns are all float32 stays f32. A column
-//! of another type (strings, dictionaries, nested types) or with a null is an error that names
-//! the file, the column and, for a null, its first row (counted over the whole input).
+//! The columns read are those chosen ([`Columns`]), by default every numeric column but the
+//! target and weight columns. Integer, boolean, decimal and float columns are read; a choice
+//! of columns that are all float32 stays f32. A chosen column of another type (strings,
+//! dictionaries, nested types) or with a null is an error that names the file, the column and,
+//! for a null, its first row (counted over the whole input).
 //!
 //! For Parquet, a rank decodes only the row groups that hold its rows: of a shared input, whole
 //! row groups balanced by rows (an even share of the rows, cut inside row groups, when there
@@ -137,8 +138,9 @@ fn choose(
     let all = names(schema);
     let has = || format!("its columns are {all:?}");
     match &columns.chosen {
+        // Every numeric column but the target and weight columns.
         None => Ok((0..all.len())
-            .filter(|&j| !columns.except.contains(&all[j]))
+            .filter(|&j| !columns.except.contains(&all[j]) && readable(schema.field(j).data_type()))
             .collect()),
         Some(ColumnChoice::Names(wanted)) => wanted
             .iter()
