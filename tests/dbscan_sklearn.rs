@@ -101,7 +101,7 @@ fn bad_parameters_and_rows_are_errors_that_name_them() {
     assert!(err.contains("NaN"), "{err}");
 }
 
-/// On a queue computing in f32, rows far from the origin whose pairs lie at eps to within f32's
+/// On a queue computing in f32 (in small blocks), rows far from the origin whose pairs lie at eps to within f32's
 /// rounding (a lattice of step 0.1 around 1000, eps a multiple of the step) get exactly the
 /// CPU's labels and core rows: the pairs the device cannot decide are decided on exact keys.
 #[test]
@@ -110,8 +110,10 @@ fn an_f32_device_decides_pairs_at_eps_as_the_cpu() {
     if Queue::shared_for_tests().is_none() {
         return;
     }
+    // Blocks of 97 rows: several resident query blocks and uploads per block.
     let options = QueueOptions {
         precision: GpuPrecision::F32,
+        max_block_rows: Some(97),
         ..QueueOptions::from_env().unwrap()
     };
     let queue = Queue::with_options(options).unwrap();

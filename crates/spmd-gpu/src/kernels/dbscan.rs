@@ -5,7 +5,7 @@
 
 use ndarray::ArrayView2;
 
-use super::pair_chunks::plan;
+use super::pair_chunks::{each_dispatch, plan, Upload};
 use super::{check_shapes, input_buffer, Recorder};
 pub use crate::candidate_lists::CandidateMeasure;
 pub use crate::pair_records::{PairMode, PairRecord, PairRecords};
@@ -133,79 +133,64 @@ fn run<R: KernelFloat>(
         .iter()
         .flat_map(|&(lo, hi)| [rounded::<R>(lo, true), rounded::<R>(hi, false)])
         .collect();
-    let bounds_buffer = input_buffer(queue, "dbscan bounds", bounds.len() * elem)?;
-    queue.write(&bounds_buffer, 0, bytemuck::cast_slice(&bounds));
+    // Each resident query block's bounds, written once.
+    let bounds_buffers = queries
+        .blocks
+        .iter()
+        .map(|query_block| {
+            let rows = &bounds[query_block.start * 2..(query_block.start + query_block.rows) * 2];
+            let buffer = input_buffer(queue, "dbscan bounds", std::mem::size_of_val(rows))?;
+            queue.write(&buffer, 0, bytemuck::cast_slice(rows));
+            Ok(buffer)
+        })
+        .collect::<Result<Vec<_>>>()?;
     let largest = uploads.iter().map(|u| u.rows).max().unwrap_or(1);
     let largest_chunks = uploads.iter().map(|u| u.chunks).max().unwrap_or(1);
-    let training = input_buffer(queue, "dbscan rows", largest * k4 * 4 * elem)?;
     let extra_buffer = input_buffer(queue, "dbscan extra", largest * 4)?;
     let per_query = largest_chunks * size * 4;
     let slice = queue.binding_rows(per_query).clamp(1, n_queries);
     let records = ResultBuffer::new(queue, "dbscan records", slice * per_query, readback)?;
-    let mut list_base = 0;
-    for upload in &uploads {
-        let (start, n) = (upload.start, upload.rows);
-        let (chunk_rows, n_chunks) = (upload.chunk_rows, upload.chunks);
+    let write_extra = |upload: &Upload| {
+        let values = &extra[upload.start..upload.start + upload.rows];
+        queue.write(&extra_buffer, 0, bytemuck::cast_slice(values));
+        Ok(())
+    };
+    each_dispatch::<R>(queue, queries, block, (&uploads, slice), write_extra, |d| {
+        let (start, n_chunks) = (d.upload.start, d.upload.chunks);
+        let (query_block, first, m) = (d.query_block, d.first, d.rows);
+        let params = [
+            m as u32,
+            d.upload.rows as u32,
+            k4 as u32,
+            n_chunks as u32,
+            d.upload.chunk_rows as u32,
+            first as u32,
+            band_cap as u32,
+            comp_cap as u32,
+        ];
         let mut recorder = Recorder::new(queue);
-        let uploaded =
-            recorder.upload_rows::<f64, R>(&training, &[block], None, (start, n, k4 * 4), None)?;
-        recorder.submit(uploaded)?;
-        queue.write(
+        let bindings = [
+            &query_block.buffer,
+            d.training,
+            &bounds_buffers[d.query_block_index],
             &extra_buffer,
-            0,
-            bytemuck::cast_slice(&extra[start..start + n]),
-        );
-        for query_block in &queries.blocks {
-            for first in (0..query_block.rows).step_by(slice) {
-                let m = slice.min(query_block.rows - first);
-                let params = [
-                    m as u32,
-                    n as u32,
-                    k4 as u32,
-                    n_chunks as u32,
-                    chunk_rows as u32,
-                    first as u32,
-                    band_cap as u32,
-                    comp_cap as u32,
-                ];
-                // The bounds of this dispatch's rows start at the query block's first row.
-                let offset_bounds;
-                let bounds_binding = if query_block.start == 0 {
-                    &bounds_buffer
-                } else {
-                    let rows_here =
-                        &bounds[query_block.start * 2..(query_block.start + query_block.rows) * 2];
-                    offset_bounds =
-                        input_buffer(queue, "dbscan bounds", std::mem::size_of_val(rows_here))?;
-                    queue.write(&offset_bounds, 0, bytemuck::cast_slice(rows_here));
-                    &offset_bounds
-                };
-                let mut recorder = Recorder::new(queue);
-                let bindings = [
-                    &query_block.buffer,
-                    &training,
-                    bounds_binding,
-                    &extra_buffer,
-                    records.binding(),
-                ];
-                recorder.dispatch(&pipeline, &params, &bindings, m * n_chunks)?;
-                let bytes = m * n_chunks * size * 4;
-                recorder.copy(&records, bytes);
-                recorder.submit_and_wait()?;
-                records.read::<u32, _>(queue, bytes, |got| {
-                    for (i, record) in got.chunks_exact(size).enumerate() {
-                        let (q, c) = (i / n_chunks, i % n_chunks);
-                        let at = ((query_block.start + first + q) * lists + list_base + c) * size;
-                        let to = &mut out.records[at..at + size];
-                        to.copy_from_slice(record);
-                        // Upload rows to block rows.
-                        let band = (to[1] as usize).min(band_cap);
-                        to[3..3 + band].iter_mut().for_each(|r| *r += start as u32);
-                    }
-                })?;
+            records.binding(),
+        ];
+        recorder.dispatch(&pipeline, &params, &bindings, m * n_chunks)?;
+        let bytes = m * n_chunks * size * 4;
+        recorder.copy(&records, bytes);
+        recorder.submit_and_wait()?;
+        records.read::<u32, _>(queue, bytes, |got| {
+            for (i, record) in got.chunks_exact(size).enumerate() {
+                let (q, c) = (i / n_chunks, i % n_chunks);
+                let at = ((query_block.start + first + q) * lists + d.list_base + c) * size;
+                let to = &mut out.records[at..at + size];
+                to.copy_from_slice(record);
+                // Upload rows to block rows.
+                let band = (to[1] as usize).min(band_cap);
+                to[3..3 + band].iter_mut().for_each(|r| *r += start as u32);
             }
-        }
-        list_base += n_chunks;
-    }
+        })
+    })?;
     Ok(out)
 }

@@ -9,8 +9,8 @@
 
 use ndarray::ArrayView2;
 
-use super::pair_chunks::plan;
-use super::{check_shapes, input_buffer, Recorder};
+use super::pair_chunks::{each_dispatch, plan};
+use super::{check_shapes, Recorder};
 pub use crate::candidate_lists::{CandidateMeasure, Candidates, MAX_KEEP};
 use crate::result_buffer::ResultBuffer;
 use crate::{DeviceRows, KernelFloat, Precision, Queue, Readback, Result};
@@ -92,9 +92,7 @@ fn run<R: KernelFloat>(
     let constants = [("MEASURE", measure as u32), ("ROW_WIDTH4", width)];
     let source = crate::shaders::KNN_CANDIDATES;
     let pipeline = queue.specialised_pipeline(NAME, queries.precision(), source, &constants)?;
-    let largest_upload = uploads.iter().map(|u| u.rows).max().unwrap_or(1);
     let largest_chunks = uploads.iter().map(|u| u.chunks).max().unwrap_or(1);
-    let training = input_buffer(queue, "knn training rows", largest_upload * k4 * 4 * elem)?;
     // Queries per dispatch: as many as the output bindings hold.
     let per_query = largest_chunks * keep * elem.max(4);
     let slice = queue.binding_rows(per_query).clamp(1, n_queries);
@@ -106,78 +104,75 @@ fn run<R: KernelFloat>(
         readback,
     )?;
     let counts = ResultBuffer::new(queue, "knn counts", slice * largest_chunks * 4, readback)?;
-    let mut list_base = 0;
-    for upload in &uploads {
-        let (start, n) = (upload.start, upload.rows);
-        let (chunk_rows, n_chunks) = (upload.chunk_rows, upload.chunks);
-        let mut recorder = Recorder::new(queue);
-        let uploaded =
-            recorder.upload_rows::<f64, R>(&training, &[block], None, (start, n, k4 * 4), None)?;
-        recorder.submit(uploaded)?;
-        for query_block in &queries.blocks {
-            for first in (0..query_block.rows).step_by(slice) {
-                let m = slice.min(query_block.rows - first);
-                // Query row q of this buffer is query `query_block.start + q`: block row
-                // `query_block.start + q + self_shift`, upload row that less `start`.
-                let shift = self_shift
-                    .map(|s| s + query_block.start as i64 - start as i64)
-                    .and_then(|s| i32::try_from(s).ok());
-                let params = [
-                    m as u32,
-                    n as u32,
-                    k4 as u32,
-                    keep as u32,
-                    n_chunks as u32,
-                    chunk_rows as u32,
-                    0,
-                    shift.unwrap_or(0) as u32,
-                    u32::from(shift.is_some()),
-                    first as u32,
-                    0,
-                    0,
-                ];
-                let mut recorder = Recorder::new(queue);
-                let bindings = [
-                    &query_block.buffer,
-                    &training,
-                    keys.binding(),
-                    found.binding(),
-                    counts.binding(),
-                ];
-                recorder.dispatch(&pipeline, &params, &bindings, m * n_chunks)?;
-                let lists_here = m * n_chunks;
-                recorder.copy(&keys, lists_here * keep * elem);
-                recorder.copy(&found, lists_here * keep * 4);
-                recorder.copy(&counts, lists_here * 4);
-                recorder.submit_and_wait()?;
-                // Scatter (query, chunk) lists into the [query][list] layout.
-                let at = |i: usize| {
-                    let (q, c) = (i / n_chunks, i % n_chunks);
-                    (query_block.start + first + q) * lists + list_base + c
-                };
-                counts.read::<u32, _>(queue, lists_here * 4, |got| {
-                    for (i, &c) in got.iter().enumerate() {
-                        out.counts[at(i)] = c;
-                    }
-                })?;
-                keys.read::<R, _>(queue, lists_here * keep * elem, |got| {
-                    for (i, list) in got.chunks_exact(keep).enumerate() {
-                        let to = &mut out.keys[at(i) * keep..(at(i) + 1) * keep];
-                        to.iter_mut().zip(list).for_each(|(o, v)| *o = v.to_f64());
-                    }
-                })?;
-                found.read::<u32, _>(queue, lists_here * keep * 4, |got| {
-                    for (i, list) in got.chunks_exact(keep).enumerate() {
-                        let to = &mut out.rows[at(i) * keep..(at(i) + 1) * keep];
-                        // Upload rows to block rows.
-                        to.iter_mut()
-                            .zip(list)
-                            .for_each(|(o, &r)| *o = r + start as u32);
-                    }
-                })?;
-            }
-        }
-        list_base += n_chunks;
-    }
+    let no_upload_step = |_: &_| Ok(());
+    each_dispatch::<R>(
+        queue,
+        queries,
+        block,
+        (&uploads, slice),
+        no_upload_step,
+        |d| {
+            let (start, n_chunks) = (d.upload.start, d.upload.chunks);
+            let (query_block, first, m) = (d.query_block, d.first, d.rows);
+            // Query row q of this buffer is query `query_block.start + q`: block row
+            // `query_block.start + q + self_shift`, upload row that less `start`.
+            let shift = self_shift
+                .map(|s| s + query_block.start as i64 - start as i64)
+                .and_then(|s| i32::try_from(s).ok());
+            let params = [
+                m as u32,
+                d.upload.rows as u32,
+                k4 as u32,
+                keep as u32,
+                n_chunks as u32,
+                d.upload.chunk_rows as u32,
+                0,
+                shift.unwrap_or(0) as u32,
+                u32::from(shift.is_some()),
+                first as u32,
+                0,
+                0,
+            ];
+            let mut recorder = Recorder::new(queue);
+            let bindings = [
+                &query_block.buffer,
+                d.training,
+                keys.binding(),
+                found.binding(),
+                counts.binding(),
+            ];
+            recorder.dispatch(&pipeline, &params, &bindings, m * n_chunks)?;
+            let lists_here = m * n_chunks;
+            recorder.copy(&keys, lists_here * keep * elem);
+            recorder.copy(&found, lists_here * keep * 4);
+            recorder.copy(&counts, lists_here * 4);
+            recorder.submit_and_wait()?;
+            // Scatter (query, chunk) lists into the [query][list] layout.
+            let at = |i: usize| {
+                let (q, c) = (i / n_chunks, i % n_chunks);
+                (query_block.start + first + q) * lists + d.list_base + c
+            };
+            counts.read::<u32, _>(queue, lists_here * 4, |got| {
+                for (i, &c) in got.iter().enumerate() {
+                    out.counts[at(i)] = c;
+                }
+            })?;
+            keys.read::<R, _>(queue, lists_here * keep * elem, |got| {
+                for (i, list) in got.chunks_exact(keep).enumerate() {
+                    let to = &mut out.keys[at(i) * keep..(at(i) + 1) * keep];
+                    to.iter_mut().zip(list).for_each(|(o, v)| *o = v.to_f64());
+                }
+            })?;
+            found.read::<u32, _>(queue, lists_here * keep * 4, |got| {
+                for (i, list) in got.chunks_exact(keep).enumerate() {
+                    let to = &mut out.rows[at(i) * keep..(at(i) + 1) * keep];
+                    // Upload rows to block rows.
+                    to.iter_mut()
+                        .zip(list)
+                        .for_each(|(o, &r)| *o = r + start as u32);
+                }
+            })
+        },
+    )?;
     Ok(out)
 }

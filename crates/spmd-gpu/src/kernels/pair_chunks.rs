@@ -2,6 +2,12 @@
 //! larger than a binding, each cut into chunks so that (query rows x chunks) invocations give
 //! a large GPU work for every core even with few query rows.
 
+use ndarray::ArrayView2;
+
+use super::{input_buffer, Recorder};
+use crate::device_rows::RowBlock;
+use crate::{DeviceRows, KernelFloat, Queue, Result};
+
 /// Invocations a dispatch aims for.
 const TARGET_INVOCATIONS: usize = 1 << 16;
 
@@ -48,6 +54,62 @@ pub(crate) fn plan(
         })
         .collect();
     (uploads, chunks)
+}
+
+/// One dispatch of a pair kernel: query rows `first..first + rows` of `query_block` (of the
+/// query buffer) against the block rows of `upload`, whose chunks' lists start at
+/// `list_base` in the block's order of chunks.
+pub(crate) struct Dispatch<'a> {
+    pub upload: Upload,
+    pub list_base: usize,
+    pub query_block: &'a RowBlock,
+    /// Its position among the query buffer's blocks.
+    pub query_block_index: usize,
+    pub first: usize,
+    pub rows: usize,
+    /// The upload's rows on the device (`R`, padded to the queries' width).
+    pub training: &'a wgpu::Buffer,
+}
+
+/// Uploads each piece of `block` (in `R`, padded as `queries`) into one reused buffer, calls
+/// `on_upload` for it, then `dispatch` for every slice of at most `slice` query rows of every
+/// resident query block. Each dispatch is expected to finish (submit and wait) before it
+/// returns, so the next upload may overwrite the buffer.
+pub(crate) fn each_dispatch<R: KernelFloat>(
+    queue: &Queue,
+    queries: &DeviceRows,
+    block: ArrayView2<'_, f64>,
+    (uploads, slice): (&[Upload], usize),
+    mut on_upload: impl FnMut(&Upload) -> Result<()>,
+    mut dispatch: impl FnMut(&Dispatch<'_>) -> Result<()>,
+) -> Result<()> {
+    let k4 = queries.k4;
+    let largest = uploads.iter().map(|u| u.rows).max().unwrap_or(1);
+    let elem = std::mem::size_of::<R>();
+    let training = input_buffer(queue, "pair kernel rows", largest * k4 * 4 * elem)?;
+    let mut list_base = 0;
+    for upload in uploads {
+        let mut recorder = Recorder::new(queue);
+        let shape = (upload.start, upload.rows, k4 * 4);
+        let uploaded = recorder.upload_rows::<f64, R>(&training, &[block], None, shape, None)?;
+        recorder.submit(uploaded)?;
+        on_upload(upload)?;
+        for (query_block_index, query_block) in queries.blocks.iter().enumerate() {
+            for first in (0..query_block.rows).step_by(slice.max(1)) {
+                dispatch(&Dispatch {
+                    upload: *upload,
+                    list_base,
+                    query_block,
+                    query_block_index,
+                    first,
+                    rows: slice.min(query_block.rows - first),
+                    training: &training,
+                })?;
+            }
+        }
+        list_base += upload.chunks;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

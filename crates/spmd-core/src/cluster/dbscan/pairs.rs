@@ -280,9 +280,8 @@ impl Finder {
     /// extended by $-(1 - s) \lVert t \rVert^2 / 2$ and each row `q` by 1, give
     /// $p = q \cdot t - (1 - s) \lVert t \rVert^2 / 2$; a pair is outside eps when
     /// $p < ((1 - s) \lVert q \rVert^2 - \epsilon^2) / 2$, one comparison per pair, sixteen
-    /// pairs at a time. The
-    /// slack $s = 8 (w + 8) u$ ($u$ f32's unit roundoff) covers the product's rounding and the
-    /// rows' rounding to f32 twice over. The pairs left are decided on $\lVert q \rVert^2 +
+    /// pairs at a time. The slack $s = 8 (w + 8) u$ ($u$ f32's unit roundoff) covers the
+    /// product's rounding and the rows' rounding to f32 twice over. The pairs left are decided on $\lVert q \rVert^2 +
     /// \lVert t \rVert^2 - 2 q \cdot t$ where that is clearly inside or outside, and on the
     /// exact sum of the original rows otherwise.
     fn product_pairs<S: Send>(
