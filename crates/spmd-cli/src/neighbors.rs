@@ -15,7 +15,7 @@ use spmd_core::estimator::Context;
 use spmd_core::neighbors::{
     FittedNeighbors, KNeighborsClassifier, KNeighborsRegressor, NearestNeighbors, NeighborsParams,
 };
-use spmd_core::Comm;
+use spmd_core::{Comm, Queue};
 
 use crate::data::{self, resolve, Rows};
 use crate::estimators::{FitInput, FitOutput};
@@ -239,16 +239,21 @@ pub(crate) fn predict(
     model: &ModelFile,
     x: Rows<'_>,
 ) -> Result<Array2<f64>, CliError> {
-    let queue = ctx.queue;
-    refit_and(ctx, model, x, "predict", |fitted, queries| match fitted {
-        Fitted::Classifier(c) => Ok(Some(
-            c.predict(queries, queue)?
-                .mapv(|l| l as f64)
-                .insert_axis(ndarray::Axis(1)),
-        )),
-        Fitted::Regressor(r) => Ok(Some(r.predict(queries, queue)?)),
-        Fitted::Search(_) => Ok(None),
-    })
+    refit_and(
+        ctx,
+        model,
+        x,
+        "predict",
+        |fitted, queries, queue| match fitted {
+            Fitted::Classifier(c) => Ok(Some(
+                c.predict(queries, queue)?
+                    .mapv(|l| l as f64)
+                    .insert_axis(ndarray::Axis(1)),
+            )),
+            Fitted::Regressor(r) => Ok(Some(r.predict(queries, queue)?)),
+            Fitted::Search(_) => Ok(None),
+        },
+    )
 }
 
 /// `transform`: the classifier's class probabilities. Collective.
@@ -257,25 +262,34 @@ pub(crate) fn transform(
     model: &ModelFile,
     x: Rows<'_>,
 ) -> Result<Array2<f64>, CliError> {
-    let queue = ctx.queue;
-    refit_and(ctx, model, x, "transform", |fitted, queries| match fitted {
-        Fitted::Classifier(c) => Ok(Some(c.predict_proba(queries, queue)?)),
-        _ => Ok(None),
-    })
+    refit_and(
+        ctx,
+        model,
+        x,
+        "transform",
+        |fitted, queries, queue| match fitted {
+            Fitted::Classifier(c) => Ok(Some(c.predict_proba(queries, queue)?)),
+            _ => Ok(None),
+        },
+    )
 }
 
-/// Refits the model's search and applies `operation` to this rank's rows `x`; `None` from it
-/// means the estimator has no such operation.
+/// Refits the model's search and applies `operation` to this rank's rows `x` (on the context's
+/// queue); `None` from it means the estimator has no such operation.
 fn refit_and(
     ctx: Context<'_>,
     model: &ModelFile,
     x: Rows<'_>,
     operation: &'static str,
-    apply: impl FnOnce(&Fitted, ArrayView2<'_, f64>) -> spmd_core::Result<Option<Array2<f64>>>,
+    apply: impl FnOnce(
+        &Fitted,
+        ArrayView2<'_, f64>,
+        Option<&Queue>,
+    ) -> spmd_core::Result<Option<Array2<f64>>>,
 ) -> Result<Array2<f64>, CliError> {
     let queries = as_f64(x);
     let fitted = refit(ctx.comm, model)?;
-    apply(&fitted, queries.view())?.ok_or_else(|| CliError::Unsupported {
+    apply(&fitted, queries.view(), ctx.queue)?.ok_or_else(|| CliError::Unsupported {
         estimator: model.estimator.clone(),
         operation,
     })
