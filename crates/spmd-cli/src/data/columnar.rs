@@ -7,7 +7,8 @@
 //! dictionaries, nested types) or with a null is an error that names the file, the column and,
 //! for a null, its first row (counted over the whole input).
 //!
-//! For Parquet, a rank decodes only the row groups that hold its rows: of a shared input, whole
+//! For Parquet, a rank reads each file's metadata once and decodes only the chosen columns of
+//! the row groups that hold its rows: of a shared input, whole
 //! row groups balanced by rows (an even share of the rows, cut inside row groups, when there
 //! are fewer row groups than ranks); for targets and weights, the rows its features gave it.
 //! An Arrow IPC file is decoded batch by batch and cut to the rank's rows.
@@ -17,13 +18,16 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Float32Type, Float64Type};
+use arrow_array::types::{ArrowPrimitiveType, Float32Type, Float64Type};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
 use ndarray::Array2;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
+use parquet::arrow::ProjectionMask;
 
-use super::{share, ColumnChoice, Columns, Selection, Storage};
+use super::{rows_of, ColumnChoice, Columns, Selection, Storage};
 use crate::CliError;
 
 /// Whether `path` is read here: a directory, or a `.parquet`, `.arrow` or `.feather` file.
@@ -85,47 +89,24 @@ pub(super) fn read(
         _ => rows_of(selection, source.total, path)?,
     };
     let single = fields.iter().all(|f| f.data_type() == &DataType::Float32);
-    let width = chosen.len();
-    let nulls = columns.null_as_nan;
     let storage = if single {
-        let mut out = Array2::<f32>::zeros((mine.len(), width));
-        source.each_batch(&mine, |file, first, batch| {
-            let at = (first, first - mine.start);
-            fill(file, at, batch, &chosen, nulls, &mut out, |a| {
-                let values = a.as_primitive::<Float32Type>();
-                Ok((0..a.len())
-                    .map(|i| {
-                        if a.is_null(i) {
-                            f32::NAN
-                        } else {
-                            values.value(i)
-                        }
-                    })
-                    .collect())
-            })
-        })?;
-        Storage::F32(out)
+        let rows = (&mine, chosen.as_slice());
+        Storage::F32(decode::<Float32Type>(
+            &source,
+            rows,
+            columns.null_as_nan,
+            f32::NAN,
+        )?)
     } else {
-        let mut out = Array2::<f64>::zeros((mine.len(), width));
-        source.each_batch(&mine, |file, first, batch| {
-            let at = (first, first - mine.start);
-            fill(file, at, batch, &chosen, nulls, &mut out, |a| {
-                let cast = arrow_cast::cast(a, &DataType::Float64).map_err(|e| e.to_string())?;
-                let values = cast.as_primitive::<Float64Type>();
-                Ok((0..a.len())
-                    .map(|i| {
-                        if a.is_null(i) {
-                            f64::NAN
-                        } else {
-                            values.value(i)
-                        }
-                    })
-                    .collect())
-            })
-        })?;
-        Storage::F64(out)
+        let rows = (&mine, chosen.as_slice());
+        Storage::F64(decode::<Float64Type>(
+            &source,
+            rows,
+            columns.null_as_nan,
+            f64::NAN,
+        )?)
     };
-    Ok((storage, width == 1, names))
+    Ok((storage, chosen.len() == 1, names))
 }
 
 /// The positions of the columns `columns` picks in `schema`; a name or position the input
@@ -173,37 +154,47 @@ fn readable(data_type: &DataType) -> bool {
     data_type.is_numeric() || matches!(data_type, DataType::Boolean)
 }
 
-/// Copies the `chosen` columns of a batch (as `values` gives them, nulls as NaN) into `out`
-/// from row `at`; a null, unless `null_as_nan`, is an error naming the file, the column and
-/// its row over the whole input (`first` is the batch's first row there).
-fn fill<T: Copy>(
-    file: &Path,
-    (first, at): (usize, usize),
-    batch: &RecordBatch,
-    chosen: &[usize],
+/// The rows `mine` of the `chosen` columns of `source` as `T` (nulls as `nan` with
+/// `null_as_nan`, else an error naming the file, the column and its row over the whole input).
+fn decode<T: ArrowPrimitiveType>(
+    source: &Source,
+    (mine, chosen): (&Range<usize>, &[usize]),
     null_as_nan: bool,
-    out: &mut Array2<T>,
-    values: impl Fn(&dyn Array) -> Result<Vec<T>, String>,
-) -> Result<(), CliError> {
-    for (k, &j) in chosen.iter().enumerate() {
-        let column = batch.column(j);
-        if column.null_count() > 0 && !null_as_nan {
-            let row = (0..column.len()).find(|&i| column.is_null(i)).unwrap_or(0);
-            let name = batch.schema().field(j).name().clone();
-            return Err(CliError::file(
-                file,
-                format!(
-                    "column {name:?} holds a null at row {} (--null-as-nan reads nulls as NaN)",
-                    first + row
-                ),
-            ));
+    nan: T::Native,
+) -> Result<Array2<T::Native>, CliError> {
+    // The decoded batches hold the chosen columns once each, in the file's order.
+    let mut decoded: Vec<usize> = chosen.to_vec();
+    decoded.sort_unstable();
+    decoded.dedup();
+    let mut out = Array2::from_elem((mine.len(), chosen.len()), nan);
+    source.each_batch(mine, &decoded, |file, first, batch| {
+        let at = first - mine.start;
+        for (k, &j) in chosen.iter().enumerate() {
+            let column = batch.column(decoded.binary_search(&j).unwrap_or(0));
+            if column.null_count() > 0 && !null_as_nan {
+                let row = (0..column.len()).find(|&i| column.is_null(i)).unwrap_or(0);
+                let name = source.schema.field(j).name();
+                return Err(CliError::file(
+                    file,
+                    format!(
+                        "column {name:?} holds a null at row {} (--null-as-nan reads nulls as \
+                         NaN)",
+                        first + row
+                    ),
+                ));
+            }
+            let cast =
+                arrow_cast::cast(column, &T::DATA_TYPE).map_err(|e| CliError::file(file, e))?;
+            let values = cast.as_primitive::<T>();
+            for i in 0..values.len() {
+                if values.is_valid(i) {
+                    out[[at + i, k]] = values.value(i);
+                }
+            }
         }
-        let values = values(column.as_ref()).map_err(|e| CliError::file(file, e))?;
-        for (i, v) in values.into_iter().enumerate() {
-            out[[at + i, k]] = v;
-        }
-    }
-    Ok(())
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 /// An input's schema, its row count, and where its rows are.
@@ -214,9 +205,11 @@ struct Source {
 }
 
 enum Kind {
-    /// Every row group of the files in order: file, group, global rows.
+    /// Every row group of the files in order: file, group, global rows; and each file's
+    /// metadata, read once.
     Parquet {
         parts: Vec<PathBuf>,
+        metadata: Vec<ArrowReaderMetadata>,
         groups: Vec<(usize, usize, Range<usize>)>,
     },
     /// An IPC file's batches, decoded, with their first global rows.
@@ -230,35 +223,43 @@ impl Source {
     /// The files' metadata (no rows decoded); every file must have the first one's columns.
     fn parquet(parts: Vec<PathBuf>) -> Result<Self, CliError> {
         let mut groups = Vec::new();
+        let mut metadata = Vec::new();
         let mut total = 0;
-        let mut schema: Option<arrow_schema::SchemaRef> = None;
         for (f, part) in parts.iter().enumerate() {
-            let builder = open_parquet(part)?;
-            match &schema {
-                Some(first) if first.fields() != builder.schema().fields() => {
+            let file = File::open(part).map_err(|e| CliError::file(part, e))?;
+            let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::default())
+                .map_err(|e| CliError::file(part, e))?;
+            if let Some(first) = metadata.first().map(ArrowReaderMetadata::schema) {
+                if first.fields() != meta.schema().fields() {
                     return Err(CliError::file(
                         part,
                         format!(
                             "has columns {:?}, the dataset's first file {:?}",
-                            names(builder.schema()),
+                            names(meta.schema()),
                             names(first)
                         ),
-                    ))
+                    ));
                 }
-                Some(_) => {}
-                None => schema = Some(builder.schema().clone()),
             }
-            for (g, group) in builder.metadata().row_groups().iter().enumerate() {
+            for (g, group) in meta.metadata().row_groups().iter().enumerate() {
                 let rows = usize::try_from(group.num_rows()).unwrap_or(0);
                 groups.push((f, g, total..total + rows));
                 total += rows;
             }
+            metadata.push(meta);
         }
-        let schema = schema.ok_or_else(|| CliError::Param("no Parquet files".into()))?;
+        let schema = metadata
+            .first()
+            .map(|m| m.schema().clone())
+            .ok_or_else(|| CliError::Param("no Parquet files".into()))?;
         Ok(Self {
             schema,
             total,
-            kind: Kind::Parquet { parts, groups },
+            kind: Kind::Parquet {
+                parts,
+                metadata,
+                groups,
+            },
         })
     }
 
@@ -287,10 +288,12 @@ impl Source {
     }
 
     /// Calls `visit(file, first global row, batch)` for the pieces of the input that hold the
-    /// rows `mine`, in order, decoding only the Parquet row groups that hold them.
+    /// rows `mine`, in order, with the columns `columns` (ascending) alone, decoding only the
+    /// Parquet row groups and columns that hold them.
     fn each_batch(
         &self,
         mine: &Range<usize>,
+        columns: &[usize],
         mut visit: impl FnMut(&Path, usize, &RecordBatch) -> Result<(), CliError>,
     ) -> Result<(), CliError> {
         let mut cut = |file: &Path, at: usize, batch: &RecordBatch| {
@@ -304,19 +307,31 @@ impl Source {
         match &self.kind {
             Kind::Ipc { path, batches } => {
                 for (at, batch) in batches {
-                    cut(path, *at, batch)?;
+                    let projected = batch
+                        .project(columns)
+                        .map_err(|e| CliError::file(path, e))?;
+                    cut(path, *at, &projected)?;
                 }
             }
-            Kind::Parquet { parts, groups } => {
+            Kind::Parquet {
+                parts,
+                metadata,
+                groups,
+            } => {
                 for (f, g, rows) in groups {
                     if rows.end <= mine.start || rows.start >= mine.end {
                         continue;
                     }
-                    let part = &parts[*f];
-                    let reader = open_parquet(part)?
-                        .with_row_groups(vec![*g])
-                        .build()
-                        .map_err(|e| CliError::file(part, e))?;
+                    let (part, meta) = (&parts[*f], &metadata[*f]);
+                    let file = File::open(part).map_err(|e| CliError::file(part, e))?;
+                    let projection =
+                        ProjectionMask::roots(meta.parquet_schema(), columns.iter().copied());
+                    let reader =
+                        ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta.clone())
+                            .with_row_groups(vec![*g])
+                            .with_projection(projection)
+                            .build()
+                            .map_err(|e| CliError::file(part, e))?;
                     let mut at = rows.start;
                     for batch in reader {
                         let batch = batch.map_err(|e| CliError::file(part, e))?;
@@ -367,30 +382,6 @@ fn by_row_groups(groups: &[Range<usize>], total: usize, rank: usize, size: usize
             at..at
         }
     }
-}
-
-/// The global rows this rank reads of an input of `total` rows.
-fn rows_of(selection: &Selection, total: usize, path: &Path) -> Result<Range<usize>, CliError> {
-    match selection {
-        Selection::All => Ok(0..total),
-        Selection::Share { rank, size } => {
-            let (start, end) = share(total, *rank, *size);
-            Ok(start..end)
-        }
-        Selection::Rows(rows) if rows.end <= total => Ok(rows.clone()),
-        Selection::Rows(rows) => Err(CliError::file(
-            path,
-            format!(
-                "has {total} rows, fewer than the features' {} rows (this rank needs rows {}..{})",
-                rows.end, rows.start, rows.end
-            ),
-        )),
-    }
-}
-
-fn open_parquet(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>, CliError> {
-    let file = File::open(path).map_err(|e| CliError::file(path, e))?;
-    ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| CliError::file(path, e))
 }
 
 /// Writes `rows` as a Parquet file (snappy) of float64 columns named `0`, `1`, ... (an Arrow

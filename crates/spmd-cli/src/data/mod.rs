@@ -54,6 +54,30 @@ pub(crate) enum Selection {
     Rows(Range<usize>),
 }
 
+/// The rows `selection` picks of a first axis of `total` rows (of the file `path`, for
+/// messages).
+pub(crate) fn rows_of(
+    selection: &Selection,
+    total: usize,
+    path: &Path,
+) -> Result<Range<usize>, CliError> {
+    match selection {
+        Selection::All => Ok(0..total),
+        Selection::Share { rank, size } => {
+            let (start, end) = share(total, *rank, *size);
+            Ok(start..end)
+        }
+        Selection::Rows(rows) if rows.end <= total => Ok(rows.clone()),
+        Selection::Rows(rows) => Err(CliError::file(
+            path,
+            format!(
+                "has {total} rows, fewer than the features' {} rows (this rank needs rows {}..{})",
+                rows.end, rows.start, rows.end
+            ),
+        )),
+    }
+}
+
 /// Which columns of a Parquet or Arrow file are read, and how nulls are taken.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Columns {

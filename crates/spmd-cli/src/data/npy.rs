@@ -8,7 +8,7 @@ use std::path::Path;
 use ndarray::{Array2, ArrayViewD, Axis, Ix2, Slice};
 use ndarray_npy::{ViewElement, ViewNpyExt};
 
-use super::{share, Rows, Selection, Storage};
+use super::{rows_of, Rows, Selection, Storage};
 use crate::CliError;
 
 /// A memory-mapped `.npy` of float32 or float64 and the rows of it this rank reads.
@@ -55,25 +55,6 @@ fn as_two_dimensional<T>(a: ArrayViewD<'_, T>) -> Result<ndarray::ArrayView2<'_,
         a
     };
     a.into_dimensionality::<Ix2>().map_err(|e| e.to_string())
-}
-
-/// The rows `selection` picks of a first axis of `total` rows.
-fn rows_of(selection: &Selection, total: usize, path: &Path) -> Result<Range<usize>, CliError> {
-    match selection {
-        Selection::All => Ok(0..total),
-        Selection::Share { rank, size } => {
-            let (start, end) = share(total, *rank, *size);
-            Ok(start..end)
-        }
-        Selection::Rows(rows) if rows.end <= total => Ok(rows.clone()),
-        Selection::Rows(rows) => Err(CliError::file(
-            path,
-            format!(
-                "has {total} rows, fewer than the features' {} rows (this rank needs rows {}..{})",
-                rows.end, rows.start, rows.end
-            ),
-        )),
-    }
 }
 
 /// Errors unless the array has one or two dimensions; whether it has one.
