@@ -27,6 +27,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--cli-files", type=pathlib.Path)
 parser.add_argument("--repeats", type=int, default=5)
 parser.add_argument("--one", help=argparse.SUPPRESS)
+parser.add_argument("--only", help="comma-separated workload names (default: all)")
 args = parser.parse_args()
 
 if args.one:
@@ -69,9 +70,9 @@ import daal4py
 rng = np.random.default_rng(0)
 
 
-def best(fit):
+def best(fit, repeats=5):
     times = []
-    for _ in range(5):
+    for _ in range(repeats):
         start = time.perf_counter()
         fit()
         times.append(time.perf_counter() - start)
@@ -92,10 +93,34 @@ workloads = [
     ("dbscan", 50_000, 8),
     ("dbscan", 20_000, 64),
     ("dbscan", 1_000_000, 4),
+    ("rfc", 100_000, 32),
+    ("rfr", 100_000, 32),
 ]
+if args.only:
+    workloads = [w for w in workloads if w[0] in args.only.split(",")]
 for name, rows, cols in workloads:
     x = rng.random((rows, cols)) - 0.5
-    if name == "linear":
+    if name in ("rfc", "rfr"):
+        # RandomForestClassifier / RandomForestRegressor (max_features=1.0), 50 trees,
+        # random_state=0, on make_classification / make_regression rows (16 informative); the
+        # rows are written to bench-data/ for examples/bench.rs. scikit-learn runs once (its
+        # regressor takes minutes), scikit-learn-intelex the best of 3.
+        from sklearn.datasets import make_classification, make_regression
+        from sklearn.ensemble import RandomForestClassifier as SkRFC, RandomForestRegressor as SkRFR
+        from sklearnex.ensemble import RandomForestClassifier, RandomForestRegressor
+
+        make = make_classification if name == "rfc" else make_regression
+        x, y = make(n_samples=rows, n_features=cols, n_informative=16, random_state=0)
+        kind = "clf" if name == "rfc" else "reg"
+        pathlib.Path("bench-data").mkdir(exist_ok=True)
+        np.save(f"bench-data/forest_{kind}_{rows}x{cols}_x.npy", x)
+        np.save(f"bench-data/forest_{kind}_{rows}x{cols}_y.npy", y.astype(np.int64) if name == "rfc" else y)
+        extra = {} if name == "rfc" else {"max_features": 1.0}
+        sk, ex = (SkRFC, RandomForestClassifier) if name == "rfc" else (SkRFR, RandomForestRegressor)
+        reference = best(lambda: sk(n_estimators=50, random_state=0, n_jobs=-1, **extra).fit(x, y), 1)
+        print(f"| - | {name} | {rows} x {cols} | scikit-learn | {reference:.3f} | - |")
+        seconds = best(lambda: ex(n_estimators=50, random_state=0, **extra).fit(x, y), 3)
+    elif name == "linear":
         y = (x.sum(axis=1) + rng.random(rows) - 0.5).reshape(-1, 1)
         seconds = best(lambda: daal4py.linear_regression_training(interceptFlag=True).compute(x, y))
     elif name == "covariance":
@@ -154,5 +179,5 @@ for name, rows, cols in workloads:
         print(f"| - | {name} | {rows} x {cols} | scikit-learn | {reference:.3f} | {rows * cols * data.itemsize / reference / 1e9:.1f} |")
         algorithm = daal4py.kmeans(nClusters=10, maxIterations=20, accuracyThreshold=0.0, fptype="double" if name == "kmeans" else "float")
         seconds = best(lambda: algorithm.compute(data, centres))
-    library = "scikit-learn-intelex (oneDAL)" if name in ("logreg", "knn", "knn32", "dbscan") else "daal4py (oneDAL)"
+    library = "scikit-learn-intelex (oneDAL)" if name in ("logreg", "knn", "knn32", "dbscan", "rfc", "rfr") else "daal4py (oneDAL)"
     print(f"| - | {name} | {rows} x {cols} | {library} | {seconds:.3f} | {rows * cols * 8 / seconds / 1e9:.1f} |")

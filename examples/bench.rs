@@ -20,6 +20,7 @@ use spmd_learn::cluster::{Dbscan, Init, KMeans};
 use spmd_learn::comm::{Comm, ReduceOp};
 use spmd_learn::covariance::EmpiricalCovariance;
 use spmd_learn::decomposition::{NComponents, Pca, Qr};
+use spmd_learn::ensemble::{RandomForestClassifier, RandomForestRegressor};
 use spmd_learn::linear::LogisticRegression;
 use spmd_learn::neighbors::KNeighborsClassifier;
 use spmd_learn::prelude::*;
@@ -264,6 +265,50 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         .fit(&mine, None, q)
                         .map(drop)
                 })
+            }
+            // RandomForestClassifier / RandomForestRegressor (max_features=1.0), 50 trees,
+            // random_state=0, on make_classification / make_regression rows (16 informative)
+            // written by bench/daal4py_bench.py, which times scikit-learn-intelex on them.
+            "rfc" | "rfr" => {
+                let kind = if name == "rfc" { "clf" } else { "reg" };
+                let read = |part: &str| {
+                    let path = args
+                        .data_dir
+                        .join(format!("forest_{kind}_{rows}x{cols}_{part}.npy"));
+                    std::fs::File::open(&path).map_err(|e| {
+                        format!("{}: {e}; bench/daal4py_bench.py writes it", path.display())
+                    })
+                };
+                let (start, end) = (
+                    rows * comm.rank() / comm.size(),
+                    rows * (comm.rank() + 1) / comm.size(),
+                );
+                let all: Array2<f64> = ndarray_npy::ReadNpyExt::read_npy(read("x")?)?;
+                let mine = all.slice(ndarray::s![start..end, ..]).to_owned();
+                let comm = comm.clone();
+                if name == "rfc" {
+                    let y: Array1<i64> = ndarray_npy::ReadNpyExt::read_npy(read("y")?)?;
+                    let y = y.slice(ndarray::s![start..end]).to_owned();
+                    Box::new(move |q| {
+                        RandomForestClassifier::new()
+                            .n_estimators(50)
+                            .random_state(0)
+                            .comm(comm.clone())
+                            .fit(&mine, &y, q)
+                            .map(drop)
+                    })
+                } else {
+                    let y: Array1<f64> = ndarray_npy::ReadNpyExt::read_npy(read("y")?)?;
+                    let y = y.slice(ndarray::s![start..end]).to_owned();
+                    Box::new(move |q| {
+                        RandomForestRegressor::new()
+                            .n_estimators(50)
+                            .random_state(0)
+                            .comm(comm.clone())
+                            .fit(&mine, &y, q)
+                            .map(drop)
+                    })
+                }
             }
             other => return Err(format!("unknown workload {other:?}").into()),
         };

@@ -4,9 +4,13 @@
 /// Implements the contract for a classifier `$estimator` with parameters `$params` and fitted
 /// type `$fitted`, whose methods are `fit_labelled(x, y, w, queue)` (on views),
 /// `predict_on(backend, x)`, `log_proba_on(backend, x)` and `score(comm, x, y, queue)`; and the
-/// estimator's inherent `fit` and `fit_weighted`.
+/// estimator's inherent `fit` and `fit_weighted`. `local_result: |m| expr` gives the fitted
+/// model's per-row result (none by default).
 macro_rules! classifier_contract {
     ($estimator:ty, $params:ty, $fitted:ty) => {
+        $crate::estimator::classifier_contract!($estimator, $params, $fitted, local_result: |_m| None);
+    };
+    ($estimator:ty, $params:ty, $fitted:ty, local_result: |$m:ident| $local:expr) => {
         $crate::estimator::params_checked_by!($params);
 
         impl $estimator {
@@ -73,6 +77,11 @@ macro_rules! classifier_contract {
         impl $crate::estimator::Fitted for $fitted {
             fn n_features_in(&self) -> usize {
                 <$fitted>::n_features_in(self)
+            }
+
+            fn local_result(&self) -> Option<ndarray::Array2<f64>> {
+                let $m = self;
+                $local
             }
         }
 

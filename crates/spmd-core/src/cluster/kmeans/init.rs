@@ -5,7 +5,7 @@ use ndarray::{Array1, Array2, ArrayView1};
 use spmd_comm::ReduceOp;
 
 use super::lloyd::{squared_distance, Rows};
-use super::random::{below, uniform};
+use crate::random::{below, uniform};
 use crate::{Error, Float, Result};
 
 /// Streams of the counter-based generator, one per kind of draw.

@@ -3,7 +3,6 @@
 mod init;
 mod lloyd;
 mod params;
-mod random;
 #[cfg(target_arch = "x86_64")]
 mod sweep_x86;
 
@@ -183,7 +182,7 @@ impl KMeans {
         };
         let mut best: Option<FittedKMeans> = None;
         for run in 0..runs {
-            let seed = random::derive(seed, run as u64);
+            let seed = crate::random::derive(seed, run as u64);
             let centres = match &self.params.init {
                 Init::Given(c) => c.clone(),
                 Init::Random => init::random(&rows, k, seed)?,

@@ -2,7 +2,7 @@
 //! rank draws the same number for the same global row whatever the number of ranks.
 
 /// SplitMix64 finaliser: a bijective mix of 64 bits.
-fn mix(mut z: u64) -> u64 {
+pub(crate) fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)

@@ -1,0 +1,281 @@
+//! What both forests share: the fit over all ranks, the trees, prediction and the out-of-bag
+//! estimate.
+
+use ndarray::{Array2, ArrayView2, Axis};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use spmd_comm::Comm;
+
+use super::bins::{global_edges, Binned, Code};
+use super::grow::{grow_batch, Plan};
+use super::params::{Resolved, SharedParams};
+use super::sample::{draws, tree_samples, Draw, Rows};
+use super::split::{Rules, Task};
+use super::subtree::{Data, Grower};
+use super::tree::Tree;
+use crate::distributed::GlobalShape;
+use crate::progress::Progress;
+use crate::{Error, Float, Result};
+
+/// Trees grown together: one round of collectives serves all of them.
+const TREES_PER_BATCH: usize = 8;
+/// Nodes of at most this many rows over all ranks are grown by one process.
+const SMALL_NODE_ROWS: u64 = 1024;
+
+/// The fitted trees of a forest and what they were fitted on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Forest {
+    pub trees: Vec<Tree>,
+    /// Values per node: classes, or 1.
+    pub n_values: usize,
+    pub n_features: usize,
+    /// Impurity-based importances, normalised.
+    pub feature_importances: Vec<f64>,
+}
+
+/// How a forest is fitted, beyond the shared parameters.
+pub(crate) struct ForestFit<'a> {
+    pub shared: SharedParams<'a>,
+    pub task: Task,
+    /// Weight of each class index (empty: 1 each).
+    pub class_weight: Vec<f64>,
+    pub balanced_subsample: bool,
+}
+
+/// This rank's rows and targets, validated.
+pub(crate) struct Local<'a, F> {
+    pub x: ArrayView2<'a, F>,
+    /// Class index of each row (classifier), or empty.
+    pub classes: &'a [u32],
+    /// Target of each row (regressor), or empty.
+    pub targets: &'a [f64],
+    /// `sample_weight`, or empty.
+    pub sample_weight: &'a [f64],
+}
+
+/// A fitted forest and, when asked for, this rank's out-of-bag predictions (`n x n_values`).
+pub(crate) struct Fit {
+    pub forest: Forest,
+    pub oob: Option<Array2<f64>>,
+}
+
+impl ForestFit<'_> {
+    /// Fits on every rank's rows. Collective.
+    pub fn fit<F: Float>(
+        &self,
+        comm: &Comm,
+        local: &Local<'_, F>,
+        shape: &GlobalShape,
+    ) -> Result<Fit> {
+        let resolved = self.shared.resolve(shape.rows, shape.columns[0])?;
+        let seed = match self.shared.random_state {
+            Some(seed) => seed,
+            None => {
+                let mut seed = [std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |t| t.as_nanos() as u64)];
+                comm.broadcast(0, &mut seed)?;
+                seed[0]
+            }
+        };
+        let edges = global_edges(
+            comm,
+            local.x,
+            shape.row_offset,
+            shape.rows,
+            self.shared.max_bins,
+        )?;
+        let bins: Vec<usize> = edges.iter().map(|e| e.len() + 1).collect();
+        let fitted = if bins.iter().all(|&b| b <= 256) {
+            self.grow::<F, u8>(comm, local, shape, (&edges, &bins), (seed, &resolved))?
+        } else {
+            self.grow::<F, u16>(comm, local, shape, (&edges, &bins), (seed, &resolved))?
+        };
+        let oob = match self.shared.oob_score {
+            true => Some(self.out_of_bag(local, shape, &fitted.trees, (seed, resolved.draw_rate))),
+            false => None,
+        };
+        Ok(Fit {
+            forest: fitted,
+            oob,
+        })
+    }
+
+    /// Grows every tree on rows binned to codes `C`.
+    fn grow<F: Float, C: Code>(
+        &self,
+        comm: &Comm,
+        local: &Local<'_, F>,
+        shape: &GlobalShape,
+        (edges, bins): (&super::bins::Edges, &[usize]),
+        (seed, resolved): (u64, &Resolved),
+    ) -> Result<Forest> {
+        let binned = Binned::<C>::new(local.x, edges);
+        let data = Data {
+            binned: &binned,
+            classes: local.classes,
+        };
+        let grower = Grower {
+            task: self.task,
+            bins,
+            max_features: resolved.max_features,
+            seed,
+        };
+        let rows = Rows {
+            task: self.task,
+            classes: local.classes,
+            targets: local.targets,
+            sample_weight: local.sample_weight,
+            row_offset: shape.row_offset,
+            total_rows: shape.rows,
+        };
+        let draw = Draw {
+            seed,
+            bootstrap: self.shared.bootstrap,
+            rate: resolved.draw_rate,
+            class_weight: &self.class_weight,
+            balanced_subsample: self.balanced_subsample,
+        };
+        let rules_of = |total_weight: f64| Rules {
+            max_depth: resolved.max_depth,
+            min_samples_split: resolved.min_samples_split,
+            min_samples_leaf: resolved.min_samples_leaf,
+            min_weight_leaf: self.shared.min_weight_fraction_leaf * total_weight,
+            min_impurity_decrease: self.shared.min_impurity_decrease,
+            total_weight,
+        };
+        let plan = Plan {
+            small_rows: SMALL_NODE_ROWS,
+            max_leaf_nodes: self.shared.max_leaf_nodes,
+        };
+        let n_trees = self.shared.n_estimators;
+        let mut progress = Progress::new(comm.rank(), "trees", n_trees);
+        let mut trees = Vec::with_capacity(n_trees);
+        let mut importances = Vec::new();
+        for first in (0..n_trees).step_by(TREES_PER_BATCH) {
+            let batch = first..(first + TREES_PER_BATCH).min(n_trees);
+            let samples = tree_samples(comm, &rows, &draw, batch.clone())?;
+            let scales: Vec<_> = samples.iter().map(|s| s.scale.clone()).collect();
+            let grown = grow_batch(comm, &grower, &data, (samples, first), rules_of, &plan)?;
+            let converted: Vec<_> = grown
+                .par_iter()
+                .zip(&scales)
+                .map(|(raw, scale)| Tree::from_raw(raw, self.task, scale, edges))
+                .collect();
+            for (tree, tree_importances) in converted {
+                if tree.node_count() > 1 {
+                    importances.push(tree_importances);
+                }
+                trees.push(tree);
+            }
+            progress.advance(batch.len());
+            tracing::debug!(trees = trees.len(), "forest grown so far");
+        }
+        let d = bins.len();
+        let mut feature_importances = vec![0.0; d];
+        for tree in &importances {
+            for (total, v) in feature_importances.iter_mut().zip(tree) {
+                *total += v / importances.len() as f64;
+            }
+        }
+        let sum: f64 = feature_importances.iter().sum();
+        if sum > 0.0 {
+            feature_importances.iter_mut().for_each(|v| *v /= sum);
+        }
+        Ok(Forest {
+            trees,
+            n_values: match self.task {
+                Task::Classes { classes, .. } => classes,
+                Task::Regression => 1,
+            },
+            n_features: d,
+            feature_importances,
+        })
+    }
+
+    /// Each local row's mean prediction over the trees that did not draw it (zeros where every
+    /// tree did, as scikit-learn).
+    fn out_of_bag<F: Float>(
+        &self,
+        local: &Local<'_, F>,
+        shape: &GlobalShape,
+        trees: &[Tree],
+        (seed, rate): (u64, f64),
+    ) -> Array2<f64> {
+        let values = trees
+            .first()
+            .map_or(1, |t| t.value.len() / t.node_count().max(1));
+        let mut oob = Array2::zeros((local.x.nrows(), values));
+        oob.axis_iter_mut(Axis(0))
+            .into_par_iter()
+            .zip(local.x.axis_iter(Axis(0)))
+            .enumerate()
+            .for_each(|(i, (mut out, row))| {
+                let global = shape.row_offset + i as u64;
+                let mut count = 0_u32;
+                for (t, tree) in trees.iter().enumerate() {
+                    if draws(seed, t, global, rate) == 0 {
+                        let leaf = tree.leaf(|f| row[f].as_f64());
+                        for (o, v) in out.iter_mut().zip(&tree.value[leaf * values..]) {
+                            *o += v;
+                        }
+                        count += 1;
+                    }
+                }
+                let count = f64::from(count).max(f64::EPSILON);
+                out.mapv_inplace(|v| v / count);
+            });
+        oob
+    }
+}
+
+impl Forest {
+    /// The mean over the trees of each row's leaf value, `n x n_values`. Local.
+    pub fn predict_values<F: Float>(&self, x: ArrayView2<'_, F>) -> Result<Array2<f64>> {
+        crate::validate::check_features(self.n_features, x.ncols())?;
+        let values = self.n_values;
+        let mut out = Array2::zeros((x.nrows(), values));
+        let scale = 1.0 / self.trees.len().max(1) as f64;
+        out.axis_chunks_iter_mut(Axis(0), 256)
+            .into_par_iter()
+            .zip(x.axis_chunks_iter(Axis(0), 256))
+            .for_each(|(mut out, x)| {
+                for tree in &self.trees {
+                    for (mut o, row) in out.rows_mut().into_iter().zip(x.rows()) {
+                        let leaf = tree.leaf(|f| row[f].as_f64());
+                        for (o, v) in o.iter_mut().zip(&tree.value[leaf * values..]) {
+                            *o += v;
+                        }
+                    }
+                }
+                out.mapv_inplace(|v| v * scale);
+            });
+        Ok(out)
+    }
+
+    /// Errors unless the trees fit together (for a model read from a file).
+    pub fn check(&self) -> std::result::Result<(), String> {
+        if self.trees.is_empty() {
+            return Err("a forest needs at least one tree".into());
+        }
+        if self.feature_importances.len() != self.n_features {
+            return Err(format!(
+                "feature_importances_ must hold {} values, one per feature",
+                self.n_features
+            ));
+        }
+        self.trees
+            .iter()
+            .try_for_each(|t| t.check(self.n_features, self.n_values))
+    }
+}
+
+/// An error for rows that are not finite, naming where.
+pub(crate) fn check_local<F: Float>(x: ArrayView2<'_, F>, rank: usize) -> Result<()> {
+    crate::validate::check_finite("X", x, rank)
+}
+
+/// The empty-fit error.
+pub(crate) fn empty() -> Error {
+    Error::Empty { what: "X" }
+}

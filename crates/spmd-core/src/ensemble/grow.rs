@@ -1,0 +1,310 @@
+//! Growing a batch of trees over all ranks.
+//!
+//! Round after round, every rank builds the histograms of its rows for the open nodes of many
+//! rows and the features each draws, one allreduce sums them, and every rank picks the same
+//! split of each node from the same integer sums. A node of few rows over all ranks is instead
+//! grown to the end by one process (see [`super::exchange`]), which needs no more collectives
+//! per level; the splits are the same either way, so the forest does not depend on where that
+//! switch happens, nor on the number of ranks.
+//!
+//! With `max_leaf_nodes`, each tree grows best first: every round evaluates the newest nodes
+//! and splits, in each tree, the open node whose split decreases the impurity most.
+
+use rayon::prelude::*;
+use spmd_comm::{Comm, ReduceOp};
+
+use super::bins::Code;
+use super::exchange::grow_small_nodes;
+use super::sample::TreeSample;
+use super::split::{Outcome, Rules, Search, SearchBuffers, Split};
+use super::subtree::{dense_histogram, partition, root_key, Data, Grower, RawNode, TreeRows};
+use crate::Result;
+
+/// A tree of the batch as it grows.
+pub(crate) struct Growing {
+    pub tree: usize,
+    pub sample: TreeSample,
+    pub rules: Rules,
+    pub nodes: Vec<RawNode>,
+}
+
+impl Growing {
+    pub fn rows(&self) -> TreeRows<'_> {
+        TreeRows {
+            tree: self.tree,
+            terms: &self.sample.terms,
+            scale: &self.sample.scale,
+            rules: &self.rules,
+        }
+    }
+}
+
+/// An open node: tree (in the batch), node, its rows `start..end` of the tree's sample, and the
+/// window of drawn features to try next.
+#[derive(Debug, Clone)]
+pub(crate) struct Open {
+    pub tree: usize,
+    pub node: usize,
+    pub start: usize,
+    pub end: usize,
+    pub window: usize,
+}
+
+/// How the batch grows.
+pub(crate) struct Plan {
+    /// Nodes of at most this many rows (over all ranks) are grown by one process.
+    pub small_rows: u64,
+    /// Best first, to at most this many leaves per tree.
+    pub max_leaf_nodes: Option<usize>,
+}
+
+/// Grows the trees of `samples` (trees `first..`) with `rules_of(root weight)`. Collective.
+pub(crate) fn grow_batch<C: Code>(
+    comm: &Comm,
+    grower: &Grower<'_>,
+    data: &Data<'_, C>,
+    (samples, first): (Vec<TreeSample>, usize),
+    rules_of: impl Fn(f64) -> Rules,
+    plan: &Plan,
+) -> Result<Vec<Vec<RawNode>>> {
+    let task = grower.task;
+    let w = task.width();
+    let mut roots = vec![0_i64; samples.len() * w];
+    for (sample, root) in samples.iter().zip(roots.chunks_exact_mut(w)) {
+        for &r in &sample.rows {
+            task.add_row(root, r as usize, &sample.terms, data.classes);
+        }
+    }
+    if comm.size() > 1 {
+        comm.allreduce_in_place(&mut roots, ReduceOp::Sum)?;
+    }
+    let mut trees: Vec<Growing> = samples
+        .into_iter()
+        .zip(roots.chunks_exact(w))
+        .enumerate()
+        .map(|(i, (sample, root))| {
+            let real = sample.scale.real(root);
+            Growing {
+                tree: first + i,
+                rules: rules_of(task.weight(&real)),
+                nodes: vec![RawNode::new(root_key(first + i), 0, root.to_vec())],
+                sample,
+            }
+        })
+        .collect();
+    let mut open: Vec<Open> = trees
+        .iter()
+        .enumerate()
+        .map(|(t, g)| Open {
+            tree: t,
+            node: 0,
+            start: 0,
+            end: g.sample.rows.len(),
+            window: 0,
+        })
+        .collect();
+    // Best first: evaluated nodes waiting to be split, and the splits made so far per tree.
+    let mut frontier: Vec<(Open, Split)> = Vec::new();
+    let mut splits_made = vec![0_usize; trees.len()];
+    while !open.is_empty() || !frontier.is_empty() {
+        let mut small = Vec::new();
+        let mut evaluate = Vec::new();
+        for o in open.drain(..) {
+            let g = &trees[o.tree];
+            let node = &g.nodes[o.node];
+            let real = g.sample.scale.real(&node.stats);
+            if g.rules.stops(task, node.depth, &node.stats, &real) {
+                continue;
+            }
+            if plan.max_leaf_nodes.is_none() && node.stats[0] as u64 <= plan.small_rows {
+                small.push(o);
+            } else {
+                evaluate.push(o);
+            }
+        }
+        let outcomes = evaluate_nodes(comm, grower, data, &trees, &evaluate)?;
+        let mut to_split = Vec::new();
+        for (o, outcome) in evaluate.into_iter().zip(outcomes) {
+            match outcome {
+                Outcome::Split(split) if plan.max_leaf_nodes.is_some() => frontier.push((o, split)),
+                Outcome::Split(split) => to_split.push((o, split)),
+                Outcome::Constant => open.push(Open {
+                    window: o.window + 1,
+                    ..o
+                }),
+                Outcome::Leaf => {}
+            }
+        }
+        if let Some(leaves) = plan.max_leaf_nodes {
+            to_split.extend(best_of_each_tree(
+                &mut frontier,
+                &mut splits_made,
+                leaves,
+                &trees,
+            ));
+        }
+        open.extend(split_nodes(data, &mut trees, to_split));
+        grow_small_nodes(comm, grower, data, &mut trees, small)?;
+    }
+    Ok(trees.into_iter().map(|g| g.nodes).collect())
+}
+
+/// Takes from `frontier`, for each tree that may still split, its node of the largest impurity
+/// decrease (the first on ties); drops the frontier of trees that may not.
+fn best_of_each_tree(
+    frontier: &mut Vec<(Open, Split)>,
+    splits_made: &mut [usize],
+    leaves: usize,
+    trees: &[Growing],
+) -> Vec<(Open, Split)> {
+    frontier.retain(|(o, _)| splits_made[o.tree] + 1 < leaves);
+    let mut chosen = Vec::new();
+    for (t, made) in splits_made.iter_mut().enumerate().take(trees.len()) {
+        let best = frontier
+            .iter()
+            .enumerate()
+            .filter(|(_, (o, _))| o.tree == t)
+            .fold(None::<(usize, f64)>, |best, (i, (_, s))| match best {
+                Some((_, d)) if d >= s.decrease => best,
+                _ => Some((i, s.decrease)),
+            });
+        if let Some((i, _)) = best {
+            chosen.push(frontier.swap_remove(i));
+            *made += 1;
+        }
+    }
+    chosen.sort_by_key(|(o, _)| (o.tree, o.node));
+    chosen
+}
+
+/// The histograms of `nodes` over all ranks and each node's best split. Collective.
+fn evaluate_nodes<C: Code>(
+    comm: &Comm,
+    grower: &Grower<'_>,
+    data: &Data<'_, C>,
+    trees: &[Growing],
+    nodes: &[Open],
+) -> Result<Vec<Outcome>> {
+    let w = grower.task.width();
+    // (node, feature) of each histogram, one after another in one buffer.
+    let mut layout = Vec::new();
+    let mut features = Vec::with_capacity(nodes.len());
+    let mut starts = Vec::with_capacity(nodes.len());
+    let mut total = 0;
+    for (i, o) in nodes.iter().enumerate() {
+        starts.push(total);
+        let key = trees[o.tree].nodes[o.node].key;
+        let drawn = grower
+            .features(trees[o.tree].tree, key, o.window)
+            .unwrap_or_default();
+        for &f in &drawn {
+            layout.push((i, f));
+            total += grower.bins[f] * w;
+        }
+        features.push(drawn);
+    }
+    let mut hist = vec![0_i64; total];
+    let mut slices = Vec::with_capacity(layout.len());
+    let mut rest = hist.as_mut_slice();
+    for &(i, f) in &layout {
+        let (mine, tail) = rest.split_at_mut(grower.bins[f] * w);
+        slices.push((i, f, mine));
+        rest = tail;
+    }
+    slices.into_par_iter().for_each(|(i, f, out)| {
+        let o = &nodes[i];
+        let g = &trees[o.tree];
+        dense_histogram(
+            grower.task,
+            data.binned.column(f),
+            &g.sample.rows[o.start..o.end],
+            (&g.sample.terms, data.classes),
+            out,
+        );
+    });
+    if comm.size() > 1 {
+        comm.allreduce_in_place(&mut hist, ReduceOp::Sum)?;
+    }
+    Ok(nodes
+        .par_iter()
+        .zip(&features)
+        .zip(&starts)
+        .map(|((o, drawn), &start)| {
+            let g = &trees[o.tree];
+            if drawn.is_empty() {
+                return Outcome::Leaf;
+            }
+            let stats = &g.nodes[o.node].stats;
+            let mut buffers = SearchBuffers::default();
+            let mut search = Search::new(
+                grower.task,
+                (&g.rules, &g.sample.scale),
+                stats,
+                &mut buffers,
+            );
+            let (mut bins, mut compacted) = (Vec::new(), Vec::new());
+            let mut at = start;
+            for &f in drawn {
+                let len = grower.bins[f] * w;
+                super::split::compact(&hist[at..at + len], w, &mut bins, &mut compacted);
+                search.feature(f, &bins, &compacted);
+                at += len;
+            }
+            search.finish()
+        })
+        .collect())
+}
+
+/// Splits each node of `splits`: children appended to its tree, its rows partitioned. Returns
+/// the children, open.
+fn split_nodes<C: Code>(
+    data: &Data<'_, C>,
+    trees: &mut [Growing],
+    splits: Vec<(Open, Split)>,
+) -> Vec<Open> {
+    let mut jobs: Vec<Vec<(Open, usize, usize, usize)>> = vec![Vec::new(); trees.len()];
+    for (o, split) in splits {
+        let g = &mut trees[o.tree];
+        let node = &g.nodes[o.node];
+        let right: Vec<i64> = node
+            .stats
+            .iter()
+            .zip(&split.left)
+            .map(|(t, l)| t - l)
+            .collect();
+        let (depth, keys) = (node.depth + 1, [node.child_key(0), node.child_key(1)]);
+        let first = g.nodes.len();
+        g.nodes[o.node].split = Some((split.feature, split.bin));
+        g.nodes[o.node].children = [first, first + 1];
+        g.nodes.push(RawNode::new(keys[0], depth, split.left));
+        g.nodes.push(RawNode::new(keys[1], depth, right));
+        jobs[o.tree].push((o, split.feature, split.bin, first));
+    }
+    trees
+        .par_iter_mut()
+        .zip(jobs)
+        .flat_map_iter(|(g, jobs)| {
+            jobs.into_iter()
+                .flat_map(|(o, feature, bin, first)| {
+                    let column = data.binned.column(feature);
+                    let rows = &mut g.sample.rows[o.start..o.end];
+                    let left = o.start + partition(rows, |r| column[r as usize].index() <= bin);
+                    [
+                        Open {
+                            node: first,
+                            end: left,
+                            window: 0,
+                            ..o
+                        },
+                        Open {
+                            node: first + 1,
+                            start: left,
+                            window: 0,
+                            ..o
+                        },
+                    ]
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
