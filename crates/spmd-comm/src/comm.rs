@@ -141,6 +141,10 @@ impl Comm {
             .map(|c| c as usize)
             .collect();
         let total: usize = counts.iter().sum();
+        if total == 0 {
+            // Nothing to move (some MPIs refuse a gather whose buffers are all empty).
+            return Ok((Vec::new(), counts));
+        }
         let mut recv = vec![T::zeroed(); total];
         let size = std::mem::size_of::<T>();
         let byte_counts: Vec<usize> = counts.iter().map(|c| c * size).collect();
@@ -165,6 +169,10 @@ impl Comm {
             .map(|c| c as usize)
             .collect();
         let is_root = self.rank() == root;
+        if counts.iter().all(|&c| c == 0) {
+            // Nothing to move (some MPIs refuse a gather whose buffers are all empty).
+            return Ok(is_root.then_some((Vec::new(), counts)));
+        }
         let total: usize = if is_root { counts.iter().sum() } else { 0 };
         let mut recv = vec![T::zeroed(); total];
         let size = std::mem::size_of::<T>();
