@@ -18,10 +18,11 @@ fn manifest() -> Vec<serde_json::Value> {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// Rows and their targets.
+type Labelled<T> = (Array2<f64>, Array1<T>);
+
 /// Training and held-out rows of data set `name`.
-fn split<T: ndarray_npy::ReadableElement + Copy>(
-    name: &str,
-) -> ((Array2<f64>, Array1<T>), (Array2<f64>, Array1<T>)) {
+fn split<T: ndarray_npy::ReadableElement + Copy>(name: &str) -> (Labelled<T>, Labelled<T>) {
     let x: Array2<f64> = common::fixture::<f64, Ix2>("forest", &format!("{name}_x.npy"));
     let y: Array1<T> = common::fixture::<T, Ix1>("forest", &format!("{name}_y.npy"));
     let test: Array1<i64> = common::fixture::<i64, Ix1>("forest", &format!("{name}_test.npy"));

@@ -518,6 +518,50 @@ fn main() {
         },
     );
 
+    h.run(
+        "a random forest fitted by the ranks is one process's model file, byte for byte",
+        |c| {
+            let fixtures =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/forest");
+            let (x, y) = (
+                fixtures.join("multiclass_x.npy"),
+                fixtures.join("multiclass_y.npy"),
+            );
+            let fit = |comm: &Comm, out: &std::path::Path| {
+                run(
+                    comm,
+                    &[
+                        "fit",
+                        "random-forest-classifier",
+                        "--x",
+                        x.to_str().unwrap(),
+                        "--y",
+                        y.to_str().unwrap(),
+                        "--param",
+                        "n_estimators=4",
+                        "--param",
+                        "random_state=11",
+                        "--param",
+                        "oob_score=True",
+                        "--out",
+                        out.to_str().unwrap(),
+                    ],
+                )
+            };
+            let (spmd, single) = (dir.join("forest_spmd.json"), dir.join("forest_single.json"));
+            fit(c, &spmd)?;
+            if c.is_root() {
+                fit(&Comm::single(), &single)?;
+                let (a, b) = (std::fs::read(&spmd), std::fs::read(&single));
+                ensure(
+                    a.map_err(|e| e.to_string())? == b.map_err(|e| e.to_string())?,
+                    || "the model files differ".into(),
+                )?;
+            }
+            c.barrier().map_err(|e| e.to_string())
+        },
+    );
+
     #[cfg(feature = "parquet")]
     h.run(
         "Parquet (one file, a dataset directory) and Arrow over the ranks give the .npy's model",

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use spmd_core::cluster::{Dbscan, KMeans};
 use spmd_core::covariance::EmpiricalCovariance;
 use spmd_core::decomposition::{IncrementalPca, Pca, Qr, Svd};
+use spmd_core::ensemble::{RandomForestClassifier, RandomForestRegressor};
 use spmd_core::estimator::{
     Context, Dataset, Estimator, InverseTransform, Params, Predict, Transform,
 };
@@ -254,6 +255,17 @@ pub static ESTIMATORS: &[Entry] = &[
     )
     .predicts::<MultinomialNb>()
     .transforms::<MultinomialNb>(),
+    Entry::of::<RandomForestClassifier>(
+        "random-forest-classifier",
+        "random forest, the same trees for any number of ranks (params: n_estimators, criterion, max_depth, min_samples_split, min_samples_leaf, max_features, max_leaf_nodes, bootstrap, max_samples, class_weight, oob_score, random_state, max_bins; --sample-weight); predict gives labels, transform probabilities, --out-local the out-of-bag probabilities",
+    )
+    .predicts::<RandomForestClassifier>()
+    .transforms::<RandomForestClassifier>(),
+    Entry::of::<RandomForestRegressor>(
+        "random-forest-regressor",
+        "random forest of regression trees, the same for any number of ranks (params as random-forest-classifier, without class_weight; criterion=squared_error); predict gives values, --out-local the out-of-bag predictions",
+    )
+    .predicts::<RandomForestRegressor>(),
     Entry::of::<StandardScaler>(
         "standard-scaler",
         "(x - mean) / std per column (params: with_mean, with_std; --sample-weight); transform scales",

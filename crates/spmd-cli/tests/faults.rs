@@ -27,6 +27,7 @@ fn fault_matrix() {
     cases.extend(environment_cases(&dir));
     cases.extend(neighbor_cases(&dir));
     cases.extend(dbscan_cases(&dir));
+    cases.extend(forest_cases(&dir));
     #[cfg(feature = "parquet")]
     cases.extend(parquet_cases(&dir));
     assert!(cases.len() >= 40, "{} cases", cases.len());
@@ -609,6 +610,90 @@ fn dbscan_cases(dir: &Scratch) -> Vec<Case> {
             ),
         )
         .fails(&["rank 1", "sample_weight"]),
+    ]
+}
+
+/// Random forests: an empty rank and the out-of-bag results per rank (ok), NaN and a
+/// fractional label on one rank, bad parameters, two target columns for the regressor.
+fn forest_cases(dir: &Scratch) -> Vec<Case> {
+    let n = |r: usize| if r == 2 { 0 } else { 40 };
+    let x = dir.shards("fx", |r| rows(r, n(r), 3));
+    let labels = dir.shards("flabels", |r| classes(r, n(r), 3));
+    let values = dir.shards("fvalues", |r| targets(r, n(r)));
+    let oob = dir.pattern("foob");
+    let fit = |estimator: &str, x: &str, y: &str, extra: &[&str]| {
+        let mut words = vec![
+            "fit",
+            estimator,
+            "--x",
+            x,
+            "--y",
+            y,
+            "--param",
+            "n_estimators=3",
+        ];
+        words.extend_from_slice(extra);
+        args(&words)
+    };
+    let classifier = "random-forest-classifier";
+    let regressor = "random-forest-regressor";
+    vec![
+        Case::new(
+            "forest: rank 2 empty, oob per rank",
+            fit(
+                classifier,
+                &x,
+                &labels,
+                &["--param", "oob_score=True", "--out-local", &oob],
+            ),
+        )
+        .succeeds()
+        .writes(&oob),
+        Case::new(
+            "forest: NaN on rank 3",
+            fit(
+                classifier,
+                &dir.shards("fx_nan", |r| poison(rows(r, n(r), 3), r == 3, f64::NAN)),
+                &labels,
+                &[],
+            ),
+        )
+        .fails(&["rank 3", "NaN"]),
+        Case::new(
+            "forest: label 0.5 on rank 1",
+            fit(
+                classifier,
+                &x,
+                &dir.shards("flabels_half", |r| poison(classes(r, n(r), 3), r == 1, 0.5)),
+                &[],
+            ),
+        )
+        .fails(&["rank 1", "integers"]),
+        Case::new(
+            "forest: max_features=0",
+            fit(classifier, &x, &labels, &["--param", "max_features=0"]),
+        )
+        .fails(&["max_features"]),
+        Case::new(
+            "forest: criterion=friedman_mse",
+            fit(
+                regressor,
+                &x,
+                &values,
+                &["--param", "criterion=friedman_mse"],
+            ),
+        )
+        .fails(&["criterion", "squared_error"]),
+        Case::new(
+            "forest: two target columns",
+            fit(
+                regressor,
+                &x,
+                &dir.shards("fvalues2", |r| rows(r, n(r), 2)),
+                &[],
+            ),
+        )
+        .fails(&["one target column"]),
     ]
 }
 

@@ -38,6 +38,7 @@ mod classifier;
 mod exchange;
 mod forest;
 mod grow;
+mod packed;
 mod params;
 mod regressor;
 mod sample;

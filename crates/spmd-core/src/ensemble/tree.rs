@@ -13,25 +13,34 @@ const UNDEFINED: i32 = -2;
 
 /// One fitted tree, nodes in depth-first order (the root first, each left subtree before its
 /// right one). Node `i` sends a row left when `x[feature[i]] <= threshold[i]`; a leaf has
-/// children -1 and feature -2.
+/// children -1 and feature -2. In a model file each array is packed (see `packed.rs`): its
+/// little-endian bytes in base64 with its numpy dtype.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tree {
     /// Left child of each node (-1 for leaves).
+    #[serde(with = "super::packed")]
     pub children_left: Vec<i32>,
     /// Right child of each node (-1 for leaves).
+    #[serde(with = "super::packed")]
     pub children_right: Vec<i32>,
     /// Feature each node splits on (-2 for leaves).
+    #[serde(with = "super::packed")]
     pub feature: Vec<i32>,
     /// Threshold of each node (-2 for leaves).
+    #[serde(with = "super::packed")]
     pub threshold: Vec<f64>,
     /// Value of each node, one row of `n_values` after another: class fractions (classifier)
     /// or the mean target (regressor).
+    #[serde(with = "super::packed")]
     pub value: Vec<f64>,
     /// Impurity of each node.
+    #[serde(with = "super::packed")]
     pub impurity: Vec<f64>,
     /// Distinct rows drawn into each node.
+    #[serde(with = "super::packed")]
     pub n_node_samples: Vec<u64>,
     /// Weight of the rows of each node (bootstrap counts times sample and class weights).
+    #[serde(with = "super::packed")]
     pub weighted_n_node_samples: Vec<f64>,
 }
 
