@@ -154,3 +154,60 @@ fn models_survive_json_bit_for_bit() {
         model.predict(&xt, None).unwrap()
     );
 }
+
+#[test]
+fn the_gpu_grows_and_predicts_the_cpus_forests() {
+    let Some(queue) = spmd_learn::Queue::shared_for_tests() else {
+        return;
+    };
+    let before = queue.stats().readback_bytes;
+    // All the rows: nodes of more than 1024 rows have their histograms built on the device.
+    let all = |(a, b): Labelled<i64>, (c, d): Labelled<i64>| {
+        let x = ndarray::concatenate![Axis(0), a, c];
+        (x, ndarray::concatenate![Axis(0), b, d])
+    };
+    let (train, test) = split::<i64>("multiclass");
+    let xt = test.0.clone();
+    let (x, y) = all(train, test);
+    let classifier = |q| {
+        RandomForestClassifier::new()
+            .n_estimators(4)
+            .max_features(Some(spmd_learn::ensemble::FeatureCount::Fraction(0.5)))
+            .random_state(2)
+            .comm(Comm::single())
+            .fit(&x, &y, q)
+            .unwrap()
+    };
+    let (cpu, gpu) = (classifier(None), classifier(Some(queue)));
+    assert!(
+        queue.stats().readback_bytes > before,
+        "no histograms on the GPU"
+    );
+    assert_eq!(gpu.estimators(), cpu.estimators());
+    let proba = cpu.predict_proba(&xt, None).unwrap();
+    assert_eq!(gpu.predict_proba(&xt, Some(queue)).unwrap(), proba);
+    let xt32 = xt.mapv(|v| v as f32);
+    assert_eq!(
+        cpu.predict_proba(&xt32, Some(queue)).unwrap(),
+        cpu.predict_proba(&xt32, None).unwrap()
+    );
+    let (train, test) = split::<f64>("friedman");
+    let xt = test.0.clone();
+    let x = ndarray::concatenate![Axis(0), train.0, test.0];
+    let y = ndarray::concatenate![Axis(0), train.1, test.1];
+    let regressor = |q| {
+        RandomForestRegressor::new()
+            .n_estimators(4)
+            .random_state(3)
+            .comm(Comm::single())
+            .fit(&x.mapv(|v| v as f32), &y, q)
+            .unwrap()
+    };
+    let (cpu, gpu) = (regressor(None), regressor(Some(queue)));
+    assert_eq!(gpu.estimators(), cpu.estimators());
+    let xt32 = xt.mapv(|v| v as f32);
+    assert_eq!(
+        cpu.predict(&xt32, Some(queue)).unwrap(),
+        cpu.predict(&xt32, None).unwrap()
+    );
+}

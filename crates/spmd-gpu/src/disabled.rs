@@ -157,6 +157,37 @@ pub mod kernels {
         }
     }
 
+    /// Random-forest histograms and leaves.
+    pub mod forest {
+        use super::super::*;
+        pub use crate::forest_inputs::{HistogramTask, TreeArrays};
+
+        /// A rank's binned rows on a device; none exist in this build.
+        #[derive(Debug)]
+        pub struct ForestRows {
+            never: Never,
+        }
+
+        impl ForestRows {
+            /// Unreachable: there is no queue.
+            pub fn upload(queue: &Queue, _codes: &[u8], _code_bytes: usize, _rows: usize, _classes: &[u32]) -> Result<Self> {
+                match queue.never {}
+            }
+
+            /// Unreachable: there are no rows on a device.
+            pub fn set_terms(&mut self, _queue: &Queue, _terms: &[i64], _row_width: usize) -> Result<()> {
+                match self.never {}
+            }
+        }
+
+        unreachable_kernels! {
+            /// Unreachable: there is no queue.
+            pub fn histograms(queue: &Queue, data: &ForestRows, node_rows: &[u32], tasks: &[HistogramTask], width: usize, out: &mut [i64]) -> Result<()>;
+            /// Unreachable: there is no queue.
+            pub fn leaves<F: HostFloat>(queue: &Queue, x: ArrayView2<'_, F>, trees: &[TreeArrays<'_>], readback: Readback) -> Result<Vec<u32>>;
+        }
+    }
+
     /// DBSCAN's pairs of rows and a block of rows.
     pub mod dbscan {
         use super::super::*;

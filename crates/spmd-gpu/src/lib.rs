@@ -40,6 +40,7 @@ mod device_rows;
 #[cfg(not(feature = "gpu"))]
 mod disabled;
 pub mod error;
+mod forest_inputs;
 #[cfg(feature = "gpu")]
 pub mod kernels;
 pub mod pack;

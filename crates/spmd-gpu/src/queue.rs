@@ -334,7 +334,11 @@ impl Queue {
     pub(crate) fn submit_and_wait(&self, encoder: wgpu::CommandEncoder) -> Result<()> {
         self.stats.submits.fetch_add(1, Ordering::Relaxed);
         let index = self.queue.submit([encoder.finish()]);
-        self.wait(Some(index))?;
+        if let Err(waited) = self.wait(Some(index)) {
+            // A submission wgpu refused cannot be waited for: its reason is the error to give.
+            self.reported_error()?;
+            return Err(waited);
+        }
         if let Ok(mut in_flight) = self.in_flight.lock() {
             // Everything submitted before has finished too.
             in_flight.clear();

@@ -27,6 +27,10 @@ pub const DBSCAN_PAIRS: &str = kernel_source!("pair_keys", "dbscan_pairs");
 /// Neighbour candidates of query rows in a block of training rows
 /// ([`crate::kernels::neighbors`]).
 pub const KNN_CANDIDATES: &str = kernel_source!("pair_keys", "knn_candidates");
+/// Forest histograms ([`crate::kernels::forest::histograms`]).
+pub const FOREST_HISTOGRAMS: &str = kernel_source!("forest_histograms");
+/// Forest leaves of rows ([`crate::kernels::forest::leaves`]).
+pub const FOREST_PREDICT: &str = kernel_source!("forest_predict");
 /// $X W$ ([`crate::kernels::matmul`]).
 pub const MATMUL: &str = kernel_source!("matmul");
 /// Column moments ([`crate::kernels::moments`]).
@@ -43,6 +47,8 @@ pub const XT_R: &str = kernel_source!("xt_r");
 pub const SHADERS: &[(&str, &str)] = &[
     ("affine", AFFINE),
     ("dbscan_pairs", DBSCAN_PAIRS),
+    ("forest_histograms", FOREST_HISTOGRAMS),
+    ("forest_predict", FOREST_PREDICT),
     ("gram", GRAM),
     ("kmeans_assign", KMEANS_ASSIGN),
     ("kmeans_distances", KMEANS_DISTANCES),

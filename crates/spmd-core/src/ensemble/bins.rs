@@ -146,6 +146,11 @@ impl<C: Code> Binned<C> {
         Self { codes, rows }
     }
 
+    /// Every code, feature after feature, as bytes (little-endian).
+    pub fn bytes(&self) -> &[u8] {
+        bytemuck::cast_slice(&self.codes)
+    }
+
     /// Feature `j`'s codes, one per row.
     pub fn column(&self, j: usize) -> &[C] {
         &self.codes[j * self.rows..(j + 1) * self.rows]

@@ -59,7 +59,7 @@ impl RandomForestClassifier {
         x: &ArrayView2<'_, F>,
         y: &ArrayView1<'_, L>,
         sample_weight: Option<ArrayView1<'_, f64>>,
-        _queue: Option<&Queue>,
+        queue: Option<&Queue>,
     ) -> Result<FittedRandomForestClassifier> {
         let comm = comm_or_world(self.comm.as_ref())?;
         let rank = comm.rank();
@@ -116,7 +116,7 @@ impl RandomForestClassifier {
             targets: &[],
             sample_weight: &weights,
         };
-        let fitted = fit.fit(&comm, &local, &shape)?;
+        let fitted = fit.fit(&comm, &local, &shape, queue)?;
         let oob_score = match &fitted.oob {
             Some(decision) => {
                 let correct = decision
@@ -206,7 +206,7 @@ impl FittedRandomForestClassifier {
         x: ArrayView2<'_, F>,
     ) -> Result<Array2<f64>> {
         check_local(x, backend.rank())?;
-        self.forest.predict_values(x)
+        self.forest.predict_values(backend, x)
     }
 
     /// Class probabilities of this rank's rows, `n x n_classes`. Local.

@@ -7,13 +7,17 @@ use serde::{Deserialize, Serialize};
 use spmd_comm::Comm;
 
 use super::bins::{global_edges, Binned, Code};
-use super::grow::{grow_batch, Plan};
+use spmd_gpu::kernels::forest::{ForestRows, TreeArrays};
+use spmd_gpu::{Precision, Queue};
+
+use super::grow::{grow_batch, Device, Plan};
 use super::params::{Resolved, SharedParams};
 use super::sample::{draws, tree_samples, Draw, Rows};
 use super::split::{Rules, Task};
 use super::subtree::{Data, Grower};
 use super::tree::Tree;
-use crate::distributed::GlobalShape;
+use crate::backend::Backend;
+use crate::distributed::{agree, GlobalShape};
 use crate::progress::Progress;
 use crate::{Error, Float, Result};
 
@@ -60,12 +64,14 @@ pub(crate) struct Fit {
 }
 
 impl ForestFit<'_> {
-    /// Fits on every rank's rows. Collective.
+    /// Fits on every rank's rows, the rounds' histograms on `queue`'s GPU where one is given.
+    /// Collective.
     pub fn fit<F: Float>(
         &self,
         comm: &Comm,
         local: &Local<'_, F>,
         shape: &GlobalShape,
+        queue: Option<&Queue>,
     ) -> Result<Fit> {
         let resolved = self.shared.resolve(shape.rows, shape.columns[0])?;
         let seed = match self.shared.random_state {
@@ -87,9 +93,21 @@ impl ForestFit<'_> {
         )?;
         let bins: Vec<usize> = edges.iter().map(|e| e.len() + 1).collect();
         let fitted = if bins.iter().all(|&b| b <= 256) {
-            self.grow::<F, u8>(comm, local, shape, (&edges, &bins), (seed, &resolved))?
+            self.grow::<F, u8>(
+                comm,
+                (local, queue),
+                shape,
+                (&edges, &bins),
+                (seed, &resolved),
+            )?
         } else {
-            self.grow::<F, u16>(comm, local, shape, (&edges, &bins), (seed, &resolved))?
+            self.grow::<F, u16>(
+                comm,
+                (local, queue),
+                shape,
+                (&edges, &bins),
+                (seed, &resolved),
+            )?
         };
         let oob = match self.shared.oob_score {
             true => Some(self.out_of_bag(local, shape, &fitted.trees, (seed, resolved.draw_rate))),
@@ -105,12 +123,27 @@ impl ForestFit<'_> {
     fn grow<F: Float, C: Code>(
         &self,
         comm: &Comm,
-        local: &Local<'_, F>,
+        (local, queue): (&Local<'_, F>, Option<&Queue>),
         shape: &GlobalShape,
         (edges, bins): (&super::bins::Edges, &[usize]),
         (seed, resolved): (u64, &Resolved),
     ) -> Result<Forest> {
         let binned = Binned::<C>::new(local.x, edges);
+        let mut device = match queue {
+            None => None,
+            Some(queue) => {
+                let size = std::mem::size_of::<C>();
+                let n = local.x.nrows();
+                let uploaded = ForestRows::upload(queue, binned.bytes(), size, n, local.classes)
+                    .map(|rows| Device {
+                        queue,
+                        rows,
+                        bins: bins.to_vec(),
+                    })
+                    .map_err(crate::Error::from);
+                Some(agree(comm, uploaded)?)
+            }
+        };
         let data = Data {
             binned: &binned,
             classes: local.classes,
@@ -156,7 +189,14 @@ impl ForestFit<'_> {
             let batch = first..(first + TREES_PER_BATCH).min(n_trees);
             let samples = tree_samples(comm, &rows, &draw, batch.clone())?;
             let scales: Vec<_> = samples.iter().map(|s| s.scale.clone()).collect();
-            let grown = grow_batch(comm, &grower, &data, (samples, first), rules_of, &plan)?;
+            let grown = grow_batch(
+                comm,
+                &grower,
+                &data,
+                (samples, first),
+                rules_of,
+                (&plan, device.as_mut()),
+            )?;
             let converted: Vec<_> = grown
                 .par_iter()
                 .zip(&scales)
@@ -230,12 +270,48 @@ impl ForestFit<'_> {
 }
 
 impl Forest {
-    /// The mean over the trees of each row's leaf value, `n x n_values`. Local.
-    pub fn predict_values<F: Float>(&self, x: ArrayView2<'_, F>) -> Result<Array2<f64>> {
+    /// The mean over the trees of each row's leaf value, `n x n_values`, on `backend`: on its
+    /// GPU the device finds the leaves (where its comparisons are exact: `f32` rows, or an
+    /// adapter with f64) and the host sums their values as the CPU does, in tree order. Local.
+    pub fn predict_values<F: Float>(
+        &self,
+        backend: &Backend<'_>,
+        x: ArrayView2<'_, F>,
+    ) -> Result<Array2<f64>> {
         crate::validate::check_features(self.n_features, x.ncols())?;
         let values = self.n_values;
-        let mut out = Array2::zeros((x.nrows(), values));
         let scale = 1.0 / self.trees.len().max(1) as f64;
+        let mut out = Array2::zeros((x.nrows(), values));
+        let exact_on = |queue: &Queue| {
+            std::mem::size_of::<F>() == 4 || queue.precision_for::<F>() == Precision::F64
+        };
+        if let Some((queue, readback)) = backend.gpu().filter(|(q, _)| exact_on(q)) {
+            let arrays: Vec<TreeArrays<'_>> = self
+                .trees
+                .iter()
+                .map(|t| TreeArrays {
+                    left: &t.children_left,
+                    right: &t.children_right,
+                    feature: &t.feature,
+                    threshold: &t.threshold,
+                })
+                .collect();
+            let leaves = spmd_gpu::kernels::forest::leaves(queue, x, &arrays, readback)?;
+            let n_trees = self.trees.len();
+            out.axis_iter_mut(Axis(0))
+                .into_par_iter()
+                .zip(leaves.par_chunks_exact(n_trees.max(1)))
+                .for_each(|(mut o, leaves)| {
+                    for (tree, &leaf) in self.trees.iter().zip(leaves) {
+                        let leaf = leaf as usize;
+                        for (o, v) in o.iter_mut().zip(&tree.value[leaf * values..]) {
+                            *o += v;
+                        }
+                    }
+                    o.mapv_inplace(|v| v * scale);
+                });
+            return Ok(out);
+        }
         out.axis_chunks_iter_mut(Axis(0), 256)
             .into_par_iter()
             .zip(x.axis_chunks_iter(Axis(0), 256))

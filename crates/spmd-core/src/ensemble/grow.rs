@@ -13,12 +13,24 @@
 use rayon::prelude::*;
 use spmd_comm::{Comm, ReduceOp};
 
+use spmd_gpu::kernels::forest::{ForestRows, HistogramTask};
+use spmd_gpu::Queue;
+
 use super::bins::Code;
 use super::exchange::grow_small_nodes;
 use super::sample::TreeSample;
 use super::split::{Outcome, Rules, Search, SearchBuffers, Split};
 use super::subtree::{dense_histogram, partition, root_key, Data, Grower, RawNode, TreeRows};
+use crate::distributed::agree;
 use crate::Result;
+
+/// This rank's GPU and its copy of the binned rows, for the histograms of the rounds.
+pub(crate) struct Device<'q> {
+    pub queue: &'q Queue,
+    pub rows: ForestRows,
+    /// Bins of each feature.
+    pub bins: Vec<usize>,
+}
 
 /// A tree of the batch as it grows.
 pub(crate) struct Growing {
@@ -65,10 +77,29 @@ pub(crate) fn grow_batch<C: Code>(
     data: &Data<'_, C>,
     (samples, first): (Vec<TreeSample>, usize),
     rules_of: impl Fn(f64) -> Rules,
-    plan: &Plan,
+    (plan, device): (&Plan, Option<&mut Device<'_>>),
 ) -> Result<Vec<Vec<RawNode>>> {
     let task = grower.task;
     let w = task.width();
+    let device = match device {
+        Some(device) => {
+            let terms: Vec<i64> = samples
+                .iter()
+                .flat_map(|s| s.terms.iter().copied())
+                .collect();
+            let uploaded = device
+                .rows
+                .set_terms(device.queue, &terms, task.row_width());
+            let uploaded = uploaded.map_err(crate::Error::from);
+            if comm.size() > 1 {
+                agree(comm, uploaded)?;
+            } else {
+                uploaded?;
+            }
+            Some(&*device)
+        }
+        None => None,
+    };
     let mut roots = vec![0_i64; samples.len() * w];
     for (sample, root) in samples.iter().zip(roots.chunks_exact_mut(w)) {
         for &r in &sample.rows {
@@ -122,7 +153,7 @@ pub(crate) fn grow_batch<C: Code>(
                 evaluate.push(o);
             }
         }
-        let outcomes = evaluate_nodes(comm, grower, data, &trees, &evaluate)?;
+        let outcomes = evaluate_nodes(comm, grower, data, &trees, (&evaluate, device))?;
         let mut to_split = Vec::new();
         for (o, outcome) in evaluate.into_iter().zip(outcomes) {
             match outcome {
@@ -183,7 +214,7 @@ fn evaluate_nodes<C: Code>(
     grower: &Grower<'_>,
     data: &Data<'_, C>,
     trees: &[Growing],
-    nodes: &[Open],
+    (nodes, device): (&[Open], Option<&Device<'_>>),
 ) -> Result<Vec<Outcome>> {
     let w = grower.task.width();
     // (node, feature) of each histogram, one after another in one buffer.
@@ -204,24 +235,18 @@ fn evaluate_nodes<C: Code>(
         features.push(drawn);
     }
     let mut hist = vec![0_i64; total];
-    let mut slices = Vec::with_capacity(layout.len());
-    let mut rest = hist.as_mut_slice();
-    for &(i, f) in &layout {
-        let (mine, tail) = rest.split_at_mut(grower.bins[f] * w);
-        slices.push((i, f, mine));
-        rest = tail;
+    let built = match device {
+        Some(device) => device_histograms(device, trees, nodes, (&layout, &starts), w, &mut hist),
+        None => {
+            cpu_histograms(grower, data, trees, nodes, &layout, &mut hist);
+            Ok(())
+        }
+    };
+    if comm.size() > 1 {
+        agree(comm, built)?;
+    } else {
+        built?;
     }
-    slices.into_par_iter().for_each(|(i, f, out)| {
-        let o = &nodes[i];
-        let g = &trees[o.tree];
-        dense_histogram(
-            grower.task,
-            data.binned.column(f),
-            &g.sample.rows[o.start..o.end],
-            (&g.sample.terms, data.classes),
-            out,
-        );
-    });
     if comm.size() > 1 {
         comm.allreduce_in_place(&mut hist, ReduceOp::Sum)?;
     }
@@ -253,6 +278,82 @@ fn evaluate_nodes<C: Code>(
             search.finish()
         })
         .collect())
+}
+
+/// The histograms of `layout` ((node, feature) pairs) on this rank's CPU.
+fn cpu_histograms<C: Code>(
+    grower: &Grower<'_>,
+    data: &Data<'_, C>,
+    trees: &[Growing],
+    nodes: &[Open],
+    layout: &[(usize, usize)],
+    hist: &mut [i64],
+) {
+    let w = grower.task.width();
+    let mut slices = Vec::with_capacity(layout.len());
+    let mut rest = hist;
+    for &(i, f) in layout {
+        let (mine, tail) = rest.split_at_mut(grower.bins[f] * w);
+        slices.push((i, f, mine));
+        rest = tail;
+    }
+    slices.into_par_iter().for_each(|(i, f, out)| {
+        let o = &nodes[i];
+        let g = &trees[o.tree];
+        dense_histogram(
+            grower.task,
+            data.binned.column(f),
+            &g.sample.rows[o.start..o.end],
+            (&g.sample.terms, data.classes),
+            out,
+        );
+    });
+}
+
+/// The histograms of `layout` on this rank's GPU (`starts`: each node's first statistic).
+fn device_histograms(
+    device: &Device<'_>,
+    trees: &[Growing],
+    nodes: &[Open],
+    (layout, starts): (&[(usize, usize)], &[usize]),
+    width: usize,
+    hist: &mut [i64],
+) -> Result<()> {
+    let mut node_rows = Vec::new();
+    let mut first_row = Vec::with_capacity(nodes.len());
+    for o in nodes {
+        first_row.push(node_rows.len() as u32);
+        node_rows.extend_from_slice(&trees[o.tree].sample.rows[o.start..o.end]);
+    }
+    let mut tasks = Vec::with_capacity(layout.len());
+    let mut at = 0;
+    let mut previous = usize::MAX;
+    for &(i, f) in layout {
+        if i != previous {
+            at = starts[i];
+            previous = i;
+        }
+        let o = &nodes[i];
+        let bins = device.bins[f];
+        tasks.push(HistogramTask {
+            rows_start: first_row[i],
+            rows_len: (o.end - o.start) as u32,
+            feature: f as u32,
+            bins: bins as u32,
+            out: at as u64,
+            tree: o.tree as u32,
+        });
+        at += bins * width;
+    }
+    spmd_gpu::kernels::forest::histograms(
+        device.queue,
+        &device.rows,
+        &node_rows,
+        &tasks,
+        width,
+        hist,
+    )?;
+    Ok(())
 }
 
 /// Splits each node of `splits`: children appended to its tree, its rows partitioned. Returns

@@ -76,7 +76,7 @@ impl RandomForestRegressor {
         x: &ArrayBase<S, Ix2>,
         y: &ArrayBase<T, Ix1>,
         sample_weight: Option<ArrayView1<'_, f64>>,
-        _queue: Option<&Queue>,
+        queue: Option<&Queue>,
     ) -> Result<FittedRandomForestRegressor> {
         let comm = comm_or_world(self.comm.as_ref())?;
         let rank = comm.rank();
@@ -106,7 +106,7 @@ impl RandomForestRegressor {
             targets: &targets,
             sample_weight: &weights,
         };
-        let fitted = fit.fit(&comm, &local, &shape)?;
+        let fitted = fit.fit(&comm, &local, &shape, queue)?;
         let oob_score = match &fitted.oob {
             Some(predicted) => Some(r2_score(
                 &comm,
@@ -174,7 +174,7 @@ impl FittedRandomForestRegressor {
         x: ArrayView2<'_, F>,
     ) -> Result<Array2<f64>> {
         check_local(x, backend.rank())?;
-        self.forest.predict_values(x)
+        self.forest.predict_values(backend, x)
     }
 
     /// $R^2$ over all ranks' rows `x` with targets `y`. Collective.

@@ -2,6 +2,7 @@
 
 pub mod affine;
 pub mod dbscan;
+pub mod forest;
 pub mod gram;
 pub mod kmeans;
 pub mod matmul;
