@@ -155,27 +155,36 @@ fn models_survive_json_bit_for_bit() {
     );
 }
 
+/// 12,000 rows of 6 features (nodes of more than 4096 rows get their histograms from the
+/// device), with a class and a value from a nonlinear rule of them.
+fn large() -> (Array2<f64>, Array1<i64>, Array1<f64>) {
+    let x = Array2::from_shape_fn((12_000, 6), |(i, j)| {
+        (((i * 7919 + j * 104_729) % 10_007) as f64 / 10_007.0 - 0.5) * (j + 1) as f64
+    });
+    let values: Array1<f64> = x
+        .rows()
+        .into_iter()
+        .map(|r| (3.0 * r[0]).sin() + r[1] * r[2] - r[3].abs())
+        .collect();
+    let labels = values.mapv(|v| i64::from(v > 0.0) + i64::from(v > 0.8));
+    (x, labels, values)
+}
+
 #[test]
 fn the_gpu_grows_and_predicts_the_cpus_forests() {
     let Some(queue) = spmd_learn::Queue::shared_for_tests() else {
         return;
     };
     let before = queue.stats().readback_bytes;
-    // All the rows: nodes of more than 1024 rows have their histograms built on the device.
-    let all = |(a, b): Labelled<i64>, (c, d): Labelled<i64>| {
-        let x = ndarray::concatenate![Axis(0), a, c];
-        (x, ndarray::concatenate![Axis(0), b, d])
-    };
-    let (train, test) = split::<i64>("multiclass");
-    let xt = test.0.clone();
-    let (x, y) = all(train, test);
+    let (x, labels, values) = large();
+    let xt = x.slice(ndarray::s![..500, ..]).mapv(|v| v * 0.9 + 0.01);
     let classifier = |q| {
         RandomForestClassifier::new()
-            .n_estimators(4)
+            .n_estimators(3)
             .max_features(Some(spmd_learn::ensemble::FeatureCount::Fraction(0.5)))
             .random_state(2)
             .comm(Comm::single())
-            .fit(&x, &y, q)
+            .fit(&x, &labels, q)
             .unwrap()
     };
     let (cpu, gpu) = (classifier(None), classifier(Some(queue)));
@@ -191,21 +200,16 @@ fn the_gpu_grows_and_predicts_the_cpus_forests() {
         cpu.predict_proba(&xt32, Some(queue)).unwrap(),
         cpu.predict_proba(&xt32, None).unwrap()
     );
-    let (train, test) = split::<f64>("friedman");
-    let xt = test.0.clone();
-    let x = ndarray::concatenate![Axis(0), train.0, test.0];
-    let y = ndarray::concatenate![Axis(0), train.1, test.1];
     let regressor = |q| {
         RandomForestRegressor::new()
-            .n_estimators(4)
+            .n_estimators(3)
             .random_state(3)
             .comm(Comm::single())
-            .fit(&x.mapv(|v| v as f32), &y, q)
+            .fit(&x.mapv(|v| v as f32), &values, q)
             .unwrap()
     };
     let (cpu, gpu) = (regressor(None), regressor(Some(queue)));
     assert_eq!(gpu.estimators(), cpu.estimators());
-    let xt32 = xt.mapv(|v| v as f32);
     assert_eq!(
         cpu.predict(&xt32, Some(queue)).unwrap(),
         cpu.predict(&xt32, None).unwrap()

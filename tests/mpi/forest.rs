@@ -28,13 +28,31 @@ fn data<T: ndarray_npy::ReadableElement + Copy + PartialOrd>(
     (x.select(Axis(0), &order), y.select(Axis(0), &order))
 }
 
+/// 10,000 rows with three classes: large enough for nodes grown in histogram rounds (more than
+/// 4096 rows over all ranks) before the small ones are gathered.
+fn large() -> (Array2<f64>, Array1<i64>) {
+    let x = Array2::from_shape_fn((10_000, 5), |(i, j)| {
+        (((i * 7919 + j * 104_729) % 10_007) as f64 / 10_007.0 - 0.5) * (j + 1) as f64
+    });
+    let y = x
+        .rows()
+        .into_iter()
+        .map(|r| i64::from((3.0 * r[0]).sin() + r[1] * r[2] > 0.0) + i64::from(r[3] > 1.0))
+        .collect();
+    (x, y)
+}
+
 fn classifier_same_as_single(
     c: &Comm,
     params: &str,
-    counts: &[usize],
+    (counts, big): (&[usize], bool),
     queue: Option<&Queue>,
 ) -> Check {
-    let (x, y) = data::<i64>("multiclass");
+    let (x, y) = if big {
+        large()
+    } else {
+        data::<i64>("multiclass")
+    };
     let params: RandomForestClassifierParams = serde_json::from_str(params).unwrap();
     let reference = RandomForestClassifier::with_params(params.clone())
         .comm(Comm::single())
@@ -139,11 +157,20 @@ fn main() {
     ];
     for (name, params) in cases {
         h.run(&format!("{name}: uneven split, empty rank"), |c| {
-            classifier_same_as_single(c, params, &uneven(n_class), None)
+            classifier_same_as_single(c, params, (&uneven(n_class), false), None)
         });
     }
+    h.run(
+        "classifier on 10,000 rows: histogram rounds, then gathered nodes",
+        |c| classifier_same_as_single(c, cases[1].1, (&uneven(10_000), true), None),
+    );
     h.run("classifier on the GPU equals one CPU process", |c| {
-        classifier_same_as_single(c, cases[0].1, &even(n_class), Queue::shared_for_tests())
+        classifier_same_as_single(
+            c,
+            cases[0].1,
+            (&even(10_000), true),
+            Queue::shared_for_tests(),
+        )
     });
     let regressions = [
         (

@@ -63,22 +63,79 @@ pub(crate) fn global_edges<F: Float>(
     let d = x.ncols();
     let cap = SAMPLE_ROWS.min((SAMPLE_VALUES / d.max(1) as u64).max(1));
     let rate = cap as f64 / total_rows.max(1) as f64;
-    let mut sample = Vec::new();
-    for (i, row) in x.outer_iter().enumerate() {
-        if rate >= 1.0 || uniform(0, SAMPLE_STREAM, row_offset + i as u64) < rate {
-            sample.extend(row.iter().map(|v| v.as_f64()));
-        }
-    }
-    let (all, _) = comm.allgatherv(&sample)?;
-    let n = all.len() / d.max(1);
+    let chosen: Vec<usize> = if rate >= 1.0 {
+        (0..x.nrows()).collect()
+    } else {
+        (0..x.nrows())
+            .filter(|&i| uniform(0, SAMPLE_STREAM, row_offset + i as u64) < rate)
+            .collect()
+    };
+    // Column after column, so each rank's part of a column arrives in one piece.
+    let mut sample = vec![0.0; chosen.len() * d];
+    sample
+        .par_chunks_mut(chosen.len().max(1))
+        .enumerate()
+        .for_each(|(j, column)| {
+            for (v, &i) in column.iter_mut().zip(&chosen) {
+                *v = x[[i, j]].as_f64();
+            }
+        });
+    let (all, counts) = comm.allgatherv(&sample)?;
     Ok((0..d)
         .into_par_iter()
         .map(|j| {
-            let mut column: Vec<f64> = (0..n).map(|i| all[i * d + j]).collect();
-            column.sort_unstable_by(f64::total_cmp);
+            let mut column = Vec::with_capacity(all.len() / d.max(1));
+            let mut at = 0;
+            for &count in &counts {
+                let rows = count / d.max(1);
+                column.extend_from_slice(&all[at + j * rows..at + (j + 1) * rows]);
+                at += count;
+            }
+            sort_floats(&mut column);
             edges_of(&column, max_bins)
         })
         .collect())
+}
+
+/// Sorts finite floats ascending: a radix sort of their bits mapped to ordered integers.
+fn sort_floats(values: &mut [f64]) {
+    const DIGIT: u32 = 11;
+    let key = |v: f64| {
+        let bits = v.to_bits();
+        if bits >> 63 == 1 {
+            !bits
+        } else {
+            bits | 1 << 63
+        }
+    };
+    let mut keys: Vec<u64> = values.iter().map(|&v| key(v)).collect();
+    let mut other = vec![0_u64; keys.len()];
+    let mut counts = vec![0_usize; 1 << DIGIT];
+    for pass in 0..64_u32.div_ceil(DIGIT) {
+        let shift = pass * DIGIT;
+        let digit = |k: u64| ((k >> shift) & ((1 << DIGIT) - 1)) as usize;
+        counts.iter_mut().for_each(|c| *c = 0);
+        for &k in &keys {
+            counts[digit(k)] += 1;
+        }
+        if counts.iter().any(|&c| c == keys.len()) {
+            continue;
+        }
+        let mut total = 0;
+        for c in counts.iter_mut() {
+            (*c, total) = (total, total + *c);
+        }
+        for &k in &keys {
+            let at = &mut counts[digit(k)];
+            other[*at] = k;
+            *at += 1;
+        }
+        std::mem::swap(&mut keys, &mut other);
+    }
+    for (v, k) in values.iter_mut().zip(keys) {
+        let bits = if k >> 63 == 1 { k & !(1 << 63) } else { !k };
+        *v = f64::from_bits(bits);
+    }
 }
 
 /// The edges of one feature from its sorted sampled values.
@@ -181,6 +238,21 @@ mod tests {
         let sorted: Vec<f64> = (0..1000).map(f64::from).collect();
         let edges = edges_of(&sorted, 4);
         assert_eq!(edges, [249.5, 499.5, 749.5]);
+    }
+
+    #[test]
+    fn radix_sort_orders_floats_as_total_cmp() {
+        let mut values: Vec<f64> = (0..5000)
+            .map(|i| ((i * 7919) % 1000) as f64 * if i % 3 == 0 { -0.37 } else { 1.1 })
+            .chain([0.0, -0.0, f64::MAX, f64::MIN, 1e-300, -1e-300])
+            .collect();
+        let mut expected = values.clone();
+        expected.sort_by(f64::total_cmp);
+        sort_floats(&mut values);
+        assert_eq!(
+            values.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            expected.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use spmd_comm::ReduceOp;
 use spmd_gpu::Queue;
 
-use super::forest::{check_local, empty, Forest, ForestFit, Local};
+use super::forest::{check_local, empty, Forest, ForestFit, Local, SMALL_NODE_ROWS};
 use super::params::{ClassWeight, ClassWeightRule, RandomForestClassifierParams};
 use super::sample::balanced;
 use super::split::Task;
@@ -109,6 +109,7 @@ impl RandomForestClassifier {
             },
             class_weight,
             balanced_subsample,
+            small_rows: SMALL_NODE_ROWS,
         };
         let local = Local {
             x: x.view(),

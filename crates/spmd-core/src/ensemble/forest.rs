@@ -24,7 +24,7 @@ use crate::{Error, Float, Result};
 /// Trees grown together: one round of collectives serves all of them.
 const TREES_PER_BATCH: usize = 8;
 /// Nodes of at most this many rows over all ranks are grown by one process.
-const SMALL_NODE_ROWS: u64 = 1024;
+pub(crate) const SMALL_NODE_ROWS: u64 = 4096;
 
 /// The fitted trees of a forest and what they were fitted on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,6 +44,9 @@ pub(crate) struct ForestFit<'a> {
     /// Weight of each class index (empty: 1 each).
     pub class_weight: Vec<f64>,
     pub balanced_subsample: bool,
+    /// Nodes of at most this many rows over all ranks are grown by one process
+    /// ([`SMALL_NODE_ROWS`]; the forest is the same for any value).
+    pub small_rows: u64,
 }
 
 /// This rank's rows and targets, validated.
@@ -178,7 +181,7 @@ impl ForestFit<'_> {
             total_weight,
         };
         let plan = Plan {
-            small_rows: SMALL_NODE_ROWS,
+            small_rows: self.small_rows,
             max_leaf_nodes: self.shared.max_leaf_nodes,
         };
         let n_trees = self.shared.n_estimators;
@@ -354,4 +357,54 @@ pub(crate) fn check_local<F: Float>(x: ArrayView2<'_, F>, rank: usize) -> Result
 /// The empty-fit error.
 pub(crate) fn empty() -> Error {
     Error::Empty { what: "X" }
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::Array2;
+
+    use super::*;
+    use crate::distributed::global_shape;
+    use crate::ensemble::params::{ClassCriterion, RandomForestClassifierParams};
+
+    /// The forest does not depend on which nodes grow in histogram rounds and which by one
+    /// process: all of them, none, or the default split.
+    #[test]
+    fn the_forest_does_not_depend_on_where_nodes_switch_to_one_process() {
+        let comm = Comm::single();
+        let x = Array2::from_shape_fn((3000, 5), |(i, j)| ((i * 31 + j * 17) % 97) as f64 / 7.0);
+        let classes: Vec<u32> = (0..3000).map(|i| u32::from((i * 13) % 7 < 3)).collect();
+        let params = RandomForestClassifierParams {
+            n_estimators: 3,
+            random_state: Some(5),
+            ..Default::default()
+        };
+        let shape = global_shape(&comm, x.nrows(), [x.ncols(), 0], ["X", "y"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let local = Local {
+            x: x.view(),
+            classes: &classes,
+            targets: &[],
+            sample_weight: &[],
+        };
+        let fit = |small_rows| {
+            let fit = ForestFit {
+                shared: params.shared(),
+                task: Task::Classes {
+                    classes: 2,
+                    criterion: ClassCriterion::Gini,
+                },
+                class_weight: Vec::new(),
+                balanced_subsample: false,
+                small_rows,
+            };
+            fit.fit(&comm, &local, &shape, None)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .forest
+        };
+        let default = fit(SMALL_NODE_ROWS);
+        assert_eq!(fit(0), default);
+        assert_eq!(fit(u64::MAX), default);
+        assert!(default.trees.iter().all(|t| t.node_count() > 50));
+    }
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use spmd_comm::Comm;
 use spmd_gpu::Queue;
 
-use super::forest::{check_local, empty, Forest, ForestFit, Local};
+use super::forest::{check_local, empty, Forest, ForestFit, Local, SMALL_NODE_ROWS};
 use super::params::RandomForestRegressorParams;
 use super::split::Task;
 use super::tree::Tree;
@@ -99,6 +99,7 @@ impl RandomForestRegressor {
             task: Task::Regression,
             class_weight: Vec::new(),
             balanced_subsample: false,
+            small_rows: SMALL_NODE_ROWS,
         };
         let local = Local {
             x: x.view(),

@@ -22,8 +22,16 @@ const BOOTSTRAP: u64 = 0xB007_0000_0000;
 
 /// The number of times tree `tree` draws global row `row`: Poisson with mean `rate`.
 pub(crate) fn draws(seed: u64, tree: usize, row: u64, rate: f64) -> u32 {
+    draws_from(seed, tree, row, (rate, (-rate).exp()))
+}
+
+/// [`draws`] with $e^{-rate}$ given.
+fn draws_from(seed: u64, tree: usize, row: u64, (rate, zero): (f64, f64)) -> u32 {
     let u = uniform(seed, BOOTSTRAP + tree as u64, row);
-    let mut p = (-rate).exp();
+    if u <= zero {
+        return 0;
+    }
+    let mut p = zero;
     let mut cdf = p;
     let mut k = 0_u32;
     while u > cdf && k < 1000 {
@@ -78,6 +86,7 @@ pub(crate) fn tree_samples(
     trees: std::ops::Range<usize>,
 ) -> Result<Vec<TreeSample>> {
     let n = rows.classes.len().max(rows.targets.len());
+    let rate = (draw.rate, (-draw.rate).exp());
     let counts: Vec<Vec<u32>> = trees
         .clone()
         .into_par_iter()
@@ -85,7 +94,7 @@ pub(crate) fn tree_samples(
             (0..n)
                 .map(|i| {
                     if draw.bootstrap {
-                        draws(draw.seed, t, rows.row_offset + i as u64, draw.rate)
+                        draws_from(draw.seed, t, rows.row_offset + i as u64, rate)
                     } else {
                         1
                     }
@@ -94,11 +103,14 @@ pub(crate) fn tree_samples(
         })
         .collect();
     let class_weights = class_weights_per_tree(comm, rows, draw, &counts)?;
-    let weights: Vec<Vec<f64>> = counts
+    let rw = rows.task.row_width();
+    // Each tree's weights and its largest terms, in one pass.
+    let (weights, mut largest): (Vec<Vec<f64>>, Vec<Vec<f64>>) = counts
         .par_iter()
         .zip(&class_weights)
         .map(|(counts, cw)| {
-            (0..n)
+            let mut m = vec![0.0_f64; rw];
+            let w: Vec<f64> = (0..n)
                 .map(|i| {
                     let mut w = f64::from(counts[i]);
                     if let Some(s) = rows.sample_weight.get(i) {
@@ -107,24 +119,16 @@ pub(crate) fn tree_samples(
                     if !cw.is_empty() {
                         w *= cw[rows.classes[i] as usize];
                     }
+                    for (m, term) in m.iter_mut().zip(real_terms(rows, i, w)) {
+                        *m = m.max(term.abs());
+                    }
                     w
                 })
-                .collect()
+                .collect();
+            (w, m)
         })
-        .collect();
-    let rw = rows.task.row_width();
-    let mut largest: Vec<f64> = weights
-        .par_iter()
-        .flat_map_iter(|w| {
-            let mut m = vec![0.0_f64; rw];
-            for (i, &wi) in w.iter().enumerate() {
-                for (k, term) in real_terms(rows, i, wi).into_iter().enumerate().take(rw) {
-                    m[k] = m[k].max(term.abs());
-                }
-            }
-            m
-        })
-        .collect();
+        .unzip();
+    let mut largest: Vec<f64> = largest.drain(..).flatten().collect();
     comm.allreduce_in_place(&mut largest, ReduceOp::Max)?;
     Ok(weights
         .into_par_iter()
@@ -134,13 +138,19 @@ pub(crate) fn tree_samples(
                 .iter()
                 .map(|&m| fixed_point_exponent(m, rows.total_rows))
                 .collect();
+            let scales: Vec<f64> = exponents.iter().map(|&e| 2f64.powi(e)).collect();
             let mut terms = vec![0_i64; n * rw];
             let mut drawn = Vec::new();
             for (i, &wi) in w.iter().enumerate() {
                 if wi > 0.0 {
                     drawn.push(i as u32);
-                    for (k, term) in real_terms(rows, i, wi).into_iter().enumerate().take(rw) {
-                        terms[i * rw + k] = (term * 2f64.powi(exponents[k])).round() as i64;
+                    let row_terms = real_terms(rows, i, wi);
+                    for ((t, term), scale) in terms[i * rw..(i + 1) * rw]
+                        .iter_mut()
+                        .zip(row_terms)
+                        .zip(&scales)
+                    {
+                        *t = (term * scale).round() as i64;
                     }
                 }
             }

@@ -227,6 +227,11 @@ impl<'a> Search<'a> {
         }
     }
 
+    /// Whether a split has been found.
+    pub fn found(&self) -> bool {
+        self.best.is_some()
+    }
+
     /// What the node's statistics are of.
     pub fn task(&self) -> Task {
         self.task
@@ -244,6 +249,10 @@ impl<'a> Search<'a> {
         let unweighted = self.rules.min_weight_leaf <= 0.0;
         let found = match self.task {
             Task::Regression if unweighted => self.best_regression(stats, msl),
+            Task::Classes {
+                criterion: ClassCriterion::Gini,
+                classes: 2,
+            } if unweighted => self.best_gini_binary(stats, msl),
             Task::Classes {
                 criterion: ClassCriterion::Gini,
                 ..
@@ -319,9 +328,11 @@ impl<'a> Search<'a> {
         let mut run = [0_i64; 4];
         let mut current = u32::MAX;
         let mut runs = 0_usize;
-        // (previous bin, next bin, left statistics) of the best threshold.
-        let mut best: Option<(u32, u32, [i64; 4])> = None;
-        let (mut best_num, mut best_den) = (0.0_f64, 1.0_f64);
+        // The best threshold so far: its fraction (a negative numerator: none yet; every
+        // candidate's is >= 0), the bins either side and the left statistics. Updated without a
+        // branch: which candidate wins is not predictable.
+        let (mut best_num, mut best_den) = (-1.0_f64, 1.0_f64);
+        let (mut best_bins, mut best_left) = ((0_u32, 0_u32), [0_i64; 4]);
         let mut stop = false;
         for (bin, row) in pairs {
             if bin != current {
@@ -330,19 +341,16 @@ impl<'a> Search<'a> {
                         *p += r;
                     }
                     let ln = prefix[0];
-                    if tn - ln < msl {
-                        stop = true;
-                    } else if ln >= msl {
-                        let (wl, wr) = (prefix[1] as f64, (tw - prefix[1]) as f64);
-                        let (sl, sr) = (prefix[2] as f64, (ts - prefix[2]) as f64);
-                        if wl > 0.0 && wr > 0.0 {
-                            let (num, den) = (sl * sl * wr + sr * sr * wl, wl * wr);
-                            if best.is_none() || num * best_den > best_num * den {
-                                best = Some((current, bin, prefix));
-                                (best_num, best_den) = (num, den);
-                            }
-                        }
-                    }
+                    stop = tn - ln < msl;
+                    let (wl, wr) = (prefix[1] as f64, (tw - prefix[1]) as f64);
+                    let (sl, sr) = (prefix[2] as f64, (ts - prefix[2]) as f64);
+                    let (num, den) = (sl * sl * wr + sr * sr * wl, wl * wr);
+                    let valid = !stop && ln >= msl && wl > 0.0 && wr > 0.0;
+                    let better = valid && num * best_den > best_num * den;
+                    best_num = if better { num } else { best_num };
+                    best_den = if better { den } else { best_den };
+                    best_bins = if better { (current, bin) } else { best_bins };
+                    best_left = if better { prefix } else { best_left };
                 }
                 current = bin;
                 run = [0; 4];
@@ -358,9 +366,10 @@ impl<'a> Search<'a> {
             return;
         }
         self.varied = true;
-        let Some((previous, next, left)) = best else {
+        if best_num < 0.0 {
             return;
-        };
+        }
+        let ((previous, next), left) = (best_bins, best_left);
         let proxy = best_num / best_den;
         if self.best.is_none_or(|b| proxy > b.2) {
             let bin = (previous as usize + next as usize - 1) / 2;
@@ -369,13 +378,46 @@ impl<'a> Search<'a> {
         }
     }
 
-    /// [`best_regression`](Self::best_regression) for a Gini classifier.
+    /// [`best_gini`](Self::best_gini) for two classes, the same arithmetic in registers.
+    fn best_gini_binary(&self, stats: &[i64], msl: i64) -> Option<(usize, f64)> {
+        let (tn, t0, t1) = (self.total[0], self.total[1], self.total[2]);
+        let (mut n, mut c0, mut c1) = (0_i64, 0_i64, 0_i64);
+        let mut best: Option<usize> = None;
+        let (mut best_num, mut best_den) = (0.0_f64, 1.0_f64);
+        for (i, s) in stats.chunks_exact(3).enumerate().take(stats.len() / 3 - 1) {
+            n += s[0];
+            c0 += s[1];
+            c1 += s[2];
+            if n < msl {
+                continue;
+            }
+            if tn - n < msl {
+                break;
+            }
+            let (l0, l1, r0, r1) = (c0 as f64, c1 as f64, (t0 - c0) as f64, (t1 - c1) as f64);
+            let (wl, wr) = ((c0 + c1) as f64, ((t0 + t1) - (c0 + c1)) as f64);
+            if wl <= 0.0 || wr <= 0.0 {
+                continue;
+            }
+            let (squares_left, squares_right) = (0.0 + l0 * l0 + l1 * l1, 0.0 + r0 * r0 + r1 * r1);
+            let (num, den) = (squares_left * wr + squares_right * wl, wl * wr);
+            if best.is_none() || num * best_den > best_num * den {
+                best = Some(i);
+                (best_num, best_den) = (num, den);
+            }
+        }
+        best.map(|i| (i, best_num / best_den))
+    }
+
+    /// [`best_regression`](Self::best_regression) for a Gini classifier: the proxy
+    /// $\sum_k l_k^2 / w_l + \sum_k r_k^2 / w_r$ as a fraction, compared by cross-multiplying.
     fn best_gini(&mut self, stats: &[i64], msl: i64) -> Option<(usize, f64)> {
         let w = self.task.width();
         let left = &mut self.buffers.left;
         left.iter_mut().for_each(|v| *v = 0);
         let total_weight: i64 = self.total[1..].iter().sum();
-        let mut best: Option<(usize, f64)> = None;
+        let mut best: Option<usize> = None;
+        let (mut best_num, mut best_den) = (0.0_f64, 1.0_f64);
         for (i, s) in stats.chunks_exact(w).enumerate().take(stats.len() / w - 1) {
             left.iter_mut().zip(s).for_each(|(l, v)| *l += v);
             if left[0] < msl {
@@ -395,12 +437,13 @@ impl<'a> Search<'a> {
                 squares_left += l * l;
                 squares_right += r * r;
             }
-            let proxy = squares_left / wl + squares_right / wr;
-            if best.is_none_or(|b| proxy > b.1) {
-                best = Some((i, proxy));
+            let (num, den) = (squares_left * wr + squares_right * wl, wl * wr);
+            if best.is_none() || num * best_den > best_num * den {
+                best = Some(i);
+                (best_num, best_den) = (num, den);
             }
         }
-        best
+        best.map(|i| (i, best_num / best_den))
     }
 
     /// The best threshold of a feature under any criterion and leaf-weight rule, with the

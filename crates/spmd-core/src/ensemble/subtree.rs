@@ -153,6 +153,11 @@ impl Grower<'_> {
                         tree.terms,
                         (&mut search, &mut scratch.bins),
                     );
+                    // Two rows split only one way: the first feature that splits them wins
+                    // (ties go to the lower feature).
+                    if end - start == 2 && search.found() {
+                        break;
+                    }
                 }
                 outcome = search.finish();
                 window += 1;
@@ -380,6 +385,9 @@ pub(crate) fn partition(rows: &mut [u32], goes_left: impl Fn(u32) -> bool) -> us
     left
 }
 
+/// Rows from which a node's codes are counting-sorted rather than compared.
+const COUNTING_SORT_ROWS: usize = 48;
+
 /// Buffers reused from node to node.
 #[derive(Default)]
 struct Scratch {
@@ -392,6 +400,7 @@ struct Scratch {
 pub(crate) struct FeatureBins {
     dense: Vec<i64>,
     pairs: Vec<(u32, u32)>,
+    counts: Vec<u32>,
     pub bins: Vec<u32>,
     pub stats: Vec<i64>,
 }
@@ -416,9 +425,28 @@ impl FeatureBins {
             return;
         }
         self.pairs.clear();
-        self.pairs
-            .extend(rows.iter().map(|&r| (column[r as usize].index() as u32, r)));
-        self.pairs.sort_unstable_by_key(|p| p.0);
+        if rows.len() >= COUNTING_SORT_ROWS {
+            // Counting sort by code: linear in the rows and the bins.
+            self.counts.clear();
+            self.counts.resize(bins + 1, 0);
+            for &r in rows {
+                self.counts[column[r as usize].index() + 1] += 1;
+            }
+            for b in 1..=bins {
+                self.counts[b] += self.counts[b - 1];
+            }
+            self.pairs.resize(rows.len(), (0, 0));
+            for &r in rows {
+                let code = column[r as usize].index();
+                let at = &mut self.counts[code];
+                self.pairs[*at as usize] = (code as u32, r);
+                *at += 1;
+            }
+        } else {
+            self.pairs
+                .extend(rows.iter().map(|&r| (column[r as usize].index() as u32, r)));
+            self.pairs.sort_unstable_by_key(|p| p.0);
+        }
         let pairs = std::mem::take(&mut self.pairs);
         self.runs(task, pairs.iter().copied(), terms, classes);
         self.pairs = pairs;
@@ -457,6 +485,27 @@ impl FeatureBins {
                 if current != u32::MAX {
                     self.bins.push(current);
                     self.stats.extend_from_slice(&sums);
+                }
+            }
+            Task::Classes { .. } if task.width() <= 8 => {
+                // Up to 7 classes: the run's sums stay in registers.
+                let w = task.width();
+                let mut sums = [0_i64; 8];
+                for (bin, row) in pairs {
+                    if bin != current {
+                        if current != u32::MAX {
+                            self.bins.push(current);
+                            self.stats.extend_from_slice(&sums[..w]);
+                        }
+                        current = bin;
+                        sums = [0; 8];
+                    }
+                    sums[0] += 1;
+                    sums[1 + classes[row as usize] as usize] += terms[row as usize];
+                }
+                if current != u32::MAX {
+                    self.bins.push(current);
+                    self.stats.extend_from_slice(&sums[..w]);
                 }
             }
             Task::Classes { .. } => {
