@@ -118,7 +118,7 @@ fn sort_floats(values: &mut [f64]) {
         for &k in &keys {
             counts[digit(k)] += 1;
         }
-        if counts.iter().any(|&c| c == keys.len()) {
+        if counts.contains(&keys.len()) {
             continue;
         }
         let mut total = 0;
