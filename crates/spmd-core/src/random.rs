@@ -10,7 +10,23 @@ pub(crate) fn mix(mut z: u64) -> u64 {
 
 /// A uniform number in (0, 1) for (`seed`, `stream`, `counter`).
 pub(crate) fn uniform(seed: u64, stream: u64, counter: u64) -> f64 {
-    let z = mix(mix(mix(seed ^ 0x9E37_79B9_7F4A_7C15).wrapping_add(stream)).wrapping_add(counter));
+    uniform_in(Stream::new(seed, stream), counter)
+}
+
+/// The part of [`uniform`] that depends on (`seed`, `stream`) alone, for drawing many
+/// counters of one stream.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stream(u64);
+
+impl Stream {
+    pub(crate) fn new(seed: u64, stream: u64) -> Self {
+        Self(mix(mix(seed ^ 0x9E37_79B9_7F4A_7C15).wrapping_add(stream)))
+    }
+}
+
+/// [`uniform`] of `counter` in `stream`: the same value.
+pub(crate) fn uniform_in(stream: Stream, counter: u64) -> f64 {
+    let z = mix(stream.0.wrapping_add(counter));
     ((z >> 11) as f64 + 0.5) / (1u64 << 53) as f64
 }
 

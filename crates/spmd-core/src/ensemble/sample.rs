@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use spmd_comm::{Comm, ReduceOp};
 
 use super::split::{Scale, Task};
-use crate::random::uniform;
+use crate::random::{uniform_in, Stream};
 use crate::Result;
 
 /// Stream of the bootstrap draws (tree `t` uses stream `BOOTSTRAP + t`).
@@ -26,8 +26,13 @@ pub(crate) fn draws(seed: u64, tree: usize, row: u64, rate: f64) -> u32 {
 }
 
 /// [`draws`] with $e^{-rate}$ given.
-fn draws_from(seed: u64, tree: usize, row: u64, (rate, zero): (f64, f64)) -> u32 {
-    let u = uniform(seed, BOOTSTRAP + tree as u64, row);
+fn draws_from(seed: u64, tree: usize, row: u64, rate: (f64, f64)) -> u32 {
+    draws_in(Stream::new(seed, BOOTSTRAP + tree as u64), row, rate)
+}
+
+/// [`draws`] of `row` in tree's `stream`, with $e^{-rate}$ given.
+fn draws_in(stream: Stream, row: u64, (rate, zero): (f64, f64)) -> u32 {
+    let u = uniform_in(stream, row);
     if u <= zero {
         return 0;
     }
@@ -91,10 +96,11 @@ pub(crate) fn tree_samples(
         .clone()
         .into_par_iter()
         .map(|t| {
+            let stream = Stream::new(draw.seed, BOOTSTRAP + t as u64);
             (0..n)
                 .map(|i| {
                     if draw.bootstrap {
-                        draws_from(draw.seed, t, rows.row_offset + i as u64, rate)
+                        draws_in(stream, rows.row_offset + i as u64, rate)
                     } else {
                         1
                     }

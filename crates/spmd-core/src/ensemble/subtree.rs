@@ -269,7 +269,10 @@ struct Presorted {
 impl Presorted {
     fn new<C: Code>(data: &Data<'_, C>, bins: &[usize], rows: usize) -> Self {
         assert!(rows < 1 << 16, "a subtree grows from fewer than 65536 rows");
-        let mut entries = vec![0_u32; bins.len() * rows];
+        // Every entry is written below; the buffer is this thread's from the last subtree.
+        let mut entries = SPARE_ENTRIES.with(|spare| std::mem::take(&mut *spare.borrow_mut()));
+        entries.clear();
+        entries.resize(bins.len() * rows, 0);
         let mut counts = Vec::new();
         for (f, list) in entries
             .chunks_exact_mut(rows.max(1))
@@ -297,6 +300,19 @@ impl Presorted {
             goes_left: vec![false; rows],
             right: Vec::with_capacity(rows),
         }
+    }
+}
+
+thread_local! {
+    /// The entries of this thread's last [`Presorted`], kept for the next: subtrees follow one
+    /// another by the thousand, and a fresh buffer each time costs its page faults.
+    static SPARE_ENTRIES: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Drop for Presorted {
+    fn drop(&mut self) {
+        let entries = std::mem::take(&mut self.entries);
+        SPARE_ENTRIES.with(|spare| *spare.borrow_mut() = entries);
     }
 }
 
