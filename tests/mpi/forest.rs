@@ -97,7 +97,13 @@ fn classifier_same_as_single(
 }
 
 fn regressor_same_as_single(c: &Comm, params: &str, counts: &[usize], weighted: bool) -> Check {
-    let (x, y) = data::<f64>("friedman");
+    let (x, y) = if counts.iter().sum::<usize>() == 10_000 {
+        let (x, labels) = large();
+        let y = Array1::from_shape_fn(labels.len(), |i| labels[i] as f64 + x[[i, 4]]);
+        (x, y)
+    } else {
+        data::<f64>("friedman")
+    };
     let w: Array1<f64> = Array1::from_shape_fn(y.len(), |i| 0.5 + (i % 7) as f64 / 3.0);
     let params: RandomForestRegressorParams = serde_json::from_str(params).unwrap();
     let reference = RandomForestRegressor::with_params(params.clone())
@@ -164,14 +170,28 @@ fn main() {
         "classifier on 10,000 rows: histogram rounds, then gathered nodes",
         |c| classifier_same_as_single(c, cases[1].1, (&uneven(10_000), true), None),
     );
-    h.run("classifier on the GPU equals one CPU process", |c| {
-        classifier_same_as_single(
-            c,
-            cases[0].1,
-            (&even(10_000), true),
-            Queue::shared_for_tests(),
-        )
-    });
+    h.run(
+        "classifier on the GPU equals one CPU process: even split",
+        |c| {
+            classifier_same_as_single(
+                c,
+                cases[0].1,
+                (&even(10_000), true),
+                Queue::shared_for_tests(),
+            )
+        },
+    );
+    h.run(
+        "classifier on the GPU equals one CPU process: uneven split, empty rank",
+        |c| {
+            classifier_same_as_single(
+                c,
+                cases[1].1,
+                (&uneven(10_000), true),
+                Queue::shared_for_tests(),
+            )
+        },
+    );
     let regressions = [
         (
             "regressor defaults with oob",
@@ -194,6 +214,10 @@ fn main() {
             regressor_same_as_single(c, params, &uneven(2000), weighted)
         });
     }
+    h.run(
+        "regressor on 10,000 rows: rounds with sibling subtraction, then gathered nodes",
+        |c| regressor_same_as_single(c, regressions[0].1, &uneven(10_000), true),
+    );
     h.run("NaN on the last rank is an error on every rank", |c| {
         let (x, y) = data::<i64>("multiclass");
         let rows = my_rows(c, &even(n_class));

@@ -407,4 +407,44 @@ mod tests {
         assert_eq!(fit(u64::MAX), default);
         assert!(default.trees.iter().all(|t| t.node_count() > 50));
     }
+
+    /// The same for a regressor drawing every feature at every node, whose rounds build one
+    /// sibling's histograms and take the other's from their parent's.
+    #[test]
+    fn the_regressor_does_not_depend_on_it_either() {
+        let comm = Comm::single();
+        let x = Array2::from_shape_fn((3000, 4), |(i, j)| ((i * 37 + j * 11) % 101) as f64 / 9.0);
+        let targets: Vec<f64> = (0..3000)
+            .map(|i| ((i * 7) % 23) as f64 / 4.0 + (i % 3) as f64)
+            .collect();
+        let params = crate::ensemble::params::RandomForestRegressorParams {
+            n_estimators: 3,
+            random_state: Some(6),
+            ..Default::default()
+        };
+        let shape = global_shape(&comm, x.nrows(), [x.ncols(), 0], ["X", "y"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let local = Local {
+            x: x.view(),
+            classes: &[],
+            targets: &targets,
+            sample_weight: &[],
+        };
+        let fit = |small_rows| {
+            let fit = ForestFit {
+                shared: params.shared(),
+                task: Task::Regression,
+                class_weight: Vec::new(),
+                balanced_subsample: false,
+                small_rows,
+            };
+            fit.fit(&comm, &local, &shape, None)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .forest
+        };
+        let default = fit(SMALL_NODE_ROWS);
+        assert_eq!(fit(0), default);
+        assert_eq!(fit(u64::MAX), default);
+        assert!(default.trees.iter().all(|t| t.node_count() > 50));
+    }
 }

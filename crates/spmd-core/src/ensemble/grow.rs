@@ -10,6 +10,8 @@
 //! With `max_leaf_nodes`, each tree grows best first: every round evaluates the newest nodes
 //! and splits, in each tree, the open node whose split decreases the impurity most.
 
+use std::collections::HashMap;
+
 use rayon::prelude::*;
 use spmd_comm::{Comm, ReduceOp};
 
@@ -137,6 +139,7 @@ pub(crate) fn grow_batch<C: Code>(
     // Best first: evaluated nodes waiting to be split, and the splits made so far per tree.
     let mut frontier: Vec<(Open, Split)> = Vec::new();
     let mut splits_made = vec![0_usize; trees.len()];
+    let mut family = Family::default();
     while !open.is_empty() || !frontier.is_empty() {
         let mut small = Vec::new();
         let mut evaluate = Vec::new();
@@ -153,9 +156,14 @@ pub(crate) fn grow_batch<C: Code>(
                 evaluate.push(o);
             }
         }
-        let outcomes = evaluate_nodes(comm, grower, data, &trees, (&evaluate, device))?;
+        let (outcomes, hists) =
+            evaluate_nodes(comm, grower, data, &trees, (&evaluate, device), &family)?;
         let mut to_split = Vec::new();
-        for (o, outcome) in evaluate.into_iter().zip(outcomes) {
+        let mut parents = HashMap::new();
+        for ((o, outcome), hist) in evaluate.into_iter().zip(outcomes).zip(hists) {
+            if let (Outcome::Split(_), Some(hist), None) = (&outcome, hist, plan.max_leaf_nodes) {
+                parents.insert((o.tree, o.node), hist);
+            }
             match outcome {
                 Outcome::Split(split) if plan.max_leaf_nodes.is_some() => frontier.push((o, split)),
                 Outcome::Split(split) => to_split.push((o, split)),
@@ -174,7 +182,15 @@ pub(crate) fn grow_batch<C: Code>(
                 &trees,
             ));
         }
+        let split: Vec<(usize, usize)> = to_split.iter().map(|(o, _)| (o.tree, o.node)).collect();
         open.extend(split_nodes(data, &mut trees, to_split));
+        family.siblings.clear();
+        for (t, node) in split {
+            let [left, right] = trees[t].nodes[node].children;
+            family.siblings.insert((t, left), (node, right));
+            family.siblings.insert((t, right), (node, left));
+        }
+        family.parents = parents;
         grow_small_nodes(comm, grower, data, &mut trees, small)?;
     }
     Ok(trees.into_iter().map(|g| g.nodes).collect())
@@ -208,19 +224,57 @@ fn best_of_each_tree(
     chosen
 }
 
-/// The histograms of `nodes` over all ranks and each node's best split. Collective.
+/// Histograms kept from one round for the next: each split node's histograms of every feature
+/// (when every node draws every feature), and each child's parent and sibling.
+#[derive(Default)]
+pub(crate) struct Family {
+    /// `(tree, node)` to its histograms over all ranks.
+    parents: HashMap<(usize, usize), Vec<i64>>,
+    /// `(tree, child)` to `(parent, sibling)`.
+    siblings: HashMap<(usize, usize), (usize, usize)>,
+}
+
+/// A node's histograms, one feature after another in one buffer.
+type Histograms = Vec<i64>;
+
+/// The histograms of `nodes` over all ranks and each node's best split, with each node's
+/// histograms where it drew every feature. Of two siblings whose parent's histograms are kept,
+/// only the one with fewer rows is built: the other's are the parent's less its sibling's,
+/// exactly (integers). Collective.
 fn evaluate_nodes<C: Code>(
     comm: &Comm,
     grower: &Grower<'_>,
     data: &Data<'_, C>,
     trees: &[Growing],
     (nodes, device): (&[Open], Option<&Device<'_>>),
-) -> Result<Vec<Outcome>> {
+    family: &Family,
+) -> Result<(Vec<Outcome>, Vec<Option<Histograms>>)> {
     let w = grower.task.width();
-    // (node, feature) of each histogram, one after another in one buffer.
+    let every_feature = grower.max_features >= grower.bins.len();
+    let index: HashMap<(usize, usize), usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, o)| ((o.tree, o.node), i))
+        .collect();
+    // For each node built from its parent: (the parent's histograms, the sibling's index).
+    let derived: Vec<Option<(&Histograms, usize)>> = nodes
+        .iter()
+        .map(|o| {
+            if !every_feature || o.window != 0 {
+                return None;
+            }
+            let &(parent, sibling) = family.siblings.get(&(o.tree, o.node))?;
+            let parent = family.parents.get(&(o.tree, parent))?;
+            let &j = index.get(&(o.tree, sibling))?;
+            let n = |node: usize| trees[o.tree].nodes[node].stats[0];
+            let larger = (n(o.node), o.node) > (n(sibling), sibling);
+            (larger && nodes[j].window == 0).then_some((parent, j))
+        })
+        .collect();
+    // (node, feature) of each histogram built, one after another in one buffer.
     let mut layout = Vec::new();
     let mut features = Vec::with_capacity(nodes.len());
-    let mut starts = Vec::with_capacity(nodes.len());
+    let mut starts = Vec::with_capacity(nodes.len() + 1);
     let mut total = 0;
     for (i, o) in nodes.iter().enumerate() {
         starts.push(total);
@@ -229,16 +283,19 @@ fn evaluate_nodes<C: Code>(
             .features(trees[o.tree].tree, key, o.window)
             .unwrap_or_default();
         for &f in &drawn {
-            layout.push((i, f));
+            if derived[i].is_none() {
+                layout.push((i, f));
+            }
             total += grower.bins[f] * w;
         }
         features.push(drawn);
     }
+    starts.push(total);
     let mut hist = vec![0_i64; total];
     let built = match device {
         Some(device) => device_histograms(device, trees, nodes, (&layout, &starts), w, &mut hist),
         None => {
-            cpu_histograms(grower, data, trees, nodes, &layout, &mut hist);
+            cpu_histograms(grower, data, trees, (nodes, &starts), &layout, &mut hist);
             Ok(())
         }
     };
@@ -250,7 +307,16 @@ fn evaluate_nodes<C: Code>(
     if comm.size() > 1 {
         comm.allreduce_in_place(&mut hist, ReduceOp::Sum)?;
     }
-    Ok(nodes
+    for (i, d) in derived.iter().enumerate() {
+        if let Some((parent, j)) = d {
+            let (mine, sibling) = (starts[i]..starts[i + 1], starts[*j]..starts[j + 1]);
+            let sibling: Vec<i64> = hist[sibling].to_vec();
+            for ((h, p), s) in hist[mine].iter_mut().zip(parent.iter()).zip(&sibling) {
+                *h = p - s;
+            }
+        }
+    }
+    let outcomes = nodes
         .par_iter()
         .zip(&features)
         .zip(&starts)
@@ -277,25 +343,44 @@ fn evaluate_nodes<C: Code>(
             }
             search.finish()
         })
-        .collect())
+        .collect();
+    let kept = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            (every_feature && o.window == 0).then(|| hist[starts[i]..starts[i + 1]].to_vec())
+        })
+        .collect();
+    Ok((outcomes, kept))
 }
 
-/// The histograms of `layout` ((node, feature) pairs) on this rank's CPU.
+/// The histograms of `layout` ((node, feature) pairs, in buffer order; `starts`: each node's
+/// first statistic) on this rank's CPU.
 fn cpu_histograms<C: Code>(
     grower: &Grower<'_>,
     data: &Data<'_, C>,
     trees: &[Growing],
-    nodes: &[Open],
+    (nodes, starts): (&[Open], &[usize]),
     layout: &[(usize, usize)],
     hist: &mut [i64],
 ) {
     let w = grower.task.width();
     let mut slices = Vec::with_capacity(layout.len());
     let mut rest = hist;
+    let mut position = 0;
+    let mut previous = usize::MAX;
     for &(i, f) in layout {
+        if i != previous {
+            // Skip to the node's histograms (past those derived from a parent).
+            let (_, tail) = rest.split_at_mut(starts[i] - position);
+            rest = tail;
+            position = starts[i];
+            previous = i;
+        }
         let (mine, tail) = rest.split_at_mut(grower.bins[f] * w);
         slices.push((i, f, mine));
         rest = tail;
+        position += grower.bins[f] * w;
     }
     slices.into_par_iter().for_each(|(i, f, out)| {
         let o = &nodes[i];
