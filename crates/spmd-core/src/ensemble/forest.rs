@@ -365,42 +365,26 @@ mod tests {
 
     use super::*;
     use crate::distributed::global_shape;
-    use crate::ensemble::params::{ClassCriterion, RandomForestClassifierParams};
+    use crate::ensemble::params::{
+        ClassCriterion, RandomForestClassifierParams, RandomForestRegressorParams,
+    };
 
-    /// The forest does not depend on which nodes grow in histogram rounds and which by one
-    /// process: all of them, none, or the default split.
-    #[test]
-    fn the_forest_does_not_depend_on_where_nodes_switch_to_one_process() {
+    /// Grows the forest of `shared` and `task` on `local` with every node in rounds, none, and
+    /// the default switch: the three must be the same trees.
+    fn same_for_every_switch(shared: SharedParams<'_>, task: Task, local: &Local<'_, f64>) {
         let comm = Comm::single();
-        let x = Array2::from_shape_fn((3000, 5), |(i, j)| ((i * 31 + j * 17) % 97) as f64 / 7.0);
-        let classes: Vec<u32> = (0..3000).map(|i| u32::from((i * 13) % 7 < 3)).collect();
-        let params = RandomForestClassifierParams {
-            n_estimators: 3,
-            random_state: Some(5),
-            ..Default::default()
-        };
-        let shape = global_shape(&comm, x.nrows(), [x.ncols(), 0], ["X", "y"])
+        let shape = global_shape(&comm, local.x.nrows(), [local.x.ncols(), 0], ["X", "y"])
             .unwrap_or_else(|e| panic!("{e}"));
-        let local = Local {
-            x: x.view(),
-            classes: &classes,
-            targets: &[],
-            sample_weight: &[],
-        };
         let fit = |small_rows| {
             let fit = ForestFit {
-                shared: params.shared(),
-                task: Task::Classes {
-                    classes: 2,
-                    criterion: ClassCriterion::Gini,
-                },
+                shared,
+                task,
                 class_weight: Vec::new(),
                 balanced_subsample: false,
                 small_rows,
             };
-            fit.fit(&comm, &local, &shape, None)
-                .unwrap_or_else(|e| panic!("{e}"))
-                .forest
+            let fitted = fit.fit(&comm, local, &shape, None);
+            fitted.unwrap_or_else(|e| panic!("{e}")).forest
         };
         let default = fit(SMALL_NODE_ROWS);
         assert_eq!(fit(0), default);
@@ -408,43 +392,50 @@ mod tests {
         assert!(default.trees.iter().all(|t| t.node_count() > 50));
     }
 
+    /// The classifier does not depend on which nodes grow in histogram rounds and which by one
+    /// process.
+    #[test]
+    fn the_forest_does_not_depend_on_where_nodes_switch_to_one_process() {
+        let x = Array2::from_shape_fn((3000, 5), |(i, j)| ((i * 31 + j * 17) % 97) as f64 / 7.0);
+        let classes: Vec<u32> = (0..3000).map(|i| u32::from((i * 13) % 7 < 3)).collect();
+        let params = RandomForestClassifierParams {
+            n_estimators: 3,
+            random_state: Some(5),
+            ..Default::default()
+        };
+        let local = Local {
+            x: x.view(),
+            classes: &classes,
+            targets: &[],
+            sample_weight: &[],
+        };
+        let criterion = ClassCriterion::Gini;
+        let task = Task::Classes {
+            classes: 2,
+            criterion,
+        };
+        same_for_every_switch(params.shared(), task, &local);
+    }
+
     /// The same for a regressor drawing every feature at every node, whose rounds build one
     /// sibling's histograms and take the other's from their parent's.
     #[test]
     fn the_regressor_does_not_depend_on_it_either() {
-        let comm = Comm::single();
         let x = Array2::from_shape_fn((3000, 4), |(i, j)| ((i * 37 + j * 11) % 101) as f64 / 9.0);
         let targets: Vec<f64> = (0..3000)
             .map(|i| ((i * 7) % 23) as f64 / 4.0 + (i % 3) as f64)
             .collect();
-        let params = crate::ensemble::params::RandomForestRegressorParams {
+        let params = RandomForestRegressorParams {
             n_estimators: 3,
             random_state: Some(6),
             ..Default::default()
         };
-        let shape = global_shape(&comm, x.nrows(), [x.ncols(), 0], ["X", "y"])
-            .unwrap_or_else(|e| panic!("{e}"));
         let local = Local {
             x: x.view(),
             classes: &[],
             targets: &targets,
             sample_weight: &[],
         };
-        let fit = |small_rows| {
-            let fit = ForestFit {
-                shared: params.shared(),
-                task: Task::Regression,
-                class_weight: Vec::new(),
-                balanced_subsample: false,
-                small_rows,
-            };
-            fit.fit(&comm, &local, &shape, None)
-                .unwrap_or_else(|e| panic!("{e}"))
-                .forest
-        };
-        let default = fit(SMALL_NODE_ROWS);
-        assert_eq!(fit(0), default);
-        assert_eq!(fit(u64::MAX), default);
-        assert!(default.trees.iter().all(|t| t.node_count() > 50));
+        same_for_every_switch(params.shared(), Task::Regression, &local);
     }
 }

@@ -22,7 +22,9 @@ use super::bins::Code;
 use super::exchange::grow_small_nodes;
 use super::sample::TreeSample;
 use super::split::{Outcome, Rules, Search, SearchBuffers, Split};
-use super::subtree::{dense_histogram, partition, root_key, Data, Grower, RawNode, TreeRows};
+use super::subtree::{
+    dense_histogram, partition, root_key, split_node, Data, Grower, RawNode, TreeRows,
+};
 use crate::distributed::agree;
 use crate::Result;
 
@@ -450,21 +452,9 @@ fn split_nodes<C: Code>(
 ) -> Vec<Open> {
     let mut jobs: Vec<Vec<(Open, usize, usize, usize)>> = vec![Vec::new(); trees.len()];
     for (o, split) in splits {
-        let g = &mut trees[o.tree];
-        let node = &g.nodes[o.node];
-        let right: Vec<i64> = node
-            .stats
-            .iter()
-            .zip(&split.left)
-            .map(|(t, l)| t - l)
-            .collect();
-        let (depth, keys) = (node.depth + 1, [node.child_key(0), node.child_key(1)]);
-        let first = g.nodes.len();
-        g.nodes[o.node].split = Some((split.feature, split.bin));
-        g.nodes[o.node].children = [first, first + 1];
-        g.nodes.push(RawNode::new(keys[0], depth, split.left));
-        g.nodes.push(RawNode::new(keys[1], depth, right));
-        jobs[o.tree].push((o, split.feature, split.bin, first));
+        let (feature, bin) = (split.feature, split.bin);
+        let first = split_node(&mut trees[o.tree].nodes, o.node, split);
+        jobs[o.tree].push((o, feature, bin, first));
     }
     trees
         .par_iter_mut()

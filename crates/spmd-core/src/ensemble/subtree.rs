@@ -6,7 +6,7 @@
 //! integer statistics, searched in the same order.
 
 use super::bins::{Binned, Code};
-use super::split::{compact, Outcome, Rules, Scale, Search, SearchBuffers, Task};
+use super::split::{compact, Outcome, Rules, Scale, Search, SearchBuffers, Split, Task};
 use crate::random::{below, mix};
 
 /// A node as it is grown: its key (which names its random feature draw), depth, integer
@@ -38,6 +38,25 @@ impl RawNode {
     pub fn child_key(&self, side: u64) -> u64 {
         mix(self.key.wrapping_mul(2).wrapping_add(side + 1))
     }
+}
+
+/// Splits `nodes[index]` by `split`: its two children appended (left first, the right's
+/// statistics the node's less the left's). Returns the left child's index.
+pub(crate) fn split_node(nodes: &mut Vec<RawNode>, index: usize, split: Split) -> usize {
+    let node = &nodes[index];
+    let right: Vec<i64> = node
+        .stats
+        .iter()
+        .zip(&split.left)
+        .map(|(t, l)| t - l)
+        .collect();
+    let (depth, keys) = (node.depth + 1, [node.child_key(0), node.child_key(1)]);
+    let first = nodes.len();
+    nodes[index].split = Some((split.feature, split.bin));
+    nodes[index].children = [first, first + 1];
+    nodes.push(RawNode::new(keys[0], depth, split.left));
+    nodes.push(RawNode::new(keys[1], depth, right));
+    first
 }
 
 /// The key of tree `tree`'s root.
@@ -167,18 +186,7 @@ impl Grower<'_> {
             };
             let left = order.split(data, (split.feature, split.bin), (start, end));
             debug_assert_eq!(left as i64, split.left[0]);
-            let right: Vec<i64> = node
-                .stats
-                .iter()
-                .zip(&split.left)
-                .map(|(t, l)| t - l)
-                .collect();
-            let (depth, keys) = (node.depth + 1, [node.child_key(0), node.child_key(1)]);
-            let first = nodes.len();
-            nodes[index].split = Some((split.feature, split.bin));
-            nodes[index].children = [first, first + 1];
-            nodes.push(RawNode::new(keys[0], depth, split.left));
-            nodes.push(RawNode::new(keys[1], depth, right));
+            let first = split_node(&mut nodes, index, split);
             stack.push((first + 1, start + left, end));
             stack.push((first, start, start + left));
         }
