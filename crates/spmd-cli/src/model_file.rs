@@ -74,7 +74,6 @@ impl ModelFile {
     /// Writes the file so that readers see the old file or the whole new one, never a part:
     /// a temporary file beside it, flushed, then renamed over it.
     pub fn write_atomically(&self, path: &Path) -> Result<(), CliError> {
-        let text = serde_json::to_string_pretty(self).map_err(|e| CliError::file(path, e))?;
         let name = path
             .file_name()
             .ok_or_else(|| CliError::file(path, "not a file name"))?;
@@ -83,10 +82,13 @@ impl ModelFile {
             name.to_string_lossy(),
             std::process::id()
         ));
+        // Streamed into the file: a forest's model is hundreds of megabytes of text.
         let write = || -> std::io::Result<()> {
-            let mut file = std::fs::File::create(&tmp)?;
-            file.write_all(text.as_bytes())?;
-            file.write_all(b"\n")?;
+            let file = std::fs::File::create(&tmp)?;
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+            serde_json::to_writer_pretty(&mut out, self).map_err(std::io::Error::other)?;
+            out.write_all(b"\n")?;
+            let file = out.into_inner().map_err(|e| e.into_error())?;
             file.sync_all()?;
             std::fs::rename(&tmp, path)
         };
