@@ -35,6 +35,19 @@ pub(crate) fn below(seed: u64, stream: u64, counter: u64, n: u64) -> u64 {
     ((uniform(seed, stream, counter) * n as f64) as u64).min(n.saturating_sub(1))
 }
 
+/// `random_state`, or, without one, a seed rank 0 draws from the clock and broadcasts, so every
+/// rank draws the same numbers. Collective when `random_state` is `None`.
+pub(crate) fn agreed_seed(comm: &spmd_comm::Comm, random_state: Option<u64>) -> crate::Result<u64> {
+    if let Some(seed) = random_state {
+        return Ok(seed);
+    }
+    let mut seed = [std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |t| t.as_nanos() as u64)];
+    comm.broadcast(0, &mut seed)?;
+    Ok(seed[0])
+}
+
 /// A derived seed, for the `index`-th run of several.
 pub(crate) fn derive(seed: u64, index: u64) -> u64 {
     mix(seed.wrapping_add(mix(index.wrapping_add(0xD1B5_4A32_D192_ED03))))

@@ -12,7 +12,7 @@ use spmd_gpu::{Precision, Queue};
 
 use super::grow::{grow_batch, Device, Plan};
 use super::params::{Resolved, SharedParams};
-use super::sample::{draws, tree_samples, Draw, Rows};
+use super::sample::{tree_samples, Draw, Rows, TreeDraws};
 use super::split::{Rules, Task};
 use super::subtree::{Data, Grower};
 use super::tree::Tree;
@@ -77,16 +77,7 @@ impl ForestFit<'_> {
         queue: Option<&Queue>,
     ) -> Result<Fit> {
         let resolved = self.shared.resolve(shape.rows, shape.columns[0])?;
-        let seed = match self.shared.random_state {
-            Some(seed) => seed,
-            None => {
-                let mut seed = [std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |t| t.as_nanos() as u64)];
-                comm.broadcast(0, &mut seed)?;
-                seed[0]
-            }
-        };
+        let seed = crate::random::agreed_seed(comm, self.shared.random_state)?;
         let edges = global_edges(
             comm,
             local.x,
@@ -138,11 +129,7 @@ impl ForestFit<'_> {
                 let size = std::mem::size_of::<C>();
                 let n = local.x.nrows();
                 let uploaded = ForestRows::upload(queue, binned.bytes(), size, n, local.classes)
-                    .map(|rows| Device {
-                        queue,
-                        rows,
-                        bins: bins.to_vec(),
-                    })
+                    .map(|rows| Device { queue, rows })
                     .map_err(crate::Error::from);
                 Some(agree(comm, uploaded)?)
             }
@@ -248,6 +235,9 @@ impl ForestFit<'_> {
         let values = trees
             .first()
             .map_or(1, |t| t.value.len() / t.node_count().max(1));
+        let draws: Vec<TreeDraws> = (0..trees.len())
+            .map(|t| TreeDraws::new(seed, t, rate))
+            .collect();
         let mut oob = Array2::zeros((local.x.nrows(), values));
         oob.axis_iter_mut(Axis(0))
             .into_par_iter()
@@ -256,8 +246,8 @@ impl ForestFit<'_> {
             .for_each(|(i, (mut out, row))| {
                 let global = shape.row_offset + i as u64;
                 let mut count = 0_u32;
-                for (t, tree) in trees.iter().enumerate() {
-                    if draws(seed, t, global, rate) == 0 {
+                for (tree, draws) in trees.iter().zip(&draws) {
+                    if draws.count(global) == 0 {
                         let leaf = tree.leaf(|f| row[f].as_f64());
                         for (o, v) in out.iter_mut().zip(&tree.value[leaf * values..]) {
                             *o += v;

@@ -32,8 +32,6 @@ use crate::Result;
 pub(crate) struct Device<'q> {
     pub queue: &'q Queue,
     pub rows: ForestRows,
-    /// Bins of each feature.
-    pub bins: Vec<usize>,
 }
 
 /// A tree of the batch as it grows.
@@ -158,13 +156,14 @@ pub(crate) fn grow_batch<C: Code>(
                 evaluate.push(o);
             }
         }
-        let (outcomes, hists) =
+        let (outcomes, (hist, every)) =
             evaluate_nodes(comm, grower, data, &trees, (&evaluate, device), &family)?;
         let mut to_split = Vec::new();
         let mut parents = HashMap::new();
-        for ((o, outcome), hist) in evaluate.into_iter().zip(outcomes).zip(hists) {
-            if let (Outcome::Split(_), Some(hist), None) = (&outcome, hist, plan.max_leaf_nodes) {
-                parents.insert((o.tree, o.node), hist);
+        for ((o, outcome), range) in evaluate.into_iter().zip(outcomes).zip(every) {
+            // A split node's histograms serve its children's next round.
+            if let (Outcome::Split(_), Some(range), None) = (&outcome, range, plan.max_leaf_nodes) {
+                parents.insert((o.tree, o.node), hist[range].to_vec());
             }
             match outcome {
                 Outcome::Split(split) if plan.max_leaf_nodes.is_some() => frontier.push((o, split)),
@@ -239,8 +238,12 @@ pub(crate) struct Family {
 /// A node's histograms, one feature after another in one buffer.
 type Histograms = Vec<i64>;
 
-/// The histograms of `nodes` over all ranks and each node's best split, with each node's
-/// histograms where it drew every feature. Of two siblings whose parent's histograms are kept,
+/// A round's histograms: the buffer of every node's, and where the histograms of each node that
+/// drew every feature lie in it.
+type RoundHistograms = (Histograms, Vec<Option<std::ops::Range<usize>>>);
+
+/// The histograms of `nodes` over all ranks and each node's best split, with the buffer of
+/// every histogram and, for each node that drew every feature, where its histograms lie. Of two siblings whose parent's histograms are kept,
 /// only the one with fewer rows is built: the other's are the parent's less its sibling's,
 /// exactly (integers). Collective.
 fn evaluate_nodes<C: Code>(
@@ -250,7 +253,7 @@ fn evaluate_nodes<C: Code>(
     trees: &[Growing],
     (nodes, device): (&[Open], Option<&Device<'_>>),
     family: &Family,
-) -> Result<(Vec<Outcome>, Vec<Option<Histograms>>)> {
+) -> Result<(Vec<Outcome>, RoundHistograms)> {
     let w = grower.task.width();
     let every_feature = grower.max_features >= grower.bins.len();
     let index: HashMap<(usize, usize), usize> = nodes
@@ -295,7 +298,14 @@ fn evaluate_nodes<C: Code>(
     starts.push(total);
     let mut hist = vec![0_i64; total];
     let built = match device {
-        Some(device) => device_histograms(device, trees, nodes, (&layout, &starts), w, &mut hist),
+        Some(device) => device_histograms(
+            (device, grower.bins),
+            trees,
+            nodes,
+            (&layout, &starts),
+            w,
+            &mut hist,
+        ),
         None => {
             cpu_histograms(grower, data, trees, (nodes, &starts), &layout, &mut hist);
             Ok(())
@@ -346,14 +356,12 @@ fn evaluate_nodes<C: Code>(
             search.finish()
         })
         .collect();
-    let kept = nodes
+    let every = nodes
         .iter()
         .enumerate()
-        .map(|(i, o)| {
-            (every_feature && o.window == 0).then(|| hist[starts[i]..starts[i + 1]].to_vec())
-        })
+        .map(|(i, o)| (every_feature && o.window == 0).then(|| starts[i]..starts[i + 1]))
         .collect();
-    Ok((outcomes, kept))
+    Ok((outcomes, (hist, every)))
 }
 
 /// The histograms of `layout` ((node, feature) pairs, in buffer order; `starts`: each node's
@@ -397,9 +405,10 @@ fn cpu_histograms<C: Code>(
     });
 }
 
-/// The histograms of `layout` on this rank's GPU (`starts`: each node's first statistic).
+/// The histograms of `layout` on this rank's GPU (`feature_bins`: each feature's bins; `starts`:
+/// each node's first statistic).
 fn device_histograms(
-    device: &Device<'_>,
+    (device, feature_bins): (&Device<'_>, &[usize]),
     trees: &[Growing],
     nodes: &[Open],
     (layout, starts): (&[(usize, usize)], &[usize]),
@@ -421,7 +430,7 @@ fn device_histograms(
             previous = i;
         }
         let o = &nodes[i];
-        let bins = device.bins[f];
+        let bins = feature_bins[f];
         tasks.push(HistogramTask {
             rows_start: first_row[i],
             rows_len: (o.end - o.start) as u32,

@@ -20,31 +20,41 @@ use crate::Result;
 /// Stream of the bootstrap draws (tree `t` uses stream `BOOTSTRAP + t`).
 const BOOTSTRAP: u64 = 0xB007_0000_0000;
 
-/// The number of times tree `tree` draws global row `row`: Poisson with mean `rate`.
-pub(crate) fn draws(seed: u64, tree: usize, row: u64, rate: f64) -> u32 {
-    draws_from(seed, tree, row, (rate, (-rate).exp()))
+/// One tree's bootstrap: how many times it draws each global row, Poisson with mean `rate`
+/// (the stream's part of the hash and $e^{-rate}$ worked out once).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TreeDraws {
+    stream: Stream,
+    rate: f64,
+    zero: f64,
 }
 
-/// [`draws`] with $e^{-rate}$ given.
-fn draws_from(seed: u64, tree: usize, row: u64, rate: (f64, f64)) -> u32 {
-    draws_in(Stream::new(seed, BOOTSTRAP + tree as u64), row, rate)
-}
+impl TreeDraws {
+    /// Tree `tree`'s draws under `seed`.
+    pub fn new(seed: u64, tree: usize, rate: f64) -> Self {
+        Self {
+            stream: Stream::new(seed, BOOTSTRAP + tree as u64),
+            rate,
+            zero: (-rate).exp(),
+        }
+    }
 
-/// [`draws`] of `row` in tree's `stream`, with $e^{-rate}$ given.
-fn draws_in(stream: Stream, row: u64, (rate, zero): (f64, f64)) -> u32 {
-    let u = uniform_in(stream, row);
-    if u <= zero {
-        return 0;
+    /// How many times the tree draws global row `row`.
+    pub fn count(&self, row: u64) -> u32 {
+        let u = uniform_in(self.stream, row);
+        if u <= self.zero {
+            return 0;
+        }
+        let mut p = self.zero;
+        let mut cdf = p;
+        let mut k = 0_u32;
+        while u > cdf && k < 1000 {
+            k += 1;
+            p *= self.rate / f64::from(k);
+            cdf += p;
+        }
+        k
     }
-    let mut p = zero;
-    let mut cdf = p;
-    let mut k = 0_u32;
-    while u > cdf && k < 1000 {
-        k += 1;
-        p *= rate / f64::from(k);
-        cdf += p;
-    }
-    k
 }
 
 /// What every tree's sample is made from: this rank's rows.
@@ -91,16 +101,15 @@ pub(crate) fn tree_samples(
     trees: std::ops::Range<usize>,
 ) -> Result<Vec<TreeSample>> {
     let n = rows.classes.len().max(rows.targets.len());
-    let rate = (draw.rate, (-draw.rate).exp());
     let counts: Vec<Vec<u32>> = trees
         .clone()
         .into_par_iter()
         .map(|t| {
-            let stream = Stream::new(draw.seed, BOOTSTRAP + t as u64);
+            let draws = TreeDraws::new(draw.seed, t, draw.rate);
             (0..n)
                 .map(|i| {
                     if draw.bootstrap {
-                        draws_in(stream, rows.row_offset + i as u64, rate)
+                        draws.count(rows.row_offset + i as u64)
                     } else {
                         1
                     }
@@ -243,11 +252,13 @@ mod tests {
 
     #[test]
     fn poisson_draws_have_the_mean_asked_for() {
-        let total: u32 = (0..100_000).map(|i| draws(3, 0, i, 1.0)).sum();
+        let (first, second) = (TreeDraws::new(3, 0, 1.0), TreeDraws::new(3, 1, 1.0));
+        let total: u32 = (0..100_000).map(|i| first.count(i)).sum();
         assert!((f64::from(total) / 1e5 - 1.0).abs() < 0.01);
-        let zeros = (0..100_000).filter(|&i| draws(3, 1, i, 1.0) == 0).count();
+        let zeros = (0..100_000).filter(|&i| second.count(i) == 0).count();
         assert!((zeros as f64 / 1e5 - (-1.0_f64).exp()).abs() < 0.01);
-        assert_eq!(draws(3, 0, 17, 0.5), draws(3, 0, 17, 0.5));
+        let half = TreeDraws::new(3, 0, 0.5);
+        assert_eq!(half.count(17), TreeDraws::new(3, 0, 0.5).count(17));
     }
 
     #[test]

@@ -173,7 +173,7 @@ impl KMeans {
             cpu: cpu.as_ref(),
             device,
         };
-        let seed = self.seed(&comm)?;
+        let seed = crate::random::agreed_seed(&comm, self.params.random_state)?;
         let runs = match (self.params.n_init, &self.params.init) {
             (_, Init::Given(_)) => 1,
             (NInit::Count(c), _) => c,
@@ -201,18 +201,6 @@ impl KMeans {
             }
         }
         best.ok_or_else(|| Error::Input("no k-means run".into()))
-    }
-
-    /// `random_state`, or one drawn by rank 0 and shared.
-    fn seed(&self, comm: &Comm) -> Result<u64> {
-        if let Some(seed) = self.params.random_state {
-            return Ok(seed);
-        }
-        let mut seed = [std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |t| t.as_nanos() as u64)];
-        comm.broadcast(0, &mut seed)?;
-        Ok(seed[0])
     }
 
     fn lloyd<F: Float>(
