@@ -173,6 +173,38 @@ fn a_supervised_fit_without_targets_names_the_need() {
     assert!(err.to_string().contains("needs targets"), "{err}");
 }
 
+#[test]
+fn estimators_without_weights_refuse_them_instead_of_ignoring_them() {
+    let (x, y) = data();
+    let w = ndarray::Array1::from_elem(x.nrows(), 2.0);
+    let comm = Comm::single();
+    let ctx = Context::cpu(&comm);
+    let weighted = Dataset::new(x.view())
+        .target_columns(y.view(), true)
+        .sample_weight(w.view());
+    let linear = LinearRegression::from_params(Default::default());
+    let err = Estimator::fit(&linear, ctx, &weighted).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("LinearRegression does not take sample weights"),
+        "{err}"
+    );
+    let kmeans = KMeans::from_params(serde_json::from_value(json!({"n_clusters": 2})).unwrap());
+    let err = Estimator::fit(&kmeans, ctx, &weighted).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("KMeans does not take sample weights"),
+        "{err}"
+    );
+    // Those that use weights still take them.
+    Estimator::fit(
+        &BasicStatistics::from_params(Default::default()),
+        ctx,
+        &weighted,
+    )
+    .unwrap();
+}
+
 /// The fitted model's outputs on `queue`'s GPU and on the CPU, for rows `x`.
 fn on_gpu_and_cpu<E: Estimator>(
     queue: &spmd_learn::Queue,

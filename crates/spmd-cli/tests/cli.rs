@@ -1398,11 +1398,20 @@ fn parquet_and_arrow_inputs_equal_the_npy_path() {
     fails(&args, "NaN at row 13, column 1");
 
     // Features, target and weights from one table: by names or positions; the model keeps
-    // the feature names and predict checks them.
+    // the feature names and predict checks them. (A forest: the linear models take no weights.)
     let table = input("table.parquet");
+    let forest = ["--param", "n_estimators=3", "--param", "random_state=0"];
     let weighted = |extra: &[&str], model: &str| {
-        let mut args = vec!["fit", "ridge", "--x", &table, "--y-column", "target"];
+        let mut args = vec![
+            "fit",
+            "random-forest-regressor",
+            "--x",
+            &table,
+            "--y-column",
+            "target",
+        ];
         args.extend_from_slice(extra);
+        args.extend_from_slice(&forest);
         args.extend(["--sample-weight-column", "weight", "--out", model]);
         run(&args);
         std::fs::read_to_string(model).unwrap()
@@ -1412,18 +1421,23 @@ fn parquet_and_arrow_inputs_equal_the_npy_path() {
     let (x_npy, y_npy, w_npy) = (input("x.npy"), input("y.npy"), input("w.npy"));
     run(&[
         "fit",
-        "ridge",
+        "random-forest-regressor",
         "--x",
         &x_npy,
         "--y",
         &y_npy,
         "--sample-weight",
         &w_npy,
+        "--param",
+        "n_estimators=3",
+        "--param",
+        "random_state=0",
         "--out",
         &by_npy,
     ]);
-    let coef =
-        |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap()["coef_"].clone();
+    let coef = |text: &str| {
+        serde_json::from_str::<serde_json::Value>(text).unwrap()["feature_importances_"].clone()
+    };
     assert_eq!(
         coef(&named),
         coef(&std::fs::read_to_string(&by_npy).unwrap())

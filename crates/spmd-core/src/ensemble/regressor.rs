@@ -198,6 +198,7 @@ params_checked_by!(RandomForestRegressorParams);
 estimator!(
     RandomForestRegressor, RandomForestRegressorParams => FittedRandomForestRegressor,
     supervised: true,
+    weighted: true,
     from: RandomForestRegressor::with_params,
     fit: |this, ctx, data| {
         let y = require_targets(data)?;

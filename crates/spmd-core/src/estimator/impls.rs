@@ -13,10 +13,12 @@ macro_rules! params_checked_by {
 
 /// `impl Estimator for E`: parameters `P`, fitted type `T`, supervised or not, built by
 /// `$from(params)`, fitted by the expression `$fit` (with `$this`, `$ctx` and `$data` bound to
-/// `&self`, the context and the dataset of element type `F`).
+/// `&self`, the context and the dataset of element type `F`). Unless `weighted: true` is given,
+/// a fit given sample weights fails on every rank instead of ignoring them.
 macro_rules! estimator {
     (
         $estimator:ty, $params:ty => $fitted:ty, supervised: $supervised:expr,
+        $(weighted: $weighted:expr,)?
         from: $from:expr,
         fit: |$this:ident, $ctx:ident, $data:ident| $fit:expr $(,)?
     ) => {
@@ -35,6 +37,10 @@ macro_rules! estimator {
                 $data: &$crate::estimator::Dataset<'_, F>,
             ) -> $crate::Result<$fitted> {
                 let $this = self;
+                let weighted = false $(|| $weighted)?;
+                if !weighted {
+                    $crate::estimator::refuse_weights($ctx, $data, stringify!($estimator))?;
+                }
                 $fit
             }
         }

@@ -170,6 +170,18 @@ pub(crate) fn check_rows<F: Float>(ctx: Context<'_>, x: ArrayView2<'_, F>) -> Re
     crate::validate::check_finite("X", x, ctx.rank())
 }
 
+/// Errors on every rank when any rank passes sample weights to the estimator `name`, which has
+/// no use for them (silently ignoring them would fit another model than the one asked for).
+pub(crate) fn refuse_weights<F>(ctx: Context<'_>, data: &Dataset<'_, F>, name: &str) -> Result<()> {
+    let local = match data.weights() {
+        Some(_) => Err(crate::Error::Input(format!(
+            "{name} does not take sample weights (sample_weight)"
+        ))),
+        None => Ok(()),
+    };
+    crate::distributed::agree(ctx.comm, local)
+}
+
 /// The error of a supervised fit or score given no targets.
 pub(crate) fn missing_targets() -> crate::Error {
     crate::Error::Input("this estimator needs targets (y); none were given".into())

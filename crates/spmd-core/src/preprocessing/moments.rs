@@ -86,6 +86,8 @@ macro_rules! scaler {
     ($scaler:ident, $params:ty => $fitted:ty, weighted: $weighted:expr) => {
         $crate::estimator::estimator!(
             $scaler, $params => $fitted, supervised: false,
+            // The scaler's own check names the scalers that take no weights.
+            weighted: true,
             from: |params| $scaler { params },
             fit: |this, ctx, data| $crate::preprocessing::moments::fit_scaler(this, ctx, data),
         );

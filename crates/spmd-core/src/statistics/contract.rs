@@ -7,6 +7,7 @@ impl Params for BasicStatisticsParams {}
 
 estimator!(
     BasicStatistics, BasicStatisticsParams => FittedBasicStatistics, supervised: false,
+    weighted: true,
     from: BasicStatistics::with_params,
     fit: |this, ctx, data| {
         let fitting = this.clone().comm(ctx.comm.clone());

@@ -10,6 +10,7 @@ params_checked_by!(DbscanParams);
 
 estimator!(
     Dbscan, DbscanParams => FittedDbscan, supervised: false,
+    weighted: true,
     from: Dbscan::with_params,
     fit: |this, ctx, data| {
         let weights = data.weights().map(|w| w.mapv(|v| v.as_f64()));
