@@ -27,6 +27,8 @@ mod agree;
 mod backend;
 mod comm;
 mod error;
+#[cfg(feature = "mpi")]
+mod foreign;
 mod launcher;
 #[cfg(feature = "mpi")]
 mod mpi;
