@@ -1,0 +1,43 @@
+"""spmd_learn: scikit-learn-style estimators for SPMD execution over MPI ranks and GPUs.
+
+Every process of ``mpirun -n 4 python script.py`` passes its own rows; ``fit`` is collective and
+every rank gets the model one process fitting all the rows would. ``predict`` and ``transform``
+are local; ``score`` is over every rank's rows. ``queue=None`` runs on the CPU, ``queue="gpu"`` or
+``queue=spmd_learn.Queue()`` on this rank's GPU. ``comm=`` takes an mpi4py communicator (default:
+every rank of the job; a single process without mpirun just works).
+
+The modules mirror ``sklearnex.spmd``: ``linear_model``, ``basic_statistics``, ``covariance``,
+``decomposition``, ``cluster``, ``naive_bayes``, ``preprocessing`` and ``ensemble``.
+"""
+
+from . import (
+    basic_statistics,
+    cluster,
+    covariance,
+    decomposition,
+    ensemble,
+    linear_model,
+    naive_bayes,
+    preprocessing,
+)
+from ._base import NotFittedError, asarray, to_numpy
+from ._native import Communicator, Queue, SpmdError, __version__, mpi_library_version
+
+__all__ = [
+    "Communicator",
+    "NotFittedError",
+    "Queue",
+    "SpmdError",
+    "__version__",
+    "asarray",
+    "to_numpy",
+    "basic_statistics",
+    "cluster",
+    "covariance",
+    "decomposition",
+    "ensemble",
+    "linear_model",
+    "mpi_library_version",
+    "naive_bayes",
+    "preprocessing",
+]

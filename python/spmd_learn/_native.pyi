@@ -1,0 +1,66 @@
+"""Type stubs of the native module `spmd_learn._native` (Rust, through pyo3)."""
+
+from typing import List, Optional, Tuple
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+class SpmdError(RuntimeError):
+    """A failure that is not bad input: another rank's failure, MPI, the GPU, a failed solve."""
+
+class Communicator:
+    """The ranks that fit together: `Communicator()` is every rank of the job (or this process
+    alone without mpirun); `Communicator(comm.py2f())` duplicates an mpi4py communicator."""
+
+    def __init__(self, handle: Optional[int] = None) -> None: ...
+    @property
+    def rank(self) -> int: ...
+    @property
+    def size(self) -> int: ...
+    def agree(self, error: Optional[str] = None) -> None: ...
+    def allreduce_sum(self, values: List[float]) -> List[float]: ...
+
+class Queue:
+    """This rank's GPU (Vulkan, Metal or DX12 through wgpu)."""
+
+    def __init__(self, device: Optional[str] = None) -> None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def supports_f64(self) -> bool: ...
+
+class Model:
+    """A fitted model: the command line's JSON model file and its estimator."""
+
+    @staticmethod
+    def from_json(text: str) -> "Model": ...
+    def to_json(self) -> str: ...
+    def attributes_json(self) -> str: ...
+    def attribute(self, name: str) -> Optional[str]: ...
+    def attribute_names(self) -> List[str]: ...
+    @property
+    def estimator(self) -> str: ...
+    def apply(
+        self,
+        operation: str,
+        x: npt.NDArray[np.floating],
+        comm: Communicator,
+        queue: Optional[Queue] = None,
+    ) -> npt.NDArray[np.float64]: ...
+
+def estimator_names() -> List[str]: ...
+def check_params(name: str, params: str) -> str: ...
+def fit(
+    name: str,
+    params: str,
+    x: npt.NDArray[np.floating],
+    comm: Communicator,
+    y: Optional[npt.NDArray[np.float64]] = None,
+    y_is_1d: bool = False,
+    sample_weight: Optional[npt.NDArray[np.float64]] = None,
+    queue: Optional[Queue] = None,
+    local: bool = False,
+) -> Tuple[Model, Optional[npt.NDArray[np.float64]]]: ...
+def mpi_library_version() -> str: ...
