@@ -165,6 +165,13 @@ def agreed(comm, prepare):
     return result
 
 
+def class_weight_json(class_weight):
+    """`class_weight` as the native estimators read it: a dict's labels become strings."""
+    if isinstance(class_weight, dict):
+        return {str(k): float(v) for k, v in class_weight.items()}
+    return class_weight
+
+
 def _from_json(value):
     if isinstance(value, list):
         try:

@@ -1,6 +1,6 @@
 """Random forests over the rows of every rank: the same trees for any number of ranks."""
 
-from ._base import ClassifierMixin, RegressorMixin, SpmdEstimator
+from ._base import ClassifierMixin, RegressorMixin, SpmdEstimator, class_weight_json
 
 _FOREST_DOC = """
     Split thresholds come from at most `max_bins` global bins per feature, and the bootstrap draws
@@ -74,8 +74,7 @@ class RandomForestClassifier(ClassifierMixin, _Forest):
 
     def _native_params(self):
         params = super()._native_params()
-        if isinstance(params["class_weight"], dict):
-            params["class_weight"] = {str(k): float(v) for k, v in params["class_weight"].items()}
+        params["class_weight"] = class_weight_json(params["class_weight"])
         return params
 
 

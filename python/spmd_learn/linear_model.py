@@ -2,7 +2,13 @@
 
 import numpy as np
 
-from ._base import ClassifierMixin, IncrementalMixin, RegressorMixin, SpmdEstimator
+from ._base import (
+    ClassifierMixin,
+    IncrementalMixin,
+    RegressorMixin,
+    SpmdEstimator,
+    class_weight_json,
+)
 
 
 class LinearRegression(RegressorMixin, SpmdEstimator):
@@ -117,8 +123,7 @@ class LogisticRegression(ClassifierMixin, SpmdEstimator):
 
     def _native_params(self):
         params = super()._native_params()
-        if isinstance(params["class_weight"], dict):
-            params["class_weight"] = {str(k): float(v) for k, v in params["class_weight"].items()}
+        params["class_weight"] = class_weight_json(params["class_weight"])
         return params
 
     def fit(self, X, y, sample_weight=None, queue=None):

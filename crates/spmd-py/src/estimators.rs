@@ -19,7 +19,8 @@ fn entry(name: &str) -> PyResult<&'static Entry> {
         .ok_or_else(|| PyValueError::new_err(format!("unknown estimator `{name}`")))
 }
 
-fn json_error(e: serde_json::Error) -> PyErr {
+/// A JSON error (parameters, models) as a `ValueError`.
+pub(crate) fn json_error(e: serde_json::Error) -> PyErr {
     PyValueError::new_err(e.to_string())
 }
 

@@ -11,7 +11,7 @@ use spmd_core::linear::{IncrementalLinearRegression, LinearRegressionParams};
 use crate::arrays::{extract_optional, Input};
 use crate::communicator::Communicator;
 use crate::errors::{cli_error, core_error};
-use crate::estimators::Model;
+use crate::estimators::{json_error, Model};
 use crate::queue::Queue;
 
 enum Kind {
@@ -30,10 +30,6 @@ pub(crate) struct Incremental {
     name: &'static str,
     params: Value,
     batches: usize,
-}
-
-fn json_error(e: serde_json::Error) -> PyErr {
-    PyValueError::new_err(e.to_string())
 }
 
 #[pymethods]
