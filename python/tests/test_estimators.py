@@ -251,10 +251,12 @@ def test_random_forest_is_the_single_process_forest(rng, world, kind):
     if kind == "classifier":
         X, y = classification_data(rng, n=600, classes=3)
         ours_cls, ref_cls = ensemble.RandomForestClassifier, sklearn.ensemble.RandomForestClassifier
+        extra = dict(class_weight={0: 1.0, 1: 2.0, 2: 1.5})
     else:
         X, y = regression_data(rng, n=600)
         ours_cls, ref_cls = ensemble.RandomForestRegressor, sklearn.ensemble.RandomForestRegressor
-    params = dict(n_estimators=20, random_state=3, oob_score=True)
+        extra = {}
+    params = dict(n_estimators=20, random_state=3, oob_score=True, **extra)
     ours = ours_cls(**params).fit(*local(X, y))
     alone = ours_cls(comm=MPI.COMM_SELF, **params).fit(X, y)
     assert_array_equal(ours.predict(X), alone.predict(X))

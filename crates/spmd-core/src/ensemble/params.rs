@@ -47,8 +47,33 @@ pub enum ClassWeight {
     /// `"balanced"` (by the class counts of all rows) or `"balanced_subsample"` (by those of
     /// each tree's bootstrap draw).
     Rule(ClassWeightRule),
-    /// A weight per class label; labels not listed weigh 1.
-    Weights(BTreeMap<i64, f64>),
+    /// A weight per class label; labels not listed weigh 1. JSON keys are strings, so a
+    /// label is read from its decimal text (`{"0": 1.0, "2": 3.5}`).
+    Weights(#[serde(deserialize_with = "label_weights")] BTreeMap<i64, f64>),
+}
+
+/// Reads a map from class label to weight whose keys are the labels' decimal text, as JSON
+/// writes integer keys. (An untagged enum hands its variants buffered content, whose string
+/// keys serde does not turn into integers by itself.)
+fn label_weights<'de, D>(deserializer: D) -> std::result::Result<BTreeMap<i64, f64>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let by_text = BTreeMap::<String, f64>::deserialize(deserializer)?;
+    by_text
+        .into_iter()
+        .map(|(label, weight)| {
+            label
+                .trim()
+                .parse::<i64>()
+                .map(|label| (label, weight))
+                .map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        "class_weight keys must be integer class labels, not {label:?}"
+                    ))
+                })
+        })
+        .collect()
 }
 
 /// `class_weight` given by name.
@@ -383,5 +408,28 @@ impl SharedParams<'_> {
             max_features,
             draw_rate,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn class_weight_maps_take_labels_as_json_keys() {
+        let read = |json: &str| serde_json::from_str::<ClassWeight>(json);
+        let given = read(r#"{"0": 1.0, "2": 3.5, "-1": 0.5}"#).expect("a label map reads");
+        assert_eq!(
+            given,
+            ClassWeight::Weights(BTreeMap::from([(-1, 0.5), (0, 1.0), (2, 3.5)]))
+        );
+        // What is written reads back as the same weights.
+        let written = serde_json::to_string(&given).expect("weights serialise");
+        assert_eq!(read(&written).expect("written weights read back"), given);
+        assert_eq!(
+            read(r#""balanced_subsample""#).expect("a rule reads"),
+            ClassWeight::Rule(ClassWeightRule::BalancedSubsample)
+        );
+        assert!(read(r#"{"cat": 2.0}"#).is_err());
     }
 }
