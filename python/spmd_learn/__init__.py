@@ -7,7 +7,8 @@ are local; ``score`` is over every rank's rows. ``queue=None`` runs on the CPU, 
 every rank of the job; a single process without mpirun just works).
 
 The modules mirror ``sklearnex.spmd``: ``linear_model``, ``basic_statistics``, ``covariance``,
-``decomposition``, ``cluster``, ``naive_bayes``, ``preprocessing`` and ``ensemble``.
+``decomposition``, ``cluster``, ``naive_bayes``, ``preprocessing``, ``neighbors`` and
+``ensemble``. The neighbour searches' queries are collective too (see ``spmd_learn.neighbors``).
 """
 
 from . import (
@@ -18,6 +19,7 @@ from . import (
     ensemble,
     linear_model,
     naive_bayes,
+    neighbors,
     preprocessing,
 )
 from ._base import NotFittedError, asarray, to_numpy
@@ -39,5 +41,6 @@ __all__ = [
     "linear_model",
     "mpi_library_version",
     "naive_bayes",
+    "neighbors",
     "preprocessing",
 ]

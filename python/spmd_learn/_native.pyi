@@ -65,6 +65,37 @@ class Incremental:
     def batches(self) -> int: ...
     def finalize(self, comm: Communicator) -> Model: ...
 
+class Neighbors:
+    """A fitted neighbour search: this rank's training rows. Every query is collective."""
+
+    @property
+    def n_samples_fit(self) -> int: ...
+    @property
+    def classes(self) -> List[int]: ...
+    def kneighbors(
+        self,
+        x: Optional[npt.NDArray[np.floating]] = None,
+        k: Optional[int] = None,
+        queue: Optional[Queue] = None,
+    ) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+    def radius_neighbors(
+        self,
+        x: Optional[npt.NDArray[np.floating]] = None,
+        radius: Optional[float] = None,
+        sort_results: bool = False,
+    ) -> List[Tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]]: ...
+    def predict_values(
+        self, x: npt.NDArray[np.floating], queue: Optional[Queue] = None
+    ) -> npt.NDArray[np.float64]: ...
+
+def fit_neighbors(
+    kind: str,
+    params: str,
+    x: npt.NDArray[np.floating],
+    comm: Communicator,
+    y: Optional[npt.NDArray[np.float64]] = None,
+    y_is_1d: bool = False,
+) -> Neighbors: ...
 def estimator_names() -> List[str]: ...
 def check_params(name: str, params: str) -> str: ...
 def fit(
