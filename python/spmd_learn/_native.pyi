@@ -51,7 +51,8 @@ class Model:
     ) -> npt.NDArray[np.float64]: ...
 
 class Incremental:
-    """`partial_fit` state of "linear-regression" or "incremental-pca"; `finalize` is collective."""
+    """`partial_fit` state of "linear-regression", "incremental-pca" or "multinomial-nb";
+    `finalize` is collective."""
 
     def __init__(self, name: str, params: str, comm: Communicator) -> None: ...
     def partial_fit(
@@ -60,6 +61,8 @@ class Incremental:
         y: Optional[npt.NDArray[np.float64]] = None,
         y_is_1d: bool = False,
         queue: Optional[Queue] = None,
+        classes: Optional[List[int]] = None,
+        sample_weight: Optional[npt.NDArray[np.float64]] = None,
     ) -> None: ...
     @property
     def batches(self) -> int: ...

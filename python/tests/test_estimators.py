@@ -197,6 +197,37 @@ def test_multinomial_nb(rng):
     assert ours.score(*local(X, y)) == pytest.approx(ref.score(X, y))
 
 
+def test_multinomial_nb_partial_fit(rng):
+    """Weighted batches on each rank (local), the classes named on the first call; the model of
+    every batch of every rank is scikit-learn's partial_fit of all rows. Batches after that
+    add to it."""
+    X = rng.poisson(2.0, size=(300, 6)).astype(np.float64)
+    y = rng.integers(0, 3, size=300)
+    w = rng.uniform(0.5, 2.0, size=300)
+    Xl, yl, wl = local(X, y, w)
+    ours = naive_bayes.MultinomialNB(alpha=0.5)
+    for start in range(0, max(len(Xl), 1), 23):
+        batch = slice(start, start + 23)
+        ours.partial_fit(Xl[batch], yl[batch], classes=[0, 1, 2], sample_weight=wl[batch])
+    ref = sklearn.naive_bayes.MultinomialNB(alpha=0.5)
+    ref.partial_fit(X, y, classes=[0, 1, 2], sample_weight=w)
+    assert_allclose(ours.feature_count_, ref.feature_count_, rtol=1e-12)  # sums here
+    assert_allclose(ours.class_count_, ref.class_count_, rtol=1e-12)
+    assert_array_equal(ours.classes_, ref.classes_)
+    rows_alike(ours.predict_proba, ref.predict_proba, Xl, rtol=1e-10)
+    rows_alike(ours.predict, ref.predict, Xl)
+    X2 = rng.poisson(3.0, size=(80, 6)).astype(np.float64)
+    y2 = rng.integers(0, 3, size=80)
+    ours.partial_fit(*local(X2, y2))
+    ref.partial_fit(X2, y2)
+    assert_allclose(ours.feature_log_prob_, ref.feature_log_prob_, rtol=1e-12)
+    fitted = naive_bayes.MultinomialNB().fit(*local(X, y))
+    with pytest.raises(ValueError, match="partial_fit after fit"):
+        fitted.partial_fit(*local(X, y))
+    with pytest.raises(ValueError, match="classes must be passed"):
+        naive_bayes.MultinomialNB().partial_fit(Xl, yl)
+
+
 @pytest.mark.parametrize(
     "ours, ref",
     [

@@ -7,6 +7,7 @@ use spmd_cli::data::Rows;
 use spmd_cli::ModelFile;
 use spmd_core::decomposition::{IncrementalPca, IncrementalPcaParams};
 use spmd_core::linear::{IncrementalLinearRegression, LinearRegressionParams};
+use spmd_core::naive_bayes::{MultinomialNb, MultinomialNbParams};
 
 use crate::arrays::{extract_optional, Input};
 use crate::communicator::Communicator;
@@ -17,11 +18,12 @@ use crate::queue::Queue;
 enum Kind {
     Linear(IncrementalLinearRegression),
     Pca(IncrementalPca),
+    NaiveBayes(MultinomialNb),
 }
 
-/// The running state of `IncrementalLinearRegression` (`"linear-regression"`) or
-/// `IncrementalPCA` (`"incremental-pca"`): `Incremental(name, params, comm)` with params as
-/// JSON. `comm` only names this rank in messages; `finalize` is given the ranks that fit
+/// The running state of `IncrementalLinearRegression` (`"linear-regression"`),
+/// `IncrementalPCA` (`"incremental-pca"`) or `MultinomialNB.partial_fit` (`"multinomial-nb"`):
+/// `Incremental(name, params, comm)` with params as JSON. `comm` only names this rank in messages; `finalize` is given the ranks that fit
 /// together, so that `partial_fit` stays free of communication.
 #[pyclass(module = "spmd_learn._native")]
 pub(crate) struct Incremental {
@@ -53,6 +55,14 @@ impl Incremental {
                     "incremental-pca",
                 )
             }
+            "multinomial-nb" => {
+                let p: MultinomialNbParams =
+                    serde_json::from_value(params.clone()).map_err(json_error)?;
+                (
+                    Kind::NaiveBayes(MultinomialNb::with_params(p).comm(comm)),
+                    "multinomial-nb",
+                )
+            }
             other => {
                 return Err(PyValueError::new_err(format!(
                     "`{other}` has no partial_fit"
@@ -68,8 +78,10 @@ impl Incremental {
     }
 
     /// Adds a batch of this rank's rows (local). An error is raised here and also remembered:
-    /// `finalize` then fails on every rank.
-    #[pyo3(signature = (x, y=None, y_is_1d=false, queue=None))]
+    /// `finalize` then fails on every rank. `classes` and `sample_weight` (one column) are
+    /// MultinomialNB's.
+    #[pyo3(signature = (x, y=None, y_is_1d=false, queue=None, classes=None, sample_weight=None))]
+    #[allow(clippy::too_many_arguments)]
     fn partial_fit<'py>(
         &mut self,
         py: Python<'py>,
@@ -77,9 +89,13 @@ impl Incremental {
         y: Option<&Bound<'py, PyAny>>,
         y_is_1d: bool,
         queue: Option<&Queue>,
+        classes: Option<Vec<i64>>,
+        sample_weight: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<()> {
         let x = Input::extract(x, "X")?;
         let y = extract_optional(y, "y")?;
+        let w = extract_optional(sample_weight, "sample_weight")?;
+        let weights = w.as_ref().map(|w| w.rows().to_owned_as::<f64>());
         let queue = queue.map(|q| q.queue.as_ref());
         let (rows, targets) = (x.rows(), y.as_ref().map(Input::rows));
         let kind = &mut self.kind;
@@ -99,6 +115,17 @@ impl Incremental {
             }
             (Kind::Pca(e), Rows::F64(x)) => e.partial_fit(&x, queue),
             (Kind::Pca(e), Rows::F32(x)) => e.partial_fit(&x, queue),
+            (Kind::NaiveBayes(e), rows) => {
+                let y = targets
+                    .map(|t| t.to_owned_as::<f64>())
+                    .ok_or_else(|| spmd_core::Error::Input("partial_fit needs y".into()))?;
+                let (y, classes) = (y.column(0), classes.as_deref());
+                let w = weights.as_ref().map(|w| w.column(0));
+                match rows {
+                    Rows::F64(x) => e.partial_fit(&x, &y, classes, w, queue),
+                    Rows::F32(x) => e.partial_fit(&x, &y, classes, w, queue),
+                }
+            }
         })
         .map_err(core_error)?;
         self.batches += 1;
@@ -122,6 +149,11 @@ impl Incremental {
                     .finalize::<f64>()
                     .map(|m| serde_json::to_value(&m).map_err(|e| e.to_string())),
                 Kind::Pca(e) => e
+                    .clone()
+                    .comm(comm)
+                    .finalize()
+                    .map(|m| serde_json::to_value(&m).map_err(|e| e.to_string())),
+                Kind::NaiveBayes(e) => e
                     .clone()
                     .comm(comm)
                     .finalize()
