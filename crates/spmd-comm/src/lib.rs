@@ -28,6 +28,8 @@ mod backend;
 mod comm;
 mod error;
 #[cfg(feature = "mpi")]
+mod fabric_probe;
+#[cfg(feature = "mpi")]
 mod foreign;
 mod launcher;
 #[cfg(feature = "mpi")]

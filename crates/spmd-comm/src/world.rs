@@ -48,6 +48,7 @@ fn init_world(launcher: &LauncherInfo) -> Result<Comm> {
             tracing::debug!("no MPI launcher in the environment: single-process communicator");
             return Ok(Comm::single());
         }
+        crate::fabric_probe::skip_absent_fabric_probe(launcher);
         crate::mpi_lifetime::initialize()?;
     }
     let world = SimpleCommunicator::world();
