@@ -490,8 +490,8 @@ class IncrementalMixin:
 
     def partial_fit(self, X, y=None, check_input=True, queue=None):
         """Adds a batch of this rank's rows (local); returns self."""
-        state = self._incremental_state()
-        try:
+
+        def add(state):
             x = as_rows(X)
             targets = None if y is None else as_targets(y, x.shape[0])
             state.partial_fit(
@@ -500,16 +500,24 @@ class IncrementalMixin:
                 y_is_1d=bool(targets is not None and targets[1]),
                 queue=resolve_queue(queue_of(queue, X)),
             )
-        except Exception as e:
-            # Remembered: the collective finalize fails on every rank.
-            self.__dict__["_partial_error"] = f"{type(e).__name__}: {e}"
-            self.__dict__["_pending"] = True
-            raise
-        self.__dict__["_pending"] = True
+            return x, targets
+
+        x, targets = self._add_batch(add)
         self.n_features_in_ = x.shape[1]
         if targets is not None:
             self._y_1d = targets[1]
         return self
+
+    def _add_batch(self, add):
+        """Runs `add(state)` on the running state. A failure is raised here and remembered, so
+        that the collective finalize fails on every rank."""
+        state = self._incremental_state()
+        self.__dict__["_pending"] = True
+        try:
+            return add(state)
+        except Exception as e:
+            self.__dict__["_partial_error"] = f"{type(e).__name__}: {e}"
+            raise
 
     def _finalize(self, comm=None):
         comm = comm or communicator(self.comm)

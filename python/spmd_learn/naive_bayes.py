@@ -54,8 +54,8 @@ class MultinomialNB(IncrementalMixin, ClassifierMixin, SpmdEstimator):
             raise ValueError(
                 "partial_fit after fit is not supported: start a new MultinomialNB for batches"
             )
-        state = self._incremental_state()
-        try:
+
+        def add(state):
             x = as_rows(X)
             targets, _ = as_targets(y, x.shape[0])
             if targets.shape[1] != 1:
@@ -70,12 +70,9 @@ class MultinomialNB(IncrementalMixin, ClassifierMixin, SpmdEstimator):
                 classes=labels,
                 sample_weight=weights,
             )
-        except Exception as e:
-            # Remembered: the collective step after the batches fails on every rank.
-            self.__dict__["_partial_error"] = f"{type(e).__name__}: {e}"
-            self.__dict__["_pending"] = True
-            raise
-        self.__dict__["_pending"] = True
+            return x
+
+        x = self._add_batch(add)
         self.n_features_in_ = x.shape[1]
         if "_y_dtype" not in self.__dict__:
             self._y_dtype = np.asarray(classes if classes is not None else y).dtype

@@ -210,13 +210,8 @@ class NearestNeighbors(_Neighbors):
         return csr_matrix((data, flat_j, indptr), shape=(len(indices), self.n_samples_fit_))
 
 
-class KNeighborsClassifier(ClassifierMixin, _Neighbors):
-    """scikit-learn's `KNeighborsClassifier` (brute force) over every rank's training rows. The
-    classes are the union of every rank's labels (a class may be missing from some ranks); votes
-    tie to the lower class. `predict`, `predict_proba` and `score` are collective. `algorithm`,
-    `leaf_size` and `n_jobs` are accepted and change nothing."""
-
-    _estimator = "knn-classifier"
+class _WeighedNeighbors(_Neighbors):
+    """The classifier's and the regressor's parameters: scikit-learn's, in its order."""
 
     def __init__(
         self,
@@ -240,6 +235,15 @@ class KNeighborsClassifier(ClassifierMixin, _Neighbors):
         self.metric_params = metric_params
         self.n_jobs = n_jobs
         self.comm = comm
+
+
+class KNeighborsClassifier(ClassifierMixin, _WeighedNeighbors):
+    """scikit-learn's `KNeighborsClassifier` (brute force) over every rank's training rows. The
+    classes are the union of every rank's labels (a class may be missing from some ranks); votes
+    tie to the lower class. `predict`, `predict_proba` and `score` are collective. `algorithm`,
+    `leaf_size` and `n_jobs` are accepted and change nothing."""
+
+    _estimator = "knn-classifier"
 
     def _targets(self, y, n_rows):
         targets, one_d = as_targets(y, n_rows)
@@ -270,35 +274,12 @@ class KNeighborsClassifier(ClassifierMixin, _Neighbors):
         return self.classes_[np.argmax(proba, axis=1)] if len(proba) else self.classes_[:0]
 
 
-class KNeighborsRegressor(RegressorMixin, _Neighbors):
+class KNeighborsRegressor(RegressorMixin, _WeighedNeighbors):
     """scikit-learn's `KNeighborsRegressor` (brute force) over every rank's training rows, for
     one or several targets. `predict` and `score` are collective. `algorithm`, `leaf_size` and
     `n_jobs` are accepted and change nothing."""
 
     _estimator = "knn-regressor"
-
-    def __init__(
-        self,
-        n_neighbors=5,
-        *,
-        weights="uniform",
-        algorithm="auto",
-        leaf_size=30,
-        p=2,
-        metric="minkowski",
-        metric_params=None,
-        n_jobs=None,
-        comm=None,
-    ):
-        self.n_neighbors = n_neighbors
-        self.weights = weights
-        self.algorithm = algorithm
-        self.leaf_size = leaf_size
-        self.p = p
-        self.metric = metric
-        self.metric_params = metric_params
-        self.n_jobs = n_jobs
-        self.comm = comm
 
     def fit(self, X, y, queue=None):
         """Keeps this rank's rows and targets (collective: the ranks agree on the widths).
