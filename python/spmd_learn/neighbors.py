@@ -107,11 +107,12 @@ class _Neighbors(SpmdEstimator):
     def __setstate__(self, state):
         self.__dict__.update(state)
 
-    def _queries(self, X, queue, comm):
-        """This rank's query rows (None: the training rows) and queue, agreed on by every rank."""
+    def _queries(self, X, queue, comm, argument=lambda: None):
+        """This rank's query rows (None: the training rows), its queue and `argument()` (the
+        query's own argument, checked), agreed on by every rank in one collective."""
         return agreed(
             comm,
-            lambda: (None if X is None else as_rows(X), resolve_queue(queue_of(queue, X))),
+            lambda: (None if X is None else as_rows(X), resolve_queue(queue_of(queue, X)), argument()),
         )
 
     def kneighbors(self, X=None, n_neighbors=None, return_distance=True, queue=None):
@@ -119,8 +120,8 @@ class _Neighbors(SpmdEstimator):
         each of its training rows, itself left out): (distances, global indices), each
         `n x n_neighbors`, nearest first. Collective."""
         search, comm = self._searcher()
-        x, q = self._queries(X, queue, comm)
-        k = agreed(comm, lambda: None if n_neighbors is None else _count(n_neighbors))
+        count = lambda: None if n_neighbors is None else _count(n_neighbors)  # noqa: E731
+        x, q, k = self._queries(X, queue, comm, count)
         distances, indices = search.kneighbors(x, k, queue=q)
         return (distances, indices) if return_distance else indices
 
@@ -130,7 +131,7 @@ class _Neighbors(SpmdEstimator):
         (`mode="distance"`) at each neighbour. Collective."""
         from scipy.sparse import csr_matrix
 
-        search, comm = self._searcher()
+        _, comm = self._searcher()
         agreed(comm, lambda: _check_mode(mode))
         distances, indices = self.kneighbors(X, n_neighbors, queue=queue)
         rows, k = indices.shape
@@ -182,8 +183,8 @@ class NearestNeighbors(_Neighbors):
         of distances and one of global indices per row, in index order (nearest first with
         `sort_results`). Collective; runs on the CPU."""
         search, comm = self._searcher()
-        x, _ = self._queries(X, queue, comm)
-        r = agreed(comm, lambda: None if radius is None else float(radius))
+        given = lambda: None if radius is None else float(radius)  # noqa: E731
+        x, _, r = self._queries(X, queue, comm, given)
         found = search.radius_neighbors(x, r, sort_results)
         distances = np.empty(len(found), dtype=object)
         indices = np.empty(len(found), dtype=object)
@@ -197,7 +198,7 @@ class NearestNeighbors(_Neighbors):
         """The radius-neighbours graph of this rank's rows as a scipy CSR matrix. Collective."""
         from scipy.sparse import csr_matrix
 
-        search, comm = self._searcher()
+        _, comm = self._searcher()
         agreed(comm, lambda: _check_mode(mode))
         distances, indices = self.radius_neighbors(X, radius, sort_results=sort_results)
         counts = np.array([len(j) for j in indices], dtype=np.int64)
@@ -264,7 +265,7 @@ class KNeighborsClassifier(ClassifierMixin, _WeighedNeighbors):
         """The weighed share of each class among the neighbours of each of this rank's rows
         (`n x classes`, in `classes_` order). Collective."""
         search, comm = self._searcher()
-        x, q = self._queries(X, queue, comm)
+        x, q, _ = self._queries(X, queue, comm)
         return search.predict_values(x, queue=q)
 
     def predict(self, X, queue=None):
@@ -293,7 +294,7 @@ class KNeighborsRegressor(RegressorMixin, _WeighedNeighbors):
         """The weighed mean of the neighbours' targets for each of this rank's rows.
         Collective."""
         search, comm = self._searcher()
-        x, q = self._queries(X, queue, comm)
+        x, q, _ = self._queries(X, queue, comm)
         values = search.predict_values(x, queue=q)
         return values.ravel() if self._y_1d else values
 

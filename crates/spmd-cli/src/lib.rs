@@ -13,7 +13,7 @@ pub mod data;
 mod error;
 mod estimators;
 mod model_file;
-mod neighbors;
+pub mod neighbors;
 
 pub use args::Cli;
 pub use error::CliError;

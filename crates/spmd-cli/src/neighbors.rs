@@ -2,6 +2,7 @@
 //! where the training rows are (the `--x` and `--y` patterns as absolute paths, with a checksum
 //! of every file), not the rows themselves: `predict`, `transform` and `kneighbors` read them
 //! again, split over the ranks of that run, and fail if a file changed or vanished.
+//! [`fit_rows`] and [`Fitted`] also serve the Python package, whose estimators keep their rows.
 
 use std::io::Read;
 use std::ops::Range;
@@ -54,16 +55,20 @@ fn parse(params: &Value) -> Result<NeighborsParams, CliError> {
     serde_json::from_value(params.clone()).map_err(|e| CliError::Param(e.to_string()))
 }
 
-/// The search over the rows `x` (and targets `y`) for the estimator `name`, fitted on every
-/// rank. Collective.
-enum Fitted {
+/// A neighbour estimator fitted on this rank's rows: `nearest-neighbors`, `knn-classifier` or
+/// `knn-regressor`.
+pub enum Fitted {
+    /// `nearest-neighbors`.
     Search(FittedNeighbors),
+    /// `knn-classifier`.
     Classifier(spmd_core::neighbors::FittedKNeighborsClassifier),
+    /// `knn-regressor`.
     Regressor(spmd_core::neighbors::FittedKNeighborsRegressor),
 }
 
 impl Fitted {
-    fn search(&self) -> &FittedNeighbors {
+    /// The search every neighbour estimator is.
+    pub fn search(&self) -> &FittedNeighbors {
         match self {
             Fitted::Search(s) => s,
             Fitted::Classifier(c) => c,
@@ -72,7 +77,9 @@ impl Fitted {
     }
 }
 
-fn fit_rows(
+/// The search over this rank's rows `x` (and targets `y`, 2-D, with whether they were one
+/// column given as a vector) for the estimator `name`. Collective: every rank calls it.
+pub fn fit_rows(
     name: &str,
     comm: &Comm,
     params: &NeighborsParams,

@@ -23,8 +23,9 @@ enum Kind {
 
 /// The running state of `IncrementalLinearRegression` (`"linear-regression"`),
 /// `IncrementalPCA` (`"incremental-pca"`) or `MultinomialNB.partial_fit` (`"multinomial-nb"`):
-/// `Incremental(name, params, comm)` with params as JSON. `comm` only names this rank in messages; `finalize` is given the ranks that fit
-/// together, so that `partial_fit` stays free of communication.
+/// `Incremental(name, params, comm)` with params as JSON. `comm` only names this rank in
+/// messages; `finalize` is given the ranks that fit together, so that `partial_fit` stays free
+/// of communication.
 #[pyclass(module = "spmd_learn._native")]
 pub(crate) struct Incremental {
     kind: Kind,
@@ -98,12 +99,14 @@ impl Incremental {
         let weights = w.as_ref().map(|w| w.rows().to_owned_as::<f64>());
         let queue = queue.map(|q| q.queue.as_ref());
         let (rows, targets) = (x.rows(), y.as_ref().map(Input::rows));
+        let targets_f64 = || {
+            let y = targets.as_ref().map(Rows::to_owned_as::<f64>);
+            y.ok_or_else(|| spmd_core::Error::Input("partial_fit needs y".into()))
+        };
         let kind = &mut self.kind;
         py.detach(|| match (kind, rows) {
             (Kind::Linear(e), rows) => {
-                let y = targets
-                    .map(|t| t.to_owned_as::<f64>())
-                    .ok_or_else(|| spmd_core::Error::Input("partial_fit needs y".into()))?;
+                let y = targets_f64()?;
                 match (rows, y_is_1d) {
                     (Rows::F64(x), false) => e.partial_fit(&x, &y, queue),
                     (Rows::F64(x), true) => e.partial_fit(&x, &y.column(0), queue),
@@ -116,9 +119,7 @@ impl Incremental {
             (Kind::Pca(e), Rows::F64(x)) => e.partial_fit(&x, queue),
             (Kind::Pca(e), Rows::F32(x)) => e.partial_fit(&x, queue),
             (Kind::NaiveBayes(e), rows) => {
-                let y = targets
-                    .map(|t| t.to_owned_as::<f64>())
-                    .ok_or_else(|| spmd_core::Error::Input("partial_fit needs y".into()))?;
+                let y = targets_f64()?;
                 let (y, classes) = (y.column(0), classes.as_deref());
                 let w = weights.as_ref().map(|w| w.column(0));
                 match rows {

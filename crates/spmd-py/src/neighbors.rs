@@ -1,19 +1,16 @@
 //! The neighbour searches: `fit` keeps this rank's training rows; every search is collective
 //! (the training rows travel around the ring of ranks), unlike the other models' `apply`.
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::ArrayView2;
 use numpy::{PyArray1, PyArray2, ToPyArray};
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use spmd_cli::data::Rows;
-use spmd_core::neighbors::{
-    FittedKNeighborsClassifier, FittedKNeighborsRegressor, FittedNeighbors, KNeighborsClassifier,
-    KNeighborsRegressor, NearestNeighbors, NeighborsParams,
-};
+use spmd_cli::neighbors::{fit_rows, Fitted};
+use spmd_core::neighbors::NeighborsParams;
 
 use crate::arrays::{extract_optional, to_numpy, Input};
 use crate::communicator::Communicator;
-use crate::errors::core_error;
+use crate::errors::{cli_error, core_error};
 use crate::estimators::json_error;
 use crate::queue::Queue;
 
@@ -22,27 +19,11 @@ type Found<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<i64>>);
 /// Distances and global indices of one query's neighbours within a radius.
 type Within<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<i64>>);
 
-enum Fitted {
-    Search(FittedNeighbors),
-    Classifier(FittedKNeighborsClassifier),
-    Regressor(FittedKNeighborsRegressor),
-}
-
 /// A fitted `NearestNeighbors`, `KNeighborsClassifier` or `KNeighborsRegressor`: this rank's
 /// training rows and targets, and the ranks that searched together.
 #[pyclass(frozen, module = "spmd_learn._native")]
 pub(crate) struct Neighbors {
     fitted: Fitted,
-}
-
-impl Neighbors {
-    fn search(&self) -> &FittedNeighbors {
-        match &self.fitted {
-            Fitted::Search(s) => s,
-            Fitted::Classifier(c) => c,
-            Fitted::Regressor(r) => r,
-        }
-    }
 }
 
 /// Query rows, or `None` for the training rows themselves.
@@ -82,41 +63,19 @@ pub(crate) fn fit_neighbors<'py>(
     let params: NeighborsParams = serde_json::from_str(params).map_err(json_error)?;
     let x = Input::extract(x, "X")?;
     let y = extract_optional(y, "y")?;
-    let comm = comm.comm.clone();
     let targets = y.as_ref().map(|y| y.rows().to_owned_as::<f64>());
-    if kind != "nearest-neighbors" && targets.is_none() {
-        return Err(PyValueError::new_err(format!("`{kind}` needs y")));
-    }
-    let rows = x.rows();
+    let (rows, comm) = (x.rows(), &comm.comm);
     let fitted = py
-        .detach(|| -> spmd_core::Result<Fitted> {
-            let y = targets.unwrap_or_else(|| Array2::zeros((0, 1)));
-            Ok(match (kind, rows) {
-                ("nearest-neighbors", Rows::F64(x)) => {
-                    Fitted::Search(NearestNeighbors::with_params(params).comm(comm).fit(&x)?)
-                }
-                ("nearest-neighbors", Rows::F32(x)) => {
-                    Fitted::Search(NearestNeighbors::with_params(params).comm(comm).fit(&x)?)
-                }
-                ("knn-classifier", rows) => {
-                    let estimator = KNeighborsClassifier::with_params(params).comm(comm);
-                    Fitted::Classifier(match rows {
-                        Rows::F64(x) => estimator.fit(&x, &y.column(0))?,
-                        Rows::F32(x) => estimator.fit(&x, &y.column(0))?,
-                    })
-                }
-                (_, rows) => {
-                    let estimator = KNeighborsRegressor::with_params(params).comm(comm);
-                    Fitted::Regressor(match (rows, y_is_1d) {
-                        (Rows::F64(x), true) => estimator.fit(&x, &y.column(0))?,
-                        (Rows::F64(x), false) => estimator.fit(&x, &y)?,
-                        (Rows::F32(x), true) => estimator.fit(&x, &y.column(0))?,
-                        (Rows::F32(x), false) => estimator.fit(&x, &y)?,
-                    })
-                }
-            })
+        .detach(|| {
+            fit_rows(
+                kind,
+                comm,
+                &params,
+                rows,
+                targets.as_ref().map(|y| (y, y_is_1d)),
+            )
         })
-        .map_err(core_error)?;
+        .map_err(cli_error)?;
     Ok(Neighbors { fitted })
 }
 
@@ -125,7 +84,7 @@ impl Neighbors {
     /// Training rows over all ranks.
     #[getter]
     fn n_samples_fit(&self) -> u64 {
-        self.search().n_samples_fit()
+        self.fitted.search().n_samples_fit()
     }
 
     /// The classes over all ranks, sorted (the classifier's; empty otherwise).
@@ -150,7 +109,7 @@ impl Neighbors {
     ) -> PyResult<Found<'py>> {
         let x = extract_optional(x, "X")?;
         let queue = queue.map(|q| q.queue.as_ref());
-        let (search, rows) = (self.search(), queries(&x));
+        let (search, rows) = (self.fitted.search(), queries(&x));
         let (distances, indices) = py
             .detach(|| {
                 with_queries(
@@ -177,7 +136,7 @@ impl Neighbors {
         sort_results: bool,
     ) -> PyResult<Vec<Within<'py>>> {
         let x = extract_optional(x, "X")?;
-        let (search, rows) = (self.search(), queries(&x));
+        let (search, rows) = (self.fitted.search(), queries(&x));
         let found = py
             .detach(|| {
                 with_queries(
