@@ -599,5 +599,67 @@ fn main() {
         },
     );
 
+    #[cfg(feature = "parquet")]
+    h.run(
+        "a neighbour model on Parquet columns answers as the .npy fit, from any number of ranks",
+        |c| {
+            let fixtures =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/columnar");
+            let input = |name: &str| fixtures.join(name).to_str().unwrap_or_default().to_string();
+            let file = |name: &str| dir.join(name).to_str().unwrap_or_default().to_string();
+            let fit = |comm: &Comm, x: &str, extra: &[&str], model: &str| {
+                let mut args = vec!["fit", "knn-regressor", "--x", x, "--param", "n_neighbors=3"];
+                args.extend_from_slice(extra);
+                args.extend(["--out", model]);
+                run(comm, &args)?;
+                comm.barrier().map_err(|e| e.to_string())
+            };
+            let predict = |comm: &Comm, model: &str, out: &str| -> Result<Vec<f64>, String> {
+                let queries = input("x.parquet");
+                run(
+                    comm,
+                    &["predict", "--model", model, "--x", &queries, "--out", out],
+                )?;
+                comm.barrier().map_err(|e| e.to_string())?;
+                let file = std::fs::File::open(out).map_err(|e| e.to_string())?;
+                let got = ArrayD::<f64>::read_npy(file).map_err(|e| e.to_string())?;
+                Ok(got.iter().copied().collect())
+            };
+            // One process on the .npy files.
+            let (npy_model, npy_out) = (file("knn_npy.json"), file("knn_npy_pred.npy"));
+            if c.is_root() {
+                let single = Comm::single();
+                let y = ["--y", &input("y.npy")];
+                fit(&single, &input("x.npy"), &y, &npy_model)?;
+                predict(&single, &npy_model, &npy_out)?;
+            }
+            c.barrier().map_err(|e| e.to_string())?;
+            let want = predict(c, &npy_model, &npy_out)?;
+            // The ranks, on the features a, b, c and the target column of one shared table.
+            let choice = ["--columns", "a,b,c", "--y-column", "target"];
+            let model = file("knn_table.json");
+            fit(c, &input("table.parquet"), &choice, &model)?;
+            let got = predict(c, &model, &file("knn_table_pred.npy"))?;
+            ensure(rel_err(&got, want.iter()) < 1e-12, || {
+                "Parquet columns over the ranks differ from the .npy fit".into()
+            })?;
+            // {rank} shards (copies of the table), read back by groups of other sizes: each
+            // reads its rows' columns across the shards.
+            let shard = dir.join(format!("knn_t_{}.parquet", c.rank()));
+            std::fs::copy(fixtures.join("table.parquet"), shard).map_err(|e| e.to_string())?;
+            c.barrier().map_err(|e| e.to_string())?;
+            let model = file("knn_shards.json");
+            fit(c, &file("knn_t_{rank}.parquet"), &choice, &model)?;
+            let whole = predict(c, &model, &file("knn_shards_pred.npy"))?;
+            let color = u32::from(c.rank() > 0);
+            let group = c.split(color, 0).map_err(|e| e.to_string())?;
+            let out = file(&format!("knn_shards_pred_{color}.npy"));
+            let got = predict(&group, &model, &out)?;
+            ensure(rel_err(&got, whole.iter()) < 1e-12, || {
+                format!("a group of {} differs from the fit's ranks", group.size())
+            })
+        },
+    );
+
     h.finish();
 }

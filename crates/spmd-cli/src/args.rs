@@ -37,6 +37,13 @@ pub(crate) struct KneighborsArgs {
     /// Query rows: a .npy, .csv, .parquet, .arrow or .feather path, or a directory of .parquet files; `{rank}` is replaced by the rank.
     #[arg(long)]
     pub x: String,
+    /// Parquet/Arrow queries: columns by name (`a,b,c`) or position (`0:12`); default every
+    /// numeric column (a model with `feature_names_in_` needs the same names).
+    #[arg(long)]
+    pub columns: Option<String>,
+    /// Parquet/Arrow: read nulls as NaN (the search still refuses NaN, naming it).
+    #[arg(long)]
+    pub null_as_nan: bool,
     /// Output .npy of the neighbours' global row numbers, nearest first (like predict's --out).
     #[arg(long)]
     pub out: String,

@@ -27,8 +27,24 @@ pub struct FitInput<'a> {
     pub y: Option<(Rows<'a>, bool)>,
     /// One weight per row (one column, checked).
     pub sample_weight: Option<Rows<'a>>,
-    /// The `--x` and `--y` patterns, absolute (the neighbour models point at them).
-    pub sources: (String, Option<String>),
+    /// Where the rows came from (the neighbour models point at the files).
+    pub sources: Sources,
+}
+
+/// Where a fit's rows came from, as the command line gave them: the neighbour models record it
+/// and read the same rows again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sources {
+    /// The `--x` pattern, absolute.
+    pub x: String,
+    /// The `--y` pattern, absolute.
+    pub y: Option<String>,
+    /// `--columns` as given (Parquet, Arrow).
+    pub columns: Option<String>,
+    /// `--y-column`: the targets are this column of `x`.
+    pub y_column: Option<String>,
+    /// `--null-as-nan`.
+    pub null_as_nan: bool,
 }
 
 /// What a fit returns: the model file and, when asked for, this rank's per-row result

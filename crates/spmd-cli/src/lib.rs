@@ -17,7 +17,7 @@ pub mod neighbors;
 
 pub use args::Cli;
 pub use error::CliError;
-pub use estimators::{Entry, FitInput, FitOutput, Operation, ESTIMATORS};
+pub use estimators::{Entry, FitInput, FitOutput, Operation, Sources, ESTIMATORS};
 pub use model_file::ModelFile;
 
 use clap::Parser;
@@ -87,14 +87,6 @@ fn fit(comm: &Comm, a: &args::FitArgs) -> Result<(), CliError> {
             .flatten()
             .cloned()
             .collect();
-        let chosen = columns != data::Columns::default() || !columns.except.is_empty();
-        if chosen && neighbors::is_neighbors(estimator.name()) {
-            return Err(CliError::Param(
-                "the neighbour estimators read whole files: --columns, --y-column, \
-                 --sample-weight-column and --null-as-nan are not taken"
-                    .into(),
-            ));
-        }
         Ok(columns)
     })?;
     let x = agreed(comm, || data::read_features_with(&a.x, comm, &columns))?;
@@ -123,10 +115,13 @@ fn fit(comm: &Comm, a: &args::FitArgs) -> Result<(), CliError> {
                 .as_ref()
                 .map(|w| w.one_column("sample_weight"))
                 .transpose()?,
-            sources: (
-                neighbors::absolute(&a.x),
-                a.y.as_deref().map(neighbors::absolute),
-            ),
+            sources: estimators::Sources {
+                x: neighbors::absolute(&a.x),
+                y: a.y.as_deref().map(neighbors::absolute),
+                columns: a.columns.clone(),
+                y_column: a.y_column.clone(),
+                null_as_nan: a.null_as_nan,
+            },
         })
     })?;
     let ctx = Context::new(comm, queue.as_ref());
@@ -211,7 +206,12 @@ fn kneighbors(comm: &Comm, a: &args::KneighborsArgs) -> Result<(), CliError> {
             })
         }
     })?;
-    let x = agreed(comm, || data::read_features(&a.x, comm))?;
+    let columns = agreed(comm, || {
+        data::Columns::parse(a.columns.as_deref(), a.null_as_nan)
+    })?;
+    let x = agreed(comm, || data::read_features_with(&a.x, comm, &columns))?;
+    check_names_agree(comm, &x)?;
+    agreed(comm, || check_feature_names(&model, &x, &a.x))?;
     agreed(comm, || data::check_rows_output(&a.out, comm))?;
     if let Some(d) = &a.out_distances {
         agreed(comm, || data::check_rows_output(d, comm))?;

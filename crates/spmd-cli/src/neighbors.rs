@@ -1,7 +1,8 @@
 //! The neighbour estimators on the command line. Their model file keeps the parameters and
-//! where the training rows are (the `--x` and `--y` patterns as absolute paths, with a checksum
-//! of every file), not the rows themselves: `predict`, `transform` and `kneighbors` read them
-//! again, split over the ranks of that run, and fail if a file changed or vanished.
+//! where the training rows are (the `--x` and `--y` patterns as absolute paths, the Parquet
+//! column choice, a checksum of every file), not the rows themselves: `predict`, `transform`
+//! and `kneighbors` read them again, split over the ranks of that run, and fail if a file
+//! changed or vanished.
 //! [`fit_rows`] and [`Fitted`] also serve the Python package, whose estimators keep their rows.
 
 use std::io::Read;
@@ -18,8 +19,8 @@ use spmd_core::neighbors::{
 };
 use spmd_core::{Comm, Queue};
 
-use crate::data::{self, resolve, Rows};
-use crate::estimators::{FitInput, FitOutput};
+use crate::data::{self, resolve, Columns, Rows};
+use crate::estimators::{FitInput, FitOutput, Sources};
 use crate::{CliError, ModelFile};
 
 /// Where a model's training rows are.
@@ -37,12 +38,37 @@ struct TrainingFiles {
     /// number of ranks splits their concatenation evenly.
     #[serde(default)]
     shard_rows: Vec<u64>,
+    /// `--columns` of the fit, as given (Parquet, Arrow).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    columns: Option<String>,
+    /// `--y-column` of the fit: the targets are this column of `x`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    y_column: Option<String>,
+    /// `--null-as-nan` of the fit.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    null_as_nan: bool,
 }
 
 impl TrainingFiles {
     /// Whether the rows are in one file per rank of the fit.
     fn sharded(&self) -> bool {
         self.x.contains("{rank}") || self.y.as_deref().is_some_and(|y| y.contains("{rank}"))
+    }
+
+    /// The features' columns, chosen as the fit chose them.
+    fn feature_columns(&self) -> Result<Columns, CliError> {
+        let mut columns = Columns::parse(self.columns.as_deref(), self.null_as_nan)?;
+        columns.except = self.y_column.iter().cloned().collect();
+        Ok(columns)
+    }
+
+    /// Where the targets are: a file of their own, or a column of `x`'s.
+    fn targets(&self, features: &Columns) -> Option<(&str, Columns)> {
+        match (&self.y, &self.y_column) {
+            (_, Some(column)) => Some((&self.x, features.only(column))),
+            (Some(y), None) => Some((y, Columns::default())),
+            (None, None) => None,
+        }
     }
 }
 
@@ -140,6 +166,10 @@ pub(crate) fn fit(
 ) -> Result<FitOutput, CliError> {
     let comm = ctx.comm;
     let parsed = parse(params)?;
+    if input.sample_weight.is_some() {
+        // scikit-learn's neighbour estimators take none either.
+        return Err(CliError::Param(format!("{name} takes no sample weights")));
+    }
     let y = input
         .y
         .as_ref()
@@ -151,13 +181,22 @@ pub(crate) fn fit(
         input.x.clone(),
         y.as_ref().map(|(y, d)| (y, *d)),
     )?;
-    let (x_pattern, y_pattern) = &input.sources;
+    let Sources {
+        x,
+        y,
+        columns,
+        y_column,
+        null_as_nan,
+    } = input.sources.clone();
     let mut training = TrainingFiles {
-        x: x_pattern.clone(),
-        y: y_pattern.clone(),
+        x,
+        y,
         ranks: comm.size(),
         checksums: Vec::new(),
         shard_rows: Vec::new(),
+        columns,
+        y_column,
+        null_as_nan,
     };
     training.checksums = checksums(comm, &training)?;
     if training.sharded() {
@@ -206,23 +245,30 @@ fn refit(comm: &Comm, model: &ModelFile) -> Result<Fitted, CliError> {
         );
         return Err(model_error(model, message));
     }
-    // The rows live here: a mapped file, or the pieces of shards joined.
+    let columns = files.feature_columns()?;
+    let targets = files.targets(&columns);
+    // The rows live here: a mapped file, or the pieces of shards joined. A read that fails on
+    // one rank fails every rank before the next collective.
     let (x_table, x_joined);
     let (x_rows, y_rows) = if resplit {
         let rows = share_of_shards(comm, &files.shard_rows);
-        x_joined = agree(comm, read_range(&files.x, &files.shard_rows, rows.clone()))?.0;
-        let y = files
-            .y
-            .as_deref()
-            .map(|y| agree(comm, read_range(y, &files.shard_rows, rows.clone())))
-            .transpose()?;
+        let read = |pattern: &str, columns: &Columns| {
+            agree(
+                comm,
+                read_range(pattern, &files.shard_rows, rows.clone(), columns),
+            )
+        };
+        x_joined = read(&files.x, &columns)?.0;
+        let y = targets.map(|(y, columns)| read(y, &columns)).transpose()?;
         (Rows::F64(x_joined.view()), y)
     } else {
-        x_table = data::read_features(&files.x, comm)?;
-        let y = files
-            .y
-            .as_deref()
-            .map(|y| data::read_matching(y, comm, &x_table))
+        let read = data::read_features_with(&files.x, comm, &columns);
+        x_table = agree(comm, read.map_err(CliError::into_core))?;
+        let y = targets
+            .map(|(y, columns)| {
+                let read = data::read_matching_with(y, comm, &x_table, &columns);
+                agree(comm, read.map_err(CliError::into_core))
+            })
             .transpose()?;
         let x_rows = x_table.rows()?;
         let y_rows = y
@@ -378,15 +424,17 @@ fn share_of_shards(comm: &Comm, shard_rows: &[u64]) -> Range<usize> {
     start..end
 }
 
-/// Global rows `rows` of `pattern` (shards of `shard_rows` rows each, or one file) as f64,
-/// and whether the file held one dimension: the pieces of every shard they span, joined.
+/// Global rows `rows` of the `columns` of `pattern` (shards of `shard_rows` rows each, or one
+/// file) as f64, and whether the file held one dimension: the pieces of every shard they span,
+/// joined.
 fn read_range(
     pattern: &str,
     shard_rows: &[u64],
     rows: Range<usize>,
+    columns: &Columns,
 ) -> spmd_core::Result<(Array2<f64>, bool)> {
     let read = |path: &Path, range: Range<usize>| {
-        let table = data::read_rows(path, range)?;
+        let table = data::read_rows_with(path, range, columns)?;
         Ok::<_, CliError>((table.to_owned_as::<f64>()?, table.one_dimensional()))
     };
     let read_all = || {
@@ -414,11 +462,20 @@ fn read_range(
     read_all().map_err(CliError::into_core)
 }
 
-/// A 64-bit checksum of a file's bytes (FNV-1a over 8-byte words, then its length).
+/// A 64-bit checksum of an input's bytes (FNV-1a over 8-byte words, then the length): a file's,
+/// or those of a dataset directory's `.parquet` files in name order.
 fn checksum(path: &Path) -> Result<u64, CliError> {
+    let mut hash = 0xcbf2_9ce4_8422_2325_u64;
+    for file in data::files_of(path)? {
+        hash = checksum_file(&file, hash)?;
+    }
+    Ok(hash)
+}
+
+/// The FNV-1a hash `hash` continued over the bytes of the file `path`, then its length.
+fn checksum_file(path: &Path, mut hash: u64) -> Result<u64, CliError> {
     let mut file = std::fs::File::open(path)
         .map_err(|e| CliError::file(path, format!("training file: {e}")))?;
-    let mut hash = 0xcbf2_9ce4_8422_2325_u64;
     let mut buffer = vec![0_u8; 1 << 20];
     let mut length = 0_u64;
     loop {

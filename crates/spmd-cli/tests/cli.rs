@@ -1145,6 +1145,140 @@ fn neighbour_models_point_at_their_training_files_and_match_sklearn() {
     );
 }
 
+/// Neighbour models fitted on Parquet: `--columns` and `--y-column` (recorded in the model and
+/// used again when the training rows are read back), a dataset directory (checksummed file by
+/// file), and `kneighbors --columns`; the answers equal the `.npy` fit's.
+#[cfg(feature = "parquet")]
+#[test]
+fn neighbour_models_read_parquet_columns_like_the_npy_path() {
+    let dir = scratch("neighbors_columnar");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/columnar");
+    let input = |name: &str| fixtures.join(name).to_str().unwrap().to_string();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let run = |args: &[&str]| {
+        let out = spmd_learn(args);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.success(), stderr)
+    };
+    let ok = |args: &[&str]| {
+        let (success, stderr) = run(args);
+        assert!(success, "{args:?}: {stderr}");
+    };
+    std::fs::copy(fixtures.join("table.parquet"), dir.join("table.parquet")).unwrap();
+    let fit = |estimator: &str, x: &str, extra: &[&str], model: &str| {
+        let mut args = vec!["fit", estimator, "--x", x, "--param", "n_neighbors=3"];
+        args.extend_from_slice(extra);
+        args.extend(["--out", model]);
+        ok(&args);
+    };
+    let apply = |verb: &str, model: &str, x: &str, extra: &[&str], out: &str| {
+        let mut args = vec![verb, "--model", model, "--x", x, "--out", out];
+        args.extend_from_slice(extra);
+        ok(&args);
+        npy(Path::new(out))
+    };
+
+    // The regressor: features a, b, c and the target column of a table with a string column.
+    let (npy_model, parquet_model) = (path("r_npy.json"), path("r_parquet.json"));
+    fit(
+        "knn-regressor",
+        &input("x.npy"),
+        &["--y", &input("y.npy")],
+        &npy_model,
+    );
+    let table = path("table.parquet");
+    let choice = ["--columns", "a,b,c", "--y-column", "target"];
+    fit("knn-regressor", &table, &choice, &parquet_model);
+    let text = std::fs::read_to_string(&parquet_model).unwrap();
+    assert!(
+        text.contains("\"y_column\": \"target\"") && text.contains("\"columns\": \"a,b,c\""),
+        "{text}"
+    );
+    let queries = input("x.parquet");
+    let want = apply("predict", &npy_model, &queries, &[], &path("want.npy"));
+    let got = apply("predict", &parquet_model, &queries, &[], &path("got.npy"));
+    assert_eq!(got, want, "regressor from Parquet columns");
+    // kneighbors takes a column choice for its queries too.
+    let want = apply(
+        "kneighbors",
+        &npy_model,
+        &queries,
+        &[],
+        &path("want_idx.npy"),
+    );
+    let got = apply(
+        "kneighbors",
+        &parquet_model,
+        &table,
+        &["--columns", "a,b,c"],
+        &path("got_idx.npy"),
+    );
+    assert_eq!(got, want, "kneighbors with --columns");
+    // Queries under other names are refused, as predict refuses them.
+    let (success, stderr) = run(&[
+        "kneighbors",
+        "--model",
+        &parquet_model,
+        "--x",
+        &input("renamed.parquet"),
+        "--out",
+        &path("idx.npy"),
+    ]);
+    assert!(
+        !success && stderr.contains("fitted on the columns"),
+        "{stderr}"
+    );
+    // No sample weights, as in scikit-learn.
+    let (success, stderr) = run(&[
+        "fit",
+        "knn-regressor",
+        "--x",
+        &table,
+        "--columns",
+        "a,b,c",
+        "--y-column",
+        "target",
+        "--sample-weight-column",
+        "weight",
+        "--out",
+        &path("w.json"),
+    ]);
+    assert!(
+        !success && stderr.contains("knn-regressor takes no sample weights"),
+        "{stderr}"
+    );
+
+    // A dataset directory: the same search as the one file's, until one of its files changes.
+    let dataset = dir.join("x_dataset");
+    std::fs::create_dir_all(&dataset).unwrap();
+    for part in ["part-0", "part-1", "part-2"] {
+        let name = format!("{part}.parquet");
+        std::fs::copy(fixtures.join("x_dataset").join(&name), dataset.join(&name)).unwrap();
+    }
+    let model = path("n_dataset.json");
+    fit("nearest-neighbors", dataset.to_str().unwrap(), &[], &model);
+    let got = apply("kneighbors", &model, &queries, &[], &path("ds_idx.npy"));
+    assert_eq!(got, want, "a dataset directory");
+    std::fs::copy(
+        fixtures.join("x_dataset/part-0.parquet"),
+        dataset.join("part-2.parquet"),
+    )
+    .unwrap();
+    let (success, stderr) = run(&[
+        "kneighbors",
+        "--model",
+        &model,
+        "--x",
+        &queries,
+        "--out",
+        &path("idx.npy"),
+    ]);
+    assert!(
+        !success && stderr.contains("changed since it was fitted"),
+        "{stderr}"
+    );
+}
+
 /// `dbscan`: `--out-local` writes scikit-learn's labels (weights from `--sample-weight`); the
 /// model holds the parameters and the counts, no per-row arrays.
 #[test]

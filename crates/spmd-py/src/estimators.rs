@@ -4,7 +4,7 @@ use numpy::PyArray2;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use serde_json::{Map, Value};
-use spmd_cli::{Entry, FitInput, ModelFile, Operation, ESTIMATORS};
+use spmd_cli::{Entry, FitInput, ModelFile, Operation, Sources, ESTIMATORS};
 use spmd_core::estimator::Context;
 
 use crate::arrays::{extract_optional, to_numpy, Input};
@@ -67,7 +67,10 @@ pub(crate) fn fit<'py>(
         x: x.rows(),
         y: y.as_ref().map(|y| (y.rows(), y_is_1d)),
         sample_weight: w.as_ref().map(Input::rows),
-        sources: ("<numpy array>".into(), None),
+        sources: Sources {
+            x: "<numpy array>".into(),
+            ..Sources::default()
+        },
     };
     let queue = queue.map(|q| q.queue.as_ref());
     let output = py

@@ -346,7 +346,7 @@ impl Source {
 }
 
 /// The Parquet files of `path`: itself, or a directory's `.parquet` files in name order.
-fn parts(path: &Path) -> Result<Vec<PathBuf>, CliError> {
+pub(super) fn parts(path: &Path) -> Result<Vec<PathBuf>, CliError> {
     if !path.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }

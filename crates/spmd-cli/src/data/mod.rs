@@ -299,7 +299,26 @@ pub fn read_matching_with(
 
 /// Rows `rows` (global row numbers) of the file `path`, in place where the file allows.
 pub fn read_rows(path: &Path, rows: Range<usize>) -> Result<Table, CliError> {
-    read_table(path, &Selection::Rows(rows), &Columns::default())
+    read_rows_with(path, rows, &Columns::default())
+}
+
+/// [`read_rows`] of the `columns` of a Parquet or Arrow input.
+pub fn read_rows_with(
+    path: &Path,
+    rows: Range<usize>,
+    columns: &Columns,
+) -> Result<Table, CliError> {
+    read_table(path, &Selection::Rows(rows), columns)
+}
+
+/// The files an input `path` stands for: a directory's `.parquet` files in name order (a
+/// dataset), else the path itself.
+pub fn files_of(path: &Path) -> Result<Vec<PathBuf>, CliError> {
+    #[cfg(feature = "parquet")]
+    if path.is_dir() {
+        return columnar::parts(path);
+    }
+    Ok(vec![path.to_path_buf()])
 }
 
 /// The whole of a small file (initial centres), whatever the number of ranks.
