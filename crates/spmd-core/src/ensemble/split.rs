@@ -550,3 +550,84 @@ pub(crate) fn compact(dense: &[i64], width: usize, bins: &mut Vec<u32>, stats: &
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows of one node: `(code, weight, target)` made up, each row's terms as the regressor's
+    /// (weight, weighted target, weighted square), and its entries sorted by code.
+    fn node(rows: usize, codes: u32, seed: u64) -> (Vec<u32>, Vec<i64>, Vec<i64>) {
+        let mut state = seed;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            state >> 33
+        };
+        let mut terms = Vec::new();
+        let mut entries = Vec::new();
+        for row in 0..rows {
+            let (code, weight, target) = (next() as u32 % codes, (next() % 3) as i64, next() % 50);
+            let target = target as i64 - 20;
+            terms.extend([weight, weight * target, weight * target * target]);
+            entries.push(code << 16 | row as u32);
+        }
+        entries.sort_unstable_by_key(|e| e >> 16);
+        let mut total = vec![rows as i64, 0, 0, 0];
+        for t in terms.chunks_exact(3) {
+            for k in 0..3 {
+                total[1 + k] += t[k];
+            }
+        }
+        (entries, terms, total)
+    }
+
+    /// The split and left statistics a search finds, given how it is fed the feature.
+    fn best(
+        total: &[i64],
+        min_samples_leaf: u64,
+        feed: impl FnOnce(&mut Search<'_>),
+    ) -> Option<(usize, Vec<i64>)> {
+        let rules = Rules {
+            max_depth: usize::MAX,
+            min_samples_split: 2,
+            min_samples_leaf,
+            min_weight_leaf: 0.0,
+            min_impurity_decrease: 0.0,
+            total_weight: 1.0,
+        };
+        let scale = Scale {
+            unscale: vec![1.0; 4],
+        };
+        let mut buffers = SearchBuffers::default();
+        let mut search = Search::new(Task::Regression, (&rules, &scale), total, &mut buffers);
+        feed(&mut search);
+        match search.finish() {
+            Outcome::Split(s) => Some((s.bin, s.left)),
+            _ => None,
+        }
+    }
+
+    /// Searching a regressor's feature from its rows sorted by code or from its compacted
+    /// histogram finds the same boundary with the same statistics.
+    #[test]
+    fn every_regression_sweep_finds_the_histograms_split() {
+        for (rows, codes, msl) in [(300, 256, 1), (40, 8, 1), (2000, 64, 3), (500, 200, 40)] {
+            for seed in 0..20 {
+                let (entries, terms, total) = node(rows, codes, seed);
+                let mut dense = vec![0_i64; codes as usize * 4];
+                for &e in &entries {
+                    let (code, row) = ((e >> 16) as usize, (e & 0xFFFF) as usize);
+                    Task::Regression.add_row(&mut dense[code * 4..code * 4 + 4], row, &terms, &[]);
+                }
+                let (mut bins, mut stats) = (Vec::new(), Vec::new());
+                compact(&dense, 4, &mut bins, &mut stats);
+                let histogram = best(&total, msl, |s| s.feature(0, &bins, &stats));
+                let pairs = entries.iter().map(|&e| (e >> 16, e & 0xFFFF));
+                let fed = best(&total, msl, |s| s.regression_runs(0, pairs, &terms));
+                assert_eq!(fed, histogram, "{rows} rows, {codes} codes, seed {seed}");
+            }
+        }
+    }
+}
