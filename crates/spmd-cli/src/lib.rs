@@ -170,12 +170,7 @@ fn apply(comm: &Comm, a: &args::ApplyArgs, operation: Operation) -> Result<(), C
     let queue = open_queue(comm, a.gpu)?;
     let model = agreed(comm, || ModelFile::read(&a.model))?;
     let estimator = agreed(comm, || estimators::find(&model.estimator))?;
-    let columns = agreed(comm, || {
-        data::Columns::parse(a.columns.as_deref(), a.null_as_nan)
-    })?;
-    let x = agreed(comm, || data::read_features_with(&a.x, comm, &columns))?;
-    check_names_agree(comm, &x)?;
-    agreed(comm, || check_feature_names(&model, &x, &a.x))?;
+    let x = read_queries(comm, &model, &a.x, a.columns.as_deref(), a.null_as_nan)?;
     agreed(comm, || data::check_rows_output(&a.out, comm))?;
     let ctx = Context::new(comm, queue.as_ref());
     let out = if neighbors::is_neighbors(&model.estimator) {
@@ -206,12 +201,7 @@ fn kneighbors(comm: &Comm, a: &args::KneighborsArgs) -> Result<(), CliError> {
             })
         }
     })?;
-    let columns = agreed(comm, || {
-        data::Columns::parse(a.columns.as_deref(), a.null_as_nan)
-    })?;
-    let x = agreed(comm, || data::read_features_with(&a.x, comm, &columns))?;
-    check_names_agree(comm, &x)?;
-    agreed(comm, || check_feature_names(&model, &x, &a.x))?;
+    let x = read_queries(comm, &model, &a.x, a.columns.as_deref(), a.null_as_nan)?;
     agreed(comm, || data::check_rows_output(&a.out, comm))?;
     if let Some(d) = &a.out_distances {
         agreed(comm, || data::check_rows_output(d, comm))?;
@@ -226,6 +216,23 @@ fn kneighbors(comm: &Comm, a: &args::KneighborsArgs) -> Result<(), CliError> {
         agreed(comm, || written)?;
     }
     Ok(())
+}
+
+/// This rank's rows of `pattern` for `model` (`predict`, `transform`, `kneighbors`): the
+/// `columns` of a Parquet or Arrow input, named alike on every rank and as the model's
+/// `feature_names_in_`. Collective.
+fn read_queries(
+    comm: &Comm,
+    model: &ModelFile,
+    pattern: &str,
+    columns: Option<&str>,
+    null_as_nan: bool,
+) -> Result<data::Table, CliError> {
+    let columns = agreed(comm, || data::Columns::parse(columns, null_as_nan))?;
+    let x = agreed(comm, || data::read_features_with(pattern, comm, &columns))?;
+    check_names_agree(comm, &x)?;
+    agreed(comm, || check_feature_names(model, &x, pattern))?;
+    Ok(x)
 }
 
 /// Errors unless every rank's input that names its columns names the same ones (`{rank}`
