@@ -44,6 +44,8 @@ mod regressor;
 mod sample;
 mod split;
 mod subtree;
+#[cfg(target_arch = "x86_64")]
+mod sweep_x86;
 mod tree;
 
 pub use classifier::{FittedRandomForestClassifier, RandomForestClassifier};

@@ -378,6 +378,31 @@ impl<'a> Search<'a> {
         }
     }
 
+    /// The node's row count, weight and weighted-target sum (a regressor's).
+    pub fn regression_total(&self) -> [i64; 3] {
+        [self.total[0], self.total[1], self.total[2]]
+    }
+
+    /// The rules' `min_samples_leaf`.
+    pub fn min_samples_leaf(&self) -> i64 {
+        self.rules.min_samples_leaf as i64
+    }
+
+    /// Records that a feature searched had rows in two bins or more.
+    pub fn mark_varied(&mut self) {
+        self.varied = true;
+    }
+
+    /// Offers a regressor's best threshold of `feature` found elsewhere (as
+    /// [`regression_runs`](Self::regression_runs) would): rows whose code is at most `bin` go
+    /// left, with statistics `left`; `proxy` is the fraction's quotient.
+    pub fn offer_regression(&mut self, feature: usize, bin: usize, proxy: f64, left: [i64; 4]) {
+        if self.best.is_none_or(|b| proxy > b.2) {
+            self.best = Some((feature, bin, proxy));
+            self.buffers.best_left.copy_from_slice(&left);
+        }
+    }
+
     /// [`best_gini`](Self::best_gini) for two classes, the same arithmetic in registers.
     fn best_gini_binary(&self, stats: &[i64], msl: i64) -> Option<(usize, f64)> {
         let (tn, t0, t1) = (self.total[0], self.total[1], self.total[2]);
