@@ -38,17 +38,18 @@ enum Either<T> {
 
 /// Serialises `values` packed.
 pub(crate) fn serialize<S: Serializer, T: Element>(values: &[T], s: S) -> Result<S::Ok, S::Error> {
-    let mut bytes = Vec::with_capacity(std::mem::size_of_val(values));
-    for v in values {
-        let mut le = bytemuck::bytes_of(v).to_vec();
-        if cfg!(target_endian = "big") {
-            le.reverse();
+    let data = if cfg!(target_endian = "little") {
+        STANDARD.encode(bytemuck::cast_slice::<T, u8>(values))
+    } else {
+        let mut bytes = Vec::with_capacity(std::mem::size_of_val(values));
+        for v in values {
+            bytes.extend(bytemuck::bytes_of(v).iter().rev());
         }
-        bytes.extend_from_slice(&le);
-    }
+        STANDARD.encode(bytes)
+    };
     Packed {
         dtype: T::DTYPE.into(),
-        data: STANDARD.encode(bytes),
+        data,
     }
     .serialize(s)
 }
@@ -75,11 +76,12 @@ pub(crate) fn deserialize<'de, D: Deserializer<'de>, T: Element>(d: D) -> Result
             Ok(bytes
                 .chunks_exact(size)
                 .map(|c| {
-                    let mut le = c.to_vec();
-                    if cfg!(target_endian = "big") {
-                        le.reverse();
+                    if cfg!(target_endian = "little") {
+                        bytemuck::pod_read_unaligned(c)
+                    } else {
+                        let le: Vec<u8> = c.iter().rev().copied().collect();
+                        bytemuck::pod_read_unaligned(&le)
                     }
-                    bytemuck::pod_read_unaligned(&le)
                 })
                 .collect())
         }
