@@ -154,8 +154,8 @@ pub(crate) fn argmax(values: &[f64]) -> usize {
 /// A fitted [`RandomForestClassifier`], the same on every rank. Serialises `classes_`,
 /// `n_classes_`, `n_features_in_`, `n_outputs_`, `feature_importances_`, `oob_score_` (when
 /// computed) and `estimators_` (each tree's flat arrays).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(into = "Attributes", try_from = "Attributes")]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "Attributes")]
 pub struct FittedRandomForestClassifier {
     classes: Vec<i64>,
     forest: Forest,
@@ -277,29 +277,45 @@ crate::estimator::classifier_contract!(
     local_result: |m| m.oob_decision_function.clone()
 );
 
-#[derive(Serialize, Deserialize)]
+/// The attributes as a model file stores them.
+#[derive(Deserialize)]
 struct Attributes {
     classes_: Vec<i64>,
     n_classes_: usize,
     n_features_in_: usize,
-    n_outputs_: usize,
+    #[serde(rename = "n_outputs_")]
+    _n_outputs: usize,
     feature_importances_: Vec<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     oob_score_: Option<f64>,
     estimators_: Vec<Tree>,
 }
 
-impl From<FittedRandomForestClassifier> for Attributes {
-    fn from(m: FittedRandomForestClassifier) -> Self {
-        Self {
-            n_classes_: m.classes.len(),
-            classes_: m.classes,
-            n_features_in_: m.forest.n_features,
+/// [`Attributes`] borrowed from a fitted forest, to write it without copying its trees.
+#[derive(Serialize)]
+struct AttributesRef<'a> {
+    classes_: &'a [i64],
+    n_classes_: usize,
+    n_features_in_: usize,
+    n_outputs_: usize,
+    feature_importances_: &'a [f64],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oob_score_: Option<f64>,
+    estimators_: &'a [Tree],
+}
+
+impl Serialize for FittedRandomForestClassifier {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        AttributesRef {
+            classes_: &self.classes,
+            n_classes_: self.classes.len(),
+            n_features_in_: self.forest.n_features,
             n_outputs_: 1,
-            feature_importances_: m.forest.feature_importances,
-            oob_score_: m.oob_score,
-            estimators_: m.forest.trees,
+            feature_importances_: &self.forest.feature_importances,
+            oob_score_: self.oob_score,
+            estimators_: &self.forest.trees,
         }
+        .serialize(s)
     }
 }
 

@@ -126,8 +126,8 @@ impl RandomForestRegressor {
 
 /// A fitted [`RandomForestRegressor`], the same on every rank. Serialises `n_features_in_`,
 /// `n_outputs_`, `feature_importances_`, `oob_score_` (when computed) and `estimators_`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(into = "Attributes", try_from = "Attributes")]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "Attributes")]
 pub struct FittedRandomForestRegressor {
     forest: Forest,
     oob_score: Option<f64>,
@@ -244,25 +244,39 @@ impl Score for FittedRandomForestRegressor {
     }
 }
 
-#[derive(Serialize, Deserialize)]
+/// The attributes as a model file stores them.
+#[derive(Deserialize)]
 struct Attributes {
     n_features_in_: usize,
-    n_outputs_: usize,
+    #[serde(rename = "n_outputs_")]
+    _n_outputs: usize,
     feature_importances_: Vec<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     oob_score_: Option<f64>,
     estimators_: Vec<Tree>,
 }
 
-impl From<FittedRandomForestRegressor> for Attributes {
-    fn from(m: FittedRandomForestRegressor) -> Self {
-        Self {
-            n_features_in_: m.forest.n_features,
+/// [`Attributes`] borrowed from a fitted forest, to write it without copying its trees.
+#[derive(Serialize)]
+struct AttributesRef<'a> {
+    n_features_in_: usize,
+    n_outputs_: usize,
+    feature_importances_: &'a [f64],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oob_score_: Option<f64>,
+    estimators_: &'a [Tree],
+}
+
+impl Serialize for FittedRandomForestRegressor {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        AttributesRef {
+            n_features_in_: self.forest.n_features,
             n_outputs_: 1,
-            feature_importances_: m.forest.feature_importances,
-            oob_score_: m.oob_score,
-            estimators_: m.forest.trees,
+            feature_importances_: &self.forest.feature_importances,
+            oob_score_: self.oob_score,
+            estimators_: &self.forest.trees,
         }
+        .serialize(s)
     }
 }
 
