@@ -33,6 +33,8 @@ mod fabric_probe;
 mod foreign;
 mod launcher;
 #[cfg(feature = "mpi")]
+mod loopback_nodelay;
+#[cfg(feature = "mpi")]
 mod mpi;
 #[cfg(feature = "mpi")]
 mod mpi_lifetime;

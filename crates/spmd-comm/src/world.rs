@@ -49,7 +49,10 @@ fn init_world(launcher: &LauncherInfo) -> Result<Comm> {
             return Ok(Comm::single());
         }
         crate::fabric_probe::skip_absent_fabric_probe(launcher);
+        let before = crate::loopback_nodelay::open_descriptors();
         crate::mpi_lifetime::initialize()?;
+        let set = crate::loopback_nodelay::set_on_new_loopback_connections(&before);
+        tracing::debug!("TCP_NODELAY set on {set} loopback connection(s) MPI_Init opened");
     }
     let world = SimpleCommunicator::world();
     let size = world.size() as usize;
