@@ -14,6 +14,7 @@ mod error;
 mod estimators;
 mod model_file;
 pub mod neighbors;
+mod training_checksum;
 
 pub use args::Cli;
 pub use error::CliError;

@@ -5,7 +5,6 @@
 //! changed or vanished.
 //! [`fit_rows`] and [`Fitted`] also serve the Python package, whose estimators keep their rows.
 
-use std::io::Read;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -21,7 +20,7 @@ use spmd_core::{Comm, Queue};
 
 use crate::data::{self, resolve, Columns, Rows};
 use crate::estimators::{FitInput, FitOutput, Sources};
-use crate::{CliError, ModelFile};
+use crate::{training_checksum, CliError, ModelFile};
 
 /// Where a model's training rows are.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,6 +33,10 @@ struct TrainingFiles {
     ranks: usize,
     /// A checksum of each file, `x`'s then `y`'s, one per rank for `{rank}` patterns.
     checksums: Vec<u64>,
+    /// The chunk size of the checksums ([`training_checksum`]); absent in models written
+    /// before chunked checksums, whose checksums hash each file whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    checksum_chunk_bytes: Option<u64>,
     /// Rows of each shard of a `{rank}` pattern (empty for one file): a run with another
     /// number of ranks splits their concatenation evenly.
     #[serde(default)]
@@ -193,6 +196,7 @@ pub(crate) fn fit(
         y,
         ranks: comm.size(),
         checksums: Vec::new(),
+        checksum_chunk_bytes: Some(training_checksum::CHUNK_BYTES),
         shard_rows: Vec::new(),
         columns,
         y_column,
@@ -388,26 +392,43 @@ pub(crate) fn is_neighbors(name: &str) -> bool {
 
 /// The checksum of every training file, `x`'s then `y`'s. Collective.
 fn checksums(comm: &Comm, files: &TrainingFiles) -> Result<Vec<u64>, CliError> {
-    let mut sums = checksums_of(comm, &files.x, files.ranks)?;
+    let chunk = files.checksum_chunk_bytes;
+    let mut sums = checksums_of(comm, &files.x, files.ranks, chunk)?;
     if let Some(y) = &files.y {
-        sums.extend(checksums_of(comm, y, files.ranks)?);
+        sums.extend(checksums_of(comm, y, files.ranks, chunk)?);
     }
     Ok(sums)
 }
 
-/// The checksum of each file of `pattern`: one per shard of a `{rank}` pattern written by
-/// `shards` ranks (shard `i` read by rank `i % size`, so by its own rank when the counts
-/// agree), else the one file's (rank 0 reads it). Collective.
-fn checksums_of(comm: &Comm, pattern: &str, shards: usize) -> Result<Vec<u64>, CliError> {
+/// The checksum of each file of `pattern`, in chunks of `chunk` bytes (or whole, for older
+/// models): one per shard of a `{rank}` pattern written by `shards` ranks (shard `i` read by
+/// rank `i % size`, so by its own rank when the counts agree), else the one file's (its chunks
+/// split over the ranks; an older model's read by rank 0). Collective.
+fn checksums_of(
+    comm: &Comm,
+    pattern: &str,
+    shards: usize,
+    chunk: Option<u64>,
+) -> Result<Vec<u64>, CliError> {
     let (rank, size) = (comm.rank(), comm.size());
     let per_rank = pattern.contains("{rank}");
+    if let (false, Some(chunk)) = (per_rank, chunk) {
+        return Ok(vec![training_checksum::shared(
+            comm,
+            Path::new(pattern),
+            chunk,
+        )?]);
+    }
     let count = if per_rank { shards } else { 1 };
     let mine: Result<Vec<u64>, CliError> = (0..count)
         .map(|i| {
-            if i % size == rank {
-                checksum(&resolve(pattern, i).0)
-            } else {
-                Ok(0)
+            if i % size != rank {
+                return Ok(0);
+            }
+            let path = resolve(pattern, i).0;
+            match chunk {
+                Some(chunk) => training_checksum::local(&path, chunk),
+                None => training_checksum::whole_file(&path),
             }
         })
         .collect();
@@ -460,39 +481,6 @@ fn read_range(
             .map_err(|e| CliError::Param(format!("{pattern}: shards of unequal widths ({e})")))
     };
     read_all().map_err(CliError::into_core)
-}
-
-/// A 64-bit checksum of an input's bytes (FNV-1a over 8-byte words, then the length): a file's,
-/// or those of a dataset directory's `.parquet` files in name order.
-fn checksum(path: &Path) -> Result<u64, CliError> {
-    let mut hash = 0xcbf2_9ce4_8422_2325_u64;
-    for file in data::files_of(path)? {
-        hash = checksum_file(&file, hash)?;
-    }
-    Ok(hash)
-}
-
-/// The FNV-1a hash `hash` continued over the bytes of the file `path`, then its length.
-fn checksum_file(path: &Path, mut hash: u64) -> Result<u64, CliError> {
-    let mut file = std::fs::File::open(path)
-        .map_err(|e| CliError::file(path, format!("training file: {e}")))?;
-    let mut buffer = vec![0_u8; 1 << 20];
-    let mut length = 0_u64;
-    loop {
-        let n = file
-            .read(&mut buffer)
-            .map_err(|e| CliError::file(path, e))?;
-        if n == 0 {
-            break;
-        }
-        length += n as u64;
-        for word in buffer[..n].chunks(8) {
-            let mut bytes = [0_u8; 8];
-            bytes[..word.len()].copy_from_slice(word);
-            hash = (hash ^ u64::from_le_bytes(bytes)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    Ok((hash ^ length).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// `pattern` made absolute (the `{rank}` placeholder kept), so a model read elsewhere finds
