@@ -4,8 +4,9 @@
 //! libfabric (OFI) fabrics. Opening it loads and probes those libraries: about 0.2 s of every
 //! rank's `MPI_Init` on a machine without such hardware, where `cm` then closes and `ob1` (shared
 //! memory and TCP) is chosen anyway. On a 2-core machine that is most of what `mpirun -n 2`
-//! costs over one process. So, before `MPI_Init`, when Open MPI launched this process, the user
-//! chose no messaging layer (`OMPI_MCA_pml`, `OMPI_MCA_mtl`, `FI_PROVIDER` unset) and the machine
+//! costs over one process. So, before `MPI_Init`, when Open MPI's `mpirun` or Slurm's `srun`
+//! launched this process (under `srun` the binary may be linked to Open MPI; other MPIs ignore
+//! the variable), the user chose no messaging layer (`OMPI_MCA_pml`, `OMPI_MCA_mtl`, `FI_PROVIDER` unset) and the machine
 //! shows no RDMA, Omni-Path, TrueScale or Slingshot device, `OMPI_MCA_pml=^cm` is set: the layer
 //! Open MPI picks is the same, picked sooner. Any of those variables set by the user leaves the
 //! choice to Open MPI.
@@ -21,7 +22,7 @@ fn setting(
     var: impl Fn(&str) -> Option<String>,
     fabric_present: impl FnOnce() -> bool,
 ) -> Option<(&'static str, &'static str)> {
-    if launcher.launcher != Some("Open MPI") {
+    if !launcher.may_run_open_mpi() {
         return None;
     }
     let chosen = ["OMPI_MCA_pml", "OMPI_MCA_mtl", "FI_PROVIDER"]
@@ -104,5 +105,17 @@ mod tests {
         };
         assert_eq!(setting(&hydra, |_| None, || false), None);
         assert_eq!(setting(&LauncherInfo::default(), |_| None, || false), None);
+    }
+
+    #[test]
+    fn srun_skips_the_probe_too() {
+        let srun = LauncherInfo {
+            launcher: Some("Slurm (PMIx)"),
+            ..open_mpi()
+        };
+        assert_eq!(
+            setting(&srun, |_| None, || false),
+            Some(("OMPI_MCA_pml", "^cm"))
+        );
     }
 }
