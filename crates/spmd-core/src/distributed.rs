@@ -36,7 +36,8 @@ pub struct GlobalShape {
 /// Agrees on the column counts of `X` (and `y`) and the global row count.
 ///
 /// Ranks with no rows may pass arrays with no columns; they adopt the others' counts. Any other
-/// difference is an error on every rank that lists each rank's count.
+/// difference is an error on every rank that lists each rank's count. Rows of zero features are
+/// an error on every rank, as in scikit-learn: no estimator has anything to fit in them.
 pub fn global_shape(
     comm: &Comm,
     rows: usize,
@@ -78,6 +79,9 @@ pub fn global_shape(
         }
     }
     let total: u64 = per_rank.iter().map(|r| r[0]).sum();
+    if total > 0 && agreed[0] == Some(0) {
+        return Err(Error::NoFeatures { rows: total });
+    }
     let offset: u64 = per_rank[..comm.rank()].iter().map(|r| r[0]).sum();
     Ok(GlobalShape {
         rows: total,

@@ -57,6 +57,13 @@ pub enum Error {
         what: &'static str,
     },
 
+    /// The rows have no columns.
+    #[error("X has 0 features (shape ({rows}, 0) over all ranks): at least 1 feature is required")]
+    NoFeatures {
+        /// Rows over all ranks.
+        rows: u64,
+    },
+
     /// The input needs more memory than this rank can allocate.
     #[error(
         "not enough memory on rank {rank}: {what} needs {:.1} GB",

@@ -22,6 +22,7 @@ pub(crate) fn core_error(error: Error) -> PyErr {
         | Error::Input(_)
         | Error::InvalidParam { .. }
         | Error::Empty { .. }
+        | Error::NoFeatures { .. }
         | Error::Overflow { .. }
         | Error::RankMismatch { .. } => PyValueError::new_err(message),
         // Another rank's failure, a solve, MPI, the GPU, memory.
