@@ -2,6 +2,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::data::CsvHeader;
+
 /// scikit-learn-style estimators over MPI ranks and GPUs.
 ///
 /// Run under mpirun to use several ranks; each reads its own shard (`{rank}` in a path) or its
@@ -44,6 +46,10 @@ pub(crate) struct KneighborsArgs {
     /// Parquet/Arrow: read nulls as NaN (the search still refuses NaN, naming it).
     #[arg(long)]
     pub null_as_nan: bool,
+    /// .csv inputs: whether the first line is a header (`auto`: when none of its fields is a
+    /// number; a line mixing numbers and other text is an error).
+    #[arg(long, value_enum, default_value_t = CsvHeader::Auto)]
+    pub csv_header: CsvHeader,
     /// Output .npy of the neighbours' global row numbers, nearest first (like predict's --out).
     #[arg(long)]
     pub out: String,
@@ -76,6 +82,10 @@ pub(crate) struct FitArgs {
     /// still do).
     #[arg(long)]
     pub null_as_nan: bool,
+    /// .csv inputs: whether the first line is a header (`auto`: when none of its fields is a
+    /// number; a line mixing numbers and other text is an error).
+    #[arg(long, value_enum, default_value_t = CsvHeader::Auto)]
+    pub csv_header: CsvHeader,
     /// Parquet/Arrow: the targets are this column of --x (instead of --y).
     #[arg(long, conflicts_with = "y")]
     pub y_column: Option<String>,
@@ -113,6 +123,10 @@ pub(crate) struct ApplyArgs {
     /// still do).
     #[arg(long)]
     pub null_as_nan: bool,
+    /// .csv inputs: whether the first line is a header (`auto`: when none of its fields is a
+    /// number; a line mixing numbers and other text is an error).
+    #[arg(long, value_enum, default_value_t = CsvHeader::Auto)]
+    pub csv_header: CsvHeader,
     /// Compute on this rank's GPU instead of the CPU.
     #[arg(long)]
     pub gpu: bool,

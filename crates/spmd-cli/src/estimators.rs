@@ -45,6 +45,8 @@ pub struct Sources {
     pub y_column: Option<String>,
     /// `--null-as-nan`.
     pub null_as_nan: bool,
+    /// `--csv-header`.
+    pub csv_header: crate::data::CsvHeader,
 }
 
 /// What a fit returns: the model file and, when asked for, this rank's per-row result
@@ -149,6 +151,20 @@ impl Entry {
     /// One line for `spmd-learn estimators`.
     pub fn summary(&self) -> &'static str {
         self.summary
+    }
+
+    /// Whether a fit needs targets.
+    pub fn supervised(&self) -> bool {
+        self.supervised
+    }
+
+    /// Whether a fitted model has `operation`.
+    pub fn has(&self, operation: Operation) -> bool {
+        match operation {
+            Operation::Predict => self.predict.is_some(),
+            Operation::Transform => self.transform.is_some(),
+            Operation::InverseTransform => self.inverse_transform.is_some(),
+        }
     }
 
     /// `NAME=VALUE` parameters parsed, checked and normalised (defaults filled in). Local.

@@ -82,7 +82,8 @@ fn fit(comm: &Comm, a: &args::FitArgs) -> Result<(), CliError> {
         estimator.params(estimators::params_from_pairs(&a.param)?)
     })?;
     let columns = agreed(comm, || {
-        let mut columns = data::Columns::parse(a.columns.as_deref(), a.null_as_nan)?;
+        let mut columns = data::Columns::parse(a.columns.as_deref(), a.null_as_nan)?
+            .with_csv_header(a.csv_header);
         columns.except = [&a.y_column, &a.sample_weight_column]
             .into_iter()
             .flatten()
@@ -92,20 +93,19 @@ fn fit(comm: &Comm, a: &args::FitArgs) -> Result<(), CliError> {
     })?;
     let x = agreed(comm, || data::read_features_with(&a.x, comm, &columns))?;
     check_names_agree(comm, &x)?;
-    let column_of_x = |name: &Option<String>| {
-        name.as_ref().map(|name| {
-            let table = data::read_matching_with(&a.x, comm, &x, &columns.only(name));
-            agreed(comm, || table)
-        })
+    // Targets and weights: the same global rows as the features, from a column of the
+    // features' own file or from files of their own; every row count checked against X's.
+    let partition = data::RowPartition::of_features(&a.x, comm, &x)?;
+    let read_matching = |column: &Option<String>, file: &Option<String>| {
+        let read = match (column, file) {
+            (Some(name), _) => Some(partition.read(&a.x, &columns.only(name))),
+            (None, Some(pattern)) => Some(partition.read(pattern, &columns.csv_only())),
+            (None, None) => None,
+        };
+        read.map(|table| agreed(comm, || table)).transpose()
     };
-    let y = match column_of_x(&a.y_column) {
-        Some(y) => Some(y?),
-        None => read_matching(comm, a.y.as_deref(), &x)?,
-    };
-    let sample_weight = match column_of_x(&a.sample_weight_column) {
-        Some(w) => Some(w?),
-        None => read_matching(comm, a.sample_weight.as_deref(), &x)?,
-    };
+    let y = read_matching(&a.y_column, &a.y)?;
+    let sample_weight = read_matching(&a.sample_weight_column, &a.sample_weight)?;
     let input = agreed(comm, || {
         Ok(estimators::FitInput {
             x: x.rows()?,
@@ -122,6 +122,7 @@ fn fit(comm: &Comm, a: &args::FitArgs) -> Result<(), CliError> {
                 columns: a.columns.clone(),
                 y_column: a.y_column.clone(),
                 null_as_nan: a.null_as_nan,
+                csv_header: a.csv_header,
             },
         })
     })?;
@@ -171,7 +172,8 @@ fn apply(comm: &Comm, a: &args::ApplyArgs, operation: Operation) -> Result<(), C
     let queue = open_queue(comm, a.gpu)?;
     let model = agreed(comm, || ModelFile::read(&a.model))?;
     let estimator = agreed(comm, || estimators::find(&model.estimator))?;
-    let x = read_queries(comm, &model, &a.x, a.columns.as_deref(), a.null_as_nan)?;
+    let columns = (a.columns.as_deref(), a.null_as_nan, a.csv_header);
+    let x = read_queries(comm, &model, &a.x, columns)?;
     agreed(comm, || data::check_rows_output(&a.out, comm))?;
     let ctx = Context::new(comm, queue.as_ref());
     let out = if neighbors::is_neighbors(&model.estimator) {
@@ -182,6 +184,7 @@ fn apply(comm: &Comm, a: &args::ApplyArgs, operation: Operation) -> Result<(), C
     } else {
         agreed(comm, || estimator.apply(operation, ctx, &model, x.rows()?))?
     };
+    agreed(comm, || check_one_result_per_row(&x, out.nrows()))?;
     let written = data::write_rows(&a.out, comm, &out);
     agreed(comm, || written)?;
     Ok(())
@@ -202,7 +205,8 @@ fn kneighbors(comm: &Comm, a: &args::KneighborsArgs) -> Result<(), CliError> {
             })
         }
     })?;
-    let x = read_queries(comm, &model, &a.x, a.columns.as_deref(), a.null_as_nan)?;
+    let columns = (a.columns.as_deref(), a.null_as_nan, a.csv_header);
+    let x = read_queries(comm, &model, &a.x, columns)?;
     agreed(comm, || data::check_rows_output(&a.out, comm))?;
     if let Some(d) = &a.out_distances {
         agreed(comm, || data::check_rows_output(d, comm))?;
@@ -210,6 +214,7 @@ fn kneighbors(comm: &Comm, a: &args::KneighborsArgs) -> Result<(), CliError> {
     let rows = agreed(comm, || x.rows())?;
     let ctx = Context::new(comm, queue.as_ref());
     let (distances, indices) = neighbors::kneighbors(ctx, &model, rows)?;
+    agreed(comm, || check_one_result_per_row(&x, indices.nrows()))?;
     let written = data::write_rows(&a.out, comm, &indices);
     agreed(comm, || written)?;
     if let Some(d) = &a.out_distances {
@@ -219,17 +224,30 @@ fn kneighbors(comm: &Comm, a: &args::KneighborsArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Errors unless a result has one row per row of this rank's input `x`: written results line
+/// up with the rows they answer.
+fn check_one_result_per_row(x: &data::Table, rows: usize) -> Result<(), CliError> {
+    if rows == x.nrows() {
+        return Ok(());
+    }
+    Err(CliError::file(
+        x.path(),
+        format!("the result has {rows} rows for {} input rows", x.nrows()),
+    ))
+}
+
 /// This rank's rows of `pattern` for `model` (`predict`, `transform`, `kneighbors`): the
-/// `columns` of a Parquet or Arrow input, named alike on every rank and as the model's
-/// `feature_names_in_`. Collective.
+/// `columns` of a Parquet or Arrow input (names or positions, nulls as NaN, the `.csv` header
+/// rule), named alike on every rank and as the model's `feature_names_in_`. Collective.
 fn read_queries(
     comm: &Comm,
     model: &ModelFile,
     pattern: &str,
-    columns: Option<&str>,
-    null_as_nan: bool,
+    (columns, null_as_nan, csv_header): (Option<&str>, bool, data::CsvHeader),
 ) -> Result<data::Table, CliError> {
-    let columns = agreed(comm, || data::Columns::parse(columns, null_as_nan))?;
+    let columns = agreed(comm, || {
+        Ok(data::Columns::parse(columns, null_as_nan)?.with_csv_header(csv_header))
+    })?;
     let x = agreed(comm, || data::read_features_with(pattern, comm, &columns))?;
     check_names_agree(comm, &x)?;
     agreed(comm, || check_feature_names(model, &x, pattern))?;
@@ -286,23 +304,6 @@ fn check_feature_names(model: &ModelFile, x: &data::Table, pattern: &str) -> Res
         "the model was fitted on the columns {fitted:?}; {pattern} gives {given:?} (--columns \
          chooses them)"
     )))
-}
-
-/// Targets or weights from `pattern`, if given, for the same global rows as `features`; a read
-/// failure on any rank fails every rank.
-fn read_matching(
-    comm: &Comm,
-    pattern: Option<&str>,
-    features: &data::Table,
-) -> Result<Option<data::Table>, CliError> {
-    match pattern {
-        Some(p) => {
-            // The exclusive scan inside is collective: every rank reaches it.
-            let table = data::read_matching(p, comm, features);
-            Ok(Some(agreed(comm, || table)?))
-        }
-        None => Ok(None),
-    }
 }
 
 /// Opens this rank's GPU when asked; a missing adapter on any rank is an error on every rank.

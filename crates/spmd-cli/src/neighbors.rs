@@ -18,7 +18,7 @@ use spmd_core::neighbors::{
 };
 use spmd_core::{Comm, Queue};
 
-use crate::data::{self, resolve, Columns, Rows};
+use crate::data::{self, resolve, Columns, CsvHeader, RowPartition, Rows};
 use crate::estimators::{FitInput, FitOutput, Sources};
 use crate::{training_checksum, CliError, ModelFile};
 
@@ -50,6 +50,9 @@ struct TrainingFiles {
     /// `--null-as-nan` of the fit.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     null_as_nan: bool,
+    /// `--csv-header` of the fit.
+    #[serde(default, skip_serializing_if = "CsvHeader::is_auto")]
+    csv_header: CsvHeader,
 }
 
 impl TrainingFiles {
@@ -60,7 +63,8 @@ impl TrainingFiles {
 
     /// The features' columns, chosen as the fit chose them.
     fn feature_columns(&self) -> Result<Columns, CliError> {
-        let mut columns = Columns::parse(self.columns.as_deref(), self.null_as_nan)?;
+        let mut columns = Columns::parse(self.columns.as_deref(), self.null_as_nan)?
+            .with_csv_header(self.csv_header);
         columns.except = self.y_column.iter().cloned().collect();
         Ok(columns)
     }
@@ -69,7 +73,7 @@ impl TrainingFiles {
     fn targets(&self, features: &Columns) -> Option<(&str, Columns)> {
         match (&self.y, &self.y_column) {
             (_, Some(column)) => Some((&self.x, features.only(column))),
-            (Some(y), None) => Some((y, Columns::default())),
+            (Some(y), None) => Some((y, features.csv_only())),
             (None, None) => None,
         }
     }
@@ -190,6 +194,7 @@ pub(crate) fn fit(
         columns,
         y_column,
         null_as_nan,
+        csv_header,
     } = input.sources.clone();
     let mut training = TrainingFiles {
         x,
@@ -201,6 +206,7 @@ pub(crate) fn fit(
         columns,
         y_column,
         null_as_nan,
+        csv_header,
     };
     training.checksums = checksums(comm, &training)?;
     if training.sharded() {
@@ -268,9 +274,10 @@ fn refit(comm: &Comm, model: &ModelFile) -> Result<Fitted, CliError> {
     } else {
         let read = data::read_features_with(&files.x, comm, &columns);
         x_table = agree(comm, read.map_err(CliError::into_core))?;
+        let partition = RowPartition::of_features(&files.x, comm, &x_table)?;
         let y = targets
             .map(|(y, columns)| {
-                let read = data::read_matching_with(y, comm, &x_table, &columns);
+                let read = partition.read(y, &columns);
                 agree(comm, read.map_err(CliError::into_core))
             })
             .transpose()?;
@@ -382,8 +389,8 @@ fn model_error(model: &ModelFile, message: String) -> CliError {
     )))
 }
 
-/// Whether `name` is a neighbour estimator.
-pub(crate) fn is_neighbors(name: &str) -> bool {
+/// Whether `name` is a neighbour estimator (its models answer `kneighbors`).
+pub fn is_neighbors(name: &str) -> bool {
     matches!(
         name,
         "nearest-neighbors" | "knn-classifier" | "knn-regressor"

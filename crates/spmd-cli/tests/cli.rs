@@ -262,7 +262,35 @@ fn bad_input_fails_clearly_and_writes_no_model() {
         "--out",
         model.to_str().unwrap(),
     ]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("40 rows"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("short.npy: has 3 rows, but") && err.contains("has 40"),
+        "{err}"
+    );
+
+    // A shared target file longer than the features is refused too, not cut short.
+    let long = dir.join("long.npy");
+    Array1::<f64>::zeros(41)
+        .write_npy(std::fs::File::create(&long).unwrap())
+        .unwrap();
+    let out = spmd_learn(&[
+        "fit",
+        "linear-regression",
+        "--x",
+        x.to_str().unwrap(),
+        "--y",
+        long.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && err.contains("long.npy: has 41 rows, but")
+            && err.contains("has 40"),
+        "{err}"
+    );
+    assert!(!model.exists(), "a failed fit must not write a model");
 
     let out = spmd_learn(&[
         "fit",

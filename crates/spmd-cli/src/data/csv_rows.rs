@@ -1,7 +1,10 @@
 //! `.csv` files: each rank parses only the bytes of its own rows.
 //!
 //! A shared file is split into byte ranges at line ends (so ranks hold nearly equal bytes, not
-//! exactly equal rows); a first line that is not numbers is a header. Values are parsed as f64
+//! exactly equal rows). A first line is a header when none of its fields is a number
+//! ([`CsvHeader::Auto`]); a first line with some fields numbers and others not is an error
+//! naming the field, since taking it for a header would drop a row of data with a typo, and the
+//! rows of other files would no longer line up with it. Values are parsed as f64
 //! (`nan`, `inf` and `-inf` in any case are accepted); quoted fields and CRLF line ends are
 //! understood. Fields holding line breaks are not: split such files by `{rank}` shards.
 
@@ -11,10 +14,14 @@ use std::path::Path;
 
 use ndarray::Array2;
 
-use super::{Selection, Storage};
+use super::{rows_of, CsvHeader, Selection, Storage};
 use crate::CliError;
 
-pub(super) fn read(path: &Path, selection: &Selection) -> Result<(Storage, bool), CliError> {
+pub(super) fn read(
+    path: &Path,
+    selection: &Selection,
+    header: CsvHeader,
+) -> Result<(Storage, bool), CliError> {
     let file = File::open(path).map_err(|e| CliError::file(path, e))?;
     let empty = file.metadata().map(|m| m.len() == 0).unwrap_or(false);
     let map = if empty {
@@ -28,10 +35,14 @@ pub(super) fn read(path: &Path, selection: &Selection) -> Result<(Storage, bool)
     let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
 
     let first_line = line_at(text, 0);
-    let header_end = if is_header(&text[first_line.clone()]) {
-        first_line.end
-    } else {
-        0
+    let header_end = match header {
+        CsvHeader::Yes => (first_line.end + 1).min(text.len()),
+        CsvHeader::No => 0,
+        CsvHeader::Auto => match is_header(&text[first_line.clone()]) {
+            Ok(true) => (first_line.end + 1).min(text.len()),
+            Ok(false) => 0,
+            Err(message) => return Err(CliError::file(path, format!("line 1: {message}"))),
+        },
     };
     let body = &text[header_end..];
     let bytes = match selection {
@@ -39,6 +50,11 @@ pub(super) fn read(path: &Path, selection: &Selection) -> Result<(Storage, bool)
         Selection::Share { rank, size } => {
             let cut = |k: usize| line_start_at_or_after(body, body.len() * k / size);
             cut(*rank)..cut(rank + 1)
+        }
+        Selection::Aligned { .. } => {
+            let rows = rows_of(selection, count_data_lines(body), path)?;
+            let starts = data_line_starts(body, rows.end + 1);
+            starts[rows.start]..starts[rows.end]
         }
         Selection::Rows(rows) => {
             let starts = data_line_starts(body, rows.end + 1);
@@ -102,11 +118,33 @@ fn line_at(text: &[u8], start: usize) -> Range<usize> {
     start..end
 }
 
-/// A line that is not all numbers is a header.
-fn is_header(line: &[u8]) -> bool {
-    let line = String::from_utf8_lossy(line);
-    let line = line.trim();
-    !line.is_empty() && line.split(',').any(|f| parse_number(f).is_none())
+/// Whether a first line is a header: none of its fields is a number. A line of numbers is
+/// data; a line with both is an error naming its first field that is not a number.
+fn is_header(line: &[u8]) -> Result<bool, String> {
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Ok(false);
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .trim(csv::Trim::All)
+        .from_reader(line);
+    let Some(Ok(fields)) = reader.records().next() else {
+        return Ok(true);
+    };
+    let numbers = fields.iter().filter(|f| parse_number(f).is_some()).count();
+    if numbers == 0 {
+        return Ok(true);
+    }
+    match fields.iter().position(|f| parse_number(f).is_none()) {
+        None => Ok(false),
+        Some(column) => Err(format!(
+            "column {}: `{}` is not a number, but {numbers} other field(s) of the line are, so it \
+             is neither a header (no numbers) nor a row of data; fix the field, or pass \
+             --csv-header yes if the line is a header",
+            column + 1,
+            &fields[column]
+        )),
+    }
 }
 
 /// The first line start at or after byte `at` (0 stays 0; the end stays the end).
@@ -122,7 +160,7 @@ fn line_start_at_or_after(text: &[u8], at: usize) -> usize {
 
 /// Byte offsets where the first `count` non-blank lines start, then the end of the text.
 fn data_line_starts(text: &[u8], count: usize) -> Vec<usize> {
-    let mut starts = Vec::with_capacity(count.min(1 << 20));
+    let mut starts = Vec::with_capacity(count.min(1 << 16));
     let mut at = 0;
     while at < text.len() && starts.len() < count {
         let line = line_at(text, at);
@@ -133,6 +171,13 @@ fn data_line_starts(text: &[u8], count: usize) -> Vec<usize> {
     }
     starts.push(text.len().min(at));
     starts
+}
+
+/// The number of non-blank lines of `text`.
+fn count_data_lines(text: &[u8]) -> usize {
+    text.split(|&b| b == b'\n')
+        .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
+        .count()
 }
 
 fn parse_number(field: &str) -> Option<f64> {
@@ -204,14 +249,26 @@ mod tests {
 
     #[test]
     fn headers_quotes_crlf_and_special_values() {
-        assert!(is_header(b"a,b"));
-        assert!(!is_header(b"1, \"2\""));
+        assert_eq!(is_header(b"a,b"), Ok(true));
+        assert_eq!(is_header(b"\"a, b\",c\r"), Ok(true));
+        assert_eq!(is_header(b"1, \"2\""), Ok(false));
+        assert_eq!(is_header(b"nan,-inf,3"), Ok(false));
+        assert_eq!(is_header(b""), Ok(false));
         let (values, width) = parse(b"1,\"2\"\r\nNaN,-inf\r\n").unwrap();
         assert_eq!(width, 2);
         assert_eq!(values[..2], [1.0, 2.0]);
         assert!(values[2].is_nan() && values[3] == f64::NEG_INFINITY);
         assert!(parse(b"1,2\n3\n").is_err());
         assert!(parse(b"1,x\n").is_err());
+    }
+
+    #[test]
+    fn a_first_line_with_a_typo_is_an_error_not_a_header() {
+        let err = is_header(b"0.5,1.2x,0.3").unwrap_err();
+        assert!(err.starts_with("column 2: `1.2x` is not a number"), "{err}");
+        assert!(err.contains("--csv-header yes"), "{err}");
+        let err = is_header(b"1,,3").unwrap_err();
+        assert!(err.starts_with("column 2: `` is not a number"), "{err}");
     }
 
     #[test]
@@ -224,5 +281,8 @@ mod tests {
     fn data_rows_skip_blank_lines() {
         let starts = data_line_starts(b"1\n\n2\n3", 10);
         assert_eq!(starts, [0, 3, 5, 6]);
+        assert_eq!(count_data_lines(b"1\n\n2\n3"), 3);
+        assert_eq!(count_data_lines(b"1\r\n \n2\n"), 2);
+        assert_eq!(count_data_lines(b""), 0);
     }
 }

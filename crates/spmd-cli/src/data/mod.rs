@@ -8,12 +8,14 @@
 //! Fortran order, is memory-mapped and this rank's rows are handed to the estimator as a view
 //! of the map, with no copy (f32 stays f32). Other dtypes (integers, booleans, big-endian) and
 //! `.csv` are converted for this rank's rows only. Targets and weights are read for exactly the
-//! global rows this rank's features hold.
+//! global rows this rank's features hold, and must hold as many rows as the features
+//! ([`RowPartition`]).
 
 #[cfg(feature = "parquet")]
 mod columnar;
 mod csv_rows;
 mod npy;
+mod partition;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -25,6 +27,7 @@ use spmd_core::{Comm, Float};
 use crate::CliError;
 
 pub(crate) use npy::Mapped;
+pub use partition::RowPartition;
 
 /// The path of this rank's shard, or the shared file, and whether it is a shard.
 pub fn resolve(pattern: &str, rank: usize) -> (PathBuf, bool) {
@@ -50,8 +53,18 @@ pub(crate) enum Selection {
     All,
     /// An even share of the rows: rank `rank` of `size`.
     Share { rank: usize, size: usize },
-    /// These global rows (to match the rows another file gave this rank).
+    /// These global rows of a file that holds at least as many (a piece of a shard).
     Rows(Range<usize>),
+    /// These global rows of a file that must hold exactly `total` rows, as the features
+    /// (`features`, for messages) do: targets and weights.
+    Aligned {
+        /// This rank's rows.
+        rows: Range<usize>,
+        /// Rows the file must hold.
+        total: usize,
+        /// The features' file, as messages name it.
+        features: String,
+    },
 }
 
 /// The rows `selection` picks of a first axis of `total` rows (of the file `path`, for
@@ -75,10 +88,54 @@ pub(crate) fn rows_of(
                 rows.end, rows.start, rows.end
             ),
         )),
+        Selection::Aligned {
+            rows,
+            total: expected,
+            ..
+        } if total == *expected => Ok(rows.clone()),
+        Selection::Aligned {
+            total: expected,
+            features,
+            ..
+        } => Err(partition::row_count_mismatch(
+            path, total, features, *expected,
+        )),
     }
 }
 
-/// Which columns of a Parquet or Arrow file are read, and how nulls are taken.
+/// Whether the first line of a `.csv` file is a header.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum CsvHeader {
+    /// A header exactly when none of its fields is a number; a line with some fields numbers
+    /// and others not is an error naming the line and the field.
+    #[default]
+    Auto,
+    /// The first line is a header.
+    Yes,
+    /// Every line is data.
+    No,
+}
+
+impl CsvHeader {
+    /// Whether this is the default (models leave it out).
+    pub fn is_auto(&self) -> bool {
+        *self == Self::Auto
+    }
+}
+
+/// How a file is read: which columns of a Parquet or Arrow file, how nulls are taken, and
+/// whether a `.csv` file's first line is a header.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Columns {
     /// Names, or one range of positions (`0:12`); `None`: every column but `except`.
@@ -87,6 +144,8 @@ pub struct Columns {
     pub except: Vec<String>,
     /// Read nulls as NaN (estimators that refuse NaN still refuse them).
     pub null_as_nan: bool,
+    /// Whether a `.csv` file's first line is a header.
+    pub csv_header: CsvHeader,
 }
 
 /// Columns named, or a range of positions.
@@ -123,7 +182,14 @@ impl Columns {
             chosen,
             except: Vec::new(),
             null_as_nan,
+            csv_header: CsvHeader::Auto,
         })
+    }
+
+    /// This choice with `csv_header` for `.csv` files.
+    pub fn with_csv_header(mut self, csv_header: CsvHeader) -> Self {
+        self.csv_header = csv_header;
+        self
     }
 
     /// The one column `name`, nulls as this choice takes them.
@@ -132,7 +198,21 @@ impl Columns {
             chosen: Some(ColumnChoice::Names(vec![name.to_string()])),
             except: Vec::new(),
             null_as_nan: self.null_as_nan,
+            csv_header: self.csv_header,
         }
+    }
+
+    /// Only the way a `.csv` file is read (for targets and weights in files of their own).
+    pub fn csv_only(&self) -> Self {
+        Self {
+            csv_header: self.csv_header,
+            ..Self::default()
+        }
+    }
+
+    /// Whether a Parquet or Arrow option is set (other files refuse them).
+    fn chooses_columns(&self) -> bool {
+        self.chosen.is_some() || !self.except.is_empty() || self.null_as_nan
     }
 }
 
@@ -207,6 +287,11 @@ impl Table {
         self.one_dimensional
     }
 
+    /// The file the rows came from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// The columns' names, where the file has them (Parquet, Arrow).
     pub fn names(&self) -> Option<&[String]> {
         self.names.as_deref()
@@ -262,41 +347,6 @@ pub fn read_features_with(
     read_table(&path, &selection, columns)
 }
 
-/// The rows of `pattern` matching this rank's `features` (targets or weights): a shard read
-/// whole, or the same global rows of a shared file. Collective (one exclusive scan).
-pub fn read_matching(pattern: &str, comm: &Comm, features: &Table) -> Result<Table, CliError> {
-    read_matching_with(pattern, comm, features, &Columns::default())
-}
-
-/// [`read_matching`] of the `columns` of a Parquet or Arrow input (a target or weight column
-/// of the features' own file).
-pub fn read_matching_with(
-    pattern: &str,
-    comm: &Comm,
-    features: &Table,
-    columns: &Columns,
-) -> Result<Table, CliError> {
-    let (path, sharded) = resolve(pattern, comm.rank());
-    let rows = features.nrows();
-    let start = comm.exclusive_scan_sum(rows as u64)? as usize;
-    let selection = if sharded {
-        Selection::All
-    } else {
-        Selection::Rows(start..start + rows)
-    };
-    let table = read_table(&path, &selection, columns)?;
-    if table.nrows() != rows {
-        return Err(CliError::file(
-            &path,
-            format!(
-                "has {} rows for this rank, the features have {rows}",
-                table.nrows()
-            ),
-        ));
-    }
-    Ok(table)
-}
-
 /// Rows `rows` (global row numbers) of the file `path`, in place where the file allows.
 pub fn read_rows(path: &Path, rows: Range<usize>) -> Result<Table, CliError> {
     read_rows_with(path, rows, &Columns::default())
@@ -341,7 +391,7 @@ fn read_table(path: &Path, selection: &Selection, columns: &Columns) -> Result<T
             names: Some(names),
         });
     }
-    if *columns != Columns::default() {
+    if columns.chooses_columns() {
         return Err(CliError::file(
             path,
             "--columns, --y-column, --sample-weight-column and --null-as-nan need a Parquet or \
@@ -350,7 +400,7 @@ fn read_table(path: &Path, selection: &Selection, columns: &Columns) -> Result<T
     }
     let (storage, one_dimensional) = match extension.as_deref() {
         Some("npy") => npy::read(path, selection)?,
-        Some("csv") => csv_rows::read(path, selection)?,
+        Some("csv") => csv_rows::read(path, selection, columns.csv_header)?,
         _ if cfg!(feature = "parquet") => {
             return Err(CliError::file(
                 path,
