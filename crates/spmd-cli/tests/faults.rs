@@ -21,7 +21,14 @@ fn fault_matrix() {
     };
     let dir = Scratch::new("faults");
     let mut cases = Vec::new();
+    // Under Slurm's srun (`scripts/slurm-tests.sh`), the cases that differ by launcher.
+    if std::env::var("SPMD_FAULT_SUBSET").as_deref() == Ok("slurm") {
+        cases.extend(slurm_cases(&dir));
+        return run_cases(&launcher, &dir, &cases);
+    }
     cases.extend(input_cases(&dir));
+    cases.extend(alignment_cases(&dir));
+    cases.extend(zero_column_cases(&dir));
     cases.extend(estimator_cases(&dir));
     cases.extend(command_line_cases(&dir));
     cases.extend(environment_cases(&dir));
@@ -31,10 +38,14 @@ fn fault_matrix() {
     #[cfg(feature = "parquet")]
     cases.extend(parquet_cases(&dir));
     assert!(cases.len() >= 40, "{} cases", cases.len());
+    run_cases(&launcher, &dir, &cases);
+}
 
+/// Runs every case, then fails naming each case that did not hold.
+fn run_cases(launcher: &Launcher, dir: &Scratch, cases: &[Case]) {
     let mut failures = Vec::new();
-    for case in &cases {
-        let report = case.run(&launcher, &dir);
+    for case in cases {
+        let report = case.run(launcher, dir);
         println!("{:<34} {}", case.name, report.summary());
         if let Err(why) = report.verdict {
             failures.push(format!(
@@ -214,6 +225,209 @@ fn input_cases(dir: &Scratch) -> Vec<Case> {
             .fails(&["zero rows"]),
     ])
     .collect()
+}
+
+/// Targets and weights whose row counts differ from the features', in every kind of file and
+/// mix of shards and shared files: an error naming both files and both counts, never a model
+/// fitted on rows paired with the wrong targets.
+fn alignment_cases(dir: &Scratch) -> Vec<Case> {
+    let fit = |x: &str, y: &str| args(&["fit", "linear-regression", "--x", x, "--y", y]);
+    let x40 = dir.file("ax40.npy", rows(0, 40, 3));
+    let y43 = dir.file("ay43.npy", targets(0, 43));
+    let csv = |name: &str, a: &ndarray::Array2<f64>| {
+        let text: String = a
+            .rows()
+            .into_iter()
+            .map(|r| {
+                r.iter()
+                    .map(|v| format!("{v}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+                    + "\n"
+            })
+            .collect();
+        dir.csv(name, &text)
+    };
+    let x_csv = csv("ax40", &rows(0, 40, 3));
+    let y_csv41 = csv("ay41", &targets(0, 41));
+    let x_shards = dir.shards("ax_sh", |r| rows(r, 40, 3));
+    let typo = "0.5,1.2x,0.3\n".to_string()
+        + &(1..40)
+            .map(|i| format!("{i},{},{}\n", i * 2, i % 3))
+            .collect::<String>();
+    let numeric_header = "2020,2021,2022\n".to_string()
+        + &(0..40)
+            .map(|i| format!("{i},{},{}\n", (i * 7) % 11, i % 3))
+            .collect::<String>();
+    let mut cases = vec![
+        Case::new("shared npy: X 40 rows, y 43", fit(&x40, &y43)).fails(&[
+            "ay43.npy",
+            "has 43 rows, but",
+            "ax40.npy has 40",
+        ]),
+        Case::new("shared csv: X 40 rows, y 41", fit(&x_csv, &y_csv41)).fails(&[
+            "ay41.csv",
+            "has 41 rows, but",
+            "ax40.csv has 40",
+        ]),
+        Case::new("mixed: X .npy 40 rows, y .csv 41", fit(&x40, &y_csv41)).fails(&[
+            "ay41.csv",
+            "has 41 rows",
+            "ax40.npy has 40",
+        ]),
+        Case::new(
+            "X shards of 160 rows, shared y 150",
+            fit(&x_shards, &dir.file("ay150.npy", targets(0, 150))),
+        )
+        .fails(&["ay150.npy", "has 150 rows", "the shards", "have 160"]),
+        Case::new(
+            "shared X of 40 rows, y shards of 10 and 11",
+            fit(
+                &x40,
+                &dir.shards("ay_sh", |r| targets(r, if r == 3 { 11 } else { 10 })),
+            ),
+        )
+        .fails(&["rank 3", "ay_sh_3.npy", "has 11 rows", "rank 3's share of"]),
+        Case::new(
+            "shared weights 1 row short",
+            args(&[
+                "fit",
+                "standard-scaler",
+                "--x",
+                &x40,
+                "--sample-weight",
+                &dir.file("aw39.npy", ones(39)),
+            ]),
+        )
+        .fails(&["aw39.npy", "has 39 rows", "ax40.npy has 40"]),
+        Case::new(
+            "shared npy: X and y of 40 rows",
+            fit(&x40, &dir.file("ay40.npy", targets(0, 40))),
+        )
+        .succeeds(),
+        Case::new(
+            "a CSV whose first line has a typo",
+            fit(&dir.csv("atypo", &typo), &y_csv41),
+        )
+        .fails(&["atypo.csv", "line 1: column 2: `1.2x` is not a number"]),
+        Case::new(
+            "a CSV header of numbers with --csv-header yes",
+            args(&[
+                "fit",
+                "basic-statistics",
+                "--x",
+                &dir.csv("anumhead", &numeric_header),
+                "--csv-header",
+                "yes",
+            ]),
+        )
+        .succeeds(),
+    ];
+    // predict's output follows its input's rows: a shared file gathered on rank 0.
+    #[cfg(feature = "parquet")]
+    {
+        let fixtures =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/columnar");
+        let x_parquet = fixtures.join("x.parquet").to_string_lossy().into_owned();
+        let y_parquet = fixtures.join("y.parquet").to_string_lossy().into_owned();
+        cases.extend([
+            Case::new("parquet X 40 rows, y .npy 43", fit(&x_parquet, &y43)).fails(&[
+                "ay43.npy",
+                "has 43 rows",
+                "x.parquet has 40",
+            ]),
+            Case::new(
+                "npy X 43 rows, parquet y 40",
+                fit(&dir.file("ax43.npy", rows(0, 43, 3)), &y_parquet),
+            )
+            .fails(&["y.parquet", "has 40 rows", "ax43.npy has 43"]),
+            Case::new(
+                "parquet dataset X 40 rows, y .npy 43",
+                fit(&fixtures.join("x_dataset").to_string_lossy(), &y43),
+            )
+            .fails(&["ay43.npy", "has 43 rows", "x_dataset has 40"]),
+        ]);
+    }
+    // A copy of its own: other groups write `ridge.json` of other widths.
+    let model = dir.path("aridge.json");
+    std::fs::copy(dir.model("ridge", &x40, &dir.path("ay40.npy")), &model).unwrap();
+    let out = dir.path("apred.npy");
+    cases.push(
+        Case::new(
+            "predict on a shared csv, gathered",
+            args(&["predict", "--model", &model, "--x", &x_csv, "--out", &out]),
+        )
+        .succeeds(),
+    );
+    cases
+}
+
+/// Rows with zero columns, for every estimator: an error on every rank, never a panic.
+fn zero_column_cases(dir: &Scratch) -> Vec<Case> {
+    let x = dir.shards("zx", |r| rows(r, 10, 0));
+    let y = dir.shards("zy", |r| classes(r, 10, 2));
+    spmd_cli::ESTIMATORS
+        .iter()
+        .map(|entry| {
+            let mut words = vec!["fit", entry.name(), "--x", &x];
+            if entry.supervised() {
+                words.extend(["--y", &y]);
+            }
+            let name: &'static str =
+                Box::leak(format!("zero columns: {}", entry.name()).into_boxed_str());
+            Case::new(name, args(&words)).fails(&["0 features"])
+        })
+        .collect()
+}
+
+/// What differs by launcher, for `srun`: a working fit, NaN on one rank, a panic on one rank,
+/// a rank killed mid-fit, mismatched row counts, zero columns.
+fn slurm_cases(dir: &Scratch) -> Vec<Case> {
+    let x = dir.shards("sx", |r| rows(r, 40, 3));
+    let y = dir.shards("sy", |r| targets(r, 40));
+    let fit = |x: &str, y: &str| args(&["fit", "linear-regression", "--x", x, "--y", y]);
+    let slow = dir.shards("sslow", |r| rows(r, 200_000, 8));
+    vec![
+        Case::new("srun: fit works", fit(&x, &y)).succeeds(),
+        Case::new(
+            "srun: NaN in X on rank 2",
+            fit(
+                &dir.shards("sx_nan", |r| poison(rows(r, 40, 3), r == 2, f64::NAN)),
+                &y,
+            ),
+        )
+        .fails(&["rank 2", "NaN at row 0, column 1"]),
+        Case::new("srun: a panic on rank 1", fit(&x, &y))
+            .env("SPMD_INJECT_PANIC_ON_RANK", "1")
+            .fails(&["rank 1 panicked"]),
+        Case::new(
+            "srun: a rank killed mid-fit",
+            args(&[
+                "fit",
+                "kmeans",
+                "--x",
+                &slow,
+                "--param",
+                "n_clusters=50",
+                "--param",
+                "max_iter=100000",
+                "--param",
+                "tol=0",
+            ]),
+        )
+        .kill_rank_after(1, 1.5)
+        .fails(&[]),
+        Case::new(
+            "srun: X shards of 160 rows, shared y 150",
+            fit(&x, &dir.file("sy150.npy", targets(0, 150))),
+        )
+        .fails(&["sy150.npy", "has 150 rows", "have 160"]),
+        Case::new(
+            "srun: zero columns",
+            args(&["fit", "pca", "--x", &dir.shards("sx0", |r| rows(r, 10, 0))]),
+        )
+        .fails(&["0 features"]),
+    ]
 }
 
 /// Each estimator family's own invalid inputs.

@@ -555,8 +555,16 @@ fn rank_pids(marker: &str, rank: Option<usize>) -> Vec<u32> {
         if !vars.contains(&wanted.as_bytes()) {
             continue;
         }
-        let rank_var = rank.map(|r| format!("OMPI_COMM_WORLD_RANK={r}"));
-        if rank_var.is_none_or(|r| vars.contains(&r.as_bytes())) {
+        // Open MPI's rank, or Slurm's under srun.
+        let of_rank = |r: usize| {
+            [
+                format!("OMPI_COMM_WORLD_RANK={r}"),
+                format!("SLURM_PROCID={r}"),
+            ]
+            .iter()
+            .any(|v| vars.contains(&v.as_bytes()))
+        };
+        if rank.is_none_or(of_rank) {
             pids.push(pid);
         }
     }
