@@ -63,6 +63,20 @@ def test_clone_pickle_and_repr(rng, estimator):
     assert restored.n_features_in_ == X.shape[1]
 
 
+@pytest.mark.parametrize("estimator", SUPERVISED + UNSUPERVISED, ids=lambda e: type(e).__name__)
+def test_rows_without_columns_are_a_clear_error_on_every_rank(rng, estimator):
+    X, y = _data(estimator, rng)
+    X = X[:, :0]
+    supervised = any(estimator is e for e in SUPERVISED)
+    # The rank that finds it raises ValueError, as scikit-learn does; a rank told of another
+    # rank's failure raises SpmdError naming it. Never a panic, never a hang.
+    with pytest.raises((ValueError, spmd_learn.SpmdError), match="0 feature"):
+        if supervised:
+            clone(estimator).fit(*local(X, y))
+        else:
+            clone(estimator).fit(local(X))
+
+
 def test_repr_and_set_params_follow_scikit_learn():
     ridge = linear_model.Ridge(alpha=0.5, fit_intercept=False)
     assert repr(ridge) == "Ridge(alpha=0.5, fit_intercept=False)"
