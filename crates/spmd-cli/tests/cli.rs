@@ -248,48 +248,30 @@ fn bad_input_fails_clearly_and_writes_no_model() {
     );
     assert!(!model.exists(), "a failed fit must not write a model");
 
-    let short = dir.join("short.npy");
-    Array1::<f64>::zeros(3)
-        .write_npy(std::fs::File::create(&short).unwrap())
-        .unwrap();
-    let out = spmd_learn(&[
-        "fit",
-        "linear-regression",
-        "--x",
-        x.to_str().unwrap(),
-        "--y",
-        short.to_str().unwrap(),
-        "--out",
-        model.to_str().unwrap(),
-    ]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("short.npy: has 3 rows, but") && err.contains("has 40"),
-        "{err}"
-    );
-
-    // A shared target file longer than the features is refused too, not cut short.
-    let long = dir.join("long.npy");
-    Array1::<f64>::zeros(41)
-        .write_npy(std::fs::File::create(&long).unwrap())
-        .unwrap();
-    let out = spmd_learn(&[
-        "fit",
-        "linear-regression",
-        "--x",
-        x.to_str().unwrap(),
-        "--y",
-        long.to_str().unwrap(),
-        "--out",
-        model.to_str().unwrap(),
-    ]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success()
-            && err.contains("long.npy: has 41 rows, but")
-            && err.contains("has 40"),
-        "{err}"
-    );
+    // A shared target file shorter or longer than the features is refused, never cut short.
+    for (name, rows) in [("short.npy", 3), ("long.npy", 41)] {
+        let y_file = dir.join(name);
+        Array1::<f64>::zeros(rows)
+            .write_npy(std::fs::File::create(&y_file).unwrap())
+            .unwrap();
+        let out = spmd_learn(&[
+            "fit",
+            "linear-regression",
+            "--x",
+            x.to_str().unwrap(),
+            "--y",
+            y_file.to_str().unwrap(),
+            "--out",
+            model.to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success()
+                && err.contains(&format!("{name}: has {rows} rows, but"))
+                && err.contains("has 40"),
+            "{err}"
+        );
+    }
     assert!(!model.exists(), "a failed fit must not write a model");
 
     let out = spmd_learn(&[

@@ -400,23 +400,7 @@ fn slurm_cases(dir: &Scratch) -> Vec<Case> {
         Case::new("srun: a panic on rank 1", fit(&x, &y))
             .env("SPMD_INJECT_PANIC_ON_RANK", "1")
             .fails(&["rank 1 panicked"]),
-        Case::new(
-            "srun: a rank killed mid-fit",
-            args(&[
-                "fit",
-                "kmeans",
-                "--x",
-                &slow,
-                "--param",
-                "n_clusters=50",
-                "--param",
-                "max_iter=100000",
-                "--param",
-                "tol=0",
-            ]),
-        )
-        .kill_rank_after(1, 1.5)
-        .fails(&[]),
+        killed_mid_fit("srun: a rank killed mid-fit", &slow),
         Case::new(
             "srun: X shards of 160 rows, shared y 150",
             fit(&x, &dir.file("sy150.npy", targets(0, 150))),
@@ -428,6 +412,26 @@ fn slurm_cases(dir: &Scratch) -> Vec<Case> {
         )
         .fails(&["0 features"]),
     ]
+}
+
+/// A long k-means fit on `slow` (shards of 200,000 rows) whose rank 1 is killed after 1.5 s:
+/// the job must end, with a failure, within the limit.
+fn killed_mid_fit(name: &'static str, slow: &str) -> Case {
+    let words = [
+        "fit",
+        "kmeans",
+        "--x",
+        slow,
+        "--param",
+        "n_clusters=50",
+        "--param",
+        "max_iter=100000",
+        "--param",
+        "tol=0",
+    ];
+    Case::new(name, args(&words))
+        .kill_rank_after(1, 1.5)
+        .fails(&[])
 }
 
 /// Each estimator family's own invalid inputs.
@@ -674,23 +678,7 @@ fn environment_cases(dir: &Scratch) -> Vec<Case> {
         )
         .memory_limit_kb(3_000_000)
         .fails(&["not enough memory", "40001 x 40001 Gram matrix"]),
-        Case::new(
-            "a rank killed mid-fit",
-            args(&[
-                "fit",
-                "kmeans",
-                "--x",
-                &slow,
-                "--param",
-                "n_clusters=50",
-                "--param",
-                "max_iter=100000",
-                "--param",
-                "tol=0",
-            ]),
-        )
-        .kill_rank_after(1, 1.5)
-        .fails(&[]),
+        killed_mid_fit("a rank killed mid-fit", &slow),
         Case::new("a launcher from another MPI", fit())
             .foreign_launcher()
             .fails(&["different MPI"]),
