@@ -55,14 +55,14 @@ pub(crate) enum Selection {
     Share { rank: usize, size: usize },
     /// These global rows of a file that holds at least as many (a piece of a shard).
     Rows(Range<usize>),
-    /// These global rows of a file that must hold exactly `total` rows, as the features
-    /// (`features`, for messages) do: targets and weights.
+    /// These global rows of a file that must hold exactly `total` rows, as the features do:
+    /// targets and weights.
     Aligned {
         /// This rank's rows.
         rows: Range<usize>,
         /// Rows the file must hold.
         total: usize,
-        /// The features' file, as messages name it.
+        /// The features, as messages name them, with their verb (`x.npy has`).
         features: String,
     },
 }

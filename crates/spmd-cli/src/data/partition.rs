@@ -20,10 +20,6 @@ use crate::CliError;
 pub struct RowPartition {
     /// The features' `--x` pattern.
     pattern: String,
-    /// The features' file of this rank, as messages name it.
-    features: String,
-    /// Whether the features are `{rank}` shards.
-    sharded: bool,
     /// This rank's rank.
     rank: usize,
     /// Global index of this rank's first row.
@@ -44,17 +40,9 @@ impl RowPartition {
 
     /// The partition of rank `rank` where rank `r` holds `counts[r]` rows of `pattern`.
     fn from_counts(pattern: &str, rank: usize, counts: &[u64]) -> Self {
-        let sharded = pattern.contains("{rank}");
-        let features = if sharded {
-            resolve(pattern, rank).0.display().to_string()
-        } else {
-            pattern.to_string()
-        };
         let at = |r: usize| counts[..r].iter().sum::<u64>() as usize;
         Self {
             pattern: pattern.to_string(),
-            features,
-            sharded,
             rank,
             start: at(rank),
             rows: counts.get(rank).copied().unwrap_or(0) as usize,
@@ -62,20 +50,18 @@ impl RowPartition {
         }
     }
 
-    /// Rows over all ranks.
-    pub fn total(&self) -> usize {
-        self.total
-    }
-
     /// This rank's rows of `pattern` (targets or weights): its shard, or the same global rows
     /// of one shared file, which must hold exactly as many rows as the features. Local.
     pub fn read(&self, pattern: &str, columns: &Columns) -> Result<Table, CliError> {
         let (path, sharded) = resolve(pattern, self.rank);
+        let (features, features_sharded) = resolve(&self.pattern, self.rank);
+        let features = features.display();
         if !sharded {
-            let features = if self.sharded {
-                format!("the shards {}", self.pattern)
+            // Against all ranks' features together.
+            let features = if features_sharded {
+                format!("the shards {} have", self.pattern)
             } else {
-                self.features.clone()
+                format!("{features} has")
             };
             let selection = Selection::Aligned {
                 rows: self.start..self.start + self.rows,
@@ -84,12 +70,13 @@ impl RowPartition {
             };
             return read_table(&path, &selection, columns);
         }
+        // Against this rank's features.
         let table = read_table(&path, &Selection::All, columns)?;
         if table.nrows() != self.rows {
-            let features = if self.sharded {
-                self.features.clone()
+            let features = if features_sharded {
+                format!("{features} has")
             } else {
-                format!("rank {}'s share of {}", self.rank, self.features)
+                format!("rank {}'s share of {features} has", self.rank)
             };
             return Err(row_count_mismatch(
                 &path,
@@ -102,8 +89,8 @@ impl RowPartition {
     }
 }
 
-/// The error of a file `path` of `found` rows read beside features (`features`, as messages
-/// name them) of `expected` rows.
+/// The error of a file `path` of `found` rows read beside features of `expected` rows
+/// (`features`: how messages name them, with their verb: `x.npy has`).
 pub(super) fn row_count_mismatch(
     path: &Path,
     found: usize,
@@ -113,13 +100,8 @@ pub(super) fn row_count_mismatch(
     CliError::file(
         path,
         format!(
-            "has {found} rows, but {features} {} {expected}: the features, targets and sample \
-             weights must hold one row per sample",
-            if features.starts_with("the shards") {
-                "have"
-            } else {
-                "has"
-            }
+            "has {found} rows, but {features} {expected}: the features, targets and sample \
+             weights must hold one row per sample"
         ),
     )
 }
@@ -132,9 +114,7 @@ mod tests {
     fn offsets_and_totals_follow_the_ranks_counts() {
         let p = RowPartition::from_counts("x.npy", 2, &[3, 0, 4, 5]);
         assert_eq!((p.start, p.rows, p.total), (3, 4, 12));
-        assert!(!p.sharded);
         let p = RowPartition::from_counts("/d/x_{rank}.npy", 1, &[3, 0, 4]);
         assert_eq!((p.start, p.rows, p.total), (3, 0, 7));
-        assert_eq!(p.features, "/d/x_1.npy");
     }
 }
