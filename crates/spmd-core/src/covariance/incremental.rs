@@ -1,6 +1,7 @@
 //! EmpiricalCovariance fitted batch by batch.
 
 use ndarray::{ArrayBase, Data, Ix2};
+use serde::{Deserialize, Serialize};
 use spmd_comm::Comm;
 use spmd_gpu::Queue;
 
@@ -9,19 +10,63 @@ use crate::distributed::comm_or_world;
 use crate::partials::Accumulator;
 use crate::{Float, Result};
 
+/// Parameters of [`IncrementalEmpiricalCovariance`], under sklearnex's names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IncrementalEmpiricalCovarianceParams {
+    /// Compute and keep `precision_` (default `true`).
+    pub store_precision: bool,
+    /// Treat the data as centred: `location_` is zero (default `false`).
+    pub assume_centered: bool,
+    /// Rows per batch of a one-shot fit through the contract (default five times the number of
+    /// features).
+    pub batch_size: Option<usize>,
+}
+
+impl Default for IncrementalEmpiricalCovarianceParams {
+    fn default() -> Self {
+        let EmpiricalCovarianceParams {
+            store_precision,
+            assume_centered,
+        } = EmpiricalCovarianceParams::default();
+        Self {
+            store_precision,
+            assume_centered,
+            batch_size: None,
+        }
+    }
+}
+
+impl IncrementalEmpiricalCovarianceParams {
+    /// The one-shot estimator's parameters.
+    fn estimate(&self) -> EmpiricalCovarianceParams {
+        EmpiricalCovarianceParams {
+            store_precision: self.store_precision,
+            assume_centered: self.assume_centered,
+        }
+    }
+}
+
 /// sklearnex's `IncrementalEmpiricalCovariance`: [`partial_fit`](Self::partial_fit) per batch
 /// (local), [`finalize`](Self::finalize) (collective) for the estimate of all batches of all
 /// ranks, equal to a one-shot [`EmpiricalCovariance`](super::EmpiricalCovariance) fit.
 #[derive(Debug, Clone, Default)]
 pub struct IncrementalEmpiricalCovariance {
-    params: EmpiricalCovarianceParams,
+    params: IncrementalEmpiricalCovarianceParams,
     comm: Option<Comm>,
     accumulator: Accumulator,
 }
 
 crate::builder::builder!(
     IncrementalEmpiricalCovariance,
-    EmpiricalCovarianceParams {},
+    IncrementalEmpiricalCovarianceParams {
+        /// Compute and keep `precision_`.
+        store_precision: bool,
+        /// Treat the data as centred.
+        assume_centered: bool,
+        /// Rows per batch of a one-shot fit.
+        batch_size: Option<usize>,
+    },
     new = "scikit-learn's defaults."
 );
 
@@ -34,15 +79,34 @@ impl IncrementalEmpiricalCovariance {
         queue: Option<&Queue>,
     ) -> Result<()> {
         let rank = self.comm.as_ref().map_or(0, Comm::rank);
-        self.accumulator.add_rows(rank, x.view(), queue)
+        self.add(rank, x.view(), queue)
+    }
+
+    /// [`partial_fit`](Self::partial_fit) naming `rank` in its errors.
+    pub(super) fn add<F: Float>(
+        &mut self,
+        rank: usize,
+        x: ndarray::ArrayView2<'_, F>,
+        queue: Option<&Queue>,
+    ) -> Result<()> {
+        self.accumulator.add_rows(rank, x, queue)
+    }
+
+    /// Remembers a batch refused before it was added: `finalize` then fails on every rank.
+    pub(super) fn refuse(&mut self, error: crate::Error) -> Result<()> {
+        self.accumulator.refuse(error)
     }
 
     /// The estimate of every batch of every rank. Every rank calls it.
     pub fn finalize(&self) -> Result<FittedEmpiricalCovariance> {
-        let comm = comm_or_world(self.comm.as_ref())?;
+        self.finalize_over(&comm_or_world(self.comm.as_ref())?)
+    }
+
+    /// [`finalize`](Self::finalize) over the ranks of `comm`.
+    pub(super) fn finalize_over(&self, comm: &Comm) -> Result<FittedEmpiricalCovariance> {
         let (gram, _) = self
             .accumulator
-            .finalize(&comm, !self.params.assume_centered)?;
-        FittedEmpiricalCovariance::from_scatter(&self.params, gram.into(), comm.rank())
+            .finalize(comm, !self.params.assume_centered)?;
+        FittedEmpiricalCovariance::from_scatter(&self.params.estimate(), gram.into(), comm.rank())
     }
 }

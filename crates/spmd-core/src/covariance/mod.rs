@@ -5,4 +5,4 @@ mod empirical;
 mod incremental;
 
 pub use empirical::{EmpiricalCovariance, EmpiricalCovarianceParams, FittedEmpiricalCovariance};
-pub use incremental::IncrementalEmpiricalCovariance;
+pub use incremental::{IncrementalEmpiricalCovariance, IncrementalEmpiricalCovarianceParams};

@@ -15,6 +15,7 @@ pub struct Dataset<'a, F> {
     y: Option<ArrayView2<'a, F>>,
     y_is_1d: bool,
     sample_weight: Option<ArrayView1<'a, F>>,
+    classes: Option<&'a [i64]>,
     resident: Option<&'a DeviceRows>,
 }
 
@@ -26,6 +27,7 @@ impl<'a, F> Dataset<'a, F> {
             y: None,
             y_is_1d: false,
             sample_weight: None,
+            classes: None,
             resident: None,
         }
     }
@@ -57,6 +59,18 @@ impl<'a, F> Dataset<'a, F> {
             Some(w) => self.sample_weight(w),
             None => self,
         }
+    }
+
+    /// With every class of the whole fit named up front (scikit-learn's `classes` argument of
+    /// `partial_fit`, which a classifier fitted batch by batch needs on its first batch).
+    pub fn classes(mut self, classes: &'a [i64]) -> Self {
+        self.classes = Some(classes);
+        self
+    }
+
+    /// The classes given with [`Self::classes`], if any.
+    pub fn given_classes(&self) -> Option<&'a [i64]> {
+        self.classes
     }
 
     /// With the features also on this rank's GPU, uploaded once by the caller

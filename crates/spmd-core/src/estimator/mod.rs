@@ -8,13 +8,16 @@
 //! - [`Predict`], [`Transform`], [`InverseTransform`]: local, this rank's rows only.
 //! - [`Score`]: collective, one number over all ranks' rows.
 //! - [`PartialFit`]: batches added locally, one collective [`PartialFit::finalize`].
+//! - [`KNeighbors`]: the neighbour searches of a model that keeps this rank's training rows
+//!   ([`Fitted::KEEPS_ROWS`]); collective, as are that model's `predict`, `transform` and
+//!   `score`.
 //!
 //! Every method takes a [`Context`] (the communicator and this rank's optional GPU queue) first
 //! and the rows second. Rows are views, `f32` or `f64`; nothing is copied to call a method, and
 //! an `f32` view reaches the `f32` kernels.
 //!
-//! The CLI and other front ends drive any estimator through these traits alone, so adding an
-//! estimator to them is one registry line. Each estimator type also keeps its own convenience
+//! The CLI and the Python package drive every estimator through these traits alone, by way of
+//! the [registry](crate::registry), so adding an estimator to both is one registry line. Each estimator type also keeps its own convenience
 //! methods (`LinearRegression::new().fit(&x, &y, Some(&queue))`, with the communicator set by
 //! `.comm(..)`); where a name coincides, method-call syntax picks the type's own method, so
 //! generic code calls the contract as `Estimator::fit(&estimator, ctx, &data)`.
@@ -37,10 +40,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod batches;
 mod classifier;
 mod dataset;
 mod impls;
 
+pub(crate) use batches::{check_batch_size, fit_in_batches};
 pub(crate) use classifier::{classifier_contract, classifier_methods};
 pub(crate) use impls::{estimator, params_checked_by};
 
@@ -51,6 +56,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use spmd_comm::Comm;
 use spmd_gpu::Queue;
+use std::any::Any;
 
 use crate::{Float, Result};
 
@@ -89,8 +95,15 @@ pub trait Params: Clone + std::fmt::Debug + Default + Serialize + DeserializeOwn
     }
 }
 
-/// A fitted model: serde-able to scikit-learn's attribute names.
-pub trait Fitted: Serialize + DeserializeOwned {
+/// A fitted model: serialises to scikit-learn's attribute names. Every model but those that
+/// keep their training rows ([`Self::KEEPS_ROWS`]) also reads back from them
+/// (`DeserializeOwned`), which the registry asks for where it loads a model.
+pub trait Fitted: Serialize + Any + Send + Sync {
+    /// Whether the model keeps this rank's training rows (the neighbour searches): its queries
+    /// are then collective (the rows travel around the ranks), and its attributes describe it
+    /// without holding it, so it does not read back from them.
+    const KEEPS_ROWS: bool = false;
+
     /// Number of features seen in fit (`n_features_in_`).
     fn n_features_in(&self) -> usize;
 
@@ -120,14 +133,16 @@ pub trait Estimator: Sized {
     fn fit<F: Float>(&self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<Self::Fitted>;
 }
 
-/// Predictions for this rank's rows (local): `n x outputs` (class labels as their integer
+/// Predictions for this rank's rows (local, but collective for a model that keeps its training
+/// rows): `n x outputs` (class labels as their integer
 /// values, regression targets one column each).
 pub trait Predict {
     /// Predictions for the rows of `x`.
     fn predict<F: Float>(&self, ctx: Context<'_>, x: ArrayView2<'_, F>) -> Result<Array2<f64>>;
 }
 
-/// A per-row transformation (local): scaled rows, projections, distances, probabilities.
+/// A per-row transformation (local, but collective for a model that keeps its training rows):
+/// scaled rows, projections, distances, probabilities.
 pub trait Transform {
     /// The rows of `x`, transformed.
     fn transform<F: Float>(&self, ctx: Context<'_>, x: ArrayView2<'_, F>) -> Result<Array2<f64>>;
@@ -153,15 +168,45 @@ pub trait Score {
 /// Fitting batch by batch: [`partial_fit`](PartialFit::partial_fit) is local (an error is also
 /// remembered and fails `finalize` on every rank), [`finalize`](PartialFit::finalize) is
 /// collective and equals the one-shot fit of every batch of every rank.
-pub trait PartialFit {
+pub trait PartialFit: Sized {
+    /// Its parameters.
+    type Params: Params;
     /// What `finalize` returns.
     type Fitted: Fitted;
+
+    /// No batches yet, with these parameters.
+    fn from_params(params: Self::Params) -> Self;
 
     /// Adds a batch of this rank's rows. Local.
     fn partial_fit<F: Float>(&mut self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<()>;
 
     /// The model of every batch of every rank. Collective.
     fn finalize(&self, ctx: Context<'_>) -> Result<Self::Fitted>;
+}
+
+/// The neighbours of query rows among every rank's training rows, as scikit-learn's
+/// `kneighbors` and `radius_neighbors`. Collective: every rank calls it with its own query rows
+/// (`None`: its own training rows, each without itself). Indices are global: row numbers in the
+/// concatenation of every rank's training rows.
+pub trait KNeighbors {
+    /// Distances and indices (`n x k`, nearest first, ties to the lower index) of the `k`
+    /// (default `n_neighbors`) nearest training rows of each query.
+    fn kneighbors<F: Float>(
+        &self,
+        ctx: Context<'_>,
+        x: Option<ArrayView2<'_, F>>,
+        k: Option<usize>,
+    ) -> Result<(Array2<f64>, Array2<u64>)>;
+
+    /// Distances and indices of the training rows within `radius` (default the parameter's) of
+    /// each query: in index order, or nearest first with `sort_results`.
+    fn radius_neighbors<F: Float>(
+        &self,
+        ctx: Context<'_>,
+        x: Option<ArrayView2<'_, F>>,
+        radius: Option<f64>,
+        sort_results: bool,
+    ) -> Result<Vec<(Vec<f64>, Vec<u64>)>>;
 }
 
 /// Errors unless every value of `x` is finite, naming this rank (a model read from a file does

@@ -3,6 +3,7 @@
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 
 use super::fit::fit_linear;
+use super::targets::TargetColumns;
 use super::{LinearModel, LinearRegression, LinearRegressionParams, Ridge, RidgeParams};
 use crate::estimator::{
     estimator, missing_targets, params_checked_by, require_targets, Context, Dataset, Fitted,
@@ -30,7 +31,7 @@ fn fit_columns<F: Float>(
             params_ok.and(Err(missing_targets())),
         ),
     };
-    let columns = Columns {
+    let columns = TargetColumns {
         y,
         single: data.y_is_1d(),
     };
@@ -44,21 +45,6 @@ fn fit_columns<F: Float>(
         ctx.queue,
     )?;
     Ok(model.to_precision())
-}
-
-/// Targets already in columns, with the 1-D flag they came with.
-struct Columns<'a, F> {
-    y: ArrayView2<'a, F>,
-    single: bool,
-}
-
-impl<F> super::Targets<F> for Columns<'_, F> {
-    fn as_columns(&self) -> ArrayView2<'_, F> {
-        self.y.view()
-    }
-    fn is_single(&self) -> bool {
-        self.single
-    }
 }
 
 estimator!(

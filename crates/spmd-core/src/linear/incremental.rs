@@ -76,3 +76,33 @@ impl IncrementalLinearRegression {
         )
     }
 }
+
+impl crate::estimator::PartialFit for IncrementalLinearRegression {
+    type Params = LinearRegressionParams;
+    type Fitted = LinearModel<f64>;
+
+    fn from_params(params: LinearRegressionParams) -> Self {
+        Self::with_params(params)
+    }
+
+    fn partial_fit<F: Float>(
+        &mut self,
+        ctx: crate::estimator::Context<'_>,
+        data: &crate::estimator::Dataset<'_, F>,
+    ) -> Result<()> {
+        self.comm.get_or_insert_with(|| ctx.comm.clone());
+        let Some(y) = data.y() else {
+            return self.accumulator.refuse(crate::estimator::missing_targets());
+        };
+        let y = super::targets::TargetColumns {
+            y,
+            single: data.y_is_1d(),
+        };
+        IncrementalLinearRegression::partial_fit(self, &data.x(), &y, ctx.queue)
+    }
+
+    fn finalize(&self, ctx: crate::estimator::Context<'_>) -> Result<LinearModel<f64>> {
+        let fitting = self.clone().comm(ctx.comm.clone());
+        IncrementalLinearRegression::finalize::<f64>(&fitting)
+    }
+}

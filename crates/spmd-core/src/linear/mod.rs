@@ -8,7 +8,7 @@ mod logistic;
 pub(crate) mod model;
 mod regression;
 mod ridge;
-mod targets;
+pub(crate) mod targets;
 
 pub use incremental::IncrementalLinearRegression;
 pub use logistic::{

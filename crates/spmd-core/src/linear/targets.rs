@@ -25,3 +25,21 @@ impl<F, S: Data<Elem = F>> Targets<F> for ArrayBase<S, Ix2> {
         false
     }
 }
+
+/// Targets already in columns, with the 1-D flag they came with (the contract's
+/// [`Dataset`](crate::estimator::Dataset) holds them so).
+pub(crate) struct TargetColumns<'a, F> {
+    /// The `n x t` targets.
+    pub(crate) y: ArrayView2<'a, F>,
+    /// Whether they were one-dimensional.
+    pub(crate) single: bool,
+}
+
+impl<F> Targets<F> for TargetColumns<'_, F> {
+    fn as_columns(&self) -> ArrayView2<'_, F> {
+        self.y.view()
+    }
+    fn is_single(&self) -> bool {
+        self.single
+    }
+}

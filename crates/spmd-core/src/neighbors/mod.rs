@@ -27,6 +27,7 @@
 //! # Ok::<(), spmd_core::Error>(())
 //! ```
 
+mod contract;
 mod gpu;
 pub(crate) mod metric;
 mod search;
@@ -92,8 +93,6 @@ impl NeighborsParams {
         self.metric.measure(self.p).map(|_| ())
     }
 }
-
-crate::estimator::params_checked_by!(NeighborsParams);
 
 fn check_radius(radius: f64) -> Result<()> {
     if radius.is_nan() || radius < 0.0 {

@@ -29,6 +29,12 @@ impl Accumulator {
         self.failure.remember(result)
     }
 
+    /// Remembers a failure of the caller's own checks on a batch, as a failing
+    /// [`add`](Self::add) would, and returns it.
+    pub fn refuse(&mut self, error: crate::Error) -> Result<()> {
+        self.failure.remember(Err(error))
+    }
+
     /// Adds a batch of features only (covariance, PCA).
     pub fn add_rows<F: Float>(
         &mut self,

@@ -59,7 +59,12 @@ impl<S: Scaler> IncrementalScaler<S> {
 }
 
 impl<S: Scaler> PartialFit for IncrementalScaler<S> {
+    type Params = S::Params;
     type Fitted = S::Fitted;
+
+    fn from_params(params: S::Params) -> Self {
+        Self::new(S::from_params(params))
+    }
 
     fn partial_fit<F: Float>(&mut self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<()> {
         let result = self.add(ctx, data);

@@ -6,5 +6,5 @@ mod incremental;
 mod options;
 
 pub use basic::{BasicStatistics, BasicStatisticsParams, FittedBasicStatistics};
-pub use incremental::IncrementalBasicStatistics;
+pub use incremental::{IncrementalBasicStatistics, IncrementalBasicStatisticsParams};
 pub use options::{ResultOptions, Statistic};

@@ -101,3 +101,28 @@ pub struct IncrementalPcaParams {
     /// Rows per batch in `fit` (default five times the number of features).
     pub batch_size: Option<usize>,
 }
+
+impl crate::estimator::PartialFit for IncrementalPca {
+    type Params = IncrementalPcaParams;
+    type Fitted = FittedPca;
+
+    fn from_params(params: IncrementalPcaParams) -> Self {
+        Self::with_params(params)
+    }
+
+    fn partial_fit<F: Float>(
+        &mut self,
+        ctx: crate::estimator::Context<'_>,
+        data: &crate::estimator::Dataset<'_, F>,
+    ) -> Result<()> {
+        if data.weights().is_some() {
+            let message = "IncrementalPCA does not take sample weights";
+            return self.accumulator.refuse(crate::Error::Input(message.into()));
+        }
+        self.accumulator.add_rows(ctx.rank(), data.x(), ctx.queue)
+    }
+
+    fn finalize(&self, ctx: crate::estimator::Context<'_>) -> Result<FittedPca> {
+        IncrementalPca::finalize(&self.clone().comm(ctx.comm.clone()))
+    }
+}

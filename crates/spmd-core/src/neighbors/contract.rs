@@ -1,0 +1,191 @@
+//! The neighbour searches under the [estimator contract](crate::estimator). Their fitted models
+//! keep this rank's training rows ([`Fitted::KEEPS_ROWS`]): every query is collective, and
+//! their attributes (`n_features_in_`, `n_samples_fit_`, the classifier's `classes_`) describe
+//! them without holding them.
+
+use ndarray::{Array2, ArrayView2, Axis};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+use super::{
+    FittedKNeighborsClassifier, FittedKNeighborsRegressor, FittedNeighbors, KNeighborsClassifier,
+    KNeighborsRegressor, NearestNeighbors, NeighborsParams,
+};
+use crate::distributed::agree;
+use crate::estimator::{
+    refuse_weights, require_targets, Context, Dataset, Estimator, Fitted, KNeighbors, Predict,
+    Score, Transform,
+};
+use crate::linear::targets::TargetColumns;
+use crate::{Float, Result};
+
+crate::estimator::params_checked_by!(NeighborsParams);
+
+impl Estimator for NearestNeighbors {
+    type Params = NeighborsParams;
+    type Fitted = FittedNeighbors;
+    const SUPERVISED: bool = false;
+
+    fn from_params(params: NeighborsParams) -> Self {
+        Self::with_params(params)
+    }
+
+    fn fit<F: Float>(&self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<FittedNeighbors> {
+        refuse_weights(ctx, data, "NearestNeighbors")?;
+        self.clone().comm(ctx.comm.clone()).fit(&data.x())
+    }
+}
+
+impl Estimator for KNeighborsClassifier {
+    type Params = NeighborsParams;
+    type Fitted = FittedKNeighborsClassifier;
+    const SUPERVISED: bool = true;
+
+    fn from_params(params: NeighborsParams) -> Self {
+        Self::with_params(params)
+    }
+
+    fn fit<F: Float>(
+        &self,
+        ctx: Context<'_>,
+        data: &Dataset<'_, F>,
+    ) -> Result<FittedKNeighborsClassifier> {
+        refuse_weights(ctx, data, "KNeighborsClassifier")?;
+        let y = agree(ctx.comm, data.labels())?.mapv(|v| v.as_f64());
+        self.clone().comm(ctx.comm.clone()).fit(&data.x(), &y)
+    }
+}
+
+impl Estimator for KNeighborsRegressor {
+    type Params = NeighborsParams;
+    type Fitted = FittedKNeighborsRegressor;
+    const SUPERVISED: bool = true;
+
+    fn from_params(params: NeighborsParams) -> Self {
+        Self::with_params(params)
+    }
+
+    fn fit<F: Float>(
+        &self,
+        ctx: Context<'_>,
+        data: &Dataset<'_, F>,
+    ) -> Result<FittedKNeighborsRegressor> {
+        refuse_weights(ctx, data, "KNeighborsRegressor")?;
+        let y = agree(ctx.comm, require_targets(data))?;
+        let y = TargetColumns {
+            y,
+            single: data.y_is_1d(),
+        };
+        self.clone().comm(ctx.comm.clone()).fit(&data.x(), &y)
+    }
+}
+
+/// The attributes every neighbour model reports, and `classes_` where given.
+fn serialize_search<S: Serializer>(
+    search: &FittedNeighbors,
+    classes: Option<&[i64]>,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    let mut map = serializer.serialize_map(None)?;
+    map.serialize_entry("n_features_in_", &search.n_features_in())?;
+    map.serialize_entry("n_samples_fit_", &search.n_samples_fit())?;
+    if let Some(classes) = classes {
+        map.serialize_entry("classes_", classes)?;
+    }
+    map.end()
+}
+
+impl Serialize for FittedNeighbors {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        serialize_search(self, None, s)
+    }
+}
+
+impl Serialize for FittedKNeighborsClassifier {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        serialize_search(self, Some(self.classes()), s)
+    }
+}
+
+impl Serialize for FittedKNeighborsRegressor {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        serialize_search(self, None, s)
+    }
+}
+
+/// `Fitted` and `KNeighbors` for a model whose search is reached through `search`.
+macro_rules! search_contract {
+    ($fitted:ty, |$m:ident| $search:expr) => {
+        impl Fitted for $fitted {
+            const KEEPS_ROWS: bool = true;
+
+            fn n_features_in(&self) -> usize {
+                let $m = self;
+                $search.n_features_in()
+            }
+        }
+
+        impl KNeighbors for $fitted {
+            fn kneighbors<F: Float>(
+                &self,
+                ctx: Context<'_>,
+                x: Option<ArrayView2<'_, F>>,
+                k: Option<usize>,
+            ) -> Result<(Array2<f64>, Array2<u64>)> {
+                let $m = self;
+                $search.kneighbors(x, k, ctx.queue)
+            }
+
+            fn radius_neighbors<F: Float>(
+                &self,
+                _ctx: Context<'_>,
+                x: Option<ArrayView2<'_, F>>,
+                radius: Option<f64>,
+                sort_results: bool,
+            ) -> Result<Vec<(Vec<f64>, Vec<u64>)>> {
+                let $m = self;
+                $search.radius_neighbors(x, radius, sort_results)
+            }
+        }
+    };
+}
+
+search_contract!(FittedNeighbors, |m| m);
+search_contract!(FittedKNeighborsClassifier, |m| &**m);
+search_contract!(FittedKNeighborsRegressor, |m| &**m);
+
+impl Predict for FittedKNeighborsClassifier {
+    fn predict<F: Float>(&self, ctx: Context<'_>, x: ArrayView2<'_, F>) -> Result<Array2<f64>> {
+        let labels = FittedKNeighborsClassifier::predict(self, x, ctx.queue)?;
+        Ok(labels.mapv(|l| l as f64).insert_axis(Axis(1)))
+    }
+}
+
+impl Transform for FittedKNeighborsClassifier {
+    fn transform<F: Float>(&self, ctx: Context<'_>, x: ArrayView2<'_, F>) -> Result<Array2<f64>> {
+        self.predict_proba(x, ctx.queue)
+    }
+}
+
+impl Score for FittedKNeighborsClassifier {
+    fn score<F: Float>(&self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<f64> {
+        let y = agree(ctx.comm, data.labels())?.mapv(|v| v.as_f64());
+        FittedKNeighborsClassifier::score(self, data.x(), &y, ctx.queue)
+    }
+}
+
+impl Predict for FittedKNeighborsRegressor {
+    fn predict<F: Float>(&self, ctx: Context<'_>, x: ArrayView2<'_, F>) -> Result<Array2<f64>> {
+        FittedKNeighborsRegressor::predict(self, x, ctx.queue)
+    }
+}
+
+impl Score for FittedKNeighborsRegressor {
+    fn score<F: Float>(&self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<f64> {
+        let y = agree(ctx.comm, require_targets(data))?;
+        let y = TargetColumns {
+            y,
+            single: data.y_is_1d(),
+        };
+        FittedKNeighborsRegressor::score(self, data.x(), &y, ctx.queue)
+    }
+}
