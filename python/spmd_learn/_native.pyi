@@ -32,7 +32,8 @@ class Queue:
     def supports_f64(self) -> bool: ...
 
 class Model:
-    """A fitted model: the command line's JSON model file and its estimator."""
+    """A fitted model: the command line's JSON model file, its estimator and the fitted model.
+    For the neighbour searches every query (`apply` too) is collective."""
 
     @staticmethod
     def from_json(text: str) -> "Model": ...
@@ -49,10 +50,26 @@ class Model:
         comm: Communicator,
         queue: Optional[Queue] = None,
     ) -> npt.NDArray[np.float64]: ...
+    def kneighbors(
+        self,
+        x: Optional[npt.NDArray[np.floating]],
+        k: Optional[int],
+        comm: Communicator,
+        queue: Optional[Queue] = None,
+    ) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+    def radius_neighbors(
+        self,
+        x: Optional[npt.NDArray[np.floating]],
+        radius: Optional[float],
+        sort_results: bool,
+        comm: Communicator,
+    ) -> List[Tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]]: ...
 
 class Incremental:
-    """`partial_fit` state of "linear-regression", "incremental-pca" or "multinomial-nb";
-    `finalize` is collective."""
+    """`partial_fit` state of any estimator of the registry that fits batch by batch
+    ("linear-regression", "incremental-pca", "multinomial-nb", the scalers,
+    "incremental-basic-statistics", "incremental-empirical-covariance", ...); `finalize` is
+    collective."""
 
     def __init__(self, name: str, params: str, comm: Communicator) -> None: ...
     def partial_fit(
@@ -68,37 +85,6 @@ class Incremental:
     def batches(self) -> int: ...
     def finalize(self, comm: Communicator) -> Model: ...
 
-class Neighbors:
-    """A fitted neighbour search: this rank's training rows. Every query is collective."""
-
-    @property
-    def n_samples_fit(self) -> int: ...
-    @property
-    def classes(self) -> List[int]: ...
-    def kneighbors(
-        self,
-        x: Optional[npt.NDArray[np.floating]] = None,
-        k: Optional[int] = None,
-        queue: Optional[Queue] = None,
-    ) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
-    def radius_neighbors(
-        self,
-        x: Optional[npt.NDArray[np.floating]] = None,
-        radius: Optional[float] = None,
-        sort_results: bool = False,
-    ) -> List[Tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]]: ...
-    def predict_values(
-        self, x: npt.NDArray[np.floating], queue: Optional[Queue] = None
-    ) -> npt.NDArray[np.float64]: ...
-
-def fit_neighbors(
-    kind: str,
-    params: str,
-    x: npt.NDArray[np.floating],
-    comm: Communicator,
-    y: Optional[npt.NDArray[np.float64]] = None,
-    y_is_1d: bool = False,
-) -> Neighbors: ...
 def estimator_names() -> List[str]: ...
 def check_params(name: str, params: str) -> str: ...
 def fit(

@@ -1,6 +1,14 @@
-"""`BasicStatistics`: per-column statistics of the rows of every rank (scikit-learn-intelex's)."""
+"""`BasicStatistics` and `IncrementalBasicStatistics`: per-column statistics of the rows of every
+rank (scikit-learn-intelex's)."""
 
-from ._base import SpmdEstimator
+from ._base import (
+    IncrementalMixin,
+    SpmdEstimator,
+    as_rows,
+    as_weights,
+    queue_of,
+    resolve_queue,
+)
 
 
 class BasicStatistics(SpmdEstimator):
@@ -23,4 +31,48 @@ class BasicStatistics(SpmdEstimator):
     def fit(self, X, y=None, sample_weight=None, queue=None):
         """Computes the statistics of every rank's rows (collective); returns self."""
         self._fit(X, None, sample_weight, queue)
+        return self
+
+
+class IncrementalBasicStatistics(IncrementalMixin, BasicStatistics):
+    """`BasicStatistics` fitted batch by batch (scikit-learn-intelex's
+    `IncrementalBasicStatistics`): `partial_fit` adds a batch of this rank's rows without
+    communication; the statistics of every batch of every rank are made (collectively) on the
+    first use of a fitted attribute after it. `fit` feeds this rank's rows in batches of
+    `batch_size` (default five times the number of features).
+
+    >>> import numpy as np
+    >>> from spmd_learn.basic_statistics import IncrementalBasicStatistics
+    >>> stats = IncrementalBasicStatistics(result_options=["mean"])
+    >>> stats = stats.partial_fit(np.array([[1.0], [2.0]])).partial_fit(np.array([[6.0]]))
+    >>> stats.mean_.tolist()
+    [3.0]
+    """
+
+    _estimator = "incremental-basic-statistics"
+    _partial_estimator = "incremental-basic-statistics"
+
+    def __init__(self, result_options="all", batch_size=None, *, comm=None):
+        self.result_options = result_options
+        self.batch_size = batch_size
+        self.comm = comm
+
+    def fit(self, X, y=None, sample_weight=None, queue=None):
+        """Forgets earlier batches, then computes the statistics of every rank's rows, batch by
+        batch (collective); returns self."""
+        self.__dict__.pop("_incremental", None)
+        self.__dict__["_pending"] = False
+        return super().fit(X, y, sample_weight=sample_weight, queue=queue)
+
+    def partial_fit(self, X, sample_weight=None, queue=None):
+        """Adds a batch of this rank's rows (local), weighted by `sample_weight` when given;
+        returns self."""
+
+        def add(state):
+            x = as_rows(X)
+            w = None if sample_weight is None else as_weights(sample_weight, x.shape[0])
+            state.partial_fit(x, queue=resolve_queue(queue_of(queue, X)), sample_weight=w)
+            return x
+
+        self.n_features_in_ = self._add_batch(add).shape[1]
         return self

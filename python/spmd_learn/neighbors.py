@@ -54,7 +54,7 @@ class _Neighbors(SpmdEstimator):
         params, x, targets = agreed(comm, prepare)
         self._set_search(comm, params, x, targets)
         self.n_features_in_ = x.shape[1]
-        self.n_samples_fit_ = int(self.__dict__["_search"].n_samples_fit)
+        self.n_samples_fit_ = int(json.loads(self.__dict__["_search"].attribute("n_samples_fit_")))
         # As scikit-learn names the metric it uses: minkowski with p = 1 or 2 is its special case.
         self.effective_metric_, self.effective_metric_params_ = self.metric, {}
         if self.metric == "minkowski":
@@ -69,7 +69,7 @@ class _Neighbors(SpmdEstimator):
         return as_targets(y, n_rows)
 
     def _set_search(self, comm, params, x, targets):
-        search = _native.fit_neighbors(
+        search, _ = _native.fit(
             self._estimator,
             params,
             x,
@@ -122,7 +122,7 @@ class _Neighbors(SpmdEstimator):
         search, comm = self._searcher()
         count = lambda: None if n_neighbors is None else _count(n_neighbors)  # noqa: E731
         x, q, k = self._queries(X, queue, comm, count)
-        distances, indices = search.kneighbors(x, k, queue=q)
+        distances, indices = search.kneighbors(x, k, comm, queue=q)
         return (distances, indices) if return_distance else indices
 
     def kneighbors_graph(self, X=None, n_neighbors=None, mode="connectivity", queue=None):
@@ -185,7 +185,7 @@ class NearestNeighbors(_Neighbors):
         search, comm = self._searcher()
         given = lambda: None if radius is None else float(radius)  # noqa: E731
         x, _, r = self._queries(X, queue, comm, given)
-        found = search.radius_neighbors(x, r, sort_results)
+        found = search.radius_neighbors(x, r, sort_results, comm)
         distances = np.empty(len(found), dtype=object)
         indices = np.empty(len(found), dtype=object)
         for i, (d, j) in enumerate(found):
@@ -257,7 +257,8 @@ class KNeighborsClassifier(ClassifierMixin, _WeighedNeighbors):
         (collective). Returns self."""
         self._fit_rows(X, y)
         self._y_dtype = np.asarray(y).dtype
-        self.classes_ = np.asarray(self.__dict__["_search"].classes).astype(self._y_dtype)
+        classes = json.loads(self.__dict__["_search"].attribute("classes_"))
+        self.classes_ = np.asarray(classes).astype(self._y_dtype)
         self.outputs_2d_ = False
         return self
 
@@ -266,7 +267,7 @@ class KNeighborsClassifier(ClassifierMixin, _WeighedNeighbors):
         (`n x classes`, in `classes_` order). Collective."""
         search, comm = self._searcher()
         x, q, _ = self._queries(X, queue, comm)
-        return search.predict_values(x, queue=q)
+        return search.apply("transform", x, comm, queue=q)
 
     def predict(self, X, queue=None):
         """The class of each of this rank's rows: the most weighed among its neighbours, ties to
@@ -295,7 +296,7 @@ class KNeighborsRegressor(RegressorMixin, _WeighedNeighbors):
         Collective."""
         search, comm = self._searcher()
         x, q, _ = self._queries(X, queue, comm)
-        values = search.predict_values(x, queue=q)
+        values = search.apply("predict", x, comm, queue=q)
         return values.ravel() if self._y_1d else values
 
 

@@ -42,11 +42,30 @@ pub enum CliError {
 
     /// The estimator failed.
     #[error(transparent)]
-    Core(#[from] spmd_core::Error),
+    Core(spmd_core::Error),
 
     /// Communication failed.
     #[error(transparent)]
     Comm(#[from] spmd_comm::Error),
+}
+
+impl From<spmd_core::Error> for CliError {
+    /// The registry's errors about names, parameters and operations as the command line's own.
+    fn from(error: spmd_core::Error) -> Self {
+        use spmd_core::Error;
+        match error {
+            Error::Params(message) => Self::Param(message),
+            Error::UnknownEstimator { name, known } => Self::UnknownEstimator { name, known },
+            Error::Unsupported {
+                estimator,
+                operation,
+            } => Self::Unsupported {
+                estimator,
+                operation,
+            },
+            other => Self::Core(other),
+        }
+    }
 }
 
 impl CliError {

@@ -13,13 +13,14 @@ pub mod data;
 mod error;
 mod estimators;
 mod model_file;
-pub mod neighbors;
+mod neighbors;
 mod training_checksum;
 
 pub use args::Cli;
 pub use error::CliError;
-pub use estimators::{Entry, FitInput, FitOutput, Operation, Sources, ESTIMATORS};
-pub use model_file::ModelFile;
+pub use estimators::Sources;
+pub use model_file::{ModelFile, ModelFileIo};
+pub use spmd_core::registry::{Entry, FitInput, FitOutput, Operation, ESTIMATORS};
 
 use clap::Parser;
 use spmd_core::distributed::agree;
@@ -78,9 +79,7 @@ fn fit(comm: &Comm, a: &args::FitArgs) -> Result<(), CliError> {
         }
     })?;
     let estimator = agreed(comm, || estimators::find(&a.estimator))?;
-    let params = agreed(comm, || {
-        estimator.params(estimators::params_from_pairs(&a.param)?)
-    })?;
+    let params = agreed(comm, || estimators::params(estimator, &a.param))?;
     let columns = agreed(comm, || {
         let mut columns = data::Columns::parse(a.columns.as_deref(), a.null_as_nan)?
             .with_csv_header(a.csv_header);
@@ -107,8 +106,7 @@ fn fit(comm: &Comm, a: &args::FitArgs) -> Result<(), CliError> {
     let y = read_matching(&a.y_column, &a.y)?;
     let sample_weight = read_matching(&a.sample_weight_column, &a.sample_weight)?;
     let input = agreed(comm, || {
-        Ok(estimators::FitInput {
-            x: x.rows()?,
+        Ok(FitInput {
             y: y.as_ref()
                 .map(|y| Ok::<_, CliError>((y.rows()?, y.one_dimensional())))
                 .transpose()?,
@@ -116,19 +114,31 @@ fn fit(comm: &Comm, a: &args::FitArgs) -> Result<(), CliError> {
                 .as_ref()
                 .map(|w| w.one_column("sample_weight"))
                 .transpose()?,
-            sources: estimators::Sources {
-                x: neighbors::absolute(&a.x),
-                y: a.y.as_deref().map(neighbors::absolute),
-                columns: a.columns.clone(),
-                y_column: a.y_column.clone(),
-                null_as_nan: a.null_as_nan,
-                csv_header: a.csv_header,
-            },
+            ..FitInput::new(x.rows()?)
         })
+    })?;
+    agreed(comm, || {
+        if estimator.supervised() && a.y.is_none() && a.y_column.is_none() {
+            let message = format!("{} needs targets: pass --y", estimator.name());
+            return Err(CliError::Core(spmd_core::Error::Input(message)));
+        }
+        Ok(())
     })?;
     let ctx = Context::new(comm, queue.as_ref());
     inject_panic(comm);
-    let mut output = estimator.fit(ctx, &params, &input, a.out_local.is_some())?;
+    let mut output = if estimator.keeps_rows() {
+        let sources = Sources {
+            x: neighbors::absolute(&a.x),
+            y: a.y.as_deref().map(neighbors::absolute),
+            columns: a.columns.clone(),
+            y_column: a.y_column.clone(),
+            null_as_nan: a.null_as_nan,
+            csv_header: a.csv_header,
+        };
+        neighbors::fit(estimator, ctx, &params, &input, &sources)?
+    } else {
+        estimator.fit(ctx, &params, &input, a.out_local.is_some())?
+    };
     if let Some(names) = x.names() {
         // scikit-learn's `feature_names_in_`: predict checks them.
         let names = serde_json::Value::from(names.to_vec());
@@ -176,13 +186,26 @@ fn apply(comm: &Comm, a: &args::ApplyArgs, operation: Operation) -> Result<(), C
     let x = read_queries(comm, &model, &a.x, columns)?;
     agreed(comm, || data::check_rows_output(&a.out, comm))?;
     let ctx = Context::new(comm, queue.as_ref());
-    let out = if neighbors::is_neighbors(&model.estimator) {
+    let out = if estimator.keeps_rows() {
         // Collective (the training rows go around the ranks): every rank enters it, and it
         // agrees on its own failures.
+        agreed(comm, || {
+            if estimator.has(operation) {
+                Ok(())
+            } else {
+                Err(CliError::Unsupported {
+                    estimator: estimator.name().into(),
+                    operation: operation.name(),
+                })
+            }
+        })?;
+        let model = neighbors::refit(estimator, ctx, &model)?;
         let rows = agreed(comm, || x.rows())?;
         estimator.apply(operation, ctx, &model, rows)?
     } else {
-        agreed(comm, || estimator.apply(operation, ctx, &model, x.rows()?))?
+        agreed(comm, || {
+            Ok(estimator.apply(operation, ctx, &model, x.rows()?)?)
+        })?
     };
     agreed(comm, || check_one_result_per_row(&x, out.nrows()))?;
     let written = data::write_rows(&a.out, comm, &out);
@@ -195,9 +218,10 @@ fn apply(comm: &Comm, a: &args::ApplyArgs, operation: Operation) -> Result<(), C
 fn kneighbors(comm: &Comm, a: &args::KneighborsArgs) -> Result<(), CliError> {
     let queue = open_queue(comm, a.gpu)?;
     let model = agreed(comm, || ModelFile::read(&a.model))?;
-    agreed(comm, || {
-        if neighbors::is_neighbors(&model.estimator) {
-            Ok(())
+    let estimator = agreed(comm, || {
+        let estimator = estimators::find(&model.estimator)?;
+        if estimator.has_kneighbors() {
+            Ok(estimator)
         } else {
             Err(CliError::Unsupported {
                 estimator: model.estimator.clone(),
@@ -213,7 +237,9 @@ fn kneighbors(comm: &Comm, a: &args::KneighborsArgs) -> Result<(), CliError> {
     }
     let rows = agreed(comm, || x.rows())?;
     let ctx = Context::new(comm, queue.as_ref());
-    let (distances, indices) = neighbors::kneighbors(ctx, &model, rows)?;
+    let model = neighbors::refit(estimator, ctx, &model)?;
+    let (distances, indices) = estimator.kneighbors(ctx, &model, Some(rows), None)?;
+    let indices = indices.mapv(|i| i as f64);
     agreed(comm, || check_one_result_per_row(&x, indices.nrows()))?;
     let written = data::write_rows(&a.out, comm, &indices);
     agreed(comm, || written)?;

@@ -1,25 +1,22 @@
-//! The neighbour estimators on the command line. Their model file keeps the parameters and
-//! where the training rows are (the `--x` and `--y` patterns as absolute paths, the Parquet
-//! column choice, a checksum of every file), not the rows themselves: `predict`, `transform`
-//! and `kneighbors` read them again, split over the ranks of that run, and fail if a file
-//! changed or vanished.
-//! [`fit_rows`] and [`Fitted`] also serve the Python package, whose estimators keep their rows.
+//! The models that keep their training rows (the neighbour searches) on the command line. Their
+//! model file keeps the parameters and where the training rows are (the `--x` and `--y`
+//! patterns as absolute paths, the Parquet column choice, a checksum of every file), not the
+//! rows themselves: `predict`, `transform` and `kneighbors` read them again, split over the
+//! ranks of that run, fit again (which only keeps the rows), and fail if a file changed or
+//! vanished.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use ndarray::{Array2, ArrayView2, CowArray, Ix2};
+use ndarray::Array2;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use spmd_core::distributed::agree;
 use spmd_core::estimator::Context;
-use spmd_core::neighbors::{
-    FittedNeighbors, KNeighborsClassifier, KNeighborsRegressor, NearestNeighbors, NeighborsParams,
-};
-use spmd_core::{Comm, Queue};
+use spmd_core::registry::{Entry, FitInput, FitOutput, Rows};
+use spmd_core::Comm;
 
-use crate::data::{self, resolve, Columns, CsvHeader, RowPartition, Rows};
-use crate::estimators::{FitInput, FitOutput, Sources};
+use crate::data::{self, resolve, Columns, CsvHeader, RowPartition};
+use crate::estimators::Sources;
 use crate::{training_checksum, CliError, ModelFile};
 
 /// Where a model's training rows are.
@@ -79,115 +76,17 @@ impl TrainingFiles {
     }
 }
 
-/// `NAME=VALUE` parameters checked and normalised, each bad value named.
-pub(crate) fn params(pairs: Map<String, Value>) -> Result<Value, CliError> {
-    crate::estimators::checked::<NeighborsParams>(pairs)
-}
-
-fn parse(params: &Value) -> Result<NeighborsParams, CliError> {
-    serde_json::from_value(params.clone()).map_err(|e| CliError::Param(e.to_string()))
-}
-
-/// A neighbour estimator fitted on this rank's rows: `nearest-neighbors`, `knn-classifier` or
-/// `knn-regressor`.
-pub enum Fitted {
-    /// `nearest-neighbors`.
-    Search(FittedNeighbors),
-    /// `knn-classifier`.
-    Classifier(spmd_core::neighbors::FittedKNeighborsClassifier),
-    /// `knn-regressor`.
-    Regressor(spmd_core::neighbors::FittedKNeighborsRegressor),
-}
-
-impl Fitted {
-    /// The search every neighbour estimator is.
-    pub fn search(&self) -> &FittedNeighbors {
-        match self {
-            Fitted::Search(s) => s,
-            Fitted::Classifier(c) => c,
-            Fitted::Regressor(r) => r,
-        }
-    }
-}
-
-/// The search over this rank's rows `x` (and targets `y`, 2-D, with whether they were one
-/// column given as a vector) for the estimator `name`. Collective: every rank calls it.
-pub fn fit_rows(
-    name: &str,
-    comm: &Comm,
-    params: &NeighborsParams,
-    x: Rows<'_>,
-    y: Option<(&Array2<f64>, bool)>,
-) -> Result<Fitted, CliError> {
-    // float32 rows stay f32, so the search prunes in f32.
-    match x {
-        Rows::F32(x) => fit_typed(name, comm, params, x, y),
-        Rows::F64(x) => fit_typed(name, comm, params, x, y),
-    }
-}
-
-fn fit_typed<F: spmd_core::Float>(
-    name: &str,
-    comm: &Comm,
-    params: &NeighborsParams,
-    x: ArrayView2<'_, F>,
-    y: Option<(&Array2<f64>, bool)>,
-) -> Result<Fitted, CliError> {
-    let needs_y = || {
-        CliError::Core(spmd_core::Error::Input(format!(
-            "{name} needs targets: pass --y"
-        )))
-    };
-    Ok(match name {
-        "knn-classifier" => {
-            let (y, _) = y.ok_or_else(needs_y)?;
-            let labels = y.column(0).to_owned();
-            let estimator = KNeighborsClassifier::with_params(params.clone()).comm(comm.clone());
-            Fitted::Classifier(estimator.fit(&x, &labels)?)
-        }
-        "knn-regressor" => {
-            let (y, one_d) = y.ok_or_else(needs_y)?;
-            let estimator = KNeighborsRegressor::with_params(params.clone()).comm(comm.clone());
-            let fitted = if one_d {
-                estimator.fit(&x, &y.column(0).to_owned())?
-            } else {
-                estimator.fit(&x, y)?
-            };
-            Fitted::Regressor(fitted)
-        }
-        _ => Fitted::Search(
-            NearestNeighbors::with_params(params.clone())
-                .comm(comm.clone())
-                .fit(&x)?,
-        ),
-    })
-}
-
-/// `fit`: checks the rows as a search would (collective), then writes where they are.
+/// `fit`: fits as usual (which checks the rows and keeps them, collective), then writes where
+/// the rows are beside the model's attributes.
 pub(crate) fn fit(
-    name: &str,
+    entry: &Entry,
     ctx: Context<'_>,
-    params: &Value,
+    params: &serde_json::Value,
     input: &FitInput<'_>,
-    _local: bool,
+    sources: &Sources,
 ) -> Result<FitOutput, CliError> {
     let comm = ctx.comm;
-    let parsed = parse(params)?;
-    if input.sample_weight.is_some() {
-        // scikit-learn's neighbour estimators take none either.
-        return Err(CliError::Param(format!("{name} takes no sample weights")));
-    }
-    let y = input
-        .y
-        .as_ref()
-        .map(|(y, one_d)| (y.to_owned_as::<f64>(), *one_d));
-    let fitted = fit_rows(
-        name,
-        comm,
-        &parsed,
-        input.x.clone(),
-        y.as_ref().map(|(y, d)| (y, *d)),
-    )?;
+    let mut output = entry.fit(ctx, params, input, false)?;
     let Sources {
         x,
         y,
@@ -195,7 +94,7 @@ pub(crate) fn fit(
         y_column,
         null_as_nan,
         csv_header,
-    } = input.sources.clone();
+    } = sources.clone();
     let mut training = TrainingFiles {
         x,
         y,
@@ -213,21 +112,22 @@ pub(crate) fn fit(
         let rows = [input.x.dim().0 as u64];
         training.shard_rows = comm.allgather(&rows).map_err(spmd_core::Error::from)?;
     }
-    let search = fitted.search();
-    let mut attributes = Map::new();
-    attributes.insert("n_features_in_".into(), search.n_features_in().into());
-    attributes.insert("n_samples_fit_".into(), search.n_samples_fit().into());
-    if let Fitted::Classifier(c) = &fitted {
-        attributes.insert("classes_".into(), c.classes().to_vec().into());
-    }
     let training = serde_json::to_value(training).map_err(|e| CliError::Param(e.to_string()))?;
-    attributes.insert("training_files".into(), training);
-    let model = ModelFile::new(name, params.clone(), Value::Object(attributes))?;
-    Ok(FitOutput { model, local: None })
+    output
+        .model
+        .attributes
+        .insert("training_files".into(), training);
+    Ok(output)
 }
 
-/// The search a model describes, its training rows read again (every rank its share).
-fn refit(comm: &Comm, model: &ModelFile) -> Result<Fitted, CliError> {
+/// The model `model` describes, fitted again on its training rows read again (every rank its
+/// share): a live model, ready for queries. Collective.
+pub(crate) fn refit(
+    entry: &Entry,
+    ctx: Context<'_>,
+    model: &ModelFile,
+) -> Result<ModelFile, CliError> {
+    let comm = ctx.comm;
     let files: TrainingFiles = model
         .attributes
         .get("training_files")
@@ -288,97 +188,15 @@ fn refit(comm: &Comm, model: &ModelFile) -> Result<Fitted, CliError> {
             .transpose()?;
         (x_rows, y_rows)
     };
-    fit_rows(
-        &model.estimator,
-        comm,
-        &parse(&model.params)?,
-        x_rows,
-        y_rows.as_ref().map(|(y, d)| (y, *d)),
-    )
-}
-
-/// `predict`: labels (classifier) or values (regressor) of this rank's rows. Collective.
-pub(crate) fn predict(
-    ctx: Context<'_>,
-    model: &ModelFile,
-    x: Rows<'_>,
-) -> Result<Array2<f64>, CliError> {
-    refit_and(
-        ctx,
-        model,
-        x,
-        "predict",
-        |fitted, queries, queue| match fitted {
-            Fitted::Classifier(c) => Ok(Some(
-                c.predict(queries, queue)?
-                    .mapv(|l| l as f64)
-                    .insert_axis(ndarray::Axis(1)),
-            )),
-            Fitted::Regressor(r) => Ok(Some(r.predict(queries, queue)?)),
-            Fitted::Search(_) => Ok(None),
-        },
-    )
-}
-
-/// `transform`: the classifier's class probabilities. Collective.
-pub(crate) fn transform(
-    ctx: Context<'_>,
-    model: &ModelFile,
-    x: Rows<'_>,
-) -> Result<Array2<f64>, CliError> {
-    refit_and(
-        ctx,
-        model,
-        x,
-        "transform",
-        |fitted, queries, queue| match fitted {
-            Fitted::Classifier(c) => Ok(Some(c.predict_proba(queries, queue)?)),
-            _ => Ok(None),
-        },
-    )
-}
-
-/// Refits the model's search and applies `operation` to this rank's rows `x` (on the context's
-/// queue); `None` from it means the estimator has no such operation.
-fn refit_and(
-    ctx: Context<'_>,
-    model: &ModelFile,
-    x: Rows<'_>,
-    operation: &'static str,
-    apply: impl FnOnce(
-        &Fitted,
-        ArrayView2<'_, f64>,
-        Option<&Queue>,
-    ) -> spmd_core::Result<Option<Array2<f64>>>,
-) -> Result<Array2<f64>, CliError> {
-    let queries = as_f64(x);
-    let fitted = refit(ctx.comm, model)?;
-    apply(&fitted, queries.view(), ctx.queue)?.ok_or_else(|| CliError::Unsupported {
-        estimator: model.estimator.clone(),
-        operation,
-    })
-}
-
-/// `kneighbors`: distances and global indices (as numbers) of this rank's rows. Collective.
-pub(crate) fn kneighbors(
-    ctx: Context<'_>,
-    model: &ModelFile,
-    x: Rows<'_>,
-) -> Result<(Array2<f64>, Array2<f64>), CliError> {
-    let queries = as_f64(x);
-    let fitted = refit(ctx.comm, model)?;
-    let search = fitted.search();
-    let (distances, indices) = search.kneighbors(Some(queries.view()), None, ctx.queue)?;
-    Ok((distances, indices.mapv(|i| i as f64)))
-}
-
-/// Features as f64 for the search: float64 rows as they are (in place where the file is
-/// mapped), float32 rows widened.
-fn as_f64(rows: Rows<'_>) -> CowArray<'_, f64, Ix2> {
-    match rows {
-        Rows::F64(v) => v.into(),
-        Rows::F32(v) => v.mapv(f64::from).into(),
-    }
+    let input = FitInput {
+        y: y_rows
+            .as_ref()
+            .map(|(y, one_d)| (Rows::F64(y.view()), *one_d)),
+        ..FitInput::new(x_rows)
+    };
+    let mut fitted = entry.fit(ctx, &model.params, &input, false)?.model;
+    fitted.attributes = model.attributes.clone();
+    Ok(fitted)
 }
 
 /// An error about the neighbour model `model`, naming it.
@@ -387,14 +205,6 @@ fn model_error(model: &ModelFile, message: String) -> CliError {
         "{} model: {message}",
         model.estimator
     )))
-}
-
-/// Whether `name` is a neighbour estimator (its models answer `kneighbors`).
-pub fn is_neighbors(name: &str) -> bool {
-    matches!(
-        name,
-        "nearest-neighbors" | "knn-classifier" | "knn-regressor"
-    )
 }
 
 /// The checksum of every training file, `x`'s then `y`'s. Collective.

@@ -1254,7 +1254,7 @@ fn neighbour_models_read_parquet_columns_like_the_npy_path() {
         &path("w.json"),
     ]);
     assert!(
-        !success && stderr.contains("knn-regressor takes no sample weights"),
+        !success && stderr.contains("KNeighborsRegressor does not take sample weights"),
         "{stderr}"
     );
 

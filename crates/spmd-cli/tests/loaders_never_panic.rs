@@ -258,6 +258,6 @@ proptest! {
     fn random_bytes_as_a_model(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
         let model = scratch("random_model.json");
         std::fs::write(&model, &bytes).unwrap();
-        let _ = spmd_cli::ModelFile::read(&model);
+        let _ = <spmd_cli::ModelFile as spmd_cli::ModelFileIo>::read(&model);
     }
 }

@@ -89,6 +89,32 @@ pub enum Error {
         expected: &'static str,
     },
 
+    /// Parameters given as JSON are malformed, unknown to the estimator or of the wrong type.
+    #[error("{0}")]
+    Params(String),
+
+    /// The registry knows no estimator of that name.
+    #[error("unknown estimator `{name}`; known: {known}")]
+    UnknownEstimator {
+        /// Name given.
+        name: String,
+        /// Names known.
+        known: String,
+    },
+
+    /// The estimator has no such operation.
+    #[error("{estimator} has no {operation}")]
+    Unsupported {
+        /// The registry's name of the estimator.
+        estimator: String,
+        /// `predict`, `transform`, `partial_fit`, ...
+        operation: &'static str,
+    },
+
+    /// A model's attributes do not describe a model of its estimator.
+    #[error("{0}")]
+    InvalidModel(String),
+
     /// Input from outside the estimators (a file, a command line) is unusable.
     #[error("{0}")]
     Input(String),

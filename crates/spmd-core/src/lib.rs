@@ -44,6 +44,7 @@ pub mod partials;
 pub mod preprocessing;
 mod progress;
 mod random;
+pub mod registry;
 mod ring;
 mod simd;
 pub mod statistics;

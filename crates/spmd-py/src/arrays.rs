@@ -5,7 +5,7 @@ use ndarray::ArrayView2;
 use numpy::{PyArray2, PyReadonlyArray2, ToPyArray};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use spmd_cli::data::Rows;
+use spmd_core::registry::Rows;
 
 /// A borrowed 2-D float array, kept read-only while Rust looks at it.
 pub(crate) enum Input<'py> {

@@ -3,7 +3,6 @@
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::PyErr;
-use spmd_cli::CliError;
 use spmd_core::Error;
 
 pyo3::create_exception!(
@@ -24,18 +23,12 @@ pub(crate) fn core_error(error: Error) -> PyErr {
         | Error::Empty { .. }
         | Error::NoFeatures { .. }
         | Error::Overflow { .. }
-        | Error::RankMismatch { .. } => PyValueError::new_err(message),
+        | Error::RankMismatch { .. }
+        | Error::Params(_)
+        | Error::UnknownEstimator { .. }
+        | Error::InvalidModel(_) => PyValueError::new_err(message),
         // Another rank's failure, a solve, MPI, the GPU, memory.
         _ => SpmdError::new_err(message),
-    }
-}
-
-/// A Python exception for an error of the command line's registry (parameters, models).
-pub(crate) fn cli_error(error: CliError) -> PyErr {
-    match error {
-        CliError::Core(e) => core_error(e),
-        CliError::Param(m) => PyValueError::new_err(m),
-        other => SpmdError::new_err(other.to_string()),
     }
 }
 

@@ -1,22 +1,24 @@
-//! Fitting and applying any estimator of the registry the command line uses.
+//! Fitting and applying any estimator of the [registry](spmd_core::registry).
 
-use numpy::PyArray2;
+use numpy::{PyArray1, PyArray2, ToPyArray};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use serde_json::{Map, Value};
-use spmd_cli::{Entry, FitInput, ModelFile, Operation, Sources, ESTIMATORS};
 use spmd_core::estimator::Context;
+use spmd_core::registry::{self, Entry, FitInput, Operation, ESTIMATORS};
 
 use crate::arrays::{extract_optional, to_numpy, Input};
 use crate::communicator::Communicator;
-use crate::errors::cli_error;
+use crate::errors::core_error;
 use crate::queue::Queue;
 
+/// Distances and global indices of each query's neighbours, one row per query.
+type Found<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<i64>>);
+/// Distances and global indices of one query's neighbours within a radius.
+type Within<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<i64>>);
+
 fn entry(name: &str) -> PyResult<&'static Entry> {
-    ESTIMATORS
-        .iter()
-        .find(|e| e.name() == name)
-        .ok_or_else(|| PyValueError::new_err(format!("unknown estimator `{name}`")))
+    registry::find(name).map_err(core_error)
 }
 
 /// A JSON error (parameters, models) as a `ValueError`.
@@ -35,8 +37,26 @@ pub(crate) fn estimator_names() -> Vec<&'static str> {
 #[pyfunction]
 pub(crate) fn check_params(name: &str, params: &str) -> PyResult<String> {
     let pairs: Map<String, Value> = serde_json::from_str(params).map_err(json_error)?;
-    let checked = entry(name)?.params(pairs).map_err(cli_error)?;
+    let checked = entry(name)?.params(pairs).map_err(core_error)?;
     Ok(checked.to_string())
+}
+
+/// This rank's rows of a fit, a score or a batch: `y` 2-D with whether the caller passed one
+/// column as a vector, `sample_weight` one column, `classes` every class of a batch-by-batch
+/// fit.
+pub(crate) fn fit_input<'a>(
+    x: &'a Input<'_>,
+    y: Option<&'a Input<'_>>,
+    y_is_1d: bool,
+    sample_weight: Option<&'a Input<'_>>,
+    classes: Option<&'a [i64]>,
+) -> FitInput<'a> {
+    FitInput {
+        y: y.map(|y| (y.rows(), y_is_1d)),
+        sample_weight: sample_weight.map(Input::rows),
+        classes,
+        ..FitInput::new(x.rows())
+    }
 }
 
 /// Fits the estimator `name` with checked `params` (JSON) on this rank's rows. Collective over
@@ -63,19 +83,11 @@ pub(crate) fn fit<'py>(
     let x = Input::extract(x, "X")?;
     let y = extract_optional(y, "y")?;
     let w = extract_optional(sample_weight, "sample_weight")?;
-    let input = FitInput {
-        x: x.rows(),
-        y: y.as_ref().map(|y| (y.rows(), y_is_1d)),
-        sample_weight: w.as_ref().map(Input::rows),
-        sources: Sources {
-            x: "<numpy array>".into(),
-            ..Sources::default()
-        },
-    };
+    let input = fit_input(&x, y.as_ref(), y_is_1d, w.as_ref(), None);
     let queue = queue.map(|q| q.queue.as_ref());
     let output = py
         .detach(|| entry.fit(Context::new(&comm.comm, queue), &params, &input, local))
-        .map_err(cli_error)?;
+        .map_err(core_error)?;
     let local = output.local.as_ref().map(|l| to_numpy(py, l));
     Ok((
         Model {
@@ -86,20 +98,38 @@ pub(crate) fn fit<'py>(
     ))
 }
 
-/// A fitted model: the JSON model file of the command line, and its estimator.
+/// A fitted model: the JSON model file of the command line, its estimator, and the fitted model
+/// itself.
 #[pyclass(frozen, module = "spmd_learn._native")]
 pub(crate) struct Model {
     entry: &'static Entry,
-    model: ModelFile,
+    model: registry::Model,
 }
 
 impl Model {
-    /// The model of a model file.
-    pub(crate) fn new(model: ModelFile) -> PyResult<Self> {
-        Ok(Self {
-            entry: entry(&model.estimator)?,
-            model,
-        })
+    /// A registry model, ready for use.
+    pub(crate) fn new(model: registry::Model) -> PyResult<Self> {
+        let entry = entry(&model.estimator)?;
+        // Read back once here rather than at every call (a model that keeps its training rows
+        // is only ever used live).
+        let model = if entry.keeps_rows() {
+            model
+        } else {
+            entry.load(model).map_err(core_error)?
+        };
+        Ok(Self { entry, model })
+    }
+}
+
+/// `operation` as the registry's.
+fn operation(name: &str) -> PyResult<Operation> {
+    match name {
+        "predict" => Ok(Operation::Predict),
+        "transform" => Ok(Operation::Transform),
+        "inverse_transform" => Ok(Operation::InverseTransform),
+        other => Err(PyValueError::new_err(format!(
+            "unknown operation `{other}`"
+        ))),
     }
 }
 
@@ -108,11 +138,7 @@ impl Model {
     /// A model from the JSON of [`to_json`](Self::to_json) (or a command-line model file).
     #[staticmethod]
     fn from_json(text: &str) -> PyResult<Self> {
-        let model: ModelFile = serde_json::from_str(text).map_err(json_error)?;
-        Ok(Self {
-            entry: entry(&model.estimator)?,
-            model,
-        })
+        Self::new(serde_json::from_str(text).map_err(json_error)?)
     }
 
     /// The model as the command line's JSON model file.
@@ -147,7 +173,8 @@ impl Model {
     }
 
     /// `operation` (`predict`, `transform` or `inverse_transform`) of this rank's rows of `x`.
-    /// Local: `comm` only names this rank in messages.
+    /// Local (`comm` only names this rank in messages), but collective for the neighbour
+    /// searches.
     #[pyo3(signature = (operation, x, comm, queue=None))]
     fn apply<'py>(
         &self,
@@ -157,29 +184,67 @@ impl Model {
         comm: &Communicator,
         queue: Option<&Queue>,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        let operation = match operation {
-            "predict" => Operation::Predict,
-            "transform" => Operation::Transform,
-            "inverse_transform" => Operation::InverseTransform,
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "unknown operation `{other}`"
-                )))
-            }
-        };
+        let operation = self::operation(operation)?;
         let x = Input::extract(x, "X")?;
         let rows = x.rows();
         let queue = queue.map(|q| q.queue.as_ref());
+        let ctx = Context::new(&comm.comm, queue);
         let result = py
-            .detach(|| {
-                self.entry.apply(
-                    operation,
-                    Context::new(&comm.comm, queue),
-                    &self.model,
-                    rows,
-                )
-            })
-            .map_err(cli_error)?;
+            .detach(|| self.entry.apply(operation, ctx, &self.model, rows))
+            .map_err(core_error)?;
         Ok(to_numpy(py, &result))
+    }
+
+    /// Distances and global indices (`n x k`, nearest first, ties to the lower index) of the
+    /// `k` nearest training rows of each row of `x` (`None`: of each of this rank's training
+    /// rows, itself left out). Collective.
+    #[pyo3(signature = (x, k, comm, queue=None))]
+    fn kneighbors<'py>(
+        &self,
+        py: Python<'py>,
+        x: Option<&Bound<'py, PyAny>>,
+        k: Option<usize>,
+        comm: &Communicator,
+        queue: Option<&Queue>,
+    ) -> PyResult<Found<'py>> {
+        let x = extract_optional(x, "X")?;
+        let rows = x.as_ref().map(Input::rows);
+        let ctx = Context::new(&comm.comm, queue.map(|q| q.queue.as_ref()));
+        let (distances, indices) = py
+            .detach(|| self.entry.kneighbors(ctx, &self.model, rows, k))
+            .map_err(core_error)?;
+        Ok((
+            to_numpy(py, &distances),
+            indices.mapv(|i| i as i64).to_pyarray(py),
+        ))
+    }
+
+    /// Distances and global indices of the training rows within `radius` of each row of `x`
+    /// (`None`: of each training row, itself left out), per row. Collective.
+    #[pyo3(signature = (x, radius, sort_results, comm))]
+    fn radius_neighbors<'py>(
+        &self,
+        py: Python<'py>,
+        x: Option<&Bound<'py, PyAny>>,
+        radius: Option<f64>,
+        sort_results: bool,
+        comm: &Communicator,
+    ) -> PyResult<Vec<Within<'py>>> {
+        let x = extract_optional(x, "X")?;
+        let rows = x.as_ref().map(Input::rows);
+        let ctx = Context::cpu(&comm.comm);
+        let found = py
+            .detach(|| {
+                self.entry
+                    .radius_neighbors(ctx, &self.model, rows, radius, sort_results)
+            })
+            .map_err(core_error)?;
+        Ok(found
+            .into_iter()
+            .map(|(distances, indices)| {
+                let indices: Vec<i64> = indices.into_iter().map(|i| i as i64).collect();
+                (distances.to_pyarray(py), indices.to_pyarray(py))
+            })
+            .collect())
     }
 }
