@@ -1,227 +1,262 @@
-//! The estimator contract, driven for every estimator through its traits alone (as the CLI
-//! drives them): a fit's model survives a JSON round trip unchanged, a model read back predicts
-//! and transforms exactly as the fitted one does, and f32 views give the f64 model to f32
-//! accuracy.
+//! The estimator contract, driven for every estimator of the registry through it alone (as the
+//! command line and the Python package drive them), so that an estimator is tested here by
+//! registering it:
+//!
+//! - a model written as JSON reads back to the same attributes, and the model read back
+//!   predicts, transforms, inverts and scores exactly as the fitted one does (a model that keeps
+//!   its training rows refuses to be read back instead);
+//! - f32 rows give the f64 model to f32 accuracy, where the model is continuous in the data;
+//! - batch by batch (`partial_fit`, the first batch empty) equals the one-shot fit;
+//! - zero rows, zero columns and NaN are errors naming the problem, never a panic;
+//! - on a GPU (lavapipe in CI) every operation equals the CPU's.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
+use common::registry::{attributes, data, difference, fit, fit_in_batches, input, params};
 use ndarray::{Array2, ArrayView2};
-use serde_json::{json, Value};
-use spmd_learn::cluster::KMeans;
 use spmd_learn::comm::Comm;
-use spmd_learn::covariance::EmpiricalCovariance;
-use spmd_learn::decomposition::{IncrementalPca, Pca, Qr, Svd};
-use spmd_learn::estimator::{
-    Context, Dataset, Estimator, Fitted, InverseTransform, Predict, Score, Transform,
-};
-use spmd_learn::linear::{LinearRegression, LogisticRegression, Ridge};
-use spmd_learn::naive_bayes::MultinomialNb;
-use spmd_learn::preprocessing::{MaxAbsScaler, MinMaxScaler, StandardScaler};
-use spmd_learn::statistics::BasicStatistics;
+use spmd_learn::estimator::Context;
+use spmd_learn::registry::{Entry, FitInput, Model, Operation, Rows, ESTIMATORS};
 
-/// Rows with positive values (naive Bayes counts) and integer labels 0..3 in y.
-fn data() -> (Array2<f64>, Array2<f64>) {
-    let (x, _) = common::synthetic(120, 4, 1, 3);
-    let x = x.mapv(|v| (v * 4.0 + 5.0).round());
-    let labels = Array2::from_shape_fn((120, 1), |(i, _)| {
-        ((x[[i, 0]] + x[[i, 1]]) as usize % 3) as f64
-    });
-    (x, labels)
-}
+const OPERATIONS: [Operation; 3] = [
+    Operation::Predict,
+    Operation::Transform,
+    Operation::InverseTransform,
+];
 
-fn fit<E: Estimator>(params: Value, x: ArrayView2<'_, f64>, y: ArrayView2<'_, f64>) -> E::Fitted {
-    let comm = Comm::single();
-    let ctx = Context::cpu(&comm);
-    let estimator = E::from_params(serde_json::from_value(params).expect("params"));
-    let mut data = Dataset::new(x);
-    if E::SUPERVISED {
-        data = data.target_columns(y, true);
+/// The input of `operation`: the rows themselves, or for `inverse_transform` their transform.
+fn operand(
+    entry: &Entry,
+    ctx: Context<'_>,
+    model: &Model,
+    operation: Operation,
+    x: ArrayView2<'_, f64>,
+) -> Array2<f64> {
+    match operation {
+        Operation::InverseTransform => entry
+            .apply(Operation::Transform, ctx, model, Rows::F64(x))
+            .unwrap(),
+        _ => x.to_owned(),
     }
-    let fitted = Estimator::fit(&estimator, ctx, &data).expect("fit");
-    assert_eq!(fitted.n_features_in(), x.ncols());
-    // The JSON of the model read back is the JSON written.
-    let written = serde_json::to_value(&fitted).unwrap();
-    let loaded: E::Fitted = serde_json::from_value(written.clone()).expect("loads");
-    assert_eq!(
-        serde_json::to_value(&loaded).unwrap(),
-        written,
-        "round trip"
-    );
+}
 
-    // f32 views reach a model within f32 accuracy of the f64 one.
-    let (x32, y32) = (x.mapv(|v| v as f32), y.mapv(|v| v as f32));
-    let mut data32 = Dataset::new(x32.view());
-    if E::SUPERVISED {
-        data32 = data32.target_columns(y32.view(), true);
+/// Every operation and the score of `model` on `x` and `y`.
+fn outputs(
+    entry: &Entry,
+    ctx: Context<'_>,
+    model: &Model,
+    x: ArrayView2<'_, f64>,
+    y: ArrayView2<'_, f64>,
+) -> Vec<Array2<f64>> {
+    let mut out = Vec::new();
+    for operation in OPERATIONS.into_iter().filter(|&o| entry.has(o)) {
+        let rows = operand(entry, ctx, model, operation, x);
+        let result = entry.apply(operation, ctx, model, Rows::F64(rows.view()));
+        let result =
+            result.unwrap_or_else(|e| panic!("{} {}: {e}", entry.name(), operation.name()));
+        assert_eq!(
+            result.nrows(),
+            x.nrows(),
+            "{}: one result per row",
+            entry.name()
+        );
+        out.push(result);
     }
-    let fitted32 = Estimator::fit(&estimator, ctx, &data32).expect("f32 fit");
-    let close = numbers_close(&written, &serde_json::to_value(&fitted32).unwrap(), 1e-3);
-    assert!(close, "f32 model differs: {written}");
-    loaded
-}
-
-/// Whether two JSON values have the same shape and numbers within `tol` relative (to the
-/// largest number in the same array).
-fn numbers_close(a: &Value, b: &Value, tol: f64) -> bool {
-    fn flat(v: &Value, out: &mut Vec<f64>) {
-        match v {
-            Value::Array(items) => items.iter().for_each(|i| flat(i, out)),
-            Value::Object(map) => map.values().for_each(|i| flat(i, out)),
-            other => out.extend(other.as_f64()),
-        }
+    if entry.has_score() {
+        let score = entry.score(ctx, model, &input(entry, x, y)).unwrap();
+        out.push(Array2::from_elem((1, 1), score));
     }
-    let (mut x, mut y) = (Vec::new(), Vec::new());
-    flat(a, &mut x);
-    flat(b, &mut y);
-    x.len() == y.len() && common::rel_err(&y, &x) < tol
-}
-
-fn predicts_alike<E: Estimator>(params: Value) -> f64
-where
-    E::Fitted: Predict + Score,
-{
-    let (x, y) = data();
-    let loaded = fit::<E>(params.clone(), x.view(), y.view());
-    let comm = Comm::single();
-    let ctx = Context::cpu(&comm);
-    let estimator = E::from_params(serde_json::from_value(params).unwrap());
-    let data = Dataset::new(x.view()).target_columns(y.view(), true);
-    let fitted = Estimator::fit(&estimator, ctx, &data).unwrap();
-    assert_eq!(
-        fitted.predict(ctx, x.view()).unwrap(),
-        loaded.predict(ctx, x.view()).unwrap()
-    );
-    let score = fitted.score(ctx, &data).unwrap();
-    assert_eq!(score, loaded.score(ctx, &data).unwrap());
-    score
-}
-
-fn transforms_alike<E: Estimator>(params: Value) -> Array2<f64>
-where
-    E::Fitted: Transform,
-{
-    let (x, y) = data();
-    let loaded = fit::<E>(params.clone(), x.view(), y.view());
-    let comm = Comm::single();
-    let ctx = Context::cpu(&comm);
-    let estimator = E::from_params(serde_json::from_value(params).unwrap());
-    let fitted = Estimator::fit(&estimator, ctx, &Dataset::new(x.view())).unwrap();
-    let out = fitted.transform(ctx, x.view()).unwrap();
-    assert_eq!(out, loaded.transform(ctx, x.view()).unwrap());
+    if entry.has_kneighbors() {
+        let (distances, indices) = entry
+            .kneighbors(ctx, model, Some(Rows::F64(x)), Some(3))
+            .unwrap();
+        out.push(distances);
+        out.push(indices.mapv(|i| i as f64));
+    }
     out
 }
 
-fn inverts<E: Estimator>(params: Value)
-where
-    E::Fitted: Transform + InverseTransform,
-{
-    let (x, y) = data();
-    let fitted = fit::<E>(params, x.view(), y.view());
+#[test]
+fn a_model_read_back_answers_as_the_fitted_one() {
+    let (x, y) = data(120);
     let comm = Comm::single();
     let ctx = Context::cpu(&comm);
-    let back = fitted
-        .inverse_transform(ctx, fitted.transform(ctx, x.view()).unwrap().view())
-        .unwrap();
-    assert!(common::rel_err(back.iter(), x.iter()) < 1e-12);
-}
-
-#[test]
-fn regressors_and_classifiers() {
-    // Exact fits: the data are integers, y a function of them.
-    assert!(predicts_alike::<LinearRegression>(json!({})) > 0.0);
-    assert!(predicts_alike::<Ridge>(json!({"alpha": 0.5})) > 0.0);
-    assert!(predicts_alike::<LogisticRegression>(json!({"C": 10.0})) > 0.5);
-    assert!(predicts_alike::<MultinomialNb>(json!({})) > 0.3);
-}
-
-#[test]
-fn transformers_and_inverses() {
-    for out in [
-        transforms_alike::<Pca>(json!({"n_components": 2})),
-        transforms_alike::<IncrementalPca>(json!({"n_components": 2})),
-        transforms_alike::<Svd>(json!({})),
-        transforms_alike::<KMeans>(json!({"n_clusters": 3, "random_state": 0})),
-        transforms_alike::<StandardScaler>(json!({})),
-        transforms_alike::<MinMaxScaler>(json!({"feature_range": [-1.0, 1.0]})),
-        transforms_alike::<MaxAbsScaler>(json!({})),
-    ] {
-        assert_eq!(out.nrows(), 120);
+    for entry in ESTIMATORS {
+        let fitted =
+            fit(entry, ctx, x.view(), y.view()).unwrap_or_else(|e| panic!("{}: {e}", entry.name()));
+        assert_eq!(fitted.attributes["n_features_in_"], 4, "{}", entry.name());
+        let text = serde_json::to_string(&fitted).unwrap();
+        let read: Model = serde_json::from_str(&text).unwrap();
+        assert_eq!(read, fitted, "{}: JSON round trip", entry.name());
+        let loaded = entry.load(read);
+        if entry.keeps_rows() {
+            let err = loaded.unwrap_err().to_string();
+            assert!(err.contains("fit it again"), "{}: {err}", entry.name());
+            outputs(entry, ctx, &fitted, x.view(), y.view());
+            continue;
+        }
+        let loaded = loaded.unwrap();
+        assert_eq!(
+            outputs(entry, ctx, &fitted, x.view(), y.view()),
+            outputs(entry, ctx, &loaded, x.view(), y.view()),
+            "{}: the model read back answers otherwise",
+            entry.name()
+        );
     }
-    inverts::<Pca>(json!({}));
-    inverts::<StandardScaler>(json!({}));
-    inverts::<MinMaxScaler>(json!({}));
-    inverts::<MaxAbsScaler>(json!({}));
 }
 
 #[test]
-fn estimators_without_predict_fit_and_round_trip() {
-    let (x, y) = data();
-    fit::<BasicStatistics>(json!({}), x.view(), y.view());
-    fit::<EmpiricalCovariance>(json!({}), x.view(), y.view());
-    let qr = fit::<Qr>(json!({}), x.view(), y.view());
-    // A model read back has no per-row Q: it stayed with the rows.
-    assert_eq!(qr.local_result().map(|q| q.nrows()), Some(0));
-}
-
-#[test]
-fn a_supervised_fit_without_targets_names_the_need() {
-    let (x, _) = data();
-    let comm = Comm::single();
-    let ridge = Ridge::from_params(Default::default());
-    let err = Estimator::fit(&ridge, Context::cpu(&comm), &Dataset::new(x.view())).unwrap_err();
-    assert!(err.to_string().contains("needs targets"), "{err}");
-}
-
-#[test]
-fn estimators_without_weights_refuse_them_instead_of_ignoring_them() {
-    let (x, y) = data();
-    let w = ndarray::Array1::from_elem(x.nrows(), 2.0);
+fn f32_rows_give_the_f64_model_to_f32_accuracy() {
+    let (x, y) = data(120);
+    let (x32, y32) = (x.mapv(|v| v as f32), y.mapv(|v| v as f32));
     let comm = Comm::single();
     let ctx = Context::cpu(&comm);
-    let weighted = Dataset::new(x.view())
-        .target_columns(y.view(), true)
-        .sample_weight(w.view());
-    let linear = LinearRegression::from_params(Default::default());
-    let err = Estimator::fit(&linear, ctx, &weighted).unwrap_err();
+    for entry in ESTIMATORS {
+        let f64_model = fit(entry, ctx, x.view(), y.view()).unwrap();
+        let input32 = FitInput {
+            y: entry.supervised().then_some((Rows::F32(y32.view()), true)),
+            ..FitInput::new(Rows::F32(x32.view()))
+        };
+        let f32_model = entry
+            .fit(ctx, &params(entry), &input32, false)
+            .unwrap()
+            .model;
+        let (want, got) = (attributes(&f64_model).into(), attributes(&f32_model).into());
+        let err = difference(&got, &want);
+        assert!(
+            err.is_some_and(|e| e < 1e-3),
+            "{}: the f32 model differs by {err:?}",
+            entry.name()
+        );
+    }
+}
+
+#[test]
+fn batch_by_batch_equals_the_one_shot_fit() {
+    let (x, y) = data(120);
+    let comm = Comm::single();
+    let ctx = Context::cpu(&comm);
+    let batched: Vec<&str> = ESTIMATORS
+        .iter()
+        .filter(|e| e.has_partial_fit())
+        .map(Entry::name)
+        .collect();
+    for name in [
+        "basic-statistics",
+        "incremental-basic-statistics",
+        "linear-regression",
+        "empirical-covariance",
+        "incremental-empirical-covariance",
+        "incremental-pca",
+        "multinomial-nb",
+        "standard-scaler",
+        "min-max-scaler",
+        "max-abs-scaler",
+    ] {
+        assert!(batched.contains(&name), "{name} fits batch by batch");
+    }
+    for entry in ESTIMATORS.iter().filter(|e| e.has_partial_fit()) {
+        let once = fit(entry, ctx, x.view(), y.view()).unwrap();
+        let batches = fit_in_batches(entry, ctx, x.view(), y.view()).unwrap();
+        let err = difference(&attributes(&batches).into(), &attributes(&once).into());
+        assert!(
+            err.is_some_and(|e| e < 1e-10),
+            "{}: batch by batch differs by {err:?}",
+            entry.name()
+        );
+    }
+}
+
+#[test]
+fn empty_rows_no_columns_and_nan_are_errors_naming_the_problem() {
+    let comm = Comm::single();
+    let ctx = Context::cpu(&comm);
+    let (x, y) = data(12);
+    let mut nan = x.clone();
+    nan[[5, 2]] = f64::NAN;
+    let no_rows = Array2::<f64>::zeros((0, 4));
+    let no_columns = Array2::<f64>::zeros((12, 0));
+    for entry in ESTIMATORS {
+        let err = |x: ArrayView2<'_, f64>, y: ArrayView2<'_, f64>| {
+            fit(entry, ctx, x, y)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| panic!("{}: fitted on bad input", entry.name()))
+        };
+        let message = err(no_rows.view(), y.slice(ndarray::s![..0, ..]));
+        assert!(
+            message.contains("zero rows") || message.contains("empty"),
+            "{}: {message}",
+            entry.name()
+        );
+        let message = err(no_columns.view(), y.view());
+        assert!(
+            message.contains("0 features"),
+            "{}: {message}",
+            entry.name()
+        );
+        let message = err(nan.view(), y.view());
+        assert!(message.contains("NaN"), "{}: {message}", entry.name());
+    }
+}
+
+#[test]
+fn weights_are_used_or_refused_never_ignored() {
+    let (x, y) = data(40);
+    let w = Array2::from_elem((40, 1), 2.0);
+    let comm = Comm::single();
+    let ctx = Context::cpu(&comm);
+    for entry in ESTIMATORS {
+        let weighted = FitInput {
+            sample_weight: Some(Rows::F64(w.view())),
+            ..input(entry, x.view(), y.view())
+        };
+        match entry.fit(ctx, &params(entry), &weighted, false) {
+            Ok(_) => {}
+            Err(e) => assert!(
+                e.to_string().contains("sample weight") || e.to_string().contains("sample_weight"),
+                "{}: {e}",
+                entry.name()
+            ),
+        }
+    }
+    let linear = spmd_learn::registry::find("linear-regression").unwrap();
+    let weighted = FitInput {
+        sample_weight: Some(Rows::F64(w.view())),
+        ..input(linear, x.view(), y.view())
+    };
+    let err = linear
+        .fit(ctx, &params(linear), &weighted, false)
+        .unwrap_err();
     assert!(
         err.to_string()
             .contains("LinearRegression does not take sample weights"),
         "{err}"
     );
-    let kmeans = KMeans::from_params(serde_json::from_value(json!({"n_clusters": 2})).unwrap());
-    let err = Estimator::fit(&kmeans, ctx, &weighted).unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("KMeans does not take sample weights"),
-        "{err}"
-    );
-    // Those that use weights still take them.
-    Estimator::fit(
-        &BasicStatistics::from_params(Default::default()),
-        ctx,
-        &weighted,
-    )
-    .unwrap();
-}
-
-/// The fitted model's outputs on `queue`'s GPU and on the CPU, for rows `x`.
-fn on_gpu_and_cpu<E: Estimator>(
-    queue: &spmd_learn::Queue,
-    params: Value,
-    output: impl Fn(&E::Fitted, Context<'_>, ArrayView2<'_, f64>) -> Array2<f64>,
-) -> (Array2<f64>, Array2<f64>) {
-    let (x, y) = data();
-    let fitted = fit::<E>(params, x.view(), y.view());
-    let comm = Comm::single();
-    (
-        output(&fitted, Context::new(&comm, Some(queue)), x.view()),
-        output(&fitted, Context::cpu(&comm), x.view()),
-    )
 }
 
 #[test]
-fn a_model_predicts_and_transforms_on_the_gpu_as_on_the_cpu() {
+fn a_supervised_fit_without_targets_names_the_need() {
+    let (x, _) = data(20);
+    let comm = Comm::single();
+    let ctx = Context::cpu(&comm);
+    for entry in ESTIMATORS.iter().filter(|e| e.supervised()) {
+        let err = entry
+            .fit(
+                ctx,
+                &params(entry),
+                &FitInput::new(Rows::F64(x.view())),
+                false,
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("y"), "{}: {err}", entry.name());
+    }
+}
+
+#[test]
+fn every_operation_on_the_gpu_equals_the_cpu() {
     let Some(queue) = spmd_learn::Queue::shared_for_tests() else {
         return;
     };
@@ -230,74 +265,20 @@ fn a_model_predicts_and_transforms_on_the_gpu_as_on_the_cpu() {
     } else {
         1e-4
     };
-    fn predict<M: Predict>(m: &M, ctx: Context<'_>, x: ArrayView2<'_, f64>) -> Array2<f64> {
-        m.predict(ctx, x).unwrap()
-    }
-    fn transform<M: Transform>(m: &M, ctx: Context<'_>, x: ArrayView2<'_, f64>) -> Array2<f64> {
-        m.transform(ctx, x).unwrap()
-    }
-    let pairs = [
-        on_gpu_and_cpu::<LinearRegression>(queue, json!({}), predict),
-        on_gpu_and_cpu::<Ridge>(queue, json!({"alpha": 0.5}), predict),
-        on_gpu_and_cpu::<Pca>(queue, json!({"n_components": 2}), transform),
-        on_gpu_and_cpu::<IncrementalPca>(queue, json!({"n_components": 2}), transform),
-        on_gpu_and_cpu::<Svd>(queue, json!({}), transform),
-        on_gpu_and_cpu::<KMeans>(
-            queue,
-            json!({"n_clusters": 3, "random_state": 0}),
-            transform,
-        ),
-        on_gpu_and_cpu::<StandardScaler>(queue, json!({}), transform),
-        on_gpu_and_cpu::<MinMaxScaler>(queue, json!({}), transform),
-        on_gpu_and_cpu::<MaxAbsScaler>(queue, json!({}), transform),
-    ];
-    for (i, (gpu, cpu)) in pairs.iter().enumerate() {
-        assert_eq!(gpu.dim(), cpu.dim());
-        let err = common::rel_err(gpu.iter(), cpu.iter());
-        assert!(err < tol, "estimator {i}: GPU differs from CPU by {err:e}");
-    }
-}
-
-#[test]
-fn kmeans_fits_share_one_upload_of_rows_kept_on_the_device() {
-    let Some(queue) = spmd_learn::Queue::for_tests() else {
-        return;
-    };
-    let (x, _) = common::synthetic(5000, 6, 7, 3);
-    let mean: Vec<f64> = x.mean_axis(ndarray::Axis(0)).unwrap().to_vec();
-    let rows = spmd_learn::gpu::DeviceRows::upload_shifted(&queue, x.view(), Some(&mean)).unwrap();
-    let one_upload = queue.stats().uploaded_bytes;
+    let (x, y) = data(120);
     let comm = Comm::single();
-    let ctx = Context::new(&comm, Some(&queue));
-    let before = queue.stats().uploaded_bytes;
-    let mut shared = Vec::new();
-    for k in [2, 3, 5] {
-        let kmeans = KMeans::from_params(
-            serde_json::from_value(json!({"n_clusters": k, "random_state": 0})).unwrap(),
-        );
-        let data = Dataset::new(x.view()).resident(&rows);
-        shared.push((kmeans.clone(), Estimator::fit(&kmeans, ctx, &data).unwrap()));
+    let (cpu, gpu) = (Context::cpu(&comm), Context::new(&comm, Some(queue)));
+    for entry in ESTIMATORS {
+        let model = fit(entry, cpu, x.view(), y.view()).unwrap();
+        let on_cpu = outputs(entry, cpu, &model, x.view(), y.view());
+        let on_gpu = outputs(entry, gpu, &model, x.view(), y.view());
+        for (g, c) in on_gpu.iter().zip(&on_cpu) {
+            let err = common::rel_err(g.iter(), c.iter());
+            assert!(
+                err < tol,
+                "{}: the GPU differs from the CPU by {err:e}",
+                entry.name()
+            );
+        }
     }
-    // Three fits, and not a quarter of another copy of the rows: centres and parameters.
-    let uploaded = queue.stats().uploaded_bytes - before;
-    assert!(
-        uploaded < one_upload / 4,
-        "{uploaded} bytes uploaded, the rows {one_upload}"
-    );
-    // The same models as fits that upload their own rows.
-    for (kmeans, fitted) in &shared {
-        let own = Estimator::fit(kmeans, ctx, &Dataset::new(x.view())).unwrap();
-        let err = common::rel_err(
-            fitted.cluster_centers().iter(),
-            own.cluster_centers().iter(),
-        );
-        assert!(err < 1e-6, "{err:e}");
-        assert_eq!(fitted.labels(), own.labels());
-    }
-    // Rows of another shape are an error that names them.
-    let other =
-        spmd_learn::gpu::DeviceRows::upload(&queue, x.slice(ndarray::s![..10, ..])).unwrap();
-    let data = Dataset::new(x.view()).resident(&other);
-    let err = Estimator::fit(&KMeans::new(2), ctx, &data).unwrap_err();
-    assert!(err.to_string().contains("resident on the device"), "{err}");
 }

@@ -86,6 +86,39 @@ def test_empirical_covariance(rng):
     assert_allclose(ours.precision_, ref.precision_, rtol=1e-8, atol=1e-10)
 
 
+def test_incremental_basic_statistics(rng):
+    X = rng.normal(size=(200, 4))
+    w = rng.uniform(0.5, 2.0, size=len(X))
+    ours = basic_statistics.IncrementalBasicStatistics(batch_size=9).fit(local(X))
+    assert_allclose(ours.mean_, X.mean(axis=0), rtol=1e-12)
+    assert_allclose(ours.variance_, X.var(axis=0, ddof=1), rtol=1e-12)
+    # Batch by batch on each rank, with weights: the statistics of the weighted rows w x.
+    inc = basic_statistics.IncrementalBasicStatistics(result_options=["mean", "max"])
+    Xl, wl = local(X), local(w)
+    # A rank without rows adds one empty batch: every rank takes part in the finalize.
+    for start in range(0, max(len(Xl), 1), 17):
+        inc.partial_fit(Xl[start : start + 17], sample_weight=wl[start : start + 17])
+    assert_allclose(inc.mean_, (w[:, None] * X).mean(axis=0), rtol=1e-12)
+    assert_allclose(inc.max_, (w[:, None] * X).max(axis=0))
+    assert not hasattr(inc, "variance_")
+
+
+def test_incremental_empirical_covariance(rng):
+    X = rng.normal(size=(200, 4)) @ rng.normal(size=(4, 4))
+    ref = sklearn.covariance.EmpiricalCovariance().fit(X)
+    ours = covariance.IncrementalEmpiricalCovariance(batch_size=11).fit(local(X))
+    assert_allclose(ours.covariance_, ref.covariance_, rtol=1e-10, atol=1e-12)
+    assert_allclose(ours.location_, ref.location_, rtol=1e-12)
+    inc = covariance.IncrementalEmpiricalCovariance(store_precision=False)
+    Xl = local(X)
+    for start in range(0, max(len(Xl), 1), 23):
+        inc.partial_fit(Xl[start : start + 23])
+    assert_allclose(inc.covariance_, ref.covariance_, rtol=1e-10, atol=1e-12)
+    # The batches are forgotten by fit.
+    inc.fit(local(X[:50]))
+    assert_allclose(inc.covariance_, np.cov(X[:50].T, bias=True), rtol=1e-10, atol=1e-12)
+
+
 def _signs_aligned(ours, ref):
     signs = np.sign((ours * ref).sum(axis=1, keepdims=True))
     return ours * signs

@@ -8,6 +8,7 @@ use ndarray_npy::ReadNpyExt;
 
 pub mod classification;
 pub mod preprocessing;
+pub mod registry;
 
 /// One scikit-learn reference case from `tests/fixtures/linear/cases.json`.
 #[derive(Debug, Clone)]

@@ -250,7 +250,7 @@ fn drive(comm: &Comm, entry: &Entry, shape: &Shape, dir: &Path) -> Result<bool, 
     .filter(|(op, _)| entry.has(*op))
     .map(|(_, name)| name)
     .collect();
-    if spmd_cli::neighbors::is_neighbors(entry.name()) {
+    if entry.has_kneighbors() {
         operations.push("kneighbors");
     }
     for operation in operations {

@@ -354,29 +354,44 @@ fn empirical_covariance_fit_matches_sklearn() {
     let dir = scratch("cov");
     let model = dir.join("cov.json");
     let x = decomposition_fixture("x.npy");
-    let out = spmd_learn(&[
-        "fit",
-        "empirical-covariance",
-        "--x",
-        x.to_str().unwrap(),
-        "--out",
-        model.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
-    let got: Vec<f64> = json["covariance_"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()))
-        .collect();
-    let want = npy(&decomposition_fixture("cov_covariance.npy"));
-    assert!(max_abs_diff(got, want.iter().copied()) < 1e-9);
+    // One shot, and each rank's rows fed in batches of 7 rows.
+    for (estimator, params) in [
+        ("empirical-covariance", vec![]),
+        (
+            "incremental-empirical-covariance",
+            vec!["--param", "batch_size=7"],
+        ),
+    ] {
+        let mut args = vec![
+            "fit",
+            estimator,
+            "--x",
+            x.to_str().unwrap(),
+            "--out",
+            model.to_str().unwrap(),
+        ];
+        args.extend(params);
+        let out = spmd_learn(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+        assert_eq!(json["estimator"], estimator);
+        let got: Vec<f64> = json["covariance_"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()))
+            .collect();
+        let want = npy(&decomposition_fixture("cov_covariance.npy"));
+        assert!(
+            max_abs_diff(got, want.iter().copied()) < 1e-9,
+            "{estimator}"
+        );
+    }
 }
 
 #[test]
@@ -389,38 +404,49 @@ fn basic_statistics_with_weights_and_result_options() {
             .join(name)
     };
     let (x, w) = (stats("x.npy"), stats("weights.npy"));
-    let out = spmd_learn(&[
-        "fit",
-        "basic-statistics",
-        "--x",
-        x.to_str().unwrap(),
-        "--sample-weight",
-        w.to_str().unwrap(),
-        "--param",
-        r#"result_options=["mean", "variance"]"#,
-        "--out",
-        model.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
-    assert!(json.get("min_").is_none());
-    for name in ["mean", "variance"] {
-        let got = json[format!("{name}_")]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap());
-        let want = npy(&stats(&format!("weighted_{name}.npy")));
-        let scale = want.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+    // One shot, and each rank's rows fed in batches of 5 rows.
+    for (estimator, params) in [
+        ("basic-statistics", vec![]),
+        (
+            "incremental-basic-statistics",
+            vec!["--param", "batch_size=5"],
+        ),
+    ] {
+        let mut args = vec![
+            "fit",
+            estimator,
+            "--x",
+            x.to_str().unwrap(),
+            "--sample-weight",
+            w.to_str().unwrap(),
+            "--param",
+            r#"result_options=["mean", "variance"]"#,
+            "--out",
+            model.to_str().unwrap(),
+        ];
+        args.extend(params);
+        let out = spmd_learn(&args);
         assert!(
-            max_abs_diff(got, want.iter().copied()) < 1e-9 * scale,
-            "{name}"
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
         );
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+        assert!(json.get("min_").is_none());
+        for name in ["mean", "variance"] {
+            let got = json[format!("{name}_")]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap());
+            let want = npy(&stats(&format!("weighted_{name}.npy")));
+            let scale = want.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+            assert!(
+                max_abs_diff(got, want.iter().copied()) < 1e-9 * scale,
+                "{estimator} {name}"
+            );
+        }
     }
     let out = spmd_learn(&[
         "fit",

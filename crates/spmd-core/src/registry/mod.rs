@@ -197,3 +197,33 @@ pub fn find(name: &str) -> Result<&'static Entry> {
                 .join(", "),
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_entry_has_a_unique_name_and_parses_its_defaults() {
+        let mut names: Vec<&str> = ESTIMATORS.iter().map(Entry::name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ESTIMATORS.len());
+        for entry in ESTIMATORS {
+            let params = entry.params(Default::default());
+            assert!(params.is_ok(), "{}: {params:?}", entry.name());
+        }
+    }
+
+    #[test]
+    fn unknown_names_and_parameters_are_named() {
+        let err = find("kmeans-typo").err().map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.contains("linear-regression")));
+        let ridge = find("ridge").ok();
+        let pairs = serde_json::from_str(r#"{"alpa": 1}"#).ok();
+        let err = ridge
+            .zip(pairs)
+            .and_then(|(r, p)| r.params(p).err())
+            .map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.contains("ridge") && e.contains("alpa")));
+    }
+}
