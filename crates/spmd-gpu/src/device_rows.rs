@@ -2,7 +2,7 @@
 
 use ndarray::ArrayView2;
 
-use crate::kernels::{input_buffer, Recorder};
+use crate::dispatch::{input_buffer, Recorder};
 use crate::{Error, HostFloat, KernelFloat, Precision, Queue, Result};
 
 /// Rows per resident block when the binding limit allows it.

@@ -39,6 +39,8 @@ mod candidate_lists;
 mod device_rows;
 #[cfg(not(feature = "gpu"))]
 mod disabled;
+#[cfg(feature = "gpu")]
+mod dispatch;
 pub mod error;
 mod forest_inputs;
 #[cfg(feature = "gpu")]

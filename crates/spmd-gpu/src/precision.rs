@@ -29,7 +29,7 @@ impl Precision {
 }
 
 /// Element types a kernel computes in (`f32`, `f64`).
-pub trait KernelFloat: bytemuck::Pod + Default + Send + Sync {
+pub trait KernelFloat: spmd_partials::HostFloat + Default {
     /// Rounds `value` to this type.
     fn from_f64(value: f64) -> Self;
     /// Widens to f64.

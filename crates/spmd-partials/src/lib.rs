@@ -6,10 +6,12 @@
 
 mod column_moments;
 mod host_float;
+mod pack;
 mod pairwise;
 mod shifted_gram;
 
 pub use column_moments::ColumnMoments;
 pub use host_float::HostFloat;
+pub use pack::pack_rows;
 pub use pairwise::Pairwise;
 pub use shifted_gram::ShiftedGram;

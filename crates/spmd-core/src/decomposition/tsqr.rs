@@ -145,7 +145,7 @@ pub(crate) fn qr<F: Float>(
     queue: Option<&Queue>,
 ) -> Result<FittedQr> {
     let backend = Backend::new(comm.rank(), queue)?.in_f64::<F>();
-    let queue = backend.gpu().map(|(queue, _)| queue);
+    let queue = backend.queue();
     let shape = global_shape(comm, x.nrows(), [x.ncols(), 0], ["X", "y"])?;
     if shape.rows == 0 {
         return Err(Error::Empty { what: "X" });

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use spmd_comm::Comm;
 
 use super::bins::{Binned, Code};
-use super::grow::{Growing, Open};
+use super::nodes::{Growing, Open};
 use super::split::Task;
 use super::subtree::{Data, Grower, RawNode, TreeRows};
 use crate::{Error, Result};

@@ -7,17 +7,17 @@ use serde::{Deserialize, Serialize};
 use spmd_comm::Comm;
 
 use super::bins::{global_edges, Binned, Code};
-use spmd_gpu::kernels::forest::{ForestRows, TreeArrays};
-use spmd_gpu::{Precision, Queue};
+use spmd_gpu::Queue;
 
-use super::grow::{grow_batch, Device, Plan};
+use super::gpu::{leaves_on_device, Device};
+use super::grow::{grow_batch, Plan};
 use super::params::{Resolved, SharedParams};
 use super::sample::{tree_samples, Draw, Rows, TreeDraws};
 use super::split::{Rules, Task};
 use super::subtree::{Data, Grower};
 use super::tree::Tree;
 use crate::backend::Backend;
-use crate::distributed::{agree, GlobalShape};
+use crate::distributed::GlobalShape;
 use crate::progress::Progress;
 use crate::{Error, Float, Result};
 
@@ -123,17 +123,8 @@ impl ForestFit<'_> {
         (seed, resolved): (u64, &Resolved),
     ) -> Result<Forest> {
         let binned = Binned::<C>::new(local.x, edges);
-        let mut device = match queue {
-            None => None,
-            Some(queue) => {
-                let size = std::mem::size_of::<C>();
-                let n = local.x.nrows();
-                let uploaded = ForestRows::upload(queue, binned.bytes(), size, n, local.classes)
-                    .map(|rows| Device { queue, rows })
-                    .map_err(crate::Error::from);
-                Some(agree(comm, uploaded)?)
-            }
-        };
+        let codes = (binned.bytes(), std::mem::size_of::<C>(), local.x.nrows());
+        let mut device = Device::upload(comm, queue, codes, local.classes)?;
         let data = Data {
             binned: &binned,
             classes: local.classes,
@@ -275,21 +266,8 @@ impl Forest {
         let values = self.n_values;
         let scale = 1.0 / self.trees.len().max(1) as f64;
         let mut out = Array2::zeros((x.nrows(), values));
-        let exact_on = |queue: &Queue| {
-            std::mem::size_of::<F>() == 4 || queue.precision_for::<F>() == Precision::F64
-        };
-        if let Some((queue, readback)) = backend.gpu().filter(|(q, _)| exact_on(q)) {
-            let arrays: Vec<TreeArrays<'_>> = self
-                .trees
-                .iter()
-                .map(|t| TreeArrays {
-                    left: &t.children_left,
-                    right: &t.children_right,
-                    feature: &t.feature,
-                    threshold: &t.threshold,
-                })
-                .collect();
-            let leaves = spmd_gpu::kernels::forest::leaves(queue, x, &arrays, readback)?;
+        if let Some(leaves) = leaves_on_device(backend, x, &self.trees) {
+            let leaves = leaves?;
             let n_trees = self.trees.len();
             out.axis_iter_mut(Axis(0))
                 .into_par_iter()

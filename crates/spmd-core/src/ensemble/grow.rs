@@ -15,54 +15,15 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use spmd_comm::{Comm, ReduceOp};
 
-use spmd_gpu::kernels::forest::{ForestRows, HistogramTask};
-use spmd_gpu::Queue;
-
 use super::bins::Code;
 use super::exchange::grow_small_nodes;
+use super::gpu::{Device, HistogramTask};
+use super::nodes::{Growing, Open};
 use super::sample::TreeSample;
 use super::split::{Outcome, Rules, Search, SearchBuffers, Split};
-use super::subtree::{
-    dense_histogram, partition, root_key, split_node, Data, Grower, RawNode, TreeRows,
-};
+use super::subtree::{dense_histogram, partition, root_key, split_node, Data, Grower, RawNode};
 use crate::distributed::agree;
 use crate::Result;
-
-/// This rank's GPU and its copy of the binned rows, for the histograms of the rounds.
-pub(crate) struct Device<'q> {
-    pub queue: &'q Queue,
-    pub rows: ForestRows,
-}
-
-/// A tree of the batch as it grows.
-pub(crate) struct Growing {
-    pub tree: usize,
-    pub sample: TreeSample,
-    pub rules: Rules,
-    pub nodes: Vec<RawNode>,
-}
-
-impl Growing {
-    pub fn rows(&self) -> TreeRows<'_> {
-        TreeRows {
-            tree: self.tree,
-            terms: &self.sample.terms,
-            scale: &self.sample.scale,
-            rules: &self.rules,
-        }
-    }
-}
-
-/// An open node: tree (in the batch), node, its rows `start..end` of the tree's sample, and the
-/// window of drawn features to try next.
-#[derive(Debug, Clone)]
-pub(crate) struct Open {
-    pub tree: usize,
-    pub node: usize,
-    pub start: usize,
-    pub end: usize,
-    pub window: usize,
-}
 
 /// How the batch grows.
 pub(crate) struct Plan {
@@ -89,15 +50,7 @@ pub(crate) fn grow_batch<C: Code>(
                 .iter()
                 .flat_map(|s| s.terms.iter().copied())
                 .collect();
-            let uploaded = device
-                .rows
-                .set_terms(device.queue, &terms, task.row_width());
-            let uploaded = uploaded.map_err(crate::Error::from);
-            if comm.size() > 1 {
-                agree(comm, uploaded)?;
-            } else {
-                uploaded?;
-            }
+            device.set_terms(comm, &terms, task.row_width())?;
             Some(&*device)
         }
         None => None,
@@ -441,15 +394,7 @@ fn device_histograms(
         });
         at += bins * width;
     }
-    spmd_gpu::kernels::forest::histograms(
-        device.queue,
-        &device.rows,
-        &node_rows,
-        &tasks,
-        width,
-        hist,
-    )?;
-    Ok(())
+    device.histograms(&node_rows, &tasks, width, hist)
 }
 
 /// Splits each node of `splits`: children appended to its tree, its rows partitioned. Returns

@@ -1,8 +1,8 @@
 use ndarray::{ArrayView1, ArrayView2};
 
-use spmd_gpu::DeviceRows;
+use crate::backend::ResidentRows;
 
-use crate::linear::Targets;
+use super::Targets;
 use crate::{Error, Result};
 
 /// This rank's rows for a fit or a score: features, optional targets and optional weights, all
@@ -16,7 +16,7 @@ pub struct Dataset<'a, F> {
     y_is_1d: bool,
     sample_weight: Option<ArrayView1<'a, F>>,
     classes: Option<&'a [i64]>,
-    resident: Option<&'a DeviceRows>,
+    resident: Option<&'a ResidentRows>,
 }
 
 impl<'a, F> Dataset<'a, F> {
@@ -74,21 +74,20 @@ impl<'a, F> Dataset<'a, F> {
     }
 
     /// With the features also on this rank's GPU, uploaded once by the caller
-    /// ([`DeviceRows::upload`] or [`DeviceRows::upload_shifted`], shifted by a point near the
-    /// data for f32 accuracy) and reused by every fit given them. KMeans uses this copy instead
-    /// of uploading its own; the other estimators do not use it yet. It must hold the rows of
-    /// [`Self::x`] on the context's queue; the CPU path ignores it.
+    /// ([`ResidentRows::upload`]) and reused by every fit given them. KMeans uses this copy
+    /// instead of uploading its own; the other estimators do not use it yet. It must hold the
+    /// rows of [`Self::x`] on the context's queue; the CPU path ignores it.
     ///
     /// ```no_run
     /// use ndarray::Array2;
     /// use spmd_core::cluster::KMeans;
+    /// use spmd_core::backend::ResidentRows;
     /// use spmd_core::estimator::{Context, Dataset, Estimator};
-    /// use spmd_core::Comm;
-    /// use spmd_gpu::{DeviceRows, Queue};
+    /// use spmd_core::{Comm, Queue};
     ///
     /// let (comm, queue) = (Comm::single(), Queue::new()?);
     /// let x = Array2::<f32>::zeros((1000, 8));
-    /// let rows = DeviceRows::upload(&queue, x.view())?;
+    /// let rows = ResidentRows::upload(&queue, x.view())?;
     /// let data = Dataset::new(x.view()).resident(&rows);
     /// let ctx = Context::new(&comm, Some(&queue));
     /// for k in [2, 4, 8] {
@@ -97,13 +96,13 @@ impl<'a, F> Dataset<'a, F> {
     /// }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn resident(mut self, rows: &'a DeviceRows) -> Self {
+    pub fn resident(mut self, rows: &'a ResidentRows) -> Self {
         self.resident = Some(rows);
         self
     }
 
     /// The device copy of the features given with [`Self::resident`], if any.
-    pub fn resident_rows(&self) -> Option<&'a DeviceRows> {
+    pub fn resident_rows(&self) -> Option<&'a ResidentRows> {
         self.resident
     }
 

@@ -3,8 +3,8 @@
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 
 use super::fit::fit_linear;
-use super::targets::TargetColumns;
 use super::{LinearModel, LinearRegression, LinearRegressionParams, Ridge, RidgeParams};
+use crate::estimator::TargetColumns;
 use crate::estimator::{
     estimator, missing_targets, params_checked_by, require_targets, Context, Dataset, Fitted,
     Params, Predict, Score,

@@ -94,7 +94,7 @@ impl crate::estimator::PartialFit for IncrementalLinearRegression {
         let Some(y) = data.y() else {
             return self.accumulator.refuse(crate::estimator::missing_targets());
         };
-        let y = super::targets::TargetColumns {
+        let y = crate::estimator::TargetColumns {
             y,
             single: data.y_is_1d(),
         };

@@ -8,8 +8,8 @@ mod logistic;
 pub(crate) mod model;
 mod regression;
 mod ridge;
-pub(crate) mod targets;
 
+pub use crate::estimator::Targets;
 pub use incremental::IncrementalLinearRegression;
 pub use logistic::{
     ClassWeight, FittedLogisticRegression, LogisticRegression, LogisticRegressionParams, Solver,
@@ -17,4 +17,3 @@ pub use logistic::{
 pub use model::LinearModel;
 pub use regression::{LinearRegression, LinearRegressionParams};
 pub use ridge::{Ridge, RidgeParams};
-pub use targets::Targets;

@@ -11,11 +11,11 @@ use super::{
     KNeighborsRegressor, NearestNeighbors, NeighborsParams,
 };
 use crate::distributed::agree;
+use crate::estimator::TargetColumns;
 use crate::estimator::{
     refuse_weights, require_targets, Context, Dataset, Estimator, Fitted, KNeighbors, Predict,
     Score, Transform,
 };
-use crate::linear::targets::TargetColumns;
 use crate::{Float, Result};
 
 crate::estimator::params_checked_by!(NeighborsParams);

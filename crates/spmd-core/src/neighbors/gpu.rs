@@ -20,7 +20,7 @@ use spmd_gpu::kernels::neighbors::{candidates, CandidateMeasure, Candidates, MAX
 use spmd_gpu::{DeviceRows, Readback};
 
 use super::metric::Measure;
-use super::search::{Block, Precision, Search, TopK};
+use super::search::{Block, BlockMerger, Precision, Search, TopK};
 use crate::{Queue, Result};
 
 /// The most neighbours the device lists are sized for; larger `k` searches on the CPU.
@@ -41,9 +41,21 @@ pub(crate) struct DeviceSearch<'q> {
 }
 
 impl<'q> DeviceSearch<'q> {
-    /// The device side of `search` over `queries`, or `None` where the device cannot take
-    /// it (Minkowski with another p, `k` above [`MAX_GPU_NEIGHBORS`], no features).
-    pub(crate) fn new(
+    /// The device side of `search` over `queries` on `queue`'s GPU, or `None` without a queue
+    /// or where the device cannot take it (Minkowski with another p, `k` above
+    /// [`MAX_GPU_NEIGHBORS`], no features).
+    pub(crate) fn for_queue(
+        search: &Search<'_>,
+        queue: Option<&'q Queue>,
+        queries: ArrayView2<'_, f64>,
+    ) -> Result<Option<Self>> {
+        match queue {
+            Some(queue) => Self::new(search, queue, queries),
+            None => Ok(None),
+        }
+    }
+
+    fn new(
         search: &Search<'_>,
         queue: &'q Queue,
         queries: ArrayView2<'_, f64>,
@@ -79,7 +91,7 @@ impl<'q> DeviceSearch<'q> {
     }
 
     /// Offers `block`'s rows to every query's top-k through the device's candidate lists.
-    pub(crate) fn merge(
+    fn merge_block(
         &mut self,
         search: &Search<'_>,
         queries: ArrayView2<'_, f64>,
@@ -234,5 +246,17 @@ impl Band {
         let key = if squares { device * device } else { device };
         // The host's own rounding of the above.
         key * (1.0 + 16.0 * f64::EPSILON) + f64::MIN_POSITIVE
+    }
+}
+
+impl BlockMerger for DeviceSearch<'_> {
+    fn merge(
+        &mut self,
+        search: &Search<'_>,
+        queries: ArrayView2<'_, f64>,
+        block: &Block,
+        tops: &mut [TopK],
+    ) -> Result<()> {
+        self.merge_block(search, queries, block, tops)
     }
 }

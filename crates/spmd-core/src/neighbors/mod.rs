@@ -385,7 +385,7 @@ impl FittedNeighbors {
         let local = check_radius(radius).and_then(|_| self.prepare_queries(x));
         let queries = agree(&self.comm, local)?;
         let queries = queries.as_ref().unwrap_or(&self.rows);
-        let (search, block) = self.search_and_block(x.is_none(), 1, 0, None);
+        let (search, block) = self.search_and_block(x.is_none(), 1, 0);
         let found = search.within(queries.view(), block, radius, sort_results)?;
         Ok(found
             .into_iter()
@@ -424,7 +424,6 @@ impl FittedNeighbors {
         exclude_self: bool,
         k: usize,
         carry: usize,
-        queue: Option<&'a Queue>,
     ) -> (Search<'a>, Block) {
         let width = self.rows.ncols();
         let mut block = Block::starting_at(self.first, self.rows.nrows() * (width + carry));
@@ -444,7 +443,6 @@ impl FittedNeighbors {
             k,
             exclude_self: exclude_self.then_some(self.first),
             prune_in: self.prune_in,
-            queue,
         };
         (search, block)
     }
@@ -460,8 +458,17 @@ impl FittedNeighbors {
         let local = self.check_query(x, k);
         let queries = agree(&self.comm, local)?;
         let queries = queries.as_ref().unwrap_or(&self.rows);
-        let (search, block) = self.search_and_block(x.is_none(), k, carry, queue);
-        search.run(queries.view(), block)
+        let (search, block) = self.search_and_block(x.is_none(), k, carry);
+        let (mut started, failed) =
+            match gpu::DeviceSearch::for_queue(&search, queue, queries.view()) {
+                Ok(device) => (device, None),
+                Err(e) => (None, Some(e)),
+            };
+        let device = match failed {
+            Some(e) => Err(e),
+            None => Ok(started.as_mut().map(|d| d as &mut dyn search::BlockMerger)),
+        };
+        search.run(queries.view(), block, device)
     }
 
     /// This rank's query rows, prepared for the metric (`None`: the training rows themselves),

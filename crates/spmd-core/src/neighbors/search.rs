@@ -7,7 +7,7 @@ use spmd_comm::Comm;
 
 use super::metric::Measure;
 pub(crate) use crate::ring::Block;
-use crate::{Queue, Result};
+use crate::Result;
 
 /// One query's nearest rows so far: (ranking key, global index, carried values), nearest first,
 /// ties broken by the lower global index, so the result does not depend on the order the
@@ -58,8 +58,19 @@ pub(crate) struct Search<'a> {
     /// keys of the pairs that pass are exact f64 either way. The GPU computes its candidate
     /// keys in it too (f64 only where the adapter has it).
     pub prune_in: Precision,
-    /// This rank's GPU, which then finds each block's candidates ([`super::gpu`]).
-    pub queue: Option<&'a Queue>,
+}
+
+/// Where a device offers each block's rows to the queries' top-k (the GPU's candidate lists,
+/// [`super::gpu`]) instead of the CPU's sweep.
+pub(crate) trait BlockMerger {
+    /// Offers `block`'s rows to every query's top-k.
+    fn merge(
+        &mut self,
+        search: &Search<'_>,
+        queries: ArrayView2<'_, f64>,
+        block: &Block,
+        tops: &mut [TopK],
+    ) -> Result<()>;
 }
 
 /// The precision of the squared-distance sweep's pruning product.
@@ -72,14 +83,15 @@ pub(crate) enum Precision {
 impl Search<'_> {
     /// The top-k of every row of `queries` (prepared for the measure) against every rank's
     /// `local` block. Collective: each rank passes its block on `size - 1` times.
-    /// With a queue, the GPU finds each block's candidates (where the measure and `k` allow
-    /// it); a GPU failure on any rank is an error on every rank, after the ring.
-    pub(crate) fn run(&self, queries: ArrayView2<'_, f64>, local: Block) -> Result<Vec<TopK>> {
+    /// With a `device`, it finds each block's candidates; a device that failed to start, or
+    /// fails on any rank, is an error on every rank, after the ring.
+    pub(crate) fn run(
+        &self,
+        queries: ArrayView2<'_, f64>,
+        local: Block,
+        mut device: Result<Option<&mut dyn BlockMerger>>,
+    ) -> Result<Vec<TopK>> {
         let mut tops = vec![TopK::default(); queries.nrows()];
-        let mut device = match self.queue {
-            Some(queue) => super::gpu::DeviceSearch::new(self, queue, queries),
-            None => Ok(None),
-        };
         let mut failed = None;
         self.ring(local, |block| {
             let outcome = match &mut device {
@@ -444,7 +456,6 @@ mod tests {
                 k: 6,
                 exclude_self,
                 prune_in,
-                queue: None,
             };
             let block = || {
                 let mut block = Block::starting_at(0, values.len());
@@ -452,9 +463,11 @@ mod tests {
                 block
             };
             let fast = search(Measure::Squares { root: false })
-                .run(x.view(), block())
+                .run(x.view(), block(), Ok(None))
                 .unwrap();
-            let pairs = search(Measure::Power(2.0)).run(x.view(), block()).unwrap();
+            let pairs = search(Measure::Power(2.0))
+                .run(x.view(), block(), Ok(None))
+                .unwrap();
             // The same rows in the same order; keys to the last bit (powf against a product).
             for (f, p) in fast.iter().zip(&pairs) {
                 let indices = |t: &TopK| t.found.iter().map(|&(_, i)| i).collect::<Vec<_>>();

@@ -102,7 +102,7 @@ fn run<F: HostFloat, R: KernelFloat>(
             let mut block = y.slice_mut(s![start..start + n, ..]);
             for (mut row, got) in block.rows_mut().into_iter().zip(out.chunks_exact(w4 * 4)) {
                 for (v, g) in row.iter_mut().zip(got) {
-                    *v = g.to_f64();
+                    *v = KernelFloat::to_f64(*g);
                 }
             }
         })?;

@@ -189,7 +189,7 @@ fn run_distances<F: HostFloat, R: KernelFloat>(
         result.read::<R, _>(queue, bytes, |d| {
             let block = out.slice_mut(ndarray::s![start..start + n, ..]);
             for (o, v) in block.into_iter().zip(d) {
-                *o = v.to_f64().max(0.0);
+                *o = KernelFloat::to_f64(*v).max(0.0);
             }
         })?;
     }

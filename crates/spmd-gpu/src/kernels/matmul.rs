@@ -111,7 +111,7 @@ impl Block<'_> {
         self.result.read::<R, _>(queue, bytes, |out| {
             for (r, row) in out.chunks_exact(t4 * 4).enumerate() {
                 for (j, v) in row[..t].iter().enumerate() {
-                    y[[start + r, j]] = v.to_f64();
+                    y[[start + r, j]] = KernelFloat::to_f64(*v);
                 }
             }
         })

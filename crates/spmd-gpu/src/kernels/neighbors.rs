@@ -160,7 +160,9 @@ fn run<R: KernelFloat>(
             keys.read::<R, _>(queue, lists_here * keep * elem, |got| {
                 for (i, list) in got.chunks_exact(keep).enumerate() {
                     let to = &mut out.keys[at(i) * keep..(at(i) + 1) * keep];
-                    to.iter_mut().zip(list).for_each(|(o, v)| *o = v.to_f64());
+                    to.iter_mut()
+                        .zip(list)
+                        .for_each(|(o, v)| *o = KernelFloat::to_f64(*v));
                 }
             })?;
             found.read::<u32, _>(queue, lists_here * keep * 4, |got| {

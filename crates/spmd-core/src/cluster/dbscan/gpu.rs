@@ -19,7 +19,7 @@ use spmd_gpu::{DeviceRows, Readback};
 
 use super::pairs::Finder;
 use crate::neighbors::metric::Measure;
-use crate::{Queue, Result};
+use crate::{Error, Queue, Result};
 
 /// Rows between the bounds a record lists.
 const BAND_CAP: usize = 32;
@@ -214,5 +214,64 @@ fn norm(measure: CandidateMeasure, row: &[f64]) -> f64 {
         CandidateMeasure::Squares => row.iter().map(|v| v * v).sum::<f64>().sqrt(),
         CandidateMeasure::Absolute => row.iter().map(|v| v.abs()).sum(),
         _ => row.iter().fold(0.0, |m, v| m.max(v.abs())),
+    }
+}
+
+/// The GPU side of a fit, if any: opened once, used while it works; a failure is kept for the
+/// end of the fit and the rest runs on the CPU.
+pub(super) struct Gpu<'q> {
+    device: Option<DevicePairs<'q>>,
+    failed: Option<Error>,
+}
+
+impl<'q> Gpu<'q> {
+    /// `open(queue)` unless there is no queue, or weights (the device counts rows, not
+    /// weights).
+    pub(super) fn open(
+        queue: Option<&'q Queue>,
+        weighted: bool,
+        open: impl FnOnce(&'q Queue) -> Result<Option<DevicePairs<'q>>>,
+    ) -> Self {
+        let Some(queue) = queue else {
+            return Self {
+                device: None,
+                failed: None,
+            };
+        };
+        if weighted {
+            tracing::warn!("DBSCAN with sample weights runs on the CPU; the GPU is not used");
+            return Self {
+                device: None,
+                failed: None,
+            };
+        }
+        match open(queue) {
+            Ok(device) => Self {
+                device,
+                failed: None,
+            },
+            Err(e) => Self {
+                device: None,
+                failed: Some(e),
+            },
+        }
+    }
+
+    /// `step` on the device, or `None` (no device, or it failed now or before).
+    pub(super) fn run<T>(&mut self, step: impl FnOnce(&DevicePairs<'q>) -> Result<T>) -> Option<T> {
+        let outcome = step(self.device.as_ref()?);
+        match outcome {
+            Ok(value) => Some(value),
+            Err(e) => {
+                self.failed.get_or_insert(e);
+                self.device = None;
+                None
+            }
+        }
+    }
+
+    /// Whether the device failed.
+    pub(super) fn outcome(&mut self) -> Result<()> {
+        self.failed.take().map_or(Ok(()), Err)
     }
 }

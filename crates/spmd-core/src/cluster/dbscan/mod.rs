@@ -50,7 +50,7 @@ use crate::ring::{ring_pass, Block};
 use crate::validate::{check_finite, check_weights};
 use crate::{Error, Float, Queue, Result};
 use components::{Clusters, SharedUnionFind};
-use gpu::DevicePairs;
+use gpu::{DevicePairs, Gpu};
 use pairs::Finder;
 
 /// Neighbours among its own rank's rows a row keeps from the first pass (4 bytes each); a row
@@ -248,15 +248,8 @@ impl Dbscan {
             block.extend(rows[i * width..(i + 1) * width].iter().copied());
             block.extend([weight(i)]);
         }
-        let mut gpu = Gpu::open(queue, weights.is_some(), || {
-            let queue = queue?;
-            Some(DevicePairs::new(
-                queue,
-                &rows,
-                width,
-                measure,
-                F::DTYPE == "float32",
-            ))
+        let mut gpu = Gpu::open(queue, weights.is_some(), |queue| {
+            DevicePairs::new(queue, &rows, width, measure, F::DTYPE == "float32")
         });
         let mut visits = 0;
         ring_pass(comm, block, |block| {
@@ -521,66 +514,4 @@ fn cpu_rows<S: Default + Clone + Send>(
         finder.for_each_within(&gathered, block, index, &mut states, visit);
     }
     states
-}
-
-/// The GPU side of a fit, if any: opened once, used while it works; a failure is kept for the
-/// end of the fit and the rest runs on the CPU.
-struct Gpu<'q> {
-    device: Option<DevicePairs<'q>>,
-    failed: Option<Error>,
-}
-
-impl<'q> Gpu<'q> {
-    /// `open()` unless there is no queue, or weights (the device counts rows, not weights).
-    fn open(
-        queue: Option<&'q Queue>,
-        weighted: bool,
-        open: impl FnOnce() -> Option<Result<Option<DevicePairs<'q>>>>,
-    ) -> Self {
-        if queue.is_none() {
-            return Self {
-                device: None,
-                failed: None,
-            };
-        }
-        if weighted {
-            tracing::warn!("DBSCAN with sample weights runs on the CPU; the GPU is not used");
-            return Self {
-                device: None,
-                failed: None,
-            };
-        }
-        match open() {
-            Some(Ok(device)) => Self {
-                device,
-                failed: None,
-            },
-            Some(Err(e)) => Self {
-                device: None,
-                failed: Some(e),
-            },
-            None => Self {
-                device: None,
-                failed: None,
-            },
-        }
-    }
-
-    /// `step` on the device, or `None` (no device, or it failed now or before).
-    fn run<T>(&mut self, step: impl FnOnce(&DevicePairs<'q>) -> Result<T>) -> Option<T> {
-        let outcome = step(self.device.as_ref()?);
-        match outcome {
-            Ok(value) => Some(value),
-            Err(e) => {
-                self.failed.get_or_insert(e);
-                self.device = None;
-                None
-            }
-        }
-    }
-
-    /// Whether the device failed.
-    fn outcome(&mut self) -> Result<()> {
-        self.failed.take().map_or(Ok(()), Err)
-    }
 }

@@ -4,7 +4,8 @@
 use ndarray::{Array1, Array2, ArrayView1};
 use spmd_comm::ReduceOp;
 
-use super::lloyd::{squared_distance, Rows};
+use super::lloyd::Rows;
+use crate::backend::squared_distance;
 use crate::random::{below, uniform};
 use crate::{Error, Float, Result};
 

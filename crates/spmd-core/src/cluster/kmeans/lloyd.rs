@@ -4,15 +4,16 @@ use faer::{Accum, MatMut, MatRef, Par};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use spmd_comm::Comm;
-use spmd_gpu::pack::pack_rows;
-use spmd_gpu::{DeviceRows, Queue, Readback};
+use spmd_partials::pack_rows;
 
-use crate::backend::Backend;
+use super::element::Element;
+use super::gpu::{self, DeviceRows};
+use crate::backend::{distances_fastest, Backend};
 use crate::partials::ColumnMoments;
 use crate::{Float, Result};
 
 /// Rows per CPU block: the block and its products stay in cache.
-const BLOCK: usize = 1024;
+pub(super) const BLOCK: usize = 1024;
 
 /// The `m` rows of `x` farthest from their centres, `(squared distance, local row)`, farthest
 /// first, ties to the lower row. Memory: one block of distances per thread and `m` candidates
@@ -70,7 +71,7 @@ pub(crate) struct Step {
 }
 
 impl Step {
-    fn empty(k: usize, d: usize) -> Self {
+    pub(super) fn empty(k: usize, d: usize) -> Self {
         Self {
             sums: Array2::zeros((k, d)),
             counts: vec![0.0; k],
@@ -78,7 +79,7 @@ impl Step {
         }
     }
 
-    fn add(mut self, other: Step) -> Self {
+    pub(super) fn add(mut self, other: Step) -> Self {
         self.sums += &other.sums;
         self.counts
             .iter_mut()
@@ -145,7 +146,7 @@ impl<'a> CpuRows<'a> {
     /// global moments only, so every rank, at any number of ranks, decides the same.
     pub fn may_read_in_place<F: Float>(moments: &ColumnMoments) -> bool {
         let limit = if std::mem::size_of::<F>() == 8 {
-            crate::partials::DIRECT_MAX_OFFSET
+            crate::backend::DIRECT_MAX_OFFSET
         } else {
             1.0
         };
@@ -159,9 +160,9 @@ impl<'a> CpuRows<'a> {
 }
 
 /// `x - mean`, row-major, in the kernel's element type, made in parallel blocks.
-fn shifted_copy<F: Float, T: spmd_gpu::KernelFloat>(x: ArrayView2<'_, F>, mean: &[f64]) -> Vec<T> {
+fn shifted_copy<F: Float, T: crate::Float>(x: ArrayView2<'_, F>, mean: &[f64]) -> Vec<T> {
     let (n, d) = x.dim();
-    let mut z = vec![T::default(); n * d];
+    let mut z = vec![T::zero(); n * d];
     z.par_chunks_mut(BLOCK * d.max(1))
         .enumerate()
         .for_each(|(b, out)| {
@@ -172,13 +173,9 @@ fn shifted_copy<F: Float, T: spmd_gpu::KernelFloat>(x: ArrayView2<'_, F>, mean: 
 }
 
 /// Lloyd steps of one run: on the device with the labels kept there where the GPU can take
-/// them ([`spmd_gpu::kernels::kmeans::LloydStep`]), otherwise [`assign`] each step.
+/// them ([`gpu::LloydOnDevice`]), otherwise [`assign`] each step.
 pub(crate) struct Stepper<'a> {
-    device: Option<(
-        spmd_gpu::kernels::kmeans::LloydStep,
-        &'a Queue,
-        &'a DeviceRows,
-    )>,
+    device: Option<gpu::LloydOnDevice<'a>>,
     /// Whether the host's labels are behind the device's.
     stale: bool,
 }
@@ -186,17 +183,8 @@ pub(crate) struct Stepper<'a> {
 impl<'a> Stepper<'a> {
     /// A stepper for `k` centres over `rows`.
     pub fn new<F: Float>(rows: &Rows<'a, F>, k: usize) -> Self {
-        let device = rows.backend.gpu().zip(rows.device).and_then(|((queue, readback), x)| {
-            match spmd_gpu::kernels::kmeans::LloydStep::new(queue, x, k, readback) {
-                Ok(step) => step.map(|step| (step, queue, x)),
-                Err(e) => {
-                    tracing::debug!(error = %e, "Lloyd steps on the device unavailable; host sums");
-                    None
-                }
-            }
-        });
         Self {
-            device,
+            device: gpu::LloydOnDevice::new(&rows.backend, rows.device, k),
             stale: false,
         }
     }
@@ -209,26 +197,23 @@ impl<'a> Stepper<'a> {
         centres: &Array2<f64>,
         labels: &mut [usize],
     ) -> Result<Step> {
-        let Some((step, queue, x)) = self.device.as_mut() else {
+        let Some(device) = self.device.as_mut() else {
             return assign(rows, centres, labels);
         };
-        let totals = step.step(queue, x, centres.view())?;
         self.stale = true;
+        let (sums, counts, changed) = device.step(centres)?;
         let step = Step {
-            sums: totals.sums,
-            counts: totals.counts,
-            changed: totals.changed,
+            sums,
+            counts,
+            changed,
         };
-        Ok(unshift(step, x.shift()))
+        Ok(unshift(step, device.shift()))
     }
 
     /// Brings `labels` up to date with the device's (a readback of 4 bytes a row).
     pub fn sync(&mut self, labels: &mut [usize]) -> Result<()> {
-        if let (true, Some((step, queue, x))) = (self.stale, self.device.as_ref()) {
-            let found = step.labels(queue, x)?;
-            for (label, &new) in labels.iter_mut().zip(&found) {
-                *label = new as usize;
-            }
+        if let (true, Some(device)) = (self.stale, self.device.as_ref()) {
+            device.labels(labels)?;
             self.stale = false;
         }
         Ok(())
@@ -242,8 +227,9 @@ pub(crate) fn assign<F: Float>(
     centres: &Array2<f64>,
     labels: &mut [usize],
 ) -> Result<Step> {
-    if let Some((queue, readback)) = rows.backend.gpu() {
-        return assign_gpu(rows, queue, readback, centres, labels);
+    let on_device = (rows.x, rows.device, rows.shift.as_slice());
+    if let Some(found) = gpu::nearest(&rows.backend, on_device, centres) {
+        return Ok(sums_of_labels(rows.x, &found?, centres.dim(), labels));
     }
     let prepared;
     let cpu = match rows.cpu {
@@ -254,6 +240,36 @@ pub(crate) fn assign<F: Float>(
         }
     };
     Ok(assign_cpu(cpu, centres, labels))
+}
+
+/// The per-cluster sums and counts of the rows `x` under their new labels `found` (`k x d`),
+/// written to `labels`, and how many changed; in parallel blocks of rows.
+fn sums_of_labels<F: Float>(
+    x: ArrayView2<'_, F>,
+    found: &[u32],
+    (k, d): (usize, usize),
+    labels: &mut [usize],
+) -> Step {
+    labels
+        .par_chunks_mut(BLOCK)
+        .zip(found.par_chunks(BLOCK))
+        .enumerate()
+        .map(|(b, (labels, found))| {
+            let mut step = Step::empty(k, d);
+            for (i, (label, &new)) in labels.iter_mut().zip(found).enumerate() {
+                let new = new as usize;
+                step.changed += u64::from(*label != new);
+                *label = new;
+                step.counts[new] += 1.0;
+                step.sums
+                    .row_mut(new)
+                    .iter_mut()
+                    .zip(x.row(b * BLOCK + i))
+                    .for_each(|(s, v)| *s += v.as_f64());
+            }
+            step
+        })
+        .reduce(|| Step::empty(k, d), Step::add)
 }
 
 fn assign_cpu(cpu: &CpuRows<'_>, centres: &Array2<f64>, labels: &mut [usize]) -> Step {
@@ -343,34 +359,6 @@ fn assign_blocks<T: Element>(z: &[T], centres: &Centres<T>, labels: &mut [usize]
         .reduce(|| Step::empty(k, d), Step::add)
 }
 
-/// f32 or f64: what the CPU step multiplies in.
-pub(crate) trait Element:
-    faer::traits::ComplexField + Copy + Default + PartialOrd + Send + Sync + Into<f64> + 'static
-{
-    /// 1 in this type.
-    fn one() -> Self;
-    /// `v` rounded to this type.
-    fn from_f64(v: f64) -> Self;
-}
-
-impl Element for f64 {
-    fn one() -> Self {
-        1.0
-    }
-    fn from_f64(v: f64) -> Self {
-        v
-    }
-}
-
-impl Element for f32 {
-    fn one() -> Self {
-        1.0
-    }
-    fn from_f64(v: f64) -> Self {
-        v as f32
-    }
-}
-
 /// A block's rows, their products with every centre and the centres' squared norms.
 struct Nearest<'a, T> {
     z: &'a [T],
@@ -428,129 +416,10 @@ fn nearest_body<T: Element>(
     changed
 }
 
-fn assign_gpu<F: Float>(
-    rows: &Rows<'_, F>,
-    queue: &Queue,
-    readback: Readback,
-    centres: &Array2<f64>,
-    labels: &mut [usize],
-) -> Result<Step> {
-    let (k, d) = centres.dim();
-    let uploaded;
-    let device = match rows.device {
-        Some(device) => device,
-        None => {
-            uploaded = DeviceRows::upload_shifted(queue, rows.x, Some(&rows.shift))?;
-            &uploaded
-        }
-    };
-    let found =
-        spmd_gpu::kernels::kmeans::assign_resident(queue, device, centres.view(), readback)?;
-    // Per-cluster sums of the rows (as given, not shifted) over blocks of rows in parallel.
-    let step = labels
-        .par_chunks_mut(BLOCK)
-        .zip(found.par_chunks(BLOCK))
-        .enumerate()
-        .map(|(b, (labels, found))| {
-            let mut step = Step::empty(k, d);
-            for (i, (label, &new)) in labels.iter_mut().zip(found).enumerate() {
-                let new = new as usize;
-                step.changed += u64::from(*label != new);
-                *label = new;
-                step.counts[new] += 1.0;
-                step.sums
-                    .row_mut(new)
-                    .iter_mut()
-                    .zip(rows.x.row(b * BLOCK + i))
-                    .for_each(|(s, v)| *s += v.as_f64());
-            }
-            step
-        })
-        .reduce(|| Step::empty(k, d), Step::add);
-    Ok(step)
-}
-
-crate::simd::with_avx2_fma! {
-    /// [`distances_body`], compiled for AVX2 and FMA when the CPU has them.
-    fn distances_fastest<F: Float>(
-        block: ArrayView2<'_, F>,
-        centres: &Array2<f64>,
-        labels: &[usize],
-        out: &mut [f64],
-    );
-    fast: distances_body(block, centres, labels, out);
-    plain: distances_body(block, centres, labels, out);
-}
-
-#[inline(always)]
-fn distances_body<F: Float>(
-    block: ArrayView2<'_, F>,
-    centres: &Array2<f64>,
-    labels: &[usize],
-    out: &mut [f64],
-) {
-    for ((row, &label), out) in block.rows().into_iter().zip(labels).zip(out) {
-        *out = squared_distance(row, centres.row(label));
-    }
-}
-
-/// $\sum_j (x_j - c_j)^2$, with independent accumulators over contiguous rows (vectorised).
-#[inline(always)]
-pub(crate) fn squared_distance<F: Float>(
-    x: ndarray::ArrayView1<'_, F>,
-    c: ndarray::ArrayView1<'_, f64>,
-) -> f64 {
-    const LANES: usize = 8;
-    let (Some(x), Some(c)) = (x.as_slice(), c.as_slice()) else {
-        return x.iter().zip(c).map(|(v, m)| (v.as_f64() - m).powi(2)).sum();
-    };
-    let n = x.len().min(c.len());
-    let split = n / LANES * LANES;
-    let mut acc = [0.0; LANES];
-    for (x, c) in x[..split]
-        .chunks_exact(LANES)
-        .zip(c[..split].chunks_exact(LANES))
-    {
-        for lane in 0..LANES {
-            let t = x[lane].as_f64() - c[lane];
-            acc[lane] += t * t;
-        }
-    }
-    let mut sum = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-    for (v, m) in x[split..n].iter().zip(&c[split..n]) {
-        sum += (v.as_f64() - m).powi(2);
-    }
-    sum
-}
-
-/// $\sum_i \lVert x_i - c_{l_i} \rVert^2$ over this rank's rows (each formed directly, as in [`farthest`]).
-pub(crate) fn local_inertia<F: Float>(
-    x: ArrayView2<'_, F>,
-    centres: &Array2<f64>,
-    labels: &[usize],
-) -> f64 {
-    // One sum per block, added in order: the same result on every run.
-    let blocks: Vec<f64> = (0..labels.len().div_ceil(BLOCK))
-        .into_par_iter()
-        .map(|b| {
-            let rows = b * BLOCK..labels.len().min((b + 1) * BLOCK);
-            let mut out = [0.0; BLOCK];
-            let out = &mut out[..rows.len()];
-            distances_fastest(
-                x.slice(ndarray::s![rows.clone(), ..]),
-                centres,
-                &labels[rows],
-                out,
-            );
-            out.iter().sum::<f64>()
-        })
-        .collect();
-    blocks.iter().sum()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::squared_distance;
 
     /// Centres too many for the fused sweep's panel take the general product; both must give
     /// the exact nearest centre and the sums.

@@ -1,5 +1,7 @@
 //! Distributed k-means (scikit-learn's `KMeans`, Lloyd's algorithm).
 
+mod element;
+mod gpu;
 mod init;
 mod lloyd;
 mod params;
@@ -8,14 +10,14 @@ mod sweep_x86;
 
 pub use params::{Init, KMeansParams, NInit};
 
-pub(crate) use lloyd::{local_inertia, squared_distance};
+use crate::backend::local_inertia;
 
 use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Data, Ix2};
 use serde::{Deserialize, Serialize};
 use spmd_comm::{Comm, ReduceOp};
-use spmd_gpu::{DeviceRows, Queue};
+use spmd_gpu::Queue;
 
-use crate::backend::Backend;
+use crate::backend::{Backend, ResidentRows};
 use crate::distributed::{agree, allreduce_or_fail, comm_or_world, global_shape};
 use crate::partials::{combine_column_moments, ColumnMoments};
 use crate::{Error, Float, Result};
@@ -106,12 +108,11 @@ impl KMeans {
     }
 
     /// [`Self::fit`] with this rank's rows already on `queue`'s device (`rows`, the rows of `x`
-    /// uploaded once with [`DeviceRows::upload`] or [`DeviceRows::upload_shifted`]), so that
-    /// several fits share one upload.
+    /// uploaded once with [`ResidentRows::upload`]), so that several fits share one upload.
     pub fn fit_resident<F: Float, S: Data<Elem = F>>(
         &self,
         x: &ArrayBase<S, Ix2>,
-        rows: &DeviceRows,
+        rows: &ResidentRows,
         queue: &Queue,
     ) -> Result<FittedKMeans> {
         self.fit_with(x.view(), Some(queue), Some(rows))
@@ -121,23 +122,18 @@ impl KMeans {
         &self,
         x: ArrayView2<'_, F>,
         queue: Option<&Queue>,
-        resident: Option<&DeviceRows>,
+        resident: Option<&ResidentRows>,
     ) -> Result<FittedKMeans> {
         let comm = comm_or_world(self.comm.as_ref())?;
         let backend = Backend::new(comm.rank(), queue);
         let local = self.check(x.ncols()).and_then(|_| {
             let backend = backend.as_ref().map_err(|e| Error::Input(e.to_string()))?;
-            match resident.filter(|_| backend.gpu().is_some()) {
-                Some(rows) => Ok((backend.resident_moments(x, rows)?, None)),
-                // On the GPU the rows are uploaded here, once, and stay for every iteration.
-                None => backend.moments_and_upload(x),
-            }
+            // On the GPU the rows are uploaded here, once, and stay for every iteration.
+            gpu::moments_and_copy(backend, x, resident)
         });
         let backend = backend?;
-        let (local, uploaded) = agree(&comm, local)?;
-        let device = uploaded
-            .as_ref()
-            .or(resident.filter(|_| backend.gpu().is_some()));
+        let (local, copy) = agree(&comm, local)?;
+        let device = copy.rows();
         let shape = global_shape(&comm, x.nrows(), [x.ncols(), 0], ["X", "y"])?;
         let (n, d, k) = (shape.rows, shape.columns[0], self.params.n_clusters);
         if n == 0 {
@@ -160,8 +156,7 @@ impl KMeans {
         let tol = self.params.tol * moments.m2.iter().map(|m| m / n as f64).sum::<f64>() / d as f64;
         let in_place = CpuRows::may_read_in_place::<F>(&moments);
         let cpu = backend
-            .gpu()
-            .is_none()
+            .is_cpu()
             .then(|| CpuRows::new(x, &moments.mean, in_place));
         let rows = Rows {
             comm: &comm,

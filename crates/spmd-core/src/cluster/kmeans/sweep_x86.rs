@@ -15,7 +15,7 @@ use std::arch::x86_64::{
     _mm256_setzero_ps, _mm256_storeu_pd, _mm_add_ps, _mm_storeu_ps, _CMP_EQ_OQ,
 };
 
-use super::lloyd::Element;
+use super::element::Element;
 
 /// Panels larger than this (bytes) would not stay in L2 while the rows stream past; the caller
 /// then takes the general product.

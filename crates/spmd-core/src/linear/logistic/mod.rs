@@ -3,6 +3,7 @@
 
 mod binary_rows;
 mod fitted;
+mod gpu;
 mod objective;
 mod params;
 
@@ -11,7 +12,7 @@ pub use params::{ClassWeight, LogisticRegressionParams, Solver};
 
 use ndarray::{Array2, ArrayView1, ArrayView2};
 use spmd_comm::{Comm, ReduceOp};
-use spmd_gpu::{DeviceRows, Queue};
+use spmd_gpu::Queue;
 
 use crate::backend::Backend;
 use crate::classes::{encode, global_classes, local_classes, ClassLabel};
@@ -19,7 +20,7 @@ use crate::distributed::{agree, comm_or_world, global_shape};
 use crate::optimize::{lbfgs, newton_cg, LbfgsOptions, NewtonCgOptions};
 use crate::validate::{check_finite, check_same_rows, check_weights};
 use crate::{Error, Float, Result};
-use objective::{Device, LogLoss, Problem};
+use objective::{LogLoss, Problem};
 
 crate::builder::builder!(
     /// scikit-learn's `LogisticRegression` over all ranks' rows.
@@ -128,17 +129,7 @@ impl LogisticRegression {
         }
         let outputs = if classes.len() == 2 { 1 } else { classes.len() };
         // On the GPU the rows are uploaded once and stay there for every evaluation.
-        let device = Backend::new(comm.rank(), queue).and_then(|backend| {
-            let Some((queue, readback)) = backend.gpu() else {
-                return Ok(None);
-            };
-            let rows = DeviceRows::upload(queue, x)?;
-            Ok(Some(Device {
-                queue,
-                rows,
-                readback,
-            }))
-        });
+        let device = Backend::new(comm.rank(), queue).and_then(|backend| gpu::upload(&backend, x));
         let device = agree(&comm, device)?;
         let problem = Problem {
             comm: &comm,

@@ -2,13 +2,12 @@
 //! one pass over this rank's rows (CPU, or the GPU on rows kept on the device) and one
 //! allreduce.
 
+use super::gpu::Device;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use spmd_comm::Comm;
-use spmd_gpu::kernels::{matmul::matmul_resident, xt_r::xt_r};
-use spmd_gpu::pack::pack_rows;
-use spmd_gpu::{DeviceRows, Queue, Readback};
+use spmd_partials::pack_rows;
 
 use super::binary_rows::{self, BinaryRows};
 use crate::distributed::allreduce_or_fail;
@@ -33,13 +32,6 @@ pub(super) struct Problem<'a, F> {
     pub weight_sum: f64,
     /// $1 / (C \sum_i s_i)$.
     pub l2: f64,
-}
-
-/// The GPU a [`LogLoss`] runs on, with the rows already there.
-pub(super) struct Device<'a> {
-    pub queue: &'a Queue,
-    pub rows: DeviceRows,
-    pub readback: Readback,
 }
 
 /// The objective scikit-learn's `LinearModelLoss` minimises, summed over ranks.
@@ -340,21 +332,12 @@ impl<'a, F: Float> LogLoss<'a, F> {
             })
             .reduce(|| Partial::zeros(k, d), Partial::add)
     }
+}
 
-    /// $X W^\top$ on the GPU, $n \times k$ row-major.
-    fn device_products(device: &Device<'_>, coef: &Mat<f64>) -> Result<Array2<f64>> {
-        let w = Array2::from_shape_fn((coef.ncols(), coef.nrows()), |(j, c)| coef[(c, j)]);
-        Ok(matmul_resident(
-            device.queue,
-            &device.rows,
-            w.view(),
-            device.readback,
-        )?)
-    }
-
+impl<F: Float> LogLoss<'_, F> {
     /// $R^\top X$ and the column sums of $R$ ($n \times k$) into a [`Partial`], $X$ on the GPU.
     fn device_sums(device: &Device<'_>, r: &Array2<f64>, loss: f64) -> Result<Partial> {
-        let xr = xt_r(device.queue, &device.rows, r.view(), device.readback)?;
+        let xr = device.transposed_times(r)?;
         let (d, k) = xr.dim();
         Ok(Partial {
             loss,
@@ -370,7 +353,7 @@ impl<F: Float> Objective for LogLoss<'_, F> {
         let (coef, intercept) = self.split(w);
         let partial = match &self.device {
             None => Ok(self.local_cpu(&coef, &intercept)),
-            Some(device) => match Self::device_products(device, &coef) {
+            Some(device) => match device.products(&coef) {
                 Err(e) => Err(e),
                 Ok(mut raw) => {
                     let mut curvature = std::mem::take(&mut self.curvature);
@@ -389,7 +372,7 @@ impl<F: Float> Objective for LogLoss<'_, F> {
         let (coef, intercept) = self.split(v);
         let partial = match &self.device {
             None => Ok(self.local_hessian_cpu(&coef, &intercept)),
-            Some(device) => Self::device_products(device, &coef).and_then(|mut raw| {
+            Some(device) => device.products(&coef).and_then(|mut raw| {
                 let slice = raw.as_slice_mut().unwrap_or(&mut []);
                 self.rows_hessian(0, slice, &intercept, &self.curvature);
                 Self::device_sums(device, &raw, 0.0)

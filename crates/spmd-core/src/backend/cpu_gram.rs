@@ -2,10 +2,10 @@ use faer::linalg::matmul::triangular::{matmul, BlockStructure};
 use faer::{Accum, Mat, MatRef, Par};
 use ndarray::ArrayView2;
 use rayon::prelude::*;
-use spmd_gpu::pack::pack_rows;
+use spmd_partials::pack_rows;
 
-use super::ShiftedGram;
 use crate::Float;
+use spmd_partials::ShiftedGram;
 
 /// Bytes of f64 scratch per block: small enough to stay in L2 while the block's Gram is formed.
 const BLOCK_BYTES: usize = 256 * 1024;

@@ -1,3 +1,5 @@
+//! Targets as the estimators take them: one column given as a vector, or several.
+
 use ndarray::{ArrayBase, ArrayView2, Axis, Data, Ix1, Ix2};
 
 /// Regression targets: one (`Array1`, `n`) or several (`Array2`, `n x t`).

@@ -1,94 +1,21 @@
-//! The one place that chooses a device: this rank's CPU, or its GPU.
-//!
-//! Estimators ask a [`Backend`] for partial results and never branch on the queue themselves.
-//! Where a GPU is given, the readback (host staging, or the mapped device buffer, per
-//! `SPMD_OFFLOAD`) is chosen once, when the backend is made, not per kernel call.
+//! The operations a backend offers: each runs on this rank's GPU or on its CPU, and estimators
+//! call them without knowing which.
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use rayon::prelude::*;
-use spmd_gpu::{DeviceRows, Precision, Queue, Readback};
-use spmd_partials::ColumnMoments;
-use spmd_partials::ShiftedGram;
+use spmd_gpu::DeviceRows;
+use spmd_partials::{ColumnMoments, ShiftedGram};
 
-use crate::cluster::{local_inertia, squared_distance};
-use crate::partials::{
-    column_moments_cpu, leading_mean, shifted_gram_cpu, weighted_column_moments_cpu,
-};
+use super::distances::{local_inertia, squared_distance};
+use super::Backend;
+use super::{column_moments_cpu, leading_mean, shifted_gram_cpu, weighted_column_moments_cpu};
 use crate::validate::{check_features, check_finite, find_non_finite};
 use crate::{Error, Float, Result};
-
-/// This rank's compute device, and the rank (which errors name).
-///
-/// ```
-/// use ndarray::array;
-/// use spmd_core::backend::Backend;
-///
-/// let cpu = Backend::new(0, None)?;
-/// let x = array![[1.0_f64, 2.0], [3.0, 4.0]];
-/// let w = array![[1.0], [-1.0]];
-/// assert_eq!(cpu.rows_times(x.view(), w.view())?, array![[-1.0], [-1.0]]);
-/// # Ok::<(), spmd_core::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy)]
-pub struct Backend<'a> {
-    rank: usize,
-    gpu: Option<Gpu<'a>>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Gpu<'a> {
-    queue: &'a Queue,
-    readback: Readback,
-}
 
 /// Rows per CPU task in the row-block operations: a block stays in cache while it is used.
 const BLOCK_ROWS: usize = 4096;
 
 impl<'a> Backend<'a> {
-    /// Rank `rank`'s GPU of `queue`, or its CPU when `None`. Reads `SPMD_OFFLOAD` once.
-    pub fn new(rank: usize, queue: Option<&'a Queue>) -> Result<Self> {
-        let gpu = match queue {
-            None => None,
-            Some(queue) => Some(Gpu {
-                queue,
-                readback: crate::partials::readback_for_queue(queue)?,
-            }),
-        };
-        Ok(Self { rank, gpu })
-    }
-
-    /// Rank `rank`'s CPU.
-    pub fn cpu(rank: usize) -> Self {
-        Self { rank, gpu: None }
-    }
-
-    /// This rank.
-    pub fn rank(&self) -> usize {
-        self.rank
-    }
-
-    /// The GPU's queue and the readback chosen for it, if this is a GPU.
-    pub fn gpu(&self) -> Option<(&'a Queue, Readback)> {
-        self.gpu.map(|g| (g.queue, g.readback))
-    }
-
-    /// The unit roundoff of the arithmetic this backend uses for elements `F`.
-    pub fn roundoff<F: Float>(&self) -> f64 {
-        match self.gpu.map(|g| g.queue.precision_for::<F>()) {
-            Some(Precision::F32) => f64::from(f32::EPSILON),
-            _ => f64::EPSILON,
-        }
-    }
-
-    /// This backend, or the CPU where the GPU would compute elements `F` in f32 (for
-    /// algorithms that need f64 partials, such as CholeskyQR2).
-    pub fn in_f64<F: Float>(self) -> Self {
-        match self.gpu {
-            Some(g) if g.queue.precision_for::<F>() == Precision::F32 => Self::cpu(self.rank),
-            _ => self,
-        }
-    }
-
     /// [`ShiftedGram`] of `[parts...] - shift`, and the unit roundoff of the arithmetic used.
     pub fn shifted_gram<F: Float>(
         &self,
@@ -431,7 +358,7 @@ fn nearest_row<F: Float>(x: ArrayView1<'_, F>, centres: ArrayView2<'_, f64>) -> 
 }
 
 /// An error unless `rows` (a device copy given by the caller) has the shape of `x`.
-pub(crate) fn check_resident<F>(x: ArrayView2<'_, F>, rows: &DeviceRows) -> Result<()> {
+fn check_resident<F>(x: ArrayView2<'_, F>, rows: &DeviceRows) -> Result<()> {
     if (rows.rows(), rows.cols()) == x.dim() {
         return Ok(());
     }

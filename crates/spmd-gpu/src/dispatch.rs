@@ -1,0 +1,305 @@
+//! Recording and running compute passes: the plumbing every kernel shares (buffers, dispatch
+//! sizes, the recorder of a submission).
+
+/// Workgroup size every kernel declares.
+pub(crate) const WORKGROUP: u32 = 64;
+
+/// Workgroup counts `(x, y)` covering `invocations`, within the 65535-per-dimension limit.
+pub(crate) fn dispatch_size(invocations: usize, max_per_dim: u32) -> (u32, u32) {
+    let groups = invocations.div_ceil(WORKGROUP as usize).max(1);
+    let max = max_per_dim.max(1) as usize;
+    if groups <= max {
+        (groups as u32, 1)
+    } else {
+        (max as u32, groups.div_ceil(max) as u32)
+    }
+}
+
+/// Records one dispatch of `pipeline` over `invocations`, binding `buffers` to bindings
+/// `0, 1, ...` of group 0.
+fn record_dispatch(
+    queue: &crate::Queue,
+    encoder: &mut wgpu::CommandEncoder,
+    pipeline: &wgpu::ComputePipeline,
+    buffers: &[&wgpu::Buffer],
+    invocations: usize,
+) {
+    let layout = pipeline.get_bind_group_layout(0);
+    let entries: Vec<wgpu::BindGroupEntry<'_>> = buffers
+        .iter()
+        .enumerate()
+        .map(|(binding, buffer)| wgpu::BindGroupEntry {
+            binding: binding as u32,
+            resource: buffer.as_entire_binding(),
+        })
+        .collect();
+    let bind_group = queue.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: None,
+        layout: &layout,
+        entries: &entries,
+    });
+    let (x, y) = dispatch_size(
+        invocations,
+        queue.limits.max_compute_workgroups_per_dimension,
+    );
+    let timer = queue.timer.as_ref().map(|t| t.pass(&queue.device));
+    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+        label: None,
+        timestamp_writes: timer.as_ref().map(crate::timer::PassTimer::writes),
+    });
+    pass.set_pipeline(pipeline);
+    pass.set_bind_group(0, &bind_group, &[]);
+    pass.dispatch_workgroups(x, y, 1);
+    drop(pass);
+    if let (Some(t), Some(pass)) = (queue.timer.as_ref(), timer) {
+        t.finish(pass, encoder);
+    }
+}
+
+/// `Ok(())` where the shapes fit, otherwise [`crate::Error::Shape`] of `kernel` saying `message()`.
+pub(crate) fn check_shapes(
+    kernel: &'static str,
+    fits: bool,
+    message: impl FnOnce() -> String,
+) -> crate::Result<()> {
+    if fits {
+        Ok(())
+    } else {
+        Err(crate::Error::Shape {
+            kernel,
+            message: message(),
+        })
+    }
+}
+
+/// Runs one dispatch of `pipeline` to completion: a uniform holding `params` at binding 0, then
+/// `inputs`, then each result's buffer, over `invocations` invocations; the first `bytes` of
+/// each result are then readable by the host.
+pub(crate) fn run_dispatch(
+    queue: &crate::Queue,
+    pipeline: &wgpu::ComputePipeline,
+    params: &[u32],
+    inputs: &[&wgpu::Buffer],
+    results: &[(&crate::result_buffer::ResultBuffer, usize)],
+    invocations: usize,
+) -> crate::Result<()> {
+    let params = uniform_buffer(queue, "kernel params", params)?;
+    let mut buffers = vec![&params];
+    buffers.extend_from_slice(inputs);
+    buffers.extend(results.iter().map(|(result, _)| result.binding()));
+    let mut encoder = queue.device.create_command_encoder(&Default::default());
+    record_dispatch(queue, &mut encoder, pipeline, &buffers, invocations);
+    for (result, bytes) in results {
+        result.record_copy(&mut encoder, *bytes);
+    }
+    queue.submit_and_wait(encoder)
+}
+
+/// How `shaders/reduce.wgsl` combines the partials.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Grouping {
+    /// Every element is a compensated sum.
+    Sums = 0,
+    /// Groups of 4 vec4s: sums, sums of squares, minima, maxima.
+    Moments = 1,
+}
+
+/// Dispatches recorded into one command encoder and submitted together: the way to chain
+/// kernels over one block without a wait between them.
+pub(crate) struct Recorder<'q> {
+    queue: &'q crate::Queue,
+    encoder: wgpu::CommandEncoder,
+    /// The queue's staging memory, held from the first upload until the submission.
+    staging: Option<std::sync::MutexGuard<'q, wgpu::util::StagingBelt>>,
+}
+
+impl<'q> Recorder<'q> {
+    pub(crate) fn new(queue: &'q crate::Queue) -> Self {
+        Self {
+            queue,
+            encoder: queue.device.create_command_encoder(&Default::default()),
+            staging: None,
+        }
+    }
+
+    /// Records an upload of rows `start..start + rows` of `[parts[0] | ...] - shift`, packed
+    /// (one row every `stride` values of `R`) in parallel straight into the queue's staging
+    /// memory, into `buffer`; adds the packed values to `sums` as [`crate::pack::pack_rows`]
+    /// does. Returns the bytes uploaded.
+    pub(crate) fn upload_rows<F: crate::HostFloat, R: crate::KernelFloat>(
+        &mut self,
+        buffer: &wgpu::Buffer,
+        parts: &[ndarray::ArrayView2<'_, F>],
+        shift: Option<&[f64]>,
+        (start, rows, stride): (usize, usize, usize),
+        sums: Option<&mut [f64]>,
+    ) -> crate::Result<usize> {
+        let bytes = rows * stride * std::mem::size_of::<R>();
+        let Some(size) = wgpu::BufferSize::new(bytes as u64) else {
+            return Ok(0);
+        };
+        let belt = match &mut self.staging {
+            Some(belt) => belt,
+            None => self.staging.insert(
+                self.queue
+                    .staging
+                    .lock()
+                    .map_err(|_| crate::Error::Device("staging lock poisoned".into()))?,
+            ),
+        };
+        let mut view = belt.write_buffer(&mut self.encoder, buffer, 0, size);
+        crate::pack::pack_rows_to_staging::<F, R>(
+            parts,
+            shift,
+            start,
+            stride,
+            view.slice(..),
+            sums,
+        );
+        drop(view);
+        self.queue.count_upload(bytes);
+        Ok(bytes)
+    }
+
+    /// Records a dispatch of `pipeline`: a uniform of `params` at binding 0, then `buffers`.
+    pub(crate) fn dispatch(
+        &mut self,
+        pipeline: &wgpu::ComputePipeline,
+        params: &[u32],
+        buffers: &[&wgpu::Buffer],
+        invocations: usize,
+    ) -> crate::Result<()> {
+        let params = uniform_buffer(self.queue, "kernel params", params)?;
+        let mut all = vec![&params];
+        all.extend_from_slice(buffers);
+        record_dispatch(self.queue, &mut self.encoder, pipeline, &all, invocations);
+        Ok(())
+    }
+
+    /// Records adding `chunks` groups of `width` partials into `total` from element `at` on
+    /// (`shaders/reduce.wgsl`; `first`: the first block, which starts the totals).
+    pub(crate) fn reduce(
+        &mut self,
+        pipeline: &wgpu::ComputePipeline,
+        (partials, total): (&wgpu::Buffer, &crate::result_buffer::ResultBuffer),
+        (width, chunks, at): (usize, usize, usize),
+        grouping: Grouping,
+        first: bool,
+    ) -> crate::Result<()> {
+        let params = [
+            width,
+            chunks,
+            grouping as usize,
+            usize::from(first),
+            at,
+            0,
+            0,
+            0,
+        ];
+        let params = params.map(|v| v as u32);
+        // One workgroup per element.
+        let invocations = width * WORKGROUP as usize;
+        self.dispatch(pipeline, &params, &[partials, total.binding()], invocations)
+    }
+
+    /// Records a copy of the first `bytes` of `from` into `to`.
+    pub(crate) fn copy_buffer(&mut self, from: &wgpu::Buffer, to: &wgpu::Buffer, bytes: usize) {
+        self.encoder
+            .copy_buffer_to_buffer(from, 0, to, 0, bytes as u64);
+    }
+
+    /// Records setting the whole of `buffer` to zeros.
+    pub(crate) fn clear(&mut self, buffer: &wgpu::Buffer) {
+        self.encoder.clear_buffer(buffer, 0, None);
+    }
+
+    /// Records making the first `bytes` of `result` readable by the host.
+    pub(crate) fn copy(&mut self, result: &crate::result_buffer::ResultBuffer, bytes: usize) {
+        result.record_copy(&mut self.encoder, bytes);
+    }
+
+    /// Submits without waiting (see [`crate::Queue::submit_in_flight`]); `uploaded` is the
+    /// bytes written for this submission.
+    pub(crate) fn submit(self, uploaded: usize) -> crate::Result<()> {
+        let queue = self.queue;
+        self.submit_with(|encoder| queue.submit_in_flight(encoder, uploaded as u64))
+    }
+
+    /// Submits and waits for the device to finish.
+    pub(crate) fn submit_and_wait(self) -> crate::Result<()> {
+        let queue = self.queue;
+        self.submit_with(|encoder| queue.submit_and_wait(encoder))
+    }
+
+    /// Closes the staging chunks this submission copies from, submits with `submit`, and
+    /// hands the chunks back to be reused once the device is done with them.
+    fn submit_with(
+        self,
+        submit: impl FnOnce(wgpu::CommandEncoder) -> crate::Result<()>,
+    ) -> crate::Result<()> {
+        let Self {
+            queue,
+            encoder,
+            mut staging,
+        } = self;
+        if let Some(belt) = staging.as_mut() {
+            belt.finish();
+        }
+        let submitted = submit(encoder);
+        if let Some(mut belt) = staging {
+            belt.recall();
+            // Lets chunks the device has finished with come back before the next upload.
+            let _ = queue.device.poll(wgpu::PollType::Poll);
+        }
+        submitted
+    }
+}
+
+/// Waits for everything submitted, then makes the first `bytes` of `total` readable by the
+/// host: the end of a streamed pass whose totals stayed on the device.
+pub(crate) fn settle(
+    queue: &crate::Queue,
+    total: &crate::result_buffer::ResultBuffer,
+    bytes: usize,
+) -> crate::Result<()> {
+    let mut recorder = Recorder::new(queue);
+    recorder.copy(total, bytes);
+    recorder.submit_and_wait()
+}
+
+/// A uniform buffer holding `words`.
+fn uniform_buffer(queue: &crate::Queue, label: &str, words: &[u32]) -> crate::Result<wgpu::Buffer> {
+    let buffer = queue.storage_buffer(
+        label,
+        std::mem::size_of_val(words),
+        wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+    )?;
+    queue.write(&buffer, 0, bytemuck::cast_slice(words));
+    Ok(buffer)
+}
+
+/// A storage buffer the host writes and kernels read.
+pub(crate) fn input_buffer(
+    queue: &crate::Queue,
+    label: &str,
+    bytes: usize,
+) -> crate::Result<wgpu::Buffer> {
+    queue.storage_buffer(
+        label,
+        bytes,
+        wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dispatch_covers_every_invocation() {
+        assert_eq!(dispatch_size(1, 65535), (1, 1));
+        assert_eq!(dispatch_size(64 * 65535 + 1, 65535), (65535, 2));
+        let (x, y) = dispatch_size(10_000_000, 65535);
+        assert!(x as usize * y as usize * 64 >= 10_000_000);
+    }
+}
