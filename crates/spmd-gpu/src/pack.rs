@@ -1,10 +1,13 @@
 //! Host rows packed for the device on every thread: [`spmd_partials::pack_rows`] (the layout the
 //! kernels read, which the CPU paths share) in parallel tasks, or straight into staging memory.
 
+pub use spmd_partials::pack_rows;
+
+#[cfg(any(feature = "gpu", test))]
 use ndarray::ArrayView2;
 
+#[cfg(any(feature = "gpu", test))]
 use crate::{HostFloat, KernelFloat};
-pub use spmd_partials::pack_rows;
 
 /// [`pack_rows`] on every thread, for the large blocks streamed to a GPU (the CPU paths call
 /// [`pack_rows`] from their own parallel loops): tasks of [`PARALLEL_ROWS`] rows, each with its

@@ -27,7 +27,9 @@ use parquet::arrow::arrow_reader::{
 };
 use parquet::arrow::ProjectionMask;
 
-use super::{rows_of, ColumnChoice, Columns, Selection, Storage};
+use super::columns::{ColumnChoice, Columns};
+use super::selection::{rows_of, Selection};
+use super::table::Storage;
 use crate::CliError;
 
 /// Whether `path` is read here: a directory, or a `.parquet`, `.arrow` or `.feather` file.

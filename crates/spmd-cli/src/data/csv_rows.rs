@@ -14,7 +14,9 @@ use std::path::Path;
 
 use ndarray::Array2;
 
-use super::{rows_of, CsvHeader, Selection, Storage};
+use super::columns::CsvHeader;
+use super::selection::{rows_of, Selection};
+use super::table::Storage;
 use crate::CliError;
 
 pub(super) fn read(

@@ -8,7 +8,8 @@ use std::path::Path;
 use ndarray::{Array2, ArrayViewD, Axis, Ix2, Slice};
 use ndarray_npy::{ViewElement, ViewNpyExt};
 
-use super::{rows_of, Rows, Selection, Storage};
+use super::selection::{rows_of, Selection};
+use super::table::{Rows, Storage};
 use crate::CliError;
 
 /// A memory-mapped `.npy` of float32 or float64 and the rows of it this rank reads.

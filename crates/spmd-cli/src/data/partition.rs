@@ -8,11 +8,12 @@
 //! found before any fit work; a file longer than the features is never cut short, nor one
 //! shorter padded, since either pairs rows with the wrong targets.
 
-use std::path::Path;
-
 use spmd_core::Comm;
 
-use super::{read_table, resolve, Columns, Selection, Table};
+use super::columns::Columns;
+use super::read::read_table;
+use super::selection::{resolve, row_count_mismatch, Selection};
+use super::table::Table;
 use crate::CliError;
 
 /// Where this rank's feature rows sit among all ranks' rows, and the file they came from.
@@ -87,23 +88,6 @@ impl RowPartition {
         }
         Ok(table)
     }
-}
-
-/// The error of a file `path` of `found` rows read beside features of `expected` rows
-/// (`features`: how messages name them, with their verb: `x.npy has`).
-pub(super) fn row_count_mismatch(
-    path: &Path,
-    found: usize,
-    features: &str,
-    expected: usize,
-) -> CliError {
-    CliError::file(
-        path,
-        format!(
-            "has {found} rows, but {features} {expected}: the features, targets and sample \
-             weights must hold one row per sample"
-        ),
-    )
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
+use spmd_comm::Comm;
 
 use crate::{Error, Result};
 
@@ -145,5 +146,111 @@ impl KMeansParams {
             return bad("n_init", "0".into(), "\"auto\" or a positive integer");
         }
         Ok(())
+    }
+}
+
+/// scikit-learn's `KMeans` over all ranks' rows: centroids are global, labels stay with their
+/// rows.
+///
+/// Each Lloyd iteration assigns every local row to its nearest centre (CPU, or the GPU kernel),
+/// and one allreduce of per-cluster sums and counts, label changes and inertia gives every rank
+/// the same new centres; the stopping test uses only allreduced values, so every rank stops at the
+/// same iteration. Empty clusters are moved to the rows farthest from their centres, as
+/// scikit-learn does, agreed across ranks.
+///
+/// All randomness is a function of `random_state` and global row indices: the same seed gives the
+/// same centres for any number of ranks.
+///
+/// Memory: on the CPU, contiguous rows whose global column means are near zero (within 8
+/// standard deviations for f64, 1 for f32) are read in place; other rows are copied once per
+/// fit, shifted by the global means (as scikit-learn's `copy_x` centres a copy), f32 rows into
+/// an f32 copy.
+///
+/// ```
+/// use ndarray::array;
+/// use spmd_core::cluster::{Init, KMeans};
+///
+/// let x = array![[0.0_f64, 0.0], [0.0, 1.0], [10.0, 10.0], [10.0, 11.0]];
+/// let fitted = KMeans::new(2).init(Init::Given(array![[0.0, 0.0], [10.0, 10.0]])).fit(&x, None)?;
+/// assert_eq!(fitted.cluster_centers().row(0).to_vec(), [0.0, 0.5]);
+/// assert_eq!(fitted.labels().to_vec(), [0, 0, 1, 1]);
+/// assert!((fitted.inertia() - 1.0).abs() < 1e-12);
+/// # Ok::<(), spmd_core::Error>(())
+#[derive(Debug, Clone, Default)]
+pub struct KMeans {
+    pub(super) params: KMeansParams,
+    pub(super) comm: Option<Comm>,
+}
+
+impl KMeans {
+    /// `n_clusters` clusters, scikit-learn's other defaults.
+    pub fn new(n_clusters: usize) -> Self {
+        Self {
+            params: KMeansParams {
+                n_clusters,
+                ..KMeansParams::default()
+            },
+            ..Self::default()
+        }
+    }
+
+    /// Seed of every random choice.
+    pub fn random_state(mut self, seed: u64) -> Self {
+        self.params.random_state = Some(seed);
+        self
+    }
+
+    pub(super) fn check(&self, d: usize) -> Result<()> {
+        self.params.check()?;
+        if let Init::Given(c) = &self.params.init {
+            if c.dim() != (self.params.n_clusters, d) || c.iter().any(|v| !v.is_finite()) {
+                return Err(Error::Shape {
+                    what: "init".into(),
+                    expected: format!("{} x {d} finite centres", self.params.n_clusters),
+                    found: format!("{} x {}", c.nrows(), c.ncols()),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// From parameters (as read from a model file or the command line).
+    pub fn with_params(params: KMeansParams) -> Self {
+        Self { params, comm: None }
+    }
+
+    /// The ranks that fit together; `Comm::world()` by default.
+    pub fn comm(mut self, comm: Comm) -> Self {
+        self.comm = Some(comm);
+        self
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &KMeansParams {
+        &self.params
+    }
+
+    /// How the first centres are chosen.
+    pub fn init(mut self, init: Init) -> Self {
+        self.params.init = init;
+        self
+    }
+
+    /// Lloyd iterations at most.
+    pub fn max_iter(mut self, max_iter: usize) -> Self {
+        self.params.max_iter = max_iter;
+        self
+    }
+
+    /// Convergence threshold (relative to the mean feature variance).
+    pub fn tol(mut self, tol: f64) -> Self {
+        self.params.tol = tol;
+        self
+    }
+
+    /// Initialisations to run.
+    pub fn n_init(mut self, n_init: NInit) -> Self {
+        self.params.n_init = n_init;
+        self
     }
 }

@@ -1,4 +1,5 @@
 use serde::{Deserialize, Serialize};
+use spmd_comm::Comm;
 
 use crate::{Error, Result};
 
@@ -99,5 +100,64 @@ pub(super) mod n_components_serde {
                 "n_components must be an integer, a fraction in (0, 1) or null, not {other}"
             ))),
         }
+    }
+}
+
+/// scikit-learn's `PCA` with the `covariance_eigh` solver: the centred scatter matrix of all
+/// ranks' rows is summed with one allreduce and eigendecomposed on every rank.
+///
+/// Components follow scikit-learn's sign convention: the entry of largest magnitude of each
+/// component is positive.
+///
+/// ```
+/// use ndarray::array;
+/// use spmd_core::decomposition::{NComponents, Pca};
+///
+/// let x = array![[2.0_f64, 0.0], [0.0, 1.0], [-2.0, 0.0], [0.0, -1.0]];
+/// let pca = Pca::new().n_components(NComponents::Count(1)).fit(&x, None)?;
+/// assert_eq!(pca.components().row(0).to_vec(), [1.0, 0.0]);
+/// assert!((pca.explained_variance()[0] - 8.0 / 3.0).abs() < 1e-12);
+/// let projected = pca.transform(&x, None)?;
+/// assert!((projected[[0, 0]] - 2.0).abs() < 1e-12);
+/// # Ok::<(), spmd_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Pca {
+    pub(super) params: PcaParams,
+    pub(super) comm: Option<Comm>,
+}
+
+impl Pca {
+    /// scikit-learn's defaults (all components, no whitening).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// From parameters (as read from a model file or the command line).
+    pub fn with_params(params: PcaParams) -> Self {
+        Self { params, comm: None }
+    }
+
+    /// The ranks that fit together; `Comm::world()` by default.
+    pub fn comm(mut self, comm: Comm) -> Self {
+        self.comm = Some(comm);
+        self
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &PcaParams {
+        &self.params
+    }
+
+    /// Components to keep.
+    pub fn n_components(mut self, n_components: NComponents) -> Self {
+        self.params.n_components = n_components;
+        self
+    }
+
+    /// Scale projections to unit variance.
+    pub fn whiten(mut self, whiten: bool) -> Self {
+        self.params.whiten = whiten;
+        self
     }
 }

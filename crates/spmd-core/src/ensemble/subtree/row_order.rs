@@ -1,192 +1,12 @@
-//! Growing a node whose rows one process holds: depth first, from the rows' codes.
-//!
-//! A node of few rows (over all ranks) is grown here, on the rows of this rank when it is the
-//! only rank, or on the rows gathered from every rank by the rank that owns the node. The splits
-//! are the ones the histogram rounds would choose: the same non-empty bins with the same
-//! integer statistics, searched in the same order.
+//! How a subtree keeps its rows while it grows: in one list, or presorted by every feature.
 
-use super::bins::{Binned, Code};
-use super::split::{compact, Outcome, Rules, Scale, Search, SearchBuffers, Split, Task};
-use crate::random::{below, mix};
-
-/// A node as it is grown: its key (which names its random feature draw), depth, integer
-/// statistics and, when split, the feature, the bin and its two children.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct RawNode {
-    pub key: u64,
-    pub depth: usize,
-    pub stats: Vec<i64>,
-    /// `(feature, bin)`: rows whose code is at most `bin` go left.
-    pub split: Option<(usize, usize)>,
-    /// Indices of the children in the tree's node list (when split).
-    pub children: [usize; 2],
-}
-
-impl RawNode {
-    /// An unsplit node.
-    pub fn new(key: u64, depth: usize, stats: Vec<i64>) -> Self {
-        Self {
-            key,
-            depth,
-            stats,
-            split: None,
-            children: [0, 0],
-        }
-    }
-
-    /// The key of child `side` (0 left, 1 right).
-    pub fn child_key(&self, side: u64) -> u64 {
-        mix(self.key.wrapping_mul(2).wrapping_add(side + 1))
-    }
-}
-
-/// Splits `nodes[index]` by `split`: its two children appended (left first, the right's
-/// statistics the node's less the left's). Returns the left child's index.
-pub(crate) fn split_node(nodes: &mut Vec<RawNode>, index: usize, split: Split) -> usize {
-    let node = &nodes[index];
-    let right: Vec<i64> = node
-        .stats
-        .iter()
-        .zip(&split.left)
-        .map(|(t, l)| t - l)
-        .collect();
-    let (depth, keys) = (node.depth + 1, [node.child_key(0), node.child_key(1)]);
-    let first = nodes.len();
-    nodes[index].split = Some((split.feature, split.bin));
-    nodes[index].children = [first, first + 1];
-    nodes.push(RawNode::new(keys[0], depth, split.left));
-    nodes.push(RawNode::new(keys[1], depth, right));
-    first
-}
-
-/// The key of tree `tree`'s root.
-pub(crate) fn root_key(tree: usize) -> u64 {
-    mix(tree as u64 + 1)
-}
-
-/// The rows trees grow from: codes and, for a classifier, class indices.
-pub(crate) struct Data<'a, C> {
-    pub binned: &'a Binned<C>,
-    pub classes: &'a [u32],
-}
-
-/// What stays fixed while a forest grows.
-pub(crate) struct Grower<'a> {
-    pub task: Task,
-    /// Bins of each feature.
-    pub bins: &'a [usize],
-    pub max_features: usize,
-    pub seed: u64,
-}
-
-/// One tree's per-row terms, scale and rules.
-#[derive(Clone, Copy)]
-pub(crate) struct TreeRows<'a> {
-    pub tree: usize,
-    pub terms: &'a [i64],
-    pub scale: &'a Scale,
-    pub rules: &'a Rules,
-}
-
-impl Grower<'_> {
-    /// Window `window` of the features node `key` of tree `tree` draws (ascending), or `None`
-    /// when every feature has been offered.
-    pub fn features(&self, tree: usize, key: u64, window: usize) -> Option<Vec<usize>> {
-        let d = self.bins.len();
-        let start = window * self.max_features;
-        if start >= d {
-            return None;
-        }
-        let end = (start + self.max_features).min(d);
-        if self.max_features >= d {
-            // Every feature, and the order is irrelevant: they are searched ascending.
-            return Some((0..d).collect());
-        }
-        let mut order: Vec<usize> = (0..d).collect();
-        let stream = mix(key ^ (tree as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        for i in 0..end {
-            let j = i + below(self.seed, stream, i as u64, (d - i) as u64) as usize;
-            order.swap(i, j);
-        }
-        let mut chosen = order[start..end].to_vec();
-        chosen.sort_unstable();
-        Some(chosen)
-    }
-
-    /// Grows `root`, whose rows are all of `data`'s (fewer than 65536), to the end; returns its
-    /// nodes, `root` first, with children indexed within the list.
-    pub fn grow_subtree<C: Code>(
-        &self,
-        data: &Data<'_, C>,
-        tree: &TreeRows<'_>,
-        root: RawNode,
-        rows: usize,
-    ) -> Vec<RawNode> {
-        // Keeping every feature's rows sorted pays when most features are searched at each node.
-        if self.max_features * 4 >= self.bins.len() {
-            self.grow_with(data, tree, root, Presorted::new(data, self.bins, rows))
-        } else {
-            let order = Unsorted {
-                rows: (0..rows as u32).collect(),
-            };
-            self.grow_with(data, tree, root, order)
-        }
-    }
-
-    /// [`grow_subtree`](Self::grow_subtree), with the rows kept in `order`.
-    fn grow_with<C: Code>(
-        &self,
-        data: &Data<'_, C>,
-        tree: &TreeRows<'_>,
-        root: RawNode,
-        mut order: impl RowOrder<C>,
-    ) -> Vec<RawNode> {
-        let task = self.task;
-        let mut stack = vec![(0, 0, order.len())];
-        let mut nodes = vec![root];
-        let mut scratch = Scratch::default();
-        while let Some((index, start, end)) = stack.pop() {
-            let node = &nodes[index];
-            let real = tree.scale.real(&node.stats);
-            if tree.rules.stops(task, node.depth, &node.stats, &real) {
-                continue;
-            }
-            let mut outcome = Outcome::Constant;
-            let mut window = 0;
-            while let (Outcome::Constant, Some(features)) =
-                (&outcome, self.features(tree.tree, node.key, window))
-            {
-                let mut search = Search::new(
-                    task,
-                    (tree.rules, tree.scale),
-                    &node.stats,
-                    &mut scratch.search,
-                );
-                order.search_features(
-                    data,
-                    (&features, self.bins),
-                    (start, end),
-                    tree.terms,
-                    (&mut search, &mut scratch.bins),
-                );
-                outcome = search.finish();
-                window += 1;
-            }
-            let Outcome::Split(split) = outcome else {
-                continue;
-            };
-            let left = order.split(data, (split.feature, split.bin), (start, end));
-            debug_assert_eq!(left as i64, split.left[0]);
-            let first = split_node(&mut nodes, index, split);
-            stack.push((first + 1, start + left, end));
-            stack.push((first, start, start + left));
-        }
-        nodes
-    }
-}
+use super::super::bins::Code;
+use super::super::split::{Search, Task};
+use super::feature_bins::{partition, FeatureBins};
+use super::node::Data;
 
 /// How a subtree keeps its rows while it grows: each node's rows are positions `start..end`.
-trait RowOrder<C: Code> {
+pub(super) trait RowOrder<C: Code> {
     /// Number of rows.
     fn len(&self) -> usize;
 
@@ -234,7 +54,7 @@ trait RowOrder<C: Code> {
 }
 
 /// [`RowOrder::search_features`] one feature after another.
-fn search_each<C: Code>(
+pub(super) fn search_each<C: Code>(
     order: &mut (impl RowOrder<C> + ?Sized),
     data: &Data<'_, C>,
     (features, bins): (&[usize], &[usize]),
@@ -259,8 +79,8 @@ fn search_each<C: Code>(
 }
 
 /// The rows in one list: each feature's bins are found by a histogram or a sort.
-struct Unsorted {
-    rows: Vec<u32>,
+pub(super) struct Unsorted {
+    pub(super) rows: Vec<u32>,
 }
 
 impl<C: Code> RowOrder<C> for Unsorted {
@@ -296,7 +116,7 @@ impl<C: Code> RowOrder<C> for Unsorted {
 
 /// Every feature's rows kept sorted by code (each entry `code << 16 | row`), so that a node's
 /// bins are one pass over its rows; a split partitions every feature's list stably.
-struct Presorted {
+pub(super) struct Presorted {
     rows: usize,
     entries: Vec<u32>,
     goes_left: Vec<bool>,
@@ -304,7 +124,7 @@ struct Presorted {
 }
 
 impl Presorted {
-    fn new<C: Code>(data: &Data<'_, C>, bins: &[usize], rows: usize) -> Self {
+    pub(super) fn new<C: Code>(data: &Data<'_, C>, bins: &[usize], rows: usize) -> Self {
         assert!(rows < 1 << 16, "a subtree grows from fewer than 65536 rows");
         // Every entry is written below; the buffer is this thread's from the last subtree.
         let mut entries = SPARE_ENTRIES.with(|spare| std::mem::take(&mut *spare.borrow_mut()));
@@ -355,7 +175,7 @@ impl Drop for Presorted {
 
 /// Rows from which a regressor's node sweeps its features eight at a time (where the CPU can).
 #[cfg(target_arch = "x86_64")]
-const LANE_SWEEP_ROWS: usize = 2;
+pub(super) const LANE_SWEEP_ROWS: usize = 2;
 
 #[cfg(target_arch = "x86_64")]
 impl Presorted {
@@ -363,14 +183,14 @@ impl Presorted {
     /// time (see [`sweep_x86`](super::sweep_x86)): the same split as
     /// [`Search::regression_runs`] feature after feature. The left square sum, which the sweep
     /// leaves out, is summed once, for the winner.
-    fn search_in_lanes(
+    pub(super) fn search_in_lanes(
         &self,
         features: &[usize],
         (start, end): (usize, usize),
         terms: &[i64],
         search: &mut Search<'_>,
     ) {
-        use super::sweep_x86::{sweep, Node, LANES};
+        use crate::ensemble::sweep_x86::{sweep, Node, LANES};
         let len = end - start;
         let node = Node {
             total: search.regression_total(),
@@ -465,7 +285,7 @@ impl<C: Code> RowOrder<C> for Presorted {
         #[cfg(target_arch = "x86_64")]
         if search.fused_regression()
             && end - start >= LANE_SWEEP_ROWS
-            && super::sweep_x86::available()
+            && crate::ensemble::sweep_x86::available()
         {
             self.search_in_lanes(features.0, (start, end), terms, search);
             return;
@@ -512,197 +332,20 @@ impl<C: Code> RowOrder<C> for Presorted {
     }
 }
 
-/// Moves the rows for which `goes_left` holds to the front; returns how many there are.
-pub(crate) fn partition(rows: &mut [u32], goes_left: impl Fn(u32) -> bool) -> usize {
-    let mut left = 0;
-    for i in 0..rows.len() {
-        if goes_left(rows[i]) {
-            rows.swap(left, i);
-            left += 1;
-        }
-    }
-    left
-}
-
-/// Rows from which a node's codes are counting-sorted rather than compared.
-const COUNTING_SORT_ROWS: usize = 48;
-
-/// Buffers reused from node to node.
-#[derive(Default)]
-struct Scratch {
-    bins: FeatureBins,
-    search: SearchBuffers,
-}
-
-/// One feature's non-empty bins over some rows, and the buffers that find them.
-#[derive(Default)]
-pub(crate) struct FeatureBins {
-    dense: Vec<i64>,
-    pairs: Vec<(u32, u32)>,
-    counts: Vec<u32>,
-    pub bins: Vec<u32>,
-    pub stats: Vec<i64>,
-}
-
-impl FeatureBins {
-    /// The non-empty bins of one feature over `rows` and their statistics, into `self.bins` and
-    /// `self.stats`: through a dense histogram when the rows are many for the bins, by sorting
-    /// the rows' codes otherwise.
-    pub fn feature_bins<C: Code>(
-        &mut self,
-        task: Task,
-        (column, bins): (&[C], usize),
-        rows: &[u32],
-        (terms, classes): (&[i64], &[u32]),
-    ) {
-        let w = task.width();
-        if rows.len() >= bins {
-            self.dense.clear();
-            self.dense.resize(bins * w, 0);
-            dense_histogram(task, column, rows, (terms, classes), &mut self.dense);
-            compact(&self.dense, w, &mut self.bins, &mut self.stats);
-            return;
-        }
-        self.pairs.clear();
-        if rows.len() >= COUNTING_SORT_ROWS {
-            // Counting sort by code: linear in the rows and the bins.
-            self.counts.clear();
-            self.counts.resize(bins + 1, 0);
-            for &r in rows {
-                self.counts[column[r as usize].index() + 1] += 1;
-            }
-            for b in 1..=bins {
-                self.counts[b] += self.counts[b - 1];
-            }
-            self.pairs.resize(rows.len(), (0, 0));
-            for &r in rows {
-                let code = column[r as usize].index();
-                let at = &mut self.counts[code];
-                self.pairs[*at as usize] = (code as u32, r);
-                *at += 1;
-            }
-        } else {
-            self.pairs
-                .extend(rows.iter().map(|&r| (column[r as usize].index() as u32, r)));
-            self.pairs.sort_unstable_by_key(|p| p.0);
-        }
-        let pairs = std::mem::take(&mut self.pairs);
-        self.runs(task, pairs.iter().copied(), terms, classes);
-        self.pairs = pairs;
-    }
-
-    /// The bins and statistics of `(bin, row)` pairs in ascending bin order. A run of one bin
-    /// is summed in registers and stored once.
-    fn runs(
-        &mut self,
-        task: Task,
-        pairs: impl Iterator<Item = (u32, u32)>,
-        terms: &[i64],
-        classes: &[u32],
-    ) {
-        self.bins.clear();
-        self.stats.clear();
-        let mut current = u32::MAX;
-        match task {
-            Task::Regression => {
-                let mut sums = [0_i64; 4];
-                for (bin, row) in pairs {
-                    if bin != current {
-                        if current != u32::MAX {
-                            self.bins.push(current);
-                            self.stats.extend_from_slice(&sums);
-                        }
-                        current = bin;
-                        sums = [0; 4];
-                    }
-                    let t = &terms[3 * row as usize..3 * row as usize + 3];
-                    sums[0] += 1;
-                    sums[1] += t[0];
-                    sums[2] += t[1];
-                    sums[3] += t[2];
-                }
-                if current != u32::MAX {
-                    self.bins.push(current);
-                    self.stats.extend_from_slice(&sums);
-                }
-            }
-            Task::Classes { .. } if task.width() <= 8 => {
-                // Up to 7 classes: the run's sums stay in registers.
-                let w = task.width();
-                let mut sums = [0_i64; 8];
-                for (bin, row) in pairs {
-                    if bin != current {
-                        if current != u32::MAX {
-                            self.bins.push(current);
-                            self.stats.extend_from_slice(&sums[..w]);
-                        }
-                        current = bin;
-                        sums = [0; 8];
-                    }
-                    sums[0] += 1;
-                    sums[1 + classes[row as usize] as usize] += terms[row as usize];
-                }
-                if current != u32::MAX {
-                    self.bins.push(current);
-                    self.stats.extend_from_slice(&sums[..w]);
-                }
-            }
-            Task::Classes { .. } => {
-                let w = task.width();
-                for (bin, row) in pairs {
-                    if bin != current {
-                        self.bins.push(bin);
-                        self.stats.resize(self.stats.len() + w, 0);
-                        current = bin;
-                    }
-                    let at = self.stats.len() - w;
-                    task.add_row(&mut self.stats[at..], row as usize, terms, classes);
-                }
-            }
-        }
-    }
-}
-
-/// Adds the rows' statistics to `hist` (`width()` integers per bin of `column`'s codes).
-pub(crate) fn dense_histogram<C: Code>(
-    task: Task,
-    column: &[C],
-    rows: &[u32],
-    (terms, classes): (&[i64], &[u32]),
-    hist: &mut [i64],
-) {
-    match task {
-        Task::Classes { classes: k, .. } => {
-            let w = 1 + k;
-            for &r in rows {
-                let r = r as usize;
-                let at = column[r].index() * w;
-                hist[at] += 1;
-                hist[at + 1 + classes[r] as usize] += terms[r];
-            }
-        }
-        Task::Regression => {
-            for &r in rows {
-                let r = r as usize;
-                let at = column[r].index() * 4;
-                let t = &terms[3 * r..3 * r + 3];
-                hist[at] += 1;
-                hist[at + 1] += t[0];
-                hist[at + 2] += t[1];
-                hist[at + 3] += t[2];
-            }
-        }
-    }
-}
-
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
+    use crate::ensemble::bins::Binned;
     use crate::ensemble::split::Rules;
+    use crate::ensemble::split::{Outcome, Scale, Search, SearchBuffers};
 
     /// Made-up rows: codes of `features` features (1 to 255 distinct codes each, some
     /// features constant), and the regressor's terms, weights 0 to 2.
-    fn rows(rows: usize, features: usize, seed: u64) -> (Binned<u8>, Vec<i64>, Vec<i64>) {
+    pub(super) fn rows(
+        rows: usize,
+        features: usize,
+        seed: u64,
+    ) -> (Binned<u8>, Vec<i64>, Vec<i64>) {
         let mut state = seed;
         let mut next = || {
             state = state
@@ -730,7 +373,7 @@ mod tests {
 
     /// Grows a tree from `order`, checking at every node that the eight-lane search finds the
     /// split (and left statistics) of the feature-by-feature one.
-    fn grow_checking(
+    pub(super) fn grow_checking(
         order: &mut Presorted,
         data: &Data<'_, u8>,
         (features, bins): (&[usize], &[usize]),
@@ -779,8 +422,8 @@ mod tests {
     }
 
     #[test]
-    fn eight_lane_sweep_finds_the_feature_by_feature_splits() {
-        if !super::super::sweep_x86::available() {
+    pub(super) fn eight_lane_sweep_finds_the_feature_by_feature_splits() {
+        if !crate::ensemble::sweep_x86::available() {
             return;
         }
         for (n, d, msl, subset) in [(600, 13, 1, false), (300, 16, 4, false), (500, 21, 1, true)] {
