@@ -19,10 +19,12 @@ use spmd_learn::comm::Comm;
 use spmd_learn::estimator::Context;
 use spmd_learn::registry::{Entry, FitInput, Model, Operation, Rows, ESTIMATORS};
 
-const OPERATIONS: [Operation; 3] = [
+const OPERATIONS: [Operation; 5] = [
     Operation::Predict,
     Operation::Transform,
     Operation::InverseTransform,
+    Operation::PredictLogProba,
+    Operation::DecisionFunction,
 ];
 
 /// The input of `operation`: the rows themselves, or for `inverse_transform` their transform.
@@ -280,5 +282,40 @@ fn every_operation_on_the_gpu_equals_the_cpu() {
                 entry.name()
             );
         }
+    }
+}
+
+#[test]
+fn a_weighted_score_weighs_each_row() {
+    let (x, y) = data(120);
+    let comm = Comm::single();
+    let ctx = Context::cpu(&comm);
+    let half = ndarray::s![60.., ..];
+    for entry in ESTIMATORS.iter().filter(|e| e.has_score()) {
+        let model = fit(entry, ctx, x.view(), y.view()).unwrap();
+        let score = |w: Option<&Array2<f64>>, x: ArrayView2<'_, f64>, y: ArrayView2<'_, f64>| {
+            let input = FitInput {
+                sample_weight: w.map(|w| Rows::F64(w.view())),
+                ..input(entry, x, y)
+            };
+            entry.score(ctx, &model, &input).unwrap()
+        };
+        let plain = score(None, x.view(), y.view());
+        let doubled = score(Some(&Array2::from_elem((120, 1), 2.0)), x.view(), y.view());
+        // Zero weight on the first half: the score of the second half alone (KMeans' is a sum,
+        // so it is the second half's too).
+        let second = Array2::from_shape_fn((120, 1), |(i, _)| f64::from(u8::from(i >= 60)));
+        let masked = score(Some(&second), x.view(), y.view());
+        let alone = score(None, x.slice(half), y.slice(half));
+        let name = entry.name();
+        let scale = if name == "kmeans" { 2.0 } else { 1.0 };
+        assert!(
+            (doubled - scale * plain).abs() <= 1e-9 * plain.abs().max(1.0),
+            "{name}"
+        );
+        assert!(
+            (masked - alone).abs() <= 1e-9 * alone.abs().max(1.0),
+            "{name}"
+        );
     }
 }

@@ -316,6 +316,31 @@ class SpmdEstimator(_BaseEstimator):
         queue = resolve_queue(queue_of(queue, X))
         return model.apply(operation, as_rows(X), self._local_comm(), queue=queue)
 
+    def _scoring_model(self):
+        """The native model and the communicator a collective query runs over."""
+        return self._check_fitted(), self._local_comm()
+
+    def _score(self, X, y, sample_weight=None, queue=None):
+        """scikit-learn's `score` of every rank's rows, computed by the native model
+        (collective): every rank gets the value scikit-learn gives for the concatenated rows."""
+        model, comm = self._scoring_model()
+
+        def prepare():
+            x = as_rows(X)
+            targets = None if y is None else as_targets(y, x.shape[0])
+            w = None if sample_weight is None else as_weights(sample_weight, x.shape[0])
+            return x, targets, w, resolve_queue(queue_of(queue, X))
+
+        x, targets, w, q = agreed(comm, prepare)
+        return model.score(
+            x,
+            comm,
+            y=None if targets is None else targets[0],
+            y_is_1d=bool(targets is not None and targets[1]),
+            sample_weight=w,
+            queue=q,
+        )
+
     def __getattr__(self, name):
         # Fitted attributes come from the native model on first use (a forest's trees are large).
         if name.endswith("_") and not name.startswith("__"):
@@ -365,33 +390,6 @@ def _same(a, b):
         return a is b
 
 
-def collective_sums(comm, prepare):
-    """Agrees on the local step `prepare` (which returns a list of floats), then sums the lists
-    over all ranks."""
-    local = agreed(comm, prepare)
-    return np.asarray(comm.allreduce_sum([float(v) for v in local]))
-
-
-def r2_score(comm, y_true, y_pred, sample_weight):
-    """scikit-learn's R^2 over the rows of every rank (uniform average over outputs)."""
-    # y_true is 2-D (as_targets); predictions of one target may be 1-D.
-    y_pred = y_pred.reshape(y_true.shape)
-    w = np.ones(len(y_true)) if sample_weight is None else sample_weight.ravel()
-    first = np.asarray(
-        comm.allreduce_sum([float(w.sum())] + list((w[:, None] * y_true).sum(axis=0)))
-    )
-    mean = first[1:] / first[0] if first[0] > 0 else np.zeros(y_true.shape[1])
-    second = comm.allreduce_sum(
-        list((w[:, None] * (y_true - mean) ** 2).sum(axis=0))
-        + list((w[:, None] * (y_true - y_pred) ** 2).sum(axis=0))
-    )
-    k = y_true.shape[1]
-    total, residual = np.asarray(second[:k]), np.asarray(second[k:])
-    scores = np.where(total != 0, 1.0 - residual / np.where(total != 0, total, 1.0), 0.0)
-    scores = np.where((total == 0) & (residual == 0), 1.0, scores)
-    return float(np.mean(scores))
-
-
 class RegressorMixin(_SklearnRegressorMixin):
     """`predict` and a global `score` (R^2) for regressors."""
 
@@ -403,16 +401,7 @@ class RegressorMixin(_SklearnRegressorMixin):
     def score(self, X, y, sample_weight=None, queue=None):
         """R^2 of the predictions over the rows of every rank (collective): every rank gets the
         value scikit-learn gives for the concatenated rows."""
-        comm = self._local_comm()
-
-        def prepare():
-            pred = self.predict(X, queue=queue)
-            targets, _ = as_targets(y, len(pred))
-            w = None if sample_weight is None else as_weights(sample_weight, len(pred))
-            return targets, pred, w
-
-        targets, pred, w = agreed(comm, prepare)
-        return r2_score(comm, targets, pred, w)
+        return self._score(X, y, sample_weight, queue)
 
 
 class ClassifierMixin(_SklearnClassifierMixin):
@@ -435,23 +424,11 @@ class ClassifierMixin(_SklearnClassifierMixin):
 
     def predict_log_proba(self, X, queue=None):
         """Log of `predict_proba` (local)."""
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X, queue=queue))
+        return self._apply("predict_log_proba", X, queue)
 
     def score(self, X, y, sample_weight=None, queue=None):
         """Accuracy over the rows of every rank (collective)."""
-        comm = self._local_comm()
-
-        def prepare():
-            pred = self.predict(X, queue=queue)
-            truth = np.asarray(y).ravel()
-            if truth.shape != pred.shape:
-                raise ValueError(f"y has {truth.shape[0]} rows but X has {pred.shape[0]}")
-            w = np.ones(len(pred)) if sample_weight is None else as_weights(sample_weight, len(pred)).ravel()
-            return [float((w * (pred == truth)).sum()), float(w.sum())]
-
-        correct, total = collective_sums(comm, prepare)
-        return float(correct / total) if total > 0 else 0.0
+        return self._score(X, y, sample_weight, queue)
 
 
 class TransformerMixin:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._base import SpmdEstimator, TransformerMixin, agreed, as_rows, as_weights
+from ._base import SpmdEstimator, TransformerMixin
 
 
 class KMeans(TransformerMixin, SpmdEstimator):
@@ -61,14 +61,7 @@ class KMeans(TransformerMixin, SpmdEstimator):
 
     def score(self, X, y=None, sample_weight=None, queue=None):
         """Minus the inertia of every rank's rows (collective)."""
-        comm = self._local_comm()
-
-        def prepare():
-            distances = self.transform(X, queue=queue)
-            w = np.ones(len(distances)) if sample_weight is None else as_weights(sample_weight, len(distances)).ravel()
-            return [float((w * distances.min(axis=1, initial=np.inf) ** 2).sum())] if len(distances) else [0.0]
-
-        return -float(comm.allreduce_sum(agreed(comm, prepare))[0])
+        return self._score(X, None, sample_weight, queue)
 
 
 class DBSCAN(SpmdEstimator):

@@ -132,6 +132,6 @@ class LogisticRegression(ClassifierMixin, SpmdEstimator):
         return self
 
     def decision_function(self, X, queue=None):
-        """`X @ coef_.T + intercept_` for this rank's rows (local)."""
-        scores = np.asarray(X, dtype=np.float64) @ self.coef_.T + self.intercept_
+        """`X @ coef_.T + intercept_` for this rank's rows (local, on the GPU with a queue)."""
+        scores = self._apply("decision_function", X, queue)
         return scores.ravel() if scores.shape[1] == 1 else scores

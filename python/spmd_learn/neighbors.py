@@ -107,6 +107,15 @@ class _Neighbors(SpmdEstimator):
     def __setstate__(self, state):
         self.__dict__.update(state)
 
+    def _scoring_model(self):
+        return self._searcher()
+
+    def _apply(self, operation, X, queue=None):
+        """`operation` of this rank's rows (collective: the training rows travel around)."""
+        search, comm = self._searcher()
+        x, q, _ = self._queries(X, queue, comm)
+        return search.apply(operation, x, comm, queue=q)
+
     def _queries(self, X, queue, comm, argument=lambda: None):
         """This rank's query rows (None: the training rows), its queue and `argument()` (the
         query's own argument, checked), agreed on by every rank in one collective."""

@@ -204,6 +204,10 @@ def test_kmeans(rng):
     rows_alike(ours.predict, ref.predict, local(X))
     rows_alike(ours.transform, ref.transform, local(X), rtol=1e-10)
     assert ours.score(local(X)) == pytest.approx(ref.score(X), rel=1e-10)
+    w = rng.uniform(0.5, 2.0, size=len(X))
+    assert ours.score(local(X), sample_weight=local(w)) == pytest.approx(
+        ref.score(X, sample_weight=w), rel=1e-10
+    )
     assert ours.n_iter_ == ref.n_iter_
 
 
@@ -228,6 +232,7 @@ def test_multinomial_nb(rng):
     rows_alike(ours.predict_proba, ref.predict_proba, local(X), rtol=1e-10)
     rows_alike(ours.predict, ref.predict, local(X))
     assert ours.score(*local(X, y)) == pytest.approx(ref.score(X, y))
+    rows_alike(ours.predict_log_proba, ref.predict_log_proba, local(X), rtol=1e-10)
 
 
 def test_multinomial_nb_partial_fit(rng):

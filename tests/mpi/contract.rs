@@ -29,7 +29,12 @@ fn answers(
 ) -> Result<Vec<Array2<f64>>, String> {
     let fail = |what: &str, e: spmd_learn::Error| format!("{} {what}: {e}", entry.name());
     let mut out = Vec::new();
-    for operation in [Operation::Predict, Operation::Transform] {
+    for operation in [
+        Operation::Predict,
+        Operation::Transform,
+        Operation::PredictLogProba,
+        Operation::DecisionFunction,
+    ] {
         if entry.has(operation) {
             let result = entry.apply(operation, ctx, model, Rows::F64(x));
             out.push(result.map_err(|e| fail(operation.name(), e))?);

@@ -78,21 +78,32 @@ pub(crate) fn global_accuracy<L: ClassLabel, S: Data<Elem = L>>(
     comm: &Comm,
     predicted: Result<ndarray::Array1<i64>>,
     y: &ArrayBase<S, Ix1>,
+    sample_weight: Option<ndarray::ArrayView1<'_, f64>>,
 ) -> Result<f64> {
     let local = predicted.and_then(|predicted| {
         crate::validate::check_same_rows(predicted.len(), y.len())?;
+        crate::validate::check_weights(sample_weight, y.len(), comm.rank())?;
         let labels = local_classes(y, comm.rank())?;
+        let weight = |i: usize| sample_weight.map_or(1.0, |w| w[i]);
         Ok(predicted
             .iter()
             .zip(&labels)
-            .filter(|(p, l)| p == l)
-            .count() as f64)
+            .enumerate()
+            .filter(|(_, (p, l))| p == l)
+            .map(|(i, _)| weight(i))
+            .sum::<f64>())
     });
     let correct = crate::distributed::agree(comm, local)?;
-    let mut totals = [correct, y.len() as f64];
+    let total = sample_weight.map_or(y.len() as f64, |w| w.sum());
+    let mut totals = [correct, total, y.len() as f64];
     comm.allreduce_in_place(&mut totals, spmd_comm::ReduceOp::Sum)?;
-    if totals[1] == 0.0 {
+    if totals[2] == 0.0 {
         return Err(Error::Empty { what: "X" });
+    }
+    if totals[1] <= 0.0 {
+        return Err(Error::Input(
+            "the sample weights sum to zero over all ranks".into(),
+        ));
     }
     Ok(totals[0] / totals[1])
 }

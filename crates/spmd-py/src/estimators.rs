@@ -127,6 +127,8 @@ fn operation(name: &str) -> PyResult<Operation> {
         "predict" => Ok(Operation::Predict),
         "transform" => Ok(Operation::Transform),
         "inverse_transform" => Ok(Operation::InverseTransform),
+        "predict_log_proba" => Ok(Operation::PredictLogProba),
+        "decision_function" => Ok(Operation::DecisionFunction),
         other => Err(PyValueError::new_err(format!(
             "unknown operation `{other}`"
         ))),
@@ -172,7 +174,8 @@ impl Model {
         self.entry.name()
     }
 
-    /// `operation` (`predict`, `transform` or `inverse_transform`) of this rank's rows of `x`.
+    /// `operation` (`predict`, `transform`, `inverse_transform`, `predict_log_proba` or
+    /// `decision_function`) of this rank's rows of `x`.
     /// Local (`comm` only names this rank in messages), but collective for the neighbour
     /// searches.
     #[pyo3(signature = (operation, x, comm, queue=None))]
@@ -193,6 +196,30 @@ impl Model {
             .detach(|| self.entry.apply(operation, ctx, &self.model, rows))
             .map_err(core_error)?;
         Ok(to_numpy(py, &result))
+    }
+
+    /// scikit-learn's `score` of every rank's rows (`y` 2-D with whether it was a vector,
+    /// `sample_weight` one column): $R^2$, accuracy or minus the inertia. Collective over
+    /// `comm`.
+    #[pyo3(signature = (x, comm, y=None, y_is_1d=false, sample_weight=None, queue=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn score<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        comm: &Communicator,
+        y: Option<&Bound<'py, PyAny>>,
+        y_is_1d: bool,
+        sample_weight: Option<&Bound<'py, PyAny>>,
+        queue: Option<&Queue>,
+    ) -> PyResult<f64> {
+        let x = Input::extract(x, "X")?;
+        let y = extract_optional(y, "y")?;
+        let w = extract_optional(sample_weight, "sample_weight")?;
+        let input = fit_input(&x, y.as_ref(), y_is_1d, w.as_ref(), None);
+        let ctx = Context::new(&comm.comm, queue.map(|q| q.queue.as_ref()));
+        py.detach(|| self.entry.score(ctx, &self.model, &input))
+            .map_err(core_error)
     }
 
     /// Distances and global indices (`n x k`, nearest first, ties to the lower index) of the

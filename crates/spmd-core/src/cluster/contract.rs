@@ -44,6 +44,7 @@ impl Transform for FittedKMeans {
 
 impl Score for FittedKMeans {
     fn score<F: Float>(&self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<f64> {
-        self.score_on(ctx.comm, data.x(), ctx.queue)
+        let w = data.weights().map(|w| w.mapv(|v| v.as_f64()));
+        self.score_on(ctx.comm, data.x(), w.as_ref().map(|w| w.view()), ctx.queue)
     }
 }

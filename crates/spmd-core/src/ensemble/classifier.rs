@@ -264,9 +264,27 @@ impl FittedRandomForestClassifier {
         S: ndarray::Data<Elem = F>,
         T: ndarray::Data<Elem = L>,
     {
+        self.score_weighted(comm, x, y, None, queue)
+    }
+
+    /// [`score`](Self::score) with a weight per row (scikit-learn's `sample_weight`).
+    pub fn score_weighted<F, L, S, T>(
+        &self,
+        comm: &spmd_comm::Comm,
+        x: &ndarray::ArrayBase<S, ndarray::Ix2>,
+        y: &ndarray::ArrayBase<T, ndarray::Ix1>,
+        sample_weight: Option<ndarray::ArrayView1<'_, f64>>,
+        queue: Option<&Queue>,
+    ) -> Result<f64>
+    where
+        F: Float,
+        L: ClassLabel,
+        S: ndarray::Data<Elem = F>,
+        T: ndarray::Data<Elem = L>,
+    {
         let predicted =
             Backend::new(comm.rank(), queue).and_then(|b| self.predict_on(&b, x.view()));
-        crate::classes::global_accuracy(comm, predicted, y)
+        crate::classes::global_accuracy(comm, predicted, y, sample_weight)
     }
 }
 

@@ -113,6 +113,7 @@ impl RandomForestRegressor {
                 &comm,
                 y.view().insert_axis(Axis(1)),
                 predicted.view(),
+                None,
             )?),
             None => None,
         };
@@ -189,7 +190,7 @@ impl FittedRandomForestRegressor {
         let predicted =
             Backend::new(comm.rank(), queue).and_then(|b| self.predict_on(&b, x.view()));
         let predicted = agree(comm, predicted)?;
-        r2_score(comm, y.view().insert_axis(Axis(1)), predicted.view())
+        r2_score(comm, y.view().insert_axis(Axis(1)), predicted.view(), None)
     }
 }
 
@@ -236,11 +237,12 @@ impl Predict for FittedRandomForestRegressor {
 impl Score for FittedRandomForestRegressor {
     fn score<F: Float>(&self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<f64> {
         let y = require_targets(data)?;
-        let predicted = agree(
-            ctx.comm,
-            self.predict_on(&Backend::new(ctx.rank(), ctx.queue)?, data.x()),
-        )?;
-        r2_score(ctx.comm, y, predicted.mapv(F::from_f64_lossy).view())
+        let w = data.weights().map(|w| w.mapv(|v| v.as_f64()));
+        let w = w.as_ref().map(|w| w.view());
+        let predicted = crate::validate::check_weights(w, y.nrows(), ctx.rank())
+            .and_then(|_| self.predict_on(&Backend::new(ctx.rank(), ctx.queue)?, data.x()));
+        let predicted = agree(ctx.comm, predicted)?;
+        r2_score(ctx.comm, y, predicted.mapv(F::from_f64_lossy).view(), w)
     }
 }
 

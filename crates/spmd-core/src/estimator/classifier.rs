@@ -110,6 +110,17 @@ macro_rules! classifier_contract {
             }
         }
 
+        impl $crate::estimator::PredictLogProba for $fitted {
+            fn predict_log_proba<F: $crate::Float>(
+                &self,
+                ctx: $crate::estimator::Context<'_>,
+                x: ndarray::ArrayView2<'_, F>,
+            ) -> $crate::Result<ndarray::Array2<f64>> {
+                let backend = $crate::backend::Backend::new(ctx.rank(), ctx.queue)?;
+                self.log_proba_on(&backend, x)
+            }
+        }
+
         impl $crate::estimator::Score for $fitted {
             fn score<F: $crate::Float>(
                 &self,
@@ -117,7 +128,8 @@ macro_rules! classifier_contract {
                 data: &$crate::estimator::Dataset<'_, F>,
             ) -> $crate::Result<f64> {
                 let y = $crate::distributed::agree(ctx.comm, data.labels())?.mapv(|v| v.as_f64());
-                <$fitted>::score(self, ctx.comm, &data.x(), &y, ctx.queue)
+                let w = data.weights().map(|w| w.mapv(|v| v.as_f64()));
+                <$fitted>::score_weighted(self, ctx.comm, &data.x(), &y, w.as_ref().map(|w| w.view()), ctx.queue)
             }
         }
     };
@@ -131,7 +143,7 @@ macro_rules! classifier_methods {
     ($fitted:ty, scores: $weights:ident, $bias:ident) => {
         impl $fitted {
             /// $X W^\top + b$ for this rank's rows on `backend`.
-            fn scores_on<F: $crate::Float>(
+            pub(crate) fn scores_on<F: $crate::Float>(
                 &self,
                 backend: &$crate::backend::Backend<'_>,
                 x: ndarray::ArrayView2<'_, F>,
@@ -193,9 +205,27 @@ macro_rules! classifier_methods {
                 S: ndarray::Data<Elem = F>,
                 T: ndarray::Data<Elem = L>,
             {
+                self.score_weighted(comm, x, y, None, queue)
+            }
+
+            /// [`score`](Self::score) with a weight per row (scikit-learn's `sample_weight`).
+            pub fn score_weighted<F, L, S, T>(
+                &self,
+                comm: &spmd_comm::Comm,
+                x: &ndarray::ArrayBase<S, ndarray::Ix2>,
+                y: &ndarray::ArrayBase<T, ndarray::Ix1>,
+                sample_weight: Option<ndarray::ArrayView1<'_, f64>>,
+                queue: Option<&spmd_gpu::Queue>,
+            ) -> $crate::Result<f64>
+            where
+                F: $crate::Float,
+                L: $crate::classes::ClassLabel,
+                S: ndarray::Data<Elem = F>,
+                T: ndarray::Data<Elem = L>,
+            {
                 let predicted = $crate::backend::Backend::new(comm.rank(), queue)
                     .and_then(|b| self.predict_on(&b, x.view()));
-                $crate::classes::global_accuracy(comm, predicted, y)
+                $crate::classes::global_accuracy(comm, predicted, y, sample_weight)
             }
         }
     };

@@ -59,5 +59,6 @@ pub use dataset::Dataset;
 pub(crate) use targets::TargetColumns;
 pub use targets::Targets;
 pub use traits::{
-    Estimator, Fitted, InverseTransform, KNeighbors, Params, PartialFit, Predict, Score, Transform,
+    DecisionFunction, Estimator, Fitted, InverseTransform, KNeighbors, Params, PartialFit, Predict,
+    PredictLogProba, Score, Transform,
 };

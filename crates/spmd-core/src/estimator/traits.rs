@@ -70,6 +70,28 @@ pub trait Transform {
     fn transform<F: Float>(&self, ctx: Context<'_>, x: ArrayView2<'_, F>) -> Result<Array2<f64>>;
 }
 
+/// The log of each class's probability for this rank's rows (local, but collective for a
+/// model that keeps its training rows): `n x classes`, scikit-learn's `predict_log_proba`.
+pub trait PredictLogProba {
+    /// Log probabilities of the rows of `x`.
+    fn predict_log_proba<F: Float>(
+        &self,
+        ctx: Context<'_>,
+        x: ArrayView2<'_, F>,
+    ) -> Result<Array2<f64>>;
+}
+
+/// A linear classifier's scores of this rank's rows (local): `n x 1` for two classes, else
+/// `n x classes`, scikit-learn's `decision_function`.
+pub trait DecisionFunction {
+    /// Scores of the rows of `x`.
+    fn decision_function<F: Float>(
+        &self,
+        ctx: Context<'_>,
+        x: ArrayView2<'_, F>,
+    ) -> Result<Array2<f64>>;
+}
+
 /// The inverse of [`Transform`] (local).
 pub trait InverseTransform {
     /// Rows of the transformed space mapped back.

@@ -79,6 +79,7 @@ impl Score for LinearModel<f64> {
     fn score<F: Float>(&self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<f64> {
         let model = self.to_precision::<F>().with_comm(ctx.comm.clone());
         let y = crate::distributed::agree(ctx.comm, require_targets(data))?;
-        model.score(&data.x(), &y, ctx.queue)
+        let w = data.weights().map(|w| w.mapv(|v| v.as_f64()));
+        model.score_weighted(&data.x(), &y, w.as_ref().map(|w| w.view()), ctx.queue)
     }
 }

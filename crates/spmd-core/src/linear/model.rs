@@ -8,7 +8,7 @@ use spmd_gpu::Queue;
 use super::Targets;
 use crate::backend::Backend;
 use crate::distributed::{agree, comm_or_world};
-use crate::validate::{check_features, check_finite, check_same_rows};
+use crate::validate::{check_features, check_finite, check_same_rows, check_weights};
 use crate::{Error, Float, Result};
 
 /// A fitted linear model $\hat y = X w^\top + b$, the same on every rank.
@@ -134,6 +134,17 @@ impl<F: Float> LinearModel<F> {
         y: &impl Targets<F>,
         queue: Option<&Queue>,
     ) -> Result<f64> {
+        self.score_weighted(x, y, None, queue)
+    }
+
+    /// [`score`](Self::score) with a weight per row (scikit-learn's `sample_weight`).
+    pub fn score_weighted<S: Data<Elem = F>>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+        y: &impl Targets<F>,
+        sample_weight: Option<ArrayView1<'_, f64>>,
+        queue: Option<&Queue>,
+    ) -> Result<f64> {
         let comm = comm_or_world(self.comm.as_ref())?;
         let y = y.as_columns();
         let predicted = agree(
@@ -144,9 +155,10 @@ impl<F: Float> LinearModel<F> {
                         .map_err(|_| target_mismatch(self.n_targets(), y.ncols()))
                 })
                 .and_then(|_| check_finite("y", y.view(), comm.rank()))
+                .and_then(|_| check_weights(sample_weight, y.nrows(), comm.rank()))
                 .and_then(|_| self.predict(x, queue)),
         )?;
-        r2_score(&comm, y, predicted.view())
+        r2_score(&comm, y, predicted.view(), sample_weight)
     }
 
     fn rank(&self) -> usize {
@@ -168,23 +180,33 @@ pub(crate) fn r2_score<F: Float>(
     comm: &Comm,
     y: ArrayView2<'_, F>,
     predicted: ArrayView2<'_, F>,
+    sample_weight: Option<ArrayView1<'_, f64>>,
 ) -> Result<f64> {
     let t = y.ncols();
+    let weight = |i: usize| sample_weight.map_or(1.0, |w| w[i]);
     let mut sums = vec![0.0; t + 1];
-    for row in y.rows() {
+    for (i, row) in y.rows().into_iter().enumerate() {
+        let w = weight(i);
         for (s, v) in sums.iter_mut().zip(row) {
-            *s += v.as_f64();
+            *s += w * v.as_f64();
         }
+        sums[t] += w;
     }
-    sums[t] = y.nrows() as f64;
     comm.allreduce_in_place(&mut sums, ReduceOp::Sum)?;
-    let n = sums[t].max(1.0);
+    let mean = |j: usize| {
+        if sums[t] > 0.0 {
+            sums[j] / sums[t]
+        } else {
+            0.0
+        }
+    };
     let mut squares = vec![0.0; 2 * t];
-    for (row, pred) in y.rows().into_iter().zip(predicted.rows()) {
+    for (i, (row, pred)) in y.rows().into_iter().zip(predicted.rows()).enumerate() {
+        let w = weight(i);
         for j in 0..t {
             let (v, p) = (row[j].as_f64(), pred[j].as_f64());
-            squares[j] += (v - p) * (v - p);
-            squares[t + j] += (v - sums[j] / n) * (v - sums[j] / n);
+            squares[j] += w * (v - p) * (v - p);
+            squares[t + j] += w * (v - mean(j)) * (v - mean(j));
         }
     }
     comm.allreduce_in_place(&mut squares, ReduceOp::Sum)?;

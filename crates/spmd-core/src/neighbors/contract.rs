@@ -14,7 +14,7 @@ use crate::distributed::agree;
 use crate::estimator::TargetColumns;
 use crate::estimator::{
     refuse_weights, require_targets, Context, Dataset, Estimator, Fitted, KNeighbors, Predict,
-    Score, Transform,
+    PredictLogProba, Score, Transform,
 };
 use crate::{Float, Result};
 
@@ -166,10 +166,22 @@ impl Transform for FittedKNeighborsClassifier {
     }
 }
 
+impl PredictLogProba for FittedKNeighborsClassifier {
+    fn predict_log_proba<F: Float>(
+        &self,
+        ctx: Context<'_>,
+        x: ArrayView2<'_, F>,
+    ) -> Result<Array2<f64>> {
+        Ok(self.predict_proba(x, ctx.queue)?.mapv(f64::ln))
+    }
+}
+
 impl Score for FittedKNeighborsClassifier {
     fn score<F: Float>(&self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<f64> {
         let y = agree(ctx.comm, data.labels())?.mapv(|v| v.as_f64());
-        FittedKNeighborsClassifier::score(self, data.x(), &y, ctx.queue)
+        let w = data.weights().map(|w| w.mapv(|v| v.as_f64()));
+        let w = w.as_ref().map(|w| w.view());
+        self.score_weighted(data.x(), &y, w, ctx.queue)
     }
 }
 
@@ -186,6 +198,7 @@ impl Score for FittedKNeighborsRegressor {
             y,
             single: data.y_is_1d(),
         };
-        FittedKNeighborsRegressor::score(self, data.x(), &y, ctx.queue)
+        let w = data.weights().map(|w| w.mapv(|v| v.as_f64()));
+        self.score_weighted(data.x(), &y, w.as_ref().map(|w| w.view()), ctx.queue)
     }
 }

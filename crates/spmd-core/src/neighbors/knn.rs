@@ -1,11 +1,11 @@
 //! The fitted classifier and regressor: a search whose neighbours vote, or whose values are averaged.
 
-use ndarray::{Array1, Array2, ArrayBase, ArrayView2, Data, Ix1};
+use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Data, Ix1};
 
 use super::fitted::{FittedNeighbors, Targets};
 use crate::classes::{global_accuracy, ClassLabel};
 use crate::distributed::agree;
-use crate::validate::{check_features, check_finite, check_same_rows};
+use crate::validate::{check_features, check_finite, check_same_rows, check_weights};
 use crate::{Error, Float, Queue, Result};
 
 /// A fitted [`KNeighborsClassifier`](super::KNeighborsClassifier); its search is [`FittedNeighbors`] (through `Deref`).
@@ -97,7 +97,18 @@ impl FittedKNeighborsClassifier {
         y: &ArrayBase<T, Ix1>,
         queue: Option<&Queue>,
     ) -> Result<f64> {
-        global_accuracy(&self.comm, self.predict(x, queue), y)
+        self.score_weighted(x, y, None, queue)
+    }
+
+    /// [`score`](Self::score) with a weight per row (scikit-learn's `sample_weight`).
+    pub fn score_weighted<F: Float, L: ClassLabel, T: Data<Elem = L>>(
+        &self,
+        x: ArrayView2<'_, F>,
+        y: &ArrayBase<T, Ix1>,
+        sample_weight: Option<ArrayView1<'_, f64>>,
+        queue: Option<&Queue>,
+    ) -> Result<f64> {
+        global_accuracy(&self.comm, self.predict(x, queue), y, sample_weight)
     }
 }
 
@@ -140,6 +151,17 @@ impl FittedKNeighborsRegressor {
         y: &impl crate::linear::Targets<F>,
         queue: Option<&Queue>,
     ) -> Result<f64> {
+        self.score_weighted(x, y, None, queue)
+    }
+
+    /// [`score`](Self::score) with a weight per row (scikit-learn's `sample_weight`).
+    pub fn score_weighted<F: Float>(
+        &self,
+        x: ArrayView2<'_, F>,
+        y: &impl crate::linear::Targets<F>,
+        sample_weight: Option<ArrayView1<'_, f64>>,
+        queue: Option<&Queue>,
+    ) -> Result<f64> {
         use crate::linear::model::{r2_score, target_mismatch};
         let y = y.as_columns();
         let targets = match &self.0.targets {
@@ -150,9 +172,11 @@ impl FittedKNeighborsRegressor {
             .and_then(|_| {
                 check_features(targets, y.ncols()).map_err(|_| target_mismatch(targets, y.ncols()))
             })
-            .and_then(|_| check_finite("y", y, self.comm.rank()));
+            .and_then(|_| check_finite("y", y, self.comm.rank()))
+            .and_then(|_| check_weights(sample_weight, y.nrows(), self.comm.rank()));
         agree(&self.comm, local)?;
         let predicted = self.predict(x, queue)?;
-        r2_score(&self.comm, y.mapv(|v| v.as_f64()).view(), predicted.view())
+        let y = y.mapv(|v| v.as_f64());
+        r2_score(&self.comm, y.view(), predicted.view(), sample_weight)
     }
 }

@@ -10,7 +10,8 @@ use super::incremental::{self, Batches, Incremental};
 use super::model::Model;
 use super::rows::Rows;
 use crate::estimator::{
-    Context, Estimator, Fitted, InverseTransform, KNeighbors, PartialFit, Predict, Score, Transform,
+    Context, DecisionFunction, Estimator, Fitted, InverseTransform, KNeighbors, PartialFit,
+    Predict, PredictLogProba, Score, Transform,
 };
 use crate::{Error, Result};
 
@@ -58,6 +59,10 @@ pub enum Operation {
     Transform,
     /// `inverse_transform`.
     InverseTransform,
+    /// A classifier's `predict_log_proba`.
+    PredictLogProba,
+    /// A linear classifier's `decision_function`.
+    DecisionFunction,
 }
 
 impl Operation {
@@ -67,6 +72,8 @@ impl Operation {
             Operation::Predict => "predict",
             Operation::Transform => "transform",
             Operation::InverseTransform => "inverse_transform",
+            Operation::PredictLogProba => "predict_log_proba",
+            Operation::DecisionFunction => "decision_function",
         }
     }
 }
@@ -96,6 +103,8 @@ pub struct Entry {
     predict: Option<ApplyFn>,
     transform: Option<ApplyFn>,
     inverse_transform: Option<ApplyFn>,
+    log_proba: Option<ApplyFn>,
+    decision: Option<ApplyFn>,
     score: Option<ScoreFn>,
     kneighbors: Option<(KneighborsFn, RadiusFn)>,
     begin: Option<BeginFn>,
@@ -127,6 +136,8 @@ impl Entry {
             predict: None,
             transform: None,
             inverse_transform: None,
+            log_proba: None,
+            decision: None,
             score: None,
             kneighbors: None,
             begin: None,
@@ -157,6 +168,24 @@ impl Entry {
         E::Fitted: InverseTransform,
     {
         self.inverse_transform = Some(erased::inverse_transform::<E>);
+        self
+    }
+
+    /// With `predict_log_proba`.
+    pub const fn log_probas<E: Estimator>(mut self) -> Self
+    where
+        E::Fitted: PredictLogProba,
+    {
+        self.log_proba = Some(erased::predict_log_proba::<E>);
+        self
+    }
+
+    /// With `decision_function`.
+    pub const fn decides<E: Estimator>(mut self) -> Self
+    where
+        E::Fitted: DecisionFunction,
+    {
+        self.decision = Some(erased::decision_function::<E>);
         self
     }
 
@@ -233,6 +262,8 @@ impl Entry {
             Operation::Predict => self.predict,
             Operation::Transform => self.transform,
             Operation::InverseTransform => self.inverse_transform,
+            Operation::PredictLogProba => self.log_proba,
+            Operation::DecisionFunction => self.decision,
         }
     }
 

@@ -13,7 +13,8 @@ use super::params::{checked, parse};
 use super::rows::Rows;
 use super::{FitInput, FitOutput};
 use crate::estimator::{
-    Context, Dataset, Estimator, Fitted, InverseTransform, KNeighbors, Predict, Score, Transform,
+    Context, Dataset, DecisionFunction, Estimator, Fitted, InverseTransform, KNeighbors, Predict,
+    PredictLogProba, Score, Transform,
 };
 use crate::{Error, Float, Result};
 
@@ -141,6 +142,32 @@ where
 {
     let fitted = typed::<E>(model, live)?;
     on_rows!(x, |x| fitted.inverse_transform(ctx, x))
+}
+
+pub(super) fn predict_log_proba<E: Estimator>(
+    ctx: Context<'_>,
+    model: &Model,
+    live: &Live,
+    x: Rows<'_>,
+) -> Result<Array2<f64>>
+where
+    E::Fitted: PredictLogProba,
+{
+    let fitted = typed::<E>(model, live)?;
+    on_rows!(x, |x| fitted.predict_log_proba(ctx, x))
+}
+
+pub(super) fn decision_function<E: Estimator>(
+    ctx: Context<'_>,
+    model: &Model,
+    live: &Live,
+    x: Rows<'_>,
+) -> Result<Array2<f64>>
+where
+    E::Fitted: DecisionFunction,
+{
+    let fitted = typed::<E>(model, live)?;
+    on_rows!(x, |x| fitted.decision_function(ctx, x))
 }
 
 pub(super) fn score<E: Estimator>(

@@ -77,6 +77,8 @@ pub static ESTIMATORS: &[Entry] = &[
     )
     .predicts::<LogisticRegression>()
     .transforms::<LogisticRegression>()
+    .log_probas::<LogisticRegression>()
+    .decides::<LogisticRegression>()
     .scores::<LogisticRegression>(),
     Entry::of::<MultinomialNb>(
         "multinomial-nb",
@@ -84,6 +86,7 @@ pub static ESTIMATORS: &[Entry] = &[
     )
     .predicts::<MultinomialNb>()
     .transforms::<MultinomialNb>()
+    .log_probas::<MultinomialNb>()
     .scores::<MultinomialNb>()
     .batches::<MultinomialNb, MultinomialNb>(),
     Entry::of::<RandomForestClassifier>(
@@ -92,6 +95,7 @@ pub static ESTIMATORS: &[Entry] = &[
     )
     .predicts::<RandomForestClassifier>()
     .transforms::<RandomForestClassifier>()
+    .log_probas::<RandomForestClassifier>()
     .scores::<RandomForestClassifier>(),
     Entry::of::<RandomForestRegressor>(
         "random-forest-regressor",
@@ -131,6 +135,7 @@ pub static ESTIMATORS: &[Entry] = &[
     )
     .predicts::<KNeighborsClassifier>()
     .transforms::<KNeighborsClassifier>()
+    .log_probas::<KNeighborsClassifier>()
     .scores::<KNeighborsClassifier>()
     .searches::<KNeighborsClassifier>(),
     Entry::keeping_rows::<KNeighborsRegressor>(

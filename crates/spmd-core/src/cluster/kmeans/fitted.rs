@@ -71,17 +71,33 @@ impl FittedKMeans {
         comm: &Comm,
         x: &ArrayBase<S, Ix2>,
     ) -> Result<f64> {
-        self.score_on(comm, x.view(), None)
+        self.score_on(comm, x.view(), None, None)
     }
 
     /// [`score`](Self::score) with the nearest centres found on `queue`'s GPU when given.
+    /// With `sample_weight`, each row's squared distance is weighed.
     pub(crate) fn score_on<F: Float>(
         &self,
         comm: &Comm,
         x: ArrayView2<'_, F>,
+        sample_weight: Option<ArrayView1<'_, f64>>,
         queue: Option<&Queue>,
     ) -> Result<f64> {
-        let local = self.nearest(comm.rank(), x, queue).map(|(_, d)| d);
+        let local = crate::validate::check_weights(sample_weight, x.nrows(), comm.rank())
+            .and_then(|_| self.nearest(comm.rank(), x, queue))
+            .map(|(labels, total)| match sample_weight {
+                None => total,
+                Some(w) => labels
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &l)| {
+                        w[i] * crate::backend::squared_distance(
+                            x.row(i),
+                            self.cluster_centers.row(l),
+                        )
+                    })
+                    .sum(),
+            });
         let local = agree(comm, local)?;
         Ok(-comm.allreduce_scalar(local, ReduceOp::Sum)?)
     }
