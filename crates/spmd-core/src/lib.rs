@@ -24,7 +24,6 @@
 //! or the GPU; docs/architecture.md lists which operations run on the GPU.
 
 pub mod backend;
-mod builder;
 pub mod classes;
 pub mod cluster;
 pub mod covariance;

@@ -3,21 +3,35 @@
 use ndarray::{Array2, ArrayView2, Axis};
 
 use super::{FittedKMeans, KMeans, KMeansParams};
-use crate::estimator::{
-    estimator, params_checked_by, Context, Dataset, Fitted, Predict, Score, Transform,
-};
+use crate::estimator::{Context, Dataset, Fitted, Predict, Score, Transform};
 use crate::{Float, Result};
 
-params_checked_by!(KMeansParams);
+impl crate::estimator::Params for KMeansParams {
+    fn check(&self) -> crate::Result<()> {
+        KMeansParams::check(self)
+    }
+}
 
-estimator!(
-    KMeans, KMeansParams => FittedKMeans, supervised: false,
-    from: KMeans::with_params,
-    fit: |this, ctx, data| {
+impl crate::estimator::Estimator for KMeans {
+    type Params = KMeansParams;
+    type Fitted = FittedKMeans;
+    const SUPERVISED: bool = false;
+
+    fn from_params(params: KMeansParams) -> Self {
+        KMeans::with_params(params)
+    }
+
+    fn fit<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        data: &crate::estimator::Dataset<'_, F>,
+    ) -> crate::Result<FittedKMeans> {
+        let this = self;
+        crate::estimator::refuse_weights(ctx, data, "KMeans")?;
         let this = this.clone().comm(ctx.comm.clone());
         this.fit_with(data.x(), ctx.queue, data.resident_rows())
-    },
-);
+    }
+}
 
 impl Fitted for FittedKMeans {
     fn n_features_in(&self) -> usize {

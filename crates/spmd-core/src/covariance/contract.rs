@@ -6,18 +6,34 @@ use super::{
     IncrementalEmpiricalCovariance, IncrementalEmpiricalCovarianceParams,
 };
 use crate::estimator::{
-    check_batch_size, estimator, fit_in_batches, refuse_weights, Context, Dataset, Estimator,
-    Fitted, Params, PartialFit,
+    check_batch_size, fit_in_batches, refuse_weights, Context, Dataset, Estimator, Fitted, Params,
+    PartialFit,
 };
 use crate::{Error, Float, Result};
 
 impl Params for EmpiricalCovarianceParams {}
 
-estimator!(
-    EmpiricalCovariance, EmpiricalCovarianceParams => FittedEmpiricalCovariance, supervised: false,
-    from: EmpiricalCovariance::with_params,
-    fit: |this, ctx, data| this.clone().comm(ctx.comm.clone()).fit(&data.x(), ctx.queue),
-);
+impl crate::estimator::Estimator for EmpiricalCovariance {
+    type Params = EmpiricalCovarianceParams;
+    type Fitted = FittedEmpiricalCovariance;
+    const SUPERVISED: bool = false;
+
+    fn from_params(params: EmpiricalCovarianceParams) -> Self {
+        EmpiricalCovariance::with_params(params)
+    }
+
+    fn fit<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        data: &crate::estimator::Dataset<'_, F>,
+    ) -> crate::Result<FittedEmpiricalCovariance> {
+        let this = self;
+        crate::estimator::refuse_weights(ctx, data, "EmpiricalCovariance")?;
+        this.clone()
+            .comm(ctx.comm.clone())
+            .fit(&data.x(), ctx.queue)
+    }
+}
 
 impl Fitted for FittedEmpiricalCovariance {
     fn n_features_in(&self) -> usize {

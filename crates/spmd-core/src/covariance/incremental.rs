@@ -57,18 +57,49 @@ pub struct IncrementalEmpiricalCovariance {
     accumulator: Accumulator,
 }
 
-crate::builder::builder!(
-    IncrementalEmpiricalCovariance,
-    IncrementalEmpiricalCovarianceParams {
-        /// Compute and keep `precision_`.
-        store_precision: bool,
-        /// Treat the data as centred.
-        assume_centered: bool,
-        /// Rows per batch of a one-shot fit.
-        batch_size: Option<usize>,
-    },
-    new = "scikit-learn's defaults."
-);
+impl IncrementalEmpiricalCovariance {
+    /// scikit-learn's defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// From parameters (as read from a model file or the command line).
+    pub fn with_params(params: IncrementalEmpiricalCovarianceParams) -> Self {
+        Self {
+            params,
+            ..Self::default()
+        }
+    }
+
+    /// The ranks that fit together; `Comm::world()` by default.
+    pub fn comm(mut self, comm: spmd_comm::Comm) -> Self {
+        self.comm = Some(comm);
+        self
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &IncrementalEmpiricalCovarianceParams {
+        &self.params
+    }
+
+    /// Compute and keep `precision_`.
+    pub fn store_precision(mut self, store_precision: bool) -> Self {
+        self.params.store_precision = store_precision;
+        self
+    }
+
+    /// Treat the data as centred.
+    pub fn assume_centered(mut self, assume_centered: bool) -> Self {
+        self.params.assume_centered = assume_centered;
+        self
+    }
+
+    /// Rows per batch of a one-shot fit.
+    pub fn batch_size(mut self, batch_size: Option<usize>) -> Self {
+        self.params.batch_size = batch_size;
+        self
+    }
+}
 
 impl IncrementalEmpiricalCovariance {
     /// Adds a batch of this rank's rows. Local; an error is also remembered and makes

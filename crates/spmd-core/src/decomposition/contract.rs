@@ -5,12 +5,14 @@ use ndarray::{Array2, ArrayView2};
 use super::pca::{FittedPca, IncrementalPca, IncrementalPcaParams, Pca, PcaParams};
 use super::tsqr::{qr, svd, FittedQr, FittedSvd, Qr, Svd};
 use crate::backend::Backend;
-use crate::estimator::{
-    check_rows, estimator, params_checked_by, Context, Fitted, InverseTransform, Params, Transform,
-};
+use crate::estimator::{check_rows, Context, Fitted, InverseTransform, Params, Transform};
 use crate::{Float, Result};
 
-params_checked_by!(PcaParams);
+impl crate::estimator::Params for PcaParams {
+    fn check(&self) -> crate::Result<()> {
+        PcaParams::check(self)
+    }
+}
 
 impl Params for IncrementalPcaParams {}
 
@@ -21,20 +23,48 @@ pub struct NoParams {}
 
 impl Params for NoParams {}
 
-estimator!(
-    Pca, PcaParams => FittedPca, supervised: false,
-    from: Pca::with_params,
-    fit: |this, ctx, data| this.clone().comm(ctx.comm.clone()).fit(&data.x(), ctx.queue),
-);
+impl crate::estimator::Estimator for Pca {
+    type Params = PcaParams;
+    type Fitted = FittedPca;
+    const SUPERVISED: bool = false;
 
-estimator!(
-    IncrementalPca, IncrementalPcaParams => FittedPca, supervised: false,
-    from: IncrementalPca::with_params,
-    fit: |this, ctx, data| {
+    fn from_params(params: PcaParams) -> Self {
+        Pca::with_params(params)
+    }
+
+    fn fit<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        data: &crate::estimator::Dataset<'_, F>,
+    ) -> crate::Result<FittedPca> {
+        let this = self;
+        crate::estimator::refuse_weights(ctx, data, "Pca")?;
+        this.clone()
+            .comm(ctx.comm.clone())
+            .fit(&data.x(), ctx.queue)
+    }
+}
+
+impl crate::estimator::Estimator for IncrementalPca {
+    type Params = IncrementalPcaParams;
+    type Fitted = FittedPca;
+    const SUPERVISED: bool = false;
+
+    fn from_params(params: IncrementalPcaParams) -> Self {
+        IncrementalPca::with_params(params)
+    }
+
+    fn fit<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        data: &crate::estimator::Dataset<'_, F>,
+    ) -> crate::Result<FittedPca> {
+        let this = self;
+        crate::estimator::refuse_weights(ctx, data, "IncrementalPca")?;
         let mut fitting = this.clone().comm(ctx.comm.clone());
         IncrementalPca::fit(&mut fitting, &data.x(), ctx.queue)
-    },
-);
+    }
+}
 
 impl Fitted for FittedPca {
     fn n_features_in(&self) -> usize {
@@ -59,11 +89,24 @@ impl InverseTransform for FittedPca {
     }
 }
 
-estimator!(
-    Qr, NoParams => FittedQr, supervised: false,
-    from: |_: NoParams| Qr::new(),
-    fit: |_this, ctx, data| qr(ctx.comm, data.x(), ctx.queue),
-);
+impl crate::estimator::Estimator for Qr {
+    type Params = NoParams;
+    type Fitted = FittedQr;
+    const SUPERVISED: bool = false;
+
+    fn from_params(_: NoParams) -> Self {
+        Qr::new()
+    }
+
+    fn fit<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        data: &crate::estimator::Dataset<'_, F>,
+    ) -> crate::Result<FittedQr> {
+        crate::estimator::refuse_weights(ctx, data, "Qr")?;
+        qr(ctx.comm, data.x(), ctx.queue)
+    }
+}
 
 impl Fitted for FittedQr {
     fn n_features_in(&self) -> usize {
@@ -74,11 +117,24 @@ impl Fitted for FittedQr {
     }
 }
 
-estimator!(
-    Svd, NoParams => FittedSvd, supervised: false,
-    from: |_: NoParams| Svd::new(),
-    fit: |_this, ctx, data| svd(ctx.comm, data.x(), ctx.queue),
-);
+impl crate::estimator::Estimator for Svd {
+    type Params = NoParams;
+    type Fitted = FittedSvd;
+    const SUPERVISED: bool = false;
+
+    fn from_params(_: NoParams) -> Self {
+        Svd::new()
+    }
+
+    fn fit<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        data: &crate::estimator::Dataset<'_, F>,
+    ) -> crate::Result<FittedSvd> {
+        crate::estimator::refuse_weights(ctx, data, "Svd")?;
+        svd(ctx.comm, data.x(), ctx.queue)
+    }
+}
 
 impl Fitted for FittedSvd {
     fn n_features_in(&self) -> usize {

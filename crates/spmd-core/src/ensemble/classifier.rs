@@ -16,35 +16,96 @@ use crate::distributed::{agree, comm_or_world, global_shape};
 use crate::validate::{check_same_rows, check_weights};
 use crate::{Float, Result};
 
-crate::builder::builder!(
-    /// scikit-learn's `RandomForestClassifier` over all ranks' rows: the same forest for any
-    /// number of ranks (see the [module](super) for how).
-    ///
-    /// [`fit`](Self::fit) is collective; `predict`, `predict_proba` are local; `score` is
-    /// collective.
-    pub struct RandomForestClassifier,
-    RandomForestClassifierParams {
-        /// Number of trees.
-        n_estimators: usize,
-        /// Deepest level a tree grows to.
-        max_depth: Option<usize>,
-        /// Features drawn for each split.
-        max_features: Option<super::FeatureCount>,
-        /// Leaves per tree, grown best first.
-        max_leaf_nodes: Option<usize>,
-        /// Whether to bootstrap.
-        bootstrap: bool,
-        /// Whether to compute the out-of-bag score.
-        oob_score: bool,
-        /// Class weights.
-        class_weight: Option<ClassWeight>,
-        /// `gini`, `entropy` or `log_loss`.
-        criterion: super::ClassCriterion,
-        /// Most bins per feature.
-        max_bins: usize,
-    },
-    new = "scikit-learn's defaults (100 trees, `gini`, `max_features=\"sqrt\"`, bootstrap), with `max_bins=256`."
-);
+/// scikit-learn's `RandomForestClassifier` over all ranks' rows: the same forest for any
+/// number of ranks (see the [module](super) for how).
+///
+/// [`fit`](Self::fit) is collective; `predict`, `predict_proba` are local; `score` is
+/// collective.
+#[derive(Debug, Clone, Default)]
+pub struct RandomForestClassifier {
+    pub(super) params: RandomForestClassifierParams,
+    pub(super) comm: Option<spmd_comm::Comm>,
+}
+
+impl RandomForestClassifier {
+    /// scikit-learn's defaults (100 trees, `gini`, `max_features=\"sqrt\"`, bootstrap), with `max_bins=256`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// From parameters (as read from a model file or the command line).
+    pub fn with_params(params: RandomForestClassifierParams) -> Self {
+        Self {
+            params,
+            ..Self::default()
+        }
+    }
+
+    /// The ranks that fit together; `Comm::world()` by default.
+    pub fn comm(mut self, comm: spmd_comm::Comm) -> Self {
+        self.comm = Some(comm);
+        self
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &RandomForestClassifierParams {
+        &self.params
+    }
+
+    /// Number of trees.
+    pub fn n_estimators(mut self, n_estimators: usize) -> Self {
+        self.params.n_estimators = n_estimators;
+        self
+    }
+
+    /// Deepest level a tree grows to.
+    pub fn max_depth(mut self, max_depth: Option<usize>) -> Self {
+        self.params.max_depth = max_depth;
+        self
+    }
+
+    /// Features drawn for each split.
+    pub fn max_features(mut self, max_features: Option<super::FeatureCount>) -> Self {
+        self.params.max_features = max_features;
+        self
+    }
+
+    /// Leaves per tree, grown best first.
+    pub fn max_leaf_nodes(mut self, max_leaf_nodes: Option<usize>) -> Self {
+        self.params.max_leaf_nodes = max_leaf_nodes;
+        self
+    }
+
+    /// Whether to bootstrap.
+    pub fn bootstrap(mut self, bootstrap: bool) -> Self {
+        self.params.bootstrap = bootstrap;
+        self
+    }
+
+    /// Whether to compute the out-of-bag score.
+    pub fn oob_score(mut self, oob_score: bool) -> Self {
+        self.params.oob_score = oob_score;
+        self
+    }
+
+    /// Class weights.
+    pub fn class_weight(mut self, class_weight: Option<ClassWeight>) -> Self {
+        self.params.class_weight = class_weight;
+        self
+    }
+
+    /// `gini`, `entropy` or `log_loss`.
+    pub fn criterion(mut self, criterion: super::ClassCriterion) -> Self {
+        self.params.criterion = criterion;
+        self
+    }
+
+    /// Most bins per feature.
+    pub fn max_bins(mut self, max_bins: usize) -> Self {
+        self.params.max_bins = max_bins;
+        self
+    }
+}
 
 impl RandomForestClassifier {
     /// Seed of every random draw; the same seed gives the same forest for any number of ranks.
@@ -288,12 +349,138 @@ impl FittedRandomForestClassifier {
     }
 }
 
-crate::estimator::classifier_contract!(
-    RandomForestClassifier,
-    RandomForestClassifierParams,
-    FittedRandomForestClassifier,
-    local_result: |m| m.oob_decision_function.clone()
-);
+impl crate::estimator::Params for RandomForestClassifierParams {
+    fn check(&self) -> crate::Result<()> {
+        RandomForestClassifierParams::check(self)
+    }
+}
+
+impl RandomForestClassifier {
+    /// Fits on every rank's rows `x` and labels `y`; every rank calls it and gets the
+    /// same model. The classes are the union of all ranks' labels.
+    pub fn fit<F, L, S, T>(
+        &self,
+        x: &ndarray::ArrayBase<S, ndarray::Ix2>,
+        y: &ndarray::ArrayBase<T, ndarray::Ix1>,
+        queue: Option<&spmd_gpu::Queue>,
+    ) -> crate::Result<FittedRandomForestClassifier>
+    where
+        F: crate::Float,
+        L: crate::classes::ClassLabel,
+        S: ndarray::Data<Elem = F>,
+        T: ndarray::Data<Elem = L>,
+    {
+        self.fit_labelled(&x.view(), &y.view(), None, queue)
+    }
+
+    /// [`fit`](Self::fit) with a weight per row (scikit-learn's `sample_weight`).
+    pub fn fit_weighted<F, L, S, T>(
+        &self,
+        x: &ndarray::ArrayBase<S, ndarray::Ix2>,
+        y: &ndarray::ArrayBase<T, ndarray::Ix1>,
+        sample_weight: Option<ndarray::ArrayView1<'_, f64>>,
+        queue: Option<&spmd_gpu::Queue>,
+    ) -> crate::Result<FittedRandomForestClassifier>
+    where
+        F: crate::Float,
+        L: crate::classes::ClassLabel,
+        S: ndarray::Data<Elem = F>,
+        T: ndarray::Data<Elem = L>,
+    {
+        self.fit_labelled(&x.view(), &y.view(), sample_weight, queue)
+    }
+}
+
+impl crate::estimator::Estimator for RandomForestClassifier {
+    type Params = RandomForestClassifierParams;
+    type Fitted = FittedRandomForestClassifier;
+    const SUPERVISED: bool = true;
+
+    fn from_params(params: RandomForestClassifierParams) -> Self {
+        <RandomForestClassifier>::with_params(params)
+    }
+
+    fn fit<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        data: &crate::estimator::Dataset<'_, F>,
+    ) -> crate::Result<FittedRandomForestClassifier> {
+        let y = crate::distributed::agree(ctx.comm, data.labels())?.mapv(|v| v.as_f64());
+        let w = data.weights().map(|w| w.mapv(|v| v.as_f64()));
+        self.clone().comm(ctx.comm.clone()).fit_weighted(
+            &data.x(),
+            &y,
+            w.as_ref().map(|w| w.view()),
+            ctx.queue,
+        )
+    }
+}
+
+impl crate::estimator::Fitted for FittedRandomForestClassifier {
+    fn n_features_in(&self) -> usize {
+        <FittedRandomForestClassifier>::n_features_in(self)
+    }
+
+    fn local_result(&self) -> Option<ndarray::Array2<f64>> {
+        let m = self;
+        m.oob_decision_function.clone()
+    }
+}
+
+impl crate::estimator::Predict for FittedRandomForestClassifier {
+    fn predict<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        x: ndarray::ArrayView2<'_, F>,
+    ) -> crate::Result<ndarray::Array2<f64>> {
+        let backend = crate::backend::Backend::new(ctx.rank(), ctx.queue)?;
+        Ok(self
+            .predict_on(&backend, x)?
+            .mapv(|label| label as f64)
+            .insert_axis(ndarray::Axis(1)))
+    }
+}
+
+impl crate::estimator::Transform for FittedRandomForestClassifier {
+    fn transform<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        x: ndarray::ArrayView2<'_, F>,
+    ) -> crate::Result<ndarray::Array2<f64>> {
+        let backend = crate::backend::Backend::new(ctx.rank(), ctx.queue)?;
+        Ok(self.log_proba_on(&backend, x)?.mapv(f64::exp))
+    }
+}
+
+impl crate::estimator::PredictLogProba for FittedRandomForestClassifier {
+    fn predict_log_proba<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        x: ndarray::ArrayView2<'_, F>,
+    ) -> crate::Result<ndarray::Array2<f64>> {
+        let backend = crate::backend::Backend::new(ctx.rank(), ctx.queue)?;
+        self.log_proba_on(&backend, x)
+    }
+}
+
+impl crate::estimator::Score for FittedRandomForestClassifier {
+    fn score<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        data: &crate::estimator::Dataset<'_, F>,
+    ) -> crate::Result<f64> {
+        let y = crate::distributed::agree(ctx.comm, data.labels())?.mapv(|v| v.as_f64());
+        let w = data.weights().map(|w| w.mapv(|v| v.as_f64()));
+        <FittedRandomForestClassifier>::score_weighted(
+            self,
+            ctx.comm,
+            &data.x(),
+            &y,
+            w.as_ref().map(|w| w.view()),
+            ctx.queue,
+        )
+    }
+}
 
 /// The attributes as a model file stores them.
 #[derive(Deserialize)]

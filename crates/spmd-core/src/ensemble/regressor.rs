@@ -11,47 +11,98 @@ use super::split::Task;
 use super::tree::Tree;
 use crate::backend::Backend;
 use crate::distributed::{agree, comm_or_world, global_shape};
-use crate::estimator::{
-    estimator, params_checked_by, require_targets, Context, Dataset, Fitted, Predict, Score,
-};
+use crate::estimator::{require_targets, Context, Dataset, Fitted, Predict, Score};
 use crate::linear::model::r2_score;
 use crate::validate::{check_finite, check_same_rows, check_weights};
 use crate::{Error, Float, Result};
 
-crate::builder::builder!(
-    /// scikit-learn's `RandomForestRegressor` over all ranks' rows: the same forest for any
-    /// number of ranks (see the [module](super) for how).
-    ///
-    /// ```
-    /// use ndarray::{array, Array1, Array2};
-    /// use spmd_core::ensemble::RandomForestRegressor;
-    ///
-    /// let x = Array2::from_shape_fn((300, 1), |(i, _)| i as f64 / 30.0);
-    /// let y: Array1<f64> = x.column(0).mapv(|v| if v < 5.0 { 1.0 } else { 3.0 });
-    /// let forest = RandomForestRegressor::new().n_estimators(20).random_state(1).fit(&x, &y, None)?;
-    /// let predicted = forest.predict(&array![[1.0], [9.0]], None)?;
-    /// assert!((predicted[0] - 1.0).abs() < 1e-12 && (predicted[1] - 3.0).abs() < 1e-12);
-    /// # Ok::<(), spmd_core::Error>(())
-    /// ```
-    pub struct RandomForestRegressor,
-    RandomForestRegressorParams {
-        /// Number of trees.
-        n_estimators: usize,
-        /// Deepest level a tree grows to.
-        max_depth: Option<usize>,
-        /// Features drawn for each split.
-        max_features: Option<super::FeatureCount>,
-        /// Leaves per tree, grown best first.
-        max_leaf_nodes: Option<usize>,
-        /// Whether to bootstrap.
-        bootstrap: bool,
-        /// Whether to compute the out-of-bag score.
-        oob_score: bool,
-        /// Most bins per feature.
-        max_bins: usize,
-    },
-    new = "scikit-learn's defaults (100 trees, `squared_error`, `max_features=1.0`, bootstrap), with `max_bins=256`."
-);
+/// scikit-learn's `RandomForestRegressor` over all ranks' rows: the same forest for any
+/// number of ranks (see the [module](super) for how).
+///
+/// ```
+/// use ndarray::{array, Array1, Array2};
+/// use spmd_core::ensemble::RandomForestRegressor;
+///
+/// let x = Array2::from_shape_fn((300, 1), |(i, _)| i as f64 / 30.0);
+/// let y: Array1<f64> = x.column(0).mapv(|v| if v < 5.0 { 1.0 } else { 3.0 });
+/// let forest = RandomForestRegressor::new().n_estimators(20).random_state(1).fit(&x, &y, None)?;
+/// let predicted = forest.predict(&array![[1.0], [9.0]], None)?;
+/// assert!((predicted[0] - 1.0).abs() < 1e-12 && (predicted[1] - 3.0).abs() < 1e-12);
+/// # Ok::<(), spmd_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct RandomForestRegressor {
+    pub(super) params: RandomForestRegressorParams,
+    pub(super) comm: Option<spmd_comm::Comm>,
+}
+
+impl RandomForestRegressor {
+    /// scikit-learn's defaults (100 trees, `squared_error`, `max_features=1.0`, bootstrap), with `max_bins=256`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// From parameters (as read from a model file or the command line).
+    pub fn with_params(params: RandomForestRegressorParams) -> Self {
+        Self {
+            params,
+            ..Self::default()
+        }
+    }
+
+    /// The ranks that fit together; `Comm::world()` by default.
+    pub fn comm(mut self, comm: spmd_comm::Comm) -> Self {
+        self.comm = Some(comm);
+        self
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &RandomForestRegressorParams {
+        &self.params
+    }
+
+    /// Number of trees.
+    pub fn n_estimators(mut self, n_estimators: usize) -> Self {
+        self.params.n_estimators = n_estimators;
+        self
+    }
+
+    /// Deepest level a tree grows to.
+    pub fn max_depth(mut self, max_depth: Option<usize>) -> Self {
+        self.params.max_depth = max_depth;
+        self
+    }
+
+    /// Features drawn for each split.
+    pub fn max_features(mut self, max_features: Option<super::FeatureCount>) -> Self {
+        self.params.max_features = max_features;
+        self
+    }
+
+    /// Leaves per tree, grown best first.
+    pub fn max_leaf_nodes(mut self, max_leaf_nodes: Option<usize>) -> Self {
+        self.params.max_leaf_nodes = max_leaf_nodes;
+        self
+    }
+
+    /// Whether to bootstrap.
+    pub fn bootstrap(mut self, bootstrap: bool) -> Self {
+        self.params.bootstrap = bootstrap;
+        self
+    }
+
+    /// Whether to compute the out-of-bag score.
+    pub fn oob_score(mut self, oob_score: bool) -> Self {
+        self.params.oob_score = oob_score;
+        self
+    }
+
+    /// Most bins per feature.
+    pub fn max_bins(mut self, max_bins: usize) -> Self {
+        self.params.max_bins = max_bins;
+        self
+    }
+}
 
 impl RandomForestRegressor {
     /// Seed of every random draw; the same seed gives the same forest for any number of ranks.
@@ -194,14 +245,27 @@ impl FittedRandomForestRegressor {
     }
 }
 
-params_checked_by!(RandomForestRegressorParams);
+impl crate::estimator::Params for RandomForestRegressorParams {
+    fn check(&self) -> crate::Result<()> {
+        RandomForestRegressorParams::check(self)
+    }
+}
 
-estimator!(
-    RandomForestRegressor, RandomForestRegressorParams => FittedRandomForestRegressor,
-    supervised: true,
-    weighted: true,
-    from: RandomForestRegressor::with_params,
-    fit: |this, ctx, data| {
+impl crate::estimator::Estimator for RandomForestRegressor {
+    type Params = RandomForestRegressorParams;
+    type Fitted = FittedRandomForestRegressor;
+    const SUPERVISED: bool = true;
+
+    fn from_params(params: RandomForestRegressorParams) -> Self {
+        RandomForestRegressor::with_params(params)
+    }
+
+    fn fit<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        data: &crate::estimator::Dataset<'_, F>,
+    ) -> crate::Result<FittedRandomForestRegressor> {
+        let this = self;
         let y = require_targets(data)?;
         if y.ncols() != 1 {
             return Err(Error::Shape {
@@ -212,9 +276,14 @@ estimator!(
         }
         let y = y.column(0).mapv(|v| v.as_f64());
         let w = data.weights().map(|w| w.mapv(|v| v.as_f64()));
-        this.clone().comm(ctx.comm.clone()).fit_weighted(&data.x(), &y, w.as_ref().map(|w| w.view()), ctx.queue)
-    },
-);
+        this.clone().comm(ctx.comm.clone()).fit_weighted(
+            &data.x(),
+            &y,
+            w.as_ref().map(|w| w.view()),
+            ctx.queue,
+        )
+    }
+}
 
 impl Fitted for FittedRandomForestRegressor {
     fn n_features_in(&self) -> usize {

@@ -42,17 +42,13 @@
 
 mod batches;
 mod checks;
-mod classifier;
 mod context;
 mod dataset;
-mod impls;
 mod targets;
 mod traits;
 
 pub(crate) use batches::{check_batch_size, fit_in_batches};
 pub(crate) use checks::{check_rows, missing_targets, refuse_weights, require_targets};
-pub(crate) use classifier::{classifier_contract, classifier_methods};
-pub(crate) use impls::{estimator, params_checked_by};
 
 pub use context::Context;
 pub use dataset::Dataset;

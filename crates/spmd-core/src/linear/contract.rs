@@ -6,12 +6,15 @@ use super::fit::fit_linear;
 use super::{LinearModel, LinearRegression, LinearRegressionParams, Ridge, RidgeParams};
 use crate::estimator::TargetColumns;
 use crate::estimator::{
-    estimator, missing_targets, params_checked_by, require_targets, Context, Dataset, Fitted,
-    Params, Predict, Score,
+    missing_targets, require_targets, Context, Dataset, Fitted, Params, Predict, Score,
 };
 use crate::{Float, Result};
 
-params_checked_by!(RidgeParams);
+impl crate::estimator::Params for RidgeParams {
+    fn check(&self) -> crate::Result<()> {
+        RidgeParams::check(self)
+    }
+}
 
 impl Params for LinearRegressionParams {}
 
@@ -47,20 +50,46 @@ fn fit_columns<F: Float>(
     Ok(model.to_precision())
 }
 
-estimator!(
-    Ridge, RidgeParams => LinearModel<f64>, supervised: true,
-    from: Ridge::with_params,
-    fit: |this, ctx, data| {
+impl crate::estimator::Estimator for Ridge {
+    type Params = RidgeParams;
+    type Fitted = LinearModel<f64>;
+    const SUPERVISED: bool = true;
+
+    fn from_params(params: RidgeParams) -> Self {
+        Ridge::with_params(params)
+    }
+
+    fn fit<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        data: &crate::estimator::Dataset<'_, F>,
+    ) -> crate::Result<LinearModel<f64>> {
+        let this = self;
+        crate::estimator::refuse_weights(ctx, data, "Ridge")?;
         let p = this.params();
         fit_columns(ctx, data, p.fit_intercept, p.alpha, p.check())
-    },
-);
+    }
+}
 
-estimator!(
-    LinearRegression, LinearRegressionParams => LinearModel<f64>, supervised: true,
-    from: LinearRegression::with_params,
-    fit: |this, ctx, data| fit_columns(ctx, data, this.params().fit_intercept, 0.0, Ok(())),
-);
+impl crate::estimator::Estimator for LinearRegression {
+    type Params = LinearRegressionParams;
+    type Fitted = LinearModel<f64>;
+    const SUPERVISED: bool = true;
+
+    fn from_params(params: LinearRegressionParams) -> Self {
+        LinearRegression::with_params(params)
+    }
+
+    fn fit<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        data: &crate::estimator::Dataset<'_, F>,
+    ) -> crate::Result<LinearModel<f64>> {
+        let this = self;
+        crate::estimator::refuse_weights(ctx, data, "LinearRegression")?;
+        fit_columns(ctx, data, this.params().fit_intercept, 0.0, Ok(()))
+    }
+}
 
 impl Fitted for LinearModel<f64> {
     fn n_features_in(&self) -> usize {

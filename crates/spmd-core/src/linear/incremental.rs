@@ -36,14 +36,37 @@ pub struct IncrementalLinearRegression {
     single_target: Option<bool>,
 }
 
-crate::builder::builder!(
-    IncrementalLinearRegression,
-    LinearRegressionParams {
-        /// Whether to fit an intercept.
-        fit_intercept: bool,
-    },
-    new = "scikit-learn's defaults (`fit_intercept=True`)."
-);
+impl IncrementalLinearRegression {
+    /// scikit-learn's defaults (`fit_intercept=True`).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// From parameters (as read from a model file or the command line).
+    pub fn with_params(params: LinearRegressionParams) -> Self {
+        Self {
+            params,
+            ..Self::default()
+        }
+    }
+
+    /// The ranks that fit together; `Comm::world()` by default.
+    pub fn comm(mut self, comm: spmd_comm::Comm) -> Self {
+        self.comm = Some(comm);
+        self
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &LinearRegressionParams {
+        &self.params
+    }
+
+    /// Whether to fit an intercept.
+    pub fn fit_intercept(mut self, fit_intercept: bool) -> Self {
+        self.params.fit_intercept = fit_intercept;
+        self
+    }
+}
 
 impl IncrementalLinearRegression {
     /// Adds a batch of this rank's rows. Local; an error is also remembered and makes

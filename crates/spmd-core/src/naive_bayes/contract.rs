@@ -3,7 +3,138 @@
 use super::{FittedMultinomialNb, MultinomialNb, MultinomialNbParams};
 use crate::{Float, Result};
 
-crate::estimator::classifier_contract!(MultinomialNb, MultinomialNbParams, FittedMultinomialNb);
+impl crate::estimator::Params for MultinomialNbParams {
+    fn check(&self) -> crate::Result<()> {
+        MultinomialNbParams::check(self)
+    }
+}
+
+impl MultinomialNb {
+    /// Fits on every rank's rows `x` and labels `y`; every rank calls it and gets the
+    /// same model. The classes are the union of all ranks' labels.
+    pub fn fit<F, L, S, T>(
+        &self,
+        x: &ndarray::ArrayBase<S, ndarray::Ix2>,
+        y: &ndarray::ArrayBase<T, ndarray::Ix1>,
+        queue: Option<&spmd_gpu::Queue>,
+    ) -> crate::Result<FittedMultinomialNb>
+    where
+        F: crate::Float,
+        L: crate::classes::ClassLabel,
+        S: ndarray::Data<Elem = F>,
+        T: ndarray::Data<Elem = L>,
+    {
+        self.fit_labelled(&x.view(), &y.view(), None, queue)
+    }
+
+    /// [`fit`](Self::fit) with a weight per row (scikit-learn's `sample_weight`).
+    pub fn fit_weighted<F, L, S, T>(
+        &self,
+        x: &ndarray::ArrayBase<S, ndarray::Ix2>,
+        y: &ndarray::ArrayBase<T, ndarray::Ix1>,
+        sample_weight: Option<ndarray::ArrayView1<'_, f64>>,
+        queue: Option<&spmd_gpu::Queue>,
+    ) -> crate::Result<FittedMultinomialNb>
+    where
+        F: crate::Float,
+        L: crate::classes::ClassLabel,
+        S: ndarray::Data<Elem = F>,
+        T: ndarray::Data<Elem = L>,
+    {
+        self.fit_labelled(&x.view(), &y.view(), sample_weight, queue)
+    }
+}
+
+impl crate::estimator::Estimator for MultinomialNb {
+    type Params = MultinomialNbParams;
+    type Fitted = FittedMultinomialNb;
+    const SUPERVISED: bool = true;
+
+    fn from_params(params: MultinomialNbParams) -> Self {
+        <MultinomialNb>::with_params(params)
+    }
+
+    fn fit<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        data: &crate::estimator::Dataset<'_, F>,
+    ) -> crate::Result<FittedMultinomialNb> {
+        let y = crate::distributed::agree(ctx.comm, data.labels())?.mapv(|v| v.as_f64());
+        let w = data.weights().map(|w| w.mapv(|v| v.as_f64()));
+        self.clone().comm(ctx.comm.clone()).fit_weighted(
+            &data.x(),
+            &y,
+            w.as_ref().map(|w| w.view()),
+            ctx.queue,
+        )
+    }
+}
+
+impl crate::estimator::Fitted for FittedMultinomialNb {
+    fn n_features_in(&self) -> usize {
+        <FittedMultinomialNb>::n_features_in(self)
+    }
+
+    fn local_result(&self) -> Option<ndarray::Array2<f64>> {
+        let _m = self;
+        None
+    }
+}
+
+impl crate::estimator::Predict for FittedMultinomialNb {
+    fn predict<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        x: ndarray::ArrayView2<'_, F>,
+    ) -> crate::Result<ndarray::Array2<f64>> {
+        let backend = crate::backend::Backend::new(ctx.rank(), ctx.queue)?;
+        Ok(self
+            .predict_on(&backend, x)?
+            .mapv(|label| label as f64)
+            .insert_axis(ndarray::Axis(1)))
+    }
+}
+
+impl crate::estimator::Transform for FittedMultinomialNb {
+    fn transform<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        x: ndarray::ArrayView2<'_, F>,
+    ) -> crate::Result<ndarray::Array2<f64>> {
+        let backend = crate::backend::Backend::new(ctx.rank(), ctx.queue)?;
+        Ok(self.log_proba_on(&backend, x)?.mapv(f64::exp))
+    }
+}
+
+impl crate::estimator::PredictLogProba for FittedMultinomialNb {
+    fn predict_log_proba<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        x: ndarray::ArrayView2<'_, F>,
+    ) -> crate::Result<ndarray::Array2<f64>> {
+        let backend = crate::backend::Backend::new(ctx.rank(), ctx.queue)?;
+        self.log_proba_on(&backend, x)
+    }
+}
+
+impl crate::estimator::Score for FittedMultinomialNb {
+    fn score<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        data: &crate::estimator::Dataset<'_, F>,
+    ) -> crate::Result<f64> {
+        let y = crate::distributed::agree(ctx.comm, data.labels())?.mapv(|v| v.as_f64());
+        let w = data.weights().map(|w| w.mapv(|v| v.as_f64()));
+        <FittedMultinomialNb>::score_weighted(
+            self,
+            ctx.comm,
+            &data.x(),
+            &y,
+            w.as_ref().map(|w| w.view()),
+            ctx.queue,
+        )
+    }
+}
 
 impl crate::estimator::PartialFit for MultinomialNb {
     type Params = MultinomialNbParams;

@@ -43,14 +43,49 @@ pub struct MultinomialNb {
     pub(super) failure: FailureMemory,
 }
 
-crate::builder::builder!(MultinomialNb, MultinomialNbParams {
+impl MultinomialNb {
+    /// scikit-learn's defaults (`alpha=1`, `fit_prior=True`).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// From parameters (as read from a model file or the command line).
+    pub fn with_params(params: MultinomialNbParams) -> Self {
+        Self {
+            params,
+            ..Self::default()
+        }
+    }
+
+    /// The ranks that fit together; `Comm::world()` by default.
+    pub fn comm(mut self, comm: spmd_comm::Comm) -> Self {
+        self.comm = Some(comm);
+        self
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &MultinomialNbParams {
+        &self.params
+    }
+
     /// Additive smoothing.
-    alpha: f64,
+    pub fn alpha(mut self, alpha: f64) -> Self {
+        self.params.alpha = alpha;
+        self
+    }
+
     /// Whether to learn class priors.
-    fit_prior: bool,
+    pub fn fit_prior(mut self, fit_prior: bool) -> Self {
+        self.params.fit_prior = fit_prior;
+        self
+    }
+
     /// Given class priors (sorted label order).
-    class_prior: Option<Vec<f64>>,
-}, new = "scikit-learn's defaults (`alpha=1`, `fit_prior=True`).");
+    pub fn class_prior(mut self, class_prior: Option<Vec<f64>>) -> Self {
+        self.params.class_prior = class_prior;
+        self
+    }
+}
 
 impl MultinomialNb {
     /// [`fit_weighted`](Self::fit_weighted) on views.

@@ -109,7 +109,93 @@ impl FittedMultinomialNb {
     }
 }
 
-crate::estimator::classifier_methods!(FittedMultinomialNb, scores: feature_log_prob, class_log_prior);
+impl FittedMultinomialNb {
+    /// $X W^\top + b$ for this rank's rows on `backend`.
+    pub(crate) fn scores_on<F: crate::Float>(
+        &self,
+        backend: &crate::backend::Backend<'_>,
+        x: ndarray::ArrayView2<'_, F>,
+    ) -> crate::Result<ndarray::Array2<f64>> {
+        crate::classes::linear_scores(backend, x, &self.feature_log_prob, &self.class_log_prior)
+    }
+
+    /// Class probabilities of this rank's rows, `n x n_classes`. Local.
+    pub fn predict_proba<F: crate::Float, S: ndarray::Data<Elem = F>>(
+        &self,
+        x: &ndarray::ArrayBase<S, ndarray::Ix2>,
+        queue: Option<&spmd_gpu::Queue>,
+    ) -> crate::Result<ndarray::Array2<f64>> {
+        Ok(self.predict_log_proba(x, queue)?.mapv(f64::exp))
+    }
+
+    /// Logarithms of [`predict_proba`](Self::predict_proba), computed without
+    /// overflow. Local.
+    pub fn predict_log_proba<F: crate::Float, S: ndarray::Data<Elem = F>>(
+        &self,
+        x: &ndarray::ArrayBase<S, ndarray::Ix2>,
+        queue: Option<&spmd_gpu::Queue>,
+    ) -> crate::Result<ndarray::Array2<f64>> {
+        self.log_proba_on(&crate::backend::Backend::new(0, queue)?, x.view())
+    }
+
+    /// The most probable class of each of this rank's rows (ties to the lower
+    /// label). Local.
+    pub fn predict<F: crate::Float, S: ndarray::Data<Elem = F>>(
+        &self,
+        x: &ndarray::ArrayBase<S, ndarray::Ix2>,
+        queue: Option<&spmd_gpu::Queue>,
+    ) -> crate::Result<ndarray::Array1<i64>> {
+        self.predict_on(&crate::backend::Backend::new(0, queue)?, x.view())
+    }
+
+    /// [`predict`](Self::predict) on `backend` (whose rank errors name).
+    pub(crate) fn predict_on<F: crate::Float>(
+        &self,
+        backend: &crate::backend::Backend<'_>,
+        x: ndarray::ArrayView2<'_, F>,
+    ) -> crate::Result<ndarray::Array1<i64>> {
+        let scores = self.scores_on(backend, x)?;
+        Ok(crate::classes::best_classes(&scores, &self.classes))
+    }
+
+    /// Accuracy on all ranks' rows `x` with labels `y` (scikit-learn's `score`). Every
+    /// rank calls it and gets the same value.
+    pub fn score<F, L, S, T>(
+        &self,
+        comm: &spmd_comm::Comm,
+        x: &ndarray::ArrayBase<S, ndarray::Ix2>,
+        y: &ndarray::ArrayBase<T, ndarray::Ix1>,
+        queue: Option<&spmd_gpu::Queue>,
+    ) -> crate::Result<f64>
+    where
+        F: crate::Float,
+        L: crate::classes::ClassLabel,
+        S: ndarray::Data<Elem = F>,
+        T: ndarray::Data<Elem = L>,
+    {
+        self.score_weighted(comm, x, y, None, queue)
+    }
+
+    /// [`score`](Self::score) with a weight per row (scikit-learn's `sample_weight`).
+    pub fn score_weighted<F, L, S, T>(
+        &self,
+        comm: &spmd_comm::Comm,
+        x: &ndarray::ArrayBase<S, ndarray::Ix2>,
+        y: &ndarray::ArrayBase<T, ndarray::Ix1>,
+        sample_weight: Option<ndarray::ArrayView1<'_, f64>>,
+        queue: Option<&spmd_gpu::Queue>,
+    ) -> crate::Result<f64>
+    where
+        F: crate::Float,
+        L: crate::classes::ClassLabel,
+        S: ndarray::Data<Elem = F>,
+        T: ndarray::Data<Elem = L>,
+    {
+        let predicted = crate::backend::Backend::new(comm.rank(), queue)
+            .and_then(|b| self.predict_on(&b, x.view()));
+        crate::classes::global_accuracy(comm, predicted, y, sample_weight)
+    }
+}
 
 #[derive(Serialize, Deserialize)]
 struct Attributes {

@@ -18,7 +18,11 @@ use crate::estimator::{
 };
 use crate::{Float, Result};
 
-crate::estimator::params_checked_by!(NeighborsParams);
+impl crate::estimator::Params for NeighborsParams {
+    fn check(&self) -> crate::Result<()> {
+        NeighborsParams::check(self)
+    }
+}
 
 impl Estimator for NearestNeighbors {
     type Params = NeighborsParams;
@@ -112,46 +116,92 @@ impl Serialize for FittedKNeighborsRegressor {
     }
 }
 
-/// `Fitted` and `KNeighbors` for a model whose search is reached through `search`.
-macro_rules! search_contract {
-    ($fitted:ty, |$m:ident| $search:expr) => {
-        impl Fitted for $fitted {
-            const KEEPS_ROWS: bool = true;
+impl Fitted for FittedNeighbors {
+    const KEEPS_ROWS: bool = true;
 
-            fn n_features_in(&self) -> usize {
-                let $m = self;
-                $search.n_features_in()
-            }
-        }
-
-        impl KNeighbors for $fitted {
-            fn kneighbors<F: Float>(
-                &self,
-                ctx: Context<'_>,
-                x: Option<ArrayView2<'_, F>>,
-                k: Option<usize>,
-            ) -> Result<(Array2<f64>, Array2<u64>)> {
-                let $m = self;
-                $search.kneighbors(x, k, ctx.queue)
-            }
-
-            fn radius_neighbors<F: Float>(
-                &self,
-                _ctx: Context<'_>,
-                x: Option<ArrayView2<'_, F>>,
-                radius: Option<f64>,
-                sort_results: bool,
-            ) -> Result<Vec<(Vec<f64>, Vec<u64>)>> {
-                let $m = self;
-                $search.radius_neighbors(x, radius, sort_results)
-            }
-        }
-    };
+    fn n_features_in(&self) -> usize {
+        self.n_features_in()
+    }
 }
 
-search_contract!(FittedNeighbors, |m| m);
-search_contract!(FittedKNeighborsClassifier, |m| &**m);
-search_contract!(FittedKNeighborsRegressor, |m| &**m);
+impl KNeighbors for FittedNeighbors {
+    fn kneighbors<F: Float>(
+        &self,
+        ctx: Context<'_>,
+        x: Option<ArrayView2<'_, F>>,
+        k: Option<usize>,
+    ) -> Result<(Array2<f64>, Array2<u64>)> {
+        self.kneighbors(x, k, ctx.queue)
+    }
+
+    fn radius_neighbors<F: Float>(
+        &self,
+        _ctx: Context<'_>,
+        x: Option<ArrayView2<'_, F>>,
+        radius: Option<f64>,
+        sort_results: bool,
+    ) -> Result<Vec<(Vec<f64>, Vec<u64>)>> {
+        self.radius_neighbors(x, radius, sort_results)
+    }
+}
+
+impl Fitted for FittedKNeighborsClassifier {
+    const KEEPS_ROWS: bool = true;
+
+    fn n_features_in(&self) -> usize {
+        self.0.n_features_in()
+    }
+}
+
+impl KNeighbors for FittedKNeighborsClassifier {
+    fn kneighbors<F: Float>(
+        &self,
+        ctx: Context<'_>,
+        x: Option<ArrayView2<'_, F>>,
+        k: Option<usize>,
+    ) -> Result<(Array2<f64>, Array2<u64>)> {
+        self.0.kneighbors(x, k, ctx.queue)
+    }
+
+    fn radius_neighbors<F: Float>(
+        &self,
+        _ctx: Context<'_>,
+        x: Option<ArrayView2<'_, F>>,
+        radius: Option<f64>,
+        sort_results: bool,
+    ) -> Result<Vec<(Vec<f64>, Vec<u64>)>> {
+        self.0.radius_neighbors(x, radius, sort_results)
+    }
+}
+
+impl Fitted for FittedKNeighborsRegressor {
+    const KEEPS_ROWS: bool = true;
+
+    fn n_features_in(&self) -> usize {
+        self.0.n_features_in()
+    }
+}
+
+impl KNeighbors for FittedKNeighborsRegressor {
+    fn kneighbors<F: Float>(
+        &self,
+        ctx: Context<'_>,
+        x: Option<ArrayView2<'_, F>>,
+        k: Option<usize>,
+    ) -> Result<(Array2<f64>, Array2<u64>)> {
+        self.0.kneighbors(x, k, ctx.queue)
+    }
+
+    fn radius_neighbors<F: Float>(
+        &self,
+        _ctx: Context<'_>,
+        x: Option<ArrayView2<'_, F>>,
+        radius: Option<f64>,
+        sort_results: bool,
+    ) -> Result<Vec<(Vec<f64>, Vec<u64>)>> {
+        self.0.radius_neighbors(x, radius, sort_results)
+    }
+}
 
 impl Predict for FittedKNeighborsClassifier {
     fn predict<F: Float>(&self, ctx: Context<'_>, x: ArrayView2<'_, F>) -> Result<Array2<f64>> {

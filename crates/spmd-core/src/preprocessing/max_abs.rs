@@ -3,7 +3,7 @@
 use ndarray::{Array1, ArrayView1};
 use serde::{Deserialize, Serialize};
 
-use super::moments::{handle_zeros_in_scale, scaler, AffineParts};
+use super::moments::{handle_zeros_in_scale, AffineParts};
 use crate::estimator::Params;
 use crate::partials::ColumnMoments;
 
@@ -64,7 +64,65 @@ impl TryFrom<MaxAbsAttributes> for FittedMaxAbsScaler {
     }
 }
 
-scaler!(MaxAbsScaler, MaxAbsScalerParams => FittedMaxAbsScaler, weighted: false);
+impl crate::estimator::Estimator for MaxAbsScaler {
+    type Params = MaxAbsScalerParams;
+    type Fitted = FittedMaxAbsScaler;
+    const SUPERVISED: bool = false;
+
+    fn from_params(params: MaxAbsScalerParams) -> Self {
+        MaxAbsScaler { params }
+    }
+
+    fn fit<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        data: &crate::estimator::Dataset<'_, F>,
+    ) -> crate::Result<FittedMaxAbsScaler> {
+        let this = self;
+        crate::preprocessing::moments::fit_scaler(this, ctx, data)
+    }
+}
+
+impl crate::preprocessing::Scaler for MaxAbsScaler {
+    const WEIGHTED: bool = false;
+
+    fn params(&self) -> &MaxAbsScalerParams {
+        &self.params
+    }
+
+    fn from_moments(
+        params: &MaxAbsScalerParams,
+        m: &crate::partials::ColumnMoments,
+    ) -> FittedMaxAbsScaler {
+        <FittedMaxAbsScaler>::from_moments(params, m)
+    }
+}
+
+impl crate::estimator::Fitted for FittedMaxAbsScaler {
+    fn n_features_in(&self) -> usize {
+        crate::preprocessing::moments::AffineParts::n_features(self)
+    }
+}
+
+impl crate::estimator::Transform for FittedMaxAbsScaler {
+    fn transform<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        x: ndarray::ArrayView2<'_, F>,
+    ) -> crate::Result<ndarray::Array2<f64>> {
+        crate::preprocessing::moments::scale(self, ctx, x)
+    }
+}
+
+impl crate::estimator::InverseTransform for FittedMaxAbsScaler {
+    fn inverse_transform<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        x: ndarray::ArrayView2<'_, F>,
+    ) -> crate::Result<ndarray::Array2<f64>> {
+        crate::preprocessing::moments::unscale(self, ctx, x)
+    }
+}
 
 impl FittedMaxAbsScaler {
     fn from_moments(_: &MaxAbsScalerParams, m: &ColumnMoments) -> Self {

@@ -3,7 +3,7 @@
 use ndarray::{Array1, ArrayView1};
 use serde::{Deserialize, Serialize};
 
-use super::moments::{handle_zeros_in_scale, scaler, AffineParts};
+use super::moments::{handle_zeros_in_scale, AffineParts};
 use crate::estimator::Params;
 use crate::partials::ColumnMoments;
 use crate::{Error, Result};
@@ -133,7 +133,65 @@ impl TryFrom<MinMaxAttributes> for FittedMinMaxScaler {
     }
 }
 
-scaler!(MinMaxScaler, MinMaxScalerParams => FittedMinMaxScaler, weighted: false);
+impl crate::estimator::Estimator for MinMaxScaler {
+    type Params = MinMaxScalerParams;
+    type Fitted = FittedMinMaxScaler;
+    const SUPERVISED: bool = false;
+
+    fn from_params(params: MinMaxScalerParams) -> Self {
+        MinMaxScaler { params }
+    }
+
+    fn fit<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        data: &crate::estimator::Dataset<'_, F>,
+    ) -> crate::Result<FittedMinMaxScaler> {
+        let this = self;
+        crate::preprocessing::moments::fit_scaler(this, ctx, data)
+    }
+}
+
+impl crate::preprocessing::Scaler for MinMaxScaler {
+    const WEIGHTED: bool = false;
+
+    fn params(&self) -> &MinMaxScalerParams {
+        &self.params
+    }
+
+    fn from_moments(
+        params: &MinMaxScalerParams,
+        m: &crate::partials::ColumnMoments,
+    ) -> FittedMinMaxScaler {
+        <FittedMinMaxScaler>::from_moments(params, m)
+    }
+}
+
+impl crate::estimator::Fitted for FittedMinMaxScaler {
+    fn n_features_in(&self) -> usize {
+        crate::preprocessing::moments::AffineParts::n_features(self)
+    }
+}
+
+impl crate::estimator::Transform for FittedMinMaxScaler {
+    fn transform<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        x: ndarray::ArrayView2<'_, F>,
+    ) -> crate::Result<ndarray::Array2<f64>> {
+        crate::preprocessing::moments::scale(self, ctx, x)
+    }
+}
+
+impl crate::estimator::InverseTransform for FittedMinMaxScaler {
+    fn inverse_transform<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        x: ndarray::ArrayView2<'_, F>,
+    ) -> crate::Result<ndarray::Array2<f64>> {
+        crate::preprocessing::moments::unscale(self, ctx, x)
+    }
+}
 
 impl FittedMinMaxScaler {
     fn from_moments(params: &MinMaxScalerParams, m: &ColumnMoments) -> Self {

@@ -79,57 +79,6 @@ pub(crate) trait AffineParts {
     }
 }
 
-/// Implements [`Estimator`] and [`Scaler`] for `$scaler` (fields `params`) and `Fitted`,
-/// `Transform` and `InverseTransform` for `$fitted` (an [`AffineParts`] with an inherent
-/// `from_moments(params, moments)`).
-macro_rules! scaler {
-    ($scaler:ident, $params:ty => $fitted:ty, weighted: $weighted:expr) => {
-        $crate::estimator::estimator!(
-            $scaler, $params => $fitted, supervised: false,
-            // The scaler's own check names the scalers that take no weights.
-            weighted: true,
-            from: |params| $scaler { params },
-            fit: |this, ctx, data| $crate::preprocessing::moments::fit_scaler(this, ctx, data),
-        );
-
-        impl $crate::preprocessing::Scaler for $scaler {
-            const WEIGHTED: bool = $weighted;
-
-            fn params(&self) -> &$params {
-                &self.params
-            }
-
-            fn from_moments(params: &$params, m: &$crate::partials::ColumnMoments) -> $fitted {
-                <$fitted>::from_moments(params, m)
-            }
-        }
-
-        impl $crate::estimator::Fitted for $fitted {
-            fn n_features_in(&self) -> usize {
-                $crate::preprocessing::moments::AffineParts::n_features(self)
-            }
-        }
-
-        impl $crate::estimator::Transform for $fitted {
-            fn transform<F: $crate::Float>(
-                &self, ctx: $crate::estimator::Context<'_>, x: ndarray::ArrayView2<'_, F>,
-            ) -> $crate::Result<ndarray::Array2<f64>> {
-                $crate::preprocessing::moments::scale(self, ctx, x)
-            }
-        }
-
-        impl $crate::estimator::InverseTransform for $fitted {
-            fn inverse_transform<F: $crate::Float>(
-                &self, ctx: $crate::estimator::Context<'_>, x: ndarray::ArrayView2<'_, F>,
-            ) -> $crate::Result<ndarray::Array2<f64>> {
-                $crate::preprocessing::moments::unscale(self, ctx, x)
-            }
-        }
-    };
-}
-
-pub(crate) use scaler;
-
 /// `fitted`'s `(a, b)`, checked to have one value per feature (a model read from a file may
 /// not).
 fn checked_parts(fitted: &impl AffineParts) -> Result<(Array1<f64>, Array1<f64>)> {

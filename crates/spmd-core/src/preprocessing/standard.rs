@@ -3,7 +3,7 @@
 use ndarray::{Array1, ArrayView1};
 use serde::{Deserialize, Serialize};
 
-use super::moments::{handle_zeros_in_scale, scaler, AffineParts};
+use super::moments::{handle_zeros_in_scale, AffineParts};
 use crate::estimator::Params;
 use crate::partials::ColumnMoments;
 
@@ -71,7 +71,65 @@ fn yes() -> bool {
     true
 }
 
-scaler!(StandardScaler, StandardScalerParams => FittedStandardScaler, weighted: true);
+impl crate::estimator::Estimator for StandardScaler {
+    type Params = StandardScalerParams;
+    type Fitted = FittedStandardScaler;
+    const SUPERVISED: bool = false;
+
+    fn from_params(params: StandardScalerParams) -> Self {
+        StandardScaler { params }
+    }
+
+    fn fit<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        data: &crate::estimator::Dataset<'_, F>,
+    ) -> crate::Result<FittedStandardScaler> {
+        let this = self;
+        crate::preprocessing::moments::fit_scaler(this, ctx, data)
+    }
+}
+
+impl crate::preprocessing::Scaler for StandardScaler {
+    const WEIGHTED: bool = true;
+
+    fn params(&self) -> &StandardScalerParams {
+        &self.params
+    }
+
+    fn from_moments(
+        params: &StandardScalerParams,
+        m: &crate::partials::ColumnMoments,
+    ) -> FittedStandardScaler {
+        <FittedStandardScaler>::from_moments(params, m)
+    }
+}
+
+impl crate::estimator::Fitted for FittedStandardScaler {
+    fn n_features_in(&self) -> usize {
+        crate::preprocessing::moments::AffineParts::n_features(self)
+    }
+}
+
+impl crate::estimator::Transform for FittedStandardScaler {
+    fn transform<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        x: ndarray::ArrayView2<'_, F>,
+    ) -> crate::Result<ndarray::Array2<f64>> {
+        crate::preprocessing::moments::scale(self, ctx, x)
+    }
+}
+
+impl crate::estimator::InverseTransform for FittedStandardScaler {
+    fn inverse_transform<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        x: ndarray::ArrayView2<'_, F>,
+    ) -> crate::Result<ndarray::Array2<f64>> {
+        crate::preprocessing::moments::unscale(self, ctx, x)
+    }
+}
 
 impl FittedStandardScaler {
     fn from_moments(params: &StandardScalerParams, m: &ColumnMoments) -> Self {

@@ -21,32 +21,58 @@ pub struct BasicStatisticsParams {
     pub result_options: ResultOptions,
 }
 
-crate::builder::builder!(
-    /// sklearnex's `BasicStatistics` (daal4py's low-order moments) over all ranks' rows: per column
-    /// min, max, sum, mean, second-order raw moment, variance (divided by $n - 1$), standard
-    /// deviation, variation, sum of squares and centred sum of squares.
-    ///
-    /// Each rank reduces its rows to count, mean and centred sum of squares per column (on the CPU,
-    /// or the GPU kernel), and ranks merge them with the pairwise update, so a column with a large
-    /// mean keeps an accurate variance even in f32.
-    ///
-    /// With sample weights the statistics are those of the weighted rows $w_i x_i$, as in
-    /// sklearnex.
-    ///
-    /// ```
-    /// use ndarray::array;
-    /// use spmd_core::statistics::{BasicStatistics, Statistic};
-    ///
-    /// let x = array![[1.0_f64, 2.0], [3.0, 5.0], [4.0, 9.0], [10.0, 1.0]];
-    /// let stats = BasicStatistics::new().fit(&x, None, None)?;
-    /// assert_eq!(stats.get(Statistic::Mean).unwrap().to_vec(), [4.5, 4.25]);
-    /// assert_eq!(stats.get(Statistic::Variance).unwrap()[0], 15.0);
-    /// # Ok::<(), spmd_core::Error>(())
-    /// ```
-    pub struct BasicStatistics,
-    BasicStatisticsParams {},
-    new = "All statistics."
-);
+/// sklearnex's `BasicStatistics` (daal4py's low-order moments) over all ranks' rows: per column
+/// min, max, sum, mean, second-order raw moment, variance (divided by $n - 1$), standard
+/// deviation, variation, sum of squares and centred sum of squares.
+///
+/// Each rank reduces its rows to count, mean and centred sum of squares per column (on the CPU,
+/// or the GPU kernel), and ranks merge them with the pairwise update, so a column with a large
+/// mean keeps an accurate variance even in f32.
+///
+/// With sample weights the statistics are those of the weighted rows $w_i x_i$, as in
+/// sklearnex.
+///
+/// ```
+/// use ndarray::array;
+/// use spmd_core::statistics::{BasicStatistics, Statistic};
+///
+/// let x = array![[1.0_f64, 2.0], [3.0, 5.0], [4.0, 9.0], [10.0, 1.0]];
+/// let stats = BasicStatistics::new().fit(&x, None, None)?;
+/// assert_eq!(stats.get(Statistic::Mean).unwrap().to_vec(), [4.5, 4.25]);
+/// assert_eq!(stats.get(Statistic::Variance).unwrap()[0], 15.0);
+/// # Ok::<(), spmd_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct BasicStatistics {
+    pub(super) params: BasicStatisticsParams,
+    pub(super) comm: Option<spmd_comm::Comm>,
+}
+
+impl BasicStatistics {
+    /// All statistics.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// From parameters (as read from a model file or the command line).
+    pub fn with_params(params: BasicStatisticsParams) -> Self {
+        Self {
+            params,
+            ..Self::default()
+        }
+    }
+
+    /// The ranks that fit together; `Comm::world()` by default.
+    pub fn comm(mut self, comm: spmd_comm::Comm) -> Self {
+        self.comm = Some(comm);
+        self
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &BasicStatisticsParams {
+        &self.params
+    }
+}
 
 impl BasicStatistics {
     /// Only these statistics.

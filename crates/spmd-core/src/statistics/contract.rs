@@ -6,22 +6,31 @@ use super::{
     IncrementalBasicStatisticsParams,
 };
 use crate::estimator::{
-    check_batch_size, estimator, fit_in_batches, Context, Dataset, Estimator, Fitted, Params,
-    PartialFit,
+    check_batch_size, fit_in_batches, Context, Dataset, Estimator, Fitted, Params, PartialFit,
 };
 use crate::{Float, Result};
 
 impl Params for BasicStatisticsParams {}
 
-estimator!(
-    BasicStatistics, BasicStatisticsParams => FittedBasicStatistics, supervised: false,
-    weighted: true,
-    from: BasicStatistics::with_params,
-    fit: |this, ctx, data| {
+impl crate::estimator::Estimator for BasicStatistics {
+    type Params = BasicStatisticsParams;
+    type Fitted = FittedBasicStatistics;
+    const SUPERVISED: bool = false;
+
+    fn from_params(params: BasicStatisticsParams) -> Self {
+        BasicStatistics::with_params(params)
+    }
+
+    fn fit<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        data: &crate::estimator::Dataset<'_, F>,
+    ) -> crate::Result<FittedBasicStatistics> {
+        let this = self;
         let fitting = this.clone().comm(ctx.comm.clone());
         fitting.fit(&data.x(), data.weights(), ctx.queue)
-    },
-);
+    }
+}
 
 impl Fitted for FittedBasicStatistics {
     fn n_features_in(&self) -> usize {

@@ -33,14 +33,37 @@ pub struct IncrementalBasicStatistics {
     failure: FailureMemory,
 }
 
-crate::builder::builder!(
-    IncrementalBasicStatistics,
-    IncrementalBasicStatisticsParams {
-        /// Rows per batch of a one-shot fit.
-        batch_size: Option<usize>,
-    },
-    new = "All statistics."
-);
+impl IncrementalBasicStatistics {
+    /// All statistics.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// From parameters (as read from a model file or the command line).
+    pub fn with_params(params: IncrementalBasicStatisticsParams) -> Self {
+        Self {
+            params,
+            ..Self::default()
+        }
+    }
+
+    /// The ranks that fit together; `Comm::world()` by default.
+    pub fn comm(mut self, comm: spmd_comm::Comm) -> Self {
+        self.comm = Some(comm);
+        self
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &IncrementalBasicStatisticsParams {
+        &self.params
+    }
+
+    /// Rows per batch of a one-shot fit.
+    pub fn batch_size(mut self, batch_size: Option<usize>) -> Self {
+        self.params.batch_size = batch_size;
+        self
+    }
+}
 
 impl IncrementalBasicStatistics {
     /// Adds a batch of this rank's rows. Local; an error is also remembered and makes

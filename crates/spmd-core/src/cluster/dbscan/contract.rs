@@ -4,19 +4,38 @@
 use ndarray::{Array2, Axis};
 
 use super::{Dbscan, DbscanParams, FittedDbscan};
-use crate::estimator::{estimator, params_checked_by, Fitted};
+use crate::estimator::Fitted;
 
-params_checked_by!(DbscanParams);
+impl crate::estimator::Params for DbscanParams {
+    fn check(&self) -> crate::Result<()> {
+        DbscanParams::check(self)
+    }
+}
 
-estimator!(
-    Dbscan, DbscanParams => FittedDbscan, supervised: false,
-    weighted: true,
-    from: Dbscan::with_params,
-    fit: |this, ctx, data| {
+impl crate::estimator::Estimator for Dbscan {
+    type Params = DbscanParams;
+    type Fitted = FittedDbscan;
+    const SUPERVISED: bool = false;
+
+    fn from_params(params: DbscanParams) -> Self {
+        Dbscan::with_params(params)
+    }
+
+    fn fit<F: crate::Float>(
+        &self,
+        ctx: crate::estimator::Context<'_>,
+        data: &crate::estimator::Dataset<'_, F>,
+    ) -> crate::Result<FittedDbscan> {
+        let this = self;
         let weights = data.weights().map(|w| w.mapv(|v| v.as_f64()));
-        this.fit_on(ctx.comm, data.x(), weights.as_ref().map(|w| w.view()), ctx.queue)
-    },
-);
+        this.fit_on(
+            ctx.comm,
+            data.x(),
+            weights.as_ref().map(|w| w.view()),
+            ctx.queue,
+        )
+    }
+}
 
 impl Fitted for FittedDbscan {
     fn n_features_in(&self) -> usize {

@@ -15,44 +15,95 @@ use crate::optimize::{lbfgs, newton_cg, LbfgsOptions, NewtonCgOptions};
 use crate::validate::{check_finite, check_same_rows, check_weights};
 use crate::{Error, Float, Result};
 
-crate::builder::builder!(
-    /// scikit-learn's `LogisticRegression` over all ranks' rows.
-    ///
-    /// Two classes give one coefficient row (the log-odds of the larger class label); more give
-    /// one row per class (multinomial, softmax). The classes are the union of every rank's labels,
-    /// so a rank may hold rows of only some classes, or none.
-    ///
-    /// Every solver step needs the loss and gradient of all rows: each rank computes its rows'
-    /// sums (CPU, or the GPU with the rows uploaded once), one allreduce adds them, and the
-    /// optimiser runs identically on every rank. All ranks end with the same coefficients.
-    ///
-    /// ```
-    /// use ndarray::array;
-    /// use spmd_core::linear::LogisticRegression;
-    ///
-    /// let x = array![[-2.0_f64], [-1.0], [-0.5], [0.5], [1.0], [2.0]];
-    /// let y = array![0, 0, 1, 0, 1, 1];
-    /// let model = LogisticRegression::new().tol(1e-10).fit(&x, &y, None)?;
-    /// assert_eq!(model.classes(), [0, 1]);
-    /// assert!(model.coef()[[0, 0]] > 0.0);
-    /// assert_eq!(model.predict(&array![[-3.0], [3.0]], None)?.to_vec(), [0, 1]);
-    /// # Ok::<(), spmd_core::Error>(())
-    /// ```
-    pub struct LogisticRegression,
-    LogisticRegressionParams {
+/// scikit-learn's `LogisticRegression` over all ranks' rows.
+///
+/// Two classes give one coefficient row (the log-odds of the larger class label); more give
+/// one row per class (multinomial, softmax). The classes are the union of every rank's labels,
+/// so a rank may hold rows of only some classes, or none.
+///
+/// Every solver step needs the loss and gradient of all rows: each rank computes its rows'
+/// sums (CPU, or the GPU with the rows uploaded once), one allreduce adds them, and the
+/// optimiser runs identically on every rank. All ranks end with the same coefficients.
+///
+/// ```
+/// use ndarray::array;
+/// use spmd_core::linear::LogisticRegression;
+///
+/// let x = array![[-2.0_f64], [-1.0], [-0.5], [0.5], [1.0], [2.0]];
+/// let y = array![0, 0, 1, 0, 1, 1];
+/// let model = LogisticRegression::new().tol(1e-10).fit(&x, &y, None)?;
+/// assert_eq!(model.classes(), [0, 1]);
+/// assert!(model.coef()[[0, 0]] > 0.0);
+/// assert_eq!(model.predict(&array![[-3.0], [3.0]], None)?.to_vec(), [0, 1]);
+/// # Ok::<(), spmd_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct LogisticRegression {
+    pub(super) params: LogisticRegressionParams,
+    pub(super) comm: Option<spmd_comm::Comm>,
+}
+
+impl LogisticRegression {
+    /// scikit-learn's defaults: `C=1`, lbfgs, `tol=1e-4`, `max_iter=100`, an intercept.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// From parameters (as read from a model file or the command line).
+    pub fn with_params(params: LogisticRegressionParams) -> Self {
+        Self {
+            params,
+            ..Self::default()
+        }
+    }
+
+    /// The ranks that fit together; `Comm::world()` by default.
+    pub fn comm(mut self, comm: spmd_comm::Comm) -> Self {
+        self.comm = Some(comm);
+        self
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &LogisticRegressionParams {
+        &self.params
+    }
+
     /// Inverse regularisation strength (scikit-learn's `C`; `f64::INFINITY`: no penalty).
-    c: f64,
+    pub fn c(mut self, c: f64) -> Self {
+        self.params.c = c;
+        self
+    }
+
     /// Whether to fit an intercept.
-    fit_intercept: bool,
+    pub fn fit_intercept(mut self, fit_intercept: bool) -> Self {
+        self.params.fit_intercept = fit_intercept;
+        self
+    }
+
     /// Class weights.
-    class_weight: Option<ClassWeight>,
+    pub fn class_weight(mut self, class_weight: Option<ClassWeight>) -> Self {
+        self.params.class_weight = class_weight;
+        self
+    }
+
     /// Solver iterations at most.
-    max_iter: usize,
+    pub fn max_iter(mut self, max_iter: usize) -> Self {
+        self.params.max_iter = max_iter;
+        self
+    }
+
     /// Gradient tolerance.
-    tol: f64,
+    pub fn tol(mut self, tol: f64) -> Self {
+        self.params.tol = tol;
+        self
+    }
+
     /// The optimiser.
-    solver: Solver,
-}, new = "scikit-learn's defaults: `C=1`, lbfgs, `tol=1e-4`, `max_iter=100`, an intercept.");
+    pub fn solver(mut self, solver: Solver) -> Self {
+        self.params.solver = solver;
+        self
+    }
+}
 
 impl LogisticRegression {
     /// [`fit_weighted`](Self::fit_weighted) on views.

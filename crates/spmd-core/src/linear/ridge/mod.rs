@@ -11,31 +11,64 @@ use super::fit::fit_linear;
 use super::{LinearModel, Targets};
 use crate::{Float, Result};
 
-crate::builder::builder!(
-    /// scikit-learn's `Ridge`: minimises $\lVert y - X w - b \rVert^2 + \alpha \lVert w \rVert^2$ over
-    /// all ranks' rows (the intercept is not penalised).
-    ///
-    /// ```
-    /// use ndarray::array;
-    /// use spmd_core::linear::Ridge;
-    ///
-    /// let x = array![[0.0_f64], [1.0], [2.0]];
-    /// let y = array![0.0, 1.0, 2.0];
-    /// let model = Ridge::new().alpha(2.0).fit(&x, &y, None)?;
-    /// // centred: sum x^2 = 2, sum x y = 2, so w = 2 / (2 + alpha)
-    /// assert!((model.coef()[[0, 0]] - 0.5).abs() < 1e-12);
-    /// assert!((model.intercept()[0] - 0.5).abs() < 1e-12);
-    /// # Ok::<(), spmd_core::Error>(())
-    /// ```
-    pub struct Ridge,
-    RidgeParams {
-        /// Strength of the penalty, finite and `>= 0`.
-        alpha: f64,
-        /// Whether to fit an intercept.
-        fit_intercept: bool,
-    },
-    new = "scikit-learn's defaults (`alpha=1.0`, `fit_intercept=True`)."
-);
+/// scikit-learn's `Ridge`: minimises $\lVert y - X w - b \rVert^2 + \alpha \lVert w \rVert^2$ over
+/// all ranks' rows (the intercept is not penalised).
+///
+/// ```
+/// use ndarray::array;
+/// use spmd_core::linear::Ridge;
+///
+/// let x = array![[0.0_f64], [1.0], [2.0]];
+/// let y = array![0.0, 1.0, 2.0];
+/// let model = Ridge::new().alpha(2.0).fit(&x, &y, None)?;
+/// // centred: sum x^2 = 2, sum x y = 2, so w = 2 / (2 + alpha)
+/// assert!((model.coef()[[0, 0]] - 0.5).abs() < 1e-12);
+/// assert!((model.intercept()[0] - 0.5).abs() < 1e-12);
+/// # Ok::<(), spmd_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Ridge {
+    pub(super) params: RidgeParams,
+    pub(super) comm: Option<spmd_comm::Comm>,
+}
+
+impl Ridge {
+    /// scikit-learn's defaults (`alpha=1.0`, `fit_intercept=True`).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// From parameters (as read from a model file or the command line).
+    pub fn with_params(params: RidgeParams) -> Self {
+        Self {
+            params,
+            ..Self::default()
+        }
+    }
+
+    /// The ranks that fit together; `Comm::world()` by default.
+    pub fn comm(mut self, comm: spmd_comm::Comm) -> Self {
+        self.comm = Some(comm);
+        self
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &RidgeParams {
+        &self.params
+    }
+
+    /// Strength of the penalty, finite and `>= 0`.
+    pub fn alpha(mut self, alpha: f64) -> Self {
+        self.params.alpha = alpha;
+        self
+    }
+
+    /// Whether to fit an intercept.
+    pub fn fit_intercept(mut self, fit_intercept: bool) -> Self {
+        self.params.fit_intercept = fit_intercept;
+        self
+    }
+}
 
 impl Ridge {
     /// Fits on this rank's rows; every rank of the communicator calls it. `queue`: this rank's
