@@ -15,6 +15,7 @@
 mod columnar;
 mod columns;
 mod csv_rows;
+mod mapped;
 mod npy;
 mod partition;
 mod read;

@@ -7,7 +7,7 @@ use spmd_core::Float;
 
 use crate::CliError;
 
-use super::npy::Mapped;
+use super::mapped::Mapped;
 
 /// A rank's rows of a file: a memory map viewed in place, or rows converted on reading.
 #[derive(Debug)]
