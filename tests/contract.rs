@@ -2,9 +2,9 @@
 //! command line and the Python package drive them), so that an estimator is tested here by
 //! registering it:
 //!
-//! - a model written as JSON reads back to the same attributes, and the model read back
-//!   predicts, transforms, inverts and scores exactly as the fitted one does (a model that keeps
-//!   its training rows refuses to be read back instead);
+//! - a clone answers as its model; a model written as JSON reads back to the same attributes,
+//!   and the model read back predicts, transforms, inverts and scores exactly as the fitted one
+//!   does (a model that keeps its training rows refuses to be read back instead);
 //! - f32 rows give the f64 model to f32 accuracy, where the model is continuous in the data;
 //! - batch by batch (`partial_fit`, the first batch empty) equals the one-shot fit;
 //! - zero rows, zero columns and NaN are errors naming the problem, never a panic;
@@ -91,6 +91,13 @@ fn a_model_read_back_answers_as_the_fitted_one() {
         let text = serde_json::to_string(&fitted).unwrap();
         let read: Model = serde_json::from_str(&text).unwrap();
         assert_eq!(read, fitted, "{}: JSON round trip", entry.name());
+        // A clone answers as the model it was cloned from.
+        assert_eq!(
+            outputs(entry, ctx, &fitted.clone(), x.view(), y.view()),
+            outputs(entry, ctx, &fitted, x.view(), y.view()),
+            "{}: a clone answers otherwise",
+            entry.name()
+        );
         let loaded = entry.load(read);
         if entry.keeps_rows() {
             let err = loaded.unwrap_err().to_string();
