@@ -26,10 +26,9 @@ impl crate::estimator::Estimator for KMeans {
         ctx: crate::estimator::Context<'_>,
         data: &crate::estimator::Dataset<'_, F>,
     ) -> crate::Result<FittedKMeans> {
-        let this = self;
         crate::estimator::refuse_weights(ctx, data, "KMeans")?;
-        let this = this.clone().comm(ctx.comm.clone());
-        this.fit_with(data.x(), ctx.queue, data.resident_rows())
+        let fitting = self.clone().comm(ctx.comm.clone());
+        fitting.fit_with(data.x(), ctx.queue, data.resident_rows())
     }
 }
 

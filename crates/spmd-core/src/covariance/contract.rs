@@ -27,9 +27,8 @@ impl crate::estimator::Estimator for EmpiricalCovariance {
         ctx: crate::estimator::Context<'_>,
         data: &crate::estimator::Dataset<'_, F>,
     ) -> crate::Result<FittedEmpiricalCovariance> {
-        let this = self;
         crate::estimator::refuse_weights(ctx, data, "EmpiricalCovariance")?;
-        this.clone()
+        self.clone()
             .comm(ctx.comm.clone())
             .fit(&data.x(), ctx.queue)
     }

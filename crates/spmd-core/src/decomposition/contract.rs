@@ -37,9 +37,8 @@ impl crate::estimator::Estimator for Pca {
         ctx: crate::estimator::Context<'_>,
         data: &crate::estimator::Dataset<'_, F>,
     ) -> crate::Result<FittedPca> {
-        let this = self;
         crate::estimator::refuse_weights(ctx, data, "Pca")?;
-        this.clone()
+        self.clone()
             .comm(ctx.comm.clone())
             .fit(&data.x(), ctx.queue)
     }
@@ -59,9 +58,8 @@ impl crate::estimator::Estimator for IncrementalPca {
         ctx: crate::estimator::Context<'_>,
         data: &crate::estimator::Dataset<'_, F>,
     ) -> crate::Result<FittedPca> {
-        let this = self;
         crate::estimator::refuse_weights(ctx, data, "IncrementalPca")?;
-        let mut fitting = this.clone().comm(ctx.comm.clone());
+        let mut fitting = self.clone().comm(ctx.comm.clone());
         IncrementalPca::fit(&mut fitting, &data.x(), ctx.queue)
     }
 }

@@ -343,9 +343,7 @@ impl FittedRandomForestClassifier {
         S: ndarray::Data<Elem = F>,
         T: ndarray::Data<Elem = L>,
     {
-        let predicted =
-            Backend::new(comm.rank(), queue).and_then(|b| self.predict_on(&b, x.view()));
-        crate::classes::global_accuracy(comm, predicted, y, sample_weight)
+        crate::estimator::accuracy(self, comm, x.view(), y, sample_weight, queue)
     }
 }
 
@@ -397,7 +395,7 @@ impl crate::estimator::Estimator for RandomForestClassifier {
     const SUPERVISED: bool = true;
 
     fn from_params(params: RandomForestClassifierParams) -> Self {
-        <RandomForestClassifier>::with_params(params)
+        Self::with_params(params)
     }
 
     fn fit<F: crate::Float>(
@@ -405,8 +403,7 @@ impl crate::estimator::Estimator for RandomForestClassifier {
         ctx: crate::estimator::Context<'_>,
         data: &crate::estimator::Dataset<'_, F>,
     ) -> crate::Result<FittedRandomForestClassifier> {
-        let y = crate::distributed::agree(ctx.comm, data.labels())?.mapv(|v| v.as_f64());
-        let w = data.weights().map(|w| w.mapv(|v| v.as_f64()));
+        let (y, w) = crate::estimator::labels_and_weights(ctx, data)?;
         self.clone().comm(ctx.comm.clone()).fit_weighted(
             &data.x(),
             &y,
@@ -416,69 +413,31 @@ impl crate::estimator::Estimator for RandomForestClassifier {
     }
 }
 
+impl crate::estimator::ClassifierModel for FittedRandomForestClassifier {
+    fn predict_on<F: crate::Float>(
+        &self,
+        backend: &crate::backend::Backend<'_>,
+        x: ndarray::ArrayView2<'_, F>,
+    ) -> crate::Result<ndarray::Array1<i64>> {
+        FittedRandomForestClassifier::predict_on(self, backend, x)
+    }
+
+    fn log_proba_on<F: crate::Float>(
+        &self,
+        backend: &crate::backend::Backend<'_>,
+        x: ndarray::ArrayView2<'_, F>,
+    ) -> crate::Result<ndarray::Array2<f64>> {
+        FittedRandomForestClassifier::log_proba_on(self, backend, x)
+    }
+}
+
 impl crate::estimator::Fitted for FittedRandomForestClassifier {
     fn n_features_in(&self) -> usize {
-        <FittedRandomForestClassifier>::n_features_in(self)
+        FittedRandomForestClassifier::n_features_in(self)
     }
 
     fn local_result(&self) -> Option<ndarray::Array2<f64>> {
-        let m = self;
-        m.oob_decision_function.clone()
-    }
-}
-
-impl crate::estimator::Predict for FittedRandomForestClassifier {
-    fn predict<F: crate::Float>(
-        &self,
-        ctx: crate::estimator::Context<'_>,
-        x: ndarray::ArrayView2<'_, F>,
-    ) -> crate::Result<ndarray::Array2<f64>> {
-        let backend = crate::backend::Backend::new(ctx.rank(), ctx.queue)?;
-        Ok(self
-            .predict_on(&backend, x)?
-            .mapv(|label| label as f64)
-            .insert_axis(ndarray::Axis(1)))
-    }
-}
-
-impl crate::estimator::Transform for FittedRandomForestClassifier {
-    fn transform<F: crate::Float>(
-        &self,
-        ctx: crate::estimator::Context<'_>,
-        x: ndarray::ArrayView2<'_, F>,
-    ) -> crate::Result<ndarray::Array2<f64>> {
-        let backend = crate::backend::Backend::new(ctx.rank(), ctx.queue)?;
-        Ok(self.log_proba_on(&backend, x)?.mapv(f64::exp))
-    }
-}
-
-impl crate::estimator::PredictLogProba for FittedRandomForestClassifier {
-    fn predict_log_proba<F: crate::Float>(
-        &self,
-        ctx: crate::estimator::Context<'_>,
-        x: ndarray::ArrayView2<'_, F>,
-    ) -> crate::Result<ndarray::Array2<f64>> {
-        let backend = crate::backend::Backend::new(ctx.rank(), ctx.queue)?;
-        self.log_proba_on(&backend, x)
-    }
-}
-
-impl crate::estimator::Score for FittedRandomForestClassifier {
-    fn score<F: crate::Float>(
-        &self,
-        ctx: crate::estimator::Context<'_>,
-        data: &crate::estimator::Dataset<'_, F>,
-    ) -> crate::Result<f64> {
-        let y = crate::distributed::agree(ctx.comm, data.labels())?.mapv(|v| v.as_f64());
-        let w = data.weights().map(|w| w.mapv(|v| v.as_f64()));
-        <FittedRandomForestClassifier>::score_weighted(
-            self,
-            ctx.comm,
-            &data.x(),
-            &y,
-            w.as_ref().map(|w| w.view()),
-            ctx.queue,
-        )
+        self.oob_decision_function.clone()
     }
 }
 

@@ -265,18 +265,18 @@ impl crate::estimator::Estimator for RandomForestRegressor {
         ctx: crate::estimator::Context<'_>,
         data: &crate::estimator::Dataset<'_, F>,
     ) -> crate::Result<FittedRandomForestRegressor> {
-        let this = self;
-        let y = require_targets(data)?;
-        if y.ncols() != 1 {
-            return Err(Error::Shape {
+        // A rank without targets, or with several columns, fails every rank.
+        let y = require_targets(data).and_then(|y| match y.ncols() {
+            1 => Ok(y.column(0).mapv(|v| v.as_f64())),
+            columns => Err(Error::Shape {
                 what: "y".into(),
                 expected: "one target column (multi-output forests are not supported)".into(),
-                found: format!("{} columns", y.ncols()),
-            });
-        }
-        let y = y.column(0).mapv(|v| v.as_f64());
+                found: format!("{columns} columns"),
+            }),
+        });
+        let y = agree(ctx.comm, y)?;
         let w = data.weights().map(|w| w.mapv(|v| v.as_f64()));
-        this.clone().comm(ctx.comm.clone()).fit_weighted(
+        self.clone().comm(ctx.comm.clone()).fit_weighted(
             &data.x(),
             &y,
             w.as_ref().map(|w| w.view()),
@@ -305,7 +305,7 @@ impl Predict for FittedRandomForestRegressor {
 
 impl Score for FittedRandomForestRegressor {
     fn score<F: Float>(&self, ctx: Context<'_>, data: &Dataset<'_, F>) -> Result<f64> {
-        let y = require_targets(data)?;
+        let y = agree(ctx.comm, require_targets(data))?;
         let w = data.weights().map(|w| w.mapv(|v| v.as_f64()));
         let w = w.as_ref().map(|w| w.view());
         let predicted = crate::validate::check_weights(w, y.nrows(), ctx.rank())

@@ -42,6 +42,7 @@
 
 mod batches;
 mod checks;
+mod classifier;
 mod context;
 mod dataset;
 mod targets;
@@ -49,6 +50,7 @@ mod traits;
 
 pub(crate) use batches::{check_batch_size, fit_in_batches};
 pub(crate) use checks::{check_rows, missing_targets, refuse_weights, require_targets};
+pub(crate) use classifier::{accuracy, labels_and_weights, ClassifierModel};
 
 pub use context::Context;
 pub use dataset::Dataset;

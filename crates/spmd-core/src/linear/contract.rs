@@ -64,9 +64,8 @@ impl crate::estimator::Estimator for Ridge {
         ctx: crate::estimator::Context<'_>,
         data: &crate::estimator::Dataset<'_, F>,
     ) -> crate::Result<LinearModel<f64>> {
-        let this = self;
         crate::estimator::refuse_weights(ctx, data, "Ridge")?;
-        let p = this.params();
+        let p = self.params();
         fit_columns(ctx, data, p.fit_intercept, p.alpha, p.check())
     }
 }
@@ -85,9 +84,8 @@ impl crate::estimator::Estimator for LinearRegression {
         ctx: crate::estimator::Context<'_>,
         data: &crate::estimator::Dataset<'_, F>,
     ) -> crate::Result<LinearModel<f64>> {
-        let this = self;
         crate::estimator::refuse_weights(ctx, data, "LinearRegression")?;
-        fit_columns(ctx, data, this.params().fit_intercept, 0.0, Ok(()))
+        fit_columns(ctx, data, self.params().fit_intercept, 0.0, Ok(()))
     }
 }
 

@@ -51,7 +51,7 @@ impl crate::estimator::Estimator for MultinomialNb {
     const SUPERVISED: bool = true;
 
     fn from_params(params: MultinomialNbParams) -> Self {
-        <MultinomialNb>::with_params(params)
+        Self::with_params(params)
     }
 
     fn fit<F: crate::Float>(
@@ -59,8 +59,7 @@ impl crate::estimator::Estimator for MultinomialNb {
         ctx: crate::estimator::Context<'_>,
         data: &crate::estimator::Dataset<'_, F>,
     ) -> crate::Result<FittedMultinomialNb> {
-        let y = crate::distributed::agree(ctx.comm, data.labels())?.mapv(|v| v.as_f64());
-        let w = data.weights().map(|w| w.mapv(|v| v.as_f64()));
+        let (y, w) = crate::estimator::labels_and_weights(ctx, data)?;
         self.clone().comm(ctx.comm.clone()).fit_weighted(
             &data.x(),
             &y,
@@ -70,69 +69,27 @@ impl crate::estimator::Estimator for MultinomialNb {
     }
 }
 
+impl crate::estimator::ClassifierModel for FittedMultinomialNb {
+    fn predict_on<F: crate::Float>(
+        &self,
+        backend: &crate::backend::Backend<'_>,
+        x: ndarray::ArrayView2<'_, F>,
+    ) -> crate::Result<ndarray::Array1<i64>> {
+        FittedMultinomialNb::predict_on(self, backend, x)
+    }
+
+    fn log_proba_on<F: crate::Float>(
+        &self,
+        backend: &crate::backend::Backend<'_>,
+        x: ndarray::ArrayView2<'_, F>,
+    ) -> crate::Result<ndarray::Array2<f64>> {
+        FittedMultinomialNb::log_proba_on(self, backend, x)
+    }
+}
+
 impl crate::estimator::Fitted for FittedMultinomialNb {
     fn n_features_in(&self) -> usize {
-        <FittedMultinomialNb>::n_features_in(self)
-    }
-
-    fn local_result(&self) -> Option<ndarray::Array2<f64>> {
-        let _m = self;
-        None
-    }
-}
-
-impl crate::estimator::Predict for FittedMultinomialNb {
-    fn predict<F: crate::Float>(
-        &self,
-        ctx: crate::estimator::Context<'_>,
-        x: ndarray::ArrayView2<'_, F>,
-    ) -> crate::Result<ndarray::Array2<f64>> {
-        let backend = crate::backend::Backend::new(ctx.rank(), ctx.queue)?;
-        Ok(self
-            .predict_on(&backend, x)?
-            .mapv(|label| label as f64)
-            .insert_axis(ndarray::Axis(1)))
-    }
-}
-
-impl crate::estimator::Transform for FittedMultinomialNb {
-    fn transform<F: crate::Float>(
-        &self,
-        ctx: crate::estimator::Context<'_>,
-        x: ndarray::ArrayView2<'_, F>,
-    ) -> crate::Result<ndarray::Array2<f64>> {
-        let backend = crate::backend::Backend::new(ctx.rank(), ctx.queue)?;
-        Ok(self.log_proba_on(&backend, x)?.mapv(f64::exp))
-    }
-}
-
-impl crate::estimator::PredictLogProba for FittedMultinomialNb {
-    fn predict_log_proba<F: crate::Float>(
-        &self,
-        ctx: crate::estimator::Context<'_>,
-        x: ndarray::ArrayView2<'_, F>,
-    ) -> crate::Result<ndarray::Array2<f64>> {
-        let backend = crate::backend::Backend::new(ctx.rank(), ctx.queue)?;
-        self.log_proba_on(&backend, x)
-    }
-}
-
-impl crate::estimator::Score for FittedMultinomialNb {
-    fn score<F: crate::Float>(
-        &self,
-        ctx: crate::estimator::Context<'_>,
-        data: &crate::estimator::Dataset<'_, F>,
-    ) -> crate::Result<f64> {
-        let y = crate::distributed::agree(ctx.comm, data.labels())?.mapv(|v| v.as_f64());
-        let w = data.weights().map(|w| w.mapv(|v| v.as_f64()));
-        <FittedMultinomialNb>::score_weighted(
-            self,
-            ctx.comm,
-            &data.x(),
-            &y,
-            w.as_ref().map(|w| w.view()),
-            ctx.queue,
-        )
+        FittedMultinomialNb::n_features_in(self)
     }
 }
 

@@ -191,9 +191,7 @@ impl FittedMultinomialNb {
         S: ndarray::Data<Elem = F>,
         T: ndarray::Data<Elem = L>,
     {
-        let predicted = crate::backend::Backend::new(comm.rank(), queue)
-            .and_then(|b| self.predict_on(&b, x.view()));
-        crate::classes::global_accuracy(comm, predicted, y, sample_weight)
+        crate::estimator::accuracy(self, comm, x.view(), y, sample_weight, queue)
     }
 }
 

@@ -78,8 +78,7 @@ impl crate::estimator::Estimator for MaxAbsScaler {
         ctx: crate::estimator::Context<'_>,
         data: &crate::estimator::Dataset<'_, F>,
     ) -> crate::Result<FittedMaxAbsScaler> {
-        let this = self;
-        crate::preprocessing::moments::fit_scaler(this, ctx, data)
+        crate::preprocessing::moments::fit_scaler(self, ctx, data)
     }
 }
 
@@ -94,7 +93,7 @@ impl crate::preprocessing::Scaler for MaxAbsScaler {
         params: &MaxAbsScalerParams,
         m: &crate::partials::ColumnMoments,
     ) -> FittedMaxAbsScaler {
-        <FittedMaxAbsScaler>::from_moments(params, m)
+        FittedMaxAbsScaler::from_moments(params, m)
     }
 }
 

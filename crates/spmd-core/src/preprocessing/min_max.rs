@@ -147,8 +147,7 @@ impl crate::estimator::Estimator for MinMaxScaler {
         ctx: crate::estimator::Context<'_>,
         data: &crate::estimator::Dataset<'_, F>,
     ) -> crate::Result<FittedMinMaxScaler> {
-        let this = self;
-        crate::preprocessing::moments::fit_scaler(this, ctx, data)
+        crate::preprocessing::moments::fit_scaler(self, ctx, data)
     }
 }
 
@@ -163,7 +162,7 @@ impl crate::preprocessing::Scaler for MinMaxScaler {
         params: &MinMaxScalerParams,
         m: &crate::partials::ColumnMoments,
     ) -> FittedMinMaxScaler {
-        <FittedMinMaxScaler>::from_moments(params, m)
+        FittedMinMaxScaler::from_moments(params, m)
     }
 }
 

@@ -85,8 +85,7 @@ impl crate::estimator::Estimator for StandardScaler {
         ctx: crate::estimator::Context<'_>,
         data: &crate::estimator::Dataset<'_, F>,
     ) -> crate::Result<FittedStandardScaler> {
-        let this = self;
-        crate::preprocessing::moments::fit_scaler(this, ctx, data)
+        crate::preprocessing::moments::fit_scaler(self, ctx, data)
     }
 }
 
@@ -101,7 +100,7 @@ impl crate::preprocessing::Scaler for StandardScaler {
         params: &StandardScalerParams,
         m: &crate::partials::ColumnMoments,
     ) -> FittedStandardScaler {
-        <FittedStandardScaler>::from_moments(params, m)
+        FittedStandardScaler::from_moments(params, m)
     }
 }
 

@@ -26,8 +26,7 @@ impl crate::estimator::Estimator for BasicStatistics {
         ctx: crate::estimator::Context<'_>,
         data: &crate::estimator::Dataset<'_, F>,
     ) -> crate::Result<FittedBasicStatistics> {
-        let this = self;
-        let fitting = this.clone().comm(ctx.comm.clone());
+        let fitting = self.clone().comm(ctx.comm.clone());
         fitting.fit(&data.x(), data.weights(), ctx.queue)
     }
 }

@@ -26,9 +26,8 @@ impl crate::estimator::Estimator for Dbscan {
         ctx: crate::estimator::Context<'_>,
         data: &crate::estimator::Dataset<'_, F>,
     ) -> crate::Result<FittedDbscan> {
-        let this = self;
         let weights = data.weights().map(|w| w.mapv(|v| v.as_f64()));
-        this.fit_on(
+        self.fit_on(
             ctx.comm,
             data.x(),
             weights.as_ref().map(|w| w.view()),

@@ -55,7 +55,7 @@ impl crate::estimator::Estimator for LogisticRegression {
     const SUPERVISED: bool = true;
 
     fn from_params(params: LogisticRegressionParams) -> Self {
-        <LogisticRegression>::with_params(params)
+        Self::with_params(params)
     }
 
     fn fit<F: crate::Float>(
@@ -63,8 +63,7 @@ impl crate::estimator::Estimator for LogisticRegression {
         ctx: crate::estimator::Context<'_>,
         data: &crate::estimator::Dataset<'_, F>,
     ) -> crate::Result<FittedLogisticRegression> {
-        let y = crate::distributed::agree(ctx.comm, data.labels())?.mapv(|v| v.as_f64());
-        let w = data.weights().map(|w| w.mapv(|v| v.as_f64()));
+        let (y, w) = crate::estimator::labels_and_weights(ctx, data)?;
         self.clone().comm(ctx.comm.clone()).fit_weighted(
             &data.x(),
             &y,
@@ -74,69 +73,27 @@ impl crate::estimator::Estimator for LogisticRegression {
     }
 }
 
+impl crate::estimator::ClassifierModel for FittedLogisticRegression {
+    fn predict_on<F: crate::Float>(
+        &self,
+        backend: &crate::backend::Backend<'_>,
+        x: ndarray::ArrayView2<'_, F>,
+    ) -> crate::Result<ndarray::Array1<i64>> {
+        FittedLogisticRegression::predict_on(self, backend, x)
+    }
+
+    fn log_proba_on<F: crate::Float>(
+        &self,
+        backend: &crate::backend::Backend<'_>,
+        x: ndarray::ArrayView2<'_, F>,
+    ) -> crate::Result<ndarray::Array2<f64>> {
+        FittedLogisticRegression::log_proba_on(self, backend, x)
+    }
+}
+
 impl crate::estimator::Fitted for FittedLogisticRegression {
     fn n_features_in(&self) -> usize {
-        <FittedLogisticRegression>::n_features_in(self)
-    }
-
-    fn local_result(&self) -> Option<ndarray::Array2<f64>> {
-        let _m = self;
-        None
-    }
-}
-
-impl crate::estimator::Predict for FittedLogisticRegression {
-    fn predict<F: crate::Float>(
-        &self,
-        ctx: crate::estimator::Context<'_>,
-        x: ndarray::ArrayView2<'_, F>,
-    ) -> crate::Result<ndarray::Array2<f64>> {
-        let backend = crate::backend::Backend::new(ctx.rank(), ctx.queue)?;
-        Ok(self
-            .predict_on(&backend, x)?
-            .mapv(|label| label as f64)
-            .insert_axis(ndarray::Axis(1)))
-    }
-}
-
-impl crate::estimator::Transform for FittedLogisticRegression {
-    fn transform<F: crate::Float>(
-        &self,
-        ctx: crate::estimator::Context<'_>,
-        x: ndarray::ArrayView2<'_, F>,
-    ) -> crate::Result<ndarray::Array2<f64>> {
-        let backend = crate::backend::Backend::new(ctx.rank(), ctx.queue)?;
-        Ok(self.log_proba_on(&backend, x)?.mapv(f64::exp))
-    }
-}
-
-impl crate::estimator::PredictLogProba for FittedLogisticRegression {
-    fn predict_log_proba<F: crate::Float>(
-        &self,
-        ctx: crate::estimator::Context<'_>,
-        x: ndarray::ArrayView2<'_, F>,
-    ) -> crate::Result<ndarray::Array2<f64>> {
-        let backend = crate::backend::Backend::new(ctx.rank(), ctx.queue)?;
-        self.log_proba_on(&backend, x)
-    }
-}
-
-impl crate::estimator::Score for FittedLogisticRegression {
-    fn score<F: crate::Float>(
-        &self,
-        ctx: crate::estimator::Context<'_>,
-        data: &crate::estimator::Dataset<'_, F>,
-    ) -> crate::Result<f64> {
-        let y = crate::distributed::agree(ctx.comm, data.labels())?.mapv(|v| v.as_f64());
-        let w = data.weights().map(|w| w.mapv(|v| v.as_f64()));
-        <FittedLogisticRegression>::score_weighted(
-            self,
-            ctx.comm,
-            &data.x(),
-            &y,
-            w.as_ref().map(|w| w.view()),
-            ctx.queue,
-        )
+        FittedLogisticRegression::n_features_in(self)
     }
 }
 
