@@ -1,4 +1,5 @@
-// Partial sums of X^T R over chunks of rows: x is rows x k4 vec4s, r is rows x t scalars. The
+// Partial sums of X^T R over chunks of rows: x is rows x k4 vec4s, r holds rows of `stride`
+// scalars whose first t columns are R (the rest are other sums' inputs). The
 // invocation for (chunk, j4, col) writes the vec4 sum over its chunk's rows i of
 // x[i, 4 j4 .. 4 j4 + 4] * r[i, col]; the host adds the chunks' partials in f64.
 
@@ -7,6 +8,10 @@ struct Params {
     k4: u32,
     t: u32,
     chunk: u32,
+    stride: u32,
+    pad0: u32,
+    pad1: u32,
+    pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -31,7 +36,7 @@ fn main(id: Invocation) {
 
     var acc = vec4<Real>(0.0);
     for (var i = first; i < last; i = i + 1u) {
-        acc = acc + x[i * params.k4 + j4] * r[i * params.t + column];
+        acc = acc + x[i * params.k4 + j4] * r[i * params.stride + column];
     }
     out[index] = acc;
 }

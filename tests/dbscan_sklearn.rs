@@ -27,6 +27,42 @@ fn labels_and_core_rows_match_scikit_learn_on_cpu_and_gpu() {
     }
 }
 
+#[test]
+fn a_gpu_fit_joins_its_own_rows_on_the_device_and_reads_back_little() {
+    let Some(queue) = Queue::for_tests() else {
+        return;
+    };
+    // Blobs: most rows core, many neighbours each.
+    let n = 4000;
+    let x = Array2::from_shape_fn((n, 3), |(i, j)| {
+        let blob = (i % 4) as f64 * 10.0;
+        blob + ((i * 7919 + j * 104_729) % 1000) as f64 / 250.0
+    });
+    let params = DbscanParams {
+        eps: 0.5,
+        min_samples: 5,
+        ..DbscanParams::default()
+    };
+    let cpu = Dbscan::with_params(params.clone())
+        .comm(Comm::single())
+        .fit(&x, None, None)
+        .unwrap();
+    let gpu = Dbscan::with_params(params)
+        .comm(Comm::single())
+        .fit(&x, None, Some(&queue))
+        .unwrap();
+    assert_eq!(gpu.labels(), cpu.labels());
+    assert_eq!(gpu.core_sample_indices(), cpu.core_sample_indices());
+    let phases = queue.phase_stats();
+    let phase = |name: &str| phases.iter().find(|(p, _)| *p == name).map(|(_, s)| *s);
+    let join = phase("join").expect("the own rows joined on the device");
+    assert_eq!((join.submits, join.waits), (3, 4), "{join:?}");
+    // The records (43 words a row) and the parents (one word a row), not the pairs.
+    assert!(join.readback_bytes <= (n * 4 * (43 + 1)) as u64, "{join:?}");
+    let pairs = phase("pairs").expect("the counts");
+    assert_eq!((pairs.submits, pairs.waits), (2, 2), "{pairs:?}");
+}
+
 /// Every case, with its rows in f32 where `single` (the cases whose f32 rows keep their
 /// distances, the integer grid, on the device in f32).
 fn every_case_matches(queue: Option<&Queue>, single: bool) {

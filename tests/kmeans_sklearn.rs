@@ -69,6 +69,40 @@ fn given_centres_match_sklearn_exactly_on_cpu_and_gpu() {
 }
 
 #[test]
+fn kmeans_plus_plus_on_the_gpu_draws_the_cpus_centres_in_its_own_phase() {
+    let Some(queue) = Queue::for_tests() else {
+        return;
+    };
+    let x = x();
+    let fit = |queue: Option<&Queue>| {
+        KMeans::new(5)
+            .init(Init::KMeansPlusPlus)
+            .random_state(11)
+            .max_iter(1)
+            .comm(Comm::single())
+            .fit(&x, queue)
+            .unwrap()
+    };
+    let (cpu, gpu) = (fit(None), fit(Some(&queue)));
+    // One Lloyd step from the same drawn rows: the same labels, centres to rounding.
+    assert_eq!(cpu.labels(), gpu.labels());
+    let tol = if queue.info().supports_f64 {
+        1e-9
+    } else {
+        1e-4
+    };
+    assert!(rel_err(gpu.cluster_centers(), cpu.cluster_centers()) < tol);
+    let phases = queue.phase_stats();
+    let phase = |name: &str| phases.iter().find(|(n, _)| *n == name).map(|(_, s)| *s);
+    let init = phase("init").expect("an init phase");
+    // Two submissions per centre after the first: the draws, then the candidates' potentials.
+    assert_eq!(init.submits, 2 * 4, "{init:?}");
+    let step = phase("step").expect("a step phase");
+    assert!(step.waits <= 2 * step.submits, "{step:?}");
+    assert!(step.readback_bytes <= 64 * 1024 * step.submits, "{step:?}");
+}
+
+#[test]
 fn seeded_initialisations_come_close_to_sklearn_kmeans_plus_plus() {
     let x = x();
     let reference = manifest()["kmeans_plus_plus_inertia"].as_f64().unwrap();

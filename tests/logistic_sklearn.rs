@@ -101,6 +101,59 @@ fn both_solvers_reach_sklearns_optimum_on_cpu_and_gpu() {
 }
 
 #[test]
+fn a_gpu_fit_uploads_x_once_and_waits_once_per_evaluation() {
+    let Some(queue) = Queue::for_tests() else {
+        return;
+    };
+    for case in logistic_cases() {
+        let before = queue.phase_stats();
+        let model = fit(&case, Solver::NewtonCg, Some(&queue));
+        assert!(model.n_iter() > 0);
+        let phases = queue.phase_stats();
+        let added = |name: &str| {
+            let of = |all: &[(&str, spmd_learn::gpu::GpuStats)]| {
+                all.iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, s)| *s)
+                    .unwrap_or_default()
+            };
+            let (now, then) = (of(&phases), of(&before));
+            (
+                now.submits - then.submits,
+                now.waits - then.waits,
+                now.uploaded_bytes - then.uploaded_bytes,
+                now.readback_bytes - then.readback_bytes,
+            )
+        };
+        let (rows, cols) = case.x.dim();
+        let elem = if queue.info().supports_f64 { 8 } else { 4 };
+        // X, padded to whole vec4s, with one label and weight per row: within 1.1 x X's bytes
+        // at these widths.
+        let x_bytes = (rows * cols.div_ceil(4) * 4 * elem) as u64;
+        let (_, _, uploaded, _) = added("upload");
+        assert!(
+            uploaded <= x_bytes + (rows * (4 + elem)) as u64,
+            "{}",
+            case.name
+        );
+        // Every evaluation (loss and gradient, or a Hessian product): one submission, one
+        // wait, the coefficients up and O(k d) back.
+        let (submits, waits, up, back) = added("step");
+        assert!(
+            submits > 0 && waits == submits,
+            "{}: {submits} {waits}",
+            case.name
+        );
+        assert!(up <= submits * 64 * 1024, "{}", case.name);
+        assert!(
+            back <= submits * 64 * 1024,
+            "{}: {back} over {submits}",
+            case.name
+        );
+    }
+}
+
+#[test]
 fn predictions_agree_with_probabilities_and_log_probabilities() {
     for case in logistic_cases()
         .into_iter()

@@ -81,6 +81,14 @@ fn main() {
         });
     }
     h.run(
+        "k-means++ drawn on each rank's GPU: same centres as one process on the CPU",
+        |c| {
+            let Some(q) = q else { return Ok(()) };
+            let tol = if q.info().supports_f64 { 1e-9 } else { 1e-4 };
+            same_as_single(&x(), c, Init::KMeansPlusPlus, &uneven, Some(q), tol)
+        },
+    );
+    h.run(
         "centred f32 rows (read in place): same centres as one process",
         |c| {
             let x = x();

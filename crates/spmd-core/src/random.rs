@@ -22,6 +22,11 @@ impl Stream {
     pub(crate) fn new(seed: u64, stream: u64) -> Self {
         Self(mix(mix(seed ^ 0x9E37_79B9_7F4A_7C15).wrapping_add(stream)))
     }
+
+    /// What the counter is added to before mixing: the stream as a device kernel takes it.
+    pub(crate) fn base(self) -> u64 {
+        self.0
+    }
 }
 
 /// [`uniform`] of `counter` in `stream`: the same value.

@@ -45,6 +45,16 @@ impl Queue {
     pub fn stats(&self) -> GpuStats {
         match self.never {}
     }
+
+    /// Counts what follows under a named phase (see the `gpu` build).
+    pub fn phase(&self, _name: &'static str) -> crate::PhaseGuard<'_> {
+        match self.never {}
+    }
+
+    /// Each phase's traffic so far.
+    pub fn phase_stats(&self) -> Vec<(&'static str, GpuStats)> {
+        match self.never {}
+    }
 }
 
 /// Rows kept on a device; none exist in this build.
@@ -157,6 +167,88 @@ pub mod kernels {
         }
     }
 
+    /// k-means++ seeding on resident rows.
+    pub mod kmeans_seeding {
+        use super::super::*;
+        use ndarray::ArrayView1;
+        /// Trials (draws per centre) the kernel takes.
+        pub const MAX_TRIALS: usize = 16;
+        /// The widest rows (in vec4s) the kernel takes.
+        pub const MAX_WIDTH4: usize = 16;
+
+        /// The centre a seeding adds.
+        #[derive(Debug, Clone, Copy)]
+        pub enum Added<'a> {
+            /// A centre given by its values.
+            Centre(ArrayView1<'a, f64>),
+            /// A candidate of the last potentials.
+            Candidate(usize),
+        }
+
+        /// A seeding's device state; none can be made in this build.
+        pub struct Seeding {
+            never: Never,
+        }
+
+        impl Seeding {
+            /// Unreachable: there is no queue.
+            pub fn new(queue: &Queue, _x: &DeviceRows, _trials: usize, _r: Readback) -> Result<Option<Self>> {
+                match queue.never {}
+            }
+            /// Unreachable: there is no queue.
+            pub fn add_and_draw(&mut self, _q: &Queue, _x: &DeviceRows, _c: Added<'_>, _b: &[u64], _o: u64) -> Result<Vec<Option<(f64, usize)>>> {
+                match self.never {}
+            }
+            /// Unreachable: there is no queue.
+            pub fn potentials(&self, _q: &Queue, _x: &DeviceRows, _c: ArrayView2<'_, f64>) -> Result<Vec<f64>> {
+                match self.never {}
+            }
+        }
+    }
+
+    /// Logistic regression's objective on resident rows.
+    pub mod logistic {
+        use super::super::*;
+        /// Outputs (classes) the row kernel holds in registers.
+        pub const MAX_OUTPUTS: usize = 64;
+
+        /// What an evaluation computes.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum LogisticPass {
+            /// The loss and its gradient.
+            LossGradient = 0,
+            /// A Hessian product.
+            HessianProduct = 1,
+        }
+
+        /// One evaluation's sums.
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct LogisticSums {
+            /// The weighted loss.
+            pub loss: f64,
+            /// $R^\top X$.
+            pub coef: Array2<f64>,
+            /// Column sums of $R$.
+            pub intercept: Vec<f64>,
+        }
+
+        /// A fit's device state; none can be made in this build.
+        pub struct LogisticRows {
+            never: Never,
+        }
+
+        impl LogisticRows {
+            /// Unreachable: there is no queue.
+            pub fn new(queue: &Queue, _x: &DeviceRows, _labels: &[u32], _weights: Option<&[f64]>, _outputs: usize, _r: Readback) -> Result<Option<Self>> {
+                match queue.never {}
+            }
+            /// Unreachable: there is no queue.
+            pub fn evaluate(&self, _q: &Queue, _x: &DeviceRows, _w: (ArrayView2<'_, f64>, &[f64]), _p: LogisticPass) -> Result<LogisticSums> {
+                match self.never {}
+            }
+        }
+    }
+
     /// Random-forest histograms and leaves.
     pub mod forest {
         use super::super::*;
@@ -192,18 +284,18 @@ pub mod kernels {
     pub mod dbscan {
         use super::super::*;
         pub use crate::candidate_lists::CandidateMeasure;
-        pub use crate::pair_records::{PairMode, PairRecord, PairRecords};
+        pub use crate::pair_records::{PairInputs, PairMode, PairRecord, PairRecords};
+        /// Runs of block rows each row is compared with.
+        pub const WINDOWS: usize = 3;
 
         /// Unreachable: there is no queue.
-        #[allow(clippy::too_many_arguments)]
         pub fn pair_records(
             queue: &Queue,
             _queries: &DeviceRows,
-            _block: ArrayView2<'_, f64>,
-            _limits: &[(f64, f64)],
-            _extra: &[u32],
+            _inputs: PairInputs<'_>,
             _kind: (CandidateMeasure, PairMode),
             _caps: (usize, usize),
+            _parents: Option<&mut [u32]>,
             _readback: Readback,
         ) -> Result<PairRecords> {
             match queue.never {}

@@ -52,7 +52,7 @@ fn record_dispatch(
     pass.dispatch_workgroups(x, y, 1);
     drop(pass);
     if let (Some(t), Some(pass)) = (queue.timer.as_ref(), timer) {
-        t.finish(pass, encoder);
+        t.finish(pass, queue.current_phase(), encoder);
     }
 }
 
@@ -223,6 +223,25 @@ impl<'q> Recorder<'q> {
     pub(crate) fn submit(self, uploaded: usize) -> crate::Result<()> {
         let queue = self.queue;
         self.submit_with(|encoder| queue.submit_in_flight(encoder, uploaded as u64))
+    }
+
+    /// The queue this records for.
+    pub(crate) fn queue(&self) -> &'q crate::Queue {
+        self.queue
+    }
+
+    /// Submits, then reads the first `bytes` of `result` (recorded with [`Self::copy`]) with
+    /// `read` once the device has finished: one wait for both.
+    pub(crate) fn submit_and_read<T: bytemuck::Pod, O>(
+        self,
+        result: &crate::result_buffer::ResultBuffer,
+        bytes: usize,
+        read: impl FnOnce(&[T]) -> O,
+    ) -> crate::Result<O> {
+        let queue = self.queue;
+        self.submit_with(|encoder| queue.submit_unwaited(encoder))?;
+        let out = result.read(queue, bytes, read);
+        queue.settled(out)
     }
 
     /// Submits and waits for the device to finish.

@@ -18,7 +18,14 @@
 //! - [`kernels::neighbors::candidates`]: for each query row, the training rows of a block with
 //!   the smallest distance keys (lists the neighbour search makes exact on the host);
 //! - [`kernels::matmul::matmul_resident`] and [`kernels::xt_r::xt_r`]: $X W$ and $X^\top R$ on
-//!   rows kept on the device ([`DeviceRows`]) across the iterations of a solver.
+//!   rows kept on the device ([`DeviceRows`]) across the iterations of a solver;
+//! - [`kernels::logistic::LogisticRows`]: logistic regression's loss, gradient and Hessian
+//!   products on resident rows, one submission per evaluation;
+//! - [`kernels::kmeans_seeding::Seeding`]: k-means++ seeding (distances to the nearest centre,
+//!   weighted draws, candidates' potentials) on resident rows.
+//!
+//! [`Queue::phase`] names the phases of an estimator's work, counted apart for
+//! `SPMD_GPU_STATS`.
 //!
 //! Every kernel's WGSL is `shaders/common.wgsl` (the element type and the invocation numbering)
 //! followed by its own file ([`shaders`]).
@@ -47,6 +54,7 @@ mod forest_inputs;
 pub mod kernels;
 pub mod pack;
 mod pair_records;
+mod phase;
 mod precision;
 #[cfg(feature = "gpu")]
 mod queue;
@@ -66,6 +74,7 @@ pub use device_rows::DeviceRows;
 #[cfg(not(feature = "gpu"))]
 pub use disabled::{kernels, DeviceRows, Queue};
 pub use error::Error;
+pub use phase::PhaseGuard;
 pub use precision::{KernelFloat, Precision};
 #[cfg(feature = "gpu")]
 pub use queue::Queue;

@@ -8,6 +8,25 @@ pub enum PairMode {
     Count = 0,
     /// Their distinct nonzero `extra` values (components of core rows).
     Components = 1,
+    /// The rank's own rows against themselves (`extra`: 1 for core rows): core rows
+    /// certainly within eps joined in a union-find on the device; for the other rows, their
+    /// core rows within eps listed as values, one per set (representatives).
+    Union = 2,
+}
+
+/// What the pair kernel compares: the block's rows, each query row's bounds on its keys and
+/// its windows of block rows, and each block row's `extra` value (see
+/// [`crate::kernels::dbscan::pair_records`]).
+#[derive(Debug, Clone, Copy)]
+pub struct PairInputs<'a> {
+    /// The block's rows.
+    pub block: ndarray::ArrayView2<'a, f64>,
+    /// Per query row: at or below `.0` certainly within eps, above `.1` certainly not.
+    pub limits: &'a [(f64, f64)],
+    /// Per query row, `WINDOWS` runs `[start, end)` of block rows to compare it with.
+    pub windows: &'a [(u32, u32)],
+    /// Per block row: its weight, component or core flag (by mode).
+    pub extra: &'a [u32],
 }
 
 /// One record per (row of this rank, chunk of the block): see [`PairRecords::record`].

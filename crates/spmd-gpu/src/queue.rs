@@ -30,6 +30,8 @@ pub struct Queue {
     pipelines: Mutex<HashMap<PipelineKey, Arc<wgpu::ComputePipeline>>>,
     staged_bytes: AtomicU64,
     stats: Counters,
+    /// The same counts per named phase ([`Self::phase`]).
+    phases: crate::phase::Phases,
     timeout: std::time::Duration,
     /// `SPMD_GPU_PRECISION=f64`: f32 data computed in f64 too.
     all_f64: bool,
@@ -92,7 +94,9 @@ impl Queue {
         let max_block_rows = options.max_block_rows;
         let timeout = timeout_from_env()?;
         let adapter_info = adapter.get_info();
-        let mut wanted = wgpu::Features::SHADER_F64 | wgpu::Features::MAPPABLE_PRIMARY_BUFFERS;
+        let mut wanted = wgpu::Features::SHADER_F64
+            | wgpu::Features::MAPPABLE_PRIMARY_BUFFERS
+            | wgpu::Features::SHADER_INT64;
         if !options.avoid_subgroups {
             wanted |= wgpu::Features::SUBGROUP;
         }
@@ -132,6 +136,7 @@ impl Queue {
             supports_f64: f64_kernels,
             mappable_storage: features.contains(wgpu::Features::MAPPABLE_PRIMARY_BUFFERS),
             subgroups: features.contains(wgpu::Features::SUBGROUP),
+            int64: features.contains(wgpu::Features::SHADER_INT64),
         };
         tracing::debug!(adapter = %info, "opened GPU queue");
         let timer = stats_requested()
@@ -157,6 +162,7 @@ impl Queue {
             pipelines: Mutex::new(HashMap::new()),
             staged_bytes: AtomicU64::new(0),
             stats: Counters::default(),
+            phases: crate::phase::Phases::default(),
             timeout,
             all_f64: options.precision == GpuPrecision::F64,
             timer,
@@ -327,12 +333,45 @@ impl Queue {
         self.stats
             .uploaded_bytes
             .fetch_add(bytes as u64, Ordering::Relaxed);
+        self.phases.count(|s| s.uploaded_bytes += bytes as u64);
+    }
+
+    /// Counts what the queue does from now on under the phase `name` too (besides the
+    /// totals), until the guard is dropped: `SPMD_GPU_STATS=1` prints a line per phase, and
+    /// [`Self::phase_stats`] returns them. Phases nest: the outer one resumes when the inner
+    /// guard drops.
+    ///
+    /// ```no_run
+    /// let queue = spmd_gpu::Queue::new()?;
+    /// {
+    ///     let _init = queue.phase("init");
+    ///     // ... kernels counted under `init` ...
+    /// }
+    /// assert!(queue.phase_stats().iter().any(|(name, _)| *name == "init"));
+    /// # Ok::<(), spmd_gpu::Error>(())
+    /// ```
+    pub fn phase(&self, name: &'static str) -> crate::PhaseGuard<'_> {
+        crate::PhaseGuard {
+            previous: self.phases.enter(name),
+            phases: Some(&self.phases),
+        }
+    }
+
+    /// Each phase's traffic so far, in the order the phases first ran.
+    pub fn phase_stats(&self) -> Vec<(&'static str, GpuStats)> {
+        self.phases.snapshot()
+    }
+
+    /// The phase running now, if any (for the kernel timer).
+    pub(crate) fn current_phase(&self) -> Option<&'static str> {
+        self.phases.current()
     }
 
     /// Submits `encoder` and waits for the device to finish it; an error wgpu reported since
     /// the last submission (a buffer or dispatch it refused) is returned here.
     pub(crate) fn submit_and_wait(&self, encoder: wgpu::CommandEncoder) -> Result<()> {
         self.stats.submits.fetch_add(1, Ordering::Relaxed);
+        self.phases.count(|s| s.submits += 1);
         let index = self.queue.submit([encoder.finish()]);
         if let Err(waited) = self.wait(Some(index)) {
             // A submission wgpu refused cannot be waited for: its reason is the error to give.
@@ -346,6 +385,26 @@ impl Queue {
         self.reported_error()
     }
 
+    /// Submits `encoder` without waiting: the read that follows waits (see
+    /// [`crate::dispatch::Recorder::submit_and_read`]).
+    pub(crate) fn submit_unwaited(&self, encoder: wgpu::CommandEncoder) -> Result<()> {
+        self.stats.submits.fetch_add(1, Ordering::Relaxed);
+        self.phases.count(|s| s.submits += 1);
+        self.queue.submit([encoder.finish()]);
+        if let Ok(mut in_flight) = self.in_flight.lock() {
+            // The read after it waits for everything.
+            in_flight.clear();
+        }
+        Ok(())
+    }
+
+    /// `outcome` of a read after [`Self::submit_unwaited`], or the error wgpu reported for the
+    /// submission (a buffer or dispatch it refused), which explains a failed read best.
+    pub(crate) fn settled<T>(&self, outcome: Result<T>) -> Result<T> {
+        self.reported_error()?;
+        outcome
+    }
+
     /// Submits `encoder` without waiting for it, unless the submissions still in flight have
     /// uploaded more than [`MAX_BYTES_IN_FLIGHT`]: then it waits for all but this one.
     /// This bounds the memory wgpu holds for uploads while packing, upload and compute overlap;
@@ -356,6 +415,7 @@ impl Queue {
         uploaded: u64,
     ) -> Result<()> {
         self.stats.submits.fetch_add(1, Ordering::Relaxed);
+        self.phases.count(|s| s.submits += 1);
         let index = self.queue.submit([encoder.finish()]);
         let mut in_flight = self
             .in_flight
@@ -391,6 +451,7 @@ impl Queue {
     /// `SPMD_GPU_TIMEOUT`: a device that hangs becomes an error, not a hung rank.
     pub(crate) fn wait(&self, index: Option<wgpu::SubmissionIndex>) -> Result<()> {
         self.stats.waits.fetch_add(1, Ordering::Relaxed);
+        self.phases.count(|s| s.waits += 1);
         self.device
             .poll(wgpu::PollType::Wait {
                 submission_index: index,
@@ -411,6 +472,7 @@ impl Queue {
         self.stats
             .readback_bytes
             .fetch_add(bytes, Ordering::Relaxed);
+        self.phases.count(|s| s.readback_bytes += bytes);
     }
 
     /// What this queue has done since it was made.
@@ -466,23 +528,32 @@ struct Counters {
 }
 
 impl Drop for Queue {
-    /// With `SPMD_GPU_STATS=1`, prints this rank's one line of [`GpuStats`] to stderr.
+    /// With `SPMD_GPU_STATS=1`, prints this rank's line of [`GpuStats`] to stderr, then one
+    /// line per phase ([`Queue::phase`]) in the same form with `phase=NAME` after the rank.
     fn drop(&mut self) {
         if stats_requested() {
-            let s = self.stats();
-            let kernel_ms = self
-                .timer
-                .as_ref()
-                .and_then(|t| t.total_ms(&self.device))
-                .map_or_else(|| "na".to_string(), |ms| format!("{ms:.3}"));
-            eprintln!(
-                "gpu stats: rank={} submits={} waits={} uploaded_bytes={} readback_bytes={} kernel_ms={kernel_ms}",
-                crate::selection::world_rank_from_env(),
-                s.submits,
-                s.waits,
-                s.uploaded_bytes,
-                s.readback_bytes
-            );
+            let kernel_ms = self.timer.as_ref().and_then(|t| t.phase_ms(&self.device));
+            let rank = crate::selection::world_rank_from_env();
+            let line = |phase: Option<&str>, s: GpuStats| {
+                let ms = kernel_ms
+                    .as_ref()
+                    .map(|per_phase| {
+                        per_phase
+                            .iter()
+                            .filter(|(p, _)| phase.is_none() || *p == phase)
+                            .fold(0.0, |total, (_, ms)| total + ms)
+                    })
+                    .map_or_else(|| "na".to_string(), |ms| format!("{ms:.3}"));
+                let phase = phase.map(|p| format!(" phase={p}")).unwrap_or_default();
+                eprintln!(
+                    "gpu stats: rank={rank}{phase} submits={} waits={} uploaded_bytes={} readback_bytes={} kernel_ms={ms}",
+                    s.submits, s.waits, s.uploaded_bytes, s.readback_bytes
+                );
+            };
+            line(None, self.stats());
+            for (name, stats) in self.phase_stats() {
+                line(Some(name), stats);
+            }
         }
     }
 }

@@ -118,6 +118,9 @@ pub struct QueueInfo {
     /// Whether kernels use subgroup operations: the adapter has them and
     /// `SPMD_GPU_SUBGROUPS=0` does not turn them off.
     pub subgroups: bool,
+    /// Whether kernels may use 64-bit integers (`SHADER_INT64`): the random draws of k-means++
+    /// seeding then take one multiply where they otherwise take several.
+    pub int64: bool,
 }
 
 impl fmt::Display for QueueInfo {

@@ -22,6 +22,12 @@ pub const KMEANS_ASSIGN: &str = kernel_source!("kmeans_assign");
 pub const KMEANS_DISTANCES: &str = kernel_source!("kmeans_distances");
 /// Per-cluster sums of one Lloyd step ([`crate::kernels::kmeans::LloydStep`]).
 pub const KMEANS_SUMS: &str = kernel_source!("kmeans_sums");
+/// Partial column sums over chunks of rows ([`crate::kernels::logistic`]).
+pub const COLUMN_SUMS: &str = kernel_source!("column_sums");
+/// k-means++ seeding ([`crate::kernels::kmeans_seeding`]), its random numbers on pairs of u32.
+pub const KMEANS_SEEDING: &str = kernel_source!("real_math", "random_u32", "kmeans_seeding");
+/// The same with 64-bit integers, where the adapter has them.
+pub const KMEANS_SEEDING_INT64: &str = kernel_source!("real_math", "random_u64", "kmeans_seeding");
 /// DBSCAN's pairs of a row and a block of rows ([`crate::kernels::dbscan`]).
 pub const DBSCAN_PAIRS: &str = kernel_source!("pair_keys", "dbscan_pairs");
 /// Neighbour candidates of query rows in a block of training rows
@@ -31,6 +37,10 @@ pub const KNN_CANDIDATES: &str = kernel_source!("pair_keys", "knn_candidates");
 pub const FOREST_HISTOGRAMS: &str = kernel_source!("forest_histograms");
 /// Forest leaves of rows ([`crate::kernels::forest::leaves`]).
 pub const FOREST_PREDICT: &str = kernel_source!("forest_predict");
+/// Logistic regression's per-row pass ([`crate::kernels::logistic`]).
+pub const LOGISTIC_ROWS: &str = kernel_source!("real_math", "logistic_rows");
+/// Binary logistic regression's fused pass ([`crate::kernels::logistic`]).
+pub const LOGISTIC_BINARY: &str = kernel_source!("real_math", "logistic_binary");
 /// $X W$ ([`crate::kernels::matmul`]).
 pub const MATMUL: &str = kernel_source!("matmul");
 /// Column moments ([`crate::kernels::moments`]).
@@ -46,14 +56,19 @@ pub const XT_R: &str = kernel_source!("xt_r");
 /// Every kernel's full source, by the name of its file in `shaders/`.
 pub const SHADERS: &[(&str, &str)] = &[
     ("affine", AFFINE),
+    ("column_sums", COLUMN_SUMS),
     ("dbscan_pairs", DBSCAN_PAIRS),
     ("forest_histograms", FOREST_HISTOGRAMS),
     ("forest_predict", FOREST_PREDICT),
     ("gram", GRAM),
     ("kmeans_assign", KMEANS_ASSIGN),
     ("kmeans_distances", KMEANS_DISTANCES),
+    ("kmeans_seeding", KMEANS_SEEDING),
+    ("kmeans_seeding_int64", KMEANS_SEEDING_INT64),
     ("kmeans_sums", KMEANS_SUMS),
     ("knn_candidates", KNN_CANDIDATES),
+    ("logistic_binary", LOGISTIC_BINARY),
+    ("logistic_rows", LOGISTIC_ROWS),
     ("matmul", MATMUL),
     ("moments", MOMENTS),
     ("reduce_subgroup", REDUCE_SUBGROUP),
@@ -62,4 +77,11 @@ pub const SHADERS: &[(&str, &str)] = &[
 ];
 
 /// Files in `shaders/` that are parts of other kernels' sources, not kernels of their own.
-pub const SHARED_PARTS: &[&str] = &["common", "pair_keys", "reduce"];
+pub const SHARED_PARTS: &[&str] = &[
+    "common",
+    "pair_keys",
+    "random_u32",
+    "random_u64",
+    "real_math",
+    "reduce",
+];

@@ -12,7 +12,7 @@ pub(crate) struct PassTimer {
 
 /// The timestamps of every timed pass of a queue.
 pub(crate) struct KernelTimer {
-    passes: Mutex<Vec<wgpu::Buffer>>,
+    passes: Mutex<Vec<(Option<&'static str>, wgpu::Buffer)>>,
     period_ns: f64,
 }
 
@@ -50,30 +50,43 @@ impl KernelTimer {
         }
     }
 
-    /// Records the copy of `pass`'s timestamps after the pass, and keeps them for [`Self::total_ms`].
-    pub(crate) fn finish(&self, pass: PassTimer, encoder: &mut wgpu::CommandEncoder) {
+    /// Records the copy of `pass`'s timestamps after the pass, and keeps them (with the
+    /// queue's `phase` then) for [`Self::phase_ms`].
+    pub(crate) fn finish(
+        &self,
+        pass: PassTimer,
+        phase: Option<&'static str>,
+        encoder: &mut wgpu::CommandEncoder,
+    ) {
         encoder.resolve_query_set(&pass.set, 0..2, &pass.resolve, 0);
         encoder.copy_buffer_to_buffer(&pass.resolve, 0, &pass.readable, 0, 16);
         if let Ok(mut passes) = self.passes.lock() {
-            passes.push(pass.readable);
+            passes.push((phase, pass.readable));
         }
     }
 
-    /// Milliseconds the timed passes ran, once the device has finished them; `None` when a
-    /// buffer could not be read.
-    pub(crate) fn total_ms(&self, device: &wgpu::Device) -> Option<f64> {
+    /// Milliseconds the timed passes ran per phase (`None`: outside every phase), once the
+    /// device has finished them; `None` when a buffer could not be read.
+    pub(crate) fn phase_ms(
+        &self,
+        device: &wgpu::Device,
+    ) -> Option<Vec<(Option<&'static str>, f64)>> {
         let passes = self.passes.lock().ok()?;
-        for buffer in passes.iter() {
+        for (_, buffer) in passes.iter() {
             buffer.slice(..).map_async(wgpu::MapMode::Read, |_| {});
         }
         device.poll(wgpu::PollType::wait_indefinitely()).ok()?;
-        let mut ticks = 0u64;
-        for buffer in passes.iter() {
+        let mut per_phase: Vec<(Option<&'static str>, f64)> = Vec::new();
+        for (phase, buffer) in passes.iter() {
             let view = buffer.slice(..).get_mapped_range().ok()?;
             let stamps: &[u64] = bytemuck::cast_slice(&view);
-            ticks += stamps[1].saturating_sub(stamps[0]);
+            let ms = stamps[1].saturating_sub(stamps[0]) as f64 * self.period_ns / 1e6;
+            match per_phase.iter_mut().find(|(p, _)| p == phase) {
+                Some((_, total)) => *total += ms,
+                None => per_phase.push((*phase, ms)),
+            }
         }
-        Some(ticks as f64 * self.period_ns / 1e6)
+        Some(per_phase)
     }
 }
 

@@ -76,6 +76,12 @@ impl<'a> Backend<'a> {
         self.gpu.map(|g| (g.queue, g.readback))
     }
 
+    /// Counts this GPU's work under the phase `name` until the guard drops (see
+    /// [`Queue::phase`]); nothing on the CPU.
+    pub fn phase(&self, name: &'static str) -> Option<spmd_gpu::PhaseGuard<'a>> {
+        self.gpu.map(|g| g.queue.phase(name))
+    }
+
     /// Whether this backend is the CPU.
     pub fn is_cpu(&self) -> bool {
         self.gpu.is_none()

@@ -5,6 +5,8 @@ pub mod dbscan;
 pub mod forest;
 pub mod gram;
 pub mod kmeans;
+pub mod kmeans_seeding;
+pub mod logistic;
 pub mod matmul;
 pub mod moments;
 pub mod neighbors;

@@ -67,7 +67,16 @@ fn run<R: KernelFloat>(
         let mut recorder = Recorder::new(queue);
         recorder.dispatch(
             &pipeline,
-            &[n as u32, k4 as u32, t as u32, CHUNK as u32],
+            &[
+                n as u32,
+                k4 as u32,
+                t as u32,
+                CHUNK as u32,
+                t as u32,
+                0,
+                0,
+                0,
+            ],
             &[&block.buffer, &r_buffer, &partials],
             chunks * k4 * t,
         )?;

@@ -5,7 +5,7 @@ use spmd_comm::{Comm, ReduceOp};
 
 use super::fitted::FittedDbscan;
 use super::gpu::{DevicePairs, Gpu};
-use super::join::{labels, own_components};
+use super::join::{labels, own_components, own_components_on_device};
 use super::params::Dbscan;
 use super::passes::{edges, finder, neighbourhoods, LocalRows};
 use crate::distributed::{agree, comm_or_world, global_shape};
@@ -58,15 +58,32 @@ impl Dbscan {
         let finder = finder(comm, measure, self.params.eps, &rows, width)?;
         tracing::debug!(grid_dims = finder.grid_dims(), "dbscan neighbourhoods");
         let mut gpu = Gpu::open(queue, weights.is_some(), |queue| {
-            DevicePairs::new(queue, &rows, width, measure, F::DTYPE == "float32")
+            let single = F::DTYPE == "float32";
+            DevicePairs::new(queue, (&rows, width), (measure, self.params.eps), single)
         });
 
-        let (own, others) = neighbourhoods(comm, (&finder, &mut gpu), &local, weight)?;
+        let (mut own, others, own_on_device) =
+            neighbourhoods(comm, (&finder, &mut gpu), &local, weight)?;
         // Each row's own-rank count first, then the other ranks' in ring order.
         let counts: Vec<f64> = own.iter().zip(&others).map(|(a, b)| a.count + b).collect();
         let min_samples = self.params.min_samples as f64;
         let core: Vec<bool> = counts.iter().map(|&c| c >= min_samples).collect();
-        let (component, mut touching) = own_components(&finder, &local, own, &core);
+        // Without core rows of its own a rank has nothing to join (every own row is its own
+        // component and touches none).
+        let has_core = core.contains(&true);
+        let joined = (own_on_device && has_core)
+            .then(|| gpu.run(|device| device.join_own(&finder, &rows, &core)))
+            .flatten();
+        let (component, mut touching) = match joined {
+            Some(joined) => own_components_on_device(&finder, &local, joined, &core),
+            None => {
+                if own_on_device && has_core {
+                    // The device counted but failed to join: the CPU searches every row.
+                    own.iter_mut().for_each(|o| o.overflowed = true);
+                }
+                own_components(&finder, &local, own, &core)
+            }
+        };
         let edges = edges(
             comm,
             (&finder, &mut gpu),

@@ -7,6 +7,7 @@ use ndarray::Array1;
 use spmd_comm::Comm;
 
 use super::components::{Clusters, SharedUnionFind};
+use super::gpu::OwnJoin;
 use super::pairs::Finder;
 use super::passes::{LocalRows, Own};
 use crate::Result;
@@ -21,7 +22,7 @@ pub(super) fn own_components(
     own: Vec<Own>,
     core: &[bool],
 ) -> (Vec<u64>, Vec<HashSet<u64>>) {
-    let (rows, width, n) = (local.rows, local.width, local.len());
+    let n = local.len();
     let sets = SharedUnionFind::new(n);
     let mut border: Vec<Vec<u32>> = vec![Vec::new(); n];
     let mut again: Vec<usize> = Vec::new();
@@ -37,38 +38,87 @@ pub(super) fn own_components(
             border[i] = near.collect();
         }
     }
-    if !again.is_empty() {
-        // Rows with more neighbours than were kept: searched again, joined as found.
-        let rows_again: Vec<f64> = again
-            .iter()
-            .flat_map(|&i| rows[i * width..(i + 1) * width].iter().copied())
-            .collect();
-        let index = finder.index(rows, width);
-        let mut states: Vec<(usize, Vec<u32>)> = again.iter().map(|&i| (i, Vec::new())).collect();
-        finder.for_each_within(
-            &rows_again,
-            (rows, width),
-            &index,
-            &mut states,
-            |(i, near), j| {
-                if core[j] {
-                    if core[*i] {
-                        sets.union(*i, j);
-                    } else {
-                        near.push(j as u32);
-                    }
-                }
-            },
-        );
-        for (i, near) in states {
-            border[i] = near;
-        }
+    for (i, near) in search_again(finder, local, &again, core, &sets) {
+        border[i] = near;
     }
     let component: Vec<u64> = (0..n).map(|i| local.first + sets.find(i) as u64).collect();
     let touching = border
         .into_iter()
         .map(|near| near.into_iter().map(|j| component[j as usize]).collect())
         .collect();
+    (component, touching)
+}
+
+/// The rows `again` searched on the CPU among this rank's rows: a core row is joined with
+/// its core neighbours in `sets`; another row gets its core neighbours, returned with it.
+fn search_again(
+    finder: &Finder,
+    local: &LocalRows<'_>,
+    again: &[usize],
+    core: &[bool],
+    sets: &SharedUnionFind,
+) -> Vec<(usize, Vec<u32>)> {
+    if again.is_empty() {
+        return Vec::new();
+    }
+    let (rows, width) = (local.rows, local.width);
+    let rows_again: Vec<f64> = again
+        .iter()
+        .flat_map(|&i| rows[i * width..(i + 1) * width].iter().copied())
+        .collect();
+    let index = finder.index(rows, width);
+    let mut states: Vec<(usize, Vec<u32>)> = again.iter().map(|&i| (i, Vec::new())).collect();
+    finder.for_each_within(
+        &rows_again,
+        (rows, width),
+        &index,
+        &mut states,
+        |(i, near), j| {
+            if core[j] {
+                if core[*i] {
+                    sets.union(*i, j);
+                } else {
+                    near.push(j as u32);
+                }
+            }
+        },
+    );
+    states
+}
+
+/// [`own_components`] from the device's join of this rank's rows (`joined`); rows whose device
+/// records overflowed are searched on the CPU.
+pub(super) fn own_components_on_device(
+    finder: &Finder,
+    local: &LocalRows<'_>,
+    joined: OwnJoin,
+    core: &[bool],
+) -> (Vec<u64>, Vec<HashSet<u64>>) {
+    let n = local.len();
+    let sets = SharedUnionFind::new(n);
+    for &(a, b) in &joined.unions {
+        sets.union(a, b);
+    }
+    let border_again: Vec<usize> = (0..n)
+        .filter(|&i| !core[i] && joined.border[i].is_none())
+        .collect();
+    let again: Vec<usize> = joined.again.iter().copied().chain(border_again).collect();
+    let searched = search_again(finder, local, &again, core, &sets);
+    let component: Vec<u64> = (0..n).map(|i| local.first + sets.find(i) as u64).collect();
+    let mut touching: Vec<HashSet<u64>> = joined
+        .border
+        .into_iter()
+        .enumerate()
+        .map(|(i, near)| match near {
+            Some(near) if !core[i] => near.into_iter().map(|j| component[j]).collect(),
+            _ => HashSet::new(),
+        })
+        .collect();
+    for (i, near) in searched {
+        if !core[i] {
+            touching[i] = near.into_iter().map(|j| component[j as usize]).collect();
+        }
+    }
     (component, touching)
 }
 

@@ -109,13 +109,15 @@ fn cpu_rows<S: Default + Clone + Send>(
 
 /// Pass 1: the weighted neighbourhood of each row over all ranks, as (what the first visit,
 /// this rank's own rows, found: its count and its neighbours among them up to
-/// [`OWN_NEIGHBOURS`]) and the other ranks' counts. Collective.
+/// [`OWN_NEIGHBOURS`]) and the other ranks' counts; and whether the device counted the own
+/// rows (it keeps no neighbour lists: it joins them itself, [`super::gpu::DevicePairs::join_own`]).
+/// Collective.
 pub(super) fn neighbourhoods(
     comm: &Comm,
     (finder, gpu): (&Finder, &mut Gpu<'_>),
     local: &LocalRows<'_>,
     weight: impl Fn(usize) -> f64,
-) -> Result<(Vec<Own>, Vec<f64>)> {
+) -> Result<(Vec<Own>, Vec<f64>, bool)> {
     let (rows, width, n) = (local.rows, local.width, local.len());
     let mut own: Vec<Own> = vec![Own::default(); n];
     let mut counts = vec![0.0; n];
@@ -125,6 +127,7 @@ pub(super) fn neighbourhoods(
         block.extend([weight(i)]);
     }
     let mut visits = 0;
+    let mut own_on_device = false;
     ring_pass(comm, block, |block| {
         visits += 1;
         let stride = width + 1;
@@ -133,13 +136,11 @@ pub(super) fn neighbourhoods(
         let index = || finder.index(values, stride);
         match (device, visits == 1) {
             (Some((found, again)), own_rows) => {
-                // The device counts; its overflowed rows, and on the own visit the neighbour
-                // lists, come from the CPU.
+                // The device counts; its overflowed rows come from the CPU. The own rows are
+                // joined on the device too, once the core rows are known.
                 if own_rows {
-                    own.iter_mut().zip(&found).for_each(|(o, &c)| {
-                        o.count += c;
-                        o.overflowed = true;
-                    });
+                    own.iter_mut().zip(&found).for_each(|(o, &c)| o.count += c);
+                    own_on_device = true;
                 } else {
                     counts.iter_mut().zip(&found).for_each(|(c, &f)| *c += f);
                 }
@@ -173,7 +174,7 @@ pub(super) fn neighbourhoods(
             }
         }
     })?;
-    Ok((own, counts))
+    Ok((own, counts, own_on_device))
 }
 
 /// Pass 2: the other ranks' core rows within eps of each row: for a core row, the edges between

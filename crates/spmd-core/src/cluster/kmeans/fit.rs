@@ -95,12 +95,14 @@ impl KMeans {
         let mut best: Option<FittedKMeans> = None;
         for run in 0..runs {
             let seed = crate::random::derive(seed, run as u64);
+            let init_phase = rows.backend.phase("init");
             let centres = match &self.params.init {
                 Init::Given(c) => c.clone(),
                 Init::Random => init::random(&rows, k, seed)?,
                 Init::KMeansPlusPlus => init::plus_plus(&rows, k, seed)?,
                 Init::KMeansParallel => init::parallel(&rows, k, seed)?,
             };
+            drop(init_phase);
             let fitted = self.lloyd(&rows, centres, tol)?;
             tracing::debug!(
                 run,
@@ -124,6 +126,7 @@ impl KMeans {
         let (k, d) = centres.dim();
         let comm = rows.comm;
         let mut labels = vec![usize::MAX; rows.x.nrows()];
+        let step_phase = rows.backend.phase("step");
         let mut stepper = Stepper::new(rows, k);
         let mut strict = false;
         let mut n_iter = 0;
@@ -179,6 +182,8 @@ impl KMeans {
                 .map(|_| Vec::new());
             allreduce_or_fail(comm, local, 0)?;
         }
+        drop(step_phase);
+        let _labels_phase = rows.backend.phase("labels");
         let synced = stepper.sync(&mut labels).map(|_| Vec::new());
         allreduce_or_fail(comm, synced, 0)?;
         let inertia =

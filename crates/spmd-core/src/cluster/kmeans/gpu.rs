@@ -1,8 +1,10 @@
 //! KMeans on this rank's GPU: the rows uploaded once (or given resident) and kept there for
 //! every run, the Lloyd steps with the labels kept on the device, and the assignment kernel.
 
+use ndarray::ArrayView1;
 use ndarray::{Array2, ArrayView2};
 use spmd_gpu::kernels::kmeans::{assign_resident, LloydStep};
+use spmd_gpu::kernels::kmeans_seeding::{Added, Seeding};
 use spmd_gpu::Queue;
 
 use crate::backend::{Backend, ResidentRows};
@@ -129,4 +131,56 @@ pub(super) fn nearest<F: Float>(
         },
     };
     Some(assign_resident(queue, device, centres.view(), readback).map_err(crate::Error::from))
+}
+
+/// k-means++ seeding with the rows' distances to their nearest centre kept on the device.
+pub(super) struct SeedingOnDevice<'a> {
+    seeding: Seeding,
+    queue: &'a Queue,
+    rows: &'a DeviceRows,
+}
+
+impl<'a> SeedingOnDevice<'a> {
+    /// Seeding with `trials` draws per centre over the rows' device copy `device`, where the
+    /// device can take it.
+    pub(super) fn new(
+        backend: &Backend<'a>,
+        device: Option<&'a DeviceRows>,
+        trials: usize,
+    ) -> Result<Option<Self>> {
+        let (Some((queue, readback)), Some(rows)) = (backend.device(), device) else {
+            return Ok(None);
+        };
+        Ok(
+            Seeding::new(queue, rows, trials, readback)?.map(|seeding| Self {
+                seeding,
+                queue,
+                rows,
+            }),
+        )
+    }
+
+    /// Lowers every row's distance to `centre` (or to the candidate of the last potentials
+    /// with that index) and runs a race per stream base: each race's winning key and row
+    /// (index among this rank's rows), if any row is at a distance.
+    pub(super) fn add_and_draw(
+        &mut self,
+        centre: Result<usize, ArrayView1<'_, f64>>,
+        bases: &[u64],
+        offset: u64,
+    ) -> Result<Vec<Option<(f64, usize)>>> {
+        let _init = self.queue.phase("init");
+        let added = centre.map_or_else(Added::Centre, Added::Candidate);
+        Ok(self
+            .seeding
+            .add_and_draw(self.queue, self.rows, added, bases, offset)?)
+    }
+
+    /// The potential each candidate would leave over this rank's rows.
+    pub(super) fn potentials(&self, candidates: &Array2<f64>) -> Result<Vec<f64>> {
+        let _init = self.queue.phase("init");
+        Ok(self
+            .seeding
+            .potentials(self.queue, self.rows, candidates.view())?)
+    }
 }

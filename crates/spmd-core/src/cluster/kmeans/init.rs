@@ -4,9 +4,11 @@
 use ndarray::{Array1, Array2, ArrayView1};
 use spmd_comm::ReduceOp;
 
+use super::gpu;
 use super::lloyd::Rows;
 use crate::backend::squared_distance;
-use crate::random::{below, uniform};
+use crate::distributed::agree;
+use crate::random::{below, uniform, uniform_in, Stream};
 use crate::{Error, Float, Result};
 
 /// Streams of the counter-based generator, one per kind of draw.
@@ -54,78 +56,155 @@ pub(crate) fn random<F: Float>(rows: &Rows<'_, F>, k: usize, seed: u64) -> Resul
     fetch_rows(rows, &chosen)
 }
 
-/// The global row that wins an exponential race with weights `weights` (this rank's rows):
-/// the smallest $-\ln(u_i) / w_i$, ties to the lowest global index. Sampling with probability
-/// proportional to the weights, decided by per-row draws.
-fn race<F: Float>(
-    rows: &Rows<'_, F>,
-    weights: &[f64],
-    seed: u64,
-    stream: u64,
-) -> Result<Option<u64>> {
-    let mut best = (f64::INFINITY, f64::INFINITY);
+/// This rank's best row of an exponential race with weights `weights` (this rank's rows): the
+/// smallest $-\ln(u_i) / w_i$, ties to the lowest row, as (key, index among this rank's rows).
+/// Sampling with probability proportional to the weights, decided by per-row draws.
+fn local_race(weights: &[f64], stream: Stream, offset: u64) -> Option<(f64, usize)> {
+    let mut best: Option<(f64, usize)> = None;
     for (i, &w) in weights.iter().enumerate() {
         if w > 0.0 {
-            let g = rows.offset + i as u64;
-            let key = -uniform(seed, stream, g).ln() / w;
-            if key < best.0 {
-                best = (key, g as f64);
+            let key = -uniform_in(stream, offset + i as u64).ln() / w;
+            if best.is_none_or(|(k, _)| key < k) {
+                best = Some((key, i));
             }
         }
     }
-    let all = rows.comm.allgather(&[best.0, best.1])?;
-    let winner = all
-        .chunks_exact(2)
-        .filter(|c| c[0].is_finite())
-        .min_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
-    Ok(winner.map(|c| c[1] as u64))
+    best
+}
+
+/// The global rows that win each race over all ranks, from each rank's best (`local`, one per
+/// race): the smallest key, ties to the lowest global row; `None` where no rank had a row of
+/// positive weight. Collective (one allgather).
+fn race_winners<F: Float>(
+    rows: &Rows<'_, F>,
+    local: &[Option<(f64, usize)>],
+) -> Result<Vec<Option<u64>>> {
+    let mine: Vec<f64> = local
+        .iter()
+        .flat_map(|best| match best {
+            Some((key, i)) => [*key, (rows.offset + *i as u64) as f64],
+            None => [f64::INFINITY, f64::INFINITY],
+        })
+        .collect();
+    let all = rows.comm.allgather(&mine)?;
+    let races = local.len();
+    Ok((0..races)
+        .map(|t| {
+            all.chunks_exact(2 * races)
+                .map(|rank| &rank[2 * t..2 * t + 2])
+                .filter(|c| c[0].is_finite())
+                .min_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])))
+                .map(|c| c[1] as u64)
+        })
+        .collect())
+}
+
+/// Each row's squared distance to its nearest chosen centre: on the host, or kept on the
+/// device with the races and potentials run there.
+enum Nearest<'a> {
+    Host(Vec<f64>),
+    Device(Box<gpu::SeedingOnDevice<'a>>),
+}
+
+impl<'a> Nearest<'a> {
+    fn new<F: Float>(rows: &Rows<'a, F>, trials: usize) -> Result<Self> {
+        let device = gpu::SeedingOnDevice::new(&rows.backend, rows.device, trials);
+        Ok(match agree(rows.comm, device)? {
+            Some(device) => Nearest::Device(Box::new(device)),
+            None => Nearest::Host(Vec::new()),
+        })
+    }
+
+    /// Lowers the distances to `centre` (sets them, for the first), the candidate `index` of
+    /// the last [`Self::potentials`], then this rank's best row of each stream's race.
+    fn add_and_draw<F: Float>(
+        &mut self,
+        rows: &Rows<'_, F>,
+        (centre, index): (ArrayView1<'_, f64>, Option<usize>),
+        streams: &[Stream],
+    ) -> Result<Vec<Option<(f64, usize)>>> {
+        match self {
+            Nearest::Device(device) => {
+                let bases: Vec<u64> = streams.iter().map(|s| s.base()).collect();
+                // The device kept each candidate's lowered distances.
+                device.add_and_draw(index.ok_or(centre), &bases, rows.offset)
+            }
+            Nearest::Host(d2) => {
+                let fresh = d2.is_empty();
+                d2.resize(rows.x.nrows(), f64::INFINITY);
+                for (r, d) in rows.x.rows().into_iter().zip(d2.iter_mut()) {
+                    let distance = squared_distance(r, centre);
+                    *d = if fresh { distance } else { d.min(distance) };
+                }
+                Ok(streams
+                    .iter()
+                    .map(|&stream| local_race(d2, stream, rows.offset))
+                    .collect())
+            }
+        }
+    }
+
+    /// The potential each of `candidates` would leave over this rank's rows.
+    fn potentials<F: Float>(
+        &self,
+        rows: &Rows<'_, F>,
+        candidates: &Array2<f64>,
+    ) -> Result<Vec<f64>> {
+        match self {
+            Nearest::Device(device) => device.potentials(candidates),
+            Nearest::Host(d2) => Ok(candidates
+                .rows()
+                .into_iter()
+                .map(|cand| {
+                    rows.x
+                        .rows()
+                        .into_iter()
+                        .zip(d2)
+                        .map(|(r, &d)| d.min(squared_distance(r, cand)))
+                        .sum()
+                })
+                .collect()),
+        }
+    }
 }
 
 /// Greedy k-means++ (scikit-learn's): each new centre is the best, by resulting potential, of
-/// `2 + ln k` candidates drawn with probability proportional to the squared distance.
+/// `2 + ln k` candidates drawn with probability proportional to the squared distance. With
+/// the rows on a GPU, the distances, draws and potentials are computed there from the same
+/// random numbers, so the same rows are drawn (up to the rounding of near-equal keys).
 pub(crate) fn plus_plus<F: Float>(rows: &Rows<'_, F>, k: usize, seed: u64) -> Result<Array2<f64>> {
+    let trials = 2 + (k as f64).ln() as usize;
+    let mut nearest = Nearest::new(rows, trials)?;
     let first = below(seed, STREAM_FIRST, 0, rows.total);
     let mut centres = fetch_rows(rows, &[first])?;
-    let mut d2: Vec<f64> = rows
-        .x
-        .rows()
-        .into_iter()
-        .map(|r| squared_distance(r, centres.row(0)))
-        .collect();
-    let trials = 2 + (k as f64).ln() as usize;
+    let mut chosen = (centres.row(0).to_owned(), None);
     for c in 1..k {
-        let mut candidates = Vec::with_capacity(trials);
-        for t in 0..trials {
-            let stream = STREAM_PLUS_PLUS + (c * trials + t) as u64;
-            // Every row already coincides with a centre: any row will do.
-            let pick = race(rows, &d2, seed, stream)?
-                .unwrap_or_else(|| below(seed, stream, 0, rows.total));
-            candidates.push(pick);
-        }
-        let candidate_rows = fetch_rows(rows, &candidates)?;
-        let mut potentials: Vec<f64> = candidate_rows
-            .rows()
-            .into_iter()
-            .map(|cand| {
-                rows.x
-                    .rows()
-                    .into_iter()
-                    .zip(&d2)
-                    .map(|(r, &d)| d.min(squared_distance(r, cand)))
-                    .sum()
-            })
+        let streams: Vec<u64> = (0..trials)
+            .map(|t| STREAM_PLUS_PLUS + (c * trials + t) as u64)
             .collect();
+        let bases: Vec<Stream> = streams.iter().map(|&s| Stream::new(seed, s)).collect();
+        // A device failure on one rank fails every rank.
+        let local = agree(
+            rows.comm,
+            nearest.add_and_draw(rows, (chosen.0.view(), chosen.1), &bases),
+        )?;
+        let winners = race_winners(rows, &local)?;
+        // Every row already coincides with a centre: any row will do.
+        let candidates: Vec<u64> = winners
+            .iter()
+            .zip(&streams)
+            .map(|(w, &stream)| w.unwrap_or_else(|| below(seed, stream, 0, rows.total)))
+            .collect();
+        let candidate_rows = fetch_rows(rows, &candidates)?;
+        let mut potentials = agree(rows.comm, nearest.potentials(rows, &candidate_rows))?;
         rows.comm
             .allreduce_in_place(&mut potentials, ReduceOp::Sum)?;
         let best = (0..trials)
             .min_by(|&a, &b| potentials[a].total_cmp(&potentials[b]))
             .unwrap_or(0);
-        let chosen = candidate_rows.row(best).to_owned();
-        for (r, d) in rows.x.rows().into_iter().zip(d2.iter_mut()) {
-            *d = d.min(squared_distance(r, chosen.view()));
-        }
+        chosen = (candidate_rows.row(best).to_owned(), Some(best));
         centres
-            .push_row(chosen.view())
+            .push_row(chosen.0.view())
             .map_err(|e| Error::Input(e.to_string()))?;
     }
     Ok(centres)

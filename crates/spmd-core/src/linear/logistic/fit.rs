@@ -173,7 +173,8 @@ impl LogisticRegression {
         }
         let outputs = if classes.len() == 2 { 1 } else { classes.len() };
         // On the GPU the rows are uploaded once and stay there for every evaluation.
-        let device = Backend::new(comm.rank(), queue).and_then(|backend| gpu::upload(&backend, x));
+        let device = Backend::new(comm.rank(), queue)
+            .and_then(|backend| gpu::upload(&backend, x, (&encoded, weights.as_deref()), outputs));
         let device = agree(&comm, device)?;
         let problem = Problem {
             comm: &comm,

@@ -1,10 +1,12 @@
-//! Logistic regression on this rank's GPU: the rows uploaded once and kept there for every
-//! evaluation of the objective, whose two row passes ($X W^\top$, then $R^\top X$) run there.
+//! Logistic regression on this rank's GPU: the rows, labels and weights uploaded once and kept
+//! there for every evaluation of the objective, each evaluation (loss and gradient, or a
+//! Hessian product) one submission reading back only its $k (d + 1) + 1$ sums
+//! (`spmd_gpu::kernels::logistic`).
 
 use faer::Mat;
 use ndarray::{Array2, ArrayView2};
-use spmd_gpu::kernels::{matmul::matmul_resident, xt_r::xt_r};
-use spmd_gpu::{DeviceRows, Queue, Readback};
+use spmd_gpu::kernels::logistic::{LogisticPass, LogisticRows, LogisticSums};
+use spmd_gpu::{DeviceRows, Queue};
 
 use crate::backend::Backend;
 use crate::{Float, Result};
@@ -13,39 +15,48 @@ use crate::{Float, Result};
 pub(super) struct Device<'a> {
     queue: &'a Queue,
     rows: DeviceRows,
-    readback: Readback,
+    state: LogisticRows,
 }
 
-/// This rank's rows `x` on `backend`'s GPU, or `None` on its CPU.
+/// This rank's rows `x` (class indices `labels`, optional `weights`, `outputs` outputs) on
+/// `backend`'s GPU, or `None` on its CPU (or where the kernel cannot take that many classes).
 pub(super) fn upload<'a, F: Float>(
     backend: &Backend<'a>,
     x: ArrayView2<'_, F>,
+    (labels, weights): (&[u32], Option<&[f64]>),
+    outputs: usize,
 ) -> Result<Option<Device<'a>>> {
     let Some((queue, readback)) = backend.device() else {
         return Ok(None);
     };
+    if outputs > spmd_gpu::kernels::logistic::MAX_OUTPUTS {
+        tracing::warn!(
+            classes = outputs,
+            "logistic regression with more than {} classes runs on the CPU",
+            spmd_gpu::kernels::logistic::MAX_OUTPUTS
+        );
+        return Ok(None);
+    }
+    let _upload = queue.phase("upload");
     let rows = DeviceRows::upload(queue, x)?;
-    Ok(Some(Device {
-        queue,
-        rows,
-        readback,
-    }))
+    let Some(state) = LogisticRows::new(queue, &rows, labels, weights, outputs, readback)? else {
+        return Ok(None);
+    };
+    Ok(Some(Device { queue, rows, state }))
 }
 
 impl Device<'_> {
-    /// $X W^\top$, $n \times k$ row-major.
-    pub(super) fn products(&self, coef: &Mat<f64>) -> Result<Array2<f64>> {
-        let w = Array2::from_shape_fn((coef.ncols(), coef.nrows()), |(j, c)| coef[(c, j)]);
-        Ok(matmul_resident(
-            self.queue,
-            &self.rows,
-            w.view(),
-            self.readback,
-        )?)
-    }
-
-    /// $X^\top R$ ($d \times k$) for $R$ ($n \times k$).
-    pub(super) fn transposed_times(&self, r: &Array2<f64>) -> Result<Array2<f64>> {
-        Ok(xt_r(self.queue, &self.rows, r.view(), self.readback)?)
+    /// The loss and gradient sums (`pass` [`LogisticPass::LossGradient`]), or the Hessian
+    /// product's, at coefficients `coef` ($k \times d$) and `intercept`.
+    pub(super) fn sums(
+        &self,
+        (coef, intercept): (&Mat<f64>, &[f64]),
+        pass: LogisticPass,
+    ) -> Result<LogisticSums> {
+        let _step = self.queue.phase("step");
+        let w = Array2::from_shape_fn((coef.nrows(), coef.ncols()), |(c, j)| coef[(c, j)]);
+        Ok(self
+            .state
+            .evaluate(self.queue, &self.rows, (w.view(), intercept), pass)?)
     }
 }

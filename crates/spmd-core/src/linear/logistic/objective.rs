@@ -4,9 +4,10 @@
 
 use super::gpu::Device;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
-use ndarray::{Array2, ArrayView2};
+use ndarray::ArrayView2;
 use rayon::prelude::*;
 use spmd_comm::Comm;
+use spmd_gpu::kernels::logistic::LogisticPass;
 use spmd_partials::pack_rows;
 
 use super::binary_rows::{self, BinaryRows};
@@ -335,14 +336,17 @@ impl<'a, F: Float> LogLoss<'a, F> {
 }
 
 impl<F: Float> LogLoss<'_, F> {
-    /// $R^\top X$ and the column sums of $R$ ($n \times k$) into a [`Partial`], $X$ on the GPU.
-    fn device_sums(device: &Device<'_>, r: &Array2<f64>, loss: f64) -> Result<Partial> {
-        let xr = device.transposed_times(r)?;
-        let (d, k) = xr.dim();
+    /// This rank's sums of `pass` on the GPU, as a [`Partial`].
+    fn device_sums(
+        device: &Device<'_>,
+        (coef, intercept): (&Mat<f64>, &[f64]),
+        pass: LogisticPass,
+    ) -> Result<Partial> {
+        let sums = device.sums((coef, intercept), pass)?;
         Ok(Partial {
-            loss,
-            coef: Mat::from_fn(k, d, |c, j| xr[[j, c]]),
-            intercept: r.sum_axis(ndarray::Axis(0)).to_vec(),
+            loss: sums.loss,
+            coef: Mat::from_fn(coef.nrows(), coef.ncols(), |c, j| sums.coef[[c, j]]),
+            intercept: sums.intercept,
         })
     }
 }
@@ -353,17 +357,9 @@ impl<F: Float> Objective for LogLoss<'_, F> {
         let (coef, intercept) = self.split(w);
         let partial = match &self.device {
             None => Ok(self.local_cpu(&coef, &intercept)),
-            Some(device) => match device.products(&coef) {
-                Err(e) => Err(e),
-                Ok(mut raw) => {
-                    let mut curvature = std::mem::take(&mut self.curvature);
-                    curvature.resize(raw.len(), 0.0);
-                    let slice = raw.as_slice_mut().unwrap_or(&mut []);
-                    let loss = self.rows_loss(0, slice, &intercept, &mut curvature);
-                    self.curvature = curvature;
-                    Self::device_sums(device, &raw, loss)
-                }
-            },
+            Some(device) => {
+                Self::device_sums(device, (&coef, &intercept), LogisticPass::LossGradient)
+            }
         };
         self.combine(partial, w)
     }
@@ -372,11 +368,9 @@ impl<F: Float> Objective for LogLoss<'_, F> {
         let (coef, intercept) = self.split(v);
         let partial = match &self.device {
             None => Ok(self.local_hessian_cpu(&coef, &intercept)),
-            Some(device) => device.products(&coef).and_then(|mut raw| {
-                let slice = raw.as_slice_mut().unwrap_or(&mut []);
-                self.rows_hessian(0, slice, &intercept, &self.curvature);
-                Self::device_sums(device, &raw, 0.0)
-            }),
+            Some(device) => {
+                Self::device_sums(device, (&coef, &intercept), LogisticPass::HessianProduct)
+            }
         };
         Ok(self.combine(partial, v)?.1)
     }
