@@ -193,6 +193,17 @@ fn the_gpu_grows_and_predicts_the_cpus_forests() {
         "no histograms on the GPU"
     );
     assert_eq!(gpu.estimators(), cpu.estimators());
+    // Each level's histograms: one submission and one wait.
+    let level = queue
+        .phase_stats()
+        .into_iter()
+        .find(|(name, _)| *name == "level")
+        .map(|(_, s)| s)
+        .expect("a level phase");
+    assert!(
+        level.submits > 0 && level.waits == level.submits,
+        "{level:?}"
+    );
     let proba = cpu.predict_proba(&xt, None).unwrap();
     assert_eq!(gpu.predict_proba(&xt, Some(queue)).unwrap(), proba);
     let xt32 = xt.mapv(|v| v as f32);

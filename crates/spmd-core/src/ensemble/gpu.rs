@@ -33,6 +33,7 @@ impl<'q> Device<'q> {
         let Some(queue) = queue else {
             return Ok(None);
         };
+        let _upload = queue.phase("upload");
         let uploaded = ForestRows::upload(queue, codes, code_bytes, rows, classes)
             .map(|rows| Device { queue, rows })
             .map_err(crate::Error::from);
@@ -42,6 +43,7 @@ impl<'q> Device<'q> {
     /// The trees' sample terms of the batch, `row_width` per row. Collective over `comm` when
     /// it has several ranks.
     pub(super) fn set_terms(&mut self, comm: &Comm, terms: &[i64], row_width: usize) -> Result<()> {
+        let _upload = self.queue.phase("upload");
         let uploaded = self.rows.set_terms(self.queue, terms, row_width);
         let uploaded = uploaded.map_err(crate::Error::from);
         if comm.size() > 1 {
@@ -59,6 +61,7 @@ impl<'q> Device<'q> {
         width: usize,
         hist: &mut [i64],
     ) -> Result<()> {
+        let _level = self.queue.phase("level");
         histograms(self.queue, &self.rows, node_rows, tasks, width, hist)?;
         Ok(())
     }
@@ -86,5 +89,6 @@ pub(super) fn leaves_on_device<F: Float>(
             threshold: &t.threshold,
         })
         .collect();
+    let _predict = queue.phase("predict");
     Some(leaves(queue, x, &arrays, readback).map_err(crate::Error::from))
 }

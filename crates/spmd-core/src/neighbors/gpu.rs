@@ -70,6 +70,7 @@ impl<'q> DeviceSearch<'q> {
         if search.k > MAX_GPU_NEIGHBORS || search.width == 0 {
             return Ok(None);
         }
+        let _upload = queue.phase("upload");
         let rows = match search.prune_in {
             Precision::F32 => DeviceRows::upload(queue, queries.mapv(|v| v as f32).view())?,
             Precision::F64 => DeviceRows::upload(queue, queries)?,
@@ -98,6 +99,7 @@ impl<'q> DeviceSearch<'q> {
         block: &Block,
         tops: &mut [TopK],
     ) -> Result<()> {
+        let _step = self.queue.phase("step");
         let (width, stride) = (search.width, search.width + search.carry);
         let rows = block.values().len() / stride;
         if rows == 0 || queries.nrows() == 0 {

@@ -167,8 +167,8 @@ pub fn histograms(
     let invocations = chunks.len() / 2 * super::WORKGROUP as usize;
     recorder.dispatch(&pipeline, &params, &bindings, invocations)?;
     recorder.copy_buffer(&sums, result.binding(), bytes);
-    recorder.submit_and_wait()?;
-    result.read::<u32, _>(queue, bytes, |words| {
+    // One wait: the submission and the map of its sums.
+    recorder.submit_and_read(&result, bytes, |words: &[u32]| {
         for (v, pair) in out.iter_mut().zip(words.chunks_exact(2)) {
             *v = (u64::from(pair[1]) << 32 | u64::from(pair[0])) as i64;
         }
@@ -284,8 +284,7 @@ fn leaves_in<F: HostFloat, R: KernelFloat>(
         ];
         recorder.dispatch(&pipeline, &params, &bindings, n * trees.len())?;
         recorder.copy(&result, bytes);
-        recorder.submit_and_wait()?;
-        result.read::<u32, _>(queue, bytes, |got| {
+        recorder.submit_and_read(&result, bytes, |got: &[u32]| {
             out[start * trees.len()..(start + n) * trees.len()].copy_from_slice(got);
         })?;
     }
