@@ -244,6 +244,19 @@ impl<'q> Recorder<'q> {
         queue.settled(out)
     }
 
+    /// Submits, then maps the first bytes of every result (recorded with [`Self::copy`]) once
+    /// the device has finished: one wait for all; each is then read with
+    /// [`crate::result_buffer::ResultBuffer::read_mapped`].
+    pub(crate) fn submit_and_map(
+        self,
+        results: &[(&crate::result_buffer::ResultBuffer, usize)],
+    ) -> crate::Result<()> {
+        let queue = self.queue;
+        self.submit_with(|encoder| queue.submit_unwaited(encoder))?;
+        let mapped = crate::result_buffer::ResultBuffer::map_all(queue, results);
+        queue.settled(mapped)
+    }
+
     /// Submits and waits for the device to finish.
     pub(crate) fn submit_and_wait(self) -> crate::Result<()> {
         let queue = self.queue;

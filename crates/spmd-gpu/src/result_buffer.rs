@@ -47,6 +47,56 @@ impl ResultBuffer {
         }
     }
 
+    /// The buffer the host maps.
+    fn host_buffer(&self) -> &wgpu::Buffer {
+        self.staging.as_ref().unwrap_or(&self.device)
+    }
+
+    /// Maps the first bytes of every result (`(result, bytes)`) once the submitted work has
+    /// finished, with one wait for them all; each is then read with [`Self::read_mapped`].
+    pub(crate) fn map_all(queue: &Queue, results: &[(&ResultBuffer, usize)]) -> Result<()> {
+        let mut receivers = Vec::with_capacity(results.len());
+        for &(result, bytes) in results {
+            if result.staging.is_some() {
+                queue.add_staged_bytes(bytes as u64);
+            }
+            queue.add_readback_bytes(bytes as u64);
+            let (sender, receiver) = std::sync::mpsc::channel();
+            let slice = result.host_buffer().slice(0..bytes as u64);
+            slice.map_async(wgpu::MapMode::Read, move |outcome| {
+                // The receiver waits below; a send error means it is gone, which cannot happen.
+                let _ = sender.send(outcome);
+            });
+            receivers.push(receiver);
+        }
+        queue.wait(None)?;
+        for receiver in receivers {
+            receiver
+                .recv()
+                .map_err(|e| Error::Device(e.to_string()))?
+                .map_err(|e| Error::Device(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Hands the first `bytes` bytes, mapped by [`Self::map_all`], to `read`, and unmaps.
+    pub(crate) fn read_mapped<T: bytemuck::Pod, R>(
+        &self,
+        bytes: usize,
+        read: impl FnOnce(&[T]) -> R,
+    ) -> Result<R> {
+        let buffer = self.host_buffer();
+        let result = {
+            let view = buffer
+                .slice(0..bytes as u64)
+                .get_mapped_range()
+                .map_err(|e| Error::Device(e.to_string()))?;
+            read(bytemuck::cast_slice(&view))
+        };
+        buffer.unmap();
+        Ok(result)
+    }
+
     /// Maps the first `bytes` bytes after the submitted work finished, hands them to `read`,
     /// and unmaps.
     pub(crate) fn read<T: bytemuck::Pod, R>(

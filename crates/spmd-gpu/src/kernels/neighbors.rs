@@ -143,21 +143,31 @@ fn run<R: KernelFloat>(
             ];
             recorder.dispatch(&pipeline, &params, &bindings, m * n_chunks)?;
             let lists_here = m * n_chunks;
-            recorder.copy(&keys, lists_here * keep * elem);
-            recorder.copy(&found, lists_here * keep * 4);
-            recorder.copy(&counts, lists_here * 4);
-            recorder.submit_and_wait()?;
+            let sizes = [
+                lists_here * keep * elem,
+                lists_here * keep * 4,
+                lists_here * 4,
+            ];
+            recorder.copy(&keys, sizes[0]);
+            recorder.copy(&found, sizes[1]);
+            recorder.copy(&counts, sizes[2]);
+            // One wait for the dispatch and the three maps.
+            recorder.submit_and_map(&[
+                (&keys, sizes[0]),
+                (&found, sizes[1]),
+                (&counts, sizes[2]),
+            ])?;
             // Scatter (query, chunk) lists into the [query][list] layout.
             let at = |i: usize| {
                 let (q, c) = (i / n_chunks, i % n_chunks);
                 (query_block.start + first + q) * lists + d.list_base + c
             };
-            counts.read::<u32, _>(queue, lists_here * 4, |got| {
+            counts.read_mapped::<u32, _>(sizes[2], |got| {
                 for (i, &c) in got.iter().enumerate() {
                     out.counts[at(i)] = c;
                 }
             })?;
-            keys.read::<R, _>(queue, lists_here * keep * elem, |got| {
+            keys.read_mapped::<R, _>(sizes[0], |got| {
                 for (i, list) in got.chunks_exact(keep).enumerate() {
                     let to = &mut out.keys[at(i) * keep..(at(i) + 1) * keep];
                     to.iter_mut()
@@ -165,7 +175,7 @@ fn run<R: KernelFloat>(
                         .for_each(|(o, v)| *o = KernelFloat::to_f64(*v));
                 }
             })?;
-            found.read::<u32, _>(queue, lists_here * keep * 4, |got| {
+            found.read_mapped::<u32, _>(sizes[1], |got| {
                 for (i, list) in got.chunks_exact(keep).enumerate() {
                     let to = &mut out.rows[at(i) * keep..(at(i) + 1) * keep];
                     // Upload rows to block rows.
