@@ -95,8 +95,9 @@ fn kmeans_plus_plus_on_the_gpu_draws_the_cpus_centres_in_its_own_phase() {
     let phases = queue.phase_stats();
     let phase = |name: &str| phases.iter().find(|(n, _)| *n == name).map(|(_, s)| *s);
     let init = phase("init").expect("an init phase");
-    // Two submissions per centre after the first: the draws, then the candidates' potentials.
-    assert_eq!(init.submits, 2 * 4, "{init:?}");
+    // Two submissions per centre after the first, each waited for once: the draws, then the
+    // candidates' potentials.
+    assert_eq!((init.submits, init.waits), (2 * 4, 2 * 4), "{init:?}");
     let step = phase("step").expect("a step phase");
     assert!(step.waits <= 2 * step.submits, "{step:?}");
     assert!(step.readback_bytes <= 64 * 1024 * step.submits, "{step:?}");

@@ -211,13 +211,10 @@ impl Seeding {
             draws: vec![None; trials],
             sums: vec![0.0; trials],
         };
-        if draw.is_some() {
-            recorder.copy(&self.winners, chunks_before * trials * 4);
-        }
-        let keys: Vec<f64> = recorder.submit_and_read(&self.keys, key_bytes, |keys: &[R]| {
-            keys.iter().map(|&k| KernelFloat::to_f64(k)).collect()
-        })?;
+        let to_f64 =
+            |keys: &[R]| -> Vec<f64> { keys.iter().map(|&k| KernelFloat::to_f64(k)).collect() };
         if draw.is_none() {
+            let keys = recorder.submit_and_read(&self.keys, key_bytes, to_f64)?;
             for per_chunk in keys.chunks_exact(trials) {
                 out.sums
                     .iter_mut()
@@ -226,9 +223,12 @@ impl Seeding {
             }
             return Ok(out);
         }
-        let rows: Vec<u32> =
-            self.winners
-                .read(queue, chunks_before * trials * 4, <[u32]>::to_vec)?;
+        // The keys and their rows, mapped after one wait.
+        let row_bytes = chunks_before * trials * 4;
+        recorder.copy(&self.winners, row_bytes);
+        recorder.submit_and_map(&[(&self.keys, key_bytes), (&self.winners, row_bytes)])?;
+        let keys = self.keys.read_mapped(key_bytes, to_f64)?;
+        let rows: Vec<u32> = self.winners.read_mapped(row_bytes, <[u32]>::to_vec)?;
         for (per_chunk, rows) in keys.chunks_exact(trials).zip(rows.chunks_exact(trials)) {
             for (t, best) in out.draws.iter_mut().enumerate() {
                 let (key, row) = (per_chunk[t], rows[t] as usize);
