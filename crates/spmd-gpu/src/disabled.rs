@@ -347,6 +347,10 @@ pub mod kernels {
             pub fn labels(&self, _q: &Queue, _x: &DeviceRows) -> Result<Vec<u32>> {
                 match self.never {}
             }
+            /// Unreachable: there is no queue.
+            pub fn inertia(&self, _q: &Queue, _x: &DeviceRows, _c: ArrayView2<'_, f64>) -> Result<f64> {
+                match self.never {}
+            }
         }
 
         unreachable_kernels! {

@@ -20,6 +20,8 @@ pub const GRAM: &str = kernel_source!("gram");
 pub const KMEANS_ASSIGN: &str = kernel_source!("kmeans_assign");
 /// Distances to every centre ([`crate::kernels::kmeans::squared_distances`]).
 pub const KMEANS_DISTANCES: &str = kernel_source!("kmeans_distances");
+/// The inertia of the last Lloyd step's labels ([`crate::kernels::kmeans::LloydStep::inertia`]).
+pub const KMEANS_INERTIA: &str = kernel_source!("kmeans_inertia");
 /// Per-cluster sums of one Lloyd step ([`crate::kernels::kmeans::LloydStep`]).
 pub const KMEANS_SUMS: &str = kernel_source!("kmeans_sums");
 /// Partial column sums over chunks of rows ([`crate::kernels::logistic`]).
@@ -63,6 +65,7 @@ pub const SHADERS: &[(&str, &str)] = &[
     ("gram", GRAM),
     ("kmeans_assign", KMEANS_ASSIGN),
     ("kmeans_distances", KMEANS_DISTANCES),
+    ("kmeans_inertia", KMEANS_INERTIA),
     ("kmeans_seeding", KMEANS_SEEDING),
     ("kmeans_seeding_int64", KMEANS_SEEDING_INT64),
     ("kmeans_sums", KMEANS_SUMS),

@@ -448,6 +448,82 @@ impl LloydStep {
         Ok(totals)
     }
 
+    /// $\sum_i \lVert x_i - c_{l_i} \rVert^2$ over the rows, with $l_i$ the last step's labels
+    /// and `centres` (`k x d`, unshifted): the inertia, summed on the device (one submission,
+    /// one value back).
+    pub fn inertia(
+        &self,
+        queue: &Queue,
+        x: &DeviceRows,
+        centres: ArrayView2<'_, f64>,
+    ) -> Result<f64> {
+        check_centres(NAME, x.cols(), centres, None)?;
+        match x.precision() {
+            Precision::F32 => self.inertia_in::<f32>(queue, x, centres),
+            Precision::F64 => self.inertia_in::<f64>(queue, x, centres),
+        }
+    }
+
+    fn inertia_in<R: KernelFloat>(
+        &self,
+        queue: &Queue,
+        x: &DeviceRows,
+        centres: ArrayView2<'_, f64>,
+    ) -> Result<f64> {
+        let (k, w4, elem) = (centres.nrows(), x.k4, std::mem::size_of::<R>());
+        let mut packed = vec![R::default(); k * w4 * 4];
+        pack_rows(&[centres], Some(x.shift()), 0, k, w4 * 4, &mut packed, None);
+        let centres_buffer = input_buffer(queue, "kmeans inertia centres", packed.len() * elem)?;
+        queue.write(&centres_buffer, 0, bytemuck::cast_slice(&packed));
+        let chunks: usize = x
+            .blocks
+            .iter()
+            .map(|b| b.rows.div_ceil(SUMS_CHUNK_ROWS))
+            .sum();
+        let partials = queue.storage_buffer(
+            "kmeans inertia partials",
+            chunks * elem,
+            wgpu::BufferUsages::STORAGE,
+        )?;
+        let total = ResultBuffer::new(queue, "kmeans inertia", 2 * elem, Readback::Staged)?;
+        let pipeline = queue.specialised_pipeline(
+            "kmeans_inertia",
+            x.precision(),
+            crate::shaders::KMEANS_INERTIA,
+            &[("WIDTH4", w4 as u32)],
+        )?;
+        let reduce = queue.reduce_pipeline(x.precision())?;
+        let mut recorder = Recorder::new(queue);
+        let mut chunk_first = 0;
+        for block in &x.blocks {
+            let n = block.rows.div_ceil(SUMS_CHUNK_ROWS);
+            let params = [
+                block.rows,
+                w4,
+                block.start,
+                SUMS_CHUNK_ROWS,
+                chunk_first,
+                0,
+                0,
+                0,
+            ];
+            let bindings = [&block.buffer, &centres_buffer, &self.labels, &partials];
+            recorder.dispatch(&pipeline, &params.map(|v| v as u32), &bindings, n)?;
+            chunk_first += n;
+        }
+        recorder.reduce(
+            &reduce,
+            (&partials, &total),
+            (1, chunks, 0),
+            Grouping::Sums,
+            true,
+        )?;
+        recorder.copy(&total, 2 * elem);
+        recorder.submit_and_read(&total, 2 * elem, |pair: &[R]| {
+            pair[0].to_f64() + pair[1].to_f64()
+        })
+    }
+
     /// The labels of the last step, read back from the device (4 bytes a row).
     pub fn labels(&self, queue: &Queue, x: &DeviceRows) -> Result<Vec<u32>> {
         let bytes = x.rows() * 4;

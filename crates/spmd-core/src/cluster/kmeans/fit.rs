@@ -1,14 +1,13 @@
 //! KMeans' fit: the moments, the initial centres, and Lloyd's steps until they settle.
 
 use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Data, Ix2};
-use spmd_comm::ReduceOp;
 use spmd_gpu::Queue;
 
 use super::fitted::FittedKMeans;
 use super::lloyd::{CpuRows, Rows, Stepper};
 use super::params::{Init, KMeans, NInit};
 use super::{gpu, init};
-use crate::backend::{local_inertia, Backend, ResidentRows};
+use crate::backend::{Backend, ResidentRows};
 use crate::distributed::{agree, allreduce_or_fail, comm_or_world, global_shape};
 use crate::partials::{combine_column_moments, ColumnMoments};
 use crate::{Error, Float, Result};
@@ -186,8 +185,9 @@ impl KMeans {
         let _labels_phase = rows.backend.phase("labels");
         let synced = stepper.sync(&mut labels).map(|_| Vec::new());
         allreduce_or_fail(comm, synced, 0)?;
-        let inertia =
-            comm.allreduce_scalar(local_inertia(rows.x, &centres, &labels), ReduceOp::Sum)?;
+        // On the device where the steps ran there (a failure there fails every rank).
+        let local = stepper.inertia(rows, &centres, &labels).map(|v| vec![v]);
+        let inertia = allreduce_or_fail(comm, local, 1)?[0];
         Ok(FittedKMeans {
             cluster_centers: centres,
             inertia,

@@ -101,6 +101,11 @@ impl<'a> LloydOnDevice<'a> {
         self.rows.shift()
     }
 
+    /// The inertia of the last step's labels with `centres`, summed on the device.
+    pub(super) fn inertia(&self, centres: &Array2<f64>) -> Result<f64> {
+        Ok(self.step.inertia(self.queue, self.rows, centres.view())?)
+    }
+
     /// Writes the device's labels into `labels`.
     pub(super) fn labels(&self, labels: &mut [usize]) -> Result<()> {
         let found = self.step.labels(self.queue, self.rows)?;

@@ -8,7 +8,7 @@ use spmd_partials::pack_rows;
 
 use super::element::Element;
 use super::gpu::{self, DeviceRows};
-use crate::backend::{distances_fastest, Backend};
+use crate::backend::{distances_fastest, local_inertia, Backend};
 use crate::partials::ColumnMoments;
 use crate::{Float, Result};
 
@@ -208,6 +208,20 @@ impl<'a> Stepper<'a> {
             changed,
         };
         Ok(unshift(step, device.shift()))
+    }
+
+    /// This rank's inertia with `centres`: on the device from its labels where the steps ran
+    /// there, else from `labels` on the host.
+    pub fn inertia<F: Float>(
+        &self,
+        rows: &Rows<'_, F>,
+        centres: &Array2<f64>,
+        labels: &[usize],
+    ) -> Result<f64> {
+        match self.device.as_ref() {
+            Some(device) => device.inertia(centres),
+            None => Ok(local_inertia(rows.x, centres, labels)),
+        }
     }
 
     /// Brings `labels` up to date with the device's (a readback of 4 bytes a row).
