@@ -5,7 +5,7 @@
 // group of k4 * 4 + 2 partials per chunk (the x r sums, the r sum, the loss sum), which
 // reduce.wgsl adds on the device: X is read once per evaluation.
 //
-// real_exp and log_one_plus come from real_math.wgsl.
+// binary_row comes from real_math.wgsl.
 
 // Vec4s per row this pipeline is built for (at most MAX_WIDTH4): the loops over a row have
 // constant bounds, so the compiler unrolls them and keeps w and the sums in registers.
@@ -63,15 +63,10 @@ fn main(id: Invocation) {
             if (params.weighted == 1u) {
                 s = weights[g];
             }
-            let y = select(Real(0.0), Real(1.0), labels[g] == 1u);
-            let e = real_exp(-abs(v));
-            var p = e / (Real(1.0) + e);
-            if (v >= Real(0.0)) {
-                p = Real(1.0) / (Real(1.0) + e);
-            }
-            loss_sum = loss_sum + s * (max(v, Real(0.0)) + log_one_plus(e) - y * v);
-            r = s * (p - y);
-            curvature[g] = s * p * (Real(1.0) - p);
+            let row = binary_row(v, select(Real(0.0), Real(1.0), labels[g] == 1u), s);
+            loss_sum = loss_sum + row.x;
+            r = row.y;
+            curvature[g] = row.z;
         } else {
             r = curvature[g] * v;
         }

@@ -10,7 +10,7 @@
 // MODE 1 (Hessian product with v, whose outputs are z): binary r[i] = h_i z_i, multinomial
 //   r[i, c] = s_i p_ic (z_c - sum_c' p_ic' z_c'); r[i, k] = 0.
 //
-// real_exp, real_log and log_one_plus come from real_math.wgsl.
+// real_exp, real_log and binary_row come from real_math.wgsl.
 
 const MAX_OUTPUTS: u32 = 64u;
 
@@ -61,15 +61,10 @@ fn main(id: Invocation) {
     if (k == 1u) {
         let v = output(i, 0u);
         if (params.mode == 0u) {
-            let y = select(Real(0.0), Real(1.0), label == 1u);
-            let e = real_exp(-abs(v));
-            var p = e / (Real(1.0) + e);
-            if (v >= Real(0.0)) {
-                p = Real(1.0) / (Real(1.0) + e);
-            }
-            row_loss = s * (max(v, Real(0.0)) + log_one_plus(e) - y * v);
-            r[at] = s * (p - y);
-            curvature[g] = s * p * (Real(1.0) - p);
+            let row = binary_row(v, select(Real(0.0), Real(1.0), label == 1u), s);
+            row_loss = row.x;
+            r[at] = row.y;
+            curvature[g] = row.z;
         } else {
             r[at] = curvature[g] * v;
         }

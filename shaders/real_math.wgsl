@@ -1,6 +1,7 @@
 // exp and log in Real for the logistic and k-means seeding kernels, written out (range
 // reduction and series; Newton steps) so that they are exact to Real's precision in f64 too:
-// the shading languages offer them in f32 only.
+// the shading languages offer them in f32 only. Also one row of binary logistic regression,
+// which both logistic kernels use.
 
 const LN2_HI: Real = Real(0.693147180369123816490);
 const LN2_LO: Real = Real(1.90821492927058770002e-10);
@@ -55,3 +56,16 @@ fn log_one_plus(e: Real) -> Real {
     return real_log(Real(1.0) + e);
 }
 
+
+// One row of binary logistic regression at log-odds v, label y (0 or 1) and weight s: its
+// weighted log loss, its derivative s (p - y) and its curvature s p (1 - p), with p the
+// sigmoid of v formed without overflow.
+fn binary_row(v: Real, y: Real, s: Real) -> vec3<Real> {
+    let e = real_exp(-abs(v));
+    var p = e / (Real(1.0) + e);
+    if (v >= Real(0.0)) {
+        p = Real(1.0) / (Real(1.0) + e);
+    }
+    let loss = s * (max(v, Real(0.0)) + log_one_plus(e) - y * v);
+    return vec3<Real>(loss, s * (p - y), s * p * (Real(1.0) - p));
+}

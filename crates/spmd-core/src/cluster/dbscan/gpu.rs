@@ -126,20 +126,23 @@ impl<'q> DevicePairs<'q> {
             return Ok(None);
         }
         let n = rows.len() / width;
-        let spread = |j: usize| {
-            let column = rows.iter().skip(j).step_by(width);
-            let (low, high) = column.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
-                (l.min(v), h.max(v))
-            });
-            high - low
-        };
+        // Each column's spread, in one pass over the rows.
+        let mut low = vec![f64::INFINITY; width];
+        let mut high = vec![f64::NEG_INFINITY; width];
+        for row in rows.chunks_exact(width) {
+            for (j, &v) in row.iter().enumerate() {
+                low[j] = low[j].min(v);
+                high[j] = high[j].max(v);
+            }
+        }
+        let spread: Vec<f64> = high.iter().zip(&low).map(|(h, l)| h - l).collect();
         // Cells a little wider than eps: wider than every row's upper bound unless the
         // device's rounding is a large part of eps (then no row is pruned).
         let side = eps * 1.25;
         let mut dims: Vec<usize> = (0..width)
-            .filter(|&j| side > 0.0 && spread(j) >= MIN_CELLS * side)
+            .filter(|&j| side > 0.0 && spread[j] >= MIN_CELLS * side)
             .collect();
-        dims.sort_by(|&a, &b| spread(b).total_cmp(&spread(a)).then(a.cmp(&b)));
+        dims.sort_by(|&a, &b| spread[b].total_cmp(&spread[a]).then(a.cmp(&b)));
         dims.truncate(2);
         let grid = Grid { dims, side };
         let (order, cells) = grid.sort(n, |i| &rows[i * width..(i + 1) * width]);
@@ -185,6 +188,20 @@ impl<'q> DevicePairs<'q> {
             cells,
             features,
             norm,
+        }
+    }
+
+    /// This rank's own rows `rows` as a block, in the order and cells the device holds them.
+    fn own_block(&self, rows: &[f64]) -> SortedBlock {
+        let width = self.width;
+        let features = Array2::from_shape_fn((self.order.len(), width), |(s, k)| {
+            rows[self.order[s] * width + k]
+        });
+        SortedBlock {
+            order: self.order.clone(),
+            cells: self.cells.clone(),
+            features,
+            norm: self.norms.iter().copied().fold(0.0, f64::max),
         }
     }
 
@@ -357,7 +374,8 @@ impl<'q> DevicePairs<'q> {
     /// again on the CPU.
     pub(super) fn join_own(&self, finder: &Finder, rows: &[f64], core: &[bool]) -> Result<OwnJoin> {
         let _join = self.queue.phase("join");
-        let block = self.sort_block((rows, self.width));
+        // The union mode needs the block in the queries' own order.
+        let block = self.own_block(rows);
         let extra: Vec<u32> = block.order.iter().map(|&i| u32::from(core[i])).collect();
         let mut parents: Vec<u32> = (0..block.order.len() as u32).collect();
         let records = self.records(
