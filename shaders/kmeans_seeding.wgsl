@@ -24,6 +24,7 @@ override WIDTH4: u32 = 1u;
 override TRIALS: u32 = 1u;
 const MAX_WIDTH4: u32 = 16u;
 const MAX_TRIALS: u32 = 16u;
+const MAX_CENTRE_VEC4S: u32 = 256u; // MAX_TRIALS * MAX_WIDTH4
 
 struct Params {
     rows: u32,       // rows in this block
@@ -44,8 +45,10 @@ const NONE: u32 = 0xffffffffu;
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4<Real>>;
-// MODE 0: the new centre; MODE 1: the candidates, WIDTH4 vec4s each.
-@group(0) @binding(2) var<storage, read> centres: array<vec4<Real>>;
+// MODE 0: the new centre; MODE 1: the candidates, WIDTH4 vec4s each. A uniform buffer: with
+// the loops over trials and vec4s unrolled, each read is at a fixed place, read once for all
+// lanes.
+@group(0) @binding(2) var<uniform> centres: array<vec4<Real>, MAX_CENTRE_VEC4S>;
 // MODE 0: each stream's base (lo, hi).
 @group(0) @binding(3) var<storage, read> bases: array<vec2<u32>>;
 @group(0) @binding(4) var<storage, read_write> d2: array<Real>;

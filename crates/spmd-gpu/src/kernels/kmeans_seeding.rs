@@ -62,7 +62,13 @@ impl Seeding {
             trials,
             chunk,
             d2: queue.storage_buffer("seeding distances", x.rows() * elem, U::STORAGE)?,
-            centres: input_buffer(queue, "seeding centres", trials * x.k4 * 4 * elem)?,
+            // A uniform buffer: every lane reads the same centre values, which an adapter
+            // then loads once for all lanes (a CPU adapter gathers storage loads per lane).
+            centres: queue.storage_buffer(
+                "seeding centres",
+                MAX_TRIALS * MAX_WIDTH4 * 4 * elem,
+                U::UNIFORM | U::COPY_DST,
+            )?,
             bases: input_buffer(queue, "seeding streams", trials * 8)?,
             keys: ResultBuffer::new(queue, "seeding keys", chunks * trials * elem, readback)?,
             winners: ResultBuffer::new(queue, "seeding winners", chunks * trials * 4, readback)?,
