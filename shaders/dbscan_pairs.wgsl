@@ -9,7 +9,8 @@
 //   [1] how many rows lie between the bounds, [2] how many distinct nonzero `extra` values
 //       the rows certainly within eps carry (MODE 1: their components);
 //   [3 ..] the first BAND_CAP rows between the bounds (block rows), then the first COMP_CAP
-//       distinct values. A count above its cap means the host searches that row again.
+//       distinct values. A count above its cap means the host searches that row again; so
+//       does a band count above BAND_CAP from a row that ran out of its loop budget.
 // MODE 2 (union, the rank's own rows against themselves, in the same order): `extra` marks the
 // core rows; for a core row, every later core row certainly within eps is joined to it in the
 // union-find `parent` (roots are the smallest members; links only ever lower a parent), and
@@ -33,7 +34,7 @@ struct Params {
     comp_cap: u32,     // distinct values a record holds
     upload_start: u32, // the upload's first row in the block
     query_base: u32,   // the query buffer's first row among all of this rank's rows
-    pad0: u32,
+    budget: u32,       // loop iterations a row may take (0: no limit); past it, [1] overflows
     pad1: u32,
 }
 
@@ -52,11 +53,12 @@ const MAX_COMP_CAP: u32 = 16u;
 @group(0) @binding(6) var<storage, read> windows: array<vec2<u32>>;
 @group(0) @binding(7) var<storage, read_write> parent: array<atomic<u32>>;
 
-// The root of x's set, halving the path on the way.
-fn find_root(start: u32) -> u32 {
+// The root of x's set, halving the path on the way; each step counts in `spent`.
+fn find_root(start: u32, spent: ptr<function, u32>) -> u32 {
     var x = start;
     var p = atomicLoad(&parent[x]);
     while (p != x) {
+        *spent = *spent + 1u;
         let grand = atomicLoad(&parent[p]);
         if (grand != p) {
             atomicMin(&parent[x], grand);
@@ -69,18 +71,19 @@ fn find_root(start: u32) -> u32 {
 
 // Joins the set whose root is `root` with b's, and returns the joined set's root: the larger
 // root is linked under the smaller, retried when another invocation linked either first.
-fn unite(root: u32, b: u32) -> u32 {
-    var ra = find_root(root);
-    var rb = find_root(b);
+fn unite(root: u32, b: u32, spent: ptr<function, u32>) -> u32 {
+    var ra = find_root(root, spent);
+    var rb = find_root(b, spent);
     while (ra != rb) {
+        *spent = *spent + 1u;
         let low = min(ra, rb);
         let high = max(ra, rb);
         let swapped = atomicCompareExchangeWeak(&parent[high], high, low);
         if (swapped.exchanged) {
             return low;
         }
-        ra = find_root(low);
-        rb = find_root(high);
+        ra = find_root(low, spent);
+        rb = find_root(high, spent);
     }
     return ra;
 }
@@ -109,12 +112,21 @@ fn main(id: Invocation) {
     var seen_roots: array<u32, MAX_COMP_CAP>;
     var cached = cached_row(query_row);
     let bounds = limits[query_row];
-    for (var w = 0u; w < WINDOWS; w = w + 1u) {
+    // Loop iterations so far, inner loops included: an adapter that ends long loops
+    // (llvmpipe) gets a budget, and a row that would pass it is left to the host.
+    var spent = 0u;
+    var exhausted = false;
+    for (var w = 0u; w < WINDOWS && !exhausted; w = w + 1u) {
         // The window in this upload's rows, within this chunk.
         let window = windows[query_row * WINDOWS + w];
         let start = max(chunk_start, max(window.x, params.upload_start) - params.upload_start);
         let end = min(chunk_end, max(window.y, params.upload_start) - params.upload_start);
         for (var r = start; r < end; r = r + 1u) {
+            spent = spent + 1u + select(0u, params.width4, ROW_WIDTH4 == 0u);
+            if (params.budget != 0u && spent > params.budget) {
+                exhausted = true;
+                break;
+            }
             let block_row = params.upload_start + r;
             if (MODE == 2u && (extra[block_row] == 0u || (core && block_row <= query))) {
                 continue;
@@ -136,13 +148,14 @@ fn main(id: Invocation) {
             } else if (MODE == 2u && core) {
                 // Rows already in the query's set (their parent is its root) need no join.
                 if (atomicLoad(&parent[block_row]) != root) {
-                    root = unite(root, block_row);
+                    root = unite(root, block_row, &spent);
                 }
             } else if (MODE == 2u) {
                 // Its grandparent stands for its set: rows that share one share the set, and
                 // the links made so far have mostly brought it to the root.
                 let found = atomicLoad(&parent[atomicLoad(&parent[block_row])]);
                 var known = false;
+                spent = spent + min(distinct, params.comp_cap);
                 for (var k = 0u; k < min(distinct, params.comp_cap); k = k + 1u) {
                     if (seen_roots[k] == found) {
                         known = true;
@@ -158,6 +171,7 @@ fn main(id: Invocation) {
                 }
             } else if (value != 0u) {
                 var seen = false;
+                spent = spent + min(distinct, params.comp_cap);
                 for (var k = 0u; k < min(distinct, params.comp_cap); k = k + 1u) {
                     if (records[comp_at + k] == value) {
                         seen = true;
@@ -172,6 +186,9 @@ fn main(id: Invocation) {
                 }
             }
         }
+    }
+    if (exhausted) {
+        band = max(band, params.band_cap + 1u);
     }
     records[record] = sum;
     records[record + 1u] = band;

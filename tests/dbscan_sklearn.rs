@@ -63,6 +63,43 @@ fn a_gpu_fit_joins_its_own_rows_on_the_device_and_reads_back_little() {
     assert_eq!((pairs.submits, pairs.waits), (2, 2), "{pairs:?}");
 }
 
+/// Rows whose cells hold thousands of rows: an adapter that ends long loops (llvmpipe, after
+/// 65,535 iterations in all) would cut such a row's count short; each row's scan keeps to a
+/// budget there, and a row past it is counted on the host. `min_samples` is high, so a count
+/// cut short would change which rows are core.
+#[test]
+fn rows_with_thousands_of_candidates_count_them_all() {
+    let Some(queue) = Queue::for_tests() else {
+        return;
+    };
+    // One dense disc: 9,000 rows within radius 3, about 1,000 within 1 of a row inside it,
+    // 4,500 in the cells each row scans.
+    let n = 9000;
+    let x = Array2::from_shape_fn((n, 2), |(i, j)| {
+        let radius = 3.0 * ((i as f64 + 0.5) / n as f64).sqrt();
+        let angle = i as f64 * 2.399_963_229_728_653;
+        radius * if j == 0 { angle.cos() } else { angle.sin() }
+    });
+    let params = DbscanParams {
+        eps: 1.0,
+        min_samples: 700,
+        ..DbscanParams::default()
+    };
+    let cpu = Dbscan::with_params(params.clone())
+        .comm(Comm::single())
+        .fit(&x, None, None)
+        .unwrap();
+    let gpu = Dbscan::with_params(params)
+        .comm(Comm::single())
+        .fit(&x, None, Some(&queue))
+        .unwrap();
+    // Some rows core, some not: the counts decide.
+    let core = cpu.core_sample_indices().len();
+    assert!(core > 0 && core < n, "{core} core rows");
+    assert_eq!(gpu.core_sample_indices(), cpu.core_sample_indices());
+    assert_eq!(gpu.labels(), cpu.labels());
+}
+
 /// Every case, with its rows in f32 where `single` (the cases whose f32 rows keep their
 /// distances, the integer grid, on the device in f32).
 fn every_case_matches(queue: Option<&Queue>, single: bool) {

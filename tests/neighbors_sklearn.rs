@@ -322,3 +322,43 @@ fn gpu_candidates_give_exactly_the_cpu_neighbours() {
         }
     }
 }
+
+/// On the GPU each block comes back as one merged list per query (its `k + max(k / 4, 4)`
+/// nearest rows by the device's f32 keys, with their rows and a count), after one wait, and
+/// the neighbours are exactly the CPU's.
+#[test]
+fn a_gpu_search_reads_back_one_merged_list_per_query() {
+    let Some(queue) = Queue::for_tests() else {
+        return;
+    };
+    let (rows, width, n_queries, k) = (20_000, 8, 300, 5);
+    let x = Array2::from_shape_fn((rows, width), |(i, j)| {
+        let blob = (i % 7) as f64 * 5.0;
+        blob + ((i * 7919 + j * 104_729) % 1000) as f64 / 500.0
+    });
+    let queries = x.slice(ndarray::s![..n_queries, ..]).mapv(|v| v + 1e-3);
+    let search = NearestNeighbors::new()
+        .n_neighbors(k)
+        .comm(Comm::single())
+        .fit(&x)
+        .unwrap();
+    let cpu = search.kneighbors(Some(queries.view()), None, None).unwrap();
+    let gpu = search
+        .kneighbors(Some(queries.view()), None, Some(&queue))
+        .unwrap();
+    assert_eq!(cpu.1, gpu.1);
+    assert_eq!(cpu.0, gpu.0);
+    let phases = queue.phase_stats();
+    let step = phases
+        .iter()
+        .find(|(p, _)| *p == "step")
+        .map(|(_, s)| *s)
+        .expect("a step phase");
+    let keep = k + 4;
+    assert_eq!(step.waits, 1, "{step:?}");
+    assert_eq!(
+        step.readback_bytes,
+        (n_queries * (keep * (4 + 4) + 4)) as u64,
+        "{step:?}"
+    );
+}

@@ -5,6 +5,9 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// Loop iterations after which llvmpipe ends a shader's loops (`LP_MAX_TGSI_LOOP_ITERATIONS`).
+const LLVMPIPE_LOOP_LIMIT: usize = 65_535;
+
 pub use crate::queue_info::{GpuPrecision, GpuStats, QueueInfo, QueueOptions};
 use crate::selection::{name_filter, pick_index, preference};
 use crate::{Error, HostFloat, Precision, Result};
@@ -136,6 +139,7 @@ impl Queue {
             supports_f64: f64_kernels,
             mappable_storage: features.contains(wgpu::Features::MAPPABLE_PRIMARY_BUFFERS),
             subgroups: features.contains(wgpu::Features::SUBGROUP),
+            subgroup_min_size: adapter_info.subgroup_min_size,
             int64: features.contains(wgpu::Features::SHADER_INT64),
         };
         tracing::debug!(adapter = %info, "opened GPU queue");
@@ -209,9 +213,26 @@ impl Queue {
     /// a hardware GPU at least [`GPU_BLOCK_BYTES`], so a block's kernels take far longer than
     /// its submission; never more than one storage binding holds, nor `SPMD_GPU_BLOCK_ROWS`.
     pub(crate) fn block_rows(&self, row_bytes: usize, default_rows: usize) -> usize {
-        let software = self.info.device_type == "Cpu";
+        let software = self.software();
         let limits = (self.binding_rows(row_bytes), self.max_block_rows);
         block_rows_for(software, limits, row_bytes, default_rows)
+    }
+
+    /// Whether the adapter is a CPU running the kernels in software (lavapipe): it runs a few
+    /// hundred lanes at once, so kernels need far fewer invocations to keep it busy.
+    pub(crate) fn software(&self) -> bool {
+        self.info.device_type == "Cpu"
+    }
+
+    /// The most loop iterations, all loops together, that one invocation of a kernel may run
+    /// here, where the adapter has such a limit: llvmpipe (lavapipe) ends every loop of a
+    /// shader once its loops have iterated 65,535 times in all, silently. Half of that, for
+    /// the loops a kernel's count does not name.
+    pub(crate) fn loop_budget(&self) -> Option<usize> {
+        self.info
+            .name
+            .starts_with("llvmpipe")
+            .then_some(LLVMPIPE_LOOP_LIMIT / 2)
     }
 
     /// The pipeline of `kernel` at `precision`, built from `source` on first use.

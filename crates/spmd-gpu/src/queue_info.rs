@@ -118,6 +118,8 @@ pub struct QueueInfo {
     /// Whether kernels use subgroup operations: the adapter has them and
     /// `SPMD_GPU_SUBGROUPS=0` does not turn them off.
     pub subgroups: bool,
+    /// The fewest lanes a subgroup of this adapter has (0 where unknown).
+    pub subgroup_min_size: u32,
     /// Whether kernels may use 64-bit integers (`SHADER_INT64`): the random draws of k-means++
     /// seeding then take one multiply where they otherwise take several.
     pub int64: bool,

@@ -34,7 +34,13 @@ pub const KMEANS_SEEDING_INT64: &str = kernel_source!("real_math", "random_u64",
 pub const DBSCAN_PAIRS: &str = kernel_source!("pair_keys", "dbscan_pairs");
 /// Neighbour candidates of query rows in a block of training rows
 /// ([`crate::kernels::neighbors`]).
-pub const KNN_CANDIDATES: &str = kernel_source!("pair_keys", "knn_candidates");
+pub const KNN_CANDIDATES: &str = kernel_source!("pair_keys", "knn_lists", "knn_candidates");
+/// The same with each training row's loads shared by groups of 8 lanes, where the adapter has
+/// subgroups of at least 8 lanes.
+pub const KNN_CANDIDATES_SUBGROUP: &str =
+    kernel_source!("pair_keys", "knn_lists", "knn_candidates_subgroup");
+/// Each query's candidate lists of an upload merged into one ([`crate::kernels::neighbors`]).
+pub const KNN_MERGE: &str = kernel_source!("knn_merge");
 /// Forest histograms ([`crate::kernels::forest::histograms`]).
 pub const FOREST_HISTOGRAMS: &str = kernel_source!("forest_histograms");
 /// Forest leaves of rows ([`crate::kernels::forest::leaves`]).
@@ -70,6 +76,8 @@ pub const SHADERS: &[(&str, &str)] = &[
     ("kmeans_seeding_int64", KMEANS_SEEDING_INT64),
     ("kmeans_sums", KMEANS_SUMS),
     ("knn_candidates", KNN_CANDIDATES),
+    ("knn_candidates_subgroup", KNN_CANDIDATES_SUBGROUP),
+    ("knn_merge", KNN_MERGE),
     ("logistic_binary", LOGISTIC_BINARY),
     ("logistic_rows", LOGISTIC_ROWS),
     ("matmul", MATMUL),
@@ -82,6 +90,7 @@ pub const SHADERS: &[(&str, &str)] = &[
 /// Files in `shaders/` that are parts of other kernels' sources, not kernels of their own.
 pub const SHARED_PARTS: &[&str] = &[
     "common",
+    "knn_lists",
     "pair_keys",
     "random_u32",
     "random_u64",

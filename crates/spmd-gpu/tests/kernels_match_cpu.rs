@@ -635,6 +635,60 @@ fn host_cluster_sums(
     (sums, counts)
 }
 
+/// Lists over long blocks, many queries at once (so few, long chunks), with each training row
+/// read by every lane or shared by groups of lanes: each list holds its chunk's nearest rows.
+/// An adapter that ends long loops (llvmpipe) gets chunks short enough for its loops.
+#[test]
+fn neighbour_candidates_over_long_blocks_with_either_kernel() {
+    use spmd_gpu::kernels::neighbors::{candidates, CandidateMeasure};
+    use spmd_gpu::DeviceRows;
+    let Some(q) = Queue::for_tests() else {
+        return;
+    };
+    let plain = QueueOptions {
+        avoid_subgroups: true,
+        ..QueueOptions::from_env().expect("valid env")
+    };
+    let queues = [q, Queue::with_options(plain).expect("adapter exists")];
+    let (train, queries) = (data(40_000, 3, 5, 0.0), data(5000, 3, 6, 0.0));
+    let keep = 9;
+    for queue in &queues {
+        let rows = DeviceRows::upload(queue, queries.mapv(|v| v as f32).view()).unwrap();
+        let measure = CandidateMeasure::Squares;
+        let lists = candidates(
+            queue,
+            &rows,
+            train.view(),
+            measure,
+            keep,
+            None,
+            Readback::Staged,
+        )
+        .unwrap();
+        for q in (0..queries.nrows()).step_by(499) {
+            let query = queries.row(q);
+            for (c, &(start, end)) in lists.chunks.iter().enumerate() {
+                let mut want: Vec<f64> = (start..end)
+                    .map(|r| {
+                        let t = train.row(r);
+                        query.iter().zip(t).map(|(a, b)| (a - b) * (a - b)).sum()
+                    })
+                    .collect();
+                want.sort_by(f64::total_cmp);
+                want.truncate(keep);
+                let (keys, _) = lists.list(q, c);
+                assert_eq!(keys.len(), want.len(), "query {q} chunk {c}");
+                for (&k, &w) in keys.iter().zip(&want) {
+                    assert!(
+                        (k - w).abs() <= 1e-5 * (1.0 + w),
+                        "query {q} chunk {c}: {k} {w}"
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// Each candidate list holds its chunk's `keep` rows of smallest key (an f64 reference),
 /// nearest first, with keys to the kernel's precision; uploads cut into blocks of 37 rows and
 /// queries spread over resident blocks of several sizes change nothing; a query's own row is

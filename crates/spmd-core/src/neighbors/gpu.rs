@@ -25,7 +25,8 @@ use crate::{Queue, Result};
 
 /// The most neighbours the device lists are sized for; larger `k` searches on the CPU.
 pub const MAX_GPU_NEIGHBORS: usize = 64;
-/// Values beyond this make the f32 device keys overflow: such blocks search on the CPU.
+/// Values beyond this make the f32 device keys overflow: queries beyond it take f64 keys where
+/// the adapter has f64, and a block beyond it against f32 keys searches on the CPU.
 const F32_SAFE: f64 = 1e15;
 
 /// The query rows on the device, and how the device measures.
@@ -71,23 +72,27 @@ impl<'q> DeviceSearch<'q> {
             return Ok(None);
         }
         let _upload = queue.phase("upload");
-        let rows = match search.prune_in {
-            Precision::F32 => DeviceRows::upload(queue, queries.mapv(|v| v as f32).view())?,
-            Precision::F64 => DeviceRows::upload(queue, queries)?,
+        let largest = queries.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+        // Keys in f32 (the band keeps the result exact, and a GPU's f32 is many times its
+        // f64); in f64 only where the values would overflow f32 keys and the adapter has it.
+        let wide = largest > F32_SAFE && search.prune_in == Precision::F64;
+        let rows = if wide && queue.info().supports_f64 {
+            DeviceRows::upload(queue, queries)?
+        } else {
+            DeviceRows::upload(queue, queries.mapv(|v| v as f32).view())?
         };
         let norms = queries
             .rows()
             .into_iter()
             .map(|r| norm(measure, r.iter()))
             .collect();
-        let largest = queries.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
         Ok(Some(Self {
             queue,
             rows,
             measure,
             norms,
             largest,
-            keep: (search.k + search.k.max(16)).min(MAX_KEEP),
+            keep: (search.k + (search.k / 4).max(4)).min(MAX_KEEP),
         }))
     }
 
@@ -111,9 +116,8 @@ impl<'q> DeviceSearch<'q> {
         let single = self.rows.precision() == spmd_gpu::Precision::F32;
         let block_largest = features.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
         if single && self.largest.max(block_largest) > F32_SAFE {
-            return Err(crate::Error::Input(
-                "values too large for f32 distances on the GPU".into(),
-            ));
+            search.merge(queries, block, tops);
+            return Ok(());
         }
         let block_norm = features
             .rows()

@@ -187,7 +187,7 @@ impl Search<'_> {
     }
 
     /// Offers every row of `block` to every query's top-k.
-    fn merge(&self, queries: ArrayView2<'_, f64>, block: &Block, tops: &mut [TopK]) {
+    pub(super) fn merge(&self, queries: ArrayView2<'_, f64>, block: &Block, tops: &mut [TopK]) {
         let stride = self.width + self.carry;
         if stride == 0 {
             return;

@@ -3,7 +3,7 @@
 //! eps summed (weights) or reduced to their distinct components, and the rows whose device key
 //! is too close to eps to decide, listed for the host.
 
-use super::pair_chunks::{each_dispatch, plan, Upload};
+use super::pair_chunks::{each_dispatch, plan, ChunkRows, Upload, SIDE_BY_SIDE_LANES};
 use super::{check_shapes, input_buffer, Recorder};
 pub use crate::candidate_lists::CandidateMeasure;
 pub use crate::pair_records::{PairInputs, PairMode, PairRecord, PairRecords};
@@ -121,7 +121,16 @@ fn run<R: KernelFloat>(
     let elem = std::mem::size_of::<R>();
     let (n_queries, rows, k4) = (queries.rows(), block.nrows(), queries.k4);
     let upload_rows = queue.block_rows(k4 * 4 * elem, DEFAULT_BLOCK_ROWS);
-    let (uploads, chunks) = plan(rows, upload_rows, n_queries, MIN_CHUNK_ROWS);
+    let whole_uploads = ChunkRows {
+        min: MIN_CHUNK_ROWS,
+        max: usize::MAX,
+    };
+    let (uploads, chunks) = plan(rows, upload_rows, (n_queries, 1), whole_uploads);
+    // Each lane counts its own loop iterations; the lanes running side by side (8 on
+    // llvmpipe) each add their inner loops to the shared count.
+    let budget = queue
+        .loop_budget()
+        .map_or(0, |b| b / (1 + SIDE_BY_SIDE_LANES));
     let lists = chunks.len();
     let size = 3 + band_cap + comp_cap;
     let mut out = PairRecords {
@@ -211,7 +220,7 @@ fn run<R: KernelFloat>(
                 comp_cap as u32,
                 start as u32,
                 query_block.start as u32,
-                0,
+                budget as u32,
                 0,
             ];
             let mut recorder = Recorder::new(queue);

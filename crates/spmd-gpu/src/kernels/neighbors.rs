@@ -9,13 +9,17 @@
 
 use ndarray::ArrayView2;
 
-use super::pair_chunks::{each_dispatch, plan};
+use super::pair_chunks::{each_dispatch, plan, target_invocations, ChunkRows};
 use super::{check_shapes, Recorder};
 pub use crate::candidate_lists::{CandidateMeasure, Candidates, MAX_KEEP};
 use crate::result_buffer::ResultBuffer;
 use crate::{DeviceRows, KernelFloat, Precision, Queue, Readback, Result};
 
 const NAME: &str = "knn_candidates";
+/// The kernel with each training row's loads shared by groups of 8 lanes.
+const NAME_SUBGROUP: &str = "knn_candidates_subgroup";
+/// The kernel that merges each query's lists of an upload.
+const NAME_MERGE: &str = "knn_merge";
 /// The fewest training rows per chunk.
 const MIN_CHUNK_ROWS: usize = 64;
 /// The widest rows (in vec4s) the kernel keeps in registers (`MAX_ROW_WIDTH4` in the shader).
@@ -66,11 +70,39 @@ fn run<R: KernelFloat>(
     let elem = std::mem::size_of::<R>();
     let (n_queries, rows, k4) = (queries.rows(), block.nrows(), queries.k4);
     let upload_rows = queue.block_rows(k4 * 4 * elem, DEFAULT_BLOCK_ROWS);
-    let (uploads, chunks) = plan(rows, upload_rows, n_queries, MIN_CHUNK_ROWS);
-    let lists = chunks.len();
+    let subgroups = queue.info().subgroups && queue.info().subgroup_min_size >= 8;
+    let width = if k4 <= MAX_CACHED_WIDTH4 { k4 } else { 0 };
+    // A row's loop iterations: its own, the insertion's shifts (up to `keep`, the lanes side
+    // by side shifting together) and the key's loop over the row where it is not unrolled.
+    let key_loops = match (width, subgroups) {
+        (0, _) => k4,
+        (_, true) => k4.div_ceil(8) * 9,
+        (_, false) => k4,
+    };
+    let chunk_rows = ChunkRows::for_queue(queue, MIN_CHUNK_ROWS, 2 + keep + key_loops);
+    let target = (n_queries, target_invocations(queue));
+    let (uploads, chunks) = plan(rows, upload_rows, target, chunk_rows);
+    let largest_chunks = uploads.iter().map(|u| u.chunks).max().unwrap_or(1);
+    // Each query's lists of an upload merged on the device into one, where the merge's loops
+    // (every list's keys, each with its insertion's shifts) fit the adapter's loop budget:
+    // the readback is then `keep` per query and upload instead of per query and chunk.
+    let merge = largest_chunks > 1
+        && queue
+            .loop_budget()
+            .is_none_or(|budget| largest_chunks * keep * (keep + 3) <= budget);
+    let (ranges, back_per_upload) = if merge {
+        let whole = uploads
+            .iter()
+            .map(|u| (u.start, u.start + u.rows))
+            .collect();
+        (whole, 1)
+    } else {
+        (chunks, largest_chunks)
+    };
+    let lists = ranges.len();
     let mut out = Candidates {
         keep,
-        chunks,
+        chunks: ranges,
         keys: vec![0.0; n_queries * lists * keep],
         rows: vec![0; n_queries * lists * keep],
         counts: vec![0; n_queries * lists],
@@ -84,26 +116,35 @@ fn run<R: KernelFloat>(
         return Ok(out);
     }
     // Specialised to the measure, and to the width where a query row fits in registers.
-    let width = if k4 <= MAX_CACHED_WIDTH4 {
-        k4 as u32
+    let constants = [("MEASURE", measure as u32), ("ROW_WIDTH4", width as u32)];
+    let (name, source) = if subgroups && width > 0 {
+        (NAME_SUBGROUP, crate::shaders::KNN_CANDIDATES_SUBGROUP)
     } else {
-        0
+        (NAME, crate::shaders::KNN_CANDIDATES)
     };
-    let constants = [("MEASURE", measure as u32), ("ROW_WIDTH4", width)];
-    let source = crate::shaders::KNN_CANDIDATES;
-    let pipeline = queue.specialised_pipeline(NAME, queries.precision(), source, &constants)?;
-    let largest_chunks = uploads.iter().map(|u| u.chunks).max().unwrap_or(1);
-    // Queries per dispatch: as many as the output bindings hold.
+    let precision = queries.precision();
+    let pipeline = queue.specialised_pipeline(name, precision, source, &constants)?;
+    let merger = match merge {
+        true => Some(queue.pipeline(NAME_MERGE, precision, crate::shaders::KNN_MERGE)?),
+        false => None,
+    };
+    // Queries per dispatch: as many as the lists' bindings hold.
     let per_query = largest_chunks * keep * elem.max(4);
     let slice = queue.binding_rows(per_query).clamp(1, n_queries);
-    let keys = ResultBuffer::new(queue, "knn keys", slice * per_query, readback)?;
-    let found = ResultBuffer::new(
-        queue,
-        "knn rows",
-        slice * largest_chunks * keep * 4,
-        readback,
-    )?;
-    let counts = ResultBuffer::new(queue, "knn counts", slice * largest_chunks * 4, readback)?;
+    let back = slice * back_per_upload;
+    let keys = ResultBuffer::new(queue, "knn keys", back * keep * elem.max(4), readback)?;
+    let found = ResultBuffer::new(queue, "knn rows", back * keep * 4, readback)?;
+    let counts = ResultBuffer::new(queue, "knn counts", back * 4, readback)?;
+    // Where the lists are merged, the per-chunk lists stay on the device.
+    let on_device = |label, bytes| queue.storage_buffer(label, bytes, wgpu::BufferUsages::STORAGE);
+    let chunk_lists = match merge {
+        true => Some([
+            on_device("knn chunk keys", slice * per_query)?,
+            on_device("knn chunk rows", slice * largest_chunks * keep * 4)?,
+            on_device("knn chunk counts", slice * largest_chunks * 4)?,
+        ]),
+        false => None,
+    };
     let no_upload_step = |_: &_| Ok(());
     each_dispatch::<R>(
         queue,
@@ -134,15 +175,38 @@ fn run<R: KernelFloat>(
                 0,
             ];
             let mut recorder = Recorder::new(queue);
+            let results = [keys.binding(), found.binding(), counts.binding()];
+            let lists_out = match &chunk_lists {
+                Some([k, r, c]) => [k, r, c],
+                None => results,
+            };
             let bindings = [
                 &query_block.buffer,
                 d.training,
-                keys.binding(),
-                found.binding(),
-                counts.binding(),
+                lists_out[0],
+                lists_out[1],
+                lists_out[2],
             ];
-            recorder.dispatch(&pipeline, &params, &bindings, m * n_chunks)?;
-            let lists_here = m * n_chunks;
+            // Workgroups of 64 queries, one chunk each (the shader's numbering).
+            let invocations = m.div_ceil(64) * 64 * n_chunks;
+            recorder.dispatch(&pipeline, &params, &bindings, invocations)?;
+            let per_query_back = match &merger {
+                Some(merger) => {
+                    let params = [m as u32, n_chunks as u32, keep as u32, 0];
+                    let bindings = [
+                        lists_out[0],
+                        lists_out[1],
+                        lists_out[2],
+                        results[0],
+                        results[1],
+                        results[2],
+                    ];
+                    recorder.dispatch(merger, &params, &bindings, m)?;
+                    1
+                }
+                None => n_chunks,
+            };
+            let lists_here = m * per_query_back;
             let sizes = [
                 lists_here * keep * elem,
                 lists_here * keep * 4,
@@ -151,16 +215,20 @@ fn run<R: KernelFloat>(
             recorder.copy(&keys, sizes[0]);
             recorder.copy(&found, sizes[1]);
             recorder.copy(&counts, sizes[2]);
-            // One wait for the dispatch and the three maps.
+            // One wait for the dispatches and the three maps.
             recorder.submit_and_map(&[
                 (&keys, sizes[0]),
                 (&found, sizes[1]),
                 (&counts, sizes[2]),
             ])?;
-            // Scatter (query, chunk) lists into the [query][list] layout.
+            // Scatter (query, list) lists into the [query][list] layout.
             let at = |i: usize| {
-                let (q, c) = (i / n_chunks, i % n_chunks);
-                (query_block.start + first + q) * lists + d.list_base + c
+                let (q, c) = (i / per_query_back, i % per_query_back);
+                let list = match merge {
+                    true => d.upload_index,
+                    false => d.list_base + c,
+                };
+                (query_block.start + first + q) * lists + list
             };
             counts.read_mapped::<u32, _>(sizes[2], |got| {
                 for (i, &c) in got.iter().enumerate() {

@@ -8,8 +8,45 @@ use super::{input_buffer, Recorder};
 use crate::device_rows::RowBlock;
 use crate::{DeviceRows, KernelFloat, Queue, Result};
 
-/// Invocations a dispatch aims for.
+/// Invocations a dispatch aims for on a GPU.
 const TARGET_INVOCATIONS: usize = 1 << 16;
+/// Invocations a dispatch aims for on a CPU adapter, which runs a few hundred lanes at once:
+/// fewer, longer chunks keep each list's insertions rare.
+const TARGET_INVOCATIONS_SOFTWARE: usize = 1 << 12;
+
+/// Lanes a CPU adapter runs side by side (llvmpipe: 8 of 32 bits in 256-bit registers); a loop
+/// runs while any of them is in it.
+pub(crate) const SIDE_BY_SIDE_LANES: usize = 8;
+
+/// How many rows a chunk may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ChunkRows {
+    pub min: usize,
+    pub max: usize,
+}
+
+impl ChunkRows {
+    /// Chunks of `min` rows or more, and no more rows than `queue` lets one invocation loop
+    /// over at `iterations_per_row` loop iterations a row.
+    pub(crate) fn for_queue(queue: &Queue, min: usize, iterations_per_row: usize) -> Self {
+        let max = queue
+            .loop_budget()
+            .map_or(usize::MAX, |budget| budget / iterations_per_row.max(1));
+        Self {
+            min: min.min(max).max(1),
+            max: max.max(1),
+        }
+    }
+}
+
+/// The invocations a pair kernel's dispatch aims for on `queue`.
+pub(crate) fn target_invocations(queue: &Queue) -> usize {
+    if queue.software() {
+        TARGET_INVOCATIONS_SOFTWARE
+    } else {
+        TARGET_INVOCATIONS
+    }
+}
 
 /// One upload of a block: its first row, its rows, rows per chunk and chunks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,20 +58,22 @@ pub(crate) struct Upload {
 }
 
 /// The uploads of a block of `rows` rows in pieces of at most `upload_rows`, for `queries`
-/// query rows, chunks of at least `min_chunk_rows` rows; and every chunk's block rows
-/// `[start, end)`, in order.
+/// query rows, cut into chunks of `chunk_rows` rows, as few as give about `target`
+/// invocations; and every chunk's block rows `[start, end)`, in order.
 pub(crate) fn plan(
     rows: usize,
     upload_rows: usize,
-    queries: usize,
-    min_chunk_rows: usize,
+    (queries, target): (usize, usize),
+    chunk_rows: ChunkRows,
 ) -> (Vec<Upload>, Vec<(usize, usize)>) {
     let uploads: Vec<Upload> = (0..rows)
         .step_by(upload_rows.max(1))
         .map(|start| {
             let n = upload_rows.min(rows - start);
-            let wanted = TARGET_INVOCATIONS.div_ceil(queries.max(1));
-            let chunks = wanted.clamp(1, n.div_ceil(min_chunk_rows.max(1)).max(1));
+            let wanted = target.div_ceil(queries.max(1));
+            let fewest = n.div_ceil(chunk_rows.max.max(1)).max(1);
+            let most = n.div_ceil(chunk_rows.min.max(1)).max(fewest);
+            let chunks = wanted.clamp(fewest, most);
             let chunk_rows = n.div_ceil(chunks);
             Upload {
                 start,
@@ -61,6 +100,8 @@ pub(crate) fn plan(
 /// `list_base` in the block's order of chunks.
 pub(crate) struct Dispatch<'a> {
     pub upload: Upload,
+    /// The upload's position among the block's uploads.
+    pub upload_index: usize,
     pub list_base: usize,
     pub query_block: &'a RowBlock,
     /// Its position among the query buffer's blocks.
@@ -88,7 +129,7 @@ pub(crate) fn each_dispatch<R: KernelFloat>(
     let elem = std::mem::size_of::<R>();
     let training = input_buffer(queue, "pair kernel rows", largest * k4 * 4 * elem)?;
     let mut list_base = 0;
-    for upload in uploads {
+    for (upload_index, upload) in uploads.iter().enumerate() {
         let mut recorder = Recorder::new(queue);
         let shape = (upload.start, upload.rows, k4 * 4);
         let uploaded = recorder.upload_rows::<f64, R>(&training, &[block], None, shape, None)?;
@@ -98,6 +139,7 @@ pub(crate) fn each_dispatch<R: KernelFloat>(
             for first in (0..query_block.rows).step_by(slice.max(1)) {
                 dispatch(&Dispatch {
                     upload: *upload,
+                    upload_index,
                     list_base,
                     query_block,
                     query_block_index,
@@ -118,14 +160,20 @@ mod tests {
 
     #[test]
     fn chunks_cover_every_row_once() {
-        for (rows, upload, queries) in [(1000, 300, 10), (65, 1 << 16, 1), (5, 2, 100_000)] {
-            let (uploads, chunks) = plan(rows, upload, queries, 64);
+        let sizes = [(64, usize::MAX), (64, 100), (1, 7)];
+        let cases = [(1000, 300, 10), (65, 1 << 16, 1), (5, 2, 100_000)];
+        for ((rows, upload, queries), (min, max)) in
+            cases.into_iter().flat_map(|c| sizes.map(|s| (c, s)))
+        {
+            let chunk_rows = ChunkRows { min, max };
+            let (uploads, chunks) = plan(rows, upload, (queries, 1 << 16), chunk_rows);
             let mut covered = 0;
             for u in &uploads {
                 assert_eq!(u.start, covered);
                 assert!(
                     u.chunk_rows * u.chunks >= u.rows && u.chunk_rows * (u.chunks - 1) < u.rows
                 );
+                assert!(u.chunk_rows <= max);
                 covered += u.rows;
             }
             assert_eq!(covered, rows);
