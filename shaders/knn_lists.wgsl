@@ -22,8 +22,6 @@ struct Params {
     pad2: u32,
 }
 
-const MAX_KEEP: u32 = 128u;
-
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> queries: array<vec4<Real>>;
 @group(0) @binding(2) var<storage, read> rows: array<vec4<Real>>;
@@ -60,19 +58,7 @@ fn candidates(id: Invocation, group_lane: u32) {
         let skip = (params.exclude != 0u && i32(r) == own)
             || (count == keep && key >= keys[keep - 1u]);
         if (!skip) {
-            var at = count;
-            if (count < keep) {
-                count = count + 1u;
-            } else {
-                at = keep - 1u;
-            }
-            while (at > 0u && keys[at - 1u] > key) {
-                keys[at] = keys[at - 1u];
-                found[at] = found[at - 1u];
-                at = at - 1u;
-            }
-            keys[at] = key;
-            found[at] = r;
+            insert_candidate(&keys, &found, &count, keep, key, r);
         }
     }
     if (!real_query) {

@@ -11,8 +11,6 @@ struct Params {
     pad0: u32,
 }
 
-const MAX_KEEP: u32 = 128u;
-
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> in_keys: array<Real>;
 @group(0) @binding(2) var<storage, read> in_rows: array<u32>;
@@ -40,19 +38,7 @@ fn main(id: Invocation) {
             if (count == keep && key >= keys[keep - 1u]) {
                 break;
             }
-            var at = count;
-            if (count < keep) {
-                count = count + 1u;
-            } else {
-                at = keep - 1u;
-            }
-            while (at > 0u && keys[at - 1u] > key) {
-                keys[at] = keys[at - 1u];
-                found[at] = found[at - 1u];
-                at = at - 1u;
-            }
-            keys[at] = key;
-            found[at] = in_rows[list * keep + i];
+            insert_candidate(&keys, &found, &count, keep, key, in_rows[list * keep + i]);
         }
     }
     for (var i = 0u; i < count; i = i + 1u) {

@@ -5,7 +5,7 @@
 mod common;
 
 use ndarray::{Array1, Array2, Ix1, Ix2};
-use spmd_learn::cluster::{Dbscan, DbscanParams};
+use spmd_learn::cluster::{Dbscan, DbscanParams, FittedDbscan};
 use spmd_learn::comm::Comm;
 use spmd_learn::Queue;
 
@@ -13,6 +13,21 @@ fn manifest() -> serde_json::Value {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dbscan/cases.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// One process's fits of `x` on the CPU and on `queue`'s GPU.
+fn cpu_and_gpu(
+    x: &Array2<f64>,
+    params: DbscanParams,
+    queue: &Queue,
+) -> (FittedDbscan, FittedDbscan) {
+    let fit = |queue| {
+        Dbscan::with_params(params.clone())
+            .comm(Comm::single())
+            .fit(x, None, queue)
+            .unwrap()
+    };
+    (fit(None), fit(Some(queue)))
 }
 
 #[test]
@@ -43,14 +58,7 @@ fn a_gpu_fit_joins_its_own_rows_on_the_device_and_reads_back_little() {
         min_samples: 5,
         ..DbscanParams::default()
     };
-    let cpu = Dbscan::with_params(params.clone())
-        .comm(Comm::single())
-        .fit(&x, None, None)
-        .unwrap();
-    let gpu = Dbscan::with_params(params)
-        .comm(Comm::single())
-        .fit(&x, None, Some(&queue))
-        .unwrap();
+    let (cpu, gpu) = cpu_and_gpu(&x, params, &queue);
     assert_eq!(gpu.labels(), cpu.labels());
     assert_eq!(gpu.core_sample_indices(), cpu.core_sample_indices());
     let phases = queue.phase_stats();
@@ -85,14 +93,7 @@ fn rows_with_thousands_of_candidates_count_them_all() {
         min_samples: 700,
         ..DbscanParams::default()
     };
-    let cpu = Dbscan::with_params(params.clone())
-        .comm(Comm::single())
-        .fit(&x, None, None)
-        .unwrap();
-    let gpu = Dbscan::with_params(params)
-        .comm(Comm::single())
-        .fit(&x, None, Some(&queue))
-        .unwrap();
+    let (cpu, gpu) = cpu_and_gpu(&x, params, &queue);
     // Some rows core, some not: the counts decide.
     let core = cpu.core_sample_indices().len();
     assert!(core > 0 && core < n, "{core} core rows");

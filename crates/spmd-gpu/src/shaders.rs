@@ -34,13 +34,18 @@ pub const KMEANS_SEEDING_INT64: &str = kernel_source!("real_math", "random_u64",
 pub const DBSCAN_PAIRS: &str = kernel_source!("pair_keys", "dbscan_pairs");
 /// Neighbour candidates of query rows in a block of training rows
 /// ([`crate::kernels::neighbors`]).
-pub const KNN_CANDIDATES: &str = kernel_source!("pair_keys", "knn_lists", "knn_candidates");
+pub const KNN_CANDIDATES: &str =
+    kernel_source!("pair_keys", "candidate_list", "knn_lists", "knn_candidates");
 /// The same with each training row's loads shared by groups of 8 lanes, where the adapter has
 /// subgroups of at least 8 lanes.
-pub const KNN_CANDIDATES_SUBGROUP: &str =
-    kernel_source!("pair_keys", "knn_lists", "knn_candidates_subgroup");
+pub const KNN_CANDIDATES_SUBGROUP: &str = kernel_source!(
+    "pair_keys",
+    "candidate_list",
+    "knn_lists",
+    "knn_candidates_subgroup"
+);
 /// Each query's candidate lists of an upload merged into one ([`crate::kernels::neighbors`]).
-pub const KNN_MERGE: &str = kernel_source!("knn_merge");
+pub const KNN_MERGE: &str = kernel_source!("candidate_list", "knn_merge");
 /// Forest histograms ([`crate::kernels::forest::histograms`]).
 pub const FOREST_HISTOGRAMS: &str = kernel_source!("forest_histograms");
 /// Forest leaves of rows ([`crate::kernels::forest::leaves`]).
@@ -89,6 +94,7 @@ pub const SHADERS: &[(&str, &str)] = &[
 
 /// Files in `shaders/` that are parts of other kernels' sources, not kernels of their own.
 pub const SHARED_PARTS: &[&str] = &[
+    "candidate_list",
     "common",
     "knn_lists",
     "pair_keys",
