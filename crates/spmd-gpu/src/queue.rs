@@ -535,9 +535,11 @@ fn block_rows_for(
         .max(1)
 }
 
-/// Bytes of one staging chunk: a block of streamed rows fits one (larger blocks get a chunk of
-/// their own size), and chunks come back for reuse as the device finishes copying them.
-const STAGING_CHUNK_BYTES: u64 = 32 << 20;
+/// Bytes of one staging chunk: small writes (centres, coefficients, parameters) share one, a
+/// block of streamed rows gets a chunk of its own size, and chunks come back for reuse as the
+/// device finishes copying them. wgpu zeroes a chunk when it makes it, so a large default
+/// would cost every run that writes a few bytes.
+const STAGING_CHUNK_BYTES: u64 = 1 << 20;
 
 /// Counters of a queue's traffic, for [`Queue::stats`] and `SPMD_GPU_STATS`.
 #[derive(Debug, Default)]
