@@ -325,7 +325,8 @@ fn gpu_candidates_give_exactly_the_cpu_neighbours() {
 
 /// On the GPU each block comes back as one merged list per query (its `k + max(k / 4, 4)`
 /// nearest rows by the device's f32 keys, with their rows and a count), after one wait, and
-/// the neighbours are exactly the CPU's.
+/// the neighbours are exactly the CPU's; the training rows stay on the device for the next
+/// search.
 #[test]
 fn a_gpu_search_reads_back_one_merged_list_per_query() {
     let Some(queue) = Queue::for_tests() else {
@@ -360,5 +361,22 @@ fn a_gpu_search_reads_back_one_merged_list_per_query() {
         step.readback_bytes,
         (n_queries * (keep * (4 + 4) + 4)) as u64,
         "{step:?}"
+    );
+    // The training rows stay on the device: the next search uploads only the queries.
+    let uploaded = |phases: &[(&str, spmd_learn::gpu::GpuStats)]| {
+        let upload = phases.iter().find(|(p, _)| *p == "upload").map(|(_, s)| *s);
+        upload.expect("an upload phase").uploaded_bytes
+    };
+    let (training, query_bytes) = ((rows * width * 4) as u64, (n_queries * width * 4) as u64);
+    assert!(uploaded(&phases) >= training + query_bytes, "{phases:?}");
+    let again = search
+        .kneighbors(Some(queries.view()), None, Some(&queue))
+        .unwrap();
+    assert_eq!(again, gpu);
+    let after = queue.phase_stats();
+    assert_eq!(
+        uploaded(&after) - uploaded(&phases),
+        query_bytes,
+        "{after:?}"
     );
 }

@@ -31,6 +31,11 @@ impl Queue {
         match self.never {}
     }
 
+    /// The queue's number in this process.
+    pub fn id(&self) -> u64 {
+        match self.never {}
+    }
+
     /// The precision kernels use for host elements `F`.
     pub fn precision_for<F: HostFloat>(&self) -> Precision {
         match self.never {}
@@ -312,6 +317,19 @@ pub mod kernels {
             queue: &Queue,
             _queries: &DeviceRows,
             _block: ArrayView2<'_, f64>,
+            _measure: CandidateMeasure,
+            _keep: usize,
+            _self_shift: Option<i64>,
+            _readback: Readback,
+        ) -> Result<Candidates> {
+            match queue.never {}
+        }
+
+        /// Unreachable: there is no queue.
+        pub fn candidates_on_device(
+            queue: &Queue,
+            _queries: &DeviceRows,
+            _training: &DeviceRows,
             _measure: CandidateMeasure,
             _keep: usize,
             _self_shift: Option<i64>,

@@ -5,6 +5,9 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// The next queue's [`Queue::id`].
+static NEXT_QUEUE_ID: AtomicU64 = AtomicU64::new(0);
+
 /// Loop iterations after which llvmpipe ends a shader's loops (`LP_MAX_TGSI_LOOP_ITERATIONS`).
 const LLVMPIPE_LOOP_LIMIT: usize = 65_535;
 
@@ -25,6 +28,7 @@ type PipelineKey = (&'static str, Precision, Vec<(&'static str, u32)>);
 /// # Ok::<(), spmd_gpu::Error>(())
 /// ```
 pub struct Queue {
+    id: u64,
     pub(crate) device: wgpu::Device,
     pub(crate) queue: wgpu::Queue,
     pub(crate) limits: wgpu::Limits,
@@ -158,6 +162,7 @@ impl Queue {
             STAGING_CHUNK_BYTES,
         ));
         Ok(Self {
+            id: NEXT_QUEUE_ID.fetch_add(1, Ordering::Relaxed),
             device,
             queue,
             limits,
@@ -179,6 +184,12 @@ impl Queue {
     /// What this queue runs on.
     pub fn info(&self) -> &QueueInfo {
         &self.info
+    }
+
+    /// A number no other queue made in this process has: what a cache of device buffers
+    /// (such as a fitted search's training rows) is keyed by.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// The precision kernels use for host data of type `F`: f64 for f64 data where the queue

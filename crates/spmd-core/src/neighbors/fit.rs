@@ -46,6 +46,7 @@ fn fit_rows<F: Float>(
         } else {
             Precision::F64
         },
+        resident: Default::default(),
     })
 }
 

@@ -40,6 +40,8 @@ pub struct FittedNeighbors {
     pub(super) targets: Targets,
     /// f32 for rows fitted in f32: the squared-distance sweep prunes in that precision.
     pub(super) prune_in: Precision,
+    /// This rank's rows on the GPU of the last search that had one, for the next.
+    pub(super) resident: gpu::ResidentTraining,
 }
 
 /// A sparse matrix in compressed rows (scikit-learn's `csr_matrix`): row `r`'s entries are
@@ -175,8 +177,9 @@ impl FittedNeighbors {
         let queries = agree(&self.comm, local)?;
         let queries = queries.as_ref().unwrap_or(&self.rows);
         let (search, block) = self.search_and_block(x.is_none(), k, carry);
+        let own = ((self.first, self.rows.nrows()), &self.resident);
         let (mut started, failed) =
-            match gpu::DeviceSearch::for_queue(&search, queue, queries.view()) {
+            match gpu::DeviceSearch::for_queue(&search, queue, queries.view(), own) {
                 Ok(device) => (device, None),
                 Err(e) => (None, Some(e)),
             };

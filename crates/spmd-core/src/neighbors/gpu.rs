@@ -16,7 +16,11 @@
 
 use ndarray::{s, ArrayView2};
 use rayon::prelude::*;
-use spmd_gpu::kernels::neighbors::{candidates, CandidateMeasure, Candidates, MAX_KEEP};
+use std::sync::{Arc, Mutex};
+
+use spmd_gpu::kernels::neighbors::{
+    candidates, candidates_on_device, CandidateMeasure, Candidates, MAX_KEEP,
+};
 use spmd_gpu::{DeviceRows, Readback};
 
 use super::metric::Measure;
@@ -29,9 +33,68 @@ pub const MAX_GPU_NEIGHBORS: usize = 64;
 /// the adapter has f64, and a block beyond it against f32 keys searches on the CPU.
 const F32_SAFE: f64 = 1e15;
 
+/// A fitted search's own training rows on a GPU, kept for its next searches on the same queue
+/// (shared by the fitted model's clones). A search uploads them on its first visit to its
+/// own block and reuses them after; another queue or precision replaces them.
+#[derive(Clone, Default)]
+pub(crate) struct ResidentTraining(Arc<Mutex<Option<Resident>>>);
+
+struct Resident {
+    queue: u64,
+    rows: Arc<DeviceRows>,
+}
+
+impl std::fmt::Debug for ResidentTraining {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let held = self.0.lock().map(|r| r.is_some()).unwrap_or(false);
+        f.debug_struct("ResidentTraining")
+            .field("on_device", &held)
+            .finish()
+    }
+}
+
+impl ResidentTraining {
+    /// The rows `features` on `queue` in `precision`: those kept from an earlier search where
+    /// they match, uploaded (and kept) otherwise.
+    fn rows(
+        &self,
+        queue: &Queue,
+        precision: spmd_gpu::Precision,
+        features: ArrayView2<'_, f64>,
+    ) -> Result<Arc<DeviceRows>> {
+        let mut held = self
+            .0
+            .lock()
+            .map_err(|_| crate::Error::Input("the training rows' lock is poisoned".into()))?;
+        if let Some(r) = held.as_ref().filter(|r| {
+            r.queue == queue.id()
+                && r.rows.precision() == precision
+                && r.rows.rows() == features.nrows()
+        }) {
+            return Ok(Arc::clone(&r.rows));
+        }
+        let _upload = queue.phase("upload");
+        let rows = Arc::new(match precision {
+            spmd_gpu::Precision::F32 => {
+                DeviceRows::upload(queue, features.mapv(|v| v as f32).view())?
+            }
+            spmd_gpu::Precision::F64 => DeviceRows::upload(queue, features)?,
+        });
+        *held = Some(Resident {
+            queue: queue.id(),
+            rows: Arc::clone(&rows),
+        });
+        Ok(rows)
+    }
+}
+
 /// The query rows on the device, and how the device measures.
 pub(crate) struct DeviceSearch<'q> {
     queue: &'q Queue,
+    /// This rank's own block (its first global row and rows), which `resident` keeps on the
+    /// device.
+    own: (u64, usize),
+    resident: ResidentTraining,
     rows: DeviceRows,
     measure: CandidateMeasure,
     /// Each query row's norm in the distance's own norm.
@@ -49,9 +112,10 @@ impl<'q> DeviceSearch<'q> {
         search: &Search<'_>,
         queue: Option<&'q Queue>,
         queries: ArrayView2<'_, f64>,
+        (own, resident): ((u64, usize), &ResidentTraining),
     ) -> Result<Option<Self>> {
         match queue {
-            Some(queue) => Self::new(search, queue, queries),
+            Some(queue) => Self::new(search, queue, queries, (own, resident)),
             None => Ok(None),
         }
     }
@@ -60,6 +124,7 @@ impl<'q> DeviceSearch<'q> {
         search: &Search<'_>,
         queue: &'q Queue,
         queries: ArrayView2<'_, f64>,
+        (own, resident): ((u64, usize), &ResidentTraining),
     ) -> Result<Option<Self>> {
         let measure = match search.measure {
             Measure::Squares { .. } => CandidateMeasure::Squares,
@@ -88,6 +153,8 @@ impl<'q> DeviceSearch<'q> {
             .collect();
         Ok(Some(Self {
             queue,
+            own,
+            resident: resident.clone(),
             rows,
             measure,
             norms,
@@ -127,15 +194,22 @@ impl<'q> DeviceSearch<'q> {
         let self_shift = search
             .exclude_self
             .map(|first| first as i64 - block.first() as i64);
-        let lists = candidates(
-            self.queue,
-            &self.rows,
-            features,
-            self.measure,
-            self.keep,
-            self_shift,
-            Readback::Staged,
-        )?;
+        let lists = if (block.first(), rows) == self.own {
+            let precision = self.rows.precision();
+            let training = self.resident.rows(self.queue, precision, features)?;
+            let (measure, keep) = (self.measure, self.keep);
+            let staged = Readback::Staged;
+            let queries = &self.rows;
+            candidates_on_device(
+                self.queue, queries, &training, measure, keep, self_shift, staged,
+            )?
+        } else {
+            let (measure, keep) = (self.measure, self.keep);
+            let staged = Readback::Staged;
+            candidates(
+                self.queue, &self.rows, features, measure, keep, self_shift, staged,
+            )?
+        };
         let band = Band::new(self.measure, width, lists.unit_roundoff);
         tops.par_iter_mut()
             .zip(queries.axis_iter(ndarray::Axis(0)).into_par_iter())

@@ -3,7 +3,7 @@
 //! eps summed (weights) or reduced to their distinct components, and the rows whose device key
 //! is too close to eps to decide, listed for the host.
 
-use super::pair_chunks::{each_dispatch, plan, ChunkRows, Upload, SIDE_BY_SIDE_LANES};
+use super::pair_chunks::{each_dispatch, plan, ChunkRows, Training, Upload, SIDE_BY_SIDE_LANES};
 use super::{check_shapes, input_buffer, Recorder};
 pub use crate::candidate_lists::CandidateMeasure;
 pub use crate::pair_records::{PairInputs, PairMode, PairRecord, PairRecords};
@@ -125,7 +125,9 @@ fn run<R: KernelFloat>(
         min: MIN_CHUNK_ROWS,
         max: usize::MAX,
     };
-    let (uploads, chunks) = plan(rows, upload_rows, (n_queries, 1), whole_uploads);
+    let training = Training::Host(block);
+    let pieces = training.pieces(upload_rows);
+    let (uploads, chunks) = plan(&pieces, (n_queries, 1), whole_uploads);
     // Each lane counts its own loop iterations; the lanes running side by side (8 on
     // llvmpipe) each add their inner loops to the shared count.
     let budget = queue
@@ -203,7 +205,7 @@ fn run<R: KernelFloat>(
     each_dispatch::<R>(
         queue,
         queries,
-        block,
+        training,
         (&uploads, slice),
         no_upload_work,
         |d| {

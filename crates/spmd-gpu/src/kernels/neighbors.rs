@@ -9,7 +9,7 @@
 
 use ndarray::ArrayView2;
 
-use super::pair_chunks::{each_dispatch, plan, target_invocations, ChunkRows};
+use super::pair_chunks::{each_dispatch, plan, target_invocations, ChunkRows, Training};
 use super::{check_shapes, Recorder};
 pub use crate::candidate_lists::{CandidateMeasure, Candidates, MAX_KEEP};
 use crate::result_buffer::ResultBuffer;
@@ -39,36 +39,77 @@ pub fn candidates(
     self_shift: Option<i64>,
     readback: Readback,
 ) -> Result<Candidates> {
+    let training = Training::Host(block);
+    candidates_of(
+        queue, queries, training, measure, keep, self_shift, readback,
+    )
+}
+
+/// [`candidates`] against training rows already on the device (uploaded with
+/// [`DeviceRows::upload`] in the queries' precision), which stay there for the next call.
+pub fn candidates_on_device(
+    queue: &Queue,
+    queries: &DeviceRows,
+    training: &DeviceRows,
+    measure: CandidateMeasure,
+    keep: usize,
+    self_shift: Option<i64>,
+    readback: Readback,
+) -> Result<Candidates> {
+    check_shapes(NAME, training.precision() == queries.precision(), || {
+        "the training rows and the queries are in different precisions".into()
+    })?;
+    let training = Training::Device(training);
+    candidates_of(
+        queue, queries, training, measure, keep, self_shift, readback,
+    )
+}
+
+fn candidates_of(
+    queue: &Queue,
+    queries: &DeviceRows,
+    training: Training<'_>,
+    measure: CandidateMeasure,
+    keep: usize,
+    self_shift: Option<i64>,
+    readback: Readback,
+) -> Result<Candidates> {
+    let cols = match training {
+        Training::Host(block) => block.ncols(),
+        Training::Device(rows) => rows.cols(),
+    };
     check_shapes(NAME, (1..=MAX_KEEP).contains(&keep), || {
         format!("keep must be 1..={MAX_KEEP}, not {keep}")
     })?;
-    check_shapes(NAME, block.ncols() == queries.cols(), || {
+    check_shapes(NAME, cols == queries.cols(), || {
         format!(
-            "queries have {} columns, training rows {}",
+            "queries have {} columns, training rows {cols}",
             queries.cols(),
-            block.ncols()
         )
     })?;
-    check_shapes(NAME, block.nrows() < i32::MAX as usize, || {
-        format!("{} training rows in one block", block.nrows())
+    check_shapes(NAME, training.rows() < i32::MAX as usize, || {
+        format!("{} training rows in one block", training.rows())
     })?;
-    match queries.precision() {
-        Precision::F32 => run::<f32>(queue, queries, block, measure, keep, self_shift, readback),
-        Precision::F64 => run::<f64>(queue, queries, block, measure, keep, self_shift, readback),
-    }
+    let run = match queries.precision() {
+        Precision::F32 => run::<f32>,
+        Precision::F64 => run::<f64>,
+    };
+    run(
+        queue, queries, training, measure, keep, self_shift, readback,
+    )
 }
 
 fn run<R: KernelFloat>(
     queue: &Queue,
     queries: &DeviceRows,
-    block: ArrayView2<'_, f64>,
+    training: Training<'_>,
     measure: CandidateMeasure,
     keep: usize,
     self_shift: Option<i64>,
     readback: Readback,
 ) -> Result<Candidates> {
     let elem = std::mem::size_of::<R>();
-    let (n_queries, rows, k4) = (queries.rows(), block.nrows(), queries.k4);
+    let (n_queries, rows, k4) = (queries.rows(), training.rows(), queries.k4);
     let upload_rows = queue.block_rows(k4 * 4 * elem, DEFAULT_BLOCK_ROWS);
     let subgroups = queue.info().subgroups && queue.info().subgroup_min_size >= 8;
     let width = if k4 <= MAX_CACHED_WIDTH4 { k4 } else { 0 };
@@ -81,7 +122,7 @@ fn run<R: KernelFloat>(
     };
     let chunk_rows = ChunkRows::for_queue(queue, MIN_CHUNK_ROWS, 2 + keep + key_loops);
     let target = (n_queries, target_invocations(queue));
-    let (uploads, chunks) = plan(rows, upload_rows, target, chunk_rows);
+    let (uploads, chunks) = plan(&training.pieces(upload_rows), target, chunk_rows);
     let largest_chunks = uploads.iter().map(|u| u.chunks).max().unwrap_or(1);
     // Each query's lists of an upload merged on the device into one, where the merge's loops
     // (every list's keys, each with its insertion's shifts) fit the adapter's loop budget:
@@ -149,7 +190,7 @@ fn run<R: KernelFloat>(
     each_dispatch::<R>(
         queue,
         queries,
-        block,
+        training,
         (&uploads, slice),
         no_upload_step,
         |d| {

@@ -57,24 +57,52 @@ pub(crate) struct Upload {
     pub chunks: usize,
 }
 
-/// The uploads of a block of `rows` rows in pieces of at most `upload_rows`, for `queries`
-/// query rows, cut into chunks of `chunk_rows` rows, as few as give about `target`
-/// invocations; and every chunk's block rows `[start, end)`, in order.
+/// Where a pair kernel's block of rows comes from: the host (uploaded piece by piece into one
+/// reused buffer) or rows already on the device, whose blocks are the pieces.
+#[derive(Clone, Copy)]
+pub(crate) enum Training<'a> {
+    Host(ArrayView2<'a, f64>),
+    Device(&'a DeviceRows),
+}
+
+impl Training<'_> {
+    /// The block's rows.
+    pub(crate) fn rows(&self) -> usize {
+        match self {
+            Training::Host(block) => block.nrows(),
+            Training::Device(rows) => rows.rows(),
+        }
+    }
+
+    /// The pieces `(first row, rows)` the kernel takes one at a time: of at most `upload_rows`
+    /// rows from the host, the device's own blocks otherwise.
+    pub(crate) fn pieces(&self, upload_rows: usize) -> Vec<(usize, usize)> {
+        match self {
+            Training::Host(block) => (0..block.nrows())
+                .step_by(upload_rows.max(1))
+                .map(|start| (start, upload_rows.min(block.nrows() - start)))
+                .collect(),
+            Training::Device(rows) => rows.blocks.iter().map(|b| (b.start, b.rows)).collect(),
+        }
+    }
+}
+
+/// The uploads of a block in `pieces` `(first row, rows)`, for `queries` query rows, cut into
+/// chunks of `chunk_rows` rows, as few as give about `target` invocations; and every chunk's
+/// block rows `[start, end)`, in order.
 pub(crate) fn plan(
-    rows: usize,
-    upload_rows: usize,
+    pieces: &[(usize, usize)],
     (queries, target): (usize, usize),
     chunk_rows: ChunkRows,
 ) -> (Vec<Upload>, Vec<(usize, usize)>) {
-    let uploads: Vec<Upload> = (0..rows)
-        .step_by(upload_rows.max(1))
-        .map(|start| {
-            let n = upload_rows.min(rows - start);
+    let uploads: Vec<Upload> = pieces
+        .iter()
+        .map(|&(start, n)| {
             let wanted = target.div_ceil(queries.max(1));
             let fewest = n.div_ceil(chunk_rows.max.max(1)).max(1);
             let most = n.div_ceil(chunk_rows.min.max(1)).max(fewest);
             let chunks = wanted.clamp(fewest, most);
-            let chunk_rows = n.div_ceil(chunks);
+            let chunk_rows = n.div_ceil(chunks).max(1);
             Upload {
                 start,
                 rows: n,
@@ -112,14 +140,14 @@ pub(crate) struct Dispatch<'a> {
     pub training: &'a wgpu::Buffer,
 }
 
-/// Uploads each piece of `block` (in `R`, padded as `queries`) into one reused buffer, calls
-/// `on_upload` for it, then `dispatch` for every slice of at most `slice` query rows of every
-/// resident query block. Each dispatch is expected to finish (submit and wait) before it
-/// returns, so the next upload may overwrite the buffer.
+/// For each piece of `training`, uploaded (in `R`, padded as `queries`) into one reused buffer
+/// where it comes from the host, calls `on_upload`, then `dispatch` for every slice of at most
+/// `slice` query rows of every resident query block. Each dispatch is expected to finish
+/// (submit and wait) before it returns, so the next upload may overwrite the buffer.
 pub(crate) fn each_dispatch<R: KernelFloat>(
     queue: &Queue,
     queries: &DeviceRows,
-    block: ArrayView2<'_, f64>,
+    training: Training<'_>,
     (uploads, slice): (&[Upload], usize),
     mut on_upload: impl FnMut(&Upload) -> Result<()>,
     mut dispatch: impl FnMut(&Dispatch<'_>) -> Result<()>,
@@ -127,13 +155,31 @@ pub(crate) fn each_dispatch<R: KernelFloat>(
     let k4 = queries.k4;
     let largest = uploads.iter().map(|u| u.rows).max().unwrap_or(1);
     let elem = std::mem::size_of::<R>();
-    let training = input_buffer(queue, "pair kernel rows", largest * k4 * 4 * elem)?;
+    let reused = match training {
+        Training::Host(_) => Some(input_buffer(
+            queue,
+            "pair kernel rows",
+            largest * k4 * 4 * elem,
+        )?),
+        Training::Device(_) => None,
+    };
     let mut list_base = 0;
     for (upload_index, upload) in uploads.iter().enumerate() {
-        let mut recorder = Recorder::new(queue);
-        let shape = (upload.start, upload.rows, k4 * 4);
-        let uploaded = recorder.upload_rows::<f64, R>(&training, &[block], None, shape, None)?;
-        recorder.submit(uploaded)?;
+        let buffer = match (training, &reused) {
+            (Training::Host(block), Some(buffer)) => {
+                let mut recorder = Recorder::new(queue);
+                let shape = (upload.start, upload.rows, k4 * 4);
+                let uploaded =
+                    recorder.upload_rows::<f64, R>(buffer, &[block], None, shape, None)?;
+                recorder.submit(uploaded)?;
+                buffer
+            }
+            (Training::Device(rows), _) => match rows.blocks.get(upload_index) {
+                Some(b) => &b.buffer,
+                None => break,
+            },
+            (Training::Host(_), None) => break,
+        };
         on_upload(upload)?;
         for (query_block_index, query_block) in queries.blocks.iter().enumerate() {
             for first in (0..query_block.rows).step_by(slice.max(1)) {
@@ -145,7 +191,7 @@ pub(crate) fn each_dispatch<R: KernelFloat>(
                     query_block_index,
                     first,
                     rows: slice.min(query_block.rows - first),
-                    training: &training,
+                    training: buffer,
                 })?;
             }
         }
@@ -166,7 +212,11 @@ mod tests {
             cases.into_iter().flat_map(|c| sizes.map(|s| (c, s)))
         {
             let chunk_rows = ChunkRows { min, max };
-            let (uploads, chunks) = plan(rows, upload, (queries, 1 << 16), chunk_rows);
+            let pieces: Vec<_> = (0..rows)
+                .step_by(upload)
+                .map(|start| (start, upload.min(rows - start)))
+                .collect();
+            let (uploads, chunks) = plan(&pieces, (queries, 1 << 16), chunk_rows);
             let mut covered = 0;
             for u in &uploads {
                 assert_eq!(u.start, covered);
