@@ -197,6 +197,31 @@ fn main() {
             )
         },
     );
+    h.run(
+        "the comm counters: a search takes p - 1 ring steps and receives the other ranks' rows",
+        |c| {
+            let (x, _, _, queries) = data();
+            let rows = my_rows(c, &uneven);
+            let fitted = NearestNeighbors::new()
+                .comm(c.clone())
+                .fit(&x.slice(s![rows.clone(), ..]))
+                .map_err(|e| e.to_string())?;
+            let before = c.stats();
+            fitted
+                .kneighbors(Some(queries.view()), None, None)
+                .map_err(|e| e.to_string())?;
+            let after = c.stats();
+            let steps = after.ring_steps - before.ring_steps;
+            ensure(steps == (p - 1) as u64, || format!("{steps} ring steps"))?;
+            // Each step brings one other rank's block (its rows, 8 bytes a value, and its
+            // length); the search's other collectives agree on small values.
+            let others = (x.nrows() - rows.len()) * x.ncols() * 8 + 8 * (p - 1);
+            let received = (after.received_bytes - before.received_bytes) as usize;
+            ensure(received >= others && received <= others + 4096, || {
+                format!("received {received} bytes, the other ranks' rows are {others}")
+            })
+        },
+    );
     h.run("cosine, the other way round", |c| {
         same_as_one_process(
             c,

@@ -6,7 +6,14 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     // A panic on one rank ends the job (MPI_Abort) instead of leaving the others waiting.
     spmd_comm::abort_job_on_panic();
-    match spmd_cli::run(std::env::args_os()) {
+    let outcome = spmd_cli::run(std::env::args_os());
+    if spmd_comm::comm_stats_requested() {
+        if let Ok(comm) = spmd_comm::Comm::world() {
+            // One write of the whole line (several ranks share the terminal).
+            let _ = std::io::stderr().write_all(format!("{}\n", comm.stats()).as_bytes());
+        }
+    }
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(spmd_cli::CliError::Usage(e)) => {
             let _ = e.print();

@@ -1060,6 +1060,49 @@ fn gpu_stats_print_one_line_per_rank_with_the_traffic_and_kernel_time() {
     );
 }
 
+/// `SPMD_COMM_STATS=1` prints one line of the communicator's counters at the end: on one
+/// process a fit's collectives are copies, counted all the same (its reductions move the
+/// Gram's bytes).
+#[test]
+fn comm_stats_print_one_line_with_the_collectives_and_their_bytes() {
+    let dir = scratch("comm-stats");
+    let model = dir.join("model.json");
+    let (x, y) = (fixture("ols_basic_x.npy"), fixture("ols_basic_y.npy"));
+    let args = [
+        "fit",
+        "linear-regression",
+        "--out",
+        model.to_str().unwrap(),
+        "--x",
+        x.to_str().unwrap(),
+        "--y",
+        y.to_str().unwrap(),
+    ];
+    let out = spmd_learn_with(&args, &[("SPMD_COMM_STATS", "1")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("comm stats: "))
+        .unwrap_or_else(|| panic!("no stats line in {stderr}"));
+    let fields: std::collections::HashMap<&str, &str> = line["comm stats: ".len()..]
+        .split(' ')
+        .map(|f| f.split_once('=').expect("name=value"))
+        .collect();
+    let number = |name: &str| fields[name].parse::<f64>().expect("a number");
+    assert_eq!((number("rank"), number("size")), (0.0, 1.0));
+    assert!(number("allreduce") >= 1.0, "{line}");
+    assert!(
+        number("sent_bytes") > 0.0 && number("received_bytes") > 0.0,
+        "{line}"
+    );
+    assert_eq!(number("ring_steps"), 0.0, "{line}");
+    assert!(number("seconds") >= 0.0, "{line}");
+    let without = spmd_learn_with(&args, &[]);
+    let quiet = String::from_utf8_lossy(&without.stderr);
+    assert!(!quiet.contains("comm stats"), "{quiet}");
+}
+
 /// The neighbour estimators: the model points at the training files; predict, transform and
 /// kneighbors read them again and match scikit-learn; a changed training file is an error.
 #[test]

@@ -1,8 +1,10 @@
 use std::fmt;
 use std::sync::Arc;
+use std::time::Instant;
 
 use crate::backend::Backend;
 use crate::single::SingleProcess;
+use crate::stats::{Collective, CommStats, Counters};
 use crate::{Error, ReduceOp, Result, Scalar};
 
 /// A communicator: this process's view of the ranks that cooperate in one fit.
@@ -13,6 +15,7 @@ use crate::{Error, ReduceOp, Result, Scalar};
 #[derive(Clone)]
 pub struct Comm {
     backend: Arc<dyn Backend>,
+    counters: Arc<Counters>,
 }
 
 impl fmt::Debug for Comm {
@@ -27,7 +30,30 @@ impl fmt::Debug for Comm {
 
 impl Comm {
     pub(crate) fn from_backend(backend: Arc<dyn Backend>) -> Self {
-        Self { backend }
+        Self {
+            backend,
+            counters: Arc::default(),
+        }
+    }
+
+    /// What this communicator, its clones and the communicators split from it have exchanged
+    /// on this rank so far ([`CommStats`]; its `Display` is the line `SPMD_COMM_STATS=1`
+    /// prints).
+    pub fn stats(&self) -> CommStats {
+        self.counters.snapshot(self.rank(), self.size())
+    }
+
+    /// Runs `call`, one collective of `kind` moving `bytes` (sent, received), and counts it.
+    fn counted<R>(
+        &self,
+        kind: Collective,
+        bytes: (usize, usize),
+        call: impl FnOnce() -> Result<R>,
+    ) -> Result<R> {
+        let start = Instant::now();
+        let out = call();
+        self.counters.add(kind, bytes, start.elapsed());
+        out
     }
 
     /// A communicator of this process alone (rank 0 of 1), whatever the environment says.
@@ -70,12 +96,15 @@ impl Comm {
                 message: format!("send has {} elements, receive {}", send.len(), recv.len()),
             });
         }
-        self.backend.allreduce(
-            T::KIND,
-            op,
-            bytemuck::cast_slice(send),
-            bytemuck::cast_slice_mut(recv),
-        )
+        let bytes = std::mem::size_of_val(send);
+        self.counted(Collective::Allreduce, (bytes, bytes), || {
+            self.backend.allreduce(
+                T::KIND,
+                op,
+                bytemuck::cast_slice(send),
+                bytemuck::cast_slice_mut(recv),
+            )
+        })
     }
 
     /// Allreduce into the same buffer (MPI's `MPI_IN_PLACE`; the send side is a copy).
@@ -95,18 +124,29 @@ impl Comm {
     /// rank's first row when `value` is its row count.
     pub fn exclusive_scan_sum<T: Scalar>(&self, value: T) -> Result<T> {
         let mut out = [value];
-        self.backend.exclusive_scan_sum(
-            T::KIND,
-            bytemuck::cast_slice(&[value]),
-            bytemuck::cast_slice_mut(&mut out),
-        )?;
+        let bytes = std::mem::size_of::<T>();
+        self.counted(Collective::Scan, (bytes, bytes), || {
+            self.backend.exclusive_scan_sum(
+                T::KIND,
+                bytemuck::cast_slice(&[value]),
+                bytemuck::cast_slice_mut(&mut out),
+            )
+        })?;
         Ok(out[0])
     }
 
     /// Every rank's `buf` becomes `root`'s `buf`; all ranks pass buffers of the same length.
     pub fn broadcast<T: Scalar>(&self, root: usize, buf: &mut [T]) -> Result<()> {
         self.check_rank(root)?;
-        self.backend.broadcast(root, bytemuck::cast_slice_mut(buf))
+        self.broadcast_raw(root, bytemuck::cast_slice_mut(buf))
+    }
+
+    fn broadcast_raw(&self, root: usize, bytes: &mut [u8]) -> Result<()> {
+        let n = bytes.len();
+        let moved = if self.rank() == root { (n, 0) } else { (0, n) };
+        self.counted(Collective::Broadcast, moved, || {
+            self.backend.broadcast(root, bytes)
+        })
     }
 
     /// Broadcast of a byte string whose length only `root` knows.
@@ -119,17 +159,21 @@ impl Comm {
         } else {
             vec![0_u8; len[0] as usize]
         };
-        self.backend.broadcast(root, &mut buf)?;
+        self.broadcast_raw(root, &mut buf)?;
         Ok(buf)
     }
 
     /// Every rank's `send` (same length on all ranks), concatenated in rank order.
     pub fn allgather<T: Scalar>(&self, send: &[T]) -> Result<Vec<T>> {
         let mut recv = vec![T::zeroed(); send.len() * self.size()];
-        self.backend.allgather(
-            bytemuck::cast_slice(send),
-            bytemuck::cast_slice_mut(&mut recv),
-        )?;
+        let bytes = std::mem::size_of_val(send);
+        let others = bytes * (self.size() - 1);
+        self.counted(Collective::Allgather, (bytes, others), || {
+            self.backend.allgather(
+                bytemuck::cast_slice(send),
+                bytemuck::cast_slice_mut(&mut recv),
+            )
+        })?;
         Ok(recv)
     }
 
@@ -148,11 +192,15 @@ impl Comm {
         let mut recv = vec![T::zeroed(); total];
         let size = std::mem::size_of::<T>();
         let byte_counts: Vec<usize> = counts.iter().map(|c| c * size).collect();
-        self.backend.allgatherv(
-            bytemuck::cast_slice(send),
-            &byte_counts,
-            bytemuck::cast_slice_mut(&mut recv),
-        )?;
+        let bytes = std::mem::size_of_val(send);
+        let others = total * size - bytes;
+        self.counted(Collective::Allgatherv, (bytes, others), || {
+            self.backend.allgatherv(
+                bytemuck::cast_slice(send),
+                &byte_counts,
+                bytemuck::cast_slice_mut(&mut recv),
+            )
+        })?;
         Ok((recv, counts))
     }
 
@@ -177,12 +225,16 @@ impl Comm {
         let mut recv = vec![T::zeroed(); total];
         let size = std::mem::size_of::<T>();
         let byte_counts: Vec<usize> = counts.iter().map(|c| c * size).collect();
-        self.backend.gatherv(
-            root,
-            bytemuck::cast_slice(send),
-            &byte_counts,
-            bytemuck::cast_slice_mut(&mut recv),
-        )?;
+        let bytes = std::mem::size_of_val(send);
+        let others = if is_root { total * size - bytes } else { 0 };
+        self.counted(Collective::Gatherv, (bytes, others), || {
+            self.backend.gatherv(
+                root,
+                bytemuck::cast_slice(send),
+                &byte_counts,
+                bytemuck::cast_slice_mut(&mut recv),
+            )
+        })?;
         Ok(is_root.then_some((recv, counts)))
     }
 
@@ -196,28 +248,45 @@ impl Comm {
     /// # Ok::<(), spmd_comm::Error>(())
     /// ```
     pub fn ring_shift<T: Scalar>(&self, send: &[T]) -> Result<Vec<T>> {
+        let start = Instant::now();
         let mut len = [0_u64];
-        self.backend.ring_shift(
-            bytemuck::cast_slice(&[send.len() as u64]),
-            bytemuck::cast_slice_mut(&mut len),
-        )?;
-        let mut recv = vec![T::zeroed(); len[0] as usize];
-        self.backend.ring_shift(
-            bytemuck::cast_slice(send),
-            bytemuck::cast_slice_mut(&mut recv),
-        )?;
-        Ok(recv)
+        let mut recv = Vec::new();
+        let out = self
+            .backend
+            .ring_shift(
+                bytemuck::cast_slice(&[send.len() as u64]),
+                bytemuck::cast_slice_mut(&mut len),
+            )
+            .and_then(|()| {
+                recv = vec![T::zeroed(); len[0] as usize];
+                self.backend.ring_shift(
+                    bytemuck::cast_slice(send),
+                    bytemuck::cast_slice_mut(&mut recv),
+                )
+            });
+        // The length and the block, counted as one step.
+        let bytes = (
+            8 + std::mem::size_of_val(send),
+            8 + std::mem::size_of_val(&recv[..]),
+        );
+        self.counters
+            .add(Collective::RingStep, bytes, start.elapsed());
+        out.map(|()| recv)
     }
 
     /// Waits until every rank has reached the barrier.
     pub fn barrier(&self) -> Result<()> {
-        self.backend.barrier()
+        self.counted(Collective::Barrier, (0, 0), || self.backend.barrier())
     }
 
     /// Splits the ranks into communicators of equal `color`, ranked by `key` (ties by old rank).
     /// Collective: every rank calls it.
     pub fn split(&self, color: u32, key: i32) -> Result<Comm> {
-        Ok(Self::from_backend(self.backend.split(color, key)?))
+        let backend = self.counted(Collective::Split, (0, 0), || self.backend.split(color, key))?;
+        Ok(Self {
+            backend,
+            counters: Arc::clone(&self.counters),
+        })
     }
 
     fn check_rank(&self, rank: usize) -> Result<()> {
@@ -254,6 +323,46 @@ mod tests {
         assert_eq!(comm.broadcast_bytes(0, b"model".to_vec())?, b"model");
         comm.barrier()?;
         assert_eq!(comm.split(3, 0)?.size(), 1);
+        Ok(())
+    }
+
+    /// Each collective counts once under its kind, with the payload it moved: one rank sends
+    /// what it hands over, and receives its results (nothing from other ranks in a gather).
+    #[test]
+    fn the_counters_count_each_collective_and_its_bytes() -> Result<()> {
+        let comm = Comm::single();
+        let mut recv = [0.0_f64; 3];
+        comm.allreduce(&[1.0, 2.0, 3.0], &mut recv, ReduceOp::Sum)?;
+        comm.exclusive_scan_sum(5_u64)?;
+        comm.broadcast(0, &mut [0_u32; 4])?;
+        comm.allgather(&[1_u8, 2])?;
+        comm.allgatherv(&[1.0_f32])?;
+        comm.ring_shift(&[1_u64, 2])?;
+        comm.barrier()?;
+        let child = comm.split(0, 0)?;
+        child.barrier()?;
+        let s = comm.stats();
+        let kinds = [
+            s.allreduce,
+            s.scan,
+            s.broadcast,
+            s.allgather,
+            s.allgatherv,
+            s.ring_steps,
+        ];
+        // allgatherv gathers the lengths first.
+        assert_eq!(kinds, [1, 1, 1, 2, 1, 1]);
+        assert_eq!(
+            (s.barrier, s.split, s.gatherv, s.collectives()),
+            (2, 1, 0, 10)
+        );
+        // 24 + 8 + 16 (the broadcast's root) + 2 + 8 + 4 + (8 + 16) (the ring's length and
+        // block) sent; the allreduce, the scan and the ring step come back.
+        assert_eq!(s.sent_bytes, 24 + 8 + 16 + 2 + 8 + 4 + 24);
+        assert_eq!(s.received_bytes, 24 + 8 + 24);
+        assert!(s
+            .to_string()
+            .starts_with("comm stats: rank=0 size=1 allreduce=1 "));
         Ok(())
     }
 

@@ -41,6 +41,7 @@ mod mpi_lifetime;
 mod offload;
 mod scalar;
 mod single;
+mod stats;
 mod world;
 
 pub use abort::{abort_job, abort_job_on_panic, PANIC_EXIT_CODE};
@@ -50,6 +51,7 @@ pub use error::Error;
 pub use launcher::LauncherInfo;
 pub use offload::Offload;
 pub use scalar::{ReduceOp, Scalar, ScalarKind};
+pub use stats::{comm_stats_requested, CommStats};
 
 /// Result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
