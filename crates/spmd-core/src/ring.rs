@@ -6,8 +6,9 @@ use spmd_comm::Comm;
 use crate::{Error, Result};
 
 /// A rank's rows as they travel, in the form they travel in: the global index of the first row,
-/// then the rows (features, then the values carried with them), row-major. A block received is
-/// read as it arrived, without a copy.
+/// the length of a header and the header (what the rows' owner says of them, such as their
+/// bounding box), then the rows (features, then the values carried with them), row-major. A
+/// block received is read as it arrived, without a copy.
 pub(crate) struct Block {
     pub(crate) message: Vec<f64>,
 }
@@ -16,8 +17,15 @@ impl Block {
     /// An empty block whose rows will start at global index `first`, with room for `len`
     /// values; [`Block::extend`] adds them.
     pub(crate) fn starting_at(first: u64, len: usize) -> Self {
-        let mut message = Vec::with_capacity(len + 1);
+        Self::with_header(first, &[], len)
+    }
+
+    /// [`Block::starting_at`] with `header` travelling ahead of the rows.
+    pub(crate) fn with_header(first: u64, header: &[f64], len: usize) -> Self {
+        let mut message = Vec::with_capacity(len + 2 + header.len());
         message.push(first as f64);
+        message.push(header.len() as f64);
+        message.extend_from_slice(header);
         Self { message }
     }
 
@@ -31,9 +39,22 @@ impl Block {
         self.message.first().copied().unwrap_or(0.0) as u64
     }
 
+    fn header_len(&self) -> usize {
+        self.message.get(1).copied().unwrap_or(0.0) as usize
+    }
+
+    /// The header.
+    pub(crate) fn header(&self) -> &[f64] {
+        self.message
+            .get(2..2 + self.header_len())
+            .unwrap_or_default()
+    }
+
     /// The rows, row-major.
     pub(crate) fn values(&self) -> &[f64] {
-        self.message.get(1..).unwrap_or_default()
+        self.message
+            .get(2 + self.header_len()..)
+            .unwrap_or_default()
     }
 }
 

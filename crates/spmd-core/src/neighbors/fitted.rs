@@ -144,7 +144,9 @@ impl FittedNeighbors {
         carry: usize,
     ) -> (Search<'a>, Block) {
         let width = self.rows.ncols();
-        let mut block = Block::starting_at(self.first, self.rows.nrows() * (width + carry));
+        let bounds = bounding_box(self.rows.view());
+        let len = self.rows.nrows() * (width + carry);
+        let mut block = Block::with_header(self.first, &bounds, len);
         for (i, row) in self.rows.rows().into_iter().enumerate() {
             block.extend(row.iter().copied());
             match &self.targets {
@@ -270,4 +272,23 @@ pub(super) fn prepared<F: Float>(x: ArrayView2<'_, F>, measure: Measure) -> Arra
         }
     }
     rows
+}
+
+/// The rows' bounding box: each column's least value, then each column's greatest (nothing for
+/// no rows), which travels with the rows so that a rank can pass over a block none of whose
+/// rows can be nearer than its queries' neighbours so far.
+fn bounding_box(rows: ArrayView2<'_, f64>) -> Vec<f64> {
+    if rows.nrows() == 0 {
+        return Vec::new();
+    }
+    let width = rows.ncols();
+    let mut bounds = vec![f64::INFINITY; width];
+    bounds.extend(std::iter::repeat_n(f64::NEG_INFINITY, width));
+    for row in rows.rows() {
+        for (j, &v) in row.iter().enumerate() {
+            bounds[j] = bounds[j].min(v);
+            bounds[width + j] = bounds[width + j].max(v);
+        }
+    }
+    bounds
 }

@@ -128,6 +128,24 @@ impl Measure {
         Some(partial)
     }
 
+    /// A key no row inside the box `low..=high` (per column) can be below for row `a`: each
+    /// column's gap to the box is at most the row's difference, and the terms are rounded and
+    /// added as [`Self::key`] adds them, so the bound is not above any such row's key; `None`
+    /// for cosine, whose rows are not bounded that way.
+    pub(crate) fn lower_bound(self, a: &[f64], low: &[f64], high: &[f64]) -> Option<f64> {
+        let gaps = a
+            .iter()
+            .zip(low.iter().zip(high))
+            .map(|(&x, (&lo, &hi))| (lo - x).max(x - hi).max(0.0));
+        Some(match self {
+            Measure::Squares { .. } => gaps.map(|g| g * g).sum(),
+            Measure::Manhattan => gaps.sum(),
+            Measure::Chebyshev => gaps.fold(0.0, f64::max),
+            Measure::Power(p) => gaps.map(|g| g.powf(p)).sum(),
+            Measure::Cosine => return None,
+        })
+    }
+
     /// The distance of a ranking key.
     pub(crate) fn distance(self, key: f64) -> f64 {
         match self {

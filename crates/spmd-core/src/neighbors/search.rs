@@ -93,7 +93,12 @@ impl Search<'_> {
     ) -> Result<Vec<TopK>> {
         let mut tops = vec![TopK::default(); queries.nrows()];
         let mut failed = None;
+        let mut passed_over = 0;
         self.ring(local, |block| {
+            if self.cannot_improve(queries, block, &tops) {
+                passed_over += 1;
+                return;
+            }
             let outcome = match &mut device {
                 Ok(Some(gpu)) => Some(gpu.merge(self, queries, block, &mut tops)),
                 _ => None,
@@ -114,7 +119,32 @@ impl Search<'_> {
             _ => Ok(()),
         };
         crate::distributed::agree(self.comm, local)?;
+        if passed_over > 0 {
+            tracing::debug!(passed_over, "blocks no query could gain from, not searched");
+        }
         Ok(tops)
+    }
+
+    /// Whether no row of `block` can enter any query's top-k: the block's bounding box (its
+    /// header) is farther from every query than the query's k-th key so far. A row at exactly
+    /// that key could still enter (ties go to the lower index), so the bound must exceed it,
+    /// with a margin for the rounding of powers.
+    fn cannot_improve(&self, queries: ArrayView2<'_, f64>, block: &Block, tops: &[TopK]) -> bool {
+        let bounds = block.header();
+        if bounds.len() != 2 * self.width || self.width == 0 || queries.nrows() == 0 {
+            return false;
+        }
+        let (low, high) = bounds.split_at(self.width);
+        tops.par_iter()
+            .zip(queries.axis_iter(ndarray::Axis(0)).into_par_iter())
+            .all(|(top, query)| {
+                let worst = top.worst(self.k);
+                let query = query.to_vec();
+                match self.measure.lower_bound(&query, low, high) {
+                    Some(bound) => bound * (1.0 - 1e-12) > worst,
+                    None => false,
+                }
+            })
     }
 
     /// Every training row within `radius` of each row of `queries`: (distance, global index)
@@ -477,6 +507,78 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The box's bound is never above the key of a row inside it (to the last bit, for every
+    /// measure that has one, rows on the box's faces included), and a block is passed over
+    /// only where its bound exceeds every query's k-th key.
+    #[test]
+    fn a_block_is_passed_over_only_where_no_row_of_it_can_enter() {
+        let mut state = 3_u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let width = 5;
+        let rows: Vec<Vec<f64>> = (0..400)
+            .map(|_| (0..width).map(|_| 10.0 + 3.0 * next()).collect())
+            .collect();
+        let low: Vec<f64> = (0..width)
+            .map(|j| rows.iter().map(|r| r[j]).fold(f64::INFINITY, f64::min))
+            .collect();
+        let high: Vec<f64> = (0..width)
+            .map(|j| rows.iter().map(|r| r[j]).fold(f64::NEG_INFINITY, f64::max))
+            .collect();
+        let measures = [
+            Measure::Squares { root: true },
+            Measure::Manhattan,
+            Measure::Chebyshev,
+            Measure::Power(3.0),
+        ];
+        for _ in 0..200 {
+            let query: Vec<f64> = (0..width).map(|_| 5.0 + 13.0 * next()).collect();
+            for measure in measures {
+                let bound = measure.lower_bound(&query, &low, &high).unwrap();
+                for row in &rows {
+                    assert!(bound <= measure.key(&query, row), "{measure:?}");
+                }
+            }
+        }
+        assert_eq!(Measure::Cosine.lower_bound(&[1.0], &[0.0], &[1.0]), None);
+
+        let comm = Comm::single();
+        let search = Search {
+            comm: &comm,
+            measure: Measure::Squares { root: false },
+            width: 1,
+            carry: 0,
+            k: 1,
+            exclude_self: None,
+            prune_in: Precision::F64,
+        };
+        // One query at 0 whose nearest so far is at key 4 (distance 2).
+        let queries = Array2::from_elem((1, 1), 0.0);
+        let mut top = TopK::default();
+        top.offer(1, 4.0, 9, &[]);
+        let block = |low: f64, high: f64| {
+            let mut block = Block::with_header(0, &[low, high], 2);
+            block.extend([low, high]);
+            block
+        };
+        let tops = [top];
+        assert!(search.cannot_improve(queries.view(), &block(3.0, 5.0), &tops));
+        // A row at distance 2 exactly could still enter (a lower index wins the tie).
+        assert!(!search.cannot_improve(queries.view(), &block(2.0, 5.0), &tops));
+        assert!(!search.cannot_improve(queries.view(), &block(-1.0, 1.0), &tops));
+        // Until a query has k neighbours every block may add one.
+        let empty = [TopK::default()];
+        assert!(!search.cannot_improve(queries.view(), &block(3.0, 5.0), &empty));
+        // No header: never passed over.
+        let mut plain = Block::starting_at(0, 1);
+        plain.extend([100.0]);
+        assert!(!search.cannot_improve(queries.view(), &plain, &tops));
     }
 
     #[test]
