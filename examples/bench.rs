@@ -8,6 +8,9 @@
 //! users run: `spmd-learn fit` as whole processes on `.npy` files written to `--data-dir`, one
 //! rank and `mpirun -n 2`, with peak memory, and daal4py's `np.load` + fit of the same files in
 //! the same run (`--python`).
+//!
+//! `bench --scaling target/release/spmd-learn` runs each family's command under `mpirun -n P`
+//! (`--ranks 1,2,4`) with the communication counters, for docs/scaling.md.
 
 use std::time::Instant;
 
@@ -15,6 +18,8 @@ use clap::Parser;
 
 #[path = "support/cli_bench.rs"]
 mod cli_bench;
+#[path = "support/scaling.rs"]
+mod scaling;
 use ndarray::{Array1, Array2};
 use spmd_learn::cluster::{Dbscan, Init, KMeans};
 use spmd_learn::comm::{Comm, ReduceOp};
@@ -56,6 +61,16 @@ struct Args {
     /// With `--cli-gpu`: the adapter's memory bandwidth in GB/s, for the kernels' share of it.
     #[arg(long, requires = "cli_gpu")]
     gpu_peak_gbs: Option<f64>,
+    /// Run each family's command line under `mpirun -n P` with the communication counters
+    /// (the binary at this path; P from `--ranks`) instead.
+    #[arg(long)]
+    scaling: Option<std::path::PathBuf>,
+    /// With `--scaling`: the rank counts.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
+    ranks: Vec<usize>,
+    /// Write the scaling rows' data files into this folder and exit (run by `--scaling`).
+    #[arg(long, hide = true)]
+    write_scaling_files: Option<std::path::PathBuf>,
     /// Python with numpy and daal4py for the peer's CLI rows; `none` skips them.
     #[arg(long, default_value = "python3")]
     python: String,
@@ -137,6 +152,13 @@ fn best(
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
+    if let Some(dir) = &args.write_scaling_files {
+        let whole = |rows, cols| data(&Comm::single(), rows, cols);
+        return Ok(scaling::write_files(dir, &whole)?);
+    }
+    if let Some(binary) = &args.scaling {
+        return scaling::run(binary, &args.data_dir, &args.ranks);
+    }
     if let Some(dir) = &args.write_cli_files {
         let whole = |rows, cols| data(&Comm::single(), rows, cols);
         return Ok(cli_bench::write_files(dir, &whole)?);

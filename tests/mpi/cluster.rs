@@ -165,7 +165,8 @@ fn main() {
 
 /// DBSCAN over ranks holding the fixture's rows sorted by their first feature (so clusters
 /// straddle ranks), uneven, rank 0 empty (on each rank's GPU with `queue`): each rank's labels
-/// and core rows are the single process's on the CPU, and scikit-learn's.
+/// and core rows are the single process's on the CPU, and scikit-learn's; the communication
+/// counters show two passes around the ring, each bringing the other ranks' rows.
 fn dbscan_same_as_single(c: &Comm, case: &str, queue: Option<&Queue>) -> Check {
     let cases: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(
@@ -219,10 +220,23 @@ fn dbscan_same_as_single(c: &Comm, case: &str, queue: Option<&Queue>) -> Check {
     let wl = weights
         .as_ref()
         .map(|w| w.slice(s![mine.clone()]).to_owned());
+    let before = c.stats();
     let split = Dbscan::with_params(params)
         .comm(c.clone())
         .fit(&xl, wl.as_ref(), queue)
         .map_err(fail)?;
+    // The traffic: two passes around the ring (counts, then components), each bringing every
+    // other rank's rows (at least their features, 8 bytes a value).
+    let after = c.stats();
+    let steps = after.ring_steps - before.ring_steps;
+    ensure(steps == 2 * (p as u64 - 1), || {
+        format!("{steps} ring steps")
+    })?;
+    let received = after.received_bytes - before.received_bytes;
+    let others = 2 * (x.nrows() - xl.nrows()) * x.ncols() * 8;
+    ensure(received >= others as u64, || {
+        format!("received {received} bytes, the other ranks' rows are {others} twice")
+    })?;
     ensure(
         split.labels() == whole.labels().slice(s![mine.clone()]),
         || "labels differ from one process".into(),
