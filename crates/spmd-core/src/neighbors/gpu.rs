@@ -194,20 +194,29 @@ impl<'q> DeviceSearch<'q> {
         let self_shift = search
             .exclude_self
             .map(|first| first as i64 - block.first() as i64);
+        let (queries_on_device, measure, keep) = (&self.rows, self.measure, self.keep);
+        let staged = Readback::Staged;
         let lists = if (block.first(), rows) == self.own {
-            let precision = self.rows.precision();
+            let precision = queries_on_device.precision();
             let training = self.resident.rows(self.queue, precision, features)?;
-            let (measure, keep) = (self.measure, self.keep);
-            let staged = Readback::Staged;
-            let queries = &self.rows;
             candidates_on_device(
-                self.queue, queries, &training, measure, keep, self_shift, staged,
+                self.queue,
+                queries_on_device,
+                &training,
+                measure,
+                keep,
+                self_shift,
+                staged,
             )?
         } else {
-            let (measure, keep) = (self.measure, self.keep);
-            let staged = Readback::Staged;
             candidates(
-                self.queue, &self.rows, features, measure, keep, self_shift, staged,
+                self.queue,
+                queries_on_device,
+                features,
+                measure,
+                keep,
+                self_shift,
+                staged,
             )?
         };
         let band = Band::new(self.measure, width, lists.unit_roundoff);

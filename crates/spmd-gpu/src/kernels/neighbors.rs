@@ -74,10 +74,7 @@ fn candidates_of(
     self_shift: Option<i64>,
     readback: Readback,
 ) -> Result<Candidates> {
-    let cols = match training {
-        Training::Host(block) => block.ncols(),
-        Training::Device(rows) => rows.cols(),
-    };
+    let cols = training.cols();
     check_shapes(NAME, (1..=MAX_KEEP).contains(&keep), || {
         format!("keep must be 1..={MAX_KEEP}, not {keep}")
     })?;
@@ -111,15 +108,14 @@ fn run<R: KernelFloat>(
     let elem = std::mem::size_of::<R>();
     let (n_queries, rows, k4) = (queries.rows(), training.rows(), queries.k4);
     let upload_rows = queue.block_rows(k4 * 4 * elem, DEFAULT_BLOCK_ROWS);
-    let subgroups = queue.info().subgroups && queue.info().subgroup_min_size >= 8;
     let width = if k4 <= MAX_CACHED_WIDTH4 { k4 } else { 0 };
+    // Each training row's loads shared by groups of 8 lanes: where the query row sits in
+    // registers and the adapter's subgroups have 8 lanes or more.
+    let info = queue.info();
+    let shared_loads = width > 0 && info.subgroups && info.subgroup_min_size >= 8;
     // A row's loop iterations: its own, the insertion's shifts (up to `keep`, the lanes side
     // by side shifting together) and the key's loop over the row where it is not unrolled.
-    let key_loops = match (width, subgroups) {
-        (0, _) => k4,
-        (_, true) => k4.div_ceil(8) * 9,
-        (_, false) => k4,
-    };
+    let key_loops = if shared_loads { k4.div_ceil(8) * 9 } else { k4 };
     let chunk_rows = ChunkRows::for_queue(queue, MIN_CHUNK_ROWS, 2 + keep + key_loops);
     let target = (n_queries, target_invocations(queue));
     let (uploads, chunks) = plan(&training.pieces(upload_rows), target, chunk_rows);
@@ -158,7 +154,7 @@ fn run<R: KernelFloat>(
     }
     // Specialised to the measure, and to the width where a query row fits in registers.
     let constants = [("MEASURE", measure as u32), ("ROW_WIDTH4", width as u32)];
-    let (name, source) = if subgroups && width > 0 {
+    let (name, source) = if shared_loads {
         (NAME_SUBGROUP, crate::shaders::KNN_CANDIDATES_SUBGROUP)
     } else {
         (NAME, crate::shaders::KNN_CANDIDATES)

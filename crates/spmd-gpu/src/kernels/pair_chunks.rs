@@ -74,6 +74,14 @@ impl Training<'_> {
         }
     }
 
+    /// The rows' features.
+    pub(crate) fn cols(&self) -> usize {
+        match self {
+            Training::Host(block) => block.ncols(),
+            Training::Device(rows) => rows.cols(),
+        }
+    }
+
     /// The pieces `(first row, rows)` the kernel takes one at a time: of at most `upload_rows`
     /// rows from the host, the device's own blocks otherwise.
     pub(crate) fn pieces(&self, upload_rows: usize) -> Vec<(usize, usize)> {
@@ -140,6 +148,14 @@ pub(crate) struct Dispatch<'a> {
     pub training: &'a wgpu::Buffer,
 }
 
+/// Where each piece's rows are read from on the device.
+enum Source<'a> {
+    /// Uploaded from this block into this buffer, piece after piece.
+    Upload(ArrayView2<'a, f64>, wgpu::Buffer),
+    /// Already there, one resident block per piece.
+    Resident(&'a DeviceRows),
+}
+
 /// For each piece of `training`, uploaded (in `R`, padded as `queries`) into one reused buffer
 /// where it comes from the host, calls `on_upload`, then `dispatch` for every slice of at most
 /// `slice` query rows of every resident query block. Each dispatch is expected to finish
@@ -153,32 +169,35 @@ pub(crate) fn each_dispatch<R: KernelFloat>(
     mut dispatch: impl FnMut(&Dispatch<'_>) -> Result<()>,
 ) -> Result<()> {
     let k4 = queries.k4;
-    let largest = uploads.iter().map(|u| u.rows).max().unwrap_or(1);
-    let elem = std::mem::size_of::<R>();
-    let reused = match training {
-        Training::Host(_) => Some(input_buffer(
-            queue,
-            "pair kernel rows",
-            largest * k4 * 4 * elem,
-        )?),
-        Training::Device(_) => None,
+    // Rows from the host go through one buffer, reused by every piece.
+    let source = match training {
+        Training::Host(block) => {
+            let largest = uploads.iter().map(|u| u.rows).max().unwrap_or(1);
+            let bytes = largest * k4 * 4 * std::mem::size_of::<R>();
+            Source::Upload(block, input_buffer(queue, "pair kernel rows", bytes)?)
+        }
+        Training::Device(rows) => Source::Resident(rows),
     };
     let mut list_base = 0;
     for (upload_index, upload) in uploads.iter().enumerate() {
-        let buffer = match (training, &reused) {
-            (Training::Host(block), Some(buffer)) => {
+        let buffer = match &source {
+            Source::Upload(block, buffer) => {
                 let mut recorder = Recorder::new(queue);
                 let shape = (upload.start, upload.rows, k4 * 4);
                 let uploaded =
-                    recorder.upload_rows::<f64, R>(buffer, &[block], None, shape, None)?;
+                    recorder.upload_rows::<f64, R>(buffer, &[*block], None, shape, None)?;
                 recorder.submit(uploaded)?;
                 buffer
             }
-            (Training::Device(rows), _) => match rows.blocks.get(upload_index) {
+            Source::Resident(rows) => match rows.blocks.get(upload_index) {
                 Some(b) => &b.buffer,
-                None => break,
+                None => {
+                    return Err(crate::Error::Shape {
+                        kernel: "pair kernels",
+                        message: format!("no resident block {upload_index} of the rows"),
+                    })
+                }
             },
-            (Training::Host(_), None) => break,
         };
         on_upload(upload)?;
         for (query_block_index, query_block) in queries.blocks.iter().enumerate() {
