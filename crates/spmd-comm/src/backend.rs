@@ -27,6 +27,10 @@ pub(crate) trait Backend: Send + Sync {
     /// Like `allgatherv`, received by `root` alone; `recv` is only written on `root`.
     fn gatherv(&self, root: usize, send: &[u8], counts: &[usize], recv: &mut [u8]) -> Result<()>;
 
+    /// Sends `send_counts[r]` bytes of `send` (laid end to end in rank order) to each rank `r`
+    /// and receives `recv_counts[r]` bytes from each rank `r` into `recv`, in rank order.
+    fn alltoallv(&self, send: (&[u8], &[usize]), recv: (&mut [u8], &[usize])) -> Result<()>;
+
     /// Sends `send` to the next rank (rank + 1, wrapping) while receiving the previous rank's
     /// bytes into `recv`, whose length the caller knows.
     fn ring_shift(&self, send: &[u8], recv: &mut [u8]) -> Result<()>;

@@ -238,6 +238,71 @@ impl Comm {
         Ok(is_root.then_some((recv, counts)))
     }
 
+    /// Sends each rank its part of `send`: `counts[r]` elements to rank `r`, the parts laid end
+    /// to end in rank order. Returns what every rank sent this one, in rank order, with each
+    /// rank's count. Every rank calls it; with one rank it returns `send`.
+    ///
+    /// ```
+    /// let comm = spmd_comm::Comm::single();
+    /// let (got, counts) = comm.alltoallv(&[1_u64, 2, 3], &[3])?;
+    /// assert_eq!((got, counts), (vec![1, 2, 3], vec![3]));
+    /// # Ok::<(), spmd_comm::Error>(())
+    /// ```
+    pub fn alltoallv<T: Scalar>(
+        &self,
+        send: &[T],
+        counts: &[usize],
+    ) -> Result<(Vec<T>, Vec<usize>)> {
+        let size = self.size();
+        if counts.len() != size || counts.iter().sum::<usize>() != send.len() {
+            return Err(Error::BufferSize {
+                op: "alltoallv",
+                message: format!(
+                    "{} counts summing to {} for {size} ranks and {} elements",
+                    counts.len(),
+                    counts.iter().sum::<usize>(),
+                    send.len()
+                ),
+            });
+        }
+        let start = Instant::now();
+        let elem = std::mem::size_of::<T>();
+        // Each rank's count first (8 bytes to and from every rank), then the parts.
+        let outgoing: Vec<u64> = counts.iter().map(|&c| c as u64).collect();
+        let mut incoming = vec![0_u64; size];
+        let eights = vec![8; size];
+        let mut recv = Vec::new();
+        let mut recv_counts = Vec::new();
+        let out = self
+            .backend
+            .alltoallv(
+                (bytemuck::cast_slice(&outgoing), &eights),
+                (bytemuck::cast_slice_mut(&mut incoming), &eights),
+            )
+            .and_then(|()| {
+                recv_counts = incoming.iter().map(|&c| c as usize).collect();
+                recv = vec![T::zeroed(); recv_counts.iter().sum()];
+                let send_bytes: Vec<usize> = counts.iter().map(|c| c * elem).collect();
+                let recv_bytes: Vec<usize> = recv_counts.iter().map(|c| c * elem).collect();
+                self.backend.alltoallv(
+                    (bytemuck::cast_slice(send), &send_bytes),
+                    (bytemuck::cast_slice_mut(&mut recv), &recv_bytes),
+                )
+            });
+        let me = self.rank();
+        let others = |all: &[usize]| -> usize {
+            all.iter()
+                .enumerate()
+                .filter(|&(r, _)| r != me)
+                .map(|(_, c)| 8 + c * elem)
+                .sum()
+        };
+        let bytes = (others(counts), others(&recv_counts));
+        self.counters
+            .add(Collective::Alltoallv, bytes, start.elapsed());
+        out.map(|()| (recv, recv_counts))
+    }
+
     /// Passes `send` one step around the ring of ranks: this rank's `send` goes to rank + 1
     /// (the last rank's to rank 0) and the previous rank's arrives here, of any length. Every
     /// rank calls it; with one rank it returns a copy.
@@ -338,6 +403,8 @@ mod tests {
         comm.allgather(&[1_u8, 2])?;
         comm.allgatherv(&[1.0_f32])?;
         comm.ring_shift(&[1_u64, 2])?;
+        // To this rank alone: nothing to or from the other ranks.
+        assert_eq!(comm.alltoallv(&[7_u32, 8], &[2])?, (vec![7, 8], vec![2]));
         comm.barrier()?;
         let child = comm.split(0, 0)?;
         child.barrier()?;
@@ -353,8 +420,8 @@ mod tests {
         // allgatherv gathers the lengths first.
         assert_eq!(kinds, [1, 1, 1, 2, 1, 1]);
         assert_eq!(
-            (s.barrier, s.split, s.gatherv, s.collectives()),
-            (2, 1, 0, 10)
+            (s.barrier, s.split, s.gatherv, s.alltoallv, s.collectives()),
+            (2, 1, 0, 1, 11)
         );
         // 24 + 8 + 16 (the broadcast's root) + 2 + 8 + 4 + (8 + 16) (the ring's length and
         // block) sent; the allreduce, the scan and the ring step come back.
@@ -369,6 +436,14 @@ mod tests {
     #[test]
     fn mismatched_buffers_and_ranks_are_errors() {
         let comm = Comm::single();
+        assert!(matches!(
+            comm.alltoallv(&[1_u8, 2], &[1]),
+            Err(Error::BufferSize { .. })
+        ));
+        assert!(matches!(
+            comm.alltoallv(&[1_u8], &[1, 0]),
+            Err(Error::BufferSize { .. })
+        ));
         let mut recv = [0.0_f64; 1];
         assert!(matches!(
             comm.allreduce(&[1.0, 2.0], &mut recv, ReduceOp::Sum),

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use ::mpi::collective::SystemOperation;
-use ::mpi::datatype::PartitionMut;
+use ::mpi::datatype::{Partition, PartitionMut};
 use ::mpi::topology::{Color, SimpleCommunicator};
 use ::mpi::traits::*;
 use ::mpi::Count;
@@ -179,6 +179,33 @@ impl Backend for MpiComm {
         } else {
             root_process.gather_varcount_into(send);
         }
+        Ok(())
+    }
+
+    fn alltoallv(
+        &self,
+        (send, send_counts): (&[u8], &[usize]),
+        (recv, recv_counts): (&mut [u8], &[usize]),
+    ) -> Result<()> {
+        let (send_counts, send_displs) = counts_and_displacements(send_counts)?;
+        let (recv_counts, recv_displs) = counts_and_displacements(recv_counts)?;
+        // Empty buffers at distinct real addresses: two empty slices may share a dangling
+        // address, which an MPI takes for the same buffer and refuses.
+        let (send_spare, mut recv_spare) = ([0_u8; 1], [0_u8; 1]);
+        let send = if send.is_empty() {
+            &send_spare[..0]
+        } else {
+            send
+        };
+        let recv = if recv.is_empty() {
+            &mut recv_spare[..0]
+        } else {
+            recv
+        };
+        let comm = self.lock()?;
+        let outgoing = Partition::new(send, send_counts, send_displs);
+        let mut incoming = PartitionMut::new(recv, recv_counts, recv_displs);
+        comm.0.all_to_all_varcount_into(&outgoing, &mut incoming);
         Ok(())
     }
 

@@ -15,12 +15,13 @@ pub(crate) enum Collective {
     Allgather,
     Allgatherv,
     Gatherv,
+    Alltoallv,
     RingStep,
     Barrier,
     Split,
 }
 
-const KINDS: usize = 9;
+const KINDS: usize = 10;
 
 /// A communicator's counters, shared by its clones and the communicators split from it.
 #[derive(Debug, Default)]
@@ -52,6 +53,7 @@ impl Counters {
             allgather: calls(Collective::Allgather),
             allgatherv: calls(Collective::Allgatherv),
             gatherv: calls(Collective::Gatherv),
+            alltoallv: calls(Collective::Alltoallv),
             ring_steps: calls(Collective::RingStep),
             barrier: calls(Collective::Barrier),
             split: calls(Collective::Split),
@@ -97,6 +99,8 @@ pub struct CommStats {
     pub allgatherv: u64,
     /// Gathers of parts of any length onto one rank.
     pub gatherv: u64,
+    /// Exchanges in which every rank sends each other rank a part of its own (`Comm::alltoallv`).
+    pub alltoallv: u64,
     /// Blocks passed one step around the ring of ranks (`Comm::ring_shift`).
     pub ring_steps: u64,
     /// Barriers.
@@ -120,6 +124,7 @@ impl CommStats {
             + self.allgather
             + self.allgatherv
             + self.gatherv
+            + self.alltoallv
             + self.ring_steps
             + self.barrier
             + self.split
@@ -132,8 +137,8 @@ impl fmt::Display for CommStats {
         write!(
             f,
             "comm stats: rank={} size={} allreduce={} scan={} broadcast={} allgather={} \
-             allgatherv={} gatherv={} ring_steps={} barrier={} split={} sent_bytes={} \
-             received_bytes={} seconds={:.6}",
+             allgatherv={} gatherv={} alltoallv={} ring_steps={} barrier={} split={} \
+             sent_bytes={} received_bytes={} seconds={:.6}",
             self.rank,
             self.size,
             self.allreduce,
@@ -142,6 +147,7 @@ impl fmt::Display for CommStats {
             self.allgather,
             self.allgatherv,
             self.gatherv,
+            self.alltoallv,
             self.ring_steps,
             self.barrier,
             self.split,
