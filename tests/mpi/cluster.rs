@@ -10,7 +10,7 @@ use common::rel_err;
 use harness::{ensure, my_rows, split_rows, Check, Harness};
 use ndarray::{s, Array2, ArrayD};
 use ndarray_npy::ReadNpyExt;
-use spmd_learn::cluster::{Dbscan, DbscanParams, Init, KMeans, NInit};
+use spmd_learn::cluster::{Across, Dbscan, DbscanParams, Init, KMeans, NInit};
 use spmd_learn::comm::Comm;
 use spmd_learn::{Error, Float, Queue};
 
@@ -153,21 +153,41 @@ fn main() {
         "blobs_chebyshev",
         "dense",
     ] {
-        let name = format!("DBSCAN {case}: rows sorted so clusters straddle ranks, rank 0 empty");
-        h.run(&name, |c| dbscan_same_as_single(c, case, None));
+        for across in [Across::Ring, Across::Space] {
+            let name = format!(
+                "DBSCAN {case} {across:?}: rows sorted so clusters straddle ranks, rank 0 empty"
+            );
+            h.run(&name, |c| {
+                dbscan_same_as_single(c, case, None, (across, true))
+            });
+        }
+        let name = format!("DBSCAN {case} by space, rows in no order: labels come back home");
+        h.run(&name, |c| {
+            dbscan_same_as_single(c, case, None, (Across::Space, false))
+        });
     }
     for case in ["moons", "grid_chebyshev", "dense"] {
-        let name = format!("DBSCAN {case} on each rank's GPU: as one process on the CPU");
-        h.run(&name, |c| dbscan_same_as_single(c, case, q));
+        for across in [Across::Ring, Across::Space] {
+            let name = format!("DBSCAN {case} {across:?} on each rank's GPU: as one process");
+            h.run(&name, |c| dbscan_same_as_single(c, case, q, (across, true)));
+        }
     }
     h.finish();
 }
 
-/// DBSCAN over ranks holding the fixture's rows sorted by their first feature (so clusters
-/// straddle ranks), uneven, rank 0 empty (on each rank's GPU with `queue`): each rank's labels
-/// and core rows are the single process's on the CPU, and scikit-learn's; the communication
-/// counters show two passes around the ring, each bringing the other ranks' rows.
-fn dbscan_same_as_single(c: &Comm, case: &str, queue: Option<&Queue>) -> Check {
+/// DBSCAN over ranks holding the fixture's rows (sorted by their first feature, so clusters
+/// straddle ranks, or in the fixture's order), uneven, rank 0 empty (on each rank's GPU with
+/// `queue`), `across` ranks by the ring or by space: each rank's labels and core rows are the
+/// single process's on the CPU, and scikit-learn's. The communication counters show two
+/// passes around the ring, each bringing the other ranks' rows; or, by space, no ring step and
+/// eight exchanges (rows and ids to their regions, then to the halos; the halo rows' core
+/// flags and components; the labels and core flags back).
+fn dbscan_same_as_single(
+    c: &Comm,
+    case: &str,
+    queue: Option<&Queue>,
+    (across, sorted): (Across, bool),
+) -> Check {
     let cases: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -203,7 +223,9 @@ fn dbscan_same_as_single(c: &Comm, case: &str, queue: Option<&Queue>) -> Check {
         None
     };
     let mut order: Vec<usize> = (0..x.nrows()).collect();
-    order.sort_by(|&a, &b| x[[a, 0]].total_cmp(&x[[b, 0]]).then(a.cmp(&b)));
+    if sorted {
+        order.sort_by(|&a, &b| x[[a, 0]].total_cmp(&x[[b, 0]]).then(a.cmp(&b)));
+    }
     let x = x.select(ndarray::Axis(0), &order);
     let weights = weights.map(|w| w.select(ndarray::Axis(0), &order));
     let params: DbscanParams =
@@ -223,20 +245,28 @@ fn dbscan_same_as_single(c: &Comm, case: &str, queue: Option<&Queue>) -> Check {
     let before = c.stats();
     let split = Dbscan::with_params(params)
         .comm(c.clone())
+        .across(across)
         .fit(&xl, wl.as_ref(), queue)
         .map_err(fail)?;
-    // The traffic: two passes around the ring (counts, then components), each bringing every
-    // other rank's rows (at least their features, 8 bytes a value).
     let after = c.stats();
     let steps = after.ring_steps - before.ring_steps;
-    ensure(steps == 2 * (p as u64 - 1), || {
-        format!("{steps} ring steps")
-    })?;
-    let received = after.received_bytes - before.received_bytes;
-    let others = 2 * (x.nrows() - xl.nrows()) * x.ncols() * 8;
-    ensure(received >= others as u64, || {
-        format!("received {received} bytes, the other ranks' rows are {others} twice")
-    })?;
+    let exchanges = after.alltoallv - before.alltoallv;
+    if across == Across::Space && p > 1 {
+        ensure(steps == 0 && exchanges == 8, || {
+            format!("{steps} ring steps and {exchanges} exchanges by space")
+        })?;
+    } else {
+        // Two passes around the ring (counts, then components), each bringing every other
+        // rank's rows (at least their features, 8 bytes a value).
+        ensure(steps == 2 * (p as u64 - 1) && exchanges == 0, || {
+            format!("{steps} ring steps and {exchanges} exchanges")
+        })?;
+        let received = after.received_bytes - before.received_bytes;
+        let others = 2 * (x.nrows() - xl.nrows()) * x.ncols() * 8;
+        ensure(received >= others as u64, || {
+            format!("received {received} bytes, the other ranks' rows are {others} twice")
+        })?;
+    }
     ensure(
         split.labels() == whole.labels().slice(s![mine.clone()]),
         || "labels differ from one process".into(),

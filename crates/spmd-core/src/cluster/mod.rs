@@ -4,5 +4,5 @@ mod contract;
 mod dbscan;
 mod kmeans;
 
-pub use dbscan::{Dbscan, DbscanParams, FittedDbscan};
+pub use dbscan::{Across, Dbscan, DbscanParams, FittedDbscan};
 pub use kmeans::{FittedKMeans, Init, KMeans, KMeansParams, NInit};

@@ -1,7 +1,12 @@
 //! [`Dbscan`]: scikit-learn's DBSCAN over all ranks' rows, with its labels for any number of
 //! ranks and any split.
 //!
-//! Rows stay on their ranks. Two passes around the ring of ranks (as the neighbour search's)
+//! With several ranks, space is by default cut into one region per rank ([`Across`]): each row
+//! moves to its region's rank with the rows of other regions within eps of it (its halo), the
+//! ranks cluster their regions, join the components that meet in the halos, and send each label
+//! back to the rank and row it came from (see `space.rs`). Where the halo would be large, and
+//! with [`Across::Ring`], rows stay on their ranks instead, as follows.
+//! Two passes around the ring of ranks (as the neighbour search's)
 //! find every pair within eps: the first adds up each row's (weighted) neighbourhood, itself
 //! included, so each rank knows its core rows; the second finds, for each row, the core rows
 //! of other ranks within eps. Each rank first joins its own core rows into components (named
@@ -41,6 +46,7 @@ mod join;
 mod pairs;
 mod params;
 mod passes;
+mod space;
 
 pub use fitted::FittedDbscan;
-pub use params::{Dbscan, DbscanParams};
+pub use params::{Across, Dbscan, DbscanParams};

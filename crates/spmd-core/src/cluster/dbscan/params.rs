@@ -67,11 +67,25 @@ impl DbscanParams {
     }
 }
 
+/// How DBSCAN finds the pairs of rows of different ranks; the labels are the same either way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Across {
+    /// By space where a sample of the rows says the halo is small, else by the ring.
+    #[default]
+    Auto,
+    /// Each rank's rows pass around the ring of ranks, twice.
+    Ring,
+    /// Space is cut into one region per rank: each row moves to its region's rank, with the
+    /// rows of other regions within eps of the region.
+    Space,
+}
+
 /// scikit-learn's `DBSCAN` over all ranks' rows.
 #[derive(Debug, Clone, Default)]
 pub struct Dbscan {
     pub(super) params: DbscanParams,
     pub(super) comm: Option<Comm>,
+    pub(super) across: Across,
 }
 
 impl Dbscan {
@@ -82,7 +96,11 @@ impl Dbscan {
 
     /// From parameters (as read from a model file or the command line).
     pub fn with_params(params: DbscanParams) -> Self {
-        Self { params, comm: None }
+        Self {
+            params,
+            comm: None,
+            across: Across::Auto,
+        }
     }
 
     /// The ranks that fit together; `Comm::world()` by default.
@@ -117,6 +135,13 @@ impl Dbscan {
     /// Minkowski's exponent.
     pub fn p(mut self, p: f64) -> Self {
         self.params.p = p;
+        self
+    }
+
+    /// How the pairs of rows of different ranks are found ([`Across::Auto`] by default); every
+    /// rank must pass the same.
+    pub fn across(mut self, across: Across) -> Self {
+        self.across = across;
         self
     }
 }
