@@ -12,7 +12,8 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
 fi
 
-packages=(mesa-vulkan-drivers libvulkan1 libclang-dev pkg-config)
+# iproute2: the network namespaces of scripts/multihost-tests.sh.
+packages=(mesa-vulkan-drivers libvulkan1 libclang-dev pkg-config iproute2)
 if [ "${SPMD_PYTHON:-1}" != 0 ]; then
     packages+=(python3-venv python3-dev)
 fi
