@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the multi-rank test programs (tests/mpi/*.rs) and the flagship example under mpirun with
-# 2 and 4 ranks. Expects `cargo test --workspace --features mpi` (or the MPICH script) to have
+# 2 and 4 ranks (the traffic checks also with 1 and 8). Expects `cargo test --workspace --features mpi` (or the MPICH script) to have
 # built them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +25,12 @@ for ranks in 2 4; do
         echo "== mpirun -n $ranks $(basename "$program")"
         SPMD_EXPECT_RANKS=$ranks timeout 600 "${mpirun_cmd[@]}" -n "$ranks" "$program" || status=1
     done
+done
+# Each family's traffic against its formula at one and eight ranks too (2 and 4 above).
+traffic=$(grep '/mpi_traffic-' <<<"$programs" || true)
+for ranks in 1 8; do
+    echo "== mpirun -n $ranks $(basename "$traffic")"
+    SPMD_EXPECT_RANKS=$ranks timeout 600 "${mpirun_cmd[@]}" -n "$ranks" "$traffic" || status=1
 done
 echo "== mpirun -n 4 linreg_spmd (CPU and GPU)"
 timeout 600 "${mpirun_cmd[@]}" -n 4 "$example" --rows-per-rank 20000 --cpu || status=1
