@@ -226,3 +226,44 @@ fn the_gpu_grows_and_predicts_the_cpus_forests() {
         cpu.predict(&xt32, None).unwrap()
     );
 }
+
+/// A fitted forest keeps its trees on the queue it predicted on: the next prediction uploads
+/// only its rows, and gives the same probabilities.
+#[test]
+fn predictions_keep_the_trees_on_the_device() {
+    let Some(queue) = spmd_learn::Queue::for_tests() else {
+        return;
+    };
+    let (x, labels, _) = large();
+    let forest = RandomForestClassifier::new()
+        .n_estimators(4)
+        .max_depth(Some(6))
+        .random_state(5)
+        .comm(Comm::single())
+        .fit(&x, &labels, None)
+        .unwrap();
+    let xt = x.slice(ndarray::s![..300, ..]).mapv(|v| v as f32);
+    let uploaded = || {
+        queue
+            .phase_stats()
+            .into_iter()
+            .filter(|(name, _)| matches!(*name, "upload" | "predict"))
+            .map(|(_, s)| s.uploaded_bytes)
+            .sum::<u64>()
+    };
+    let cpu = forest.predict_proba(&xt, None).unwrap();
+    let first = forest.predict_proba(&xt, Some(&queue)).unwrap();
+    let after_first = uploaded();
+    // A clone shares the trees on the device.
+    let again = forest.clone().predict_proba(&xt, Some(&queue)).unwrap();
+    let second = uploaded() - after_first;
+    assert_eq!(first, cpu);
+    assert_eq!(again, cpu);
+    // Only the rows, padded to whole vec4s of f32 (300 x 8 x 4 bytes), and the kernel's four
+    // parameters.
+    assert_eq!(second, 300 * 8 * 4 + 16, "{:?}", queue.phase_stats());
+    assert!(
+        after_first > second,
+        "the first prediction uploaded the trees"
+    );
+}

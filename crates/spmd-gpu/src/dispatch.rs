@@ -213,6 +213,13 @@ impl<'q> Recorder<'q> {
         self.encoder.clear_buffer(buffer, 0, None);
     }
 
+    /// Records setting the first `bytes` of `buffer` (rounded up to 4) to zeros.
+    pub(crate) fn clear_first(&mut self, buffer: &wgpu::Buffer, bytes: usize) {
+        let size = (bytes as u64).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT);
+        self.encoder
+            .clear_buffer(buffer, 0, Some(size.min(buffer.size())));
+    }
+
     /// Records making the first `bytes` of `result` readable by the host.
     pub(crate) fn copy(&mut self, result: &crate::result_buffer::ResultBuffer, bytes: usize) {
         result.record_copy(&mut self.encoder, bytes);

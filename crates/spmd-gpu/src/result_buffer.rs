@@ -3,6 +3,7 @@
 use crate::{Error, Queue, Readback, Result};
 
 /// A kernel's output buffer and, for staged readback, its staging twin. Reused across blocks.
+#[derive(Debug)]
 pub(crate) struct ResultBuffer {
     device: wgpu::Buffer,
     staging: Option<wgpu::Buffer>,

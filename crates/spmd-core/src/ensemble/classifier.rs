@@ -494,6 +494,7 @@ impl TryFrom<Attributes> for FittedRandomForestClassifier {
             n_values: a.n_classes_,
             n_features: a.n_features_in_,
             feature_importances: a.feature_importances_,
+            resident: Default::default(),
         };
         forest.check()?;
         Ok(Self {

@@ -9,7 +9,7 @@ use spmd_comm::Comm;
 use super::bins::{global_edges, Binned, Code};
 use spmd_gpu::Queue;
 
-use super::gpu::{leaves_on_device, Device};
+use super::gpu::{leaves_on_device, Device, ResidentTrees};
 use super::grow::{grow_batch, Plan};
 use super::params::{Resolved, SharedParams};
 use super::sample::{tree_samples, Draw, Rows, TreeDraws};
@@ -35,6 +35,9 @@ pub(crate) struct Forest {
     pub n_features: usize,
     /// Impurity-based importances, normalised.
     pub feature_importances: Vec<f64>,
+    /// The trees on the GPU of the last prediction (not in the model file).
+    #[serde(skip)]
+    pub resident: ResidentTrees,
 }
 
 /// How a forest is fitted, beyond the shared parameters.
@@ -211,6 +214,7 @@ impl ForestFit<'_> {
             },
             n_features: d,
             feature_importances,
+            resident: ResidentTrees::default(),
         })
     }
 
@@ -266,7 +270,7 @@ impl Forest {
         let values = self.n_values;
         let scale = 1.0 / self.trees.len().max(1) as f64;
         let mut out = Array2::zeros((x.nrows(), values));
-        if let Some(leaves) = leaves_on_device(backend, x, &self.trees) {
+        if let Some(leaves) = leaves_on_device(backend, x, (&self.trees, &self.resident)) {
             let leaves = leaves?;
             let n_trees = self.trees.len();
             out.axis_iter_mut(Axis(0))

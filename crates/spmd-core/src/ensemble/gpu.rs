@@ -3,7 +3,9 @@
 
 use ndarray::ArrayView2;
 use spmd_comm::Comm;
-use spmd_gpu::kernels::forest::{histograms, leaves, ForestRows, TreeArrays};
+use std::sync::{Arc, Mutex};
+
+use spmd_gpu::kernels::forest::{histograms, leaves_of, DeviceTrees, ForestRows, TreeArrays};
 use spmd_gpu::{Precision, Queue};
 
 use super::tree::Tree;
@@ -67,28 +69,93 @@ impl<'q> Device<'q> {
     }
 }
 
+/// A fitted forest's trees on a GPU, kept for its next predictions on the same queue (shared
+/// by the fitted model's clones): the first prediction uploads them, the next ones upload only
+/// their rows; another queue, precision or width replaces them. Not part of the model file.
+#[derive(Clone, Default)]
+pub(crate) struct ResidentTrees(Arc<Mutex<Option<Resident>>>);
+
+struct Resident {
+    queue: u64,
+    cols: usize,
+    trees: Arc<DeviceTrees>,
+}
+
+impl std::fmt::Debug for ResidentTrees {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let held = self.0.lock().map(|r| r.is_some()).unwrap_or(false);
+        f.debug_struct("ResidentTrees")
+            .field("on_device", &held)
+            .finish()
+    }
+}
+
+/// Two fitted forests are equal by their trees alone, wherever those are held.
+impl PartialEq for ResidentTrees {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl ResidentTrees {
+    /// `trees` on `queue` for rows of `cols` features in `precision`: those kept from an
+    /// earlier prediction where they match, uploaded (and kept) otherwise.
+    fn on(
+        &self,
+        queue: &Queue,
+        (trees, cols): (&[Tree], usize),
+        precision: Precision,
+    ) -> Result<Arc<DeviceTrees>> {
+        let mut held = self
+            .0
+            .lock()
+            .map_err(|_| crate::Error::Input("the resident trees' lock is poisoned".into()))?;
+        if let Some(r) = held.as_ref().filter(|r| {
+            r.queue == queue.id()
+                && r.cols == cols
+                && r.trees.precision() == precision
+                && r.trees.len() == trees.len()
+        }) {
+            return Ok(Arc::clone(&r.trees));
+        }
+        let arrays: Vec<TreeArrays<'_>> = trees
+            .iter()
+            .map(|t| TreeArrays {
+                left: &t.children_left,
+                right: &t.children_right,
+                feature: &t.feature,
+                threshold: &t.threshold,
+            })
+            .collect();
+        let _upload = queue.phase("upload");
+        let device = Arc::new(DeviceTrees::upload(queue, &arrays, cols, precision)?);
+        *held = Some(Resident {
+            queue: queue.id(),
+            cols,
+            trees: Arc::clone(&device),
+        });
+        Ok(device)
+    }
+}
+
 /// The leaf each row of `x` reaches in each tree (`rows x trees`, row-major) on `backend`'s
-/// GPU, where its comparisons are exact (`f32` rows, or an adapter with f64); `None` on the CPU
-/// or where they would not be.
+/// GPU, where its comparisons are exact (`f32` rows, or an adapter with f64), with the trees
+/// kept on the device in `resident`; `None` on the CPU or where they would not be exact.
 pub(super) fn leaves_on_device<F: Float>(
     backend: &Backend<'_>,
     x: ArrayView2<'_, F>,
-    trees: &[Tree],
+    (trees, resident): (&[Tree], &ResidentTrees),
 ) -> Option<Result<Vec<u32>>> {
     let (queue, readback) = backend.device()?;
-    let exact = std::mem::size_of::<F>() == 4 || queue.precision_for::<F>() == Precision::F64;
+    let precision = queue.precision_for::<F>();
+    let exact = std::mem::size_of::<F>() == 4 || precision == Precision::F64;
     if !exact {
         return None;
     }
-    let arrays: Vec<TreeArrays<'_>> = trees
-        .iter()
-        .map(|t| TreeArrays {
-            left: &t.children_left,
-            right: &t.children_right,
-            feature: &t.feature,
-            threshold: &t.threshold,
-        })
-        .collect();
+    let device = match resident.on(queue, (trees, x.ncols()), precision) {
+        Ok(device) => device,
+        Err(e) => return Some(Err(e)),
+    };
     let _predict = queue.phase("predict");
-    Some(leaves(queue, x, &arrays, readback).map_err(crate::Error::from))
+    Some(leaves_of(queue, x, &device, readback).map_err(crate::Error::from))
 }

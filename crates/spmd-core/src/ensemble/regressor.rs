@@ -359,6 +359,7 @@ impl TryFrom<Attributes> for FittedRandomForestRegressor {
             n_values: 1,
             n_features: a.n_features_in_,
             feature_importances: a.feature_importances_,
+            resident: Default::default(),
         };
         forest.check()?;
         Ok(Self {
