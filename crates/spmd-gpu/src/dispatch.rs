@@ -15,24 +15,88 @@ pub(crate) fn dispatch_size(invocations: usize, max_per_dim: u32) -> (u32, u32) 
     }
 }
 
-/// Records one dispatch of `pipeline` over `invocations`, binding `buffers` to bindings
-/// `0, 1, ...` of group 0.
+/// Dispatches whose parameters one arena holds (more in one submission take a buffer each).
+const ARENA_SLOTS: usize = 64;
+/// The most bytes of parameters an arena slot holds (the largest kernel's are 16 words).
+const SLOT_BYTES: usize = 64;
+/// Arenas a queue keeps for reuse.
+const KEPT_ARENAS: usize = 8;
+
+/// One uniform buffer holding the parameters of up to [`ARENA_SLOTS`] dispatches of a
+/// submission, each in its own slot (bound as a range of it), written once before the
+/// submission; reused by a later submission once the device has finished this one.
+pub(crate) struct ParamsArena {
+    buffer: wgpu::Buffer,
+    /// Bytes from one slot to the next: the adapter's uniform offset alignment, at least
+    /// [`SLOT_BYTES`].
+    stride: usize,
+    /// Set when the device has finished the last submission that used the arena.
+    idle: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl ParamsArena {
+    /// An idle arena of `queue`'s, or a new one.
+    fn take(queue: &crate::Queue) -> crate::Result<Self> {
+        use std::sync::atomic::Ordering;
+        if let Ok(mut kept) = queue.params_arenas.lock() {
+            if let Some(i) = kept.iter().position(|a| a.idle.load(Ordering::Acquire)) {
+                return Ok(kept.swap_remove(i));
+            }
+        }
+        let align = queue.limits.min_uniform_buffer_offset_alignment as usize;
+        let stride = SLOT_BYTES.max(align).next_multiple_of(16);
+        let buffer = queue.storage_buffer(
+            "kernel params",
+            stride * ARENA_SLOTS,
+            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        )?;
+        Ok(Self {
+            buffer,
+            stride,
+            idle: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
+        })
+    }
+
+    /// Hands the arena back to `queue`, to be reused once the device has finished what was
+    /// submitted so far (the submission that used it among them).
+    fn give_back(self, queue: &crate::Queue) {
+        use std::sync::atomic::Ordering;
+        self.idle.store(false, Ordering::Release);
+        let idle = std::sync::Arc::clone(&self.idle);
+        queue
+            .queue
+            .on_submitted_work_done(move || idle.store(true, Ordering::Release));
+        if let Ok(mut kept) = queue.params_arenas.lock() {
+            if kept.len() < KEPT_ARENAS {
+                kept.push(self);
+            }
+        }
+    }
+}
+
+/// Records one dispatch of `pipeline` over `invocations`, binding `params` to binding 0 and
+/// `buffers` to bindings `1, 2, ...` of group 0.
 fn record_dispatch(
     queue: &crate::Queue,
     encoder: &mut wgpu::CommandEncoder,
     pipeline: &wgpu::ComputePipeline,
-    buffers: &[&wgpu::Buffer],
+    (params, buffers): (wgpu::BufferBinding<'_>, &[&wgpu::Buffer]),
     invocations: usize,
 ) {
     let layout = pipeline.get_bind_group_layout(0);
-    let entries: Vec<wgpu::BindGroupEntry<'_>> = buffers
-        .iter()
-        .enumerate()
-        .map(|(binding, buffer)| wgpu::BindGroupEntry {
-            binding: binding as u32,
-            resource: buffer.as_entire_binding(),
-        })
-        .collect();
+    let mut entries = vec![wgpu::BindGroupEntry {
+        binding: 0,
+        resource: wgpu::BindingResource::Buffer(params),
+    }];
+    entries.extend(
+        buffers
+            .iter()
+            .enumerate()
+            .map(|(binding, buffer)| wgpu::BindGroupEntry {
+                binding: binding as u32 + 1,
+                resource: buffer.as_entire_binding(),
+            }),
+    );
     let bind_group = queue.device.create_bind_group(&wgpu::BindGroupDescriptor {
         label: None,
         layout: &layout,
@@ -83,16 +147,14 @@ pub(crate) fn run_dispatch(
     results: &[(&crate::result_buffer::ResultBuffer, usize)],
     invocations: usize,
 ) -> crate::Result<()> {
-    let params = uniform_buffer(queue, "kernel params", params)?;
-    let mut buffers = vec![&params];
-    buffers.extend_from_slice(inputs);
+    let mut buffers = inputs.to_vec();
     buffers.extend(results.iter().map(|(result, _)| result.binding()));
-    let mut encoder = queue.device.create_command_encoder(&Default::default());
-    record_dispatch(queue, &mut encoder, pipeline, &buffers, invocations);
+    let mut recorder = Recorder::new(queue);
+    recorder.dispatch(pipeline, params, &buffers, invocations)?;
     for (result, bytes) in results {
-        result.record_copy(&mut encoder, *bytes);
+        recorder.copy(result, *bytes);
     }
-    queue.submit_and_wait(encoder)
+    recorder.submit_and_wait()
 }
 
 /// How `shaders/reduce.wgsl` combines the partials.
@@ -111,6 +173,10 @@ pub(crate) struct Recorder<'q> {
     encoder: wgpu::CommandEncoder,
     /// The queue's staging memory, held from the first upload until the submission.
     staging: Option<std::sync::MutexGuard<'q, wgpu::util::StagingBelt>>,
+    /// The dispatches' parameters: the arena, its host image and the slots used.
+    params: Option<(ParamsArena, Vec<u8>, usize)>,
+    /// Bytes of parameters the dispatches carry (what the uploads count of them).
+    params_bytes: usize,
 }
 
 impl<'q> Recorder<'q> {
@@ -119,6 +185,8 @@ impl<'q> Recorder<'q> {
             queue,
             encoder: queue.device.create_command_encoder(&Default::default()),
             staging: None,
+            params: None,
+            params_bytes: 0,
         }
     }
 
@@ -162,6 +230,8 @@ impl<'q> Recorder<'q> {
     }
 
     /// Records a dispatch of `pipeline`: a uniform of `params` at binding 0, then `buffers`.
+    /// The parameters take a slot of the submission's arena (written with the submission);
+    /// past its slots, a buffer of their own.
     pub(crate) fn dispatch(
         &mut self,
         pipeline: &wgpu::ComputePipeline,
@@ -169,10 +239,46 @@ impl<'q> Recorder<'q> {
         buffers: &[&wgpu::Buffer],
         invocations: usize,
     ) -> crate::Result<()> {
-        let params = uniform_buffer(self.queue, "kernel params", params)?;
-        let mut all = vec![&params];
-        all.extend_from_slice(buffers);
-        record_dispatch(self.queue, &mut self.encoder, pipeline, &all, invocations);
+        let bytes = std::mem::size_of_val(params);
+        // A uniform struct's size is a multiple of 16 bytes.
+        let size = bytes.max(16).next_multiple_of(16);
+        if size <= SLOT_BYTES {
+            if self.params.is_none() {
+                let arena = ParamsArena::take(self.queue)?;
+                let image = vec![0_u8; arena.stride * ARENA_SLOTS];
+                self.params = Some((arena, image, 0));
+            }
+            if let Some((arena, image, used)) = self.params.as_mut() {
+                if *used < ARENA_SLOTS {
+                    let offset = *used * arena.stride;
+                    image[offset..offset + bytes].copy_from_slice(bytemuck::cast_slice(params));
+                    *used += 1;
+                    self.params_bytes += bytes;
+                    let binding = wgpu::BufferBinding {
+                        buffer: &arena.buffer,
+                        offset: offset as u64,
+                        size: wgpu::BufferSize::new(size as u64),
+                    };
+                    record_dispatch(
+                        self.queue,
+                        &mut self.encoder,
+                        pipeline,
+                        (binding, buffers),
+                        invocations,
+                    );
+                    return Ok(());
+                }
+            }
+        }
+        let own = uniform_buffer(self.queue, "kernel params", params)?;
+        let binding = own.as_entire_buffer_binding();
+        record_dispatch(
+            self.queue,
+            &mut self.encoder,
+            pipeline,
+            (binding, buffers),
+            invocations,
+        );
         Ok(())
     }
 
@@ -280,11 +386,23 @@ impl<'q> Recorder<'q> {
             queue,
             encoder,
             mut staging,
+            params,
+            params_bytes,
         } = self;
         if let Some(belt) = staging.as_mut() {
             belt.finish();
         }
+        if let Some((arena, image, used)) = &params {
+            // Written before the submission's commands run.
+            queue
+                .queue
+                .write_buffer(&arena.buffer, 0, &image[..used * arena.stride]);
+            queue.count_upload(params_bytes);
+        }
         let submitted = submit(encoder);
+        if let Some((arena, _, _)) = params {
+            arena.give_back(queue);
+        }
         if let Some(mut belt) = staging {
             belt.recall();
             // Lets chunks the device has finished with come back before the next upload.
@@ -333,6 +451,31 @@ pub(crate) fn input_buffer(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each submission's parameters go in one arena, which the next submission reuses once
+    /// the device has finished: after many waited submissions the queue holds one.
+    #[test]
+    fn submissions_reuse_one_arena_of_parameters() {
+        let Some(queue) = crate::Queue::for_tests() else {
+            return;
+        };
+        let x = ndarray::array![[1.0_f32, 10.0], [3.0, 30.0]];
+        for shift in 0..5 {
+            let centre = [f64::from(shift), 0.0];
+            let y = crate::kernels::affine::affine(
+                &queue,
+                x.view(),
+                &centre,
+                &[1.0, 1.0],
+                &[0.0, 0.0],
+                crate::Readback::Staged,
+            )
+            .unwrap();
+            // Each dispatch read its own parameters.
+            assert_eq!(y[[1, 0]], 3.0 - f64::from(shift));
+        }
+        assert_eq!(queue.params_arenas.lock().unwrap().len(), 1);
+    }
 
     #[test]
     fn dispatch_covers_every_invocation() {

@@ -49,6 +49,9 @@ pub struct Queue {
     /// copied out of them.
     pub(crate) staging: Mutex<wgpu::util::StagingBelt>,
     in_flight: Mutex<std::collections::VecDeque<(wgpu::SubmissionIndex, u64)>>,
+    /// Uniform buffers of kernel parameters, each shared by the dispatches of one submission
+    /// and reused once the device has finished that submission.
+    pub(crate) params_arenas: Mutex<Vec<crate::dispatch::ParamsArena>>,
     /// The first error wgpu reported outside a call that returns one (validation, out of
     /// memory); the next submission returns it instead of wgpu's default handler panicking.
     device_error: Arc<Mutex<Option<String>>>,
@@ -176,6 +179,7 @@ impl Queue {
             all_f64: options.precision == GpuPrecision::F64,
             timer,
             in_flight: Mutex::new(std::collections::VecDeque::new()),
+            params_arenas: Mutex::new(Vec::new()),
             staging,
             device_error,
         })
