@@ -211,6 +211,7 @@ pub fn run(binary: &Path, dir: &Path, ranks: &[usize]) -> Result<(), Box<dyn std
                     "allgather",
                     "allgatherv",
                     "gatherv",
+                    "alltoallv",
                     "ring_steps",
                     "barrier",
                     "split",
