@@ -239,39 +239,18 @@ impl<'q> Recorder<'q> {
         buffers: &[&wgpu::Buffer],
         invocations: usize,
     ) -> crate::Result<()> {
-        let bytes = std::mem::size_of_val(params);
-        // A uniform struct's size is a multiple of 16 bytes.
-        let size = bytes.max(16).next_multiple_of(16);
-        if size <= SLOT_BYTES {
-            if self.params.is_none() {
-                let arena = ParamsArena::take(self.queue)?;
-                let image = vec![0_u8; arena.stride * ARENA_SLOTS];
-                self.params = Some((arena, image, 0));
+        let own;
+        let binding = match (self.slot(params)?, self.params.as_ref()) {
+            (Some((offset, size)), Some((arena, _, _))) => wgpu::BufferBinding {
+                buffer: &arena.buffer,
+                offset,
+                size: wgpu::BufferSize::new(size),
+            },
+            _ => {
+                own = uniform_buffer(self.queue, "kernel params", params)?;
+                own.as_entire_buffer_binding()
             }
-            if let Some((arena, image, used)) = self.params.as_mut() {
-                if *used < ARENA_SLOTS {
-                    let offset = *used * arena.stride;
-                    image[offset..offset + bytes].copy_from_slice(bytemuck::cast_slice(params));
-                    *used += 1;
-                    self.params_bytes += bytes;
-                    let binding = wgpu::BufferBinding {
-                        buffer: &arena.buffer,
-                        offset: offset as u64,
-                        size: wgpu::BufferSize::new(size as u64),
-                    };
-                    record_dispatch(
-                        self.queue,
-                        &mut self.encoder,
-                        pipeline,
-                        (binding, buffers),
-                        invocations,
-                    );
-                    return Ok(());
-                }
-            }
-        }
-        let own = uniform_buffer(self.queue, "kernel params", params)?;
-        let binding = own.as_entire_buffer_binding();
+        };
         record_dispatch(
             self.queue,
             &mut self.encoder,
@@ -280,6 +259,34 @@ impl<'q> Recorder<'q> {
             invocations,
         );
         Ok(())
+    }
+
+    /// Puts `params` in the next slot of the submission's arena (taking one first); returns
+    /// the slot's offset and bound size, or `None` where they do not fit a slot or every slot
+    /// is taken.
+    fn slot(&mut self, params: &[u32]) -> crate::Result<Option<(u64, u64)>> {
+        let bytes = std::mem::size_of_val(params);
+        // A uniform struct's size is a multiple of 16 bytes.
+        let size = bytes.max(16).next_multiple_of(16);
+        if size > SLOT_BYTES {
+            return Ok(None);
+        }
+        if self.params.is_none() {
+            let arena = ParamsArena::take(self.queue)?;
+            let image = vec![0_u8; arena.stride * ARENA_SLOTS];
+            self.params = Some((arena, image, 0));
+        }
+        let Some((arena, image, used)) = self.params.as_mut() else {
+            return Ok(None);
+        };
+        if *used == ARENA_SLOTS {
+            return Ok(None);
+        }
+        let offset = *used * arena.stride;
+        image[offset..offset + bytes].copy_from_slice(bytemuck::cast_slice(params));
+        *used += 1;
+        self.params_bytes += bytes;
+        Ok(Some((offset as u64, size as u64)))
     }
 
     /// Records adding `chunks` groups of `width` partials into `total` from element `at` on

@@ -10,6 +10,7 @@ use spmd_gpu::{Precision, Queue, Readback};
 mod cpu_gram;
 mod cpu_moments;
 mod distances;
+mod kept;
 mod ops;
 mod readback;
 mod resident;
@@ -18,6 +19,7 @@ pub use cpu_gram::shifted_gram_cpu;
 pub(crate) use cpu_gram::DIRECT_MAX_OFFSET;
 pub use cpu_moments::{column_moments_cpu, weighted_column_moments_cpu};
 pub(crate) use distances::{distances_fastest, local_inertia, squared_distance};
+pub(crate) use kept::KeptOnDevice;
 pub use resident::ResidentRows;
 
 use crate::{Float, Result};

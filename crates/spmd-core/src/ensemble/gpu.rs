@@ -3,13 +3,13 @@
 
 use ndarray::ArrayView2;
 use spmd_comm::Comm;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use spmd_gpu::kernels::forest::{histograms, leaves_of, DeviceTrees, ForestRows, TreeArrays};
 use spmd_gpu::{Precision, Queue};
 
 use super::tree::Tree;
-use crate::backend::Backend;
+use crate::backend::{Backend, KeptOnDevice};
 use crate::distributed::agree;
 use crate::{Float, Result};
 
@@ -69,55 +69,19 @@ impl<'q> Device<'q> {
     }
 }
 
-/// A fitted forest's trees on a GPU, kept for its next predictions on the same queue (shared
-/// by the fitted model's clones): the first prediction uploads them, the next ones upload only
-/// their rows; another queue, precision or width replaces them. Not part of the model file.
-#[derive(Clone, Default)]
-pub(crate) struct ResidentTrees(Arc<Mutex<Option<Resident>>>);
+/// A fitted forest's trees on a GPU, kept for its next predictions on the same queue: the
+/// first prediction uploads them, the next ones upload only their rows; another queue,
+/// precision or width replaces them.
+pub(crate) type ResidentTrees = KeptOnDevice<(usize, Precision), DeviceTrees>;
 
-struct Resident {
-    queue: u64,
-    cols: usize,
-    trees: Arc<DeviceTrees>,
-}
-
-impl std::fmt::Debug for ResidentTrees {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let held = self.0.lock().map(|r| r.is_some()).unwrap_or(false);
-        f.debug_struct("ResidentTrees")
-            .field("on_device", &held)
-            .finish()
-    }
-}
-
-/// Two fitted forests are equal by their trees alone, wherever those are held.
-impl PartialEq for ResidentTrees {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl ResidentTrees {
-    /// `trees` on `queue` for rows of `cols` features in `precision`: those kept from an
-    /// earlier prediction where they match, uploaded (and kept) otherwise.
-    fn on(
-        &self,
-        queue: &Queue,
-        (trees, cols): (&[Tree], usize),
-        precision: Precision,
-    ) -> Result<Arc<DeviceTrees>> {
-        let mut held = self
-            .0
-            .lock()
-            .map_err(|_| crate::Error::Input("the resident trees' lock is poisoned".into()))?;
-        if let Some(r) = held.as_ref().filter(|r| {
-            r.queue == queue.id()
-                && r.cols == cols
-                && r.trees.precision() == precision
-                && r.trees.len() == trees.len()
-        }) {
-            return Ok(Arc::clone(&r.trees));
-        }
+/// `trees` on `queue` for rows of `cols` features in `precision`, kept in `resident`.
+fn trees_on(
+    resident: &ResidentTrees,
+    queue: &Queue,
+    (trees, cols): (&[Tree], usize),
+    precision: Precision,
+) -> Result<Arc<DeviceTrees>> {
+    resident.get_or_upload(queue, (cols, precision), || {
         let arrays: Vec<TreeArrays<'_>> = trees
             .iter()
             .map(|t| TreeArrays {
@@ -127,15 +91,8 @@ impl ResidentTrees {
                 threshold: &t.threshold,
             })
             .collect();
-        let _upload = queue.phase("upload");
-        let device = Arc::new(DeviceTrees::upload(queue, &arrays, cols, precision)?);
-        *held = Some(Resident {
-            queue: queue.id(),
-            cols,
-            trees: Arc::clone(&device),
-        });
-        Ok(device)
-    }
+        Ok(DeviceTrees::upload(queue, &arrays, cols, precision)?)
+    })
 }
 
 /// The leaf each row of `x` reaches in each tree (`rows x trees`, row-major) on `backend`'s
@@ -152,7 +109,7 @@ pub(super) fn leaves_on_device<F: Float>(
     if !exact {
         return None;
     }
-    let device = match resident.on(queue, (trees, x.ncols()), precision) {
+    let device = match trees_on(resident, queue, (trees, x.ncols()), precision) {
         Ok(device) => device,
         Err(e) => return Some(Err(e)),
     };

@@ -16,7 +16,7 @@
 
 use ndarray::{s, ArrayView2};
 use rayon::prelude::*;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use spmd_gpu::kernels::neighbors::{
     candidates, candidates_on_device, CandidateMeasure, Candidates, MAX_KEEP,
@@ -25,6 +25,7 @@ use spmd_gpu::{DeviceRows, Readback};
 
 use super::metric::Measure;
 use super::search::{Block, BlockMerger, Precision, Search, TopK};
+use crate::backend::KeptOnDevice;
 use crate::{Queue, Result};
 
 /// The most neighbours the device lists are sized for; larger `k` searches on the CPU.
@@ -33,59 +34,26 @@ pub const MAX_GPU_NEIGHBORS: usize = 64;
 /// the adapter has f64, and a block beyond it against f32 keys searches on the CPU.
 const F32_SAFE: f64 = 1e15;
 
-/// A fitted search's own training rows on a GPU, kept for its next searches on the same queue
-/// (shared by the fitted model's clones). A search uploads them on its first visit to its
-/// own block and reuses them after; another queue or precision replaces them.
-#[derive(Clone, Default)]
-pub(crate) struct ResidentTraining(Arc<Mutex<Option<Resident>>>);
+/// A fitted search's own training rows on a GPU, kept for its next searches on the same queue.
+/// A search uploads them on its first visit to its own block and reuses them after; another
+/// queue, precision or row count replaces them.
+pub(crate) type ResidentTraining = KeptOnDevice<(spmd_gpu::Precision, usize), DeviceRows>;
 
-struct Resident {
-    queue: u64,
-    rows: Arc<DeviceRows>,
-}
-
-impl std::fmt::Debug for ResidentTraining {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let held = self.0.lock().map(|r| r.is_some()).unwrap_or(false);
-        f.debug_struct("ResidentTraining")
-            .field("on_device", &held)
-            .finish()
-    }
-}
-
-impl ResidentTraining {
-    /// The rows `features` on `queue` in `precision`: those kept from an earlier search where
-    /// they match, uploaded (and kept) otherwise.
-    fn rows(
-        &self,
-        queue: &Queue,
-        precision: spmd_gpu::Precision,
-        features: ArrayView2<'_, f64>,
-    ) -> Result<Arc<DeviceRows>> {
-        let mut held = self
-            .0
-            .lock()
-            .map_err(|_| crate::Error::Input("the training rows' lock is poisoned".into()))?;
-        if let Some(r) = held.as_ref().filter(|r| {
-            r.queue == queue.id()
-                && r.rows.precision() == precision
-                && r.rows.rows() == features.nrows()
-        }) {
-            return Ok(Arc::clone(&r.rows));
-        }
-        let _upload = queue.phase("upload");
-        let rows = Arc::new(match precision {
+/// The rows `features` on `queue` in `precision`, kept in `resident`.
+fn training_on(
+    resident: &ResidentTraining,
+    queue: &Queue,
+    precision: spmd_gpu::Precision,
+    features: ArrayView2<'_, f64>,
+) -> Result<Arc<DeviceRows>> {
+    resident.get_or_upload(queue, (precision, features.nrows()), || {
+        Ok(match precision {
             spmd_gpu::Precision::F32 => {
                 DeviceRows::upload(queue, features.mapv(|v| v as f32).view())?
             }
             spmd_gpu::Precision::F64 => DeviceRows::upload(queue, features)?,
-        });
-        *held = Some(Resident {
-            queue: queue.id(),
-            rows: Arc::clone(&rows),
-        });
-        Ok(rows)
-    }
+        })
+    })
 }
 
 /// The query rows on the device, and how the device measures.
@@ -198,7 +166,7 @@ impl<'q> DeviceSearch<'q> {
         let staged = Readback::Staged;
         let lists = if (block.first(), rows) == self.own {
             let precision = queries_on_device.precision();
-            let training = self.resident.rows(self.queue, precision, features)?;
+            let training = training_on(&self.resident, self.queue, precision, features)?;
             candidates_on_device(
                 self.queue,
                 queries_on_device,

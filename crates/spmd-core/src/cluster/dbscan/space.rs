@@ -340,6 +340,27 @@ pub(super) fn gather(
     Ok(out)
 }
 
+/// Sends each rank `r` `value(i)` for the positions `i` of `send[r]`, and hands each value
+/// rank `r` sent this one to `put` with the matching position of `land[r]`. Collective (one
+/// alltoallv).
+fn route<T: Scalar>(
+    comm: &Comm,
+    (send, value): (&[Vec<usize>], impl Fn(usize) -> T),
+    (land, mut put): (&[Vec<usize>], impl FnMut(usize, T)),
+) -> Result<()> {
+    let parts: Vec<Vec<T>> = send
+        .iter()
+        .map(|rows| rows.iter().map(|&i| value(i)).collect())
+        .collect();
+    let got = exchange(comm, &parts)?;
+    for (rows, values) in land.iter().zip(got) {
+        for (&i, v) in rows.iter().zip(values) {
+            put(i, v);
+        }
+    }
+    Ok(())
+}
+
 impl Gathered {
     /// Sends, for each halo row this rank sent, `value(its position here)`, and returns, for
     /// each row here, the value its region's rank sent for it (`None` for rows of this
@@ -349,18 +370,12 @@ impl Gathered {
         comm: &Comm,
         value: impl Fn(usize) -> T,
     ) -> Result<Vec<Option<T>>> {
-        let parts: Vec<Vec<T>> = self
-            .halo_to
-            .iter()
-            .map(|rows| rows.iter().map(|&i| value(i)).collect())
-            .collect();
-        let got = exchange(comm, &parts)?;
         let mut out = vec![None; self.global.len()];
-        for (rows, values) in self.halo_from.iter().zip(got) {
-            for (&i, v) in rows.iter().zip(values) {
-                out[i] = Some(v);
-            }
-        }
+        route(
+            comm,
+            (&self.halo_to, value),
+            (&self.halo_from, |i, v| out[i] = Some(v)),
+        )?;
         Ok(out)
     }
 
@@ -373,18 +388,8 @@ impl Gathered {
         n: usize,
         value: impl Fn(usize) -> T,
     ) -> Result<Vec<T>> {
-        let parts: Vec<Vec<T>> = self
-            .from
-            .iter()
-            .map(|rows| rows.iter().map(|&i| value(i)).collect())
-            .collect();
-        let got = exchange(comm, &parts)?;
         let mut out = vec![T::zeroed(); n];
-        for (rows, values) in self.sent.iter().zip(got) {
-            for (&i, v) in rows.iter().zip(values) {
-                out[i] = v;
-            }
-        }
+        route(comm, (&self.from, value), (&self.sent, |i, v| out[i] = v))?;
         Ok(out)
     }
 }
