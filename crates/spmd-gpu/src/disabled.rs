@@ -279,34 +279,18 @@ pub mod kernels {
 
         /// A forest's trees on a device; none exist in this build.
         #[derive(Debug)]
-        pub struct DeviceTrees {
-            never: Never,
-        }
+        pub enum DeviceTrees {}
 
         impl DeviceTrees {
             /// Unreachable: there is no queue.
             pub fn upload(queue: &Queue, _trees: &[TreeArrays<'_>], _cols: usize, _precision: Precision) -> Result<Self> {
                 match queue.never {}
             }
-            /// Unreachable: there are no trees on a device.
-            pub fn precision(&self) -> Precision {
-                match self.never {}
-            }
-            /// Unreachable: there are no trees on a device.
-            pub fn len(&self) -> usize {
-                match self.never {}
-            }
-            /// Unreachable: there are no trees on a device.
-            pub fn is_empty(&self) -> bool {
-                match self.never {}
-            }
         }
 
         unreachable_kernels! {
             /// Unreachable: there is no queue.
             pub fn histograms(queue: &Queue, data: &ForestRows, node_rows: &[u32], tasks: &[HistogramTask], width: usize, out: &mut [i64]) -> Result<()>;
-            /// Unreachable: there is no queue.
-            pub fn leaves<F: HostFloat>(queue: &Queue, x: ArrayView2<'_, F>, trees: &[TreeArrays<'_>], readback: Readback) -> Result<Vec<u32>>;
             /// Unreachable: there is no queue.
             pub fn leaves_of<F: HostFloat>(queue: &Queue, x: ArrayView2<'_, F>, trees: &DeviceTrees, readback: Readback) -> Result<Vec<u32>>;
         }

@@ -19,7 +19,7 @@ pub struct HistogramTask {
     pub tree: u32,
 }
 
-/// One tree's arrays, as `kernels::forest::leaves` reads them.
+/// One tree's arrays, as `kernels::forest::DeviceTrees::upload` takes them.
 #[derive(Debug, Clone, Copy)]
 pub struct TreeArrays<'a> {
     /// Left child of each node (-1 for leaves).

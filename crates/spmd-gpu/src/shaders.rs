@@ -48,7 +48,7 @@ pub const KNN_CANDIDATES_SUBGROUP: &str = kernel_source!(
 pub const KNN_MERGE: &str = kernel_source!("candidate_list", "knn_merge");
 /// Forest histograms ([`crate::kernels::forest::histograms`]).
 pub const FOREST_HISTOGRAMS: &str = kernel_source!("forest_histograms");
-/// Forest leaves of rows ([`crate::kernels::forest::leaves`]).
+/// Forest leaves of rows ([`crate::kernels::forest::leaves_of`]).
 pub const FOREST_PREDICT: &str = kernel_source!("forest_predict");
 /// Logistic regression's per-row pass ([`crate::kernels::logistic`]).
 pub const LOGISTIC_ROWS: &str = kernel_source!("real_math", "logistic_rows");

@@ -299,44 +299,12 @@ impl DeviceTrees {
             precision,
         })
     }
-
-    /// The precision the thresholds were uploaded in.
-    pub fn precision(&self) -> Precision {
-        self.precision
-    }
-
-    /// The number of trees.
-    pub fn len(&self) -> usize {
-        self.trees
-    }
-
-    /// Whether there are no trees.
-    pub fn is_empty(&self) -> bool {
-        self.trees == 0
-    }
 }
 
-/// The leaf each row of `x` reaches in each tree, `rows x trees` (row after row). Exact: for
-/// `f32` rows each threshold is rounded down to `f32`, which keeps every comparison; `f64`
-/// rows need an adapter with f64 ([`Queue::precision_for`] says `F64`). Uploads the trees for
-/// this call; [`DeviceTrees`] and [`leaves_of`] keep them for many.
-pub fn leaves<F: HostFloat>(
-    queue: &Queue,
-    x: ArrayView2<'_, F>,
-    trees: &[TreeArrays<'_>],
-    readback: Readback,
-) -> Result<Vec<u32>> {
-    let precision = queue.precision_for::<F>();
-    let exact = std::mem::size_of::<F>() == 4 || precision == Precision::F64;
-    check_shapes(PREDICT, exact, || {
-        "f64 rows need an adapter with f64 for exact comparisons".into()
-    })?;
-    let device = DeviceTrees::upload(queue, trees, x.ncols(), precision)?;
-    leaves_of(queue, x, &device, readback)
-}
-
-/// [`leaves`] with the trees already on the device (uploaded in the precision
-/// [`Queue::precision_for`] gives `F`, for rows of their columns).
+/// The leaf each row of `x` reaches in each of `trees` (uploaded in the precision
+/// [`Queue::precision_for`] gives `F`, for rows of their columns), `rows x trees` (row after
+/// row). Exact: for `f32` rows each threshold was rounded down to `f32`, which keeps every
+/// comparison; `f64` rows need an adapter with f64 ([`Queue::precision_for`] says `F64`).
 pub fn leaves_of<F: HostFloat>(
     queue: &Queue,
     x: ArrayView2<'_, F>,
