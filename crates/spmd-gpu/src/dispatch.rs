@@ -32,6 +32,8 @@ pub(crate) struct ParamsArena {
     stride: usize,
     /// Set when the device has finished the last submission that used the arena.
     idle: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The host's image of the buffer, filled slot by slot and written before the submission.
+    image: Vec<u8>,
 }
 
 impl ParamsArena {
@@ -54,6 +56,7 @@ impl ParamsArena {
             buffer,
             stride,
             idle: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
+            image: vec![0; stride * ARENA_SLOTS],
         })
     }
 
@@ -173,8 +176,8 @@ pub(crate) struct Recorder<'q> {
     encoder: wgpu::CommandEncoder,
     /// The queue's staging memory, held from the first upload until the submission.
     staging: Option<std::sync::MutexGuard<'q, wgpu::util::StagingBelt>>,
-    /// The dispatches' parameters: the arena, its host image and the slots used.
-    params: Option<(ParamsArena, Vec<u8>, usize)>,
+    /// The dispatches' parameters: the arena and the slots used.
+    params: Option<(ParamsArena, usize)>,
     /// Bytes of parameters the dispatches carry (what the uploads count of them).
     params_bytes: usize,
 }
@@ -241,7 +244,7 @@ impl<'q> Recorder<'q> {
     ) -> crate::Result<()> {
         let own;
         let binding = match (self.slot(params)?, self.params.as_ref()) {
-            (Some((offset, size)), Some((arena, _, _))) => wgpu::BufferBinding {
+            (Some((offset, size)), Some((arena, _))) => wgpu::BufferBinding {
                 buffer: &arena.buffer,
                 offset,
                 size: wgpu::BufferSize::new(size),
@@ -271,19 +274,17 @@ impl<'q> Recorder<'q> {
         if size > SLOT_BYTES {
             return Ok(None);
         }
-        if self.params.is_none() {
-            let arena = ParamsArena::take(self.queue)?;
-            let image = vec![0_u8; arena.stride * ARENA_SLOTS];
-            self.params = Some((arena, image, 0));
-        }
-        let Some((arena, image, used)) = self.params.as_mut() else {
-            return Ok(None);
+        let (arena, used) = match &mut self.params {
+            Some(held) => held,
+            None => self.params.insert((ParamsArena::take(self.queue)?, 0)),
         };
         if *used == ARENA_SLOTS {
             return Ok(None);
         }
         let offset = *used * arena.stride;
-        image[offset..offset + bytes].copy_from_slice(bytemuck::cast_slice(params));
+        arena.image[offset..offset + bytes].copy_from_slice(bytemuck::cast_slice(params));
+        // The rest of the bound size reads as zeros, as a buffer of its own would.
+        arena.image[offset + bytes..offset + size].fill(0);
         *used += 1;
         self.params_bytes += bytes;
         Ok(Some((offset as u64, size as u64)))
@@ -399,15 +400,15 @@ impl<'q> Recorder<'q> {
         if let Some(belt) = staging.as_mut() {
             belt.finish();
         }
-        if let Some((arena, image, used)) = &params {
+        if let Some((arena, used)) = &params {
             // Written before the submission's commands run.
             queue
                 .queue
-                .write_buffer(&arena.buffer, 0, &image[..used * arena.stride]);
+                .write_buffer(&arena.buffer, 0, &arena.image[..used * arena.stride]);
             queue.count_upload(params_bytes);
         }
         let submitted = submit(encoder);
-        if let Some((arena, _, _)) = params {
+        if let Some((arena, _)) = params {
             arena.give_back(queue);
         }
         if let Some(mut belt) = staging {
