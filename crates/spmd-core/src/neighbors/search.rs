@@ -454,20 +454,23 @@ pub(crate) fn distances_and_indices(
 mod tests {
     use super::*;
 
+    /// Uniform numbers in (0, 1) from the project's counter-based generator, one after another.
+    fn uniform_numbers(seed: u64) -> impl FnMut() -> f64 {
+        let mut counter = 0;
+        move || {
+            counter += 1;
+            crate::random::uniform(seed, 0, counter)
+        }
+    }
+
     /// The pruned product sweep gives exactly the per-pair loop's neighbours, ties included
     /// (duplicated rows in different tiles), with and without each row's own, pruning in f64
     /// or in f32 (rows that are not f32 values, offset from the origin).
     #[test]
     fn the_product_sweep_finds_what_the_pair_loop_finds() {
         let (rows, width) = (2500, 5);
-        let mut state = 7_u64;
-        let mut next = move || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64 + 3.0
-        };
-        let mut x = Array2::from_shape_simple_fn((rows, width), &mut next);
+        let mut uniform = uniform_numbers(7);
+        let mut x = Array2::from_shape_simple_fn((rows, width), || uniform() + 3.0);
         for r in (0..rows).step_by(7) {
             let copy = x.row((r * 13) % rows).to_owned();
             x.row_mut(r).assign(&copy);
@@ -514,13 +517,7 @@ mod tests {
     /// only where its bound exceeds every query's k-th key.
     #[test]
     fn a_block_is_passed_over_only_where_no_row_of_it_can_enter() {
-        let mut state = 3_u64;
-        let mut next = move || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = uniform_numbers(3);
         let width = 5;
         let rows: Vec<Vec<f64>> = (0..400)
             .map(|_| (0..width).map(|_| 10.0 + 3.0 * next()).collect())
