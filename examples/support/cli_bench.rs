@@ -125,15 +125,7 @@ pub fn run(
     peak_gbs: Option<f64>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let f = Files::in_dir(dir);
-    if !f.all_exist() {
-        let status = Command::new(std::env::current_exe()?)
-            .arg("--write-cli-files")
-            .arg(dir)
-            .status()?;
-        if !status.success() || !f.all_exist() {
-            return Err("writing the data files failed".into());
-        }
-    }
+    written_by_child(("--write-cli-files", dir), || f.all_exist())?;
     let model = dir.join("model.json");
     let path = |p: &Path| p.display().to_string();
     let workloads: Vec<(&str, &str, u64, Vec<String>)> = vec![
@@ -254,6 +246,26 @@ fn gpu_rows(
             show(rate, 3),
             show(share, 1).replace("na", "na (no --gpu-peak-gbs)")
         );
+    }
+    Ok(())
+}
+
+/// Makes sure the data files in `dir` exist (`exist()`): where they do not, this program
+/// writes them in a child process run with `flag dir`, so that the process timing the CLI
+/// never held the data (see [`write_files`]).
+pub(crate) fn written_by_child(
+    (flag, dir): (&str, &Path),
+    exist: impl Fn() -> bool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    if exist() {
+        return Ok(());
+    }
+    let status = Command::new(std::env::current_exe()?)
+        .arg(flag)
+        .arg(dir)
+        .status()?;
+    if !status.success() || !exist() {
+        return Err(format!("writing the data files in {} failed", dir.display()).into());
     }
     Ok(())
 }

@@ -91,15 +91,7 @@ fn field(line: &[(String, f64)], name: &str) -> f64 {
 /// Prints the table.
 pub fn run(binary: &Path, dir: &Path, ranks: &[usize]) -> Result<(), Box<dyn std::error::Error>> {
     let f = Files::in_dir(dir);
-    if !f.all_exist() {
-        let status = Command::new(std::env::current_exe()?)
-            .arg("--write-scaling-files")
-            .arg(dir)
-            .status()?;
-        if !status.success() || !f.all_exist() {
-            return Err("writing the scaling files failed".into());
-        }
-    }
+    crate::cli_bench::written_by_child(("--write-scaling-files", dir), || f.all_exist())?;
     let path = |p: &Path| p.display().to_string();
     let model = path(&dir.join("scaling_model.json"));
     let knn = path(&dir.join("scaling_knn.json"));
