@@ -1,5 +1,6 @@
-//! KMeans under `mpirun -n 2` and `-n 4` (and as a plain one-rank test): the same seed gives the
-//! same centres whatever the number of ranks, and SPMD equals the single-process fit.
+//! KMeans, DBSCAN and HDBSCAN under `mpirun -n 2` and `-n 4` (and as a plain one-rank test): the
+//! same seed gives the same centres whatever the number of ranks, and SPMD equals the
+//! single-process fit.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../common/mod.rs"]
@@ -10,7 +11,9 @@ use common::rel_err;
 use harness::{ensure, my_rows, split_rows, Check, Harness};
 use ndarray::{s, Array2, ArrayD};
 use ndarray_npy::ReadNpyExt;
-use spmd_learn::cluster::{Across, Dbscan, DbscanParams, Init, KMeans, NInit};
+use spmd_learn::cluster::{
+    Across, Dbscan, DbscanParams, Hdbscan, HdbscanParams, Init, KMeans, NInit,
+};
 use spmd_learn::comm::Comm;
 use spmd_learn::{Error, Float, Queue};
 
@@ -172,7 +175,126 @@ fn main() {
             h.run(&name, |c| dbscan_same_as_single(c, case, q, (across, true)));
         }
     }
+    for case in [
+        "varied",
+        "varied_leaf",
+        "varied_manhattan",
+        "varied_centers",
+        "moons",
+        "moons_single",
+        "duplicates",
+        "nonfinite",
+    ] {
+        for sorted in [false, true] {
+            let order = if sorted {
+                "sorted rows"
+            } else {
+                "rows in no order"
+            };
+            let name = format!("HDBSCAN {case}, {order}, rank 0 empty: as one process");
+            h.run(&name, |c| hdbscan_same_as_single(c, case, sorted));
+        }
+    }
+    h.run("HDBSCAN: NaN on one rank is a label, not an error", |c| {
+        let x = Array2::from_shape_fn((40, 2), |(i, j)| ((i * 7 + j * 3) % 11) as f64);
+        let rows = my_rows(c, &split_rows(40, p, |_| 1));
+        let mut mine = x.slice(s![rows, ..]).to_owned();
+        if c.rank() == p - 1 {
+            mine[[0, 1]] = f64::NAN;
+        }
+        let fitted = Hdbscan::new()
+            .comm(c.clone())
+            .fit(&mine, None)
+            .map_err(|e| e.to_string())?;
+        let first = fitted.labels().first().copied();
+        ensure(c.rank() != p - 1 || first == Some(-3), || {
+            format!("the NaN row's label is {first:?}")
+        })
+    });
+    h.run(
+        "HDBSCAN: min_samples above the global row count fails on every rank",
+        |c| {
+            let x = Array2::from_shape_fn((6, 2), |(i, j)| (i + j) as f64);
+            let rows = my_rows(c, &split_rows(6, p, |_| 1));
+            match Hdbscan::new()
+                .min_cluster_size(7)
+                .comm(c.clone())
+                .fit(&x.slice(s![rows, ..]), None)
+            {
+                Err(e) if e.to_string().contains("min_samples (7)") => Ok(()),
+                other => Err(format!("unexpected outcome {other:?}")),
+            }
+        },
+    );
     h.finish();
+}
+
+/// HDBSCAN over ranks holding the fixture's rows (sorted by their first feature, so clusters
+/// straddle ranks, or in the fixture's order), uneven, rank 0 empty: each rank's labels and
+/// probabilities are the single process's for its rows (and so scikit-learn's), the centres
+/// the same.
+fn hdbscan_same_as_single(c: &Comm, case: &str, sorted: bool) -> Check {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hdbscan");
+    let cases: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("cases.json")).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    let case = cases["cases"]
+        .as_array()
+        .and_then(|all| all.iter().find(|k| k["name"] == case))
+        .ok_or("no such case")?;
+    let file =
+        std::fs::File::open(dir.join(format!("{}.npy", case["data"].as_str().unwrap_or_default())))
+            .map_err(|e| e.to_string())?;
+    let x: Array2<f64> = ArrayD::<f64>::read_npy(file)
+        .map_err(|e| e.to_string())?
+        .into_dimensionality()
+        .map_err(|e| e.to_string())?;
+    let mut order: Vec<usize> = (0..x.nrows()).collect();
+    if sorted {
+        order.sort_by(|&a, &b| x[[a, 0]].total_cmp(&x[[b, 0]]).then(a.cmp(&b)));
+    }
+    let x = x.select(ndarray::Axis(0), &order);
+    let params: HdbscanParams =
+        serde_json::from_value(case["params"].clone()).map_err(|e| e.to_string())?;
+    let whole = Hdbscan::with_params(params.clone())
+        .comm(Comm::single())
+        .fit(&x, None)
+        .map_err(|e| e.to_string())?;
+    let p = c.size();
+    let counts = split_rows(x.nrows(), p, |r| if p > 1 { r } else { 1 });
+    let mine = my_rows(c, &counts);
+    let split = Hdbscan::with_params(params)
+        .comm(c.clone())
+        .fit(&x.slice(s![mine.clone(), ..]), None)
+        .map_err(|e| e.to_string())?;
+    ensure(
+        split.labels() == whole.labels().slice(s![mine.clone()]),
+        || "labels differ from one process's".into(),
+    )?;
+    let same = split
+        .probabilities()
+        .iter()
+        .zip(whole.probabilities().slice(s![mine]))
+        .all(|(a, b)| a.to_bits() == b.to_bits());
+    ensure(same, || "probabilities differ from one process's".into())?;
+    ensure(split.n_clusters() == whole.n_clusters(), || {
+        "cluster counts differ".into()
+    })?;
+    for (ours, theirs) in [
+        (split.centroids(), whole.centroids()),
+        (split.medoids(), whole.medoids()),
+    ] {
+        match (ours, theirs) {
+            (Some(a), Some(b)) => {
+                let err = rel_err(a.iter(), b.iter());
+                ensure(err < 1e-12, || format!("centres differ by {err:e}"))?;
+            }
+            (None, None) => {}
+            _ => return Err("centres stored on one side only".into()),
+        }
+    }
+    Ok(())
 }
 
 /// DBSCAN over ranks holding the fixture's rows (sorted by their first feature, so clusters

@@ -1,7 +1,7 @@
 //! The registry's entries: one per estimator.
 
 use super::Entry;
-use crate::cluster::{Dbscan, KMeans};
+use crate::cluster::{Dbscan, Hdbscan, KMeans};
 use crate::covariance::{EmpiricalCovariance, IncrementalEmpiricalCovariance};
 use crate::decomposition::{IncrementalPca, Pca, Qr, Svd};
 use crate::ensemble::{RandomForestClassifier, RandomForestRegressor};
@@ -70,6 +70,10 @@ pub static ESTIMATORS: &[Entry] = &[
     Entry::of::<Dbscan>(
         "dbscan",
         "DBSCAN, scikit-learn's labels for any split (params: eps, min_samples, metric, p; --sample-weight); --out-local labels, -1 for noise",
+    ),
+    Entry::of::<Hdbscan>(
+        "hdbscan",
+        "HDBSCAN, scikit-learn's labels for any split (params: min_cluster_size, min_samples, cluster_selection_epsilon, max_cluster_size, metric, p, alpha, cluster_selection_method, allow_single_cluster, store_centers); --out-local labels, -1 for noise, -2/-3 for rows with inf/NaN",
     ),
     Entry::of::<LogisticRegression>(
         "logistic-regression",
