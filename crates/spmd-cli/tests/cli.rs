@@ -1444,6 +1444,91 @@ fn dbscan_writes_scikit_learns_labels_and_a_small_model() {
     );
 }
 
+/// `hdbscan`: `--out-local` writes scikit-learn's labels (-3 for rows with a NaN); the model
+/// holds the parameters, the counts and the centres asked for.
+#[test]
+fn hdbscan_writes_scikit_learns_labels_and_a_small_model() {
+    let dir = scratch("hdbscan");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/hdbscan");
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let (model, labels) = (path("hdbscan.json"), path("labels_{rank}.npy"));
+    for (data, case, extra) in [
+        (
+            "varied",
+            "varied_centers",
+            vec![
+                "--param",
+                "min_cluster_size=15",
+                "--param",
+                "store_centers=both",
+            ],
+        ),
+        (
+            "nonfinite",
+            "nonfinite",
+            vec!["--param", "min_cluster_size=8"],
+        ),
+    ] {
+        let x = fixtures
+            .join(format!("{data}.npy"))
+            .to_str()
+            .unwrap()
+            .to_string();
+        let mut words = vec![
+            "fit",
+            "hdbscan",
+            "--x",
+            &x,
+            "--out",
+            &model,
+            "--out-local",
+            &labels,
+        ];
+        words.extend(extra);
+        let out = spmd_learn(&words);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let want = ArrayD::<i64>::read_npy(
+            std::fs::File::open(fixtures.join(format!("{case}_labels.npy"))).unwrap(),
+        )
+        .unwrap();
+        let got = npy(&dir.join("labels_0.npy"));
+        assert_eq!(got.len(), want.len());
+        assert!(
+            got.iter().zip(&want).all(|(&g, &w)| g == w as f64),
+            "{case}"
+        );
+        let text = std::fs::read_to_string(&model).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let clusters = want.iter().copied().max().unwrap() + 1;
+        assert_eq!(json["n_clusters_"], clusters, "{text}");
+        if case == "varied_centers" {
+            let centroids = json["centroids_"].as_array().unwrap();
+            assert_eq!(centroids.len() as i64, clusters, "{text}");
+            assert_eq!(json["medoids_"].as_array().unwrap().len() as i64, clusters);
+        }
+    }
+    let x = fixtures.join("small.npy").to_str().unwrap().to_string();
+    let out = spmd_learn(&[
+        "fit",
+        "hdbscan",
+        "--x",
+        &x,
+        "--param",
+        "metric=cosine",
+        "--out",
+        &model,
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("metric"),
+        "{stderr}"
+    );
+}
+
 /// Parquet (snappy and zstd, several row groups), a directory of Parquet files and an Arrow IPC
 /// file give the same model and predictions as the same rows in `.npy`; every numeric type is
 /// read as its value; a null or a string column is an error naming the column (and the row).

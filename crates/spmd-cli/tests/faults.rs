@@ -34,6 +34,7 @@ fn fault_matrix() {
     cases.extend(environment_cases(&dir));
     cases.extend(neighbor_cases(&dir));
     cases.extend(dbscan_cases(&dir));
+    cases.extend(hdbscan_cases(&dir));
     cases.extend(forest_cases(&dir));
     #[cfg(feature = "parquet")]
     cases.extend(parquet_cases(&dir));
@@ -765,6 +766,53 @@ fn neighbor_cases(dir: &Scratch) -> Vec<Case> {
         )
         .fails(&["ridge has no kneighbors"])
         .writes_nothing(&out),
+    ]
+}
+
+/// HDBSCAN: NaN on one rank (a label, -3, not an error), min_cluster_size above the row count,
+/// every row identical (all noise), an empty rank.
+fn hdbscan_cases(dir: &Scratch) -> Vec<Case> {
+    let x = dir.shards("hx", |r| rows(r, if r == 2 { 0 } else { 40 }, 3));
+    let labels = dir.pattern("hlabels");
+    let fit = |x: &str, extra: &[&str]| {
+        let mut words = vec!["fit", "hdbscan", "--x", x];
+        words.extend_from_slice(extra);
+        args(&words)
+    };
+    vec![
+        Case::new(
+            "hdbscan: rank 2 empty, labels per rank",
+            fit(&x, &["--out-local", &labels]),
+        )
+        .succeeds()
+        .writes(&labels),
+        Case::new(
+            "hdbscan: NaN on rank 3 is its row's label",
+            fit(
+                &dir.shards("hx_nan", |r| poison(rows(r, 40, 3), r == 3, f64::NAN)),
+                &["--out-local", &dir.pattern("hlabels_nan")],
+            ),
+        )
+        .succeeds()
+        .writes(&dir.pattern("hlabels_nan")),
+        Case::new(
+            "hdbscan: min_cluster_size above the rows",
+            fit(&x, &["--param", "min_cluster_size=500"]),
+        )
+        .fails(&["min_samples (500)", "number of samples"]),
+        Case::new(
+            "hdbscan: every row identical",
+            fit(
+                &dir.shards("hx_same", |_| ndarray::Array2::from_elem((30, 3), 1.5)),
+                &[],
+            ),
+        )
+        .succeeds(),
+        Case::new(
+            "hdbscan: min_cluster_size=1",
+            fit(&x, &["--param", "min_cluster_size=1"]),
+        )
+        .fails(&["min_cluster_size", ">= 2"]),
     ]
 }
 
