@@ -50,3 +50,4 @@ mod space;
 
 pub use fitted::FittedDbscan;
 pub use params::{Across, Dbscan, DbscanParams};
+pub(in crate::cluster) use space::sampled_regions;

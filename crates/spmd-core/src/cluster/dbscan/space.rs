@@ -45,7 +45,7 @@ enum Node {
 
 /// Space cut into one region per rank.
 #[derive(Debug, Clone)]
-pub(super) struct Regions {
+pub(in crate::cluster) struct Regions {
     nodes: Vec<Node>,
     /// Each rank's region: the lowest and highest value of each column (closed, infinite
     /// where uncut).
@@ -135,7 +135,7 @@ impl Regions {
     }
 
     /// The rank whose region holds `row`.
-    fn owner(&self, row: &[f64]) -> usize {
+    pub(in crate::cluster) fn owner(&self, row: &[f64]) -> usize {
         let mut node = 0;
         loop {
             match self.nodes[node] {
@@ -191,15 +191,7 @@ pub(super) fn plan(
     if finder.measure.lower_bound(&none, &none, &none).is_none() {
         return Ok(None);
     }
-    let rate = (SAMPLE_ROWS / total as f64).min(1.0);
-    let mine: Vec<f64> = rows
-        .chunks_exact(width)
-        .enumerate()
-        .filter(|&(i, _)| rate >= 1.0 || uniform(0, STREAM_SAMPLE, first + i as u64) < rate)
-        .flat_map(|(_, row)| row.iter().copied())
-        .collect();
-    let (sample, _) = comm.allgatherv(&mine)?;
-    let regions = Regions::cut(&sample, width, ranks);
+    let (regions, sample) = sampled_regions(comm, (rows, width), (first, total))?;
     let copies: usize = sample
         .chunks_exact(width)
         .map(|row| 1 + regions.halo_of(finder, row, regions.owner(row)).count())
@@ -212,6 +204,26 @@ pub(super) fn plan(
         "DBSCAN across ranks"
     );
     Ok(by_space.then_some(regions))
+}
+
+/// Space cut into one region per rank (the same on every rank), from a sample of every rank's
+/// rows `rows` (`width` values each, the first of global index `first`, `total` over all ranks):
+/// at most about 20,000 rows, each drawn by a counter-based draw on its global index. Returns
+/// the sample too. Collective (one allgatherv).
+pub(in crate::cluster) fn sampled_regions(
+    comm: &Comm,
+    (rows, width): (&[f64], usize),
+    (first, total): (u64, u64),
+) -> Result<(Regions, Vec<f64>)> {
+    let rate = (SAMPLE_ROWS / total as f64).min(1.0);
+    let mine: Vec<f64> = rows
+        .chunks_exact(width)
+        .enumerate()
+        .filter(|&(i, _)| rate >= 1.0 || uniform(0, STREAM_SAMPLE, first + i as u64) < rate)
+        .flat_map(|(_, row)| row.iter().copied())
+        .collect();
+    let (sample, _) = comm.allgatherv(&mine)?;
+    Ok((Regions::cut(&sample, width, comm.size()), sample))
 }
 
 /// Sends `parts[r]` to rank `r`; returns what each rank sent this one. Collective.

@@ -5,6 +5,7 @@
 use ndarray::{Array1, ArrayBase, ArrayView2, Data, Ix2};
 use spmd_comm::{Comm, ReduceOp};
 
+use super::super::dbscan::sampled_regions;
 use super::centers::{centroids, medoids};
 use super::fitted::FittedHdbscan;
 use super::kdtree::{Candidate, LocalTree};
@@ -68,14 +69,15 @@ impl Hdbscan {
                 "min_samples ({k}) must be at most the number of samples in X ({total})"
             )));
         }
+        let (rows_here, ids) = by_region(comm, &rows, width, (first, total))?;
         let local = LocalRows {
-            rows: &rows,
+            rows: &rows_here,
             width,
-            first,
+            ids: &ids,
             total,
         };
         let started = std::time::Instant::now();
-        let tree = LocalTree::build(&rows, width);
+        let tree = LocalTree::build(&rows_here, width);
         let (near, cores) = core_distances(comm, measure, &local, &tree, k)?;
         let cored = started.elapsed().as_secs_f64();
         let found = spanning_tree(
@@ -146,6 +148,40 @@ impl Hdbscan {
             medoids,
         })
     }
+}
+
+/// The rows this rank searches for, with their global indices: with several ranks, the rows of
+/// its region of space (every row moves to the rank of its region, one alltoallv), so most of a
+/// row's neighbours are on its rank and the other ranks' trees are passed over at their root;
+/// with one, its own. The labels do not depend on which rank holds a row.
+fn by_region(
+    comm: &Comm,
+    rows: &[f64],
+    width: usize,
+    (first, total): (u64, u64),
+) -> Result<(Vec<f64>, Vec<u64>)> {
+    let count = rows.len() / width.max(1);
+    if comm.size() == 1 || width == 0 {
+        return Ok((rows.to_vec(), (first..first + count as u64).collect()));
+    }
+    let (regions, _) = sampled_regions(comm, (rows, width), (first, total))?;
+    let mut parts = vec![Vec::new(); comm.size()];
+    for (i, row) in rows.chunks_exact(width).enumerate() {
+        let part = &mut parts[regions.owner(row)];
+        part.extend_from_slice(row);
+        part.push((first + i as u64) as f64);
+    }
+    let counts: Vec<usize> = parts.iter().map(Vec::len).collect();
+    let (got, _) = comm.alltoallv(&parts.concat(), &counts)?;
+    let here: Vec<f64> = got
+        .chunks_exact(width + 1)
+        .flat_map(|row| row[..width].iter().copied())
+        .collect();
+    let ids = got
+        .chunks_exact(width + 1)
+        .map(|row| row[width] as u64)
+        .collect();
+    Ok((here, ids))
 }
 
 /// What scikit-learn makes of a row: finite, infinite (its sum is infinite) or missing (its

@@ -99,7 +99,7 @@ impl LocalTree {
 
     /// The block that travels: the nodes (with the least of `cores` under each) as its
     /// header, then each row in the tree's order with its core distance and global index.
-    pub(super) fn block(&self, rows: &[f64], first: u64, cores: &[f64]) -> Block {
+    pub(super) fn block(&self, rows: &[f64], ids: &[u64], cores: &[f64]) -> Block {
         let width = self.width;
         let core = |i: usize| cores.get(i).copied().unwrap_or(0.0);
         let mut header = Vec::with_capacity(self.nodes.len() * (NODE_HEAD + 2 * width));
@@ -115,10 +115,11 @@ impl LocalTree {
             header.extend_from_slice(&node.low);
             header.extend_from_slice(&node.high);
         }
+        let first = ids.first().copied().unwrap_or(0);
         let mut block = Block::with_header(first, &header, self.order.len() * (width + 2));
         for &i in &self.order {
             block.extend(rows[i * width..(i + 1) * width].iter().copied());
-            block.extend([core(i), (first + i as u64) as f64]);
+            block.extend([core(i), ids[i] as f64]);
         }
         block
     }

@@ -21,8 +21,8 @@ pub(super) struct LocalRows<'a> {
     /// Row-major, `width` columns.
     pub rows: &'a [f64],
     pub width: usize,
-    /// Global index of the first row.
-    pub first: u64,
+    /// Each row's global index.
+    pub ids: &'a [u64],
     /// Rows over all ranks.
     pub total: u64,
 }
@@ -50,7 +50,7 @@ pub(super) fn core_distances(
     // By position in the tree's order, so neighbouring queries search the same nodes.
     let order = tree.order();
     let mut by_position = vec![Nearest::new(measure, k); local.len()];
-    let block = tree.block(local.rows, local.first, &[]);
+    let block = tree.block(local.rows, local.ids, &[]);
     ring_pass(comm, block, |block| {
         let view = TreeView::new(block, local.width);
         by_position
@@ -88,15 +88,21 @@ pub(super) fn spanning_tree(
     let mut component: Vec<u32> = (0..n as u32).collect();
     let mut edges = Vec::with_capacity(n.saturating_sub(1));
     let shared: Vec<AtomicU64> = (0..n).map(|_| AtomicU64::new(0)).collect();
-    let block = tree.block(local.rows, local.first, cores);
-    // Every row's core distance, for the edges to the nearest rows of other ranks.
-    let (all_cores, _) = comm.allgatherv(cores)?;
+    let block = tree.block(local.rows, local.ids, cores);
+    // Every row's core distance by global index, for the edges to the nearest rows of other
+    // ranks (a rank's rows need not be consecutive global rows).
+    let (gathered_cores, _) = comm.allgatherv(cores)?;
+    let (gathered_ids, _) = comm.allgatherv(local.ids)?;
+    let mut all_cores = vec![f64::NAN; n];
+    for (&id, &core) in gathered_ids.iter().zip(&gathered_cores) {
+        all_cores[id as usize] = core;
+    }
     let order = tree.order();
     let mut round = 0;
     while edges.len() + 1 < n {
         round += 1;
         for i in 0..local.len() {
-            let c = component[local.first as usize + i] as usize;
+            let c = component[local.ids[i] as usize] as usize;
             shared[c].store(f64::INFINITY.to_bits(), Ordering::Relaxed);
         }
         // Each row's cheapest edge to its nearest rows first; where that edge costs the row's
@@ -106,7 +112,7 @@ pub(super) fn spanning_tree(
         let from_nearest: Vec<(Candidate, bool)> = order
             .par_iter()
             .map(|&i| {
-                let id = local.first + i as u64;
+                let id = local.ids[i];
                 let own = component[id as usize];
                 let mut best = Candidate::NONE;
                 for &(key, j) in &near[i].found {
@@ -128,7 +134,7 @@ pub(super) fn spanning_tree(
             })
             .collect();
         for (&i, (candidate, _)) in order.iter().zip(&from_nearest) {
-            let c = component[local.first as usize + i] as usize;
+            let c = component[local.ids[i] as usize] as usize;
             shared[c].fetch_min(candidate.weight.to_bits(), Ordering::Relaxed);
         }
         let mut best: Vec<Candidate> = from_nearest.iter().map(|(b, _)| *b).collect();
@@ -148,7 +154,7 @@ pub(super) fn spanning_tree(
         // This rank's cheapest edge of each component, then every rank's.
         let mut mine: BTreeMap<u32, Candidate> = BTreeMap::new();
         for (&i, candidate) in order.iter().zip(&best) {
-            let c = component[local.first as usize + i];
+            let c = component[local.ids[i] as usize];
             let entry = mine.entry(c).or_insert(Candidate::NONE);
             if candidate.before(entry) {
                 *entry = *candidate;
@@ -209,7 +215,7 @@ fn search_block(
             if settled {
                 return;
             }
-            let id = local.first + i as u64;
+            let id = local.ids[i];
             let query = Query {
                 measure,
                 alpha,
