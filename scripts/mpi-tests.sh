@@ -35,7 +35,7 @@ done
 echo "== mpirun -n 4 linreg_spmd (CPU and GPU)"
 timeout 600 "${mpirun_cmd[@]}" -n 4 "$example" --rows-per-rank 20000 --cpu || status=1
 timeout 600 "${mpirun_cmd[@]}" -n 4 "$example" --rows-per-rank 20000 || status=1
-for family in statistics_spmd decomposition_spmd kmeans_spmd logistic_spmd naive_bayes_spmd neighbors_spmd dbscan_spmd forest_spmd; do
+for family in statistics_spmd decomposition_spmd kmeans_spmd logistic_spmd naive_bayes_spmd neighbors_spmd dbscan_spmd hdbscan_spmd forest_spmd; do
     echo "== mpirun -n 4 $family"
     timeout 600 "${mpirun_cmd[@]}" -n 4 "$examples/$family" --rows-per-rank 5000 || status=1
 done

@@ -273,7 +273,7 @@ class SpmdEstimator(_BaseEstimator):
             return params, x, targets, weights, resolve_queue(queue_of(queue, X))
 
         params, x, targets, weights, q = agreed(comm, prepare)
-        model, local_result = _native.fit(
+        model, local_result, columns = _native.fit(
             self._estimator,
             params,
             x,
@@ -289,6 +289,7 @@ class SpmdEstimator(_BaseEstimator):
             self._y_1d = targets[1]
             self._y_dtype = np.asarray(y).dtype
         self.n_features_in_ = x.shape[1]
+        self.__dict__["_local_columns"] = columns
         return local_result
 
     def _set_model(self, model, comm=None):

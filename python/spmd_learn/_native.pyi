@@ -1,6 +1,6 @@
 """Type stubs of the native module `spmd_learn._native` (Rust, through pyo3)."""
 
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -97,5 +97,5 @@ def fit(
     sample_weight: Optional[npt.NDArray[np.float64]] = None,
     queue: Optional[Queue] = None,
     local: bool = False,
-) -> Tuple[Model, Optional[npt.NDArray[np.float64]]]: ...
+) -> Tuple[Model, Optional[npt.NDArray[np.float64]], Dict[str, npt.NDArray[np.float64]]]: ...
 def mpi_library_version() -> str: ...

@@ -1,4 +1,4 @@
-"""Clustering of the rows of every rank: `KMeans` and `DBSCAN`."""
+"""Clustering of the rows of every rank: `KMeans`, `DBSCAN` and `HDBSCAN`."""
 
 import numpy as np
 
@@ -111,3 +111,67 @@ class DBSCAN(SpmdEstimator):
     def fit_predict(self, X, y=None, sample_weight=None, queue=None):
         """`fit`, then this rank's `labels_`."""
         return self.fit(X, sample_weight=sample_weight, queue=queue).labels_
+
+
+class HDBSCAN(SpmdEstimator):
+    """HDBSCAN over every rank's rows, scikit-learn's labels and probabilities for any split:
+    `labels_` and `probabilities_` hold this rank's rows' (-1 for noise, -2 for rows with an
+    infinite value, -3 for rows with a NaN). `metric` is "euclidean", "manhattan", "chebyshev"
+    or "minkowski" with `metric_params={"p": p}`. `centroids_` and `medoids_` (with
+    `store_centers`) are over all ranks. `algorithm`, `leaf_size`, `n_jobs` and `copy` are
+    accepted and change nothing."""
+
+    _estimator = "hdbscan"
+    _accepted_only = ("metric_params", "algorithm", "leaf_size", "n_jobs", "copy")
+
+    def __init__(
+        self,
+        min_cluster_size=5,
+        min_samples=None,
+        cluster_selection_epsilon=0.0,
+        max_cluster_size=None,
+        metric="euclidean",
+        metric_params=None,
+        alpha=1.0,
+        algorithm="auto",
+        leaf_size=40,
+        n_jobs=None,
+        cluster_selection_method="eom",
+        allow_single_cluster=False,
+        store_centers=None,
+        copy=False,
+        comm=None,
+    ):
+        self.min_cluster_size = min_cluster_size
+        self.min_samples = min_samples
+        self.cluster_selection_epsilon = cluster_selection_epsilon
+        self.max_cluster_size = max_cluster_size
+        self.metric = metric
+        self.metric_params = metric_params
+        self.alpha = alpha
+        self.algorithm = algorithm
+        self.leaf_size = leaf_size
+        self.n_jobs = n_jobs
+        self.cluster_selection_method = cluster_selection_method
+        self.allow_single_cluster = allow_single_cluster
+        self.store_centers = store_centers
+        self.copy = copy
+        self.comm = comm
+
+    def _native_params(self):
+        params = super()._native_params()
+        p = (self.metric_params or {}).get("p")
+        if p is not None:
+            params["p"] = p
+        return params
+
+    def fit(self, X, y=None, queue=None):
+        """Clusters every rank's rows (collective); returns self."""
+        labels = self._fit(X, None, None, queue, local=True)
+        self.labels_ = labels.ravel().astype(np.int64)
+        self.probabilities_ = self._local_columns["probabilities_"]
+        return self
+
+    def fit_predict(self, X, y=None, queue=None):
+        """`fit`, then this rank's `labels_`."""
+        return self.fit(X, queue=queue).labels_

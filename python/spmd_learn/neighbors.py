@@ -69,7 +69,7 @@ class _Neighbors(SpmdEstimator):
         return as_targets(y, n_rows)
 
     def _set_search(self, comm, params, x, targets):
-        search, _ = _native.fit(
+        search, _, _ = _native.fit(
             self._estimator,
             params,
             x,

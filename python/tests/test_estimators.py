@@ -1,5 +1,7 @@
 """Every wrapped estimator against scikit-learn fitted on the concatenated rows of every rank."""
 
+import pathlib
+
 import numpy as np
 import pytest
 import sklearn.cluster
@@ -219,6 +221,28 @@ def test_dbscan(rng):
     assert_array_equal(
         cluster.DBSCAN(eps=1.0, min_samples=6, metric="manhattan").fit_predict(local(X)),
         local(sklearn.cluster.DBSCAN(eps=1.0, min_samples=6, metric="manhattan").fit_predict(X)),
+    )
+
+
+def test_hdbscan():
+    # Blobs of varying density whose spanning tree has no ties that change scikit-learn's labels
+    # (tests/fixtures/make_hdbscan.py); one row with a NaN.
+    fixtures = pathlib.Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "hdbscan"
+    X = np.load(fixtures / "varied.npy")
+    X[7, 2] = np.nan
+    ours = cluster.HDBSCAN(min_cluster_size=15, store_centers="both").fit(local(X))
+    ref = sklearn.cluster.HDBSCAN(min_cluster_size=15, copy=True).fit(X)
+    assert_array_equal(ours.labels_, local(ref.labels_))
+    assert_allclose(ours.probabilities_, local(ref.probabilities_), rtol=0, atol=1e-12)
+    finite = np.isfinite(X).all(axis=1)
+    clean = sklearn.cluster.HDBSCAN(min_cluster_size=15, store_centers="both", copy=True)
+    clean.fit(X[finite])
+    assert_allclose(ours.centroids_, clean.centroids_, rtol=1e-12)
+    assert_allclose(ours.medoids_, clean.medoids_, rtol=1e-12)
+    manhattan = dict(min_cluster_size=15, metric="manhattan")
+    assert_array_equal(
+        cluster.HDBSCAN(**manhattan).fit_predict(local(X)),
+        local(sklearn.cluster.HDBSCAN(**manhattan, copy=True).fit_predict(X)),
     )
 
 

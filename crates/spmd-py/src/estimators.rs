@@ -3,6 +3,7 @@
 use numpy::{PyArray1, PyArray2, ToPyArray};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use serde_json::{Map, Value};
 use spmd_core::estimator::Context;
 use spmd_core::registry::{self, Entry, FitInput, Operation, ESTIMATORS};
@@ -62,7 +63,8 @@ pub(crate) fn fit_input<'a>(
 /// Fits the estimator `name` with checked `params` (JSON) on this rank's rows. Collective over
 /// `comm`. `y` is 2-D, `y_is_1d` says whether the caller passed one column as a vector;
 /// `sample_weight` is one column. Returns the model and, when `local` is set and the estimator
-/// has one, this rank's per-row result (KMeans' and DBSCAN's labels).
+/// has them, this rank's per-row result (KMeans' and DBSCAN's labels) and its other per-row
+/// results by attribute name (HDBSCAN's `probabilities_`).
 #[pyfunction]
 #[pyo3(signature = (name, params, x, comm, y=None, y_is_1d=false, sample_weight=None, queue=None, local=false))]
 #[allow(clippy::too_many_arguments)]
@@ -77,7 +79,7 @@ pub(crate) fn fit<'py>(
     sample_weight: Option<&Bound<'py, PyAny>>,
     queue: Option<&Queue>,
     local: bool,
-) -> PyResult<(Model, Option<Bound<'py, PyArray2<f64>>>)> {
+) -> PyResult<FitResult<'py>> {
     let entry = entry(name)?;
     let params: Value = serde_json::from_str(params).map_err(json_error)?;
     let x = Input::extract(x, "X")?;
@@ -89,14 +91,26 @@ pub(crate) fn fit<'py>(
         .detach(|| entry.fit(Context::new(&comm.comm, queue), &params, &input, local))
         .map_err(core_error)?;
     let local = output.local.as_ref().map(|l| to_numpy(py, l));
+    let columns = PyDict::new(py);
+    for (name, values) in &output.columns {
+        columns.set_item(name, values.to_pyarray(py))?;
+    }
     Ok((
         Model {
             entry,
             model: output.model,
         },
         local,
+        columns,
     ))
 }
+
+/// What [`fit`] returns: the model, the per-row result, the other per-row results by name.
+type FitResult<'py> = (
+    Model,
+    Option<Bound<'py, PyArray2<f64>>>,
+    Bound<'py, PyDict>,
+);
 
 /// A fitted model: the JSON model file of the command line, its estimator, and the fitted model
 /// itself.

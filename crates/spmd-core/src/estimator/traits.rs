@@ -34,6 +34,12 @@ pub trait Fitted: Serialize + Any + Send + Sync {
     fn local_result(&self) -> Option<Array2<f64>> {
         None
     }
+
+    /// Other per-row results of the fit, this rank's rows, under scikit-learn's attribute names
+    /// (HDBSCAN's `probabilities_`); none by default.
+    fn local_columns(&self) -> Vec<(&'static str, ndarray::Array1<f64>)> {
+        Vec::new()
+    }
 }
 
 /// An estimator: parameters in, a fitted model out.

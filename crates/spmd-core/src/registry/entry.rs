@@ -48,6 +48,8 @@ pub struct FitOutput {
     pub model: Model,
     /// This rank's rows of a per-row result (only when asked for: it is O(rows)).
     pub local: Option<Array2<f64>>,
+    /// This rank's rows of the other per-row results, by attribute name (only when asked for).
+    pub columns: Vec<(&'static str, ndarray::Array1<f64>)>,
 }
 
 /// A per-row operation of a fitted model.

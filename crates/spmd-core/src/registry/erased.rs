@@ -74,10 +74,16 @@ pub(super) fn fit<E: Estimator>(
         Rows::F32(x) => with_dataset(x.view(), input, |data| estimator.fit(ctx, data)),
         Rows::F64(x) => with_dataset(x.view(), input, |data| estimator.fit(ctx, data)),
     }?;
+    let columns = if local {
+        fitted.local_columns()
+    } else {
+        Vec::new()
+    };
     let local = local.then(|| fitted.local_result()).flatten();
     Ok(FitOutput {
         model: Model::of(name, params.clone(), fitted)?,
         local,
+        columns,
     })
 }
 

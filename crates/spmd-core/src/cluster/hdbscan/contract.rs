@@ -39,4 +39,8 @@ impl Fitted for FittedHdbscan {
     fn local_result(&self) -> Option<Array2<f64>> {
         Some(self.labels.mapv(|l| l as f64).insert_axis(Axis(1)))
     }
+    /// Each row's `probabilities_`.
+    fn local_columns(&self) -> Vec<(&'static str, ndarray::Array1<f64>)> {
+        vec![("probabilities_", self.probabilities.clone())]
+    }
 }
