@@ -32,7 +32,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if synthetic::cell(row, 11) > 0.9 {
             return synthetic::cell(row, 13 + j as u64) * 12.0;
         }
-        let blob = ((synthetic::cell(row, 5) * 0.5 + 0.5) * 4.0).floor().min(3.0);
+        let blob = ((synthetic::cell(row, 5) * 0.5 + 0.5) * 4.0)
+            .floor()
+            .min(3.0);
         let centre = [8.0 * (blob % 2.0) - 4.0, 8.0 * (blob / 2.0).floor() - 4.0][j];
         centre + (0.2 + 0.3 * blob) * noise
     });

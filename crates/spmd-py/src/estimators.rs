@@ -106,11 +106,7 @@ pub(crate) fn fit<'py>(
 }
 
 /// What [`fit`] returns: the model, the per-row result, the other per-row results by name.
-type FitResult<'py> = (
-    Model,
-    Option<Bound<'py, PyArray2<f64>>>,
-    Bound<'py, PyDict>,
-);
+type FitResult<'py> = (Model, Option<Bound<'py, PyArray2<f64>>>, Bound<'py, PyDict>);
 
 /// A fitted model: the JSON model file of the command line, its estimator, and the fitted model
 /// itself.
