@@ -273,3 +273,77 @@ impl Components {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::uniform;
+
+    /// Rows on a coarse grid (many equal distances) and duplicated rows.
+    fn rows(n: usize, width: usize) -> Vec<f64> {
+        let mut rows: Vec<f64> = (0..n * width)
+            .map(|i| (uniform(7, 1, i as u64) * 6.0).floor())
+            .collect();
+        rows.extend_from_within(..10 * width);
+        rows
+    }
+
+    #[test]
+    fn core_distances_and_the_tree_weight_match_brute_force() {
+        let width = 3;
+        let data = rows(300, width);
+        let n = data.len() / width;
+        let measure = Measure::Squares { root: true };
+        let row = |i: usize| &data[i * width..(i + 1) * width];
+        let d = |a: usize, b: usize| measure.distance(measure.key(row(a), row(b)));
+        let ids: Vec<u64> = (0..n as u64).collect();
+        let local = LocalRows {
+            rows: &data,
+            width,
+            ids: &ids,
+            total: n as u64,
+        };
+        let comm = Comm::single();
+        let tree = LocalTree::build(&data, width);
+        let k = 6;
+        let (near, cores) = core_distances(&comm, measure, &local, &tree, k).unwrap();
+        for i in 0..n {
+            let mut all: Vec<f64> = (0..n).map(|j| d(i, j)).collect();
+            all.sort_by(f64::total_cmp);
+            assert_eq!(cores[i], all[k - 1], "row {i}");
+            // Every row within the core distance is kept.
+            let within = (0..n).filter(|&j| d(i, j) <= cores[i]).count();
+            assert!(
+                !near[i].complete || near[i].found.len() == within,
+                "row {i}"
+            );
+        }
+        for alpha in [1.0, 1.7] {
+            let edges =
+                spanning_tree(&comm, (measure, alpha), &local, &tree, (&near, &cores)).unwrap();
+            assert_eq!(edges.len(), n - 1);
+            // Prim's algorithm over every pair.
+            let weight = |a: usize, b: usize| cores[a].max(cores[b]).max(d(a, b) / alpha);
+            let mut best = vec![f64::INFINITY; n];
+            let mut in_tree = vec![false; n];
+            let (mut node, mut total) = (0, 0.0);
+            for _ in 1..n {
+                in_tree[node] = true;
+                let mut next = usize::MAX;
+                for j in (0..n).filter(|&j| !in_tree[j]) {
+                    best[j] = best[j].min(weight(node, j));
+                    if next == usize::MAX || best[j] < best[next] {
+                        next = j;
+                    }
+                }
+                total += best[next];
+                node = next;
+            }
+            let ours: f64 = edges.iter().map(|e| e.weight).sum();
+            assert!(
+                (ours - total).abs() <= 1e-9 * total,
+                "alpha {alpha}: {ours} vs {total}"
+            );
+        }
+    }
+}
