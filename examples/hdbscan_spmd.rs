@@ -3,7 +3,8 @@
 //! Each rank builds its rows of one synthetic data set (four blobs of different spreads, with
 //! scattered noise), HDBSCAN labels every rank's rows as one process would, and rank 0 prints
 //! the clusters, their sizes over all ranks, the noise and the mean probability of the rows in
-//! clusters. It runs on the CPU (`--cpu` or not).
+//! clusters. Each rank's GPU searches the core distances' neighbours (without `--cpu`); the
+//! labels are the same either way.
 
 #[path = "common/synthetic.rs"]
 mod synthetic;
@@ -25,7 +26,7 @@ struct Args {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let (comm, _queue) = args.run.start()?;
+    let (comm, queue) = args.run.start()?;
     // Row r: a point of blob (hash of r) % 4, whose spread grows with its number, or, one row
     // in twenty, noise anywhere in the square.
     let x = synthetic::rank_rows(&comm, args.run.rows_per_rank, 2, |row, j, noise| {
@@ -40,7 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     let fitted = Hdbscan::new()
         .min_cluster_size(args.min_cluster_size)
-        .fit(&x, None)?;
+        .fit(&x, queue.as_ref())?;
     // Per cluster, then noise last: rows, and the sum of the probabilities of clustered rows.
     let clusters = fitted.n_clusters();
     let mut sizes = vec![0.0_f64; clusters + 2];

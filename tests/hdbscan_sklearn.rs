@@ -7,6 +7,7 @@ mod common;
 use ndarray::{Array2, Ix1, Ix2};
 use spmd_learn::cluster::{Hdbscan, HdbscanParams};
 use spmd_learn::comm::Comm;
+use spmd_learn::Queue;
 
 fn manifest() -> serde_json::Value {
     let path =
@@ -20,7 +21,21 @@ fn close(a: f64, b: f64, tolerance: f64) -> bool {
 }
 
 #[test]
-fn labels_probabilities_and_centres_match_scikit_learn() {
+fn labels_probabilities_and_centres_match_scikit_learn_on_cpu_and_gpu() {
+    for queue in [None, Queue::shared_for_tests()] {
+        let before = queue.map(|q| q.stats().readback_bytes);
+        every_case_matches(queue);
+        if let (Some(q), Some(before)) = (queue, before) {
+            assert!(
+                q.stats().readback_bytes > before,
+                "the GPU searched nothing"
+            );
+        }
+    }
+}
+
+/// Every case on one process, the core distances searched on `queue`'s GPU where given.
+fn every_case_matches(queue: Option<&Queue>) {
     for case in manifest()["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let data = case["data"].as_str().unwrap();
@@ -28,7 +43,7 @@ fn labels_probabilities_and_centres_match_scikit_learn() {
         let params: HdbscanParams = serde_json::from_value(case["params"].clone()).unwrap();
         let fitted = Hdbscan::with_params(params)
             .comm(Comm::single())
-            .fit(&x, None)
+            .fit(&x, queue)
             .unwrap();
         // scikit-learn's own code with the documented order among equal weights always;
         // HDBSCAN's result itself where that order does not change it.

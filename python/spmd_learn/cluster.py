@@ -118,8 +118,9 @@ class HDBSCAN(SpmdEstimator):
     `labels_` and `probabilities_` hold this rank's rows' (-1 for noise, -2 for rows with an
     infinite value, -3 for rows with a NaN). `metric` is "euclidean", "manhattan", "chebyshev"
     or "minkowski" with `metric_params={"p": p}`. `centroids_` and `medoids_` (with
-    `store_centers`) are over all ranks. `algorithm`, `leaf_size`, `n_jobs` and `copy` are
-    accepted and change nothing."""
+    `store_centers`) are over all ranks. With a queue the GPU searches the core distances'
+    neighbours. `algorithm`, `leaf_size`, `n_jobs` and `copy` are accepted and change
+    nothing."""
 
     _estimator = "hdbscan"
     _accepted_only = ("metric_params", "algorithm", "leaf_size", "n_jobs", "copy")

@@ -192,8 +192,12 @@ fn main() {
                 "rows in no order"
             };
             let name = format!("HDBSCAN {case}, {order}, rank 0 empty: as one process");
-            h.run(&name, |c| hdbscan_same_as_single(c, case, sorted));
+            h.run(&name, |c| hdbscan_same_as_single(c, case, sorted, None));
         }
+    }
+    for case in ["varied", "moons_single"] {
+        let name = format!("HDBSCAN {case}, core distances on each rank's GPU: as one process");
+        h.run(&name, |c| hdbscan_same_as_single(c, case, true, q));
     }
     h.run("HDBSCAN: NaN on one rank is a label, not an error", |c| {
         let x = Array2::from_shape_fn((40, 2), |(i, j)| ((i * 7 + j * 3) % 11) as f64);
@@ -230,10 +234,11 @@ fn main() {
 }
 
 /// HDBSCAN over ranks holding the fixture's rows (sorted by their first feature, so clusters
-/// straddle ranks, or in the fixture's order), uneven, rank 0 empty: each rank's labels and
+/// straddle ranks, or in the fixture's order), uneven, rank 0 empty (the core distances on
+/// each rank's GPU with `queue`): each rank's labels and
 /// probabilities are the single process's for its rows (and so scikit-learn's), the centres
 /// the same.
-fn hdbscan_same_as_single(c: &Comm, case: &str, sorted: bool) -> Check {
+fn hdbscan_same_as_single(c: &Comm, case: &str, sorted: bool, queue: Option<&Queue>) -> Check {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hdbscan");
     let cases: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.join("cases.json")).map_err(|e| e.to_string())?,
@@ -266,7 +271,7 @@ fn hdbscan_same_as_single(c: &Comm, case: &str, sorted: bool) -> Check {
     let mine = my_rows(c, &counts);
     let split = Hdbscan::with_params(params)
         .comm(c.clone())
-        .fit(&x.slice(s![mine.clone(), ..]), None)
+        .fit(&x.slice(s![mine.clone(), ..]), queue)
         .map_err(|e| e.to_string())?;
     ensure(
         split.labels() == whole.labels().slice(s![mine.clone()]),

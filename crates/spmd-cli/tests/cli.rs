@@ -1444,8 +1444,8 @@ fn dbscan_writes_scikit_learns_labels_and_a_small_model() {
     );
 }
 
-/// `hdbscan`: `--out-local` writes scikit-learn's labels (-3 for rows with a NaN); the model
-/// holds the parameters, the counts and the centres asked for.
+/// `hdbscan`: `--out-local` writes scikit-learn's labels (-3 for rows with a NaN), on the CPU and
+/// with `--gpu`; the model holds the parameters, the counts and the centres asked for.
 #[test]
 fn hdbscan_writes_scikit_learns_labels_and_a_small_model() {
     let dir = scratch("hdbscan");
@@ -1468,7 +1468,16 @@ fn hdbscan_writes_scikit_learns_labels_and_a_small_model() {
             "nonfinite",
             vec!["--param", "min_cluster_size=8"],
         ),
+        // The core distances' neighbours searched on the GPU (lavapipe in CI).
+        (
+            "varied",
+            "varied",
+            vec!["--param", "min_cluster_size=15", "--gpu"],
+        ),
     ] {
+        if extra.contains(&"--gpu") && spmd_core::Queue::shared_for_tests().is_none() {
+            continue;
+        }
         let x = fixtures
             .join(format!("{data}.npy"))
             .to_str()

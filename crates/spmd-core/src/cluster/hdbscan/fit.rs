@@ -8,6 +8,7 @@ use spmd_comm::{Comm, ReduceOp};
 use super::super::dbscan::sampled_regions;
 use super::centers::{centroids, medoids};
 use super::fitted::FittedHdbscan;
+use super::gpu;
 use super::kdtree::{Candidate, LocalTree};
 use super::mst::{core_distances, spanning_tree, LocalRows};
 use super::params::{Hdbscan, StoreCenters};
@@ -21,8 +22,9 @@ const MISSING: i64 = -3;
 
 impl Hdbscan {
     /// Clusters every rank's rows `x`. Collective: every rank calls it, with its own rows
-    /// (possibly none), and gets its rows' labels and probabilities. Runs on the CPU; a queue
-    /// is accepted for the contract's sake and not used.
+    /// (possibly none), and gets its rows' labels and probabilities. With a queue, the core
+    /// distances' neighbour search runs on the GPU (the labels are the same); the rest on the
+    /// CPU.
     pub fn fit<F: Float, S: Data<Elem = F>>(
         &self,
         x: &ArrayBase<S, Ix2>,
@@ -38,9 +40,6 @@ impl Hdbscan {
         x: ArrayView2<'_, F>,
         queue: Option<&Queue>,
     ) -> Result<FittedHdbscan> {
-        if queue.is_some() && comm.is_root() {
-            tracing::info!("HDBSCAN runs on the CPU; the GPU queue is not used");
-        }
         let measure = agree(comm, self.params.measure())?;
         let shape = global_shape(comm, x.nrows(), [x.ncols(), 0], ["X", "y"])?;
         if shape.rows == 0 {
@@ -78,7 +77,12 @@ impl Hdbscan {
         };
         let started = std::time::Instant::now();
         let tree = LocalTree::build(&rows_here, width);
-        let (near, cores) = core_distances(comm, measure, &local, &tree, k)?;
+        let (near, cores) = match queue {
+            Some(queue) => {
+                gpu::core_distances(comm, queue, (&self.params, measure), (&rows_here, width), k)?
+            }
+            None => core_distances(comm, measure, &local, &tree, k)?,
+        };
         let cored = started.elapsed().as_secs_f64();
         let found = spanning_tree(
             comm,

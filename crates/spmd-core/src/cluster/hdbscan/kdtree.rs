@@ -167,6 +167,14 @@ impl Nearest {
         }
     }
 
+    /// No rows, and not complete: the row's cheapest edge is searched for in the trees.
+    pub(super) fn unlisted(measure: Measure, k: usize) -> Self {
+        Self {
+            complete: false,
+            ..Self::new(measure, k)
+        }
+    }
+
     /// The k-th smallest key so far; infinite until there are `k`.
     pub(super) fn worst(&self) -> f64 {
         self.found

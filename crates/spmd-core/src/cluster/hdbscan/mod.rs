@@ -18,6 +18,9 @@
 //!    condensing, stability, selection and probability code ([`tree`]), so clusters are
 //!    numbered as scikit-learn numbers them. Each rank keeps its rows' share.
 //!
+//! With a GPU queue, step 1's search runs through the neighbour search's device path instead
+//! ([`gpu`]), with the same keys; the rest runs on the CPU.
+//!
 //! Where edges of the spanning tree have equal weights, scikit-learn's order among them comes
 //! from an unstable sort, and the minimum spanning tree itself may not be unique; here the
 //! spanning tree is the one of least (weight, lower row, higher row) and equal weights are
@@ -43,6 +46,7 @@ mod centers;
 mod contract;
 mod fit;
 mod fitted;
+mod gpu;
 mod kdtree;
 mod mst;
 mod params;
