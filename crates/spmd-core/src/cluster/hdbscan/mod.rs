@@ -1,22 +1,28 @@
 //! [`Hdbscan`]: scikit-learn's HDBSCAN over all ranks' rows, with its labels and probabilities
 //! for any number of ranks and any split, and memory O(n/P) rows plus O(n) numbers per rank.
 //!
+//! 0. **Rows by region.** With several ranks, each row moves to the rank of its region of space
+//!    (DBSCAN's sampled k-d cut), keeping its global index, so most of its neighbours are on
+//!    its rank; the labels do not depend on where a row is.
 //! 1. **Core distances.** Each rank builds a k-d tree over its rows once; the rows pass around
 //!    the ring of ranks in the tree's order, the tree's nodes ahead of them, and each rank
-//!    keeps, for each of its rows, the `min_samples` smallest distances it meets (the row
-//!    itself included), as scikit-learn's `kneighbors` does.
+//!    keeps, for each of its rows, the `min_samples` nearest rows it meets (the row itself
+//!    included, as scikit-learn's `kneighbors` does) and those at the same distance as the
+//!    last.
 //! 2. **Minimum spanning tree** of the mutual-reachability graph
-//!    (`max(core_a, core_b, d(a, b) / alpha)`), by Borůvka rounds: in each, the rows pass
-//!    around the ring once more and each rank finds, for each of its rows, the cheapest edge
-//!    to a row of another component (a node of a tree is passed over where all its rows are in
-//!    the row's component, or where a bound from its box and its least core distance exceeds
-//!    the cheapest edge the component has found); one allgatherv agrees on each component's
-//!    cheapest edge, ties broken by the rows' global indices, and every rank joins the same
-//!    components. About log2(n) rounds at most; in practice a few.
-//! 3. **Labels.** Every rank holds the n - 1 edges, orients them from row 0 as scikit-learn's
-//!    Prim's algorithm does, sorts them by weight, and runs scikit-learn's single-linkage,
-//!    condensing, stability, selection and probability code ([`tree`]), so clusters are
-//!    numbered as scikit-learn numbers them. Each rank keeps its rows' share.
+//!    (`max(core_a, core_b, d(a, b) / alpha)`), by Borůvka rounds. In each, a row whose kept
+//!    neighbours hold an edge to another component at its own core distance is settled;
+//!    where any row is not, the rows pass around the ring once more and each rank finds, for
+//!    each unsettled row, the cheapest edge to a row of another component (a node of a tree is
+//!    passed over where all its rows are in the row's component, or where a bound from its
+//!    box and its least core distance exceeds the cheapest edge the component has found). One
+//!    allgatherv agrees on each component's cheapest edge, ties broken by the rows' global
+//!    indices, and every rank joins the same components. About log2(n) rounds at most; in
+//!    practice a few.
+//! 3. **Labels.** Every rank holds the n - 1 edges, orders them as scikit-learn's Prim's
+//!    algorithm from row 0 adds them, sorts them stably by weight, and runs scikit-learn's
+//!    single-linkage, condensing, stability, selection and probability code ([`tree`]), so
+//!    clusters are numbered as scikit-learn numbers them. Each rank keeps its rows' share.
 //!
 //! With a GPU queue, step 1's search runs through the neighbour search's device path instead
 //! ([`gpu`]), with the same keys; the rest runs on the CPU.
