@@ -349,15 +349,7 @@ impl<'a> TreeView<'a> {
             }
             let node = self.node(i);
             match node.children {
-                Some((l, r)) => {
-                    let (bl, br) = (bound(l), bound(r));
-                    // The nearer child is searched first.
-                    if bl <= br {
-                        stack.extend([(r, br), (l, bl)]);
-                    } else {
-                        stack.extend([(l, bl), (r, br)]);
-                    }
-                }
+                Some((l, r)) => nearer_last(&mut stack, (l, bound(l)), (r, bound(r))),
                 None => {
                     for j in node.start..node.end {
                         near.offer(key(measure, query, self.row(j)), self.id(j));
@@ -399,14 +391,7 @@ impl<'a> TreeView<'a> {
             }
             let node = self.node(i);
             match node.children {
-                Some((l, r)) => {
-                    let (bl, br) = (lower(l), lower(r));
-                    if bl <= br {
-                        stack.extend([(r, br), (l, bl)]);
-                    } else {
-                        stack.extend([(l, bl), (r, br)]);
-                    }
-                }
+                Some((l, r)) => nearer_last(&mut stack, (l, lower(l)), (r, lower(r))),
                 None => {
                     for j in node.start..node.end {
                         if components.rows[j] == own {
@@ -464,5 +449,14 @@ fn lower_bound(measure: Measure, a: &[f64], low: &[f64], high: &[f64]) -> f64 {
         Measure::Chebyshev => gaps.fold(0.0, f64::max),
         Measure::Power(p) => gaps.fold(0.0, |s, g| s + g.powf(p)),
         Measure::Cosine => 0.0,
+    }
+}
+
+/// Pushes two children with their bounds, the nearer last, so it is searched first.
+fn nearer_last(stack: &mut Vec<(usize, f64)>, left: (usize, f64), right: (usize, f64)) {
+    if left.1 <= right.1 {
+        stack.extend([right, left]);
+    } else {
+        stack.extend([left, right]);
     }
 }

@@ -249,17 +249,7 @@ impl Components {
     }
 
     fn find(&mut self, x: usize) -> usize {
-        let mut root = x;
-        while self.parent[root] != root {
-            root = self.parent[root];
-        }
-        let mut node = x;
-        while self.parent[node] != root {
-            let up = self.parent[node];
-            self.parent[node] = root;
-            node = up;
-        }
-        root
+        super::tree::find_root(&mut self.parent, x)
     }
 
     /// Joins the components of `a` and `b`; false where they were one already.
