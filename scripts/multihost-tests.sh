@@ -98,6 +98,7 @@ fits=(
     "pca --x $fixtures/decomposition/x.npy --param n_components=3"
     "basic-statistics --x $fixtures/decomposition/x.npy"
     "dbscan --x $fixtures/dbscan/moons.npy --param eps=0.3 --out-local LOCAL"
+    "hdbscan --x $fixtures/hdbscan/varied.npy --param min_cluster_size=15 --param store_centers=both --out-local LOCAL"
     "random-forest-classifier --x $fixtures/forest/cancer_x.npy --y $fixtures/forest/cancer_y.npy --param n_estimators=5 --param random_state=0"
     "knn-classifier --x $fixtures/classification/binary_x.npy --y $fixtures/classification/binary_y.npy --param n_neighbors=5"
 )

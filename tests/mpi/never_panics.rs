@@ -3,10 +3,11 @@
 //!
 //! The shapes are enumerated, not sampled (they are few): 0 to 3 rows on each rank (so empty
 //! ranks and every rank empty), 0 to 3 columns, varied or constant values, and a NaN in X on the
-//! last rank; the estimators with `n_components`, `n_clusters` or `n_neighbors` also take those
-//! at 0, 1, the number of rows and columns, and past them. Each case writes each rank's shard and
-//! runs `fit`, then, for a model, every operation it has (`predict`, `transform`,
-//! `inverse-transform`, `kneighbors`) on the same rows. The properties:
+//! last rank; the estimators with `n_components`, `n_clusters`, `n_neighbors` or
+//! `min_cluster_size` also take those at 0, 1, the number of rows and columns, and past them.
+//! Each case writes each rank's shard and runs `fit`, then, for a model, every operation it
+//! has (`predict`, `transform`, `inverse-transform`, `kneighbors`) on the same rows. The
+//! properties:
 //! - no rank panics (a panic ends the job through `MPI_Abort`, naming the case);
 //! - every rank gets the same outcome, and an error has a message;
 //! - a model is written, and every result has one row per input row.
@@ -129,7 +130,12 @@ fn shapes(entry: &Entry, all_shapes: bool) -> Vec<Shape> {
     let defaults = entry
         .params(serde_json::Map::new())
         .expect("defaults parse");
-    for name in ["n_components", "n_clusters", "n_neighbors"] {
+    for name in [
+        "n_components",
+        "n_clusters",
+        "n_neighbors",
+        "min_cluster_size",
+    ] {
         if defaults.get(name).is_none() {
             continue;
         }
