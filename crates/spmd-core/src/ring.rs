@@ -9,6 +9,7 @@ use crate::{Error, Result};
 /// the length of a header and the header (what the rows' owner says of them, such as their
 /// bounding box), then the rows (features, then the values carried with them), row-major. A
 /// block received is read as it arrived, without a copy.
+#[derive(Clone)]
 pub(crate) struct Block {
     pub(crate) message: Vec<f64>,
 }

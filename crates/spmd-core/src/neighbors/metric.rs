@@ -79,6 +79,7 @@ impl Measure {
 
     /// The ranking key of prepared rows `a` and `b`: smaller is nearer, in the order of the
     /// distance.
+    #[inline]
     pub(crate) fn key(self, a: &[f64], b: &[f64]) -> f64 {
         let pairs = a.iter().zip(b);
         match self {
@@ -132,6 +133,7 @@ impl Measure {
     /// column's gap to the box is at most the row's difference, and the terms are rounded and
     /// added as [`Self::key`] adds them, so the bound is not above any such row's key; `None`
     /// for cosine, whose rows are not bounded that way.
+    #[inline]
     pub(crate) fn lower_bound(self, a: &[f64], low: &[f64], high: &[f64]) -> Option<f64> {
         let gaps = a
             .iter()

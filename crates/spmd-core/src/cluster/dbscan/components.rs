@@ -29,10 +29,12 @@ impl UnionFind {
         i
     }
 
-    pub(crate) fn union(&mut self, a: usize, b: usize) {
+    /// Joins the sets of `a` and `b`; false where they were one already.
+    pub(crate) fn union(&mut self, a: usize, b: usize) -> bool {
         let (a, b) = (self.find(a), self.find(b));
         let (low, high) = if a < b { (a, b) } else { (b, a) };
         self.parent[high] = low;
+        low != high
     }
 }
 
@@ -143,7 +145,9 @@ mod tests {
         let shared = SharedUnionFind::new(n);
         edges.par_iter().for_each(|&(a, b)| shared.union(a, b));
         let mut one = UnionFind::new(n);
-        edges.iter().for_each(|&(a, b)| one.union(a, b));
+        for &(a, b) in &edges {
+            one.union(a, b);
+        }
         for i in 0..n {
             assert_eq!(shared.find(i), one.find(i));
         }

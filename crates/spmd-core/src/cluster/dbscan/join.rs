@@ -33,7 +33,9 @@ pub(super) fn own_components(
         }
         let near = own.near.into_iter().filter(|&j| core[j as usize]);
         if core[i] {
-            near.for_each(|j| sets.union(i, j as usize));
+            for j in near {
+                sets.union(i, j as usize);
+            }
         } else {
             border[i] = near.collect();
         }

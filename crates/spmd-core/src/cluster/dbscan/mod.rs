@@ -48,6 +48,7 @@ mod params;
 mod passes;
 mod space;
 
+pub(in crate::cluster) use components::UnionFind;
 pub use fitted::FittedDbscan;
 pub use params::{Across, Dbscan, DbscanParams};
 pub(in crate::cluster) use space::sampled_regions;

@@ -59,13 +59,13 @@ pub(super) fn medoids(
     let mut totals = vec![0.0; members.len()];
     ring_pass(comm, block, |block| {
         let values = block.values();
-        let count = values.len() / stride;
-        let label_of = |j: usize| values[j * stride + width];
+        // The block's rows are sorted by label.
+        let block_labels: Vec<f64> = values.chunks_exact(stride).map(|r| r[width]).collect();
         totals.par_iter_mut().enumerate().for_each(|(m, total)| {
             let i = members[m];
             let label = labels[i] as f64;
-            let from = partition(count, |j| label_of(j) < label);
-            let to = partition(count, |j| label_of(j) <= label);
+            let from = block_labels.partition_point(|&l| l < label);
+            let to = block_labels.partition_point(|&l| l <= label);
             let row = &rows[i * width..(i + 1) * width];
             for j in from..to {
                 let other = &values[j * stride..j * stride + width];
@@ -109,18 +109,4 @@ pub(super) fn medoids(
         .into_iter()
         .map(|c| c.map_or_else(|| vec![f64::NAN; width], |(_, _, row)| row))
         .collect())
-}
-
-/// The first `j` in `0..count` where `before(j)` is false (`before` true then false).
-fn partition(count: usize, before: impl Fn(usize) -> bool) -> usize {
-    let (mut low, mut high) = (0, count);
-    while low < high {
-        let mid = (low + high) / 2;
-        if before(mid) {
-            low = mid + 1;
-        } else {
-            high = mid;
-        }
-    }
-    low
 }

@@ -339,7 +339,9 @@ impl<'a> TreeView<'a> {
         }
         let bound = |i: usize| {
             let node = self.node(i);
-            lower_bound(measure, query, node.low, node.high)
+            measure
+                .lower_bound(query, node.low, node.high)
+                .unwrap_or(0.0)
         };
         let mut stack = vec![(0usize, bound(0))];
         while let Some((i, lower)) = stack.pop() {
@@ -352,7 +354,7 @@ impl<'a> TreeView<'a> {
                 Some((l, r)) => nearer_last(&mut stack, (l, bound(l)), (r, bound(r))),
                 None => {
                     for j in node.start..node.end {
-                        near.offer(key(measure, query, self.row(j)), self.id(j));
+                        near.offer(measure.key(query, self.row(j)), self.id(j));
                     }
                 }
             }
@@ -379,7 +381,7 @@ impl<'a> TreeView<'a> {
         };
         let lower = |i: usize| {
             let node = self.node(i);
-            let key = lower_bound(m, query.row, node.low, node.high);
+            let key = m.lower_bound(query.row, node.low, node.high).unwrap_or(0.0);
             (m.distance(key) / query.alpha)
                 .max(query.core)
                 .max(node.least_core)
@@ -401,7 +403,7 @@ impl<'a> TreeView<'a> {
                         if floor > bound(best) {
                             continue;
                         }
-                        let distance = m.distance(key(m, query.row, self.row(j))) / query.alpha;
+                        let distance = m.distance(m.key(query.row, self.row(j))) / query.alpha;
                         let id = self.id(j);
                         let candidate = Candidate {
                             weight: floor.max(distance),
@@ -418,37 +420,6 @@ impl<'a> TreeView<'a> {
                 }
             }
         }
-    }
-}
-
-/// [`Measure::key`], to the last bit (the same terms added in the same order), with the measure
-/// matched once per pair and the loop over the columns inlined.
-#[inline]
-fn key(measure: Measure, a: &[f64], b: &[f64]) -> f64 {
-    let pairs = a.iter().zip(b);
-    match measure {
-        Measure::Squares { .. } => pairs.fold(0.0, |s, (x, y)| s + (x - y) * (x - y)),
-        Measure::Manhattan => pairs.fold(0.0, |s, (x, y)| s + (x - y).abs()),
-        Measure::Chebyshev => pairs.fold(0.0, |s, (x, y)| f64::max(s, (x - y).abs())),
-        Measure::Power(p) => pairs.fold(0.0, |s, (x, y)| s + (x - y).abs().powf(p)),
-        Measure::Cosine => measure.key(a, b),
-    }
-}
-
-/// [`Measure::lower_bound`] (0 for cosine, which has none), with the measure matched once and
-/// the loop over the columns inlined: no row inside the box `low..=high` has a smaller key.
-#[inline]
-fn lower_bound(measure: Measure, a: &[f64], low: &[f64], high: &[f64]) -> f64 {
-    let gaps = a
-        .iter()
-        .zip(low.iter().zip(high))
-        .map(|(&x, (&lo, &hi))| (lo - x).max(x - hi).max(0.0));
-    match measure {
-        Measure::Squares { .. } => gaps.fold(0.0, |s, g| s + g * g),
-        Measure::Manhattan => gaps.fold(0.0, |s, g| s + g),
-        Measure::Chebyshev => gaps.fold(0.0, f64::max),
-        Measure::Power(p) => gaps.fold(0.0, |s, g| s + g.powf(p)),
-        Measure::Cosine => 0.0,
     }
 }
 

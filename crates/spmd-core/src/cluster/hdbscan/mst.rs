@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rayon::prelude::*;
 use spmd_comm::{Comm, ReduceOp};
 
+use super::super::dbscan::UnionFind;
 use super::kdtree::{Candidate, LocalTree, Nearest, Query, TreeView};
 use crate::neighbors::metric::Measure;
 use crate::ring::{ring_pass, Block};
@@ -84,7 +85,7 @@ pub(super) fn spanning_tree(
         .ok()
         .filter(|&n| n < u32::MAX as usize)
         .ok_or_else(|| Error::Input("HDBSCAN takes fewer than 2^32 - 1 rows".into()))?;
-    let mut sets = Components::new(n);
+    let mut sets = UnionFind::new(n);
     let mut component: Vec<u32> = (0..n as u32).collect();
     let mut edges = Vec::with_capacity(n.saturating_sub(1));
     let shared: Vec<AtomicU64> = (0..n).map(|_| AtomicU64::new(0)).collect();
@@ -141,7 +142,7 @@ pub(super) fn spanning_tree(
         let searching = from_nearest.iter().any(|(_, settled)| !settled);
         // The ring runs only where some rank has a row to search.
         if comm.allreduce_scalar(u64::from(searching), ReduceOp::Max)? > 0 {
-            ring_pass(comm, block_copy(&block), |block| {
+            ring_pass(comm, block.clone(), |block| {
                 search_block(
                     block,
                     (local, order, &from_nearest),
@@ -227,41 +228,6 @@ fn search_block(
             };
             view.cheapest_edge(&query, &components, best);
         });
-}
-
-/// A copy of a block's message, for a ring pass that consumes it.
-fn block_copy(block: &Block) -> Block {
-    Block {
-        message: block.message.clone(),
-    }
-}
-
-/// Union-find over rows; a component is named by its smallest row.
-struct Components {
-    parent: Vec<usize>,
-}
-
-impl Components {
-    fn new(n: usize) -> Self {
-        Self {
-            parent: (0..n).collect(),
-        }
-    }
-
-    fn find(&mut self, x: usize) -> usize {
-        super::tree::find_root(&mut self.parent, x)
-    }
-
-    /// Joins the components of `a` and `b`; false where they were one already.
-    fn union(&mut self, a: usize, b: usize) -> bool {
-        let (a, b) = (self.find(a), self.find(b));
-        if a == b {
-            return false;
-        }
-        let (low, high) = (a.min(b), a.max(b));
-        self.parent[high] = low;
-        true
-    }
 }
 
 #[cfg(test)]

@@ -540,22 +540,16 @@ impl TreeUnionFind {
     }
 
     fn find(&mut self, x: usize) -> usize {
-        find_root(&mut self.parent, x)
+        let mut root = x;
+        while self.parent[root] != root {
+            root = self.parent[root];
+        }
+        let mut node = x;
+        while self.parent[node] != root {
+            let up = self.parent[node];
+            self.parent[node] = root;
+            node = up;
+        }
+        root
     }
-}
-
-/// The root of `x` in the forest `parent` (a root is its own parent), every node on the way
-/// then pointing at it.
-pub(super) fn find_root(parent: &mut [usize], x: usize) -> usize {
-    let mut root = x;
-    while parent[root] != root {
-        root = parent[root];
-    }
-    let mut node = x;
-    while parent[node] != root {
-        let up = parent[node];
-        parent[node] = root;
-        node = up;
-    }
-    root
 }
