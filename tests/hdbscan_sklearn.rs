@@ -22,16 +22,7 @@ fn close(a: f64, b: f64, tolerance: f64) -> bool {
 
 #[test]
 fn labels_probabilities_and_centres_match_scikit_learn_on_cpu_and_gpu() {
-    for queue in [None, Queue::shared_for_tests()] {
-        let before = queue.map(|q| q.stats().readback_bytes);
-        every_case_matches(queue);
-        if let (Some(q), Some(before)) = (queue, before) {
-            assert!(
-                q.stats().readback_bytes > before,
-                "the GPU searched nothing"
-            );
-        }
-    }
+    common::on_cpu_and_gpu("searched nothing", every_case_matches);
 }
 
 /// Every case on one process, the core distances searched on `queue`'s GPU where given.

@@ -6,6 +6,18 @@ use std::path::PathBuf;
 use ndarray::{Array1, Array2, ArrayD, Ix1, Ix2};
 use ndarray_npy::ReadNpyExt;
 
+/// Runs `check` on the CPU (no queue), then on the shared test GPU where there is one, which
+/// must have read something back (`what` says what it failed to do otherwise).
+pub fn on_cpu_and_gpu(what: &str, mut check: impl FnMut(Option<&spmd_learn::Queue>)) {
+    for queue in [None, spmd_learn::Queue::shared_for_tests()] {
+        let before = queue.map(|q| q.stats().readback_bytes);
+        check(queue);
+        if let (Some(q), Some(before)) = (queue, before) {
+            assert!(q.stats().readback_bytes > before, "the GPU {what}");
+        }
+    }
+}
+
 pub mod classification;
 pub mod preprocessing;
 pub mod registry;
