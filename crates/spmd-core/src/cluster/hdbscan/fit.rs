@@ -2,6 +2,8 @@
 //! distances and the minimum spanning tree over all ranks ([`super::mst`]), then the same
 //! labelling on every rank ([`super::tree`]) and each rank's share of it.
 
+use std::borrow::Cow;
+
 use ndarray::{Array1, ArrayBase, ArrayView2, Data, Ix2};
 use spmd_comm::{Comm, ReduceOp};
 
@@ -157,16 +159,16 @@ impl Hdbscan {
 /// The rows this rank searches for, with their global indices: with several ranks, the rows of
 /// its region of space (every row moves to the rank of its region, one alltoallv), so most of a
 /// row's neighbours are on its rank and the other ranks' trees are passed over at their root;
-/// with one, its own. The labels do not depend on which rank holds a row.
-fn by_region(
+/// with one, its own (not copied). The labels do not depend on which rank holds a row.
+fn by_region<'a>(
     comm: &Comm,
-    rows: &[f64],
+    rows: &'a [f64],
     width: usize,
     (first, total): (u64, u64),
-) -> Result<(Vec<f64>, Vec<u64>)> {
+) -> Result<(Cow<'a, [f64]>, Vec<u64>)> {
     let count = rows.len() / width.max(1);
     if comm.size() == 1 || width == 0 {
-        return Ok((rows.to_vec(), (first..first + count as u64).collect()));
+        return Ok((Cow::Borrowed(rows), (first..first + count as u64).collect()));
     }
     let (regions, _) = sampled_regions(comm, (rows, width), (first, total))?;
     let mut parts = vec![Vec::new(); comm.size()];
@@ -185,7 +187,7 @@ fn by_region(
         .chunks_exact(width + 1)
         .map(|row| row[width] as u64)
         .collect();
-    Ok((here, ids))
+    Ok((Cow::Owned(here), ids))
 }
 
 /// What scikit-learn makes of a row: finite, infinite (its sum is infinite) or missing (its
