@@ -145,3 +145,49 @@ fn model_json_uses_sklearn_names_and_round_trips() {
         );
     }
 }
+
+#[test]
+fn weighted_fits_match_sklearn_on_cpu_and_gpu() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/linear/cases.json");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let cases = manifest["weighted_cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 3);
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let load = |what: &str| -> ndarray::ArrayD<f64> {
+            common::fixture("linear", &format!("{name}_{what}.npy"))
+        };
+        let x: Array2<f64> = load("x").into_dimensionality().unwrap();
+        let y: Array2<f64> = load("y").into_dimensionality().unwrap();
+        let w: ndarray::Array1<f64> = load("w").into_dimensionality().unwrap();
+        let (coef, intercept) = (load("coef"), load("intercept"));
+        let fit_intercept = case["fit_intercept"].as_bool().unwrap();
+        common::on_cpu_and_gpu("sums the weighted rows", |queue| {
+            let model = match case["estimator"].as_str().unwrap() {
+                "ridge" => Ridge::new()
+                    .alpha(case["alpha"].as_f64().unwrap())
+                    .fit_intercept(fit_intercept)
+                    .comm(Comm::single())
+                    .fit_weighted(&x, &y, w.view(), queue),
+                _ => LinearRegression::new()
+                    .fit_intercept(fit_intercept)
+                    .comm(Comm::single())
+                    .fit_weighted(&x, &y, w.view(), queue),
+            }
+            .unwrap();
+            let tol = if queue.is_some_and(|q| !q.info().supports_f64) {
+                1e-4
+            } else {
+                1e-9
+            };
+            let coef_err = rel_err(model.coef().iter(), coef.iter());
+            let intercept_err = rel_err(model.intercept().iter(), intercept.iter());
+            assert!(
+                coef_err < tol && intercept_err < tol,
+                "{name}: {coef_err:e} {intercept_err:e}"
+            );
+        });
+    }
+}

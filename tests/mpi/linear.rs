@@ -119,6 +119,61 @@ fn main() {
         ensure(err < 1e-9, || format!("ridge coef differs by {err:e}"))
     });
     h.run(
+        "weighted fits equal one process; a rank without weights counts its rows once",
+        |c| {
+            let (x, y) = synthetic(400, 5, 2, 13);
+            let w = ndarray::Array1::from_shape_fn(400, |i| ((i * 7) % 5) as f64 * 0.5);
+            let even = split_rows(400, p, |_| 1);
+            let ones_on_rank_0 = w
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| if i < even[0] { 1.0 } else { v })
+                .collect::<ndarray::Array1<f64>>();
+            let counts = split_rows(400, p, |r| 2 * r + 1);
+            let mine = my_rows(c, &counts);
+            let (xl, yl) = (x.slice(s![mine.clone(), ..]), y.slice(s![mine.clone(), ..]));
+            for queue in [None, q] {
+                let ridge = |comm: &Comm| Ridge::new().alpha(0.5).comm(comm.clone());
+                let reference = ridge(&Comm::single())
+                    .fit_weighted(&x, &y, w.view(), None)
+                    .map_err(|e| e.to_string())?;
+                let model = ridge(c)
+                    .fit_weighted(&xl, &yl, w.slice(s![mine.clone()]), queue)
+                    .map_err(|e| e.to_string())?;
+                let tol = if queue.is_some_and(|q| !q.info().supports_f64) {
+                    1e-4
+                } else {
+                    1e-9
+                };
+                let err = rel_err(model.coef().iter(), reference.coef().iter());
+                ensure(err < tol, || format!("weighted coef differs by {err:e}"))?;
+            }
+            // Rank 0 passes no weights: its rows count once, as in a fit with weight 1 there.
+            let rank0 = my_rows(c, &even);
+            let reference = LinearRegression::new()
+                .comm(Comm::single())
+                .fit_weighted(&x, &y, ones_on_rank_0.view(), None)
+                .map_err(|e| e.to_string())?;
+            let (xl, yl) = (
+                x.slice(s![rank0.clone(), ..]),
+                y.slice(s![rank0.clone(), ..]),
+            );
+            let model = if c.rank() == 0 {
+                LinearRegression::new().comm(c.clone()).fit(&xl, &yl, None)
+            } else {
+                LinearRegression::new().comm(c.clone()).fit_weighted(
+                    &xl,
+                    &yl,
+                    ones_on_rank_0.slice(s![rank0]),
+                    None,
+                )
+            }
+            .map_err(|e| e.to_string())?;
+            let err = rel_err(model.coef().iter(), reference.coef().iter());
+            ensure(err < 1e-9, || format!("mixed weights differ by {err:e}"))
+        },
+    );
+    h.run(
         "NaN on the last rank is an error on every rank, quickly",
         |c| {
             let (mut x, y) = synthetic(40 * p, 3, 1, 3);

@@ -42,6 +42,7 @@ fn fit_columns<F: Float>(
         Some(ctx.comm),
         &data.x(),
         &columns,
+        data.weights(),
         fit_intercept,
         alpha,
         params_ok,
@@ -64,7 +65,6 @@ impl crate::estimator::Estimator for Ridge {
         ctx: crate::estimator::Context<'_>,
         data: &crate::estimator::Dataset<'_, F>,
     ) -> crate::Result<LinearModel<f64>> {
-        crate::estimator::refuse_weights(ctx, data, "Ridge")?;
         let p = self.params();
         fit_columns(ctx, data, p.fit_intercept, p.alpha, p.check())
     }
@@ -84,7 +84,6 @@ impl crate::estimator::Estimator for LinearRegression {
         ctx: crate::estimator::Context<'_>,
         data: &crate::estimator::Dataset<'_, F>,
     ) -> crate::Result<LinearModel<f64>> {
-        crate::estimator::refuse_weights(ctx, data, "LinearRegression")?;
         fit_columns(ctx, data, self.params().fit_intercept, 0.0, Ok(()))
     }
 }

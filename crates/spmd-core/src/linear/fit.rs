@@ -1,30 +1,35 @@
 //! The fit shared by LinearRegression and Ridge: centred normal equations, summed over ranks and
 //! solved on every rank.
 
-use ndarray::{Array1, Array2, ArrayBase, ArrayView2, Data, Ix2};
-use spmd_comm::Comm;
+use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Data, Ix2};
+use spmd_comm::{Comm, ReduceOp};
 use spmd_gpu::Queue;
 
 use super::{LinearModel, Targets};
 use crate::distributed::{agree, comm_or_world, global_shape};
 use crate::linalg::solve_normal_equations;
 use crate::partials::{global_gram, GlobalGram};
-use crate::validate::check_same_rows;
+use crate::validate::{check_same_rows, check_weights};
 use crate::{Error, Float, Result};
 
 struct LinearProblem<'a, F> {
     x: ArrayView2<'a, F>,
     y: ArrayView2<'a, F>,
+    weights: Option<ArrayView1<'a, F>>,
     single_target: bool,
     fit_intercept: bool,
     alpha: f64,
 }
 
-/// The whole fit of a normal-equations estimator on `comm` (or `Comm::world()`).
+/// The whole fit of a normal-equations estimator on `comm` (or `Comm::world()`), weighted by
+/// `weights` when given (scikit-learn's weighted least squares: a row of weight 2 counts as that
+/// row twice).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn fit_linear<F: Float, S: Data<Elem = F>>(
     comm: Option<&Comm>,
     x: &ArrayBase<S, Ix2>,
     y: &impl Targets<F>,
+    weights: Option<ArrayView1<'_, F>>,
     fit_intercept: bool,
     alpha: f64,
     params_ok: Result<()>,
@@ -34,6 +39,7 @@ pub(crate) fn fit_linear<F: Float, S: Data<Elem = F>>(
     let problem = LinearProblem {
         x: x.view(),
         y: y.as_columns(),
+        weights,
         single_target: y.is_single(),
         fit_intercept,
         alpha,
@@ -50,21 +56,95 @@ fn fit_normal_equations<F: Float>(
     let LinearProblem {
         x,
         y,
+        weights,
         single_target,
         fit_intercept,
         alpha,
     } = problem;
+    let weights_f64 = weights.map(|w| w.mapv(|v| v.as_f64()));
     agree(
         comm,
-        params_ok.and_then(|_| check_same_rows(x.nrows(), y.nrows())),
+        params_ok
+            .and_then(|_| check_same_rows(x.nrows(), y.nrows()))
+            .and_then(|_| {
+                check_weights(
+                    weights_f64.as_ref().map(|w| w.view()),
+                    x.nrows(),
+                    comm.rank(),
+                )
+            }),
     )?;
     let shape = global_shape(comm, x.nrows(), [x.ncols(), y.ncols()], ["X", "y"])?;
     if shape.rows == 0 {
         return Err(Error::Empty { what: "X" });
     }
     let [d, t] = shape.columns;
-    let gram = global_gram(comm, &[x, y], &["X", "y"], d + t, fit_intercept, queue)?;
+    // Weighted when any rank passes weights (a rank that passes none counts each row once).
+    let weighted =
+        comm.allreduce_scalar(f64::from(u8::from(weights_f64.is_some())), ReduceOp::Sum)?;
+    let gram = match (weights_f64, weighted > 0.0) {
+        (_, false) => global_gram(comm, &[x, y], &["X", "y"], d + t, fit_intercept, queue)?,
+        (w, true) => {
+            let w = w.unwrap_or_else(|| Array1::ones(x.nrows()));
+            weighted_gram(comm, [x, y], w.view(), fit_intercept, queue)?
+        }
+    };
     model_from_gram(comm, &gram, [d, t], fit_intercept, alpha, single_target)
+}
+
+/// The [`GlobalGram`] of `[X, y]` with each row counted `w` times: the weighted mean
+/// $\mu = \sum_i w_i z_i / \sum_i w_i$ (one allreduce) and $\sum_i w_i (z_i - \mu)(z_i - \mu)^\top$,
+/// the Gram of the rows $\sqrt{w_i}\,(z_i - \mu)$, formed on the host in the rows' precision
+/// and then summed by the unweighted path (on the queue when given). Without an intercept,
+/// $\mu$ is zero. Errors on every rank when the weights sum to zero over all ranks.
+fn weighted_gram<F: Float>(
+    comm: &Comm,
+    [x, y]: [ArrayView2<'_, F>; 2],
+    w: ArrayView1<'_, f64>,
+    fit_intercept: bool,
+    queue: Option<&Queue>,
+) -> Result<GlobalGram> {
+    let (d, t) = (x.ncols(), y.ncols());
+    // [sum w z..., sum w], in f64.
+    let mut sums = vec![0.0; d + t + 1];
+    for (i, &wi) in w.iter().enumerate() {
+        for j in 0..d {
+            sums[j] += wi * x[(i, j)].as_f64();
+        }
+        for j in 0..t {
+            sums[d + j] += wi * y[(i, j)].as_f64();
+        }
+        sums[d + t] += wi;
+    }
+    comm.allreduce_in_place(&mut sums, spmd_comm::ReduceOp::Sum)?;
+    let total = sums[d + t];
+    if total <= 0.0 {
+        return Err(Error::Input(
+            "the sample weights sum to zero over all ranks: at least one weight must be non-zero"
+                .into(),
+        ));
+    }
+    let mean: Vec<f64> = if fit_intercept {
+        sums[..d + t].iter().map(|s| s / total).collect()
+    } else {
+        vec![0.0; d + t]
+    };
+    let scaled = |z: ArrayView2<'_, F>, offset: usize| {
+        Array2::from_shape_fn(z.dim(), |(i, j)| {
+            F::from_f64_lossy(w[i].sqrt() * (z[(i, j)].as_f64() - mean[offset + j]))
+        })
+    };
+    let (sx, sy) = (scaled(x, 0), scaled(y, d));
+    let mut gram = global_gram(
+        comm,
+        &[sx.view(), sy.view()],
+        &["X", "y"],
+        d + t,
+        false,
+        queue,
+    )?;
+    gram.mean = mean;
+    Ok(gram)
 }
 
 /// Solves the normal equations of a combined [`GlobalGram`] of `[X, y]` on every rank and makes

@@ -140,8 +140,8 @@ impl LogisticRegression {
         let classes = global_classes(&comm, &labels)?;
         if classes.len() < 2 {
             return Err(Error::Input(format!(
-                "LogisticRegression needs samples of at least 2 classes, but every rank's y \
-                 holds only class {}",
+                "LogisticRegression needs samples of at least 2 classes in the data, but the \
+                 data (every rank's y) contains only one class: {}",
                 classes.first().copied().unwrap_or_default()
             )));
         }

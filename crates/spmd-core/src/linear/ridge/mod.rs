@@ -4,7 +4,7 @@ mod params;
 
 pub use params::RidgeParams;
 
-use ndarray::{ArrayBase, Data, Ix2};
+use ndarray::{ArrayBase, ArrayView1, Data, Ix2};
 use spmd_gpu::Queue;
 
 use super::fit::fit_linear;
@@ -83,6 +83,30 @@ impl Ridge {
             self.comm.as_ref(),
             x,
             y,
+            None,
+            self.params.fit_intercept,
+            self.params.alpha,
+            self.params.check(),
+            queue,
+        )
+    }
+
+    /// As [`fit`](Self::fit), each row counted `sample_weight[i]` times (finite, non-negative,
+    /// not all zero over the ranks), as scikit-learn's `fit(X, y, sample_weight)`. The weighted
+    /// rows are formed once on the host, then summed as `fit` sums its rows (on `queue` when
+    /// given).
+    pub fn fit_weighted<F: Float, S: Data<Elem = F>>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+        y: &impl Targets<F>,
+        sample_weight: ArrayView1<'_, F>,
+        queue: Option<&Queue>,
+    ) -> Result<LinearModel<F>> {
+        fit_linear(
+            self.comm.as_ref(),
+            x,
+            y,
+            Some(sample_weight),
             self.params.fit_intercept,
             self.params.alpha,
             self.params.check(),
