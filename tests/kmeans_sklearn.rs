@@ -291,3 +291,86 @@ fn a_gpu_fit_uploads_its_rows_once_and_reads_back_little_per_iteration() {
         fitted.n_iter()
     );
 }
+
+#[test]
+fn weighted_fit_matches_sklearn_exactly_on_cpu_and_gpu() {
+    let x = x();
+    let weights: Array1<f64> = npy::<f64>("weighted_weights.npy")
+        .into_dimensionality()
+        .unwrap();
+    let init: Array2<f64> = npy::<f64>("weighted_init.npy")
+        .into_dimensionality()
+        .unwrap();
+    let centres = npy::<f64>("weighted_centers.npy");
+    let labels: Array1<i64> = npy::<i64>("weighted_labels.npy")
+        .into_dimensionality()
+        .unwrap();
+    let reference = &manifest()["weighted"];
+    common::on_cpu_and_gpu("finds each step's nearest centres", |queue| {
+        let fitted = KMeans::new(5)
+            .init(Init::Given(init.clone()))
+            .comm(Comm::single())
+            .fit_weighted(&x, weights.view(), queue)
+            .unwrap();
+        let device = if queue.is_some() { "GPU" } else { "CPU" };
+        assert!(
+            rel_err(fitted.cluster_centers().iter(), centres.iter()) < 1e-9,
+            "{device}: centres"
+        );
+        assert!(
+            fitted
+                .labels()
+                .iter()
+                .zip(&labels)
+                .all(|(&a, &b)| a as i64 == b),
+            "{device}: labels"
+        );
+        let inertia = reference["inertia"].as_f64().unwrap();
+        assert!(
+            (fitted.inertia() - inertia).abs() < 1e-9 * inertia,
+            "{device}: inertia {} vs {inertia}",
+            fitted.inertia()
+        );
+        assert_eq!(
+            fitted.n_iter() as u64,
+            reference["n_iter"].as_u64().unwrap()
+        );
+    });
+}
+
+#[test]
+fn weighted_seeding_draws_only_rows_of_positive_weight() {
+    let x = x();
+    let chosen = [7, 99, 250, 401, 588];
+    let mut weights = Array1::<f64>::zeros(x.nrows());
+    for &i in &chosen {
+        weights[i] = 1.0;
+    }
+    let mut expected: Vec<Vec<f64>> = chosen.iter().map(|&i| x.row(i).to_vec()).collect();
+    expected.sort_by(|a, b| a[0].total_cmp(&b[0]));
+    for init in [Init::KMeansPlusPlus, Init::Random, Init::KMeansParallel] {
+        // One step: each of the five rows is alone (with rows of weight 0) in its cluster.
+        let fitted = KMeans::new(5)
+            .init(init.clone())
+            .n_init(NInit::Count(1))
+            .max_iter(1)
+            .random_state(3)
+            .comm(Comm::single())
+            .fit_weighted(&x, weights.view(), None)
+            .unwrap();
+        let mut got: Vec<Vec<f64>> = fitted
+            .cluster_centers()
+            .rows()
+            .into_iter()
+            .map(|r| r.to_vec())
+            .collect();
+        got.sort_by(|a, b| a[0].total_cmp(&b[0]));
+        assert_eq!(got, expected, "{init:?}");
+    }
+    let zero = Array1::<f64>::zeros(x.nrows());
+    let err = KMeans::new(5)
+        .comm(Comm::single())
+        .fit_weighted(&x, zero.view(), None)
+        .unwrap_err();
+    assert!(err.to_string().contains("sum to zero"), "{err}");
+}

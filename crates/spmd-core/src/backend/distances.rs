@@ -62,11 +62,13 @@ pub(crate) fn squared_distance<F: Float>(
     sum
 }
 
-/// $\sum_i \lVert x_i - c_{l_i} \rVert^2$ over this rank's rows, each formed directly.
+/// $\sum_i w_i \lVert x_i - c_{l_i} \rVert^2$ over this rank's rows, each formed directly
+/// ($w_i = 1$ without `weights`).
 pub(crate) fn local_inertia<F: Float>(
     x: ArrayView2<'_, F>,
     centres: &Array2<f64>,
     labels: &[usize],
+    weights: Option<&[f64]>,
 ) -> f64 {
     // One sum per block, added in order: the same result on every run.
     let blocks: Vec<f64> = (0..labels.len().div_ceil(BLOCK))
@@ -78,10 +80,13 @@ pub(crate) fn local_inertia<F: Float>(
             distances_fastest(
                 x.slice(ndarray::s![rows.clone(), ..]),
                 centres,
-                &labels[rows],
+                &labels[rows.clone()],
                 out,
             );
-            out.iter().sum::<f64>()
+            match weights {
+                None => out.iter().sum::<f64>(),
+                Some(w) => out.iter().zip(&w[rows]).map(|(d, w)| w * d).sum::<f64>(),
+            }
         })
         .collect();
     blocks.iter().sum()

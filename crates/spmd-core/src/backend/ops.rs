@@ -198,7 +198,7 @@ impl<'a> Backend<'a> {
                 )?;
                 labels = found.into_iter().map(|l| l as usize).collect();
                 // Exact distances of the winners, in f64 whatever precision found them.
-                local_inertia(x, &centres.to_owned(), &labels)
+                local_inertia(x, &centres.to_owned(), &labels, None)
             }
             _ => {
                 let mut total = 0.0;

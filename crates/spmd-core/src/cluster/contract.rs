@@ -26,9 +26,10 @@ impl crate::estimator::Estimator for KMeans {
         ctx: crate::estimator::Context<'_>,
         data: &crate::estimator::Dataset<'_, F>,
     ) -> crate::Result<FittedKMeans> {
-        crate::estimator::refuse_weights(ctx, data, "KMeans")?;
         let fitting = self.clone().comm(ctx.comm.clone());
-        fitting.fit_with(data.x(), ctx.queue, data.resident_rows())
+        let weights = data.weights().map(|w| w.mapv(|v| v.as_f64()));
+        let weights = weights.as_ref().map(|w| w.view());
+        fitting.fit_with(data.x(), weights, ctx.queue, data.resident_rows())
     }
 }
 

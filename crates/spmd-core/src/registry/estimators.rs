@@ -24,11 +24,11 @@ pub static ESTIMATORS: &[Entry] = &[
         "basic-statistics fitted in batches of rows (params: result_options, batch_size; --sample-weight)",
     )
     .batches::<IncrementalBasicStatistics, IncrementalBasicStatistics>(),
-    Entry::of::<LinearRegression>("linear-regression", "ordinary least squares (params: fit_intercept)")
+    Entry::of::<LinearRegression>("linear-regression", "ordinary least squares (params: fit_intercept; --sample-weight)")
         .predicts::<LinearRegression>()
         .scores::<LinearRegression>()
         .batches::<LinearRegression, IncrementalLinearRegression>(),
-    Entry::of::<Ridge>("ridge", "least squares with an L2 penalty (params: alpha, fit_intercept)")
+    Entry::of::<Ridge>("ridge", "least squares with an L2 penalty (params: alpha, fit_intercept; --sample-weight)")
         .predicts::<Ridge>()
         .scores::<Ridge>(),
     Entry::of::<EmpiricalCovariance>(
@@ -62,7 +62,7 @@ pub static ESTIMATORS: &[Entry] = &[
     .transforms::<Svd>(),
     Entry::of::<KMeans>(
         "kmeans",
-        "k-means (params: n_clusters, init (a name or a .npy/.csv of centres), n_init, max_iter, tol, random_state); predict gives labels, transform distances, --out-local labels",
+        "k-means (params: n_clusters, init (a name or a .npy/.csv of centres), n_init, max_iter, tol, random_state; --sample-weight); predict gives labels, transform distances, --out-local labels",
     )
     .predicts::<KMeans>()
     .transforms::<KMeans>()

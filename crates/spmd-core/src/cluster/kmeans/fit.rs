@@ -10,7 +10,9 @@ use super::{gpu, init};
 use crate::backend::{Backend, ResidentRows};
 use crate::distributed::{agree, allreduce_or_fail, comm_or_world, global_shape};
 use crate::partials::{combine_column_moments, ColumnMoments};
+use crate::validate::check_weights;
 use crate::{Error, Float, Result};
+use spmd_comm::ReduceOp;
 
 impl KMeans {
     /// Clusters every rank's rows; every rank calls it and gets the same centres (and its own
@@ -20,7 +22,21 @@ impl KMeans {
         x: &ArrayBase<S, Ix2>,
         queue: Option<&Queue>,
     ) -> Result<FittedKMeans> {
-        self.fit_with(x.view(), queue, None)
+        self.fit_with(x.view(), None, queue, None)
+    }
+
+    /// [`Self::fit`] with each row counted `sample_weight[i]` times (finite, non-negative, not
+    /// all zero over the ranks), as scikit-learn's `fit(X, sample_weight=...)`: the centres are
+    /// weighted means, the inertia a weighted sum, and the seeding draws rows in proportion to
+    /// their weights. With a queue the GPU finds each step's nearest centres and the host sums
+    /// the weighted rows.
+    pub fn fit_weighted<F: Float, S: Data<Elem = F>>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+        sample_weight: ArrayView1<'_, f64>,
+        queue: Option<&Queue>,
+    ) -> Result<FittedKMeans> {
+        self.fit_with(x.view(), Some(sample_weight), queue, None)
     }
 
     /// [`Self::fit`] with this rank's rows already on `queue`'s device (`rows`, the rows of `x`
@@ -31,22 +47,32 @@ impl KMeans {
         rows: &ResidentRows,
         queue: &Queue,
     ) -> Result<FittedKMeans> {
-        self.fit_with(x.view(), Some(queue), Some(rows))
+        self.fit_with(x.view(), None, Some(queue), Some(rows))
     }
 
     pub(crate) fn fit_with<F: Float>(
         &self,
         x: ArrayView2<'_, F>,
+        sample_weight: Option<ArrayView1<'_, f64>>,
         queue: Option<&Queue>,
         resident: Option<&ResidentRows>,
     ) -> Result<FittedKMeans> {
         let comm = comm_or_world(self.comm.as_ref())?;
         let backend = Backend::new(comm.rank(), queue);
-        let local = self.check(x.ncols()).and_then(|_| {
-            let backend = backend.as_ref().map_err(|e| Error::Input(e.to_string()))?;
-            // On the GPU the rows are uploaded here, once, and stay for every iteration.
-            gpu::moments_and_copy(backend, x, resident)
-        });
+        // Contiguous weights (a copy only for a strided view).
+        let weights: Option<std::borrow::Cow<'_, [f64]>> =
+            sample_weight.map(|w| match w.to_slice() {
+                Some(s) => std::borrow::Cow::Borrowed(s),
+                None => std::borrow::Cow::Owned(w.to_vec()),
+            });
+        let local = self
+            .check(x.ncols())
+            .and_then(|_| check_weights(sample_weight, x.nrows(), comm.rank()))
+            .and_then(|_| {
+                let backend = backend.as_ref().map_err(|e| Error::Input(e.to_string()))?;
+                // On the GPU the rows are uploaded here, once, and stay for every iteration.
+                gpu::moments_and_copy(backend, x, resident)
+            });
         let backend = backend?;
         let (local, copy) = agree(&comm, local)?;
         let device = copy.rows();
@@ -68,6 +94,24 @@ impl KMeans {
             local
         };
         let moments = combine_column_moments(&comm, &local)?;
+        // Weighted when any rank passes weights (a rank that passes none counts each row once).
+        let mut weighing = [
+            f64::from(u8::from(weights.is_some())),
+            weights
+                .as_ref()
+                .map_or(x.nrows() as f64, |w| w.iter().sum()),
+        ];
+        comm.allreduce_in_place(&mut weighing, ReduceOp::Sum)?;
+        let weights =
+            match (weights, weighing[0] > 0.0) {
+                (_, true) if weighing[1] <= 0.0 => return Err(Error::Input(
+                    "the sample weights sum to zero over all ranks: at least one weight must be \
+                     non-zero"
+                        .into(),
+                )),
+                (None, true) => Some(std::borrow::Cow::Owned(vec![1.0; x.nrows()])),
+                (weights, _) => weights,
+            };
         // scikit-learn's tolerance: tol times the mean of the feature variances.
         let tol = self.params.tol * moments.m2.iter().map(|m| m / n as f64).sum::<f64>() / d as f64;
         let in_place = CpuRows::may_read_in_place::<F>(&moments);
@@ -83,6 +127,7 @@ impl KMeans {
             shift: moments.mean,
             cpu: cpu.as_ref(),
             device,
+            weights: weights.as_deref(),
         };
         let seed = crate::random::agreed_seed(&comm, self.params.random_state)?;
         let runs = match (self.params.n_init, &self.params.init) {
@@ -212,7 +257,8 @@ impl KMeans {
             return Ok(());
         }
         let d = sums.ncols();
-        let width = 3 + d;
+        // (distance, global row, label, weight, the row).
+        let width = 4 + d;
         let mut mine = vec![-1.0; empty.len() * width];
         let farthest = super::lloyd::farthest(rows.x, centres, labels, empty.len());
         for (slot, &(distance, i)) in farthest.iter().enumerate() {
@@ -220,7 +266,8 @@ impl KMeans {
             record[0] = distance;
             record[1] = (rows.offset + i as u64) as f64;
             record[2] = labels[i] as f64;
-            record[3..]
+            record[3] = rows.weights.map_or(1.0, |w| w[i]);
+            record[4..]
                 .iter_mut()
                 .zip(rows.x.row(i))
                 .for_each(|(r, v)| *r = v.as_f64());
@@ -229,11 +276,14 @@ impl KMeans {
         let mut candidates: Vec<&[f64]> = all.chunks_exact(width).filter(|r| r[0] >= 0.0).collect();
         candidates.sort_by(|a, b| b[0].total_cmp(&a[0]).then(a[1].total_cmp(&b[1])));
         for (&cluster, record) in empty.iter().zip(candidates) {
-            let (old, point) = (record[2] as usize, ArrayView1::from(&record[3..]));
-            sums.row_mut(old).zip_mut_with(&point, |s, p| *s -= p);
-            counts[old] -= 1.0;
-            sums.row_mut(cluster).assign(&point);
-            counts[cluster] = 1.0;
+            // As scikit-learn: the row leaves its cluster with its weight and is the new one.
+            let (old, w) = (record[2] as usize, record[3]);
+            let point = ArrayView1::from(&record[4..]);
+            sums.row_mut(old).zip_mut_with(&point, |s, p| *s -= w * p);
+            counts[old] -= w;
+            sums.row_mut(cluster)
+                .zip_mut_with(&point, |s, p| *s = w * p);
+            counts[cluster] = w;
         }
         Ok(())
     }

@@ -1,5 +1,6 @@
 //! The first centres. Every random choice is a function of the seed and global row indices,
-//! never of the rank, so the same seed picks the same rows for any number of ranks.
+//! never of the rank, so the same seed picks the same rows for any number of ranks. With
+//! sample weights, every draw is in proportion to the rows' weights (as scikit-learn draws).
 
 use ndarray::{Array1, Array2, ArrayView1};
 use spmd_comm::ReduceOp;
@@ -45,8 +46,12 @@ pub(crate) fn fetch_rows<F: Float>(rows: &Rows<'_, F>, global: &[u64]) -> Result
     Ok(out)
 }
 
-/// `k` distinct global rows chosen uniformly (Floyd's algorithm).
+/// `k` distinct global rows chosen uniformly (Floyd's algorithm), or with weights, in
+/// proportion to them without replacement (the `k` smallest keys $-\ln(u_i) / w_i$).
 pub(crate) fn random<F: Float>(rows: &Rows<'_, F>, k: usize, seed: u64) -> Result<Array2<f64>> {
+    if let Some(weights) = rows.weights {
+        return weighted_random(rows, weights, k, seed);
+    }
     let n = rows.total;
     let mut chosen: Vec<u64> = Vec::with_capacity(k);
     for j in n - k as u64..n {
@@ -54,6 +59,51 @@ pub(crate) fn random<F: Float>(rows: &Rows<'_, F>, k: usize, seed: u64) -> Resul
         chosen.push(if chosen.contains(&t) { j } else { t });
     }
     fetch_rows(rows, &chosen)
+}
+
+fn weighted_random<F: Float>(
+    rows: &Rows<'_, F>,
+    weights: &[f64],
+    k: usize,
+    seed: u64,
+) -> Result<Array2<f64>> {
+    let stream = Stream::new(seed, STREAM_RANDOM);
+    let by_key = |a: &[f64; 2], b: &[f64; 2]| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1]));
+    let mut mine: Vec<[f64; 2]> = weights
+        .iter()
+        .enumerate()
+        .filter(|(_, &w)| w > 0.0)
+        .map(|(i, &w)| {
+            let row = rows.offset + i as u64;
+            [-uniform_in(stream, row).ln() / w, row as f64]
+        })
+        .collect();
+    mine.sort_by(by_key);
+    mine.truncate(k);
+    let (all, _) = rows.comm.allgatherv(mine.as_flattened())?;
+    let mut all: Vec<[f64; 2]> = all.chunks_exact(2).map(|c| [c[0], c[1]]).collect();
+    if all.len() < k {
+        return Err(Error::InvalidParam {
+            name: "n_clusters",
+            value: k.to_string(),
+            expected: "at most the number of rows of non-zero weight over all ranks",
+        });
+    }
+    all.sort_by(by_key);
+    let chosen: Vec<u64> = all[..k].iter().map(|c| c[1] as u64).collect();
+    fetch_rows(rows, &chosen)
+}
+
+/// The first centre's global row: drawn uniformly, or with weights, in proportion to them.
+/// Collective.
+fn first_row<F: Float>(rows: &Rows<'_, F>, seed: u64) -> Result<u64> {
+    match rows.weights {
+        None => Ok(below(seed, STREAM_FIRST, 0, rows.total)),
+        Some(weights) => {
+            let local = local_race(weights, Stream::new(seed, STREAM_FIRST), rows.offset);
+            Ok(race_winners(rows, &[local])?[0].unwrap_or(0))
+        }
+    }
 }
 
 /// This rank's best row of an exponential race with weights `weights` (this rank's rows): the
@@ -108,6 +158,10 @@ enum Nearest<'a> {
 
 impl<'a> Nearest<'a> {
     fn new<F: Float>(rows: &Rows<'a, F>, trials: usize) -> Result<Self> {
+        if rows.weights.is_some() {
+            // Weighted draws and potentials are the host's (every rank has weights or none).
+            return Ok(Nearest::Host(Vec::new()));
+        }
         let device = gpu::SeedingOnDevice::new(&rows.backend, rows.device, trials);
         Ok(match agree(rows.comm, device)? {
             Some(device) => Nearest::Device(Box::new(device)),
@@ -136,9 +190,18 @@ impl<'a> Nearest<'a> {
                     let distance = squared_distance(r, centre);
                     *d = if fresh { distance } else { d.min(distance) };
                 }
+                let scores: std::borrow::Cow<'_, [f64]> = match rows.weights {
+                    None => d2.as_slice().into(),
+                    Some(w) => d2
+                        .iter()
+                        .zip(w)
+                        .map(|(d, w)| w * d)
+                        .collect::<Vec<_>>()
+                        .into(),
+                };
                 Ok(streams
                     .iter()
-                    .map(|&stream| local_race(d2, stream, rows.offset))
+                    .map(|&stream| local_race(&scores, stream, rows.offset))
                     .collect())
             }
         }
@@ -160,7 +223,10 @@ impl<'a> Nearest<'a> {
                         .rows()
                         .into_iter()
                         .zip(d2)
-                        .map(|(r, &d)| d.min(squared_distance(r, cand)))
+                        .enumerate()
+                        .map(|(i, (r, &d))| {
+                            rows.weights.map_or(1.0, |w| w[i]) * d.min(squared_distance(r, cand))
+                        })
                         .sum()
                 })
                 .collect()),
@@ -175,7 +241,7 @@ impl<'a> Nearest<'a> {
 pub(crate) fn plus_plus<F: Float>(rows: &Rows<'_, F>, k: usize, seed: u64) -> Result<Array2<f64>> {
     let trials = 2 + (k as f64).ln() as usize;
     let mut nearest = Nearest::new(rows, trials)?;
-    let first = below(seed, STREAM_FIRST, 0, rows.total);
+    let first = first_row(rows, seed)?;
     let mut centres = fetch_rows(rows, &[first])?;
     let mut chosen = (centres.row(0).to_owned(), None);
     for c in 1..k {
@@ -214,7 +280,8 @@ pub(crate) fn plus_plus<F: Float>(rows: &Rows<'_, F>, k: usize, seed: u64) -> Re
 /// $\min(1, 2k\,D^2 / \phi)$, then greedy k-means++ on the candidates weighted by how many rows
 /// each is nearest to. Every rank holds the same candidates in global row order.
 pub(crate) fn parallel<F: Float>(rows: &Rows<'_, F>, k: usize, seed: u64) -> Result<Array2<f64>> {
-    let first = below(seed, STREAM_FIRST, 0, rows.total);
+    let weight = |i: usize| rows.weights.map_or(1.0, |w| w[i]);
+    let first = first_row(rows, seed)?;
     let mut candidates = fetch_rows(rows, &[first])?;
     let mut d2: Vec<f64> = rows
         .x
@@ -224,9 +291,12 @@ pub(crate) fn parallel<F: Float>(rows: &Rows<'_, F>, k: usize, seed: u64) -> Res
         .collect();
     let oversampling = 2.0 * k as f64;
     for round in 0..PARALLEL_ROUNDS {
-        let phi = rows
-            .comm
-            .allreduce_scalar(d2.iter().sum::<f64>(), ReduceOp::Sum)?;
+        let local_phi = d2
+            .iter()
+            .enumerate()
+            .map(|(i, d)| weight(i) * d)
+            .sum::<f64>();
+        let phi = rows.comm.allreduce_scalar(local_phi, ReduceOp::Sum)?;
         if phi <= 0.0 {
             break;
         }
@@ -235,7 +305,7 @@ pub(crate) fn parallel<F: Float>(rows: &Rows<'_, F>, k: usize, seed: u64) -> Res
             .iter()
             .enumerate()
             .filter(|(i, &d)| {
-                uniform(seed, stream, rows.offset + *i as u64) < oversampling * d / phi
+                uniform(seed, stream, rows.offset + *i as u64) < oversampling * weight(*i) * d / phi
             })
             .map(|(i, _)| rows.offset + i as u64)
             .collect();
@@ -253,16 +323,16 @@ pub(crate) fn parallel<F: Float>(rows: &Rows<'_, F>, k: usize, seed: u64) -> Res
     if candidates.nrows() <= k {
         return plus_plus(rows, k, seed);
     }
-    // Weight of a candidate: the rows nearest to it, over all ranks.
+    // Weight of a candidate: the (weights of the) rows nearest to it, over all ranks.
     let mut weights = vec![0.0; candidates.nrows()];
-    for r in rows.x.rows() {
+    for (i, r) in rows.x.rows().into_iter().enumerate() {
         let nearest = (0..candidates.nrows())
             .min_by(|&a, &b| {
                 squared_distance(r, candidates.row(a))
                     .total_cmp(&squared_distance(r, candidates.row(b)))
             })
             .unwrap_or(0);
-        weights[nearest] += 1.0;
+        weights[nearest] += weight(i);
     }
     rows.comm.allreduce_in_place(&mut weights, ReduceOp::Sum)?;
     Ok(weighted_plus_plus(

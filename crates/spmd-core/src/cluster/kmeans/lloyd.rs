@@ -61,6 +61,8 @@ pub(crate) struct Rows<'a, F> {
     pub cpu: Option<&'a CpuRows<'a>>,
     /// The rows on the GPU, shifted by `shift` (when a queue is given).
     pub device: Option<&'a DeviceRows>,
+    /// Each row's sample weight (`None`: every row counts once).
+    pub weights: Option<&'a [f64]>,
 }
 
 /// Per-cluster sums and counts of this rank's rows, and how many labels changed.
@@ -181,10 +183,15 @@ pub(crate) struct Stepper<'a> {
 }
 
 impl<'a> Stepper<'a> {
-    /// A stepper for `k` centres over `rows`.
+    /// A stepper for `k` centres over `rows`. Weighted rows are summed on the host from their
+    /// labels (found on the GPU where there is one), so they take the per-step path.
     pub fn new<F: Float>(rows: &Rows<'a, F>, k: usize) -> Self {
+        let device = match rows.weights {
+            None => gpu::LloydOnDevice::new(&rows.backend, rows.device, k),
+            Some(_) => None,
+        };
         Self {
-            device: gpu::LloydOnDevice::new(&rows.backend, rows.device, k),
+            device,
             stale: false,
         }
     }
@@ -198,7 +205,11 @@ impl<'a> Stepper<'a> {
         labels: &mut [usize],
     ) -> Result<Step> {
         let Some(device) = self.device.as_mut() else {
-            return assign(rows, centres, labels);
+            let step = assign(rows, centres, labels)?;
+            return Ok(match rows.weights {
+                None => step,
+                Some(w) => weighted_sums(rows.x, labels, w, centres.dim(), step.changed),
+            });
         };
         self.stale = true;
         let (sums, counts, changed) = device.step(centres)?;
@@ -220,7 +231,7 @@ impl<'a> Stepper<'a> {
     ) -> Result<f64> {
         match self.device.as_ref() {
             Some(device) => device.inertia(centres),
-            None => Ok(local_inertia(rows.x, centres, labels)),
+            None => Ok(local_inertia(rows.x, centres, labels, rows.weights)),
         }
     }
 
@@ -254,6 +265,36 @@ pub(crate) fn assign<F: Float>(
         }
     };
     Ok(assign_cpu(cpu, centres, labels))
+}
+
+/// The per-cluster weighted sums and weights of the rows `x` under their `labels`, in parallel
+/// blocks (`changed` carried over from the step that set the labels).
+fn weighted_sums<F: Float>(
+    x: ArrayView2<'_, F>,
+    labels: &[usize],
+    weights: &[f64],
+    (k, d): (usize, usize),
+    changed: u64,
+) -> Step {
+    let mut step = labels
+        .par_chunks(BLOCK)
+        .zip(weights.par_chunks(BLOCK))
+        .enumerate()
+        .map(|(b, (labels, weights))| {
+            let mut step = Step::empty(k, d);
+            for (i, (&label, &w)) in labels.iter().zip(weights).enumerate() {
+                step.counts[label] += w;
+                step.sums
+                    .row_mut(label)
+                    .iter_mut()
+                    .zip(x.row(b * BLOCK + i))
+                    .for_each(|(s, v)| *s += w * v.as_f64());
+            }
+            step
+        })
+        .reduce(|| Step::empty(k, d), Step::add);
+    step.changed = changed;
+    step
 }
 
 /// The per-cluster sums and counts of the rows `x` under their new labels `found` (`k x d`),
