@@ -226,7 +226,7 @@ fn bad_input_is_a_clear_error() {
     let err = |r: Result<FittedLogisticRegression, spmd_learn::Error>| r.unwrap_err().to_string();
     let e = err(LogisticRegression::new().fit(&x, &array![1, 1, 1], None));
     assert!(
-        e.contains("at least 2 classes") && e.contains("class 1"),
+        e.contains("at least 2 classes") && e.contains("only one class: 1"),
         "{e}"
     );
     let e = err(LogisticRegression::new().fit(&x, &array![0.0, 0.5, 1.0], None));

@@ -146,7 +146,8 @@ fn bad_input_is_a_clear_error() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("negative value -1") && e.contains("row 0, column 1"),
+        e.contains("Negative values in data passed to MultinomialNB")
+            && e.contains("-1 at row 0, column 1"),
         "{e}"
     );
     let e = MultinomialNb::new()

@@ -494,7 +494,7 @@ fn estimator_cases(dir: &Scratch) -> Vec<Case> {
                 &labels,
             ]),
         )
-        .fails(&["negative"]),
+        .fails(&["Negative values"]),
         Case::new(
             "naive Bayes works",
             args(&["fit", "multinomial-nb", "--x", &counts, "--y", &labels]),

@@ -47,8 +47,8 @@ pub(super) fn check_counts<F: Float>(x: ArrayView2<'_, F>, rank: usize) -> Resul
     crate::validate::check_finite("X", x, rank)?;
     match x.indexed_iter().find(|(_, v)| v.as_f64() < 0.0) {
         Some(((row, column), v)) => Err(Error::Input(format!(
-            "negative value {v} in X passed to MultinomialNB at row {row}, column {column} \
-             (row index local to rank {rank}): features must be counts or frequencies"
+            "Negative values in data passed to MultinomialNB (input X): {v} at row {row}, column \
+             {column} (row index local to rank {rank}); features must be counts or frequencies"
         ))),
         None => Ok(()),
     }

@@ -43,16 +43,17 @@ impl FittedPca {
             return Err(Error::Shape {
                 what: "X".into(),
                 expected: "at least 2 rows over all ranks".into(),
-                found: format!("{n}"),
+                found: format!("n_samples={n}"),
             });
         }
+        let var = scatter.scatter.diag().mapv(|s| s / n as f64);
         let covariance = scatter.scatter / (n - 1) as f64;
         let (values, vectors) = symmetric_eigen_descending(&covariance)?;
         Self::from_spectrum(
             params,
             values,
             vectors.t().to_owned(),
-            scatter.mean,
+            [scatter.mean, var],
             n,
             rank,
         )
@@ -83,9 +84,10 @@ impl FittedPca {
             return Err(Error::Shape {
                 what: "X".into(),
                 expected: "at least 2 rows over all ranks".into(),
-                found: format!("{n}"),
+                found: format!("n_samples={n}"),
             });
         }
+        let var = moments.m2.iter().map(|m| m / n as f64).collect();
         let mean = Array1::from(moments.mean);
         let centred = if x.nrows() == 0 {
             Array2::zeros((0, width))
@@ -98,19 +100,20 @@ impl FittedPca {
             params,
             values,
             svd.components().to_owned(),
-            mean,
+            [mean, var],
             n,
             comm.rank(),
         )
     }
 
     /// The fit from the covariance spectrum: `values` descending, `axes` the matching unit
-    /// vectors as rows (all of them, or `min(n, d)` from an SVD).
+    /// vectors as rows (all of them, or `min(n, d)` from an SVD); `[mean, var]` the columns'
+    /// means and (population) variances.
     fn from_spectrum(
         params: &PcaParams,
         mut values: Array1<f64>,
         axes: Array2<f64>,
-        mean: Array1<f64>,
+        [mean, var]: [Array1<f64>; 2],
         n: usize,
         rank: usize,
     ) -> Result<Self> {
@@ -164,6 +167,7 @@ impl FittedPca {
             explained_variance: explained,
             components,
             mean,
+            var,
             noise_variance,
             n_samples: n,
             whiten: params.whiten,

@@ -17,6 +17,7 @@ pub struct FittedPca {
     pub(super) explained_variance_ratio: Array1<f64>,
     pub(super) singular_values: Array1<f64>,
     pub(super) mean: Array1<f64>,
+    pub(super) var: Array1<f64>,
     pub(super) noise_variance: f64,
     pub(super) n_samples: usize,
     pub(super) whiten: bool,
@@ -43,6 +44,10 @@ impl FittedPca {
     /// Column means (`mean_`).
     pub fn mean(&self) -> ArrayView1<'_, f64> {
         self.mean.view()
+    }
+    /// Column variances, over `n` rows (`var_`, as scikit-learn's `IncrementalPCA`).
+    pub fn var(&self) -> ArrayView1<'_, f64> {
+        self.var.view()
     }
     /// Mean variance of the discarded directions (`noise_variance_`).
     pub fn noise_variance(&self) -> f64 {
@@ -104,6 +109,9 @@ struct Attributes {
     explained_variance_ratio_: Vec<f64>,
     singular_values_: Vec<f64>,
     mean_: Vec<f64>,
+    /// Absent from model files written before it was kept.
+    #[serde(default)]
+    var_: Vec<f64>,
     noise_variance_: f64,
     n_components_: usize,
     n_samples_: usize,
@@ -126,6 +134,7 @@ impl From<FittedPca> for Attributes {
             n_components_: m.components.nrows(),
             n_features_in_: m.mean.len(),
             mean_: m.mean.to_vec(),
+            var_: m.var.to_vec(),
             noise_variance_: m.noise_variance,
             n_samples_: m.n_samples,
             whiten: m.whiten,
@@ -140,6 +149,7 @@ impl TryFrom<Attributes> for FittedPca {
         let ok = a.components_.len() == k
             && a.components_.iter().all(|r| r.len() == d)
             && a.mean_.len() == d
+            && (a.var_.is_empty() || a.var_.len() == d)
             && [
                 a.explained_variance_.len(),
                 a.explained_variance_ratio_.len(),
@@ -156,6 +166,7 @@ impl TryFrom<Attributes> for FittedPca {
             explained_variance_ratio: Array1::from(a.explained_variance_ratio_),
             singular_values: Array1::from(a.singular_values_),
             mean: Array1::from(a.mean_),
+            var: Array1::from(a.var_),
             noise_variance: a.noise_variance_,
             n_samples: a.n_samples_,
             whiten: a.whiten,
