@@ -3,7 +3,7 @@
 #   Vulkan loader + Mesa drivers (lavapipe, the software GPU, where no GPU exists),
 #   Open MPI, and libclang + pkg-config (to build the MPI bindings);
 #   python3-venv and python3-dev, and a virtual environment .venv (SPMD_VENV) with maturin,
-#   numpy, scikit-learn, pytest and mpi4py for the Python package (SPMD_PYTHON=0 skips these).
+#   numpy, scikit-learn, pandas, pytest and mpi4py for the Python package (SPMD_PYTHON=0 skips these).
 # MPICH works too: set SPMD_MPI=mpich to install it instead of Open MPI.
 set -euo pipefail
 
@@ -39,10 +39,11 @@ fi
 if [ "${SPMD_PYTHON:-1}" != 0 ]; then
     venv="${SPMD_VENV:-.venv}"
     [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-    if ! "$venv/bin/python" -c "import numpy, sklearn, pytest, mpi4py" 2>/dev/null ||
+    # pandas: scikit-learn's estimator checks test data frames (feature names) only with it.
+    if ! "$venv/bin/python" -c "import numpy, sklearn, pytest, mpi4py, pandas" 2>/dev/null ||
         [ ! -x "$venv/bin/maturin" ]; then
         echo "installing the Python test environment in $venv"
         "$venv/bin/python" -m pip install -q --disable-pip-version-check \
-            "maturin>=1.9,<2" numpy scikit-learn pytest mpi4py
+            "maturin>=1.9,<2" numpy scikit-learn pytest mpi4py pandas
     fi
 fi

@@ -22,7 +22,8 @@ from . import (
     neighbors,
     preprocessing,
 )
-from ._base import NotFittedError, asarray, to_numpy
+from ._base import NotFittedError, asarray, expected_failed_checks, to_numpy
+from ._config import config_context, get_config, set_config
 from ._native import Communicator, Queue, SpmdError, __version__, mpi_library_version
 
 __all__ = [
@@ -32,6 +33,10 @@ __all__ = [
     "SpmdError",
     "__version__",
     "asarray",
+    "config_context",
+    "expected_failed_checks",
+    "get_config",
+    "set_config",
     "to_numpy",
     "basic_statistics",
     "cluster",

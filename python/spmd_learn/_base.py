@@ -7,13 +7,17 @@ import numpy as np
 
 from . import _native
 
-try:  # scikit-learn's own class when it is installed, so `except NotFittedError` catches ours.
-    from sklearn.exceptions import NotFittedError
-except ImportError:  # pragma: no cover - exercised only without scikit-learn
+import pickle
+import warnings
 
-    class NotFittedError(ValueError, AttributeError):
-        """Raised when an estimator is used before `fit`."""
-
+from sklearn.base import BaseEstimator as _BaseEstimator
+from sklearn.base import ClassifierMixin as _SklearnClassifierMixin
+from sklearn.base import ClusterMixin as _SklearnClusterMixin
+from sklearn.base import RegressorMixin as _SklearnRegressorMixin
+from sklearn.base import TransformerMixin as _SklearnTransformerMixin
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_array, column_or_1d, validate_data
 
 _WORLD = None
 _DEFAULT_QUEUE = None
@@ -89,14 +93,17 @@ def asarray(X, dtype=None, queue=None, sycl_queue=None, **_device_options):
 
 
 def queue_of(queue, *arrays):
-    """`queue`, or else the queue the first array carries (None for the CPU)."""
+    """`queue`, or else the queue the first array carries, or else the one `config_context`'s
+    `target_offload` names (None for the CPU)."""
     if queue is not None:
         return queue
     for a in arrays:
         carried = getattr(a, "queue", None)
         if isinstance(a, QueuedArray) and carried is not None:
             return carried
-    return None
+    from ._config import configured_queue
+
+    return configured_queue()
 
 
 def to_numpy(a):
@@ -104,49 +111,128 @@ def to_numpy(a):
     return np.asarray(a)
 
 
-def as_rows(X, name="X"):
-    """X as a C-contiguous float64 or float32 2-D array: viewed when it already is one, else
-    converted once (lists, Fortran order, integers, pandas frames)."""
-    if hasattr(X, "to_numpy") and not isinstance(X, np.ndarray):
-        X = X.to_numpy()
-    a = np.asarray(X)
-    if a.dtype not in (np.float64, np.float32):
-        try:
-            a = a.astype(np.float64)
-        except (TypeError, ValueError) as e:
-            raise ValueError(f"{name} must hold numbers: {e}") from None
-    if a.ndim != 2:
-        raise ValueError(
-            f"Expected 2D array for {name}, got {a.ndim}D array instead; reshape a single "
-            "feature with .reshape(-1, 1) or a single sample with .reshape(1, -1)"
-        )
-    return np.ascontiguousarray(a)
+# What every estimator reads: 2-D float64 or float32 rows, as they are when they already are, NaN
+# and inf left to the native checks (which name the rank and row, and which HDBSCAN labels).
+_ROWS = dict(
+    accept_sparse=False,
+    dtype=[np.float64, np.float32],
+    order="C",
+    ensure_min_samples=0,
+    ensure_min_features=0,
+    ensure_all_finite=False,
+)
 
 
-def as_targets(y, n_rows):
-    """Targets as (2-D float array, whether they were 1-D)."""
-    if hasattr(y, "to_numpy") and not isinstance(y, np.ndarray):
-        y = y.to_numpy()
-    a = np.asarray(y)
-    if a.dtype.kind not in "fiub":
+def as_rows(X, estimator=None, reset=False):
+    """X as a C-contiguous float64 or float32 2-D array, checked by scikit-learn's `check_array`
+    (viewed when it already is one; sparse, complex, 1-D and unconvertible input refused with
+    scikit-learn's messages). With `estimator`, through scikit-learn's `validate_data`: `reset`
+    records `n_features_in_` (and `feature_names_in_` for a frame), otherwise X must match them.
+    A rank may hold no rows; rows without columns are refused."""
+    if estimator is None:
+        a = check_array(X, **_ROWS)
+    else:
+        a = validate_data(estimator, X, reset=reset, **_ROWS)
+    if a.shape[0] and not a.shape[1]:
         raise ValueError(
-            f"y must hold numbers (spmd_learn classifiers take numeric labels), not {a.dtype}"
+            f"Found array with 0 feature(s) (shape={a.shape}) while a minimum of 1 is required."
         )
+    return a
+
+
+def require_y(estimator, y):
+    """scikit-learn's error for a supervised estimator given no targets."""
+    if y is None:
+        raise ValueError(
+            f"This {type(estimator).__name__} estimator requires y to be passed, but the target "
+            "y is None."
+        )
+
+
+def same_rows(n_rows, n_targets):
+    if n_targets != n_rows:
+        raise ValueError(
+            "Found input variables with inconsistent numbers of samples: "
+            f"[{n_rows}, {n_targets}]"
+        )
+
+
+def as_targets(y, n_rows, multi_output=True):
+    """Numeric targets as (2-D float64 array, whether they were 1-D), checked by scikit-learn's
+    `check_array`. A single-output estimator given one column gets scikit-learn's
+    `DataConversionWarning` and a 1-D y (several columns are refused)."""
+    a = check_array(
+        y, ensure_2d=False, dtype=np.float64, ensure_min_samples=0, ensure_all_finite=False,
+        input_name="y",
+    )
+    if not multi_output:
+        a = column_or_1d(a, warn=True)
+    if a.ndim not in (1, 2):
+        raise ValueError(f"y must be 1-D or 2-D, not {a.ndim}-D")
+    same_rows(n_rows, a.shape[0])
     one_d = a.ndim == 1
-    a = a.reshape(-1, 1) if one_d else a
-    if a.ndim != 2 or a.shape[0] != n_rows:
-        raise ValueError(f"y has shape {np.shape(y)} but X has {n_rows} rows")
-    return np.ascontiguousarray(a, dtype=np.float64), one_d
+    return np.ascontiguousarray(a.reshape(-1, 1) if one_d else a), one_d
 
 
-def as_weights(sample_weight, n_rows):
-    """Sample weights as one float64 column."""
-    w = np.asarray(sample_weight, dtype=np.float64)
-    if w.ndim == 0:
-        w = np.full(n_rows, float(w))
-    if w.shape != (n_rows,):
-        raise ValueError(f"sample_weight has shape {w.shape}, expected ({n_rows},)")
+def as_labels(y, n_rows):
+    """Class labels of any type (numbers, strings, booleans, objects) as a 1-D array, checked as
+    scikit-learn checks a classifier's targets (`DataConversionWarning` for a column;
+    "Unknown label type" for continuous values), with this rank's distinct labels sorted."""
+    a = column_or_1d(
+        check_array(
+            y, ensure_2d=False, dtype=None, ensure_min_samples=0, ensure_all_finite=False,
+            input_name="y",
+        ),
+        warn=True,
+    )
+    same_rows(n_rows, a.shape[0])
+    check_classification_targets(a)
+    return a, np.unique(a)
+
+
+def agree_classes(comm, local_classes):
+    """The sorted union of every rank's labels (collective): `np.unique` of them all, as
+    scikit-learn sorts `classes_`."""
+    parts = comm.allgather_bytes(pickle.dumps(local_classes, protocol=pickle.HIGHEST_PROTOCOL))
+    found = [pickle.loads(p) for p in parts]
+    found = [f for f in found if len(f)]
+    if not found:
+        return local_classes
+    return np.unique(np.concatenate(found))
+
+
+def encode_labels(labels, classes):
+    """Each label's index in `classes` as float64, -1 for a label not among them."""
+    if not len(labels):
+        return np.zeros(0)
+    index = np.clip(np.searchsorted(classes, labels), 0, len(classes) - 1)
+    known = classes[index] == labels
+    return np.where(known, index, -1).astype(np.float64)
+
+
+def as_weights(sample_weight, x):
+    """Sample weights as one float64 column, checked by scikit-learn's `_check_sample_weight`
+    (a scalar is one weight for every row); the native side refuses negative or non-finite
+    ones."""
+    if not x.shape[0]:
+        # A rank without rows (scikit-learn's check wants at least one).
+        w = np.asarray(sample_weight, dtype=np.float64)
+        if w.ndim and w.shape != (0,):
+            raise ValueError(f"sample_weight.shape == {w.shape}, expected (0,)!")
+        return np.zeros((0, 1))
+    # One rank's weights may all be zero: check_weight_total checks the total over every rank.
+    w = _check_sample_weight(sample_weight, x, dtype=np.float64, allow_all_zero_weights=True)
     return np.ascontiguousarray(w.reshape(-1, 1))
+
+
+def check_weight_total(comm, sample_weight):
+    """Refuses weights that are all zero over every rank, with scikit-learn's message
+    (collective: every rank calls it, with its weights or None, after they were checked)."""
+    given, total = comm.allreduce_sum(
+        [0.0, 0.0] if sample_weight is None else [1.0, float(np.asarray(sample_weight, dtype=np.float64).sum())]
+    )
+    if given and total <= 0.0:
+        raise ValueError("Sample weights must contain at least one non-zero number over all ranks.")
 
 
 def agreed(comm, prepare):
@@ -161,15 +247,67 @@ def agreed(comm, prepare):
         except Exception:
             pass
         raise
-    comm.agree(None)
+    try:
+        comm.agree(None)
+    except _native.SpmdError as e:
+        raise _as_raised_there(e) from None
     return result
 
 
-def class_weight_json(class_weight):
-    """`class_weight` as the native estimators read it: a dict's labels become strings."""
-    if isinstance(class_weight, dict):
-        return {str(k): float(v) for k, v in class_weight.items()}
-    return class_weight
+# Exceptions of bad input that every rank raises as the rank that found it did.
+_INPUT_ERRORS = {"ValueError": ValueError, "TypeError": TypeError}
+
+
+def _as_raised_there(error):
+    """Another rank's failure (`rank R failed: Kind: message`) as the kind of exception that
+    rank raised, when it was bad input: a `ValueError` on one rank is one on every rank."""
+    text = str(error)
+    _, _, rest = text.partition(" failed: ")
+    kind = _INPUT_ERRORS.get(rest.split(":", 1)[0])
+    return kind(text) if kind is not None else error
+
+
+def expected_failed_checks(estimator):
+    """The scikit-learn estimator checks `estimator` is known to fail, with the reason of each:
+    pass it to `check_estimator(..., expected_failed_checks=...)` or
+    `parametrize_with_checks(..., expected_failed_checks=expected_failed_checks)`."""
+    return dict(getattr(estimator, "_expected_failed_checks", {}))
+
+
+class Hyperparameters:
+    """What `get_hyperparameters` returns: scikit-learn-intelex's knobs of oneDAL's internals
+    (block sizes and the like), which have no counterpart here. Any attribute may be set on it and
+    read back; none changes a result or a speed."""
+
+    def __repr__(self):
+        return f"Hyperparameters({vars(self)!r})"
+
+
+def hyperparameters(cls, op):
+    """The one `Hyperparameters` object of `cls` and `op` ("fit" or "predict")."""
+    if op not in ("fit", "predict"):
+        raise ValueError(f'op must be "fit" or "predict", not {op!r}')
+    store = cls.__dict__.get("_hyperparameters")
+    if store is None:
+        store = {}
+        setattr(cls, "_hyperparameters", store)
+    return store.setdefault(op, Hyperparameters())
+
+
+def class_weight_json(class_weight, classes=None):
+    """`class_weight` as the native estimators read it: a dict's labels become the strings of
+    their indices in `classes` (the native side fits on those indices). As scikit-learn, a dict
+    that leaves a class out may name no label outside `classes`."""
+    if not isinstance(class_weight, dict):
+        return class_weight
+    if classes is None:
+        # Before the ranks agree on the classes: the values are checked, under stand-in keys.
+        return {str(i): float(v) for i, v in enumerate(class_weight.values())}
+    named = {str(i): float(class_weight[c]) for i, c in enumerate(classes) if c in class_weight}
+    if len(named) < len(classes) and len(named) != len(class_weight):
+        unweighted = [c for c in classes if c not in class_weight]
+        raise ValueError(f"The classes, {unweighted}, are not in class_weight")
+    return named
 
 
 def _from_json(value):
@@ -182,55 +320,9 @@ def _from_json(value):
     return value
 
 
-class _ParamsProtocol:
-    """scikit-learn's parameter protocol, for when scikit-learn is not installed."""
-
-    @classmethod
-    def _get_param_names(cls):
-        signature = inspect.signature(cls.__init__)
-        return sorted(
-            p.name
-            for p in signature.parameters.values()
-            if p.name != "self" and p.kind != p.VAR_KEYWORD
-        )
-
-    def get_params(self, deep=True):
-        """The constructor's parameters, as scikit-learn's `get_params`."""
-        return {name: getattr(self, name) for name in self._get_param_names()}
-
-    def set_params(self, **params):
-        """Sets constructor parameters, as scikit-learn's `set_params`; returns self."""
-        valid = self._get_param_names()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(
-                    f"Invalid parameter {name!r} for estimator {self!r}. "
-                    f"Valid parameters are: {valid!r}."
-                )
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self):
-        defaults = {
-            p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()
-        }
-        shown = []
-        for name in self._get_param_names():
-            value = getattr(self, name)
-            default = defaults.get(name, inspect.Parameter.empty)
-            if default is not inspect.Parameter.empty and _same(value, default):
-                continue
-            shown.append(f"{name}={value!r}")
-        return f"{type(self).__name__}({', '.join(shown)})"
-
-
-try:  # scikit-learn's base classes when installed: clone, repr, tags and pipelines as its own.
-    from sklearn.base import BaseEstimator as _BaseEstimator
-    from sklearn.base import ClassifierMixin as _SklearnClassifierMixin
-    from sklearn.base import RegressorMixin as _SklearnRegressorMixin
-except ImportError:  # pragma: no cover - exercised only without scikit-learn
-    _BaseEstimator = _ParamsProtocol
-    _SklearnClassifierMixin = _SklearnRegressorMixin = object
+# Fitted attributes the Python side sets itself (scikit-learn's validation reads them before
+# a fit has made a native model).
+_PYTHON_SIDE = frozenset(("n_features_in_", "feature_names_in_"))
 
 
 class SpmdEstimator(_BaseEstimator):
@@ -262,17 +354,52 @@ class SpmdEstimator(_BaseEstimator):
         skip = set(self._accepted_only) | {"comm"}
         return {n: v for n, v in self.get_params().items() if n not in skip}
 
+    # scikit-learn checks this estimator fails on purpose, with the reason (see
+    # `expected_failed_checks`; the README lists them).
+    _expected_failed_checks = {}
+    # What scikit-learn's checks read from the tags (set by the subclasses and mixins).
+    _supervised = False
+    _multi_output = False
+    _allow_nan = False
+    _positive_only = False
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = self._allow_nan
+        tags.input_tags.positive_only = self._positive_only
+        tags.target_tags.required = self._supervised
+        tags.target_tags.multi_output = self._multi_output
+        return tags
+
+    def _targets(self, y, n_rows):
+        """This rank's targets, checked (local): regressors' numbers; classifiers' labels."""
+        return as_targets(y, n_rows, multi_output=self._multi_output)
+
+    def _agree_targets(self, comm, targets):
+        """The targets as the native fit takes them, once every rank has checked its own
+        (collective where the ranks must agree, as on a classifier's classes)."""
+        return targets
+
     def _fit(self, X, y=None, sample_weight=None, queue=None, local=False):
         comm = communicator(self.comm)
+        self.__dict__.pop("_fit_classes", None)
 
         def prepare():
-            params = _native.check_params(self._estimator, json.dumps(self._native_params()))
-            x = as_rows(X)
-            targets = None if y is None else as_targets(y, x.shape[0])
-            weights = None if sample_weight is None else as_weights(sample_weight, x.shape[0])
-            return params, x, targets, weights, resolve_queue(queue_of(queue, X))
+            _native.check_params(self._estimator, json.dumps(self._native_params()))
+            x = as_rows(X, self, reset=True)
+            targets = None
+            if self._supervised:
+                require_y(self, y)
+                targets = self._targets(y, x.shape[0])
+            weights = None if sample_weight is None else as_weights(sample_weight, x)
+            return x, targets, weights, resolve_queue(queue_of(queue, X))
 
-        params, x, targets, weights, q = agreed(comm, prepare)
+        x, targets, weights, q = agreed(comm, prepare)
+        check_weight_total(comm, weights)
+        targets = None if targets is None else self._agree_targets(comm, targets)
+        # After the targets: a classifier's class_weight names its classes by index.
+        params = _native.check_params(self._estimator, json.dumps(self._native_params()))
         model, local_result, columns = _native.fit(
             self._estimator,
             params,
@@ -285,10 +412,9 @@ class SpmdEstimator(_BaseEstimator):
             local=local,
         )
         self._set_model(model, comm)
+        self._keep_fit_classes()
         if targets is not None:
             self._y_1d = targets[1]
-            self._y_dtype = np.asarray(y).dtype
-        self.n_features_in_ = x.shape[1]
         self.__dict__["_local_columns"] = columns
         return local_result
 
@@ -312,10 +438,12 @@ class SpmdEstimator(_BaseEstimator):
         return self.__dict__.get("_comm_native") or _world()
 
     def _apply(self, operation, X, queue=None):
-        """`predict`, `transform` or `inverse_transform` of this rank's rows (local)."""
+        """`predict`, `transform` or `inverse_transform` of this rank's rows (local); X must
+        have the fit's features (but for `inverse_transform`, whose X is transformed rows)."""
         model = self._check_fitted()
         queue = resolve_queue(queue_of(queue, X))
-        return model.apply(operation, as_rows(X), self._local_comm(), queue=queue)
+        x = as_rows(X) if operation == "inverse_transform" else as_rows(X, self)
+        return model.apply(operation, x, self._local_comm(), queue=queue)
 
     def _scoring_model(self):
         """The native model and the communicator a collective query runs over."""
@@ -327,9 +455,12 @@ class SpmdEstimator(_BaseEstimator):
         model, comm = self._scoring_model()
 
         def prepare():
-            x = as_rows(X)
-            targets = None if y is None else as_targets(y, x.shape[0])
-            w = None if sample_weight is None else as_weights(sample_weight, x.shape[0])
+            x = as_rows(X, self)
+            targets = None
+            if self._supervised:
+                require_y(self, y)
+                targets = self._score_targets(y, x.shape[0])
+            w = None if sample_weight is None else as_weights(sample_weight, x)
             return x, targets, w, resolve_queue(queue_of(queue, X))
 
         x, targets, w, q = agreed(comm, prepare)
@@ -342,9 +473,17 @@ class SpmdEstimator(_BaseEstimator):
             queue=q,
         )
 
+    def _score_targets(self, y, n_rows):
+        return self._targets(y, n_rows)
+
+    def _keep_fit_classes(self):
+        """After a fit succeeded: the classes it agreed on become `classes_`."""
+        if "_fit_classes" in self.__dict__:
+            self.__dict__["_classes"] = self.__dict__.pop("_fit_classes")
+
     def __getattr__(self, name):
         # Fitted attributes come from the native model on first use (a forest's trees are large).
-        if name.endswith("_") and not name.startswith("__"):
+        if name.endswith("_") and not name.startswith("__") and name not in _PYTHON_SIDE:
             if self.__dict__.get("_pending"):
                 self._finalize()
             model = self.__dict__.get("_model")
@@ -394,6 +533,8 @@ def _same(a, b):
 class RegressorMixin(_SklearnRegressorMixin):
     """`predict` and a global `score` (R^2) for regressors."""
 
+    _supervised = True
+
     def predict(self, X, queue=None):
         """Predictions for this rank's rows (local)."""
         result = self._apply("predict", X, queue)
@@ -406,18 +547,46 @@ class RegressorMixin(_SklearnRegressorMixin):
 
 
 class ClassifierMixin(_SklearnClassifierMixin):
-    """`predict`, `predict_proba` and a global `score` (accuracy) for classifiers."""
+    """Labels of any type, `predict`, `predict_proba` and a global `score` (accuracy) for
+    classifiers. The ranks agree on `classes_` (every rank's labels, sorted as `np.unique`
+    sorts them); the native side fits on each label's index in `classes_`, and `predict` maps
+    the indices back, so `classes_` and the predictions keep the labels' own type."""
+
+    _supervised = True
+
+    def _targets(self, y, n_rows):
+        return as_labels(y, n_rows)
+
+    def _agree_targets(self, comm, targets):
+        labels, local_classes = targets
+        classes = agree_classes(comm, local_classes)
+        self.__dict__["_fit_classes"] = classes
+        return encode_labels(labels, classes).reshape(-1, 1), True
+
+    def _score_targets(self, y, n_rows):
+        labels, _ = as_labels(y, n_rows)
+        return encode_labels(labels, self.classes_).reshape(-1, 1), True
+
+    def _native_params(self):
+        params = super()._native_params()
+        if "class_weight" in params:
+            params["class_weight"] = class_weight_json(
+                params["class_weight"], self.__dict__.get("_fit_classes")
+            )
+        return params
 
     def _convert_attribute(self, name, value):
-        if name == "classes_" and hasattr(self, "_y_dtype"):
-            return np.asarray(value).astype(self._y_dtype)
+        if name == "classes_" and "_classes" in self.__dict__:
+            return self.__dict__["_classes"]
         return value
+
+    def _labels(self, indices):
+        """The labels of class indices."""
+        return self.classes_[np.asarray(indices).ravel().astype(np.intp)]
 
     def predict(self, X, queue=None):
         """Class labels for this rank's rows (local)."""
-        labels = self._apply("predict", X, queue).ravel()
-        dtype = getattr(self, "_y_dtype", None)
-        return labels if dtype is None else labels.astype(dtype)
+        return self._labels(self._apply("predict", X, queue))
 
     def predict_proba(self, X, queue=None):
         """Class probabilities for this rank's rows (local), columns in `classes_` order."""
@@ -432,7 +601,11 @@ class ClassifierMixin(_SklearnClassifierMixin):
         return self._score(X, y, sample_weight, queue)
 
 
-class TransformerMixin:
+class ClusterMixin(_SklearnClusterMixin):
+    """scikit-learn's clusterer tags; `fit_predict` is the subclass's."""
+
+
+class TransformerMixin(_SklearnTransformerMixin):
     """`transform`, `fit_transform` and (where the estimator has one) `inverse_transform`."""
 
     def transform(self, X, queue=None):
@@ -452,7 +625,8 @@ class IncrementalMixin:
     """`partial_fit` batch by batch on each rank (local, no communication); the model of every
     batch of every rank is computed on the first use of a fitted attribute, `predict`,
     `transform`, `score` or `pickle` after it, which is collective (every rank must make it), as
-    in scikit-learn-intelex."""
+    in scikit-learn-intelex. `fit` starts again from nothing and adds this rank's rows; as in
+    scikit-learn, `partial_fit` after `fit` goes on from the fitted batches."""
 
     _partial_estimator = ""
 
@@ -468,20 +642,36 @@ class IncrementalMixin:
 
     def partial_fit(self, X, y=None, check_input=True, queue=None):
         """Adds a batch of this rank's rows (local); returns self."""
+        return self._partial(X, y, None, queue)
+
+    def _partial_targets(self, y, n_rows):
+        """A batch's targets as the native state takes them, with the state's extra keywords."""
+        targets = self._targets(y, n_rows)
+        return targets, {}
+
+    def _partial(self, X, y=None, sample_weight=None, queue=None):
+        """Adds a batch (local); the first batch after `fit` or of a new estimator records
+        `n_features_in_`, later ones must match it."""
+        first = self.__dict__.get("_incremental") is None
 
         def add(state):
-            x = as_rows(X)
-            targets = None if y is None else as_targets(y, x.shape[0])
+            x = as_rows(X, self, reset=first)
+            targets, extra = None, {}
+            if self._supervised:
+                require_y(self, y)
+                targets, extra = self._partial_targets(y, x.shape[0])
+            if sample_weight is not None:
+                extra["sample_weight"] = as_weights(sample_weight, x)
             state.partial_fit(
                 x,
                 y=None if targets is None else targets[0],
                 y_is_1d=bool(targets is not None and targets[1]),
                 queue=resolve_queue(queue_of(queue, X)),
+                **extra,
             )
-            return x, targets
+            return targets
 
-        x, targets = self._add_batch(add)
-        self.n_features_in_ = x.shape[1]
+        targets = self._add_batch(add)
         if targets is not None:
             self._y_1d = targets[1]
         return self
@@ -490,12 +680,13 @@ class IncrementalMixin:
         """Runs `add(state)` on the running state. A failure is raised here and remembered, so
         that the collective finalize fails on every rank."""
         state = self._incremental_state()
-        self.__dict__["_pending"] = True
         try:
             return add(state)
         except Exception as e:
             self.__dict__["_partial_error"] = f"{type(e).__name__}: {e}"
             raise
+        finally:
+            self.__dict__["_pending"] = True
 
     def _finalize(self, comm=None):
         comm = comm or communicator(self.comm)
@@ -504,22 +695,20 @@ class IncrementalMixin:
         model = self.__dict__["_incremental"].finalize(comm)
         self._set_model(model, comm)
 
-    def _fit_in_batches(self, X, y, batch_size, queue):
-        """`fit`: forgets earlier batches, adds this rank's rows in batches, then finalizes
-        (collective)."""
+    def _fit_incrementally(self, X, y=None, sample_weight=None, queue=None):
+        """`fit` (collective): forgets earlier batches, adds this rank's rows as one batch (the
+        native state sums any batching alike, so `batch_size` changes no result), then
+        finalizes on every rank."""
         self.__dict__.pop("_incremental", None)
-        self._incremental_state()
+        self.__dict__["_pending"] = False
         comm = communicator(self.comm)
-        x = agreed(comm, lambda: as_rows(X))
-        step = max(1, int(batch_size or 5 * max(x.shape[1], 1)))
-        starts = range(0, x.shape[0], step) if x.shape[0] else [0]
-        for start in starts:
-            try:
-                self.partial_fit(
-                    x[start : start + step],
-                    None if y is None else np.asarray(y)[start : start + step],
-                    queue=queue,
-                )
-            except Exception:
-                break  # remembered; finalize raises it on every rank
+        try:
+            agreed(comm, lambda: self._partial(X, y, sample_weight, queue))
+            check_weight_total(comm, sample_weight)
+        except Exception:
+            # A failed fit leaves no batches behind (nor a finalize pending on one rank only).
+            self.__dict__.pop("_incremental", None)
+            self.__dict__["_pending"] = False
+            raise
         self._finalize(comm)
+        return self

@@ -37,8 +37,5 @@ class IncrementalEmpiricalCovariance(IncrementalMixin, EmpiricalCovariance):
         self.comm = comm
 
     def fit(self, X, y=None, queue=None):
-        """Forgets earlier batches, then fits on this rank's rows, batch by batch (collective);
-        returns self."""
-        self.__dict__.pop("_incremental", None)
-        self.__dict__["_pending"] = False
-        return super().fit(X, y, queue=queue)
+        """Forgets earlier batches, then fits on this rank's rows (collective); returns self."""
+        return self._fit_incrementally(X, queue=queue)

@@ -25,11 +25,12 @@ class PCA(TransformerMixin, SpmdEstimator):
 
 
 class IncrementalPCA(IncrementalMixin, TransformerMixin, SpmdEstimator):
-    """PCA fitted in batches of `batch_size` rows (default five times the number of features)
-    on each rank, equal to a one-shot `PCA` (scikit-learn's `IncrementalPCA`). `partial_fit`
-    adds a batch of this rank's rows without communication; the components of every batch of
-    every rank are made (collectively) on the first use of a fitted attribute or `transform`
-    after it."""
+    """PCA fitted batch by batch (scikit-learn's `IncrementalPCA`), equal to a one-shot `PCA` of
+    every batch of every rank: the batches' sums are exact, so `batch_size` changes no result.
+    `partial_fit` adds a batch of this rank's rows without communication; the components of
+    every batch of every rank are made (collectively) on the first use of a fitted attribute or
+    `transform` after it. Besides `PCA`'s attributes it has scikit-learn's `var_`,
+    `n_samples_seen_` and `batch_size_`."""
 
     _estimator = "incremental-pca"
     _partial_estimator = "incremental-pca"
@@ -43,9 +44,18 @@ class IncrementalPCA(IncrementalMixin, TransformerMixin, SpmdEstimator):
         self.comm = comm
 
     def fit(self, X, y=None, queue=None):
-        """Fits on this rank's rows, batch by batch (collective); returns self."""
-        self._fit(X, None, None, queue)
-        return self
+        """Forgets earlier batches, then fits on this rank's rows (collective); returns self."""
+        return self._fit_incrementally(X, queue=queue)
+
+    @property
+    def n_samples_seen_(self):
+        """Rows of every batch of every rank."""
+        return self.n_samples_
+
+    @property
+    def batch_size_(self):
+        """`batch_size`, or five times the number of features when it is None."""
+        return self.batch_size or 5 * self.n_features_in_
 
 
 class QR(SpmdEstimator):

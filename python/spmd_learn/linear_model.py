@@ -7,7 +7,7 @@ from ._base import (
     IncrementalMixin,
     RegressorMixin,
     SpmdEstimator,
-    class_weight_json,
+    hyperparameters,
 )
 
 
@@ -27,6 +27,7 @@ class LinearRegression(RegressorMixin, SpmdEstimator):
 
     _estimator = "linear-regression"
     _accepted_only = ("copy_X", "n_jobs", "positive")
+    _multi_output = True
 
     def __init__(self, *, fit_intercept=True, copy_X=True, n_jobs=None, positive=False, comm=None):
         self.fit_intercept = fit_intercept
@@ -40,8 +41,15 @@ class LinearRegression(RegressorMixin, SpmdEstimator):
             raise ValueError("positive=True is not supported by spmd_learn's LinearRegression")
         return super()._native_params()
 
+    @classmethod
+    def get_hyperparameters(cls, op):
+        """scikit-learn-intelex's tuning object for `op` ("fit" or "predict"): accepted, and a
+        no-op here (see `spmd_learn._base.Hyperparameters`)."""
+        return hyperparameters(cls, op)
+
     def fit(self, X, y, sample_weight=None, queue=None):
-        """Fits on this rank's rows of `X` and `y` (collective); returns self."""
+        """Fits on this rank's rows of `X` and `y` (collective), each row weighted by
+        `sample_weight` when given; returns self."""
         self._fit(X, y, sample_weight, queue)
         return self
 
@@ -55,6 +63,7 @@ class IncrementalLinearRegression(IncrementalMixin, RegressorMixin, SpmdEstimato
 
     _estimator = "linear-regression"
     _partial_estimator = "linear-regression"
+    _multi_output = True
     _accepted_only = ("copy_X", "n_jobs", "batch_size")
 
     def __init__(self, *, fit_intercept=True, copy_X=True, n_jobs=None, batch_size=None, comm=None):
@@ -64,10 +73,19 @@ class IncrementalLinearRegression(IncrementalMixin, RegressorMixin, SpmdEstimato
         self.batch_size = batch_size
         self.comm = comm
 
+    @classmethod
+    def get_hyperparameters(cls, op):
+        """scikit-learn-intelex's tuning object for `op` ("fit" or "predict"): accepted, and a
+        no-op here (see `spmd_learn._base.Hyperparameters`)."""
+        return hyperparameters(cls, op)
+
     def fit(self, X, y, queue=None):
-        """Fits on this rank's rows, batch by batch (collective); returns self."""
-        self._fit_in_batches(X, y, self.batch_size, queue)
-        return self
+        """Fits on this rank's rows (collective); returns self."""
+        return self._fit_incrementally(X, y, queue=queue)
+
+    def partial_fit(self, X, y, check_input=True, queue=None):
+        """Adds a batch of this rank's rows and targets (local); returns self."""
+        return self._partial(X, y, None, queue)
 
 
 class Ridge(RegressorMixin, SpmdEstimator):
@@ -75,6 +93,7 @@ class Ridge(RegressorMixin, SpmdEstimator):
 
     _estimator = "ridge"
     _accepted_only = ("copy_X",)
+    _multi_output = True
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, copy_X=True, comm=None):
         self.alpha = alpha
@@ -120,11 +139,6 @@ class LogisticRegression(ClassifierMixin, SpmdEstimator):
         self.verbose = verbose
         self.n_jobs = n_jobs
         self.comm = comm
-
-    def _native_params(self):
-        params = super()._native_params()
-        params["class_weight"] = class_weight_json(params["class_weight"])
-        return params
 
     def fit(self, X, y, sample_weight=None, queue=None):
         """Fits on this rank's rows (collective); returns self."""

@@ -6,24 +6,25 @@ from ._base import (
     ClassifierMixin,
     IncrementalMixin,
     SpmdEstimator,
+    agree_classes,
+    agreed,
+    as_labels,
     as_rows,
-    as_targets,
-    as_weights,
-    queue_of,
-    resolve_queue,
+    communicator,
+    encode_labels,
+    require_y,
 )
 
 
 class MultinomialNB(IncrementalMixin, ClassifierMixin, SpmdEstimator):
     """Multinomial naive Bayes on counts (scikit-learn's `MultinomialNB`): class and feature
-    counts summed over every rank; a class may be missing from some ranks.
+    counts summed over every rank; a class may be missing from some ranks; labels of any type.
 
-    `fit` is collective. `partial_fit` adds a batch of this rank's rows (local, no
-    communication; `classes`, every class of the whole fit, is required on the first call, as in
-    scikit-learn); the first use of the model after it (a fitted attribute, `predict`, `score`,
-    `pickle`) sums every batch of every rank, collectively. A sequence of `partial_fit` calls
-    starts from nothing: `partial_fit` after `fit` is refused rather than continuing from the
-    fitted counts."""
+    `fit` is collective: the ranks agree on the classes, then count. `partial_fit` adds a batch of
+    this rank's rows (local, no communication; `classes`, every class of the whole fit, is
+    required on the first call, as in scikit-learn); the first use of the model after it (a
+    fitted attribute, `predict`, `score`, `pickle`) sums every batch of every rank,
+    collectively. As in scikit-learn, `partial_fit` after `fit` adds to the fitted counts."""
 
     _estimator = "multinomial-nb"
     _partial_estimator = "multinomial-nb"
@@ -41,46 +42,48 @@ class MultinomialNB(IncrementalMixin, ClassifierMixin, SpmdEstimator):
             params["class_prior"] = [float(v) for v in params["class_prior"]]
         return params
 
+    _positive_only = True
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.poor_score = True  # as scikit-learn's own MultinomialNB
+        return tags
+
     def fit(self, X, y, sample_weight=None, queue=None):
-        """Fits on this rank's rows (collective); returns self."""
-        self.__dict__.pop("_incremental", None)
-        self.__dict__["_pending"] = False
-        self._fit(X, y, sample_weight, queue)
-        return self
+        """Counts every rank's rows (collective); returns self."""
+        comm = communicator(self.comm)
+
+        def labels():
+            require_y(self, y)
+            return as_labels(y, as_rows(X, self, reset=True).shape[0])[1]
+
+        classes = agree_classes(comm, agreed(comm, labels))
+        if not len(classes):
+            raise ValueError("cannot fit on zero rows: every rank's X is empty")
+        self.__dict__["_classes"] = classes
+        return self._fit_incrementally(X, y, sample_weight, queue)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, queue=None):
         """Adds a batch of this rank's rows and labels (local); returns self."""
-        if self.__dict__.get("_model") is not None and self.__dict__.get("_incremental") is None:
-            raise ValueError(
-                "partial_fit after fit is not supported: start a new MultinomialNB for batches"
-            )
+        if classes is not None:
+            given = np.unique(np.asarray(classes))
+            known = self.__dict__.get("_classes")
+            if self.__dict__.get("_incremental") is None:
+                self.__dict__["_classes"] = given
+            elif known is None or not np.array_equal(known, given):
+                raise ValueError(
+                    f"`classes={given.tolist()!r}` is not the same as on the first call to "
+                    f"partial_fit, was: {None if known is None else known.tolist()!r}"
+                )
+        elif self.__dict__.get("_incremental") is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        return self._partial(X, y, sample_weight, queue)
 
-        def add(state):
-            x = as_rows(X)
-            targets, _ = as_targets(y, x.shape[0])
-            if targets.shape[1] != 1:
-                raise ValueError("MultinomialNB takes one column of labels")
-            weights = None if sample_weight is None else as_weights(sample_weight, x.shape[0])
-            labels = None if classes is None else _integer_labels(classes)
-            state.partial_fit(
-                x,
-                y=targets,
-                y_is_1d=True,
-                queue=resolve_queue(queue_of(queue, X)),
-                classes=labels,
-                sample_weight=weights,
-            )
-            return x
-
-        x = self._add_batch(add)
-        self.n_features_in_ = x.shape[1]
-        if "_y_dtype" not in self.__dict__:
-            self._y_dtype = np.asarray(classes if classes is not None else y).dtype
-        return self
-
-
-def _integer_labels(classes):
-    a = np.asarray(classes).ravel()
-    if a.dtype.kind not in "iub" and not np.all(np.mod(a, 1) == 0):
-        raise ValueError(f"classes must be integer labels, not {a.tolist()!r}")
-    return [int(v) for v in a]
+    def _partial_targets(self, y, n_rows):
+        labels, _ = as_labels(y, n_rows)
+        classes = self.__dict__["_classes"]
+        index = encode_labels(labels, classes)
+        if (index < 0).any():
+            unknown = np.unique(labels[index < 0]).tolist()
+            raise ValueError(f"y holds labels {unknown!r} that are not in classes {classes.tolist()!r}")
+        return (index.reshape(-1, 1), True), {"classes": list(range(len(classes)))}

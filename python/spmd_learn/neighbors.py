@@ -21,9 +21,9 @@ from ._base import (
     SpmdEstimator,
     agreed,
     as_rows,
-    as_targets,
     communicator,
     queue_of,
+    require_y,
     resolve_queue,
 )
 
@@ -44,16 +44,21 @@ class _Neighbors(SpmdEstimator):
 
     def _fit_rows(self, X, y=None):
         comm = communicator(self.comm)
+        self.__dict__.pop("_fit_classes", None)
 
         def prepare():
             params = _native.check_params(self._estimator, json.dumps(self._native_params()))
-            x = as_rows(X)
-            targets = None if y is None else self._targets(y, x.shape[0])
+            x = as_rows(X, self, reset=True)
+            targets = None
+            if self._supervised:
+                require_y(self, y)
+                targets = self._targets(y, x.shape[0])
             return params, x, targets
 
         params, x, targets = agreed(comm, prepare)
+        targets = None if targets is None else self._agree_targets(comm, targets)
         self._set_search(comm, params, x, targets)
-        self.n_features_in_ = x.shape[1]
+        self._keep_fit_classes()
         self.n_samples_fit_ = int(json.loads(self.__dict__["_search"].attribute("n_samples_fit_")))
         # As scikit-learn names the metric it uses: minkowski with p = 1 or 2 is its special case.
         self.effective_metric_, self.effective_metric_params_ = self.metric, {}
@@ -64,9 +69,6 @@ class _Neighbors(SpmdEstimator):
             else:
                 self.effective_metric_ = named
         return self
-
-    def _targets(self, y, n_rows):
-        return as_targets(y, n_rows)
 
     def _set_search(self, comm, params, x, targets):
         search, _, _ = _native.fit(
@@ -121,7 +123,11 @@ class _Neighbors(SpmdEstimator):
         query's own argument, checked), agreed on by every rank in one collective."""
         return agreed(
             comm,
-            lambda: (None if X is None else as_rows(X), resolve_queue(queue_of(queue, X)), argument()),
+            lambda: (
+                None if X is None else as_rows(X, self),
+                resolve_queue(queue_of(queue, X)),
+                argument(),
+            ),
         )
 
     def kneighbors(self, X=None, n_neighbors=None, return_distance=True, queue=None):
@@ -255,19 +261,11 @@ class KNeighborsClassifier(ClassifierMixin, _WeighedNeighbors):
 
     _estimator = "knn-classifier"
 
-    def _targets(self, y, n_rows):
-        targets, one_d = as_targets(y, n_rows)
-        if targets.shape[1] != 1:
-            raise ValueError("KNeighborsClassifier takes one column of labels")
-        return targets, True
-
     def fit(self, X, y, queue=None):
         """Keeps this rank's rows and labels; the ranks agree on the width and the classes
         (collective). Returns self."""
         self._fit_rows(X, y)
-        self._y_dtype = np.asarray(y).dtype
-        classes = json.loads(self.__dict__["_search"].attribute("classes_"))
-        self.classes_ = np.asarray(classes).astype(self._y_dtype)
+        self.classes_ = self.__dict__["_classes"]
         self.outputs_2d_ = False
         return self
 
@@ -291,6 +289,7 @@ class KNeighborsRegressor(RegressorMixin, _WeighedNeighbors):
     `n_jobs` are accepted and change nothing."""
 
     _estimator = "knn-regressor"
+    _multi_output = True
 
     def fit(self, X, y, queue=None):
         """Keeps this rank's rows and targets (collective: the ranks agree on the widths).

@@ -1,14 +1,17 @@
 """Scalers fitted over the rows of every rank: `StandardScaler`, `MinMaxScaler`, `MaxAbsScaler`.
 `transform` and `inverse_transform` are local; `copy` is accepted and changes nothing (results are
-new arrays)."""
+new arrays). As in scikit-learn, `fit` starts again and `partial_fit` adds a batch of this rank's
+rows (local, no communication); the first use of the scaler after `partial_fit` combines every
+batch of every rank (collective)."""
 
-from ._base import SpmdEstimator, TransformerMixin
+from ._base import IncrementalMixin, SpmdEstimator, TransformerMixin
 
 
-class StandardScaler(TransformerMixin, SpmdEstimator):
+class StandardScaler(IncrementalMixin, TransformerMixin, SpmdEstimator):
     """(x - mean_) / scale_ per column (scikit-learn's `StandardScaler`)."""
 
     _estimator = "standard-scaler"
+    _partial_estimator = "standard-scaler"
     _accepted_only = ("copy",)
 
     def __init__(self, *, copy=True, with_mean=True, with_std=True, comm=None):
@@ -19,14 +22,18 @@ class StandardScaler(TransformerMixin, SpmdEstimator):
 
     def fit(self, X, y=None, sample_weight=None, queue=None):
         """Column means and variances of every rank's rows (collective); returns self."""
-        self._fit(X, None, sample_weight, queue)
-        return self
+        return self._fit_incrementally(X, None, sample_weight, queue)
+
+    def partial_fit(self, X, y=None, sample_weight=None, queue=None):
+        """Adds a batch of this rank's rows (local); returns self."""
+        return self._partial(X, None, sample_weight, queue)
 
 
-class MinMaxScaler(TransformerMixin, SpmdEstimator):
+class MinMaxScaler(IncrementalMixin, TransformerMixin, SpmdEstimator):
     """Each column mapped onto `feature_range` (scikit-learn's `MinMaxScaler`)."""
 
     _estimator = "min-max-scaler"
+    _partial_estimator = "min-max-scaler"
     _accepted_only = ("copy",)
 
     def __init__(self, feature_range=(0, 1), *, copy=True, clip=False, comm=None):
@@ -42,14 +49,18 @@ class MinMaxScaler(TransformerMixin, SpmdEstimator):
 
     def fit(self, X, y=None, queue=None):
         """Column minima and maxima of every rank's rows (collective); returns self."""
-        self._fit(X, None, None, queue)
-        return self
+        return self._fit_incrementally(X, queue=queue)
+
+    def partial_fit(self, X, y=None, queue=None):
+        """Adds a batch of this rank's rows (local); returns self."""
+        return self._partial(X, None, None, queue)
 
 
-class MaxAbsScaler(TransformerMixin, SpmdEstimator):
+class MaxAbsScaler(IncrementalMixin, TransformerMixin, SpmdEstimator):
     """Each column divided by its largest absolute value (scikit-learn's `MaxAbsScaler`)."""
 
     _estimator = "max-abs-scaler"
+    _partial_estimator = "max-abs-scaler"
     _accepted_only = ("copy",)
 
     def __init__(self, *, copy=True, comm=None):
@@ -58,5 +69,8 @@ class MaxAbsScaler(TransformerMixin, SpmdEstimator):
 
     def fit(self, X, y=None, queue=None):
         """Column maxima of |x| over every rank's rows (collective); returns self."""
-        self._fit(X, None, None, queue)
-        return self
+        return self._fit_incrementally(X, queue=queue)
+
+    def partial_fit(self, X, y=None, queue=None):
+        """Adds a batch of this rank's rows (local); returns self."""
+        return self._partial(X, None, None, queue)

@@ -41,9 +41,12 @@ def test_linear_regression(rng, targets):
     assert ours.score(*local(X, y), sample_weight=local(w)) == pytest.approx(
         ref.score(X, y, sample_weight=w), rel=1e-12
     )
-    # Weighted least squares is not implemented: refused on every rank, not ignored.
-    with pytest.raises(ValueError, match="does not take sample weights"):
-        linear_model.LinearRegression().fit(*local(X, y), sample_weight=local(w))
+    # Weighted least squares, zero weights included, as scikit-learn's.
+    w[::7] = 0.0
+    weighted = linear_model.LinearRegression().fit(*local(X, y), sample_weight=local(w))
+    ref_w = sklearn.linear_model.LinearRegression().fit(X, y, sample_weight=w)
+    assert_allclose(weighted.coef_, ref_w.coef_, rtol=1e-10, atol=1e-12)
+    assert_allclose(weighted.intercept_, ref_w.intercept_, rtol=1e-10, atol=1e-12)
 
 
 def test_ridge(rng):
@@ -283,9 +286,11 @@ def test_multinomial_nb_partial_fit(rng):
     ours.partial_fit(*local(X2, y2))
     ref.partial_fit(X2, y2)
     assert_allclose(ours.feature_log_prob_, ref.feature_log_prob_, rtol=1e-12)
-    fitted = naive_bayes.MultinomialNB().fit(*local(X, y))
-    with pytest.raises(ValueError, match="partial_fit after fit"):
-        fitted.partial_fit(*local(X, y))
+    # As scikit-learn: partial_fit after fit adds to the fitted counts.
+    fitted = naive_bayes.MultinomialNB().fit(*local(X, y)).partial_fit(*local(X2, y2))
+    ref_fitted = sklearn.naive_bayes.MultinomialNB().fit(X, y).partial_fit(X2, y2)
+    assert_allclose(fitted.feature_count_, ref_fitted.feature_count_, rtol=1e-12)
+    assert_allclose(fitted.feature_log_prob_, ref_fitted.feature_log_prob_, rtol=1e-12)
     with pytest.raises(ValueError, match="classes must be passed"):
         naive_bayes.MultinomialNB().partial_fit(Xl, yl)
 

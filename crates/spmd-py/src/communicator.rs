@@ -1,6 +1,7 @@
 //! The ranks that fit together, as Python sees them.
 
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 use spmd_comm::Comm;
 
 use crate::errors::{comm_error, core_error};
@@ -65,6 +66,27 @@ impl Communicator {
         })
         .map_err(comm_error)?;
         Ok(values)
+    }
+
+    /// Every rank's `data`, in rank order (collective): what Python-side steps must agree on
+    /// that is no vector of numbers, such as a classifier's labels of any type, pickled.
+    fn allgather_bytes<'py>(
+        &self,
+        py: Python<'py>,
+        data: &[u8],
+    ) -> PyResult<Vec<Bound<'py, PyBytes>>> {
+        let (all, counts) = py
+            .detach(|| self.comm.allgatherv(data))
+            .map_err(comm_error)?;
+        let mut start = 0;
+        Ok(counts
+            .iter()
+            .map(|&count| {
+                let part = PyBytes::new(py, &all[start..start + count]);
+                start += count;
+                part
+            })
+            .collect())
     }
 
     fn __repr__(&self) -> String {
