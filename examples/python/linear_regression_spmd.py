@@ -1,11 +1,10 @@
-"""LinearRegression over every rank, written as scikit-learn-intelex's SPMD example is.
+"""LinearRegression over every rank, ported from scikit-learn-intelex's SPMD example by changing
+its import lines only (marked `was:`).
 
     mpirun -n 4 python examples/python/linear_regression_spmd.py
 
-Coming from `sklearnex.spmd`, only the marked lines change: the imports, the queue and the array
-conversions (`dpctl.tensor.asarray` -> `spmd_learn.asarray`, `dpt.to_numpy` ->
-`spmd_learn.to_numpy`). Calls follow the data: arrays from `spmd_learn.asarray(..., queue=q)` run
-on that GPU; plain numpy arrays on the CPU.
+`dpt.asarray(..., sycl_queue=q)` gives a numpy array that names the queue: calls given it run on
+that GPU (or, with `SyclQueue("cpu")`, on the CPU).
 """
 
 from warnings import warn
@@ -13,9 +12,9 @@ from warnings import warn
 import numpy as np
 from mpi4py import MPI
 
-import spmd_learn as dpt  # changed: was `import dpctl.tensor as dpt`
-from spmd_learn import Queue as SyclQueue  # changed: was `from dpctl import SyclQueue`
-from spmd_learn.linear_model import LinearRegression  # changed: was sklearnex.spmd.linear_model
+import spmd_learn.dpctl as dpctl  # was: import dpctl
+import spmd_learn.dpctl.tensor as dpt  # was: import dpctl.tensor as dpt
+from spmd_learn.linear_model import LinearRegression  # was: from sklearnex.spmd.linear_model import ...
 
 
 def generate_X_y(ns, data_seed):
@@ -35,18 +34,15 @@ if size < 2:
     warn("this example is meant for several ranks: mpirun -n 4 ...", RuntimeWarning)
 
 X, y = generate_X_y(101, rank)
-try:
-    queue = SyclQueue("gpu")
-except dpt.SpmdError:  # added: no GPU here, so the CPU
-    queue = None
-dpt_X = dpt.asarray(X, usm_type="device", sycl_queue=queue)
-dpt_y = dpt.asarray(y, usm_type="device", sycl_queue=queue)
+q = dpctl.SyclQueue("gpu" if dpctl.has_gpu_devices() else "cpu")
+dpt_X = dpt.asarray(X, usm_type="device", sycl_queue=q)
+dpt_y = dpt.asarray(y, usm_type="device", sycl_queue=q)
 
 model = LinearRegression().fit(dpt_X, dpt_y)
 print(f"Coefficients on rank {rank}:\n", model.coef_)
 print(f"Intercept on rank {rank}:\n", model.intercept_)
 
 X_test, _ = generate_X_y(1024, rank + 100)
-dpt_X_test = dpt.asarray(X_test, usm_type="device", sycl_queue=queue)
+dpt_X_test = dpt.asarray(X_test, usm_type="device", sycl_queue=q)
 result = model.predict(dpt_X_test)
 print(f"Result on rank {rank}:\n", dpt.to_numpy(result)[:3])
