@@ -6,7 +6,10 @@ _FOREST_DOC = """
     Split thresholds come from at most `max_bins` global bins per feature, and the bootstrap draws
     a Poisson count per row (the limit of scikit-learn's draw), so the trees are not
     scikit-learn's own but equal for any split of the rows. With `oob_score=True`, `oob_score_`
-    is over every rank's rows and `{oob}` holds this rank's rows. `n_jobs` and `verbose` are
+    is over every rank's rows and `{oob}` holds this rank's rows. With `local_trees_mode=True`
+    (scikit-learn-intelex's) each rank holding rows grows its share of the trees from its own rows
+    alone, without communication, and every rank gathers them all: faster where rows are many, no
+    longer one forest over every row (and no out-of-bag score). `n_jobs` and `verbose` are
     accepted and change nothing (progress shows on rank 0 when stderr is a terminal).
 """
 
@@ -57,6 +60,7 @@ class RandomForestClassifier(ClassifierMixin, _Forest):
         class_weight=None,
         max_samples=None,
         max_bins=256,
+        local_trees_mode=False,
         comm=None,
     ):
         self.n_estimators = n_estimators
@@ -76,6 +80,7 @@ class RandomForestClassifier(ClassifierMixin, _Forest):
         self.class_weight = class_weight
         self.max_samples = max_samples
         self.max_bins = max_bins
+        self.local_trees_mode = local_trees_mode
         self.comm = comm
 
 
@@ -107,6 +112,7 @@ class RandomForestRegressor(RegressorMixin, _Forest):
         verbose=0,
         max_samples=None,
         max_bins=256,
+        local_trees_mode=False,
         comm=None,
     ):
         self.n_estimators = n_estimators
@@ -125,4 +131,5 @@ class RandomForestRegressor(RegressorMixin, _Forest):
         self.verbose = verbose
         self.max_samples = max_samples
         self.max_bins = max_bins
+        self.local_trees_mode = local_trees_mode
         self.comm = comm

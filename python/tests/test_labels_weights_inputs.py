@@ -282,3 +282,24 @@ def test_config_context_target_offload_picks_the_device(rng):
         with spmd_learn.config_context(target_offload="gpu"):
             gpu = linear_model.Ridge().fit(*local(X, y))
         assert_allclose(gpu.coef_, cpu.coef_, rtol=1e-6, atol=1e-8)
+
+
+# -- scikit-learn-intelex's local trees ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("Forest", [ensemble.RandomForestClassifier, ensemble.RandomForestRegressor])
+def test_local_trees_mode_gathers_each_ranks_trees(rng, Forest):
+    """Each rank holding rows grows its share of the trees from its rows alone; every rank
+    then holds them all, the same forest for the same seed and split."""
+    X, labels = classification_data(rng, n=400)
+    y = labels if Forest is ensemble.RandomForestClassifier else labels * 1.5
+    params = dict(n_estimators=6, bootstrap=False, random_state=2, local_trees_mode=True)
+    forest = Forest(**params).fit(*local(X, y))
+    again = Forest(**params).fit(*local(X, y))
+    assert_array_equal(forest.predict(X), again.predict(X))
+    predictions = WORLD.allgather(forest.predict(X))
+    for other in predictions:
+        assert_array_equal(other, predictions[0])
+    assert forest.score(*local(X, y)) > 0.8
+    with pytest.raises(ValueError, match="local_trees_mode"):
+        Forest(**params, oob_score=True).fit(*local(X, y))

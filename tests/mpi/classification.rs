@@ -253,7 +253,9 @@ fn main() {
                 &y.slice(s![rows]),
                 None,
             ) {
-                Err(Error::Input(m)) if c.rank() == p - 1 && m.contains("Negative values") => Ok(()),
+                Err(Error::Input(m)) if c.rank() == p - 1 && m.contains("Negative values") => {
+                    Ok(())
+                }
                 Err(Error::OnOtherRank { rank, .. }) if rank == p - 1 => Ok(()),
                 other => Err(format!("unexpected outcome {other:?}")),
             }

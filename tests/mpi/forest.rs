@@ -218,6 +218,55 @@ fn main() {
         "regressor on 10,000 rows: rounds with sibling subtraction, then gathered nodes",
         |c| regressor_same_as_single(c, regressions[0].1, &uneven(10_000), true),
     );
+    h.run(
+        "local_trees_mode: each rank's trees from its own rows, gathered alike everywhere",
+        |c| {
+            let (x, y) = data::<i64>("multiclass");
+            let counts = uneven(n_class);
+            let rows = my_rows(c, &counts);
+            let params = r#"{"n_estimators": 7, "bootstrap": false, "local_trees_mode": true, "random_state": 3}"#;
+            let params: RandomForestClassifierParams = serde_json::from_str(params).unwrap();
+            let fit = || {
+                RandomForestClassifier::with_params(params.clone())
+                    .comm(c.clone())
+                    .fit(&x.slice(s![rows.clone(), ..]), &y.slice(s![rows.clone()]), None)
+                    .map_err(|e| e.to_string())
+            };
+            let fitted = fit()?;
+            ensure(fitted.estimators() == fit()?.estimators(), || {
+                "the same seed and split gave another forest".into()
+            })?;
+            // Without bootstrap a tree's root weighs the rows of the rank that grew it: tree t
+            // is the (t mod h)-th rank holding rows.
+            let holders: Vec<usize> = (0..c.size()).filter(|&r| counts[r] > 0).collect();
+            ensure(fitted.estimators().len() == 7, || "not 7 trees".into())?;
+            for (t, tree) in fitted.estimators().iter().enumerate() {
+                let owner = holders[t % holders.len()];
+                let root = tree.weighted_n_node_samples[0];
+                ensure(root == counts[owner] as f64, || {
+                    format!("tree {t}: root weight {root}, rank {owner} holds {}", counts[owner])
+                })?;
+            }
+            // Every rank holds the same trees: rank 0's, serialised, broadcast and compared.
+            let mine: Vec<u8> = serde_json::to_vec(fitted.estimators()).unwrap();
+            let mut size = vec![mine.len() as u64];
+            c.broadcast(0, &mut size).map_err(|e| e.to_string())?;
+            let mut theirs = if c.rank() == 0 { mine.clone() } else { vec![0; size[0] as usize] };
+            c.broadcast(0, &mut theirs).map_err(|e| e.to_string())?;
+            ensure(mine == theirs, || "ranks hold different forests".into())?;
+            let oob = RandomForestClassifierParams {
+                oob_score: true,
+                ..params
+            };
+            let refused = RandomForestClassifier::with_params(oob)
+                .comm(c.clone())
+                .fit(&x.slice(s![rows.clone(), ..]), &y.slice(s![rows]), None);
+            ensure(
+                refused.is_err_and(|e| e.to_string().contains("local_trees_mode")),
+                || "oob_score with local_trees_mode was not refused".into(),
+            )
+        },
+    );
     h.run("NaN on the last rank is an error on every rank", |c| {
         let (x, y) = data::<i64>("multiclass");
         let rows = my_rows(c, &even(n_class));

@@ -171,6 +171,7 @@ impl RandomForestClassifier {
             class_weight,
             balanced_subsample,
             small_rows: SMALL_NODE_ROWS,
+            progress_rank: None,
         };
         let local = Local {
             x: x.view(),

@@ -50,6 +50,8 @@ pub(crate) struct ForestFit<'a> {
     /// Nodes of at most this many rows over all ranks are grown by one process
     /// ([`SMALL_NODE_ROWS`]; the forest is the same for any value).
     pub small_rows: u64,
+    /// The rank whose terminal shows progress is rank 0 of this one (`None`: of `comm`).
+    pub progress_rank: Option<usize>,
 }
 
 /// This rank's rows and targets, validated.
@@ -79,6 +81,9 @@ impl ForestFit<'_> {
         shape: &GlobalShape,
         queue: Option<&Queue>,
     ) -> Result<Fit> {
+        if self.shared.local_trees_mode {
+            return self.fit_local_trees(comm, local, shape, queue);
+        }
         let resolved = self.shared.resolve(shape.rows, shape.columns[0])?;
         let seed = crate::random::agreed_seed(comm, self.shared.random_state)?;
         let edges = global_edges(
@@ -113,6 +118,88 @@ impl ForestFit<'_> {
         Ok(Fit {
             forest: fitted,
             oob,
+        })
+    }
+
+    /// `local_trees_mode`: tree `t` of `n_estimators` is grown by the `t mod h`-th of the `h`
+    /// ranks holding rows, from its rows alone (a forest fitted on one process, from a seed
+    /// derived from the agreed one and that position); every rank then gathers the trees in
+    /// that order. The importances are the mean over every tree that split, as in one forest.
+    fn fit_local_trees<F: Float>(
+        &self,
+        comm: &Comm,
+        local: &Local<'_, F>,
+        shape: &GlobalShape,
+        queue: Option<&Queue>,
+    ) -> Result<Fit> {
+        let seed = crate::random::agreed_seed(comm, self.shared.random_state)?;
+        let rows = comm.allgather(&[local.x.nrows() as u64])?;
+        let holders: Vec<usize> = (0..rows.len()).filter(|&r| rows[r] > 0).collect();
+        let n_trees = self.shared.n_estimators;
+        let position = holders.iter().position(|&r| r == comm.rank());
+        let mine = position.map_or(0, |p| (n_trees + holders.len() - 1 - p) / holders.len());
+        let grown = match position {
+            Some(p) if mine > 0 => {
+                let mut shared = self.shared;
+                shared.n_estimators = mine;
+                shared.random_state = Some(crate::random::derive(seed, p as u64));
+                shared.local_trees_mode = false;
+                let own = ForestFit {
+                    shared,
+                    task: self.task,
+                    class_weight: self.class_weight.clone(),
+                    balanced_subsample: self.balanced_subsample,
+                    small_rows: self.small_rows,
+                    progress_rank: Some(self.progress_rank.unwrap_or(comm.rank())),
+                };
+                let alone = Comm::single();
+                let own_shape = GlobalShape {
+                    rows: rows[comm.rank()],
+                    row_offset: 0,
+                    columns: shape.columns,
+                };
+                own.fit(&alone, local, &own_shape, queue)
+                    .and_then(|fit| encode_trees(&fit.forest))
+            }
+            _ => Ok(Vec::new()),
+        };
+        let grown = crate::distributed::agree(comm, grown)?;
+        let (all, sizes) = comm.allgatherv(&grown)?;
+        let mut parts = Vec::with_capacity(holders.len());
+        let mut start = 0;
+        for &rank in &holders {
+            let part = &all[start..start + sizes[rank]];
+            start += sizes[rank];
+            parts.push(decode_trees(part)?.into_iter());
+        }
+        let trees: Vec<Tree> = (0..n_trees)
+            .filter_map(|t| parts[t % holders.len()].next())
+            .collect();
+        let d = shape.columns[0];
+        let mut feature_importances = vec![0.0; d];
+        let split: Vec<&Tree> = trees.iter().filter(|t| t.node_count() > 1).collect();
+        for tree in &split {
+            let own = tree.importances(d);
+            for (total, v) in feature_importances.iter_mut().zip(own) {
+                *total += v / split.len() as f64;
+            }
+        }
+        let sum: f64 = feature_importances.iter().sum();
+        if sum > 0.0 {
+            feature_importances.iter_mut().for_each(|v| *v /= sum);
+        }
+        Ok(Fit {
+            forest: Forest {
+                trees,
+                n_values: match self.task {
+                    Task::Classes { classes, .. } => classes,
+                    Task::Regression => 1,
+                },
+                n_features: d,
+                feature_importances,
+                resident: ResidentTrees::default(),
+            },
+            oob: None,
         })
     }
 
@@ -166,7 +253,8 @@ impl ForestFit<'_> {
             max_leaf_nodes: self.shared.max_leaf_nodes,
         };
         let n_trees = self.shared.n_estimators;
-        let mut progress = Progress::new(comm.rank(), "trees", n_trees);
+        let mut progress =
+            Progress::new(self.progress_rank.unwrap_or(comm.rank()), "trees", n_trees);
         let mut trees = Vec::with_capacity(n_trees);
         let mut importances = Vec::new();
         for first in (0..n_trees).step_by(TREES_PER_BATCH) {
@@ -327,6 +415,15 @@ pub(crate) fn check_local<F: Float>(x: ArrayView2<'_, F>, rank: usize) -> Result
 }
 
 /// The empty-fit error.
+/// A rank's trees as the bytes another rank decodes with [`decode_trees`].
+fn encode_trees(forest: &Forest) -> Result<Vec<u8>> {
+    serde_json::to_vec(&forest.trees).map_err(|e| Error::Input(format!("encoding trees: {e}")))
+}
+
+fn decode_trees(bytes: &[u8]) -> Result<Vec<Tree>> {
+    serde_json::from_slice(bytes).map_err(|e| Error::Input(format!("decoding trees: {e}")))
+}
+
 pub(crate) fn empty() -> Error {
     Error::Empty { what: "X" }
 }
@@ -354,6 +451,7 @@ mod tests {
                 class_weight: Vec::new(),
                 balanced_subsample: false,
                 small_rows,
+                progress_rank: None,
             };
             let fitted = fit.fit(&comm, local, &shape, None);
             fitted.unwrap_or_else(|e| panic!("{e}")).forest
@@ -362,6 +460,18 @@ mod tests {
         assert_eq!(fit(0), default);
         assert_eq!(fit(u64::MAX), default);
         assert!(default.trees.iter().all(|t| t.node_count() > 50));
+        // The importances read back from the trees (local_trees_mode's) are the grown ones.
+        let d = local.x.ncols();
+        let mut from_trees = vec![0.0; d];
+        for tree in &default.trees {
+            for (total, v) in from_trees.iter_mut().zip(tree.importances(d)) {
+                *total += v / default.trees.len() as f64;
+            }
+        }
+        let sum: f64 = from_trees.iter().sum();
+        for (a, b) in from_trees.iter().zip(&default.feature_importances) {
+            assert!((a / sum - b).abs() < 1e-12, "{a} vs {b}");
+        }
     }
 
     /// The classifier does not depend on which nodes grow in histogram rounds and which by one

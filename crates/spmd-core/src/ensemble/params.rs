@@ -147,6 +147,11 @@ macro_rules! forest_params {
             /// Most bins per feature (2 to 65536, default 256): the split thresholds are
             /// chosen among the bin edges.
             pub max_bins: usize,
+            /// scikit-learn-intelex's `local_trees_mode`: each rank grows its share of the
+            /// trees from its own rows only, with no communication while it grows them, and
+            /// every rank then gathers all the trees (default false: every tree sees every
+            /// rank's rows). The same seed and split give the same forest.
+            pub local_trees_mode: bool,
             $( $(#[$doc])* pub $field: $ty, )*
         }
 
@@ -165,6 +170,7 @@ macro_rules! forest_params {
                     max_samples: None,
                     random_state: None,
                     max_bins: 256,
+                    local_trees_mode: false,
                     $( $field: $default, )*
                 }
             }
@@ -192,6 +198,7 @@ macro_rules! forest_params {
                     max_samples: self.max_samples,
                     random_state: self.random_state,
                     max_bins: self.max_bins,
+                    local_trees_mode: self.local_trees_mode,
                 }
             }
         }
@@ -237,6 +244,7 @@ pub(crate) struct SharedParams<'a> {
     pub max_samples: Option<RowCount>,
     pub random_state: Option<u64>,
     pub max_bins: usize,
+    pub local_trees_mode: bool,
 }
 
 /// The settings resolved against the data's global row and feature counts.
@@ -325,6 +333,13 @@ impl SharedParams<'_> {
                 "min_impurity_decrease",
                 self.min_impurity_decrease,
                 "a float >= 0",
+            );
+        }
+        if self.local_trees_mode && self.oob_score {
+            return Error::invalid_param(
+                "oob_score",
+                true,
+                "False with local_trees_mode=True (a rank's trees never saw the other ranks' rows)",
             );
         }
         match self.max_samples {

@@ -151,6 +151,7 @@ impl RandomForestRegressor {
             class_weight: Vec::new(),
             balanced_subsample: false,
             small_rows: SMALL_NODE_ROWS,
+            progress_rank: None,
         };
         let local = Local {
             x: x.view(),

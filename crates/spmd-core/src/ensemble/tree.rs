@@ -127,6 +127,29 @@ impl Tree {
         (tree, importances)
     }
 
+    /// The impurity-based importances of the `d` features (as [`Tree::from_raw`] gives them):
+    /// each split's decrease of the weighted impurity, summed per feature and normalised.
+    pub(crate) fn importances(&self, d: usize) -> Vec<f64> {
+        let weighted = |i: i32| {
+            let i = i as usize;
+            self.weighted_n_node_samples[i] * self.impurity[i]
+        };
+        let mut importances = vec![0.0; d];
+        for (i, &f) in self.feature.iter().enumerate() {
+            if let (Ok(f), true) = (usize::try_from(f), self.children_left[i] != LEAF) {
+                importances[f] += weighted(i as i32)
+                    - weighted(self.children_left[i])
+                    - weighted(self.children_right[i]);
+            }
+        }
+        let root_weight = self.weighted_n_node_samples.first().copied().unwrap_or(0.0);
+        let total: f64 = importances.iter().sum();
+        if root_weight > 0.0 && total > 0.0 {
+            importances.iter_mut().for_each(|v| *v /= total);
+        }
+        importances
+    }
+
     /// Number of nodes.
     pub fn node_count(&self) -> usize {
         self.feature.len()

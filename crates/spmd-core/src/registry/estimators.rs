@@ -95,7 +95,7 @@ pub static ESTIMATORS: &[Entry] = &[
     .batches::<MultinomialNb, MultinomialNb>(),
     Entry::of::<RandomForestClassifier>(
         "random-forest-classifier",
-        "random forest, the same trees for any number of ranks (params: n_estimators, criterion, max_depth, min_samples_split, min_samples_leaf, max_features, max_leaf_nodes, bootstrap, max_samples, class_weight, oob_score, random_state, max_bins; --sample-weight); predict gives labels, transform probabilities, --out-local the out-of-bag probabilities",
+        "random forest, the same trees for any number of ranks (params: n_estimators, criterion, max_depth, min_samples_split, min_samples_leaf, max_features, max_leaf_nodes, bootstrap, max_samples, class_weight, oob_score, random_state, max_bins, local_trees_mode; --sample-weight); predict gives labels, transform probabilities, --out-local the out-of-bag probabilities",
     )
     .predicts::<RandomForestClassifier>()
     .transforms::<RandomForestClassifier>()
