@@ -653,6 +653,8 @@ class IncrementalMixin:
         """Adds a batch (local); the first batch after `fit` or of a new estimator records
         `n_features_in_`, later ones must match it."""
         first = self.__dict__.get("_incremental") is None
+        if first:
+            self.__dict__["_rows_added"] = 0
 
         def add(state):
             x = as_rows(X, self, reset=first)
@@ -669,6 +671,7 @@ class IncrementalMixin:
                 queue=resolve_queue(queue_of(queue, X)),
                 **extra,
             )
+            self.__dict__["_rows_added"] += x.shape[0]
             return targets
 
         targets = self._add_batch(add)
@@ -694,6 +697,26 @@ class IncrementalMixin:
         comm.agree(self.__dict__.get("_partial_error"))
         model = self.__dict__["_incremental"].finalize(comm)
         self._set_model(model, comm)
+        seen = comm.allreduce_sum([float(self.__dict__.get("_rows_added", 0))])[0]
+        self.__dict__["_n_samples_seen"] = int(seen)
+
+    @property
+    def n_samples_seen_(self):
+        """Rows of every batch of every rank since the last `fit` (or the first `partial_fit`)."""
+        self._check_fitted()
+        seen = self.__dict__.get("_n_samples_seen")
+        if seen is None:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute 'n_samples_seen_'")
+        return seen
+
+    @property
+    def batch_size_(self):
+        """`batch_size`, or five times the number of features when it is None (estimators that
+        take a `batch_size`)."""
+        if "batch_size" not in self.get_params(deep=False):
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute 'batch_size_'")
+        self._check_fitted()
+        return self.batch_size or 5 * self.n_features_in_
 
     def _fit_incrementally(self, X, y=None, sample_weight=None, queue=None):
         """`fit` (collective): forgets earlier batches, adds this rank's rows as one batch (the

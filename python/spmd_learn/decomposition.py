@@ -47,16 +47,6 @@ class IncrementalPCA(IncrementalMixin, TransformerMixin, SpmdEstimator):
         """Forgets earlier batches, then fits on this rank's rows (collective); returns self."""
         return self._fit_incrementally(X, queue=queue)
 
-    @property
-    def n_samples_seen_(self):
-        """Rows of every batch of every rank."""
-        return self.n_samples_
-
-    @property
-    def batch_size_(self):
-        """`batch_size`, or five times the number of features when it is None."""
-        return self.batch_size or 5 * self.n_features_in_
-
 
 class QR(SpmdEstimator):
     """The QR decomposition of the rows of every rank stacked (TSQR): every rank gets `r_`

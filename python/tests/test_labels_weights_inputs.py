@@ -233,11 +233,20 @@ def test_partial_fit_goes_on_after_fit(rng, ours, ref):
     ours.fit(local(X)).partial_fit(local(X2))
     ref.fit(X).partial_fit(X2)
     rows_alike(ours.transform, ref.transform, local(X), rtol=1e-6, atol=1e-9)
+    assert ours.n_samples_seen_ == ref.n_samples_seen_
     if isinstance(ours, decomposition.IncrementalPCA):
         assert_allclose(ours.var_, ref.var_, rtol=1e-10)
         assert_allclose(ours.mean_, ref.mean_, rtol=1e-10)
-        assert ours.n_samples_seen_ == ref.n_samples_seen_
         assert ours.batch_size_ == ref.batch_size_
+
+
+def test_incremental_estimators_count_the_rows_seen(rng):
+    X, y = regression_data(rng)
+    model = linear_model.IncrementalLinearRegression(batch_size=40).fit(*local(X, y))
+    assert model.n_samples_seen_ == len(X) and model.batch_size_ == 40
+    Xl, yl = local(X, y)
+    model.partial_fit(Xl[:3], yl[:3])
+    assert model.n_samples_seen_ == len(X) + sum(min(n, 3) for n in WORLD.allgather(len(Xl)))
 
 
 def test_get_hyperparameters_is_an_accepted_no_op():
