@@ -23,6 +23,38 @@ fn manifest() -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// `fitted` has scikit-learn's centres and labels, and the inertia and iterations of `case`.
+fn assert_matches(
+    fitted: &FittedKMeans,
+    (centres, labels): (&ArrayD<f64>, &Array1<i64>),
+    case: &serde_json::Value,
+    what: &str,
+) {
+    assert!(
+        rel_err(fitted.cluster_centers().iter(), centres.iter()) < 1e-9,
+        "{what} centres"
+    );
+    assert!(
+        fitted
+            .labels()
+            .iter()
+            .zip(labels)
+            .all(|(&a, &b)| a as i64 == b),
+        "{what} labels"
+    );
+    let inertia = case["inertia"].as_f64().unwrap();
+    assert!(
+        (fitted.inertia() - inertia).abs() < 1e-9 * inertia,
+        "{what} inertia {} vs {inertia}",
+        fitted.inertia()
+    );
+    assert_eq!(
+        fitted.n_iter() as u64,
+        case["n_iter"].as_u64().unwrap(),
+        "{what} n_iter"
+    );
+}
+
 #[test]
 fn given_centres_match_sklearn_exactly_on_cpu_and_gpu() {
     let x = x();
@@ -42,27 +74,11 @@ fn given_centres_match_sklearn_exactly_on_cpu_and_gpu() {
                 .into_dimensionality()
                 .unwrap();
             let device = if queue.is_some() { "GPU" } else { "CPU" };
-            assert!(
-                rel_err(fitted.cluster_centers().iter(), centres.iter()) < 1e-9,
-                "{device} {name} centres"
-            );
-            assert!(
-                fitted
-                    .labels()
-                    .iter()
-                    .zip(&labels)
-                    .all(|(&a, &b)| a as i64 == b),
-                "{device} {name} labels"
-            );
-            let inertia = case["inertia"].as_f64().unwrap();
-            assert!(
-                (fitted.inertia() - inertia).abs() < 1e-9 * inertia,
-                "{device} {name} inertia"
-            );
-            assert_eq!(
-                fitted.n_iter() as u64,
-                case["n_iter"].as_u64().unwrap(),
-                "{device} {name} n_iter"
+            assert_matches(
+                &fitted,
+                (&centres, &labels),
+                case,
+                &format!("{device} {name}"),
             );
         }
     }
@@ -313,27 +329,11 @@ fn weighted_fit_matches_sklearn_exactly_on_cpu_and_gpu() {
             .fit_weighted(&x, weights.view(), queue)
             .unwrap();
         let device = if queue.is_some() { "GPU" } else { "CPU" };
-        assert!(
-            rel_err(fitted.cluster_centers().iter(), centres.iter()) < 1e-9,
-            "{device}: centres"
-        );
-        assert!(
-            fitted
-                .labels()
-                .iter()
-                .zip(&labels)
-                .all(|(&a, &b)| a as i64 == b),
-            "{device}: labels"
-        );
-        let inertia = reference["inertia"].as_f64().unwrap();
-        assert!(
-            (fitted.inertia() - inertia).abs() < 1e-9 * inertia,
-            "{device}: inertia {} vs {inertia}",
-            fitted.inertia()
-        );
-        assert_eq!(
-            fitted.n_iter() as u64,
-            reference["n_iter"].as_u64().unwrap()
+        assert_matches(
+            &fitted,
+            (&centres, &labels),
+            reference,
+            &format!("{device} weighted"),
         );
     });
 }

@@ -176,31 +176,37 @@ impl ForestFit<'_> {
             .filter_map(|t| parts[t % holders.len()].next())
             .collect();
         let d = shape.columns[0];
+        let split = trees.iter().filter(|t| t.node_count() > 1);
+        let importances: Vec<Vec<f64>> = split.map(|t| t.importances(d)).collect();
+        Ok(Fit {
+            forest: self.forest(trees, d, &importances),
+            oob: None,
+        })
+    }
+
+    /// The forest of `trees` over `d` features, its importances the normalised mean of those of
+    /// the trees that split (`importances`, one list per tree).
+    fn forest(&self, trees: Vec<Tree>, d: usize, importances: &[Vec<f64>]) -> Forest {
         let mut feature_importances = vec![0.0; d];
-        let split: Vec<&Tree> = trees.iter().filter(|t| t.node_count() > 1).collect();
-        for tree in &split {
-            let own = tree.importances(d);
-            for (total, v) in feature_importances.iter_mut().zip(own) {
-                *total += v / split.len() as f64;
+        for tree in importances {
+            for (total, v) in feature_importances.iter_mut().zip(tree) {
+                *total += v / importances.len() as f64;
             }
         }
         let sum: f64 = feature_importances.iter().sum();
         if sum > 0.0 {
             feature_importances.iter_mut().for_each(|v| *v /= sum);
         }
-        Ok(Fit {
-            forest: Forest {
-                trees,
-                n_values: match self.task {
-                    Task::Classes { classes, .. } => classes,
-                    Task::Regression => 1,
-                },
-                n_features: d,
-                feature_importances,
-                resident: ResidentTrees::default(),
+        Forest {
+            trees,
+            n_values: match self.task {
+                Task::Classes { classes, .. } => classes,
+                Task::Regression => 1,
             },
-            oob: None,
-        })
+            n_features: d,
+            feature_importances,
+            resident: ResidentTrees::default(),
+        }
     }
 
     /// Grows every tree on rows binned to codes `C`.
@@ -283,27 +289,7 @@ impl ForestFit<'_> {
             progress.advance(batch.len());
             tracing::debug!(trees = trees.len(), "forest grown so far");
         }
-        let d = bins.len();
-        let mut feature_importances = vec![0.0; d];
-        for tree in &importances {
-            for (total, v) in feature_importances.iter_mut().zip(tree) {
-                *total += v / importances.len() as f64;
-            }
-        }
-        let sum: f64 = feature_importances.iter().sum();
-        if sum > 0.0 {
-            feature_importances.iter_mut().for_each(|v| *v /= sum);
-        }
-        Ok(Forest {
-            trees,
-            n_values: match self.task {
-                Task::Classes { classes, .. } => classes,
-                Task::Regression => 1,
-            },
-            n_features: d,
-            feature_importances,
-            resident: ResidentTrees::default(),
-        })
+        Ok(self.forest(trees, bins.len(), &importances))
     }
 
     /// Each local row's mean prediction over the trees that did not draw it (zeros where every
