@@ -198,6 +198,9 @@ def agree_classes(comm, local_classes):
     found = [f for f in found if len(f)]
     if not found:
         return local_classes
+    # Every rank sees the same parts, so a mix fails every rank alike (scikit-learn's message).
+    if len({f.dtype.kind in "USO" for f in found}) > 1:
+        raise ValueError("Mix of label input types (string and number) over the ranks")
     return np.unique(np.concatenate(found))
 
 

@@ -121,6 +121,15 @@ def test_multinomial_nb_partial_fit_with_named_classes(rng):
         naive_bayes.MultinomialNB().partial_fit(X[:3], ["cat", "gnu", "dog"], classes=NAMES)
 
 
+def test_labels_of_strings_on_one_rank_and_numbers_on_another_fail_every_rank(rng):
+    X, labels = classification_data(rng, n=200)
+    y = NAMES[labels] if WORLD.Get_rank() == 0 else labels
+    if WORLD.Get_size() == 1:
+        return
+    with pytest.raises(ValueError, match="Mix of label input types"):
+        naive_bayes.MultinomialNB().fit(*local(np.abs(X), y))
+
+
 def test_continuous_targets_are_refused_by_classifiers(rng):
     X, y = regression_data(rng)
     with pytest.raises(ValueError, match="Unknown label type"):
