@@ -128,7 +128,8 @@ def as_rows(X, estimator=None, reset=False):
     (viewed when it already is one; sparse, complex, 1-D and unconvertible input refused with
     scikit-learn's messages). With `estimator`, through scikit-learn's `validate_data`: `reset`
     records `n_features_in_` (and `feature_names_in_` for a frame), otherwise X must match them.
-    A rank may hold no rows; rows without columns are refused."""
+    A rank may hold no rows (in `fit`, no columns either: the native side takes the width from
+    the other ranks, and so does `n_features_in_`); rows without columns are refused."""
     if estimator is None:
         a = check_array(X, **_ROWS)
     else:
@@ -425,6 +426,10 @@ class SpmdEstimator(_BaseEstimator):
         self.__dict__["_model"] = model
         self.__dict__["_comm_native"] = comm
         self.__dict__["_attributes"] = {}
+        # The width every rank agreed on (a rank without rows may have passed no columns).
+        width = model.attribute("n_features_in_")
+        if width is not None:
+            self.__dict__["n_features_in_"] = int(json.loads(width))
 
     def _check_fitted(self):
         if self.__dict__.get("_pending"):

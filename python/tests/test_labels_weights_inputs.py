@@ -213,6 +213,17 @@ def test_bad_shapes_get_scikit_learns_messages_on_every_rank(rng):
         linear_model.Ridge().fit(local(X) + 1j, local(y))
 
 
+def test_a_rank_without_rows_may_fit_without_columns(rng):
+    """As the native side allows: the width, and `n_features_in_`, come from the other ranks."""
+    X, y = regression_data(rng)
+    Xl, yl = local(X, y)
+    if not len(Xl):
+        Xl = np.empty((0, 0))
+    model = linear_model.LinearRegression().fit(Xl, yl)
+    assert model.n_features_in_ == X.shape[1]
+    assert decomposition.PCA(2).fit(Xl).n_features_in_ == X.shape[1]
+
+
 def test_a_bad_shape_on_one_rank_is_a_value_error_on_every_rank(rng):
     X, y = regression_data(rng)
     Xl, yl = local(X, y)
