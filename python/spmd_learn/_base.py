@@ -205,6 +205,23 @@ def agree_classes(comm, local_classes):
     return np.unique(np.concatenate(found))
 
 
+def by_index(classes):
+    """Whether the native side fits on each label's index in `classes` rather than on the label:
+    for labels that are not numbers or booleans (strings, objects)."""
+    return classes.dtype.kind not in "biuf"
+
+
+def native_labels(labels, classes, unknown=False):
+    """`labels` as the native side takes them, one float64 column: the labels themselves when
+    they are numbers, else their index in `classes` (-1 for an unknown one, with `unknown`)."""
+    if by_index(classes):
+        index = encode_labels(labels, classes)
+        if not unknown and (index < 0).any():
+            raise ValueError(f"y holds labels that are not in classes {classes.tolist()!r}")
+        return index.reshape(-1, 1)
+    return np.ascontiguousarray(np.asarray(labels, dtype=np.float64).reshape(-1, 1))
+
+
 def encode_labels(labels, classes):
     """Each label's index in `classes` as float64, -1 for a label not among them."""
     if not len(labels):
@@ -307,6 +324,8 @@ def class_weight_json(class_weight, classes=None):
     if classes is None:
         # Before the ranks agree on the classes: the values are checked, under stand-in keys.
         return {str(i): float(v) for i, v in enumerate(class_weight.values())}
+    if not by_index(classes):
+        return {str(k): float(v) for k, v in class_weight.items()}
     named = {str(i): float(class_weight[c]) for i, c in enumerate(classes) if c in class_weight}
     if len(named) < len(classes) and len(named) != len(class_weight):
         unweighted = [c for c in classes if c not in class_weight]
@@ -557,8 +576,10 @@ class RegressorMixin(_SklearnRegressorMixin):
 class ClassifierMixin(_SklearnClassifierMixin):
     """Labels of any type, `predict`, `predict_proba` and a global `score` (accuracy) for
     classifiers. The ranks agree on `classes_` (every rank's labels, sorted as `np.unique`
-    sorts them); the native side fits on each label's index in `classes_`, and `predict` maps
-    the indices back, so `classes_` and the predictions keep the labels' own type."""
+    sorts them). Numeric and boolean labels reach the native side as numbers, so the model
+    (and a model file made from a pickle) holds them; other labels (strings, objects) reach it
+    as their index in `classes_`. `predict` maps the native answers back, so `classes_` and the
+    predictions keep the labels' own type."""
 
     _supervised = True
 
@@ -569,11 +590,12 @@ class ClassifierMixin(_SklearnClassifierMixin):
         labels, local_classes = targets
         classes = agree_classes(comm, local_classes)
         self.__dict__["_fit_classes"] = classes
-        return encode_labels(labels, classes).reshape(-1, 1), True
+        return native_labels(labels, classes), True
 
     def _score_targets(self, y, n_rows):
         labels, _ = as_labels(y, n_rows)
-        return encode_labels(labels, self.classes_).reshape(-1, 1), True
+        # A label the fit never saw (as itself, or as index -1) matches no prediction.
+        return native_labels(labels, self.classes_, unknown=True), True
 
     def _native_params(self):
         params = super()._native_params()
@@ -588,9 +610,13 @@ class ClassifierMixin(_SklearnClassifierMixin):
             return self.__dict__["_classes"]
         return value
 
-    def _labels(self, indices):
-        """The labels of class indices."""
-        return self.classes_[np.asarray(indices).ravel().astype(np.intp)]
+    def _labels(self, answers):
+        """The labels of the native side's answers (label values or indices, see the class)."""
+        classes = self.classes_
+        answers = np.asarray(answers).ravel()
+        if by_index(classes):
+            return classes[answers.astype(np.intp)]
+        return classes[encode_labels(answers, classes.astype(np.float64)).astype(np.intp)]
 
     def predict(self, X, queue=None):
         """Class labels for this rank's rows (local)."""

@@ -10,8 +10,10 @@ from ._base import (
     agreed,
     as_labels,
     as_rows,
+    by_index,
     communicator,
     encode_labels,
+    native_labels,
     require_y,
 )
 
@@ -82,8 +84,15 @@ class MultinomialNB(IncrementalMixin, ClassifierMixin, SpmdEstimator):
     def _partial_targets(self, y, n_rows):
         labels, _ = as_labels(y, n_rows)
         classes = self.__dict__["_classes"]
-        index = encode_labels(labels, classes)
-        if (index < 0).any():
-            unknown = np.unique(labels[index < 0]).tolist()
+        if (encode_labels(labels, classes) < 0).any():
+            unknown = np.unique(labels[encode_labels(labels, classes) < 0]).tolist()
             raise ValueError(f"y holds labels {unknown!r} that are not in classes {classes.tolist()!r}")
-        return (index.reshape(-1, 1), True), {"classes": list(range(len(classes)))}
+        named = list(range(len(classes))) if by_index(classes) else _integer_labels(classes)
+        return (native_labels(labels, classes), True), {"classes": named}
+
+
+def _integer_labels(classes):
+    """Numeric classes as the native state names them: integers."""
+    if not np.all(np.mod(classes.astype(np.float64), 1) == 0):
+        raise ValueError(f"classes must be integer labels, not {classes.tolist()!r}")
+    return [int(v) for v in classes]

@@ -89,6 +89,19 @@ def test_classifiers_keep_their_labels(rng, kind):
     assert_array_equal(by_name.predict(Xl), ref_classes[by_index.predict(Xl)])
 
 
+def test_numeric_labels_reach_the_model_file_as_themselves(rng):
+    """So a pickled model's JSON, read by the command line, predicts the labels too."""
+    import json
+
+    X, labels = classification_data(rng, n=200)
+    y = np.array([3, 7, 11])[labels]
+    for model in (linear_model.LogisticRegression(), naive_bayes.MultinomialNB()):
+        model.fit(*local(np.abs(X), y))
+        assert json.loads(model._model.attribute("classes_")) == [3, 7, 11]
+        assert_array_equal(model.classes_, [3, 7, 11])
+        assert set(model.predict(local(np.abs(X))).tolist()) <= {3, 7, 11}
+
+
 def test_a_class_on_one_rank_only_and_class_weight_by_label(rng):
     """Every rank learns the classes of all ranks; `class_weight` names labels, as in
     scikit-learn."""
