@@ -14,6 +14,34 @@ pub fn agree<T>(comm: &Comm, local: Result<T>) -> Result<T> {
     })
 }
 
+/// The sample weights a fit uses on this rank, agreed over the ranks: where any rank passes
+/// weights, this rank's, or 1 for each of its `rows` where it passes none; `None` where no rank
+/// passes any. Errors on every rank when the weights sum to zero over all ranks. Collective
+/// (one allreduce of two numbers, whether or not weights are given).
+pub(crate) fn fit_weights<'a>(
+    comm: &Comm,
+    weights: Option<std::borrow::Cow<'a, [f64]>>,
+    rows: usize,
+) -> Result<Option<std::borrow::Cow<'a, [f64]>>> {
+    let mut given = [
+        f64::from(u8::from(weights.is_some())),
+        weights.as_ref().map_or(rows as f64, |w| w.iter().sum()),
+    ];
+    comm.allreduce_in_place(&mut given, ReduceOp::Sum)?;
+    if given[0] == 0.0 {
+        return Ok(None);
+    }
+    if given[1] <= 0.0 {
+        return Err(Error::Input(
+            "the sample weights sum to zero over all ranks: at least one weight must be non-zero"
+                .into(),
+        ));
+    }
+    Ok(Some(
+        weights.unwrap_or(std::borrow::Cow::Owned(vec![1.0; rows])),
+    ))
+}
+
 /// The estimator's communicator, or `Comm::world()` when none was set.
 pub fn comm_or_world(comm: Option<&Comm>) -> Result<Comm> {
     match comm {

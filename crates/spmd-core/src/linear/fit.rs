@@ -1,12 +1,14 @@
 //! The fit shared by LinearRegression and Ridge: centred normal equations, summed over ranks and
 //! solved on every rank.
 
+use std::borrow::Cow;
+
 use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Data, Ix2};
 use spmd_comm::{Comm, ReduceOp};
 use spmd_gpu::Queue;
 
 use super::{LinearModel, Targets};
-use crate::distributed::{agree, comm_or_world, global_shape};
+use crate::distributed::{agree, comm_or_world, fit_weights, global_shape};
 use crate::linalg::solve_normal_equations;
 use crate::partials::{global_gram, GlobalGram};
 use crate::validate::{check_same_rows, check_weights};
@@ -61,17 +63,14 @@ fn fit_normal_equations<F: Float>(
         fit_intercept,
         alpha,
     } = problem;
-    let weights_f64 = weights.map(|w| w.mapv(|v| v.as_f64()));
+    let weights: Option<Cow<'_, [f64]>> = weights.map(|w| w.iter().map(|v| v.as_f64()).collect());
     agree(
         comm,
         params_ok
             .and_then(|_| check_same_rows(x.nrows(), y.nrows()))
             .and_then(|_| {
-                check_weights(
-                    weights_f64.as_ref().map(|w| w.view()),
-                    x.nrows(),
-                    comm.rank(),
-                )
+                let view = weights.as_deref().map(ArrayView1::from);
+                check_weights(view, x.nrows(), comm.rank())
             }),
     )?;
     let shape = global_shape(comm, x.nrows(), [x.ncols(), y.ncols()], ["X", "y"])?;
@@ -79,15 +78,9 @@ fn fit_normal_equations<F: Float>(
         return Err(Error::Empty { what: "X" });
     }
     let [d, t] = shape.columns;
-    // Weighted when any rank passes weights (a rank that passes none counts each row once).
-    let weighted =
-        comm.allreduce_scalar(f64::from(u8::from(weights_f64.is_some())), ReduceOp::Sum)?;
-    let gram = match (weights_f64, weighted > 0.0) {
-        (_, false) => global_gram(comm, &[x, y], &["X", "y"], d + t, fit_intercept, queue)?,
-        (w, true) => {
-            let w = w.unwrap_or_else(|| Array1::ones(x.nrows()));
-            weighted_gram(comm, [x, y], w.view(), fit_intercept, queue)?
-        }
+    let gram = match fit_weights(comm, weights, x.nrows())? {
+        None => global_gram(comm, &[x, y], &["X", "y"], d + t, fit_intercept, queue)?,
+        Some(w) => weighted_gram(comm, [x, y], &w, fit_intercept, queue)?,
     };
     model_from_gram(comm, &gram, [d, t], fit_intercept, alpha, single_target)
 }
@@ -96,11 +89,11 @@ fn fit_normal_equations<F: Float>(
 /// $\mu = \sum_i w_i z_i / \sum_i w_i$ (one allreduce) and $\sum_i w_i (z_i - \mu)(z_i - \mu)^\top$,
 /// the Gram of the rows $\sqrt{w_i}\,(z_i - \mu)$, formed on the host in the rows' precision
 /// and then summed by the unweighted path (on the queue when given). Without an intercept,
-/// $\mu$ is zero. Errors on every rank when the weights sum to zero over all ranks.
+/// $\mu$ is zero. The weights do not sum to zero over all ranks ([`fit_weights`]).
 fn weighted_gram<F: Float>(
     comm: &Comm,
     [x, y]: [ArrayView2<'_, F>; 2],
-    w: ArrayView1<'_, f64>,
+    w: &[f64],
     fit_intercept: bool,
     queue: Option<&Queue>,
 ) -> Result<GlobalGram> {
@@ -116,14 +109,8 @@ fn weighted_gram<F: Float>(
         }
         sums[d + t] += wi;
     }
-    comm.allreduce_in_place(&mut sums, spmd_comm::ReduceOp::Sum)?;
+    comm.allreduce_in_place(&mut sums, ReduceOp::Sum)?;
     let total = sums[d + t];
-    if total <= 0.0 {
-        return Err(Error::Input(
-            "the sample weights sum to zero over all ranks: at least one weight must be non-zero"
-                .into(),
-        ));
-    }
     let mean: Vec<f64> = if fit_intercept {
         sums[..d + t].iter().map(|s| s / total).collect()
     } else {

@@ -8,11 +8,10 @@ use super::lloyd::{CpuRows, Rows, Stepper};
 use super::params::{Init, KMeans, NInit};
 use super::{gpu, init};
 use crate::backend::{Backend, ResidentRows};
-use crate::distributed::{agree, allreduce_or_fail, comm_or_world, global_shape};
+use crate::distributed::{agree, allreduce_or_fail, comm_or_world, fit_weights, global_shape};
 use crate::partials::{combine_column_moments, ColumnMoments};
 use crate::validate::check_weights;
 use crate::{Error, Float, Result};
-use spmd_comm::ReduceOp;
 
 impl KMeans {
     /// Clusters every rank's rows; every rank calls it and gets the same centres (and its own
@@ -94,24 +93,7 @@ impl KMeans {
             local
         };
         let moments = combine_column_moments(&comm, &local)?;
-        // Weighted when any rank passes weights (a rank that passes none counts each row once).
-        let mut weighing = [
-            f64::from(u8::from(weights.is_some())),
-            weights
-                .as_ref()
-                .map_or(x.nrows() as f64, |w| w.iter().sum()),
-        ];
-        comm.allreduce_in_place(&mut weighing, ReduceOp::Sum)?;
-        let weights =
-            match (weights, weighing[0] > 0.0) {
-                (_, true) if weighing[1] <= 0.0 => return Err(Error::Input(
-                    "the sample weights sum to zero over all ranks: at least one weight must be \
-                     non-zero"
-                        .into(),
-                )),
-                (None, true) => Some(std::borrow::Cow::Owned(vec![1.0; x.nrows()])),
-                (weights, _) => weights,
-            };
+        let weights = fit_weights(&comm, weights, x.nrows())?;
         // scikit-learn's tolerance: tol times the mean of the feature variances.
         let tol = self.params.tol * moments.m2.iter().map(|m| m / n as f64).sum::<f64>() / d as f64;
         let in_place = CpuRows::may_read_in_place::<F>(&moments);
