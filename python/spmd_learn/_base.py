@@ -1,15 +1,9 @@
 """What every estimator shares: parameters, communicators, queues, arrays and collective steps."""
 
-import inspect
 import json
+import pickle
 
 import numpy as np
-
-from . import _native
-
-import pickle
-import warnings
-
 from sklearn.base import BaseEstimator as _BaseEstimator
 from sklearn.base import ClassifierMixin as _SklearnClassifierMixin
 from sklearn.base import ClusterMixin as _SklearnClusterMixin
@@ -18,6 +12,8 @@ from sklearn.base import TransformerMixin as _SklearnTransformerMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_array, column_or_1d, validate_data
+
+from . import _native
 
 _WORLD = None
 _DEFAULT_QUEUE = None
@@ -399,6 +395,14 @@ class SpmdEstimator(_BaseEstimator):
         """This rank's targets, checked (local): regressors' numbers; classifiers' labels."""
         return as_targets(y, n_rows, multi_output=self._multi_output)
 
+    def _checked_targets(self, y, n_rows, read):
+        """`read(y, n_rows)` for a supervised estimator (which requires y); None for another,
+        whatever y it is given (scikit-learn ignores it)."""
+        if not self._supervised:
+            return None
+        require_y(self, y)
+        return read(y, n_rows)
+
     def _agree_targets(self, comm, targets):
         """The targets as the native fit takes them, once every rank has checked its own
         (collective where the ranks must agree, as on a classifier's classes)."""
@@ -411,10 +415,7 @@ class SpmdEstimator(_BaseEstimator):
         def prepare():
             _native.check_params(self._estimator, json.dumps(self._native_params()))
             x = as_rows(X, self, reset=True)
-            targets = None
-            if self._supervised:
-                require_y(self, y)
-                targets = self._targets(y, x.shape[0])
+            targets = self._checked_targets(y, x.shape[0], self._targets)
             weights = None if sample_weight is None else as_weights(sample_weight, x)
             return x, targets, weights, resolve_queue(queue_of(queue, X))
 
@@ -483,10 +484,7 @@ class SpmdEstimator(_BaseEstimator):
 
         def prepare():
             x = as_rows(X, self)
-            targets = None
-            if self._supervised:
-                require_y(self, y)
-                targets = self._score_targets(y, x.shape[0])
+            targets = self._checked_targets(y, x.shape[0], self._score_targets)
             w = None if sample_weight is None else as_weights(sample_weight, x)
             return x, targets, w, resolve_queue(queue_of(queue, X))
 
@@ -548,13 +546,6 @@ class SpmdEstimator(_BaseEstimator):
         self.__dict__.update(state)
         if model is not None:
             self._set_model(_native.Model.from_json(model))
-
-
-def _same(a, b):
-    try:
-        return bool(a == b) and type(a) is type(b)
-    except Exception:  # noqa: BLE001 - arrays and other objects without a plain ==
-        return a is b
 
 
 class RegressorMixin(_SklearnRegressorMixin):
@@ -692,10 +683,8 @@ class IncrementalMixin:
 
         def add(state):
             x = as_rows(X, self, reset=first)
-            targets, extra = None, {}
-            if self._supervised:
-                require_y(self, y)
-                targets, extra = self._partial_targets(y, x.shape[0])
+            found = self._checked_targets(y, x.shape[0], self._partial_targets)
+            targets, extra = found or (None, {})
             if sample_weight is not None:
                 extra["sample_weight"] = as_weights(sample_weight, x)
             state.partial_fit(

@@ -14,7 +14,6 @@ from ._base import (
     communicator,
     encode_labels,
     native_labels,
-    require_y,
 )
 
 
@@ -56,8 +55,8 @@ class MultinomialNB(IncrementalMixin, ClassifierMixin, SpmdEstimator):
         comm = communicator(self.comm)
 
         def labels():
-            require_y(self, y)
-            return as_labels(y, as_rows(X, self, reset=True).shape[0])[1]
+            x = as_rows(X, self, reset=True)
+            return self._checked_targets(y, x.shape[0], self._targets)[1]
 
         classes = agree_classes(comm, agreed(comm, labels))
         if not len(classes):

@@ -23,7 +23,6 @@ from ._base import (
     as_rows,
     communicator,
     queue_of,
-    require_y,
     resolve_queue,
 )
 
@@ -49,11 +48,7 @@ class _Neighbors(SpmdEstimator):
         def prepare():
             params = _native.check_params(self._estimator, json.dumps(self._native_params()))
             x = as_rows(X, self, reset=True)
-            targets = None
-            if self._supervised:
-                require_y(self, y)
-                targets = self._targets(y, x.shape[0])
-            return params, x, targets
+            return params, x, self._checked_targets(y, x.shape[0], self._targets)
 
         params, x, targets = agreed(comm, prepare)
         targets = None if targets is None else self._agree_targets(comm, targets)
